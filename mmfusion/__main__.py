@@ -1,0 +1,3 @@
+from mmfusion.cli import main
+
+raise SystemExit(main())

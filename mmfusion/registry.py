@@ -1,0 +1,70 @@
+"""A small registry of papers. The CLI iterates it; it holds no paper-specific code.
+
+Entries name their reproduce function by import path so that `mmfusion list` never imports
+TensorFlow.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperSpec:
+    name: str                      # short name used by the CLI, folders and files
+    title: str
+    citation: str
+    datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
+    tables: dict[str, str]         # table id -> what it shows
+    entry_point: str               # "module.path:function"; function(ReproduceOptions) -> run dir
+    kaggle_datasets: tuple[str, ...] = ()
+
+    def load(self) -> Callable:
+        module, _, func = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+
+_PAPERS: dict[str, PaperSpec] = {}
+
+
+def register_paper(spec: PaperSpec) -> PaperSpec:
+    if spec.name in _PAPERS and _PAPERS[spec.name] != spec:
+        raise ValueError(f"paper {spec.name!r} is registered twice")
+    _PAPERS[spec.name] = spec
+    return spec
+
+
+def _ensure_loaded() -> None:
+    import mmfusion.papers  # noqa: F401  (registers the papers)
+
+
+def get_paper(name: str) -> PaperSpec:
+    _ensure_loaded()
+    try:
+        return _PAPERS[name]
+    except KeyError:
+        raise KeyError(f"unknown paper {name!r}; known: {', '.join(sorted(_PAPERS))}") from None
+
+
+def list_papers() -> list[PaperSpec]:
+    _ensure_loaded()
+    return [_PAPERS[k] for k in sorted(_PAPERS)]
+
+
+@dataclasses.dataclass
+class ReproduceOptions:
+    """What `mmfusion reproduce PAPER` passes to a paper's entry point."""
+
+    paper: str
+    data_dir: str | None = None        # None: use (or generate, cached) the synthetic twin
+    out: str = "runs"                  # each run gets its own new directory below this
+    quick: bool = False                # tiny sizes and epochs: minutes on 2 CPU cores
+    epochs: int | None = None          # None: the paper's value (or the quick value)
+    batch_size: int | None = None
+    seed: int = 0
+    weights: str | None = "imagenet"   # "imagenet" | None | path to a local weights file
+    mixed_precision: bool = False
+    jit: bool = False
+    cache_dir: str | None = None       # where synthetic twins are cached (default .mmfusion_cache)
+    extra: dict = dataclasses.field(default_factory=dict)   # paper-specific --set key=value
