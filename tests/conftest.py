@@ -1,0 +1,26 @@
+"""Shared fixtures. One pytest process runs everything, so TensorFlow is imported once."""
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SAMPLES = REPO.parent / "shared" / "data-samples"
+
+
+@pytest.fixture(scope="session")
+def shared_samples():
+    """The small real samples beside the checkout; tests that need them skip cleanly without."""
+    if not SHARED_SAMPLES.is_dir():
+        pytest.skip("../shared/data-samples is not present")
+    return SHARED_SAMPLES
+
+
+@pytest.fixture(scope="session")
+def twin_cache(tmp_path_factory):
+    """One cache folder for synthetic twins for the whole session (each twin written once)."""
+    return tmp_path_factory.mktemp("twins")
