@@ -1,0 +1,122 @@
+"""Token attention between an image and a clinical modality (arXiv:2508.16000, eqs. 5-15).
+
+Both layers take ``[image_tokens, clinical_tokens]`` of shapes (B, ne, d) and (B, nc, d), single
+head, scaled dot-product. Tokens must already have the model width ``dim`` (the residual needs it);
+build them with :mod:`mmfusion.layers.tokens`.
+"""
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+DIRECTIONS = ("image<-clinical", "clinical<-image")
+
+
+def _check_tokens(layer, input_shape, dim):
+    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+        raise ValueError(f"{layer}: expected [image_tokens, clinical_tokens], got {input_shape}")
+    for name, shape in zip(("image_tokens", "clinical_tokens"), input_shape):
+        if len(shape) != 3 or shape[-1] != dim:
+            raise ValueError(f"{layer}: {name} must have shape (batch, tokens, {dim}), got {tuple(shape)}")
+
+
+def _dense(dim, name):
+    return keras.layers.Dense(dim, name=name)
+
+
+@keras.saving.register_keras_serializable(package="mmfusion")
+class CrossAttention(keras.layers.Layer):
+    """Queries from one modality, keys/values from the other (eqs. 10-15).
+
+    ``direction="image<-clinical"`` (default) updates the image tokens:
+    ``E' = LayerNorm(E + softmax((E Wq)(C Wk)^T / sqrt(d)) (C Wv) Wo)``; "clinical<-image" swaps
+    the roles. Returns the updated tokens of the query modality only.
+    """
+
+    def __init__(self, dim, direction="image<-clinical", epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        if direction not in DIRECTIONS:
+            raise ValueError(f"CrossAttention direction must be one of {DIRECTIONS}, got {direction!r}")
+        self.dim = int(dim)
+        self.direction = direction
+        self.epsilon = float(epsilon)
+        self.query = _dense(self.dim, "query")
+        self.key = _dense(self.dim, "key")
+        self.value = _dense(self.dim, "value")
+        self.output_dense = _dense(self.dim, "output")
+        self.norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="norm")
+
+    def _split(self, inputs):
+        image, clinical = inputs
+        return (image, clinical) if self.direction == "image<-clinical" else (clinical, image)
+
+    def build(self, input_shape):
+        _check_tokens(self.name, input_shape, self.dim)
+        q_shape, kv_shape = self._split(input_shape)
+        self.query.build(q_shape)
+        self.key.build(kv_shape)
+        self.value.build(kv_shape)
+        self.output_dense.build(q_shape)
+        self.norm.build(q_shape)
+
+    def call(self, inputs):
+        q_in, kv_in = self._split(inputs)
+        scores = ops.matmul(self.query(q_in), ops.transpose(self.key(kv_in), (0, 2, 1)))
+        weights = ops.softmax(scores / (self.dim ** 0.5), axis=-1)
+        attended = ops.matmul(weights, self.value(kv_in))
+        return self.norm(q_in + self.output_dense(attended))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(self._split(input_shape)[0])
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "direction": self.direction,
+                "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="mmfusion")
+class CoAttention(keras.layers.Layer):
+    """Bidirectional attention through one shared affinity matrix (eqs. 5-9).
+
+    ``S = (E Wq)(C Wk)^T / sqrt(d)`` (ne x nc). Image tokens attend over the clinical tokens with
+    the row softmax of S, clinical tokens over the image tokens with the row softmax of S^T:
+    ``E' = LN_e(E + softmax(S) (C Wvc) Woe)``, ``C' = LN_c(C + softmax(S^T) (E Wve) Woc)``.
+    Sharing S is what distinguishes co-attention from two independent cross-attentions.
+    Returns ``[E', C']``.
+    """
+
+    def __init__(self, dim, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = int(dim)
+        self.epsilon = float(epsilon)
+        self.image_query = _dense(self.dim, "image_query")
+        self.clinical_key = _dense(self.dim, "clinical_key")
+        self.clinical_value = _dense(self.dim, "clinical_value")
+        self.image_value = _dense(self.dim, "image_value")
+        self.image_output = _dense(self.dim, "image_output")
+        self.clinical_output = _dense(self.dim, "clinical_output")
+        self.image_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="image_norm")
+        self.clinical_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="clinical_norm")
+
+    def build(self, input_shape):
+        _check_tokens(self.name, input_shape, self.dim)
+        e_shape, c_shape = input_shape
+        for layer in (self.image_query, self.image_value, self.image_output, self.image_norm):
+            layer.build(e_shape)
+        for layer in (self.clinical_key, self.clinical_value, self.clinical_output, self.clinical_norm):
+            layer.build(c_shape)
+
+    def call(self, inputs):
+        e, c = inputs
+        scores = ops.matmul(self.image_query(e), ops.transpose(self.clinical_key(c), (0, 2, 1)))
+        scores = scores / (self.dim ** 0.5)
+        e_att = ops.matmul(ops.softmax(scores, axis=-1), self.clinical_value(c))
+        c_att = ops.matmul(ops.softmax(ops.transpose(scores, (0, 2, 1)), axis=-1), self.image_value(e))
+        return [self.image_norm(e + self.image_output(e_att)),
+                self.clinical_norm(c + self.clinical_output(c_att))]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(input_shape[0]), tuple(input_shape[1])]
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "epsilon": self.epsilon}
