@@ -1,0 +1,48 @@
+"""The shared image classifier: flat backbone + pooling + optional hidden layers + output."""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from mmfusion.models.backbones import BackboneSpec, build_backbone
+
+
+def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(),
+                    activation: str = "softmax", prefix: str = "head"):
+    """Global-average-pool a feature map (or pass a vector through) and classify it."""
+    x = features
+    if len(x.shape) == 4:
+        x = layers.GlobalAveragePooling2D(name=f"{prefix}_pool")(x)
+    for i, units in enumerate(hidden):
+        x = layers.Dense(units, activation="relu", name=f"{prefix}_dense{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{prefix}_dropout{i}")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
+    # float32 output keeps the softmax stable under mixed precision
+    return layers.Dense(n_classes, activation=activation, dtype="float32", name=f"{prefix}_out")(x)
+
+
+def build_classifier(backbone, input_shape=(224, 224, 3), n_classes: int = 2, weights=None,
+                     dropout: float = 0.0, hidden=(), activation: str = "softmax", name=None,
+                     **backbone_kw) -> keras.Model:
+    """``backbone``: a name for build_backbone or a BackboneSpec. Returns one flat keras.Model.
+
+    The backbone's layer names are kept on the model (``backbone_layer_names(model)``) for
+    two-phase fine-tuning.
+    """
+    spec = backbone if isinstance(backbone, BackboneSpec) else build_backbone(
+        backbone, input_shape, weights=weights, **backbone_kw)
+    out = classifier_head(spec.features, n_classes, dropout, tuple(hidden), activation)
+    model = keras.Model(spec.inputs, out, name=name or f"{spec.name}_classifier")
+    mark_backbone(model, spec.layer_names)
+    return model
+
+
+def mark_backbone(model, layer_names) -> None:
+    """Record which layers of ``model`` form its backbone (in memory; not saved with the model)."""
+    model._mmfusion_backbone = tuple(layer_names)
+
+
+def backbone_layer_names(model):
+    return getattr(model, "_mmfusion_backbone", None)

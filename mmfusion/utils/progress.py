@@ -1,0 +1,14 @@
+"""Progress bars for long loops outside Keras fit (explanations, fixtures)."""
+from __future__ import annotations
+
+import os
+import sys
+
+from tqdm.auto import tqdm as _tqdm
+
+
+def tqdm(iterable=None, **kwargs):
+    """tqdm that stays quiet when MMFUSION_NO_PROGRESS is set or stderr is not a terminal under CI."""
+    if os.environ.get("MMFUSION_NO_PROGRESS") or (os.environ.get("CI") and not sys.stderr.isatty()):
+        kwargs.setdefault("disable", True)
+    return _tqdm(iterable, **kwargs)

@@ -1,0 +1,24 @@
+"""One call to make a run repeatable: python, numpy and backend seeds, optionally deterministic ops."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Seed python, numpy and Keras/TF; with ``deterministic`` also force deterministic TF kernels.
+
+    Op determinism cannot be switched off again in the same process (TF keeps it global), so it is
+    only ever switched on.
+    """
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
