@@ -1,0 +1,204 @@
+"""CBIS-DDSM: the four case-description CSVs, both on-disk layouts, labels, clinical vector, splits.
+
+Layouts (see ``cbis_layouts``): the TCIA DICOM tree from the NBIA retriever and the Kaggle JPEG
+copy (awsaf49/cbis-ddsm-breast-cancer-image-dataset: ``csv/`` + ``jpeg/<SeriesUID>/1-NNN.jpg``).
+One frame row per abnormality; ``group_id`` is the patient; ``split`` is the official train/test.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.data.clinical import encode_clinical_row
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+
+KAGGLE_SLUGS = {"cbis-ddsm": ("awsaf49/cbis-ddsm-breast-cancer-image-dataset",)}
+CSV_FILES = {("mass", "train"): "mass_case_description_train_set.csv",
+             ("mass", "test"): "mass_case_description_test_set.csv",
+             ("calc", "train"): "calc_case_description_train_set.csv",
+             ("calc", "test"): "calc_case_description_test_set.csv"}
+PATHOLOGIES = ("BENIGN", "BENIGN_WITHOUT_CALLBACK", "MALIGNANT")
+BINARY_CLASSES = ("benign", "malignant")
+FOUR_CLASSES = ("mass_benign", "mass_malignant", "calc_benign", "calc_malignant")
+PATH_COLUMNS = ("image_file_path", "cropped_image_file_path", "roi_mask_file_path")
+COMMON_COLUMNS = ("patient_id", "breast_density", "left_or_right_breast", "image_view",
+                  "abnormality_id", "abnormality_type", "assessment", "pathology", "subtlety",
+                  *PATH_COLUMNS)
+KIND_COLUMNS = {"mass": ("mass_shape", "mass_margins"), "calc": ("calc_type", "calc_distribution")}
+CLINICAL_COLUMN = "clinical"   # one float32 (36,) array per row; stack with clinical_matrix()
+
+
+def _normalise_column(name: str) -> str:
+    # mass files say "breast_density", calc files "breast density"; "ROI mask file path" etc.
+    return "_".join(str(name).strip().lower().split())
+
+
+def find_csv_dir(root) -> Path:
+    """The folder holding the four case CSVs: root, root/csv, or one level below root."""
+    root = Path(root)
+    first = CSV_FILES["mass", "train"]
+    for cand in (root, root / "csv", *sorted(p for p in root.iterdir() if p.is_dir())):
+        if (cand / first).is_file() or (cand / "csv" / first).is_file():
+            return cand if (cand / first).is_file() else cand / "csv"
+    raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found",
+                       path=root)
+
+
+def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
+    """One case CSV as written (CRLF, NA or N/A, quoted paths with newlines), normalised.
+
+    Adds ``abnormality_type`` ('mass'/'calc'), ``split``, ``source_file``, ``source_row``
+    (1-based data row), stripped paths and the 36-d ``clinical`` vector.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError("CBIS-DDSM case CSV is missing", path=path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.columns = [_normalise_column(c) for c in frame.columns]
+    wanted = COMMON_COLUMNS + KIND_COLUMNS[kind]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"missing column(s) {missing}; expected {list(wanted)}", path=path)
+    frame = frame[list(wanted)].copy()
+    for column in frame.columns:
+        frame[column] = frame[column].str.strip()      # the quoted path fields end in "\n"
+    frame["abnormality_type"] = kind
+    frame["split"] = split
+    frame["source_file"] = str(path)
+    frame["source_row"] = np.arange(1, len(frame) + 1)
+    bad = ~frame["pathology"].isin(PATHOLOGIES)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"pathology {frame['pathology'].iloc[i]!r}; expected one of "
+                           f"{', '.join(PATHOLOGIES)}", path=path, row=i + 1)
+    frame[CLINICAL_COLUMN] = [
+        encode_clinical_row(kind, r["breast_density"], r.get("mass_shape"), r.get("mass_margins"),
+                            r.get("calc_type"), r.get("calc_distribution"), path=path,
+                            row=r["source_row"])
+        for r in frame.to_dict("records")]
+    return frame
+
+
+def _add_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    malignant = (frame["pathology"] == "MALIGNANT").astype(int)
+    frame["label_binary"] = malignant
+    frame["label_4class"] = np.where(frame["abnormality_type"] == "mass", 0, 2) + malignant
+    prefix = np.where(frame["abnormality_type"] == "mass", "Mass", "Calc")
+    split = np.where(frame["split"] == "train", "Training", "Test")
+    frame["sample_id"] = [f"{p}-{s}_{pid}_{side}_{view}_{aid}" for p, s, pid, side, view, aid in zip(
+        prefix, split, frame["patient_id"], frame["left_or_right_breast"], frame["image_view"],
+        frame["abnormality_id"])]
+    # Several abnormalities share one mammogram: image-level grouping needs this id.
+    frame["full_image_id"] = frame["image_file_path"].str.split("/").str[0]
+    frame["group_id"] = frame["patient_id"]
+    return frame
+
+
+def read_case_descriptions(root, abnormality: str = "both") -> pd.DataFrame:
+    """All case CSV rows (no images needed): one row per abnormality, labels and clinical vector."""
+    kinds = {"both": ("mass", "calc"), "mass": ("mass",), "calc": ("calc",)}.get(abnormality)
+    if kinds is None:
+        raise DatasetError(f"abnormality {abnormality!r}; expected both, mass or calc")
+    csv_dir = find_csv_dir(root)
+    parts = [read_case_csv(csv_dir / CSV_FILES[kind, split], kind, split)
+             for kind in kinds for split in ("train", "test")]
+    return _add_labels(pd.concat(parts, ignore_index=True))
+
+
+def patients_across_split(frame: pd.DataFrame) -> dict:
+    """Patients on both sides of the official split (happens when mass and calc are merged)."""
+    def patients(kind, split):
+        rows = frame[(frame["abnormality_type"] == kind) & (frame["split"] == split)]
+        return set(rows["patient_id"])
+    train = set(frame.loc[frame["split"] == "train", "patient_id"])
+    test = set(frame.loc[frame["split"] == "test", "patient_id"])
+    mass = set(frame.loc[frame["abnormality_type"] == "mass", "patient_id"])
+    calc = set(frame.loc[frame["abnormality_type"] == "calc", "patient_id"])
+    return {"train_and_test": sorted(train & test),
+            "mass_train_calc_test": sorted(patients("mass", "train") & patients("calc", "test")),
+            "calc_train_mass_test": sorted(patients("calc", "train") & patients("mass", "test")),
+            "mass_and_calc": sorted(mass & calc)}
+
+
+def clinical_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """(N, 36) float32 from the frame's ``clinical`` column."""
+    if len(frame) == 0:
+        return np.zeros((0, 36), np.float32)
+    return np.stack(frame[CLINICAL_COLUMN].to_numpy()).astype(np.float32)
+
+
+def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
+                   missing: str = "skip", layout: str = "auto") -> pd.DataFrame:
+    """CBIS-DDSM in either layout, one row per abnormality.
+
+    ``labels``: 'binary' (benign / malignant) or '4class' (FOUR_CLASSES). ``missing``: 'skip'
+    (count rows whose image files are absent) or 'error'. ``layout``: 'auto', 'tcia', 'kaggle'.
+    Columns: the shared ones, ``mask_paths`` ([ROI mask]), ``crop_path``, the CSV columns,
+    ``clinical`` (36-d), ``label_binary``, ``label_4class``, ``split``, ``full_image_id``.
+    """
+    from mmfusion.data.cbis_layouts import open_layout
+
+    if labels not in ("binary", "4class"):
+        raise DatasetError(f"labels {labels!r}; expected binary or 4class")
+    if missing not in ("skip", "error"):
+        raise DatasetError(f"missing {missing!r}; expected skip or error")
+    root = Path(root)
+    frame = read_case_descriptions(root, abnormality)
+    report = LoadReport("cbis-ddsm", str(root), rows_read=len(frame))
+    resolver = open_layout(root, layout)
+    keep, images, crops, masks = [], [], [], []
+    for rec in frame.to_dict("records"):
+        try:
+            full, crop, mask = resolver.resolve(rec)
+        except FileNotFoundError as err:
+            if missing == "error":
+                raise DatasetError(f"image file missing: {err}", path=rec["source_file"],
+                                   row=rec["source_row"]) from None
+            report.skip("image missing", f"{rec['sample_id']}: {err}")
+            continue
+        keep.append(rec["sample_id"])
+        images.append(str(full))
+        crops.append(str(crop) if crop else "")
+        masks.append([str(mask)] if mask else [])
+    frame = frame[frame["sample_id"].isin(set(keep))].copy()
+    frame["image_path"], frame["crop_path"], frame["mask_paths"] = images, crops, masks
+    if labels == "binary":
+        frame["label"] = frame["label_binary"]
+        frame["label_name"] = [BINARY_CLASSES[i] for i in frame["label"]]
+    else:
+        frame["label"] = frame["label_4class"]
+        frame["label_name"] = [FOUR_CLASSES[i] for i in frame["label"]]
+    frame["layout"] = resolver.name
+    leaks = patients_across_split(frame)
+    if leaks["train_and_test"]:
+        report.warn(f"{len(leaks['train_and_test'])} patients have abnormalities in both the "
+                    "official train and test sets (mass and calc merged): "
+                    f"{len(leaks['mass_train_calc_test'])} mass-train/calc-test, "
+                    f"{len(leaks['calc_train_mass_test'])} calc-train/mass-test")
+    if report.n_skipped == report.rows_read and report.rows_read:
+        report.warn(f"no CBIS-DDSM image was found under {root}; every row was skipped")
+    return finish_frame(frame, report)
+
+
+def load(root, **options) -> pd.DataFrame:
+    return load_cbis_ddsm(root, **options)
+
+
+def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0,
+                   drop_leaking_patients: bool = False) -> dict:
+    """{'train', 'val', 'test'} index arrays: official test; validation carved from train by patient.
+
+    With ``drop_leaking_patients`` the train rows of patients who also sit in test are dropped.
+    """
+    from mmfusion.data import splits
+
+    is_train = frame["split"].to_numpy() == "train"
+    if drop_leaking_patients:
+        leak = set(patients_across_split(frame)["train_and_test"])
+        is_train &= ~frame["patient_id"].isin(leak).to_numpy()
+    train, val = splits.holdout_by_group(np.flatnonzero(is_train), frame["label"].to_numpy(),
+                                         frame["group_id"].to_numpy(), fraction=val_fraction,
+                                         seed=seed)
+    return {"train": train, "val": val, "test": np.flatnonzero(frame["split"].to_numpy() == "test")}
