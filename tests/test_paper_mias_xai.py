@@ -48,8 +48,11 @@ def test_preprocess_film_crops_the_lesion_with_the_y_flip():
     crop = P.preprocess_film(film, roi=(300, 700, 80), out_size=64)
     gray = crop.image[..., 0].astype(float)
     yy, xx = np.mgrid[0:64, 0:64]
-    inside = P.circle_mask(crop.circle, 64) & ((xx - 32) ** 2 + (yy - 32) ** 2 <= 12 ** 2)
-    assert gray[inside].mean() > gray[~P.circle_mask(crop.circle, 64)].mean() + 40
+    lesion = P.lesion_mask(crop, 64)
+    # r = 80 * 224/1024 = 17.5 px; window side 2 * round(17.5) = 36 px resized to 64
+    assert lesion.sum() == pytest.approx(np.pi * (17.5 * 64 / 36) ** 2, rel=0.02)
+    inside = lesion & ((xx - 32) ** 2 + (yy - 32) ** 2 <= 12 ** 2)
+    assert gray[inside].mean() > gray[~lesion].mean() + 40
     # without the flip the crop lands on plain breast tissue: no bright centre
     wrong = P.preprocess_film(film, roi=(300, 1024 - 700, 80), out_size=64)
     assert wrong.image[..., 0][inside].mean() < gray[inside].mean() - 40

@@ -156,9 +156,15 @@ def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE,
     return crop
 
 
-def circle_mask(circle, out_size: int) -> np.ndarray:
-    """Boolean (out_size, out_size) mask of a lesion circle given in output pixels."""
-    cx, cy, r = circle
-    yy, xx = np.mgrid[0:out_size, 0:out_size]
-    # pixel centres sit at +0.5
-    return (xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= r ** 2
+def lesion_mask(crop: Crop, out_size: int) -> np.ndarray | None:
+    """Boolean (out_size, out_size) mask of the crop's lesion circle (None for normal crops).
+
+    ``Crop.circle`` is in continuous pixel coordinates (pixel i spans [i, i+1)); the data core's
+    ``circle_mask`` puts pixel centres on integers, hence the half-pixel shift.
+    """
+    from mmfusion.data.images import circle_mask
+
+    if crop.circle is None:
+        return None
+    cx, cy, r = crop.circle
+    return circle_mask((out_size, out_size), cx - 0.5, cy - 0.5, r)
