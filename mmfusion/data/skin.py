@@ -1,0 +1,186 @@
+"""HAM10000 (Kaggle kmader/skin-cancer-mnist-ham10000) and ISIC 2019, as they are downloaded.
+
+Both frames carry ``age`` (float, NaN when empty), ``sex`` and ``site`` for the metadata encoder
+(``mmfusion.data.metadata``); ``group_id`` is the lesion (image id when the lesion id is empty,
+counted in ``frame.attrs['notes']``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+
+KAGGLE_SLUGS = {"ham10000": ("kmader/skin-cancer-mnist-ham10000",),
+                "isic2019": ("andrewmvd/isic-2019", "salviohexia/isic-2019-skin-lesion-images-for-classification")}
+HAM_CLASSES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+ISIC_CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
+HAM_METADATA = "HAM10000_metadata.csv"
+ISIC_TRUTH = "ISIC_2019_Training_GroundTruth.csv"
+ISIC_METADATA = "ISIC_2019_Training_Metadata.csv"
+
+
+def _find_file(root: Path, name: str, depth: int = 3) -> Path:
+    for level in range(depth + 1):
+        hits = sorted(root.glob("/".join(["*"] * level + [name])))
+        if hits:
+            return hits[0]
+    raise DatasetError(f"label file {name} not found (searched {depth} levels deep)", path=root)
+
+
+def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, int]:
+    """``{stem: path}`` of every image under ``root``; copies of one stem in several folders (the
+    HAM10000 zip's lower-case duplicate folders) are kept once. Returns ``(index, n_copies)``."""
+    index, copies = {}, 0
+    for path in sorted(root.rglob("*"), key=lambda p: (p.parent.name.lower() == p.parent.name, str(p))):
+        if path.suffix.lower() not in suffixes or not path.is_file():
+            continue
+        if path.stem in index:
+            copies += 1
+            continue
+        index[path.stem] = path.resolve()
+    return index, copies
+
+
+def _read_csv(path: Path, required) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"missing column(s) {missing}; expected {list(required)}", path=path)
+    return frame
+
+
+def _age(values, path: Path) -> np.ndarray:
+    out = pd.to_numeric(pd.Series(values).str.strip().replace("", np.nan), errors="coerce")
+    bad = out.isna() & pd.Series(values).str.strip().ne("")
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"age {values[i]!r} is not a number", path=path, row=i + 1)
+    return out.to_numpy(dtype=float)
+
+
+def _attach_images(frame, root, report, missing, notes) -> pd.DataFrame:
+    if missing not in ("skip", "error"):
+        raise DatasetError(f"missing {missing!r}; expected skip or error")
+    index, copies = index_images(root)
+    notes["duplicate_image_copies_ignored"] = copies
+    paths = [index.get(s) for s in frame["sample_id"]]
+    absent = [i for i, p in enumerate(paths) if p is None]
+    if absent and missing == "error":
+        i = absent[0]
+        raise DatasetError(f"image {frame['sample_id'].iloc[i]} listed but absent on disk",
+                           path=frame["source_file"].iloc[i], row=i + 1)
+    for i in absent:
+        report.skip("image missing", f"{frame['sample_id'].iloc[i]} (row {i + 1})")
+    frame = frame.assign(image_path=[str(p) if p else "" for p in paths])
+    frame = frame[[p is not None for p in paths]]
+    if report.rows_read and len(frame) == 0:
+        report.warn(f"no image of {report.dataset} was found under {root}; every row was skipped")
+    return frame
+
+
+def _group(frame: pd.DataFrame, notes: dict) -> pd.DataFrame:
+    lesion = frame["lesion_id"].str.strip()
+    notes["lesion_id_missing_used_image_id"] = int((lesion == "").sum())
+    return frame.assign(group_id=np.where(lesion == "", frame["sample_id"], lesion))
+
+
+def _finish(frame, report, notes, classes):
+    frame = frame.assign(label_name=[classes[i] for i in frame["label"]])
+    out = finish_frame(frame, report)
+    out.attrs["notes"] = notes
+    out.attrs["classes"] = list(classes)
+    return out
+
+
+def read_ham10000_metadata(root) -> pd.DataFrame:
+    """HAM10000_metadata.csv as a frame (no images needed): ids, label, age, sex, site, group_id.
+
+    ``image_id`` with or without ``.jpg``; optional ``dataset`` column; ages may be empty.
+    ``frame.attrs['notes']`` counts empty ages and lesion ids.
+    """
+    root = Path(root)
+    path = _find_file(root, HAM_METADATA)
+    raw = _read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
+    dx = raw["dx"].str.strip().str.lower()
+    bad = ~dx.isin(HAM_CLASSES)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"dx {raw['dx'].iloc[i]!r}; expected one of {', '.join(HAM_CLASSES)}",
+                           path=path, row=i + 1)
+    image_id = raw["image_id"].str.strip().str.replace(r"\.jpe?g$", "", regex=True)
+    frame = raw.assign(sample_id=image_id, image_id=image_id, dx=dx,
+                       label=[HAM_CLASSES.index(d) for d in dx], age=_age(raw["age"].tolist(), path),
+                       sex=raw["sex"].str.strip().str.lower().replace("", "unknown"),
+                       site=raw["localization"].str.strip().str.lower().replace("", "unknown"),
+                       source_file=str(path))
+    notes = {"age_missing": int(np.isnan(frame["age"]).sum())}
+    frame = _group(frame, notes)
+    frame.attrs["notes"] = notes
+    return frame
+
+
+def load_ham10000(root, missing: str = "skip") -> pd.DataFrame:
+    """HAM10000: one row per image (10,015 of 7,470 lesions in the full set); images are found
+    anywhere under ``root`` (part_1 / part_2 and their lower-case copies, counted once)."""
+    root = Path(root)
+    frame = read_ham10000_metadata(root)
+    notes = dict(frame.attrs["notes"])
+    report = LoadReport("ham10000", str(root), rows_read=len(frame))
+    frame = _attach_images(frame, root, report, missing, notes)
+    return _finish(frame, report, notes, HAM_CLASSES)
+
+
+def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
+    """ISIC 2019 training set: one-hot float labels → class index; metadata joined by image id.
+
+    ``gender`` is read as ``sex``; ``_downsampled`` ids are kept as sample ids, ``isic_id`` drops
+    the suffix (for duplicate checks against HAM10000). UNK-labelled rows are skipped and counted.
+    """
+    root = Path(root)
+    truth_path = _find_file(root, ISIC_TRUTH)
+    truth = _read_csv(truth_path, ("image", *ISIC_CLASSES))
+    report = LoadReport("isic2019", str(root), rows_read=len(truth))
+    columns = list(ISIC_CLASSES) + (["UNK"] if "UNK" in truth.columns else [])
+    try:
+        onehot = truth[columns].apply(lambda c: pd.to_numeric(c.str.strip())).to_numpy(float)
+    except ValueError as err:
+        raise DatasetError(f"label columns must be numbers ({err})", path=truth_path) from None
+    bad = ~np.isclose(onehot.sum(axis=1), 1.0) | ~np.isin(onehot, (0.0, 1.0)).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DatasetError(f"labels {onehot[i].tolist()} are not one-hot over {columns}",
+                           path=truth_path, row=i + 1)
+    label = onehot.argmax(axis=1)
+    frame = pd.DataFrame({"sample_id": truth["image"].str.strip(), "label": label,
+                          "source_file": str(truth_path)})
+    frame["isic_id"] = frame["sample_id"].str.replace("_downsampled", "", regex=False)
+    unk = label == len(ISIC_CLASSES)
+    for i in np.flatnonzero(unk):
+        report.skip("UNK label", f"{frame['sample_id'].iloc[i]} (row {i + 1})")
+    frame = frame[~unk]
+    meta_path = _find_file(root, ISIC_METADATA)
+    meta = _read_csv(meta_path, ("image",)).rename(columns={"gender": "sex", "age_approx": "age",
+                                                            "anatom_site_general": "site"})
+    for column in ("age", "sex", "site", "lesion_id"):
+        if column not in meta.columns:
+            raise DatasetError(f"missing column {column!r} (or its alias)", path=meta_path)
+    meta = meta.assign(image=meta["image"].str.strip())
+    meta = meta.assign(age=_age(meta["age"].tolist(), meta_path),
+                       sex=meta["sex"].str.strip().str.lower().replace("", "unknown"),
+                       site=meta["site"].str.strip().str.lower().replace("", "unknown"))
+    frame = frame.merge(meta[["image", "age", "sex", "site", "lesion_id"]], how="left",
+                        left_on="sample_id", right_on="image").drop(columns="image")
+    notes = {"metadata_row_missing": int(frame["lesion_id"].isna().sum()),
+             "age_missing": int(frame["age"].isna().sum())}
+    frame = frame.fillna({"sex": "unknown", "site": "unknown", "lesion_id": ""})
+    frame = _group(frame, notes)
+    frame = _attach_images(frame, root, report, missing, notes)
+    return _finish(frame, report, notes, ISIC_CLASSES)
+
+
+def load(root, **options) -> pd.DataFrame:
+    return load_ham10000(root, **options)
