@@ -1,0 +1,85 @@
+"""multimodal-fusion: model builder (pinned parameter counts, flat backbone), config table."""
+import numpy as np
+import pytest
+
+from helpers import assert_keras_roundtrip
+
+keras = pytest.importorskip("keras")
+
+from mmfusion.papers.multimodal_fusion import config  # noqa: E402
+from mmfusion.papers.multimodal_fusion.model import FUSIONS, build_fusion_model  # noqa: E402
+
+RESNET50_NOTOP = 23_587_712        # keras.applications.ResNet50 with top 25,636,712 minus 2048*1000+1000
+
+
+def dense(i, o):
+    return i * o + o
+
+
+def test_full_size_parameter_counts_and_flat_backbone():
+    from mmfusion.models import build_backbone
+
+    hp = config.hyperparameters()
+    spec = build_backbone("resnet50", (224, 224, 3), weights=None)
+    concat = build_fusion_model("concat", hp, backbone=spec)
+    expected = RESNET50_NOTOP + dense(2048, 100) + dense(36, 100) + dense(200, 200) + dense(200, 2)
+    assert concat.count_params() == expected == 23_836_914
+    cross = build_fusion_model("crossattention", hp, backbone=spec)
+    tokens = dense(2048, 100) + sum(dense(b - a, 100) for a, b in config.CLINICAL_GROUP_SLICES)
+    attention = 4 * dense(100, 100) + 2 * 100          # q, k, v, out + LayerNorm
+    assert cross.count_params() == RESNET50_NOTOP + tokens + attention + dense(200, 200) + dense(200, 2)
+    # flat: Grad-CAM reaches conv5 directly, and its map is 7x7x2048 at 224 px
+    assert cross.get_layer("conv5_block3_out").output.shape[1:] == (7, 7, 2048)
+    assert not any(isinstance(layer, keras.Model) for layer in cross.layers)
+
+
+QUICK = config.hyperparameters(quick=True)
+X = {"image": np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype("float32"),
+     "clinical": (np.random.default_rng(1).random((3, 36)) > 0.7).astype("float32")}
+
+
+def test_quick_models_parameter_counts_by_hand():
+    d, h = QUICK["embed_dim"], QUICK["head_hidden"]
+    head = dense(2 * d, h) + dense(h, 2)
+    counts = {f: build_fusion_model(f, QUICK).count_params() for f in FUSIONS}
+    backbone = counts["image"] - dense(16, d) - dense(d, h) - dense(h, 2)
+    assert counts["clinical"] == dense(36, d) + dense(d, h) + dense(h, 2)
+    embeds = backbone + dense(16, d) + dense(36, d)
+    assert counts["concat"] == embeds + head
+    assert counts["gated_crossattention"] == embeds + 2 * dense(d, d) + \
+        2 * dense(2 * d, h) + 2 * dense(h, 2)
+    assert counts["gated_coattention"] == embeds + 2 * dense(2 * d, d) + \
+        2 * dense(2 * d, h) + 2 * dense(h, 2)
+    assert counts["gmu"] == embeds + 4 * d * d + dense(d, h) + dense(h, 2)   # no biases
+    assert counts["tfn"] == embeds + dense((d + 1) ** 2, h) + dense(h, 2)
+    assert counts["mfb"] == embeds + 2 * dense(d, d * QUICK["mfb_factor"]) + dense(d, h) + dense(h, 2)
+    tokens = dense(16, d) + sum(dense(b - a, d) for a, b in config.CLINICAL_GROUP_SLICES)
+    assert counts["crossattention"] == backbone + tokens + 4 * dense(d, d) + 2 * d + head
+    assert counts["coattention"] == backbone + tokens + 6 * dense(d, d) + 4 * d + head
+
+
+def test_quick_model_outputs_probabilities_and_roundtrips(tmp_path):
+    for fusion in ("crossattention", "gated_coattention"):
+        model = build_fusion_model(fusion, QUICK)
+        p = np.asarray(model(X, training=False))
+        np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
+        assert_keras_roundtrip(model, X, tmp_path)
+
+
+def test_modality_dropout_only_in_training_and_unknown_fusion():
+    model = build_fusion_model("concat", QUICK)
+    a, b = (np.asarray(model(X, training=False)) for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="unknown fusion"):
+        build_fusion_model("late", QUICK)
+
+
+def test_rows_table():
+    keys = [r.key for r in config.ROWS]
+    assert len(set(keys)) == len(keys) and set(r.fusion for r in config.ROWS) == set(FUSIONS)
+    assert {r.key for r in config.rows(quick=True)} == {"image_only", "clinical_only", "concat",
+                                                       "crossattention"}
+    assert [r.key for r in config.rows(True, only="gmu,tfn")] == ["gmu", "tfn"]
+    with pytest.raises(ValueError, match="unknown rows"):
+        config.rows(False, only="late")
+    assert config.CLINICAL_GROUP_SLICES == ((0, 4), (4, 12), (12, 17), (17, 31), (31, 36))
