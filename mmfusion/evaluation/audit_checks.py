@@ -1,0 +1,355 @@
+"""The five internal-consistency checks of the claims audit. Each returns a list of Findings that
+carry the arithmetic behind them. Severity: error (impossible as printed), warning (possible only
+under an unusual reading), info (possible; reading noted), ok (consistent)."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats as sps
+
+from . import feasibility as fz
+
+SEVERITIES = ("error", "warning", "info", "ok")
+
+
+@dataclass
+class Finding:
+    check: str
+    severity: str
+    claims: list
+    message: str
+    arithmetic: str = ""
+    paper: str = ""
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def _dec(c):
+    return c.decimals if c.decimals is not None else fz.inferred_decimals(c.value)
+
+
+def _modes(c):
+    return (c.rounding,) if c.rounding else ("round", "truncate")
+
+
+def _frac_interval(c, value=None, decimals=None):
+    """Interval of true fractions that print as the claim's value under its rounding modes."""
+    v = c.value if value is None else value
+    d = _dec(c) if decimals is None else decimals
+    ivs = [fz.printed_interval(v, d, m) for m in _modes(c)]
+    lo, hi = min(i[0] for i in ivs), max(i[1] for i in ivs)
+    return c.as_fraction(lo), c.as_fraction(hi)
+
+
+def _metric_claims(claims):
+    return [c for c in claims.claims if c.kind == "metric" and c.is_scalar
+            and fz.canonical_metric(c.column) is not None]
+
+
+def _hm(p, r):
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+# 1 -------------------------------------------------------------------------------------------
+def check_f1(claims) -> list:
+    groups = defaultdict(dict)
+    for c in _metric_claims(claims):
+        name = fz.canonical_metric(c.column)
+        if name in ("precision", "recall", "f1"):
+            groups[(c.table, c.row, c.averaging)][name] = c
+    out = []
+    for (table, row, avg), g in groups.items():
+        if len(g) < 3:
+            continue
+        p, r, f = g["precision"], g["recall"], g["f1"]
+        (plo, phi), (rlo, rhi), (flo, fhi) = _frac_interval(p), _frac_interval(r), _frac_interval(f)
+        hlo, hhi = _hm(plo, rlo), _hm(phi, rhi)
+        refs = [p.ref(), r.ref(), f.ref()]
+        arith = (f"HM(P, R) = 2PR/(P+R) with P in [{plo:.5f}, {phi:.5f}], R in [{rlo:.5f}, {rhi:.5f}] "
+                 f"gives [{hlo:.5f}, {hhi:.5f}]; reported F1 in [{flo:.5f}, {fhi:.5f}]")
+        exact = avg in ("binary", "micro") and (f.n or 1) == 1
+        if flo > hhi:
+            out.append(Finding("f1_harmonic", "error", refs,
+                               f"{table} / {row}: F1 exceeds the harmonic mean of P and R, impossible "
+                               "for a single evaluation, a macro/weighted average or a mean over folds "
+                               "(all are <= HM by concavity)", arith))
+        elif fhi < hlo:
+            sev = "error" if exact else "info"
+            why = ("binary F1 must equal HM(P, R)" if exact else
+                   "F1 below HM(P, R): possible only as a macro/weighted average or a mean over folds")
+            out.append(Finding("f1_harmonic", sev, refs, f"{table} / {row}: {why}", arith))
+        else:
+            out.append(Finding("f1_harmonic", "ok", refs, f"{table} / {row}: F1 consistent with P, R", arith))
+    return out
+
+
+# 2 -------------------------------------------------------------------------------------------
+GRIM_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1")
+
+
+def _claim_readings(c, all_readings):
+    avg = c.averaging
+    if avg is None or fz.canonical_metric(c.column) in ("accuracy", "balanced_accuracy"):
+        return all_readings
+    if avg == "binary":
+        return [r for r in all_readings if r.startswith("binary")]
+    return [r for r in all_readings if r == avg]
+
+
+def _grim_group(claims, table, row, group):
+    counts = claims.class_counts(group[0])
+    refs = [c.ref() for c in group]
+    names = list(counts)
+    n = sum(counts.values())
+    acc = [c for c in group if fz.canonical_metric(c.column) == "accuracy"]
+    allowed = None
+    if acc:
+        c = acc[0]
+        allowed = fz.allowed_correct_counts(n, c.value, _dec(c), c.scale == "percent", _modes(c))
+    try:
+        cms = fz.enumerate_confusion_matrices(list(counts.values()), allowed)
+    except OverflowError as e:
+        return Finding("grim", "info", refs, f"{table} / {row}: not enumerated ({e})")
+    all_r = fz.readings(len(names), names)
+    per_reading = {r: fz.metrics_of_matrices(cms, r, names) for r in all_r}
+
+    def match(c, r, modes):
+        x = per_reading[r][fz.canonical_metric(c.column)] * (100 if c.scale == "percent" else 1)
+        return fz.matches(x, c.value, _dec(c), modes)
+
+    def solve(modes):
+        single = {}
+        mixed = np.ones(len(cms), bool)
+        per_claim = {}
+        for c in group:
+            rs = _claim_readings(c, all_r)
+            masks = {r: match(c, r, modes) for r in rs}
+            per_claim[c.index] = masks
+            mixed &= np.any([masks[r] for r in rs], axis=0) if rs else False
+        for r in all_r:
+            m = np.ones(len(cms), bool)
+            for c in group:
+                m &= per_claim[c.index].get(r, np.zeros(len(cms), bool))
+            single[r] = m
+        return single, mixed, per_claim
+
+    header = f"{table} / {row}: test set {n} ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+    arith = f"{len(cms)} integer confusion matrices enumerated" + (
+        f" (pruned to {sorted(allowed)} correct by the accuracy)" if allowed is not None else "")
+    for modes, sev_ok in ((("round",), "ok"), (("round", "truncate"), "warning")):
+        modes = tuple(m for m in modes if m in _modes(group[0])) or _modes(group[0])
+        single, mixed, per_claim = solve(modes)
+        good = [r for r, m in single.items() if m.any()]
+        if good:
+            ex = cms[single[good[0]].argmax()]
+            msg = f"{header}: feasible under a single averaging reading: {', '.join(good)}"
+            if sev_ok == "warning":
+                msg += " — but only with truncation, not rounding"
+            return Finding("grim", sev_ok, refs, msg, f"{arith}; e.g. {ex.tolist()} "
+                           f"({int(single[good[0]].sum())} matrices under {good[0]})")
+        if mixed.any():
+            ex_i = int(mixed.argmax())
+            used = {c.ref(): [r for r, m in per_claim[c.index].items() if m[ex_i]] for c in group}
+            msg = (f"{header}: no single averaging reproduces every number; feasible only if they "
+                   f"mix averagings: " + "; ".join(f"{k}: {'/'.join(v)}" for k, v in used.items()))
+            if sev_ok == "warning":
+                msg += " — and only with truncation"
+            return Finding("grim", "warning", refs, msg,
+                           f"{arith}; e.g. {cms[ex_i].tolist()} ({int(mixed.sum())} matrices)")
+    return Finding("grim", "error", refs,
+                   f"{header}: no integer confusion matrix reproduces these numbers at the printed "
+                   f"precision under any averaging (binary, macro, weighted, micro)", arith)
+
+
+def check_grim(claims) -> list:
+    out = []
+    groups = defaultdict(list)
+    for c in _metric_claims(claims):
+        if (fz.canonical_metric(c.column) in GRIM_METRICS and (c.n or 1) == 1
+                and c.averaging not in ("per-class", "samples")):
+            groups[(c.table, c.row)].append(c)
+    for (table, row), group in groups.items():
+        counts = claims.class_counts(group[0])
+        size = claims.test_size(group[0])
+        if counts and sum(counts.values()) > 0:
+            out.append(_grim_group(claims, table, row, group))
+        elif size:
+            for c in group:
+                if fz.canonical_metric(c.column) == "accuracy":
+                    out.append(_grim_accuracy(c, size, 1))
+    # per-run lists and means over n runs of a fixed-size test set: accuracy = correct / (n * N)
+    for c in claims.claims:
+        size = claims.test_size(c)
+        if c.kind != "metric" or fz.canonical_metric(c.column) != "accuracy" or not size:
+            continue
+        if isinstance(c.value, list) and all(isinstance(v, (int, float)) for v in c.value):
+            out.extend(_grim_accuracy(c, size, 1, value=v, label=f"run {i + 1}")
+                       for i, v in enumerate(c.value))
+        elif c.is_scalar and (c.n or 1) > 1 and claims.protocol.get("runs") == c.n:
+            # repeated runs on one fixed test set (not CV folds, whose sizes differ)
+            out.append(_grim_accuracy(c, size, c.n))
+    return out
+
+
+def _grim_accuracy(c, size, runs, value=None, label=""):
+    v = c.value if value is None else value
+    d = _dec(c) if value is None else fz.inferred_decimals(v)
+    denom = size * runs
+    ok = fz.allowed_correct_counts(denom, v, d, c.scale == "percent", _modes(c))
+    what = f"{c.ref()}{' ' + label if label else ''}: accuracy {v}"
+    arith = f"k / {denom} for k in 0..{denom}" + (f" ({runs} runs x {size})" if runs > 1 else "")
+    if ok:
+        return Finding("grim", "ok", [c.ref()], f"{what} = {sorted(ok)[0]}/{denom} feasible", arith)
+    return Finding("grim", "error", [c.ref()],
+                   f"{what} is not k/{denom} for any integer k at {d} decimals", arith)
+
+
+# 3 -------------------------------------------------------------------------------------------
+def _implied_std(pm, meaning, k):
+    if meaning == "sem":
+        return pm * math.sqrt(k)
+    if meaning == "ci95_halfwidth":
+        return pm * math.sqrt(k) / sps.t.ppf(0.975, k - 1)
+    return pm
+
+
+def check_std(claims) -> list:
+    out = []
+    for c in _metric_claims(claims):
+        if c.pm is None or fz.canonical_metric(c.column) not in fz.BOUNDED:
+            continue
+        ks = [c.n] if c.n else list(range(2, 101))
+        if c.n == 1:
+            continue
+        mlo, mhi = _frac_interval(c)
+        pd_ = fz.inferred_decimals(c.pm)
+        pm_lo = max(c.pm - 0.5 * 10 ** -pd_, 0.0)
+        same = c.pm / 100 if c.scale == "percent" else c.pm
+        same_lo = pm_lo / 100 if c.scale == "percent" else pm_lo
+        alt_name = "fraction (not percent)" if c.scale == "percent" else "percentage points"
+        scales = {"as printed": same_lo, alt_name: pm_lo if c.scale == "percent" else pm_lo / 100}
+        meanings = [c.pm_meaning] if c.pm_meaning not in (None, "unknown") else ["std", "sem", "ci95_halfwidth"]
+        smax = {k: fz.max_sample_std_interval(mlo, mhi, k) for k in ks}
+        feasible = []
+        for sname, pmv in scales.items():
+            for meaning in meanings:
+                kok = [k for k in ks if _implied_std(pmv, meaning, k) <= smax[k] + 1e-12]
+                if kok:
+                    feasible.append(f"{meaning} in {sname}" + ("" if c.n else f" (k in {kok[0]}..{kok[-1]})"))
+        kdesc = f"k = {c.n}" if c.n else "k unknown, tried 2..100"
+        best = max(smax.values())
+        arith = (f"mean in [{mlo:.5f}, {mhi:.5f}], {kdesc}: largest possible sample std "
+                 f"{best:.5f} (j values at 1, one fractional, rest 0); ± {c.pm} as printed = {same:g}")
+        literal = meanings[0] if c.pm_meaning not in (None, "unknown") else "std"
+        literal_ok = any(f.startswith(f"{literal} in as printed") for f in feasible)
+        if literal_ok:
+            out.append(Finding("std_bound", "ok", [c.ref()], f"{c.ref()}: ± {c.pm} possible", arith))
+        else:
+            msg = f"{c.ref()}: ± {c.pm} read as a sample {literal} is impossible for this mean"
+            msg += f"; feasible readings: {', '.join(feasible)}" if feasible else "; no reading is feasible"
+            out.append(Finding("std_bound", "error", [c.ref()], msg, arith, details={"feasible": feasible}))
+    return out
+
+
+# 4 -------------------------------------------------------------------------------------------
+def check_ci(claims) -> list:
+    out = []
+    for c in claims.claims:
+        if c.ci is None or not c.is_scalar:
+            continue
+        lo, hi = c.ci
+        d = _dec(c)
+        tol = 10 ** -max(d, fz.inferred_decimals(lo), fz.inferred_decimals(hi))
+        arith = f"{lo} <= {c.value} <= {hi} (tolerance {tol:g} for rounding)"
+        if lo > hi:
+            out.append(Finding("ci_contains", "error", [c.ref()], f"{c.ref()}: CI lower > upper", arith))
+        elif not (lo - tol <= c.value <= hi + tol):
+            out.append(Finding("ci_contains", "error", [c.ref()],
+                               f"{c.ref()}: the CI [{lo}, {hi}] does not contain the point {c.value}", arith))
+        else:
+            out.append(Finding("ci_contains", "ok", [c.ref()], f"{c.ref()}: CI contains the point", arith))
+    return out
+
+
+# 5 -------------------------------------------------------------------------------------------
+def _flat(v):
+    return [x for y in v for x in _flat(y)] if isinstance(v, list) else [v]
+
+
+def check_range(claims) -> list:
+    out = []
+    for c in claims.claims:
+        vals = _flat(c.value) + ([*c.ci] if c.ci else [])
+        name = fz.canonical_metric(c.column)
+        bad, bound = [], ""
+        if c.kind == "metric" and name in fz.BOUNDED:
+            top = 100.0 if c.scale == "percent" else 1.0
+            bad, bound = [v for v in vals if not 0 <= v <= top], f"[0, {top:g}] ({c.scale})"
+        elif c.kind == "p_value":
+            bad, bound = [v for v in vals if not 0 <= v <= 1], "[0, 1]"
+        elif c.kind == "count":
+            bad, bound = [v for v in vals if v < 0 or v != int(v)], "non-negative integers"
+        elif c.kind == "time_s":
+            bad, bound = [v for v in vals if v < 0], ">= 0"
+        if bad:
+            out.append(Finding("range", "error", [c.ref()], f"{c.ref()}: {bad} outside {bound}",
+                               f"allowed {bound}"))
+        if c.decimals is not None and c.is_scalar and fz.inferred_decimals(c.value) > c.decimals:
+            out.append(Finding("range", "warning", [c.ref()],
+                               f"{c.ref()}: value {c.value} has more digits than decimals={c.decimals}"))
+    return out
+
+
+def _same_pair(a, b, why):
+    alo, ahi = _frac_interval(a)
+    blo, bhi = _frac_interval(b)
+    arith = f"{a.value} ({a.scale}) -> [{alo:.5f}, {ahi:.5f}]; {b.value} ({b.scale}) -> [{blo:.5f}, {bhi:.5f}]"
+    if ahi < blo or bhi < alo:
+        return Finding("same_quantity", "warning", [a.ref(), b.ref()],
+                       f"the same quantity ({why}) is reported as {a.value} and {b.value}", arith)
+    return Finding("same_quantity", "ok", [a.ref(), b.ref()], f"{why}: consistent", arith)
+
+
+def check_same_quantity(claims) -> list:
+    out, seen = [], set()
+    scalars = [c for c in claims.claims if c.is_scalar and c.kind == "metric"]
+    by_key = defaultdict(list)
+    for c in scalars:
+        by_key[(c.row, fz.canonical_metric(c.column) or c.column, c.averaging)].append(c)
+    for (row, col, _), cs in by_key.items():
+        for i, a in enumerate(cs):
+            for b in cs[i + 1:]:
+                seen.add((a.index, b.index))
+                out.append(_same_pair(a, b, f"{row} / {col} in {a.table} and {b.table}"))
+    for c in claims.claims:
+        if not c.same_as:
+            continue
+        targets = claims.find(c.same_as["table"], c.same_as["row"], c.same_as["column"])
+        if not targets:
+            out.append(Finding("same_quantity", "warning", [c.ref()],
+                               f"{c.ref()}: same_as points to no claim {c.same_as}"))
+        for t in targets:
+            if (min(t.index, c.index), max(t.index, c.index)) in seen:
+                continue
+            if c.is_scalar and t.is_scalar:
+                out.append(_same_pair(c, t, f"same_as link {c.ref()} -> {t.ref()}"))
+            else:  # one is the per-run list, the other its mean
+                lst, mean = (c, t) if isinstance(c.value, list) else (t, c)
+                if not mean.is_scalar:
+                    continue
+                m = float(np.mean(_flat(lst.value)))
+                mlo, mhi = _frac_interval(mean)
+                ok = mlo <= mean.as_fraction(m) <= mhi
+                out.append(Finding("same_quantity", "ok" if ok else "warning", [lst.ref(), mean.ref()],
+                                   f"mean of the {len(_flat(lst.value))} listed values {m:.5f} "
+                                   f"{'prints' if ok else 'does not print'} as {mean.value}",
+                                   f"mean = {m:.6f}; {mean.value} covers [{mlo:.5f}, {mhi:.5f}]"))
+    return out
+
+
+ALL_CHECKS = (check_f1, check_grim, check_std, check_ci, check_range, check_same_quantity)
