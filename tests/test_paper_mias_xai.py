@@ -158,3 +158,22 @@ def test_augment_training_set_counts():
     assert counts["augmented"] == 80 and counts["duplicates_removed"] >= 7
     minority = min(np.bincount(A.md5_dedupe(*A.augment_x16(images, labels, 0)[:2])[1]))
     assert counts["per_class"] == {0: minority, 1: minority} and len(out) == 2 * minority
+
+
+@pytest.mark.realdata
+def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
+    from mmfusion.data import load_dataset
+    from mmfusion.papers.mias_xai import data as D
+
+    frame = load_dataset("mias", shared_samples / "mias", label_rule="first")
+    crops = D.cached_crops(frame, 32, tmp_path)
+    # mdb059 (B) and mdb216 (M) have no coordinates; mdb144's first row is benign
+    assert crops.skipped == {"abnormal_without_coordinates": ["mdb059", "mdb216"], "dropped_crop": []}
+    assert crops.sample_ids.tolist() == ["mdb001", "mdb003", "mdb004", "mdb005", "mdb023", "mdb144",
+                                         "mdb178", "mdb226"]
+    assert crops.labels.tolist() == [1, 0, 0, 1, 2, 1, 2, 1]
+    assert crops.images.shape == (8, 32, 32, 3) and crops.images.dtype == np.uint8
+    assert not crops.lesions[crops.labels == 0].any() and crops.lesions[crops.labels > 0].any(axis=(1, 2)).all()
+    again = D.cached_crops(frame, 32, tmp_path)                    # read back from the .npz cache
+    assert np.array_equal(again.images, crops.images) and again.skipped == crops.skipped
+    assert len(list(tmp_path.glob("*.npz"))) == 1
