@@ -1,0 +1,199 @@
+"""CBIS-DDSM twin in both layouts: TCIA (CSVs + 16-bit DICOM tree) and Kaggle (csv/ + jpeg/).
+
+``write(out_dir, n, seed, layout="both")`` writes ``out_dir/kaggle`` and ``out_dir/tcia`` and
+returns the Kaggle root (the Kaggle kernel's layout); ``layout="tcia"|"kaggle"`` writes one.
+Quirks kept: CRLF, ``NA`` (TCIA) vs ``N/A`` (Kaggle), ``breast_density`` vs ``breast density``,
+combined tokens, one quoted path per row with an embedded newline, crop/mask file names that do
+not say which is which. Signal: malignant lesions are spiculated and larger (shapes.lesion), and
+shape / margins / calc type / distribution are drawn from label-dependent vocabularies.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mmfusion.data.lesion_crop import crop_lesion
+from mmfusion.data.synthetic import shapes
+
+DEFAULT_N = 60
+SIDE = 128   # keeps all twins under the 20 MB budget (the DICOM tree is 16-bit)
+UID_ROOT = "1.3.6.1.4.1.9590.100.1.2."
+TOKENS = {  # (benign choices, malignant choices); "NA" is a missing value
+    "mass_shape": (["OVAL", "ROUND", "LOBULATED", "ROUND-OVAL", "OVAL"],
+                   ["IRREGULAR", "IRREGULAR-ARCHITECTURAL_DISTORTION", "IRREGULAR", "LOBULATED"]),
+    "mass_margins": (["CIRCUMSCRIBED", "OBSCURED", "CIRCUMSCRIBED-OBSCURED", "NA"],
+                     ["SPICULATED", "ILL_DEFINED", "OBSCURED-ILL_DEFINED-SPICULATED", "SPICULATED"]),
+    "calc_type": (["LUCENT_CENTER", "ROUND_AND_REGULAR", "PUNCTATE", "VASCULAR", "COARSE"],
+                  ["PLEOMORPHIC", "FINE_LINEAR_BRANCHING", "PUNCTATE-PLEOMORPHIC", "PLEOMORPHIC"]),
+    "calc_distribution": (["DIFFUSELY_SCATTERED", "REGIONAL", "NA", "CLUSTERED"],
+                          ["CLUSTERED", "LINEAR", "SEGMENTAL", "CLUSTERED-LINEAR"]),
+}
+MASS_HEADER = ("patient_id,breast_density,left or right breast,image view,abnormality id,"
+               "abnormality type,mass shape,mass margins,assessment,pathology,subtlety,"
+               "image file path,cropped image file path,ROI mask file path")
+CALC_HEADER = MASS_HEADER.replace("breast_density", "breast density").replace(
+    "mass shape,mass margins", "calc type,calc distribution")
+
+
+def _uid(rng, used: set) -> str:
+    while True:   # unique last-5 digits: the TCIA folders are matched by them
+        uid = UID_ROOT + "".join(str(d) for d in rng.integers(0, 10, 36))
+        if uid[-5:] not in used and uid[-6] != "0":
+            used.add(uid[-5:])
+            return uid
+
+
+def _cases(rng, n: int) -> list[dict]:
+    cases, used = [], set()
+    for i in range(n):
+        kind = "mass" if i % 2 == 0 else "calc"
+        patient = f"P_{i // 2 + 1:05d}"            # a mass and a calc case per patient ...
+        split = "test" if (i // 2) % 4 == 3 else "train"
+        if i % 16 == 5:                            # ... and a few patients straddle the split
+            split = "test"
+        label = int(rng.random() < 0.5)
+        tok = {k: str(rng.choice(v[label])) for k, v in TOKENS.items()}
+        side, view = ("LEFT", "RIGHT")[i % 2], ("CC", "MLO")[(i // 2) % 2]
+        folder = f"{'Mass' if kind == 'mass' else 'Calc'}-{'Training' if split == 'train' else 'Test'}_{patient}_{side}_{view}"
+        pathology = "MALIGNANT" if label else ("BENIGN", "BENIGN_WITHOUT_CALLBACK")[int(rng.random() < 0.3)]
+        density = "0" if i == 7 else str(rng.integers(1, 5))
+        image, mask, _ = shapes.lesion_image(rng, (SIDE, SIDE), label)
+        two_series = kind == "mass" and i % 10 == 4   # the "both 000000 in two series" rows
+        cases.append(dict(kind=kind, patient=patient, split=split, label=label, tokens=tok,
+                          side=side, view=view, folder=folder, pathology=pathology,
+                          density=density, image=image, mask=mask,
+                          crop=crop_lesion(image, mask), two_series=two_series,
+                          study=_uid(rng, used), full_series=_uid(rng, used),
+                          roi_study=_uid(rng, used), crop_series=_uid(rng, used),
+                          mask_series=_uid(rng, used) if two_series else None,
+                          assessment=str(rng.integers(4, 6) if label else rng.integers(2, 4)),
+                          subtlety=str(rng.integers(1, 6))))
+    return cases
+
+
+def _csv_paths(c: dict) -> tuple[str, str, str]:
+    full = f"{c['folder']}/{c['study']}/{c['full_series']}/000000.dcm"
+    roi = f"{c['folder']}_1/{c['roi_study']}"
+    if c["two_series"]:
+        return full, f"{roi}/{c['crop_series']}/000000.dcm", f"{roi}/{c['mask_series']}/000000.dcm"
+    if c["kind"] == "mass":
+        return full, f"{roi}/{c['crop_series']}/000000.dcm", f"{roi}/{c['crop_series']}/000001.dcm"
+    return full, f"{roi}/{c['crop_series']}/000001.dcm", f"{roi}/{c['crop_series']}/000000.dcm"
+
+
+def _write_csvs(cases, csv_dir: Path, missing: str) -> None:
+    csv_dir.mkdir(parents=True, exist_ok=True)
+    for kind, header in (("mass", MASS_HEADER), ("calc", CALC_HEADER)):
+        for split in ("train", "test"):
+            lines = [header]
+            for c in (c for c in cases if c["kind"] == kind and c["split"] == split):
+                full, crop, mask = _csv_paths(c)
+                a, b = (("mass_shape", "mass_margins") if kind == "mass"
+                        else ("calc_type", "calc_distribution"))
+                fields = [c["patient"], c["density"], c["side"], c["view"], "1",
+                          "mass" if kind == "mass" else "calcification",
+                          *(missing if c["tokens"][k] == "NA" else c["tokens"][k] for k in (a, b)),
+                          c["assessment"], c["pathology"], c["subtlety"], full]
+                # the real files quote one path per row with a trailing newline inside the quotes
+                quoted_mask = kind == "mass"
+                fields += [crop if quoted_mask else f'"{crop}\n"', f'"{mask}\n"' if quoted_mask else mask]
+                lines.append(",".join(fields))
+            name = f"{kind}_case_description_{split}_set.csv"
+            (csv_dir / name).write_bytes(("\r\n".join(lines) + "\r\n").encode())
+
+
+def _write_dicom(path: Path, pixels: np.ndarray, description: str, series_uid: str, study_uid: str):
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[str(path)])
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SeriesDescription, ds.SeriesInstanceUID, ds.StudyInstanceUID = description, series_uid, study_uid
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    bits = 8 if pixels.dtype == np.uint8 else 16
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0
+    ds.PixelData = pixels.tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _files(c: dict):
+    """(series uid, study uid, folder, file number, description, pixels) of the crop and mask."""
+    mask = (c["mask"].astype(np.uint8) * 255)
+    crop16 = c["crop"].astype(np.uint16) * 257
+    if c["two_series"]:
+        return [(c["crop_series"], "cropped images", 1, crop16),
+                (c["mask_series"], "ROI mask images", 1, mask)]
+    crop_no, mask_no = (1, 2) if c["kind"] == "mass" else (2, 1)
+    # one series holds both files and says "ROI mask images" for both: content decides
+    return [(c["crop_series"], "ROI mask images", crop_no, crop16),
+            (c["crop_series"], "ROI mask images", mask_no, mask)]
+
+
+def write_tcia(out_dir, cases) -> Path:
+    root = Path(out_dir)
+    _write_csvs(cases, root, "NA")
+    tree = root / "CBIS-DDSM"
+    for c in cases:
+        study_dir = tree / c["folder"] / f"07-20-2016-DDSM-NA-{c['study'][-5:]}"
+        _write_dicom(study_dir / f"1.000000-full mammogram images-{c['full_series'][-5:]}" / "1-1.dcm",
+                     c["image"].astype(np.uint16) * 257, "full mammogram images", c["full_series"], c["study"])
+        roi_dir = tree / f"{c['folder']}_1" / f"09-06-2017-DDSM-NA-{c['roi_study'][-5:]}"
+        for series, description, number, pixels in _files(c):
+            _write_dicom(roi_dir / f"1.000000-{description}-{series[-5:]}" / f"1-{number}.dcm",
+                         pixels, description, series, c["roi_study"])
+    return root
+
+
+def write_kaggle(out_dir, cases, rng) -> Path:
+    import pandas as pd
+    from PIL import Image
+
+    root = Path(out_dir)
+    _write_csvs(cases, root / "csv", "N/A")
+    info, meta = [], []
+    for c in cases:
+        files = [(c["full_series"], "full mammogram images", 1, c["image"])]
+        files += [(s, d, k, (p // 257).astype(np.uint8) if p.dtype == np.uint16 else p)
+                  for s, d, k, p in _files(c)]
+        for series, description, number, pixels in files:
+            name = f"1-{int(rng.integers(1, 300)) * 2 + number - 1:03d}.jpg"
+            path = root / "jpeg" / series / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels).save(path, quality=95)
+            if description != "full mammogram images":   # Kaggle describes each file on its own
+                description = "ROI mask images" if pixels.max() == 255 and np.isin(pixels, (0, 255)).all() \
+                    else "cropped images"
+                if rng.random() < 0.15:
+                    description = ""                       # some are NaN in the real file
+            info.append({"file_path": f"CBIS-DDSM/dicom/{series}/{name[:-4]}.dcm",
+                         "image_path": f"CBIS-DDSM/jpeg/{series}/{name}",
+                         "PatientID": c["folder"], "SeriesDescription": description,
+                         "SeriesInstanceUID": series, "Rows": pixels.shape[0],
+                         "Columns": pixels.shape[1], "Laterality": c["side"][0]})
+        meta.append({"SeriesInstanceUID": c["full_series"], "StudyInstanceUID": c["study"],
+                     "PatientID": c["folder"], "Series Description": "full mammogram images",
+                     "Number of Images": 1})
+    pd.DataFrame(info).to_csv(root / "csv" / "dicom_info.csv", index=False)
+    pd.DataFrame(meta).to_csv(root / "csv" / "meta.csv", index=False)
+    return root
+
+
+def write(out_dir, n: int = DEFAULT_N, seed: int = 0, layout: str = "both") -> Path:
+    if layout not in ("both", "tcia", "kaggle"):
+        raise ValueError(f"layout {layout!r}; expected both, tcia or kaggle")
+    rng = np.random.default_rng(seed)
+    cases = _cases(rng, int(n))
+    out_dir = Path(out_dir)
+    if layout in ("both", "tcia"):
+        tcia = write_tcia(out_dir / "tcia", cases)
+        if layout == "tcia":
+            return tcia
+    return write_kaggle(out_dir / "kaggle", cases, rng)
