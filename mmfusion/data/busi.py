@@ -1,0 +1,110 @@
+"""BUSI (Breast Ultrasound Images) as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/``.
+
+Each image ``benign (1).png`` has one or more masks ``benign (1)_mask.png``, ``benign (1)_mask_1.png``
+(OR-merge them; see images.read_mask). Masks come as 1-bit, L, RGB or RGBA; normal masks are all
+zero. BUSI has no patient ids, so the group id is the image itself, or its duplicate group when
+``duplicates=True`` (BUSI holds many duplicated images; splits must keep copies on one side).
+Labels follow the folder names in alphabetical order (benign 0, malignant 1, normal 2), as Keras'
+directory loaders give them; ``include_normal=False`` leaves the binary benign/malignant task.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+
+KAGGLE_SLUGS = {"busi": ("aryashah2k/breast-ultrasound-images-dataset",
+                         "sabahesaraki/breast-ultrasound-images-dataset")}
+FOLDER = "Dataset_BUSI_with_GT"
+CLASSES = ("benign", "malignant", "normal")
+_NAME = re.compile(r"^(?P<stem>.+?)(?P<mask>_mask(?:_\d+)?)?$")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def find_folder(root) -> Path:
+    root = Path(root)
+    for candidate in (root / FOLDER, root):
+        if all((candidate / c).is_dir() for c in ("benign", "malignant")):
+            return candidate
+    raise DatasetError(f"BUSI folders not found: expected {FOLDER}/benign, /malignant, /normal", path=root)
+
+
+def _scan_class(folder: Path, report: LoadReport) -> list[dict]:
+    images, masks = {}, {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            report.skip("not_an_image", str(path))
+            continue
+        match = _NAME.match(path.stem)
+        target = masks.setdefault(match["stem"], []) if match["mask"] else None
+        if target is None:
+            images[match["stem"]] = path
+        else:
+            target.append(path)
+    for stem in sorted(set(masks) - set(images)):
+        for path in masks[stem]:
+            report.skip("mask_without_image", str(path))
+    rows = []
+    for stem, path in images.items():
+        mask_paths = sorted(masks.get(stem, []), key=lambda p: (len(p.name), p.name))  # _mask before _mask_1
+        if not mask_paths:
+            report.warn(f"{path}: no mask file (_mask.png) for this image")
+        rows.append({"stem": stem, "image_path": str(path.resolve()),
+                     "mask_paths": [str(p.resolve()) for p in mask_paths]})
+    return rows
+
+
+def _check_mask_sizes(frame: pd.DataFrame, report: LoadReport) -> None:
+    """Header-only comparison; read_mask resizes a mismatching mask nearest when it is read."""
+    from mmfusion.data.images import image_size
+
+    for image, masks in zip(frame["image_path"], frame["mask_paths"]):
+        size = image_size(image)
+        for mask in masks:
+            if image_size(mask) != size:
+                report.warn(f"{mask}: mask size {image_size(mask)} differs from image size {size} "
+                            "(it will be resized nearest-neighbour when read)")
+
+
+def load(root, include_normal: bool = True, duplicates: bool = False, check_masks: bool = True,
+         near_duplicate_distance: int = 3) -> pd.DataFrame:
+    folder = find_folder(root)
+    report = LoadReport("busi", str(root))
+    classes = CLASSES if include_normal else CLASSES[:2]
+    rows = []
+    for label, name in enumerate(classes):
+        class_dir = folder / name
+        if not class_dir.is_dir():
+            raise DatasetError(f"class folder {name}/ is missing; expected {', '.join(classes)}", path=folder)
+        found = _scan_class(class_dir, report)
+        if not found:
+            raise DatasetError(f"class {name!r} has no images", path=class_dir)
+        rows += [dict(r, label=label, label_name=name) for r in found]
+    if not include_normal and (folder / "normal").is_dir():
+        n_normal = sum(1 for p in (folder / "normal").iterdir() if "_mask" not in p.stem)
+        report.skip("normal_excluded", f"{n_normal} normal images left out (include_normal=False)")
+    report.rows_read = len(rows)
+    frame = pd.DataFrame(rows).rename(columns={"stem": "sample_id"})
+    frame["group_id"] = frame["sample_id"]
+    if check_masks:
+        _check_mask_sizes(frame, report)
+    if duplicates:
+        frame = add_duplicate_groups(frame, report, near_duplicate_distance)
+    return finish_frame(frame, report)
+
+
+def add_duplicate_groups(frame: pd.DataFrame, report: LoadReport, max_distance: int = 3) -> pd.DataFrame:
+    """``duplicate_group`` (None for unique images) and ``group_id`` set to it, so splits keep copies together."""
+    from mmfusion.data.duplicates import find_duplicates
+
+    found = find_duplicates(frame["image_path"], max_distance=max_distance)
+    counts = pd.Series(found.group_ids).value_counts()
+    dup = [f"dup-{g}" if counts[g] > 1 else None for g in found.group_ids]
+    frame = frame.assign(duplicate_group=dup)
+    frame["group_id"] = [d if d is not None else s for d, s in zip(dup, frame["sample_id"])]
+    mixed = frame[frame["duplicate_group"].notna()].groupby("duplicate_group")["label"].nunique()
+    report.warn(f"duplicates: {found.summary()}; {int((mixed > 1).sum())} groups span two classes")
+    return frame

@@ -1,0 +1,159 @@
+"""mini-MIAS as Kaggle ships it (``kmader/mias-mammography``): ``Info.txt`` + ``all-mias/mdbNNN.pgm``.
+
+Info.txt quirks handled here: header ``REFNUM BG CLASS SEVERITY X Y RADIUS `` and trailing spaces;
+330 rows for 322 images (several abnormalities per image; mdb144 has a benign and a malignant
+row); abnormal rows without coordinates (mdb059, 216, 233, 245); coordinates in the 1024x1024
+frame with the origin at the bottom-left (image row = 1024 - y). Files are named ``mdb001.pgm``
+or, in some copies, ``mdb1.pgm``. Consecutive images are the left and right breast of one patient
+(mdb001/002, 003/004, ...), which gives the group id.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+
+KAGGLE_SLUGS = {"mias": ("kmader/mias-mammography",)}
+HEADER = ("REFNUM", "BG", "CLASS", "SEVERITY", "X", "Y", "RADIUS")
+CLASSES = ("CALC", "CIRC", "SPIC", "MISC", "ARCH", "ASYM", "NORM")
+BACKGROUNDS = ("F", "G", "D")
+LABEL_NAMES = ("normal", "benign", "malignant")
+FRAME = 1024  # MIAS coordinates are in the 1024 x 1024 frame
+LABEL_RULES = ("any", "first")
+
+
+def find_info(root) -> Path:
+    root = Path(root)
+    for candidate in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt"))):
+        if candidate.is_file():
+            return candidate
+    raise DatasetError("MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)",
+                       path=root)
+
+
+def _parse_row(path, lineno, tokens) -> dict:
+    if len(tokens) not in (3, 4, 7):
+        raise DatasetError(f"expected 3 (normal), 4 (no coordinates) or 7 fields "
+                           f"{' '.join(HEADER)}, got {len(tokens)}: {' '.join(tokens)!r}", path=path, row=lineno)
+    ref, bg, cls = tokens[:3]
+    if not ref.lower().startswith("mdb") or not ref[3:].isdigit():
+        raise DatasetError(f"REFNUM {ref!r} is not mdbNNN", path=path, row=lineno)
+    if bg not in BACKGROUNDS or cls not in CLASSES:
+        raise DatasetError(f"unknown BG {bg!r} or CLASS {cls!r}; expected BG in {BACKGROUNDS}, "
+                           f"CLASS in {CLASSES}", path=path, row=lineno)
+    severity = tokens[3] if len(tokens) > 3 else None
+    if (cls == "NORM") != (severity is None) or severity not in (None, "B", "M"):
+        raise DatasetError(f"SEVERITY {severity!r} does not fit CLASS {cls}; expected B or M for an "
+                           "abnormality and nothing for NORM", path=path, row=lineno)
+    x = y = radius = None
+    if len(tokens) == 7:
+        try:
+            x, y, radius = (float(t) for t in tokens[4:])
+        except ValueError:
+            raise DatasetError(f"X Y RADIUS must be numbers, got {tokens[4:]}", path=path, row=lineno) from None
+    return {"refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg, "class": cls,
+            "severity": severity, "x": x, "y": y, "radius": radius}
+
+
+def read_info(path) -> pd.DataFrame:
+    """One row per line of Info.txt (330 for the real file), columns refnum..radius."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError("MIAS label file Info.txt not found", path=path)
+    lines = path.read_text().splitlines()
+    if not lines or tuple(lines[0].split()) != HEADER:
+        raise DatasetError(f"expected header {' '.join(HEADER)!r}, got {lines[0] if lines else ''!r}",
+                           path=path, row=1)
+    rows = [_parse_row(path, i + 1, line.split()) for i, line in enumerate(lines) if i and line.strip()]
+    return pd.DataFrame(rows)
+
+
+def _image_label(severities, rule) -> int:
+    present = [s for s in severities if isinstance(s, str)]  # pandas stores a missing one as NaN
+    if not present:
+        return 0
+    if rule == "first":
+        return 2 if present[0] == "M" else 1
+    return 2 if "M" in present else 1
+
+
+def per_image(rows: pd.DataFrame, label_rule: str = "any") -> pd.DataFrame:
+    """Collapse Info.txt rows to one per image; ``label_rule`` "any" (malignant if any row is) or "first"."""
+    if label_rule not in LABEL_RULES:
+        raise ValueError(f"label_rule must be one of {LABEL_RULES}, got {label_rule!r}")
+    out = []
+    for ref, grp in rows.groupby("refnum", sort=True):
+        abn = [{"class": r["class"], "severity": r["severity"], "x": r["x"], "y": r["y"], "radius": r["radius"],
+                "cx": r["x"], "cy": None if r["y"] is None or pd.isna(r["y"]) else FRAME - r["y"]}
+               for r in grp.to_dict("records") if r["class"] != "NORM"]
+        first = grp.iloc[0]
+        label = _image_label(grp["severity"].tolist(), label_rule)
+        no_coords = any(a["x"] is None or pd.isna(a["x"]) for a in abn)
+        out.append({"sample_id": ref, "number": int(first["number"]), "label": label,
+                    "label_name": LABEL_NAMES[label], "group_id": "mias-p%03d" % ((first["number"] + 1) // 2),
+                    "background": first["background"], "abnormality": first["class"],
+                    "x": first["x"], "y": first["y"], "radius": first["radius"],
+                    "cx": abn[0]["cx"] if abn else None, "cy": abn[0]["cy"] if abn else None,
+                    "n_abnormalities": len(abn), "abnormalities": abn,
+                    "missing_coordinates": bool(abn) and no_coords})
+    return pd.DataFrame(out)
+
+
+def _image_index(root: Path) -> dict:
+    """Map image number -> path, for mdb001.pgm and mdb1.pgm spellings, in all-mias/ or the root."""
+    found = {}
+    for folder in (root / "all-mias", root):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            stem = path.stem.lower()
+            if path.suffix.lower() == ".pgm" and stem.startswith("mdb") and stem[3:].isdigit():
+                found.setdefault(int(stem[3:]), path.resolve())
+    return found
+
+
+def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
+    """One row per image found. ``missing="skip"`` counts listed-but-absent images in the report;
+    ``missing="error"`` raises on the first one."""
+    if missing not in ("skip", "error"):
+        raise ValueError(f"missing must be 'skip' or 'error', got {missing!r}")
+    root = Path(root)
+    info = find_info(root)
+    report = LoadReport("mias", str(root))
+    rows = read_info(info)
+    report.rows_read = len(rows)
+    frame = per_image(rows, label_rule)
+    images = _image_index(info.parent)
+    paths = []
+    for ref, number in zip(frame["sample_id"], frame["number"]):
+        path = images.get(number)
+        if path is None:
+            message = f"{ref} is listed in {info.name} but neither all-mias/{ref}.pgm nor mdb{number}.pgm exists"
+            if missing == "error":
+                raise DatasetError(message, path=info)
+            report.skip("image_missing", message)
+        paths.append(None if path is None else str(path))
+    frame["image_path"] = paths
+    frame = frame[frame["image_path"].notna()]
+    frame["mask_paths"] = [[] for _ in range(len(frame))]  # lesions are circles: see lesion_mask
+    return finish_frame(frame, report)
+
+
+def lesion_mask(abnormalities, shape) -> np.ndarray:
+    """Bool ``(H, W)`` union of an image's abnormality circles, scaled from the 1024 frame to ``shape``.
+
+    Abnormalities without coordinates contribute nothing (check ``missing_coordinates``).
+    """
+    from mmfusion.data.images import circle_mask
+
+    h, w = shape
+    mask = np.zeros((h, w), bool)
+    for a in abnormalities:
+        if a.get("x") is None or pd.isna(a.get("x")):
+            continue
+        sx, sy = w / FRAME, h / FRAME
+        mask |= circle_mask((h, w), a["cx"] * sx, a["cy"] * sy, a["radius"] * min(sx, sy))
+    return mask

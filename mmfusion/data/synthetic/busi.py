@@ -1,0 +1,86 @@
+"""BUSI twin: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` PNGs with ``_mask`` / ``_mask_1`` masks.
+
+As the real data: images are RGB PNGs with R = G = B and various sizes; masks come in mixed modes
+(1-bit for most lesions, L, RGBA, and RGB for normal images, whose masks are all zero); one benign
+image has a second lesion in ``_mask_1``; one image is planted as an exact duplicate of another
+(same pixels, another file name), as BUSI holds such copies. Ultrasound look: speckled tissue with
+a dark (hypoechoic) lesion; smooth oval = benign, irregular spiculated = malignant.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mmfusion.data.synthetic import shapes
+
+DEFAULT_N = 36
+FOLDER = "Dataset_BUSI_with_GT"
+SHARES = (("benign", 0.5), ("malignant", 0.28), ("normal", 0.22))  # ~ 437 / 210 / 133
+MASK_MODES = ("1", "1", "L", "RGBA")
+
+
+def _ultrasound(rng, shape):
+    """Speckle (multiplicative noise) over smooth tissue, darker towards the bottom."""
+    tissue = shapes.tissue(rng, shape, base=0.55, contrast=0.2, grain=0.0)
+    depth = np.linspace(1.0, 0.75, shape[0], dtype=np.float32)[:, None]
+    speckle = 1 + 0.25 * rng.standard_normal(shape).astype(np.float32)  # mild: keeps lesions visible at 32 px
+    return np.clip(tissue * depth * speckle, 0, 1)
+
+
+def _save_mask(path: Path, mask: np.ndarray, mode: str) -> None:
+    m8 = mask.astype(np.uint8) * 255
+    if mode == "RGBA":
+        img = Image.fromarray(np.dstack([m8, m8, m8, np.full_like(m8, 255)]), "RGBA")
+    elif mode == "RGB":
+        img = Image.fromarray(np.dstack([m8, m8, m8]), "RGB")
+    else:
+        img = Image.fromarray(m8, "L").convert(mode)
+    img.save(path)
+
+
+def _counts(n: int) -> dict:
+    counts = {name: max(2, int(round(share * n))) for name, share in SHARES}
+    counts["benign"] += n - sum(counts.values())
+    return counts
+
+
+def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
+    if n < 8:
+        raise ValueError(f"the BUSI twin needs n >= 8 (got {n}) for its planted duplicate and _mask_1 image")
+    rng = np.random.default_rng(seed)
+    root = Path(out_dir)
+    folder = root / FOLDER
+    for (name, _), (_, count) in zip(SHARES, _counts(n).items()):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for k in range(1, count + 1):
+            shape = (int(rng.integers(96, 144)), int(rng.integers(112, 176)))
+            bg = _ultrasound(rng, shape)
+            label = {"benign": shapes.BENIGN, "malignant": shapes.MALIGNANT}.get(name)
+            masks = []
+            if label is None:
+                img = bg
+                masks.append(np.zeros(shape, bool))
+            else:
+                n_lesions = 2 if (name == "benign" and k == 2) else 1   # one image with _mask_1
+                img = bg
+                for _ in range(n_lesions):
+                    r = 1.8 * shapes.lesion_radius(rng, label, min(shape))  # ultrasound lesions fill much of the view
+                    cx, cy, r = shapes.place_lesion(rng, shape, label, margin=0.1, radius=r)
+                    intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
+                    img = img * (1 - 0.9 * np.clip(intensity / 0.55, 0, 1))  # hypoechoic: dark lesion
+                    masks.append(mask)
+            if name == "benign" and k == count:   # planted exact duplicate of benign (1)
+                img = first_benign
+            gray = shapes.to_uint8(img) if img.dtype != np.uint8 else img
+            if name == "benign" and k == 1:
+                first_benign, first_masks = gray, masks
+            if name == "benign" and k == count:
+                masks = first_masks
+            Image.fromarray(np.dstack([gray] * 3), "RGB").save(folder / name / f"{name} ({k}).png")
+            for j, mask in enumerate(masks):
+                suffix = "_mask" if j == 0 else f"_mask_{j}"
+                mode = "RGB" if label is None else MASK_MODES[k % len(MASK_MODES)]
+                _save_mask(folder / name / f"{name} ({k}){suffix}.png", mask, mode)
+    return root

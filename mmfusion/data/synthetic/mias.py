@@ -1,0 +1,84 @@
+"""mini-MIAS twin: ``Info.txt`` with the real file's quirks + ``all-mias/mdbNNN.pgm`` (PGM P5, 8-bit).
+
+Deviation from the real data, to keep the twin small: images are ``SIDE`` x ``SIDE`` (256) instead
+of 1024 x 1024. Info.txt coordinates are still written in the 1024 frame with the origin at the
+bottom-left, exactly as the real file, so ``mmfusion.data.mias.lesion_mask`` scales them back.
+Quirks reproduced: header and NORM rows with a trailing space (coordinate rows without), no
+newline after the last line, images with two rows, one image with a benign and a malignant
+row, one abnormal image without coordinates (4 fields), left/right breast pairs per patient.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mmfusion.data.synthetic import shapes
+
+DEFAULT_N = 40
+SIDE = 256
+FRAME = 1024
+
+
+def write_pgm(path: Path, image: np.ndarray) -> None:
+    """Binary PGM (P5), maxval 255, written by hand: the header MIAS files carry."""
+    h, w = image.shape
+    path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image, np.uint8).tobytes())
+
+
+def breast(rng: np.random.Generator, number: int):
+    """Tissue inside a half-ellipse against the left (odd numbers) or right edge; black outside."""
+    rows, cols = np.mgrid[:SIDE, :SIDE]
+    edge = 0 if number % 2 else SIDE - 1
+    inside = ((cols - edge) / (0.8 * SIDE)) ** 2 + ((rows - SIDE / 2) / (0.48 * SIDE)) ** 2 <= 1
+    return np.where(inside, shapes.tissue(rng, (SIDE, SIDE), base=0.35), 0.02).astype(np.float32), edge
+
+
+def _labels(n: int, rng: np.random.Generator) -> list:
+    """Per image: None (normal), 0 (benign), 1 (malignant); about half normal as in MIAS (207/322)."""
+    cycle = [None, 0, None, 1]
+    labels = [cycle[i % 4] for i in range(n)]
+    rng.shuffle(labels)
+    return labels
+
+
+def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    root = Path(out_dir)
+    images = root / "all-mias"
+    images.mkdir(parents=True, exist_ok=True)
+    labels = _labels(n, rng)
+    abnormal = [i for i, lab in enumerate(labels) if lab is not None]
+    two_rows = set(abnormal[:2])                       # second lesion of the same severity
+    mixed = abnormal[2] if len(abnormal) > 2 else None  # benign row first, malignant second
+    no_coords = abnormal[3] if len(abnormal) > 3 else None
+    lines = ["REFNUM BG CLASS SEVERITY X Y RADIUS "]
+    for i, label in enumerate(labels):
+        number = i + 1
+        ref = "mdb%03d" % number
+        bg_letter = "FGD"[rng.integers(3)]
+        img, edge = breast(rng, number)
+        if label is None:
+            lines.append(f"{ref} {bg_letter} NORM ")
+        else:
+            severities = [label] + ([label] if i in two_rows else []) + ([1] if i == mixed else [])
+            if i == mixed:
+                severities[0] = 0
+            for k, sev in enumerate(severities):
+                r = shapes.lesion_radius(rng, sev, SIDE)
+                lo, hi = (0.12 * SIDE, 0.5 * SIDE) if edge == 0 else (0.5 * SIDE, 0.88 * SIDE)
+                x = int(round(rng.uniform(lo, hi) * FRAME / SIDE))
+                y = int(round(rng.uniform(0.3, 0.7) * FRAME))
+                radius = int(round(r * FRAME / SIDE))
+                cx, cy = x * SIDE / FRAME, (FRAME - y) * SIDE / FRAME   # y origin is bottom-left
+                intensity, _ = shapes.lesion(rng, (SIDE, SIDE), cx, cy, radius * SIDE / FRAME, sev)
+                img = shapes.compose(img, intensity)
+                cls = ("CIRC", "MISC", "CALC")[rng.integers(3)] if sev == 0 else ("SPIC", "CIRC", "CALC")[rng.integers(3)]
+                letter = "BM"[sev]
+                if i == no_coords:
+                    lines.append(f"{ref} {bg_letter} {cls} {letter}")  # no coordinates, no trailing space
+                    break
+                lines.append(f"{ref} {bg_letter} {cls} {letter} {x} {y} {radius}")
+        write_pgm(images / f"{ref}.pgm", shapes.to_uint8(img))
+    (root / "Info.txt").write_text("\n".join(lines))  # like the real file: no newline at the end
+    return root
