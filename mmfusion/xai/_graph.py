@@ -1,0 +1,220 @@
+"""Model-graph helpers shared by the explainers: input handling, layer search, logits.
+
+The CAM methods need (activation of a conv layer, pre-softmax scores) from one forward pass.
+tf-keras-vis builds that with ``keras.Model(model.inputs, layer.output)``, which fails when the
+layer lives inside a nested backbone (its output belongs to the inner graph). Here the model's
+functional graph is re-run symbolically, descending into nested models, so that one flat
+``keras.Model(model.input, [activation, logits])`` exists whatever the nesting. It shares the
+original layers (and weights) and is built once per explainer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import keras
+from keras.src.models.functional import operation_fn as _context_op
+
+_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+# ----------------------------------------------------------------------------- inputs
+def input_names(model) -> list[str]:
+    """Names of the model inputs, in the order of ``model.inputs``."""
+    struct = model._inputs_struct if hasattr(model, "_inputs_struct") else None
+    if isinstance(struct, dict):
+        # keras.tree.flatten orders a dict by key, as model.inputs does; strings are leaves.
+        return list(keras.tree.flatten({k: k for k in struct}))
+    return [t.name for t in model.inputs]
+
+
+def flatten_inputs(model, inputs) -> list[np.ndarray]:
+    """``inputs`` (array, list or dict) as a list of arrays aligned with ``model.inputs``."""
+    names = input_names(model)
+    if isinstance(inputs, dict):
+        missing = [n for n in names if n not in inputs]
+        if missing:
+            raise ValueError(f"inputs dict lacks {missing}; the model expects inputs {names}")
+        flat = [inputs[n] for n in names]
+    elif isinstance(inputs, (list, tuple)):
+        flat = list(inputs)
+    else:
+        flat = [inputs]
+    if len(flat) != len(names):
+        raise ValueError(f"got {len(flat)} input arrays; the model expects {len(names)}: {names}")
+    flat = [np.asarray(x) for x in flat]
+    sizes = {len(x) for x in flat}
+    if len(sizes) != 1:
+        raise ValueError(f"all inputs must have the same batch size; got sizes {sorted(sizes)}")
+    return flat
+
+
+def image_input_index(model, input_name=None) -> int:
+    """Index of the image input: ``input_name`` if given, else the only 4-D input."""
+    names = input_names(model)
+    if input_name is not None:
+        if input_name not in names:
+            raise ValueError(f"input_name={input_name!r} is not an input of the model: {names}")
+        return names.index(input_name)
+    four_d = [i for i, t in enumerate(model.inputs) if len(t.shape) == 4]
+    if len(four_d) != 1:
+        raise ValueError(f"cannot tell which input is the image among {names}; pass input_name")
+    return four_d[0]
+
+
+# ----------------------------------------------------------------------------- layers
+def _sublayers(model):
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def is_container(layer) -> bool:
+    return isinstance(layer, keras.Model)
+
+
+def contains(model, target) -> bool:
+    for layer in _sublayers(model):
+        if layer is target or (is_container(layer) and contains(layer, target)):
+            return True
+    return False
+
+
+def find_layer(model, name: str):
+    """The layer called ``name`` anywhere in ``model``, nested models included."""
+    for layer in _sublayers(model):
+        if layer.name == name:
+            return layer
+        if is_container(layer):
+            try:
+                return find_layer(layer, name)
+            except ValueError:
+                pass
+    raise ValueError(f"no layer named {name!r} in model {model.name!r} (nested models searched)")
+
+
+def _is_conv(layer) -> bool:
+    # Conv1D/2D/3D, separable and depthwise all carry a kernel_size; keep 4-D (image) outputs.
+    if not hasattr(layer, "kernel_size") or is_container(layer):
+        return False
+    try:
+        return len(layer.output.shape) == 4
+    except (AttributeError, ValueError):
+        return False
+
+
+def last_conv_layer(model):
+    """The last convolution layer with a 4-D output, searching nested models from the end."""
+    for layer in reversed(_sublayers(model)):
+        if is_container(layer):
+            try:
+                return last_conv_layer(layer)
+            except ValueError:
+                continue
+        if _is_conv(layer):
+            return layer
+    raise ValueError(f"model {model.name!r} has no convolution layer with a 4-D output; "
+                     "pass layer_name")
+
+
+def _activation_name(layer) -> str | None:
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    act = getattr(layer, "activation", None)
+    name = getattr(act, "__name__", None)
+    return name if name in _PROBABILITY_ACTIVATIONS else None
+
+
+def _output_operation(model):
+    if len(model.outputs) != 1:
+        raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; "
+                         "the explainers need a single classification output")
+    return model.outputs[0]._keras_history.operation
+
+
+def _final_layer(model):
+    op = _output_operation(model)
+    return _final_layer(op) if is_container(op) else op
+
+
+# ----------------------------------------------------------------------------- rebuild
+class _PreActivation(keras.layers.Layer):
+    """Calls ``layer`` without its softmax/sigmoid, sharing its weights (gives the logits).
+
+    A layer of its own so that the rebuilt model calls it at run time (swapping the activation
+    only while building would leave the recorded node calling the original). Internal: the
+    explain model is never saved.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(name=f"{layer.name}_logits", **kwargs)
+        self.layer = layer
+
+    def call(self, *args, **kwargs):
+        if isinstance(self.layer, (keras.layers.Softmax, keras.layers.Activation)):
+            return args[0]
+        saved = self.layer.activation
+        self.layer.activation = keras.activations.linear
+        try:
+            return self.layer(*args, **kwargs)
+        finally:
+            self.layer.activation = saved
+
+    def compute_output_spec(self, *args, **kwargs):
+        if isinstance(self.layer, (keras.layers.Softmax, keras.layers.Activation)):
+            return keras.KerasTensor(args[0].shape, args[0].dtype)
+        return self.layer.compute_output_spec(*args, **kwargs)
+
+
+def _run(model, inputs, hooks):
+    """Re-run ``model`` on ``inputs`` in inference mode, applying ``hooks`` {id(layer): fn}."""
+    def wrap(op):
+        if id(op) in hooks:
+            return hooks[id(op)]
+        if is_container(op) and any(contains(op, h.target) for h in hooks.values()):
+            return lambda x, *a, **k: _run(op, x, hooks)
+        return _context_op(op, training=False)
+
+    if isinstance(model, keras.Sequential):
+        x = inputs
+        for layer in _sublayers(model):
+            x = wrap(layer)(x)
+        return x
+    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if isinstance(inputs, dict):
+        flat = [inputs[n] for n in input_names(model)]
+    out = model._run_through_graph(flat, operation_fn=wrap)
+    return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
+
+
+class _Hook:
+    def __init__(self, target, fn):
+        self.target, self.fn = target, fn
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+
+def build_explain_model(model, layer=None):
+    """Flat ``keras.Model(model.input, [activation of layer, logits])`` plus the output kind.
+
+    ``layer`` None gives a logits-only model. Output kind: 'softmax', 'sigmoid' or 'linear'
+    (the activation that was removed from the last layer).
+    """
+    final = _final_layer(model)
+    kind = _activation_name(final) or "linear"
+    captured = {}
+    hooks = {}
+    if kind != "linear":
+        pre = _PreActivation(final)
+        hooks[id(final)] = _Hook(final, pre)
+    if layer is not None:
+        if id(layer) in hooks:
+            raise ValueError(f"layer {layer.name!r} is the output layer; pick a conv layer")
+
+        def capture(*args, **kwargs):
+            out = _context_op(layer, training=False)(*args, **kwargs)
+            captured.setdefault("act", out)  # a shared layer: its first call
+            return out
+        hooks[id(layer)] = _Hook(layer, capture)
+    logits = _run(model, model.input, hooks)
+    outputs = [captured["act"], logits] if layer is not None else logits
+    if layer is not None and "act" not in captured:
+        raise ValueError(f"layer {layer.name!r} is not on the path to the model output")
+    return keras.Model(model.input, outputs, name=f"{model.name}_explain"), kind
