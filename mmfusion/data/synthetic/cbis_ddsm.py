@@ -38,7 +38,9 @@ CALC_HEADER = MASS_HEADER.replace("breast_density", "breast density").replace(
 
 def _uid(rng, used: set) -> str:
     while True:   # unique last-5 digits: the TCIA folders are matched by them
-        uid = UID_ROOT + "".join(str(d) for d in rng.integers(0, 10, 36))
+        digits = rng.integers(0, 10, 36)
+        digits[0] = 1 + digits[0] % 9            # a UID component may not start with 0
+        uid = UID_ROOT + "".join(str(d) for d in digits)
         if uid[-5:] not in used and uid[-6] != "0":
             used.add(uid[-5:])
             return uid
