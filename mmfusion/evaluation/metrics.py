@@ -5,11 +5,13 @@ class 1 is the positive class for ``average="binary"``, specificity as one-vs-re
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 METRIC_NAMES = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "auc")
 AVERAGES = ("binary", "macro", "weighted")
@@ -61,6 +63,12 @@ def _specificity(y_true, y_pred, n_classes, average):
 
 
 def _auc(y_true, y_prob, average):
+    with warnings.catch_warnings():  # one class present: sklearn warns and returns NaN
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return _auc_raw(y_true, y_prob, average)
+
+
+def _auc_raw(y_true, y_prob, average):
     try:
         if y_prob.shape[1] == 2:
             return float(skm.roc_auc_score(y_true, y_prob[:, 1]))
