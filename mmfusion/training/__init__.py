@@ -1,0 +1,19 @@
+"""The one training loop, cross-validation driver, distribution and run records.
+
+``TrainConfig``/``RunDir``/``new_run_dir`` import without TensorFlow; ``fit`` and friends import it
+on first use.
+"""
+from mmfusion.training.config import TrainConfig  # noqa: F401
+from mmfusion.training.records import (RunDir, check_predictions, data_fingerprint,  # noqa: F401
+                                       new_run_dir, predictions_frame)
+
+_LAZY = {"fit": "loop", "FitResult": "loop", "predict_proba": "loop", "make_optimizer": "loop",
+         "cross_validate": "cv", "fold_indices": "cv", "CVResult": "cv", "get_strategy": "distribute"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"mmfusion.training.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'mmfusion.training' has no attribute {name!r}")

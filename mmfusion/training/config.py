@@ -1,0 +1,52 @@
+"""Everything one training run needs to know, as one dataclass (written to config.json)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    optimizer: str = "adam"                 # adam | nadam | sgd
+    learning_rate: float = 1e-3
+    momentum: float = 0.9                   # sgd only
+    loss: str = "auto"                      # auto: (sparse_)categorical / binary crossentropy from labels
+    metrics: tuple = ("accuracy",)
+    schedule: str | None = None             # None (constant) | "plateau" (ReduceLROnPlateau)
+    schedule_factor: float = 0.5
+    schedule_patience: int = 3
+    min_learning_rate: float = 1e-7
+    early_stopping_patience: int | None = None
+    monitor: str = "val_loss"               # falls back to "loss" when there is no validation data
+    restore_best: bool = False              # end with the weights of the best monitored epoch
+    class_weight: dict | str | None = None  # {class: weight} | "balanced" | None
+    freeze_backbone_epochs: int = 0         # phase 1: backbone frozen for this many epochs
+    finetune_learning_rate: float | None = None   # phase 2 learning rate (default: learning_rate)
+    mixed_precision: bool = False           # GPU switch
+    jit_compile: bool = False               # GPU switch (XLA)
+    seed: int = 0
+    deterministic: bool = True
+    shuffle: bool = True
+    augment: Callable | None = None         # augment(image, seed) from mmfusion.data.augment
+    verbose: int | str = "auto"
+
+    def __post_init__(self):
+        if self.optimizer not in ("adam", "nadam", "sgd"):
+            raise ValueError(f"optimizer must be adam, nadam or sgd, got {self.optimizer!r}")
+        if self.schedule not in (None, "plateau"):
+            raise ValueError(f"schedule must be None or 'plateau', got {self.schedule!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+        if not 0 <= self.freeze_backbone_epochs <= self.epochs:
+            raise ValueError(f"freeze_backbone_epochs must be in 0..epochs, got {self.freeze_backbone_epochs}")
+        self.metrics = tuple(self.metrics)
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["augment"] = None if self.augment is None else getattr(self.augment, "__qualname__", repr(self.augment))
+        return out
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
