@@ -157,9 +157,14 @@ def _grim_group(claims, table, row, group):
             used = {c.ref(): [r for r, m in per_claim[c.index].items() if m[ex_i]] for c in group}
             msg = (f"{header}: no single averaging reproduces every number; feasible only if they "
                    f"mix averagings: " + "; ".join(f"{k}: {'/'.join(v)}" for k, v in used.items()))
+            stated = all(c.averaging for c in group
+                         if fz.canonical_metric(c.column) not in ("accuracy", "balanced_accuracy"))
+            if stated:
+                msg = f"{header}: feasible with the stated averagings: " + "; ".join(
+                    f"{k}: {'/'.join(v)}" for k, v in used.items())
             if sev_ok == "warning":
                 msg += " — and only with truncation"
-            return Finding("grim", "warning", refs, msg,
+            return Finding("grim", sev_ok if stated else "warning", refs, msg,
                            f"{arith}; e.g. {cms[ex_i].tolist()} ({int(mixed.sum())} matrices)")
     return Finding("grim", "error", refs,
                    f"{header}: no integer confusion matrix reproduces these numbers at the printed "
