@@ -69,7 +69,7 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
                     r = 1.8 * shapes.lesion_radius(rng, label, min(shape))  # ultrasound lesions fill much of the view
                     cx, cy, r = shapes.place_lesion(rng, shape, label, margin=0.1, radius=r)
                     intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
-                    img = img * (1 - 0.9 * np.clip(intensity / 0.55, 0, 1))  # hypoechoic: dark lesion
+                    img = img * (1 - 0.9 * np.clip(intensity / 0.7, 0, 1))  # hypoechoic: dark lesion
                     masks.append(mask)
             if name == "benign" and k == count:   # planted exact duplicate of benign (1)
                 img = first_benign

@@ -53,7 +53,7 @@ def lesion(rng: np.random.Generator, shape, cx: float, cy: float, r: float, labe
         u = dx * np.cos(angle) + dy * np.sin(angle)
         v = -dx * np.sin(angle) + dy * np.cos(angle)
         rel = np.hypot(u, v / ratio) / r
-        intensity = 0.55 * np.clip(1.0 - rel, 0, 1) ** 0.5
+        intensity = 0.7 * np.clip(1.0 - rel ** 2, 0, 1) ** 0.35
         mask = rel <= 1.0
     else:
         outline = np.ones_like(theta)
