@@ -1,0 +1,176 @@
+"""Command line: ``mmfusion list | fixtures | reproduce | audit | report``.
+
+Exit codes: 0 ok, 2 usage or bad input, 1 failure. TensorFlow is imported only by the subcommands
+that run models, so ``list`` and ``--help`` stay instant.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from mmfusion.registry import ReproduceOptions, get_paper, list_papers
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or input: exit code 2."""
+
+
+def _parse_set(items) -> dict:
+    """``--set key=value``: values parsed as YAML scalars (ints, floats, bools, lists)."""
+    import yaml
+
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set expects key=value, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _weights(value: str):
+    return None if value.lower() == "none" else value
+
+
+def cmd_list(args) -> int:
+    papers = list_papers()
+    for spec in papers:
+        print(f"{spec.name}\n  {spec.title}\n  datasets: {', '.join(spec.datasets)}")
+        for table, what in spec.tables.items():
+            print(f"  {table}: {what}")
+    print(f"{len(papers)} papers")
+    return EXIT_OK
+
+
+def cmd_fixtures(args) -> int:
+    from mmfusion.data import DATASETS
+
+    try:
+        write_twin = importlib.import_module("mmfusion.data.synthetic").write_twin
+    except (ImportError, AttributeError):
+        print("error: synthetic twins are not implemented yet (mmfusion.data.synthetic.write_twin)",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    names = [args.dataset] if args.dataset else list(DATASETS)
+    for name in names:
+        if name not in DATASETS:
+            raise UsageError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
+        root = write_twin(name, args.out, n=args.n, seed=args.seed)
+        print(f"{name}: {root}")
+    return EXIT_OK
+
+
+def cmd_reproduce(args) -> int:
+    try:
+        spec = get_paper(args.paper)
+    except KeyError as err:
+        raise UsageError(err.args[0]) from None
+    options = ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
+                               epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                               weights=_weights(args.weights), mixed_precision=args.mixed_precision,
+                               jit=args.jit, cache_dir=args.cache_dir, extra=_parse_set(args.set))
+    module = spec.entry_point.partition(":")[0]
+    try:
+        reproduce = spec.load()
+    except ModuleNotFoundError as err:
+        if err.name and module.startswith(err.name):
+            print(f"error: paper {spec.name!r} is not implemented yet ({module} does not exist)",
+                  file=sys.stderr)
+            return EXIT_FAILURE
+        raise
+    run_dir = reproduce(options)
+    print(f"run directory: {run_dir}")
+    return EXIT_OK
+
+
+def _evaluation(func: str):
+    module = "mmfusion.evaluation." + func.split("_")[0]
+    try:
+        return getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError):
+        return None
+
+
+def cmd_audit(args) -> int:
+    audit = _evaluation("audit_command")
+    if audit is None:
+        print("error: the audit is not implemented yet (mmfusion.evaluation.audit)", file=sys.stderr)
+        return EXIT_FAILURE
+    return int(audit(args.target, args.json, sys.stdout))
+
+
+def cmd_report(args) -> int:
+    report = _evaluation("report_command")
+    if report is None:
+        print("error: reports are not implemented yet (mmfusion.evaluation.report)", file=sys.stderr)
+        return EXIT_FAILURE
+    return int(report(args.run_dir, sys.stdout))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmfusion", description="Reproduce five papers on "
+                                     "explainable medical-image classification.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="the papers, their datasets and the tables each reproduces")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("fixtures", help="write synthetic twins of the datasets")
+    p.add_argument("--out", required=True, help="folder to write the twins into")
+    p.add_argument("--dataset", help="only this dataset (default: all)")
+    p.add_argument("--n", type=int, default=None, help="samples per twin (default: the twin's own)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_fixtures)
+
+    p = sub.add_parser("reproduce", help="run a paper's experiments and write a run directory")
+    p.add_argument("paper", help="short paper name (see `mmfusion list`)")
+    p.add_argument("--data-dir", help="the dataset as downloaded (default: the cached synthetic twin)")
+    p.add_argument("--out", default="runs", help="runs are written to OUT/<paper>/<timestamp>/")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and epochs (minutes on 2 CPUs)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", default="imagenet",
+                   help="imagenet | none | path to a local .h5 / .weights.h5 file")
+    p.add_argument("--mixed-precision", action="store_true", help="mixed_float16 (GPU)")
+    p.add_argument("--jit", action="store_true", help="XLA compilation (GPU)")
+    p.add_argument("--cache-dir", help="where synthetic twins are cached (default .mmfusion_cache)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("audit", help="check claims files against reproduced results")
+    p.add_argument("target", nargs="?", default="all", help="a paper name or 'all'")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("report", help="(re)write the report of a run directory")
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:     # argparse: --help exits 0, bad usage exits 2
+        return int(exit_.code or 0)
+    try:
+        return args.func(args)
+    except (UsageError, ValueError) as err:   # includes mmfusion.data.DatasetError
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as err:   # noqa: BLE001 - the CLI reports any failure as exit 1
+        if os.environ.get("MMFUSION_DEBUG"):
+            traceback.print_exc()
+        print(f"error: {type(err).__name__}: {err} (set MMFUSION_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILURE
