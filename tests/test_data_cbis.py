@@ -132,6 +132,11 @@ def test_twin_is_learnable_from_pixels_and_from_clinical(twins):
         return np.stack([read_image(p, "gray", size=32).ravel() / 255.0 for p in f["crop_path"]])
 
     clinical = LogisticRegression(max_iter=2000).fit(clinical_matrix(frame), y)
-    assert clinical.score(clinical_matrix(test), y_test) > 0.7
+    clinical_acc = clinical.score(clinical_matrix(test), y_test)
     image = LogisticRegression(max_iter=2000, C=0.1).fit(pixels(frame), y)
-    assert image.score(pixels(test), y_test) > 0.65
+    image_acc = image.score(pixels(test), y_test)
+    assert clinical_acc > 0.65 and image_acc > 0.6
+    # Each modality is noisy on its own (synthetic.cbis_ddsm.NOISE), so late fusion beats both.
+    p = (clinical.predict_proba(clinical_matrix(test))[:, 1] + image.predict_proba(pixels(test))[:, 1]) / 2
+    fused_acc = np.mean((p > 0.5) == y_test)
+    assert fused_acc > max(clinical_acc, image_acc), (clinical_acc, image_acc, fused_acc)

@@ -5,7 +5,9 @@ returns the Kaggle root (the Kaggle kernel's layout); ``layout="tcia"|"kaggle"``
 Quirks kept: CRLF, ``NA`` (TCIA) vs ``N/A`` (Kaggle), ``breast_density`` vs ``breast density``,
 combined tokens, one quoted path per row with an embedded newline, crop/mask file names that do
 not say which is which. Signal: malignant lesions are spiculated and larger (shapes.lesion), and
-shape / margins / calc type / distribution are drawn from label-dependent vocabularies.
+shape / margins / calc type / distribution are drawn from label-dependent vocabularies. Each
+modality alone is only partly informative (with probability NOISE it is drawn as the other class,
+independently per modality), so fusing image and clinical features beats either alone.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from mmfusion.data.lesion_crop import crop_lesion
 from mmfusion.data.synthetic import shapes
 
 DEFAULT_N = 60
+NOISE = 0.2   # per-modality chance of looking like the other class
 SIDE = 128   # keeps all twins under the 20 MB budget (the DICOM tree is 16-bit)
 UID_ROOT = "1.3.6.1.4.1.9590.100.1.2."
 TOKENS = {  # (benign choices, malignant choices); "NA" is a missing value
@@ -55,12 +58,14 @@ def _cases(rng, n: int) -> list[dict]:
         if i % 16 == 5:                            # ... and a few patients straddle the split
             split = "test"
         label = int(rng.random() < 0.5)
-        tok = {k: str(rng.choice(v[label])) for k, v in TOKENS.items()}
+        tok_label = label if rng.random() >= NOISE else 1 - label
+        img_label = label if rng.random() >= NOISE else 1 - label
+        tok = {k: str(rng.choice(v[tok_label])) for k, v in TOKENS.items()}
         side, view = ("LEFT", "RIGHT")[i % 2], ("CC", "MLO")[(i // 2) % 2]
         folder = f"{'Mass' if kind == 'mass' else 'Calc'}-{'Training' if split == 'train' else 'Test'}_{patient}_{side}_{view}"
         pathology = "MALIGNANT" if label else ("BENIGN", "BENIGN_WITHOUT_CALLBACK")[int(rng.random() < 0.3)]
         density = "0" if i == 7 else str(rng.integers(1, 5))
-        image, mask, _ = shapes.lesion_image(rng, (SIDE, SIDE), label)
+        image, mask, _ = shapes.lesion_image(rng, (SIDE, SIDE), img_label)
         two_series = kind == "mass" and i % 10 == 4   # the "both 000000 in two series" rows
         cases.append(dict(kind=kind, patient=patient, split=split, label=label, tokens=tok,
                           side=side, view=view, folder=folder, pathology=pathology,
