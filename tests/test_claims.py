@@ -1,0 +1,65 @@
+"""Claims schema: validator messages name file, claim index and field; every repo file loads."""
+import pytest
+import yaml
+
+from mmfusion.evaluation.claims import (ClaimsError, available_papers, load_claims, papers_dir,
+                                        validate_claims)
+
+BASE = {"paper": "p", "title": "t", "citation": "c", "dataset": "d",
+        "claims": [{"table": "T1", "row": "r", "column": "accuracy", "value": 0.9, "scale": "fraction"}]}
+
+
+def _with(**claim_fields):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["claims"][0].update(claim_fields)
+    return data
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("scale", "percentage", "claims[0] field 'scale'"),
+    ("pm_meaning", "sd", "claims[0] field 'pm_meaning'"),
+    ("ci", [0.8], "claims[0] field 'ci'"),
+    ("n", 0, "claims[0] field 'n'"),
+    ("value", "high", "claims[0] field 'value'"),
+    ("averaging", "average", "claims[0] field 'averaging'"),
+    ("kind", "score", "claims[0] field 'kind'"),
+])
+def test_bad_fields_are_named(field, value, expected):
+    with pytest.raises(ClaimsError, match=expected.replace("[", r"\[").replace("]", r"\]")) as e:
+        validate_claims(_with(**{field: value}), where="papers/p.yaml")
+    assert "papers/p.yaml" in str(e.value)
+
+
+def test_missing_fields_and_inconsistent_protocol():
+    data = _with()
+    del data["claims"][0]["value"]
+    with pytest.raises(ClaimsError, match=r"claims\[0\] field 'value'"):
+        validate_claims(data)
+    with pytest.raises(ClaimsError, match="'citation' is required"):
+        validate_claims({k: v for k, v in BASE.items() if k != "citation"})
+    with pytest.raises(ClaimsError, match="sum to 40"):
+        validate_claims(dict(BASE, protocol={"test_size": 48, "test_class_counts": {"a": 31, "b": 9}}))
+
+
+def test_unknown_fields_warn_and_lists_are_values():
+    claims = validate_claims(_with(page=4, value=[0.8, 0.9]))
+    assert claims.claims[0].extra == {"page": 4} and "unknown fields ['page']" in claims.warnings[0]
+    assert not claims.claims[0].is_scalar
+
+
+def test_load_from_env_dir(tmp_path, monkeypatch):
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(BASE))
+    monkeypatch.setenv("MMFUSION_PAPERS_DIR", str(tmp_path))
+    assert papers_dir() == tmp_path and available_papers() == ["p"]
+    c = load_claims("p")
+    assert c.find("T1", "r", "accuracy")[0].value == 0.9 and c.path == tmp_path / "p.yaml"
+    with pytest.raises(ClaimsError, match="available: p"):
+        load_claims("q")
+
+
+def test_repository_claim_files_validate():
+    papers = available_papers()
+    assert papers, "papers/*.yaml missing"
+    for paper in papers:
+        claims = load_claims(paper)
+        assert claims.paper == paper and claims.claims
