@@ -143,6 +143,11 @@ def test_modality_dropout_rate_and_identity():
     np.testing.assert_array_equal(np.asarray(ic), c)
     with pytest.raises(ValueError, match="rate"):
         ModalityDropout(1.5)
+    # token sequences (B, n, d): a sample's tokens are dropped together
+    te, tc = (np.asarray(t) for t in layer([np.ones((500, 4, 3), "float32"),
+                                             np.ones((500, 5, 3), "float32")], training=True))
+    assert set(np.unique(te.reshape(500, -1).mean(1))) <= {0.0, 1.0}
+    assert 0 < (tc.reshape(500, -1).sum(1) == 0).mean() < 0.3
 
 
 @pytest.mark.parametrize("make, inputs", [

@@ -194,8 +194,8 @@ class TFN(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="mmfusion")
 class ModalityDropout(keras.layers.Layer):
-    """During training, with probability ``rate`` per sample zero one modality's embedding
-    (image or clinical with equal chance, never both). Identity at inference. No rescaling: the
+    """During training, with probability ``rate`` per sample zero one modality's embedding or
+    token sequence (image or clinical with equal chance, never both). Identity at inference. No rescaling: the
     model must learn to cope with an absent modality, as at test time."""
 
     def __init__(self, rate=0.3, seed=None, **kwargs):
@@ -210,11 +210,13 @@ class ModalityDropout(keras.layers.Layer):
         e, c = inputs
         if not training or self.rate == 0.0:
             return [e, c]
-        batch = ops.shape(e)[0]
-        u = keras.random.uniform((batch, 2), seed=self.seed_generator)
-        drop = ops.cast(u[:, :1] < self.rate, e.dtype)
-        image_side = ops.cast(u[:, 1:] < 0.5, e.dtype)
-        return [e * (1.0 - drop * image_side), c * (1.0 - drop * (1.0 - image_side))]
+        u = keras.random.uniform((ops.shape(e)[0], 2), seed=self.seed_generator)
+        drop = ops.cast(u[:, 0] < self.rate, e.dtype)
+        image_side = ops.cast(u[:, 1] < 0.5, e.dtype)
+
+        def per_sample(keep, x):   # (B,) -> (B, 1, ..., 1): vectors and token sequences alike
+            return x * ops.reshape(keep, (-1,) + (1,) * (len(x.shape) - 1))
+        return [per_sample(1.0 - drop * image_side, e), per_sample(1.0 - drop * (1.0 - image_side), c)]
 
     def compute_output_shape(self, input_shape):
         return [tuple(s) for s in input_shape]
