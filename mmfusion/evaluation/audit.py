@@ -10,10 +10,13 @@ import json
 import sys
 import traceback
 
-from .audit_checks import ALL_CHECKS, SEVERITIES, Finding
+from .audit_checks import SEVERITIES, Finding, check_f1, check_grim, check_std
+from .audit_values import check_ci, check_range, check_same_quantity
 from .claims import ClaimsError, available_papers, load_claims
 
 __all__ = ["Finding", "audit_claims", "audit_command"]
+
+ALL_CHECKS = (check_f1, check_grim, check_std, check_ci, check_range, check_same_quantity)
 
 
 def audit_claims(claims, include_ok: bool = True) -> list:

@@ -83,8 +83,12 @@ class Claims:
         return claim.test_size if claim.test_size is not None else self.protocol.get("test_size")
 
     def class_counts(self, claim: Claim):
-        counts = claim.test_class_counts or self.protocol.get("test_class_counts")
-        return dict(counts) if counts else None
+        if claim.test_class_counts:
+            return dict(claim.test_class_counts)
+        counts = self.protocol.get("test_class_counts")
+        if not counts or (claim.test_size is not None and claim.test_size != sum(counts.values())):
+            return None  # the claim overrides the test size: the protocol's counts do not apply
+        return dict(counts)
 
 
 def papers_dir() -> Path:
