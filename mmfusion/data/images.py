@@ -181,7 +181,10 @@ def read_mask(paths, shape=None, report=None) -> np.ndarray:
     merged = None
     target = _hw(shape)
     for path in paths:
-        mask = binarise_mask(_open_pil(path))
+        if is_dicom(path):   # CBIS-DDSM TCIA ROI masks are 16-bit DICOM with values 0 / max
+            mask = window_to_uint8(read_dicom(path)) > 127
+        else:
+            mask = binarise_mask(_open_pil(path))
         if target is None:
             target = mask.shape
         if mask.shape != target:
