@@ -63,3 +63,12 @@ def test_repository_claim_files_validate():
     for paper in papers:
         claims = load_claims(paper)
         assert claims.paper == paper and claims.claims
+
+
+def test_package_import_stays_light():
+    import subprocess
+    import sys
+    code = ("import sys, mmfusion.evaluation as e; e.load_claims; "
+            "print('tensorflow' in sys.modules, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
