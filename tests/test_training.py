@@ -1,0 +1,110 @@
+"""The shared fit loop: determinism, two-phase fine-tuning, class weights, labels, CV driver."""
+import numpy as np
+import pytest
+
+import keras
+
+from mmfusion.training import TrainConfig, cross_validate, fit, fold_indices
+from mmfusion.models import mark_backbone
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(48, 6)).astype("float32")
+Y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1.0).astype(int)   # 3 classes
+
+
+def tiny():
+    inp = keras.Input((6,), name="features")
+    h = keras.layers.Dense(8, activation="relu", name="body")(inp)
+    out = keras.layers.Dense(3, activation="softmax", name="head_out")(h)
+    model = keras.Model(inp, out)
+    mark_backbone(model, ["body"])
+    return model
+
+
+def cfg(**kw):
+    return TrainConfig(**{"epochs": 3, "batch_size": 8, "verbose": 0, "seed": 1, **kw})
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="cosine")
+    with pytest.raises(ValueError, match="freeze_backbone_epochs"):
+        TrainConfig(epochs=2, freeze_backbone_epochs=3)
+
+
+def test_same_seed_twice_gives_identical_metrics():
+    a = fit(tiny, (X, Y), (X[:16], Y[:16]), cfg(optimizer="nadam", schedule="plateau"))
+    b = fit(tiny, (X, Y), (X[:16], Y[:16]), cfg(optimizer="nadam", schedule="plateau"))
+    assert a.history["loss"] == b.history["loss"] and a.history["val_accuracy"] == b.history["val_accuracy"]
+    for u, v in zip(a.model.weights, b.model.weights):
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    c = fit(tiny, (X, Y), None, cfg(seed=2))
+    assert c.history["loss"] != a.history["loss"]
+
+
+def test_sparse_and_one_hot_labels_train_identically():
+    sparse = fit(tiny, (X, Y), None, cfg(optimizer="sgd", learning_rate=0.05))
+    onehot = fit(tiny, (X, np.eye(3)[Y]), None, cfg(optimizer="sgd", learning_rate=0.05))
+    np.testing.assert_allclose(sparse.history["loss"], onehot.history["loss"], rtol=1e-5)
+
+
+def test_frozen_phase_keeps_backbone_then_finetune_changes_it():
+    keras.utils.set_random_seed(1)
+    initial = {v.path: v.numpy() for v in tiny().weights}
+    frozen = fit(tiny, (X, Y), None, cfg(epochs=2, freeze_backbone_epochs=2))
+    for v in frozen.model.weights:
+        same = np.array_equal(v.numpy(), initial[v.path])
+        assert same == v.path.startswith("body"), v.path
+    both = fit(tiny, (X, Y), None, cfg(epochs=3, freeze_backbone_epochs=1, finetune_learning_rate=1e-4))
+    assert both.history["phase"] == [0, 1, 1]
+    np.testing.assert_allclose(both.history["learning_rate"], [1e-3, 1e-4, 1e-4], rtol=1e-6)
+    assert not np.array_equal(both.model.get_layer("body").kernel.numpy(), initial["body/kernel"])
+    with pytest.raises(ValueError, match="backbone_layer_names"):
+        fit(lambda: keras.Sequential([keras.Input((6,)), keras.layers.Dense(3)]), (X, Y), None,
+            cfg(freeze_backbone_epochs=1))
+
+
+def test_balanced_class_weights_equal_sklearn_and_match_explicit_sample_weights():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    expected = compute_class_weight("balanced", classes=np.arange(3), y=Y)
+    weighted = fit(tiny, (X, Y), None, cfg(class_weight="balanced", shuffle=False))
+    explicit = fit(tiny, (X, Y, expected[Y].astype("float32")), None, cfg(shuffle=False))
+    np.testing.assert_allclose(weighted.history["loss"], explicit.history["loss"], rtol=1e-6)
+    plain = fit(tiny, (X, Y), None, cfg(shuffle=False))
+    assert not np.allclose(plain.history["loss"], weighted.history["loss"])
+
+
+def test_restore_best_and_early_stopping():
+    result = fit(tiny, (X, Y), (X[:16], Y[:16]), cfg(epochs=6, learning_rate=0.5, restore_best=True,
+                                                      early_stopping_patience=1, optimizer="sgd"))
+    val = result.history["val_loss"]
+    assert result.best_epoch == int(np.argmin(val))
+    assert len(val) < 6 or result.best_epoch is not None
+    x_val = X[:16]
+    probs = np.asarray(result.model(x_val))
+    loss = keras.losses.SparseCategoricalCrossentropy()(Y[:16], probs)
+    assert float(loss) == pytest.approx(min(val), rel=1e-4)
+
+
+def test_cross_validate_partitions_groups_and_collects_predictions():
+    groups = np.repeat(np.arange(16), 3)
+    calls = []
+
+    def fold_fn(fold, train_idx, test_idx):
+        calls.append(fold)
+        import pandas as pd
+        frame = pd.DataFrame({"sample_id": test_idx, "split": "test", "fold": -1, "run": 0,
+                              "y_true": Y[test_idx], "p_0": 1.0, "p_1": 0.0, "p_2": 0.0})
+        return {"predictions": frame, "history": {"loss": [float(fold)]}}
+    result = cross_validate(Y, fold_fn, k=4, seed=0, groups=groups)
+    assert calls == [0, 1, 2, 3]
+    assert sorted(result.predictions["sample_id"]) == list(range(48))
+    for fold, (train, test) in enumerate(result.splits):
+        assert not set(groups[train]) & set(groups[test])
+        assert set(result.predictions.loc[result.predictions.fold == fold, "sample_id"]) == set(test)
+    assert [h["loss"] for h in result.histories] == [[0.0], [1.0], [2.0], [3.0]]
+    plain = fold_indices(np.zeros(10, int), k=5, stratified=False)
+    assert sorted(np.concatenate([t for _, t in plain]).tolist()) == list(range(10))
