@@ -1,0 +1,98 @@
+"""The §3.5 models, built flat (one functional graph, so Grad-CAM reaches every layer).
+
+``multicnn``: image (0..255) → Rescaling 1/255 → [Conv2D(3×3, relu) → MaxPool 2] × (32, 64, 128)
+→ Flatten; metadata (7) → Dense(64, relu); concatenate → Dense(C, softmax). 269,831 parameters at
+128 px with 7 classes (Keras' default 'valid' padding; the paper prints no padding or kernel size).
+``ft_multicnn`` (§3.5.4): each block Conv → BatchNorm → ReLU → MaxPool, the metadata Dense → BatchNorm
+→ ReLU, Dropout before the classifier; ``backbone=`` puts a pretrained network (build_backbone,
+global-average-pooled) in place of the conv stack. ``cnn``: the image-only conv stack (baseline).
+``resnet50`` / ``inceptionv3``: the image-only baselines of mmfusion.models.build_classifier.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from mmfusion.models.backbones import build_backbone
+from mmfusion.models.classifier import build_classifier, mark_backbone
+
+MODELS = ("cnn", "multicnn", "ft_multicnn", "resnet50", "inceptionv3")
+FILTERS = (32, 64, 128)
+META_UNITS = 64
+CAM_LAYER = "conv3"          # last convolution of the conv stack (Grad-CAM target)
+
+
+def _conv_stack(image, batchnorm: bool):
+    x = layers.Rescaling(1.0 / 255, name="rescale")(image)
+    for i, filters in enumerate(FILTERS, start=1):
+        if batchnorm:
+            x = layers.Conv2D(filters, 3, name=f"conv{i}")(x)
+            x = layers.BatchNormalization(name=f"bn{i}")(x)
+            x = layers.Activation("relu", name=f"relu{i}")(x)
+        else:
+            x = layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    return layers.Flatten(name="flatten")(x)
+
+
+def _metadata_branch(meta, batchnorm: bool):
+    if not batchnorm:
+        return layers.Dense(META_UNITS, activation="relu", name="meta_dense")(meta)
+    x = layers.Dense(META_UNITS, name="meta_dense")(meta)
+    x = layers.BatchNormalization(name="meta_bn")(x)
+    return layers.Activation("relu", name="meta_relu")(x)
+
+
+def _out(x, n_classes):
+    # float32 output keeps the softmax stable under mixed precision
+    return layers.Dense(n_classes, activation="softmax", dtype="float32", name="classifier")(x)
+
+
+def build_cnn(image_size: int = 128, n_classes: int = 7) -> keras.Model:
+    """Image-only baseline: the §3.5 conv stack → Dense(C, softmax)."""
+    image = keras.Input((image_size, image_size, 3), name="image")
+    return keras.Model(image, _out(_conv_stack(image, False), n_classes), name="cnn")
+
+
+def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
+                   finetune: bool = False, dropout: float = 0.5, backbone: str | None = None,
+                   weights=None) -> keras.Model:
+    """§3.5 MultiCNN (``finetune=False``) or its §3.5.4 fine-tune variant (BatchNorm + Dropout,
+    optionally ``backbone`` = a build_backbone name in place of the conv stack)."""
+    if backbone is not None and not finetune:
+        raise ValueError("a pretrained backbone is the fine-tune variant: pass finetune=True")
+    meta = keras.Input((meta_dim,), name="metadata")
+    if backbone is None:
+        image = keras.Input((image_size, image_size, 3), name="image")
+        features, backbone_layers = _conv_stack(image, finetune), None
+    else:
+        spec = build_backbone(backbone, (image_size, image_size, 3), weights=weights)
+        image, backbone_layers = spec.inputs, spec.layer_names
+        features = layers.GlobalAveragePooling2D(name="backbone_pool")(spec.features)
+    x = layers.Concatenate(name="concat")([features, _metadata_branch(meta, finetune)])
+    if finetune and dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    name = ("ft_multicnn" if finetune else "multicnn") + (f"_{backbone}" if backbone else "")
+    model = keras.Model({"image": image, "metadata": meta}, _out(x, n_classes), name=name)
+    if backbone_layers:
+        mark_backbone(model, backbone_layers)
+    return model
+
+
+def build_model(kind: str, image_size: int, meta_dim: int, n_classes: int, dropout: float = 0.5,
+                backbone: str | None = None, weights=None) -> keras.Model:
+    """One of ``MODELS``; ``uses_metadata(kind)`` tells whether it takes the metadata input."""
+    if kind == "cnn":
+        return build_cnn(image_size, n_classes)
+    if kind == "multicnn":
+        return build_multicnn(image_size, meta_dim, n_classes)
+    if kind == "ft_multicnn":
+        return build_multicnn(image_size, meta_dim, n_classes, finetune=True, dropout=dropout,
+                              backbone=backbone, weights=weights)
+    if kind in ("resnet50", "inceptionv3"):
+        return build_classifier(kind, (image_size, image_size, 3), n_classes, weights=weights, name=kind)
+    raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")
+
+
+def uses_metadata(kind: str) -> bool:
+    return kind in ("multicnn", "ft_multicnn")
