@@ -136,7 +136,9 @@ def randomization_check(make_explainer, model, inputs, targets=None, randomize=N
     compare the maps per image. Maps that survive randomisation (high similarity) fail.
 
     ``make_explainer``: model -> callable(inputs, targets) -> (N, H, W), e.g. ``GradCAM``.
-    Returns {"spearman": (N,), "ssim": (N,)}: Spearman rank correlation and SSIM.
+    Returns {"spearman": (N,), "ssim": (N,)}: Spearman rank correlation and SSIM. A constant
+    map (e.g. all zero after the CAM's ReLU) has no ranking: its Spearman is 1 against an
+    equal map and 0 otherwise.
     """
     from scipy.stats import spearmanr
     from skimage.metrics import structural_similarity

@@ -1,0 +1,103 @@
+"""Explanation figures (matplotlib Agg, PNG, written atomically into the run directory)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mmfusion.utils.io import atomic_save
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path):
+    plt = _pyplot()
+    try:
+        return atomic_save(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100,
+                                                               bbox_inches="tight"), suffix=".png")
+    finally:
+        plt.close(fig)
+
+
+def _as_rgb(image):
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    lo, hi = image.min(), image.max()
+    return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+
+
+def overlay(image, heatmap, alpha=0.4, cmap="jet"):
+    """The image (min-max scaled to [0, 1], grey repeated to RGB) blended with the colour-mapped
+    heatmap (scaled to [0, 1]): (H, W, 3) float array in [0, 1]."""
+    import matplotlib
+
+    heat = np.asarray(heatmap, dtype=np.float64)
+    if heat.shape != np.shape(image)[:2]:
+        raise ValueError(f"heatmap {heat.shape} does not match image {np.shape(image)[:2]}")
+    lo, hi = heat.min(), heat.max()
+    heat = (heat - lo) / (hi - lo) if hi > lo else np.zeros_like(heat)
+    colours = matplotlib.colormaps[cmap](heat)[..., :3]
+    return (1 - alpha) * _as_rgb(image) + alpha * colours
+
+
+def explanation_grid(path, images, maps, titles=None, alpha=0.4):
+    """One row per sample: the image, then each map overlaid. ``maps``: dict method name ->
+    (N, H, W) (e.g. Grad-CAM, Grad-CAM++, Score-CAM, LIME, SHAP); ``titles``: a row label per
+    sample. Writes a PNG; returns its path."""
+    plt = _pyplot()
+    images = np.asarray(images)
+    names = list(maps)
+    for name in names:
+        if len(maps[name]) != len(images):
+            raise ValueError(f"maps[{name!r}] has {len(maps[name])} maps for {len(images)} images")
+    rows, cols = len(images), len(names) + 1
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows), squeeze=False)
+    for r in range(rows):
+        axes[r, 0].imshow(_as_rgb(images[r]))
+        axes[r, 0].set_ylabel(titles[r] if titles is not None else f"sample {r}", fontsize=8)
+        for c, name in enumerate(names, start=1):
+            axes[r, c].imshow(overlay(images[r], maps[name][r], alpha=alpha))
+            if r == 0:
+                axes[r, c].set_title(name, fontsize=9)
+        axes[r, 0].set_title("image" if r == 0 else "", fontsize=9)
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return _save(fig, path)
+
+
+def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
+    """Global importance bar chart: mean |phi| per feature over rows of ``phi`` (N, F)."""
+    plt = _pyplot()
+    phi = np.asarray(phi)
+    if phi.ndim != 2 or phi.shape[1] != len(feature_names):
+        raise ValueError(f"phi must be (N, {len(feature_names)}) for the feature names; "
+                         f"got {phi.shape}")
+    importance = np.abs(phi).mean(axis=0)
+    order = np.argsort(importance)
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(order) + 1))
+    ax.barh(np.array(feature_names)[order], importance[order], color="#1E88E5")
+    ax.set_xlabel(title)
+    return _save(fig, path)
+
+
+def shap_beeswarm(path, phi, X, feature_names, max_display=20):
+    """SHAP summary (beeswarm) plot: one dot per row and feature, coloured by feature value
+    (``shap.summary_plot``). Writes a PNG; returns its path."""
+    import shap
+
+    plt = _pyplot()
+    phi, X = np.asarray(phi), np.asarray(X)
+    if phi.shape != X.shape or phi.shape[1] != len(feature_names):
+        raise ValueError(f"phi {phi.shape} and X {X.shape} must both be (N, {len(feature_names)})")
+    shap.summary_plot(phi, X, feature_names=list(feature_names), max_display=max_display,
+                      show=False)
+    return _save(plt.gcf(), path)
