@@ -91,8 +91,9 @@ def new_run_dir(out, paper: str, tag: str = "", resume: bool = False) -> RunDir:
     base = Path(out) / paper
     suffix = f"-{tag}" if tag else ""
     if resume and base.is_dir():
-        candidates = sorted(p for p in base.iterdir()
+        candidates = sorted((_stamp(p.name, suffix), p) for p in base.iterdir()
                             if p.is_dir() and p.name.endswith(suffix) and _stamp(p.name, suffix))
+        candidates = [p for _, p in candidates]
         for path in reversed(candidates):
             if (path / STATE_DIR).exists() and not (path / DONE_FILE).exists():
                 return RunDir(path)
@@ -108,9 +109,15 @@ def new_run_dir(out, paper: str, tag: str = "", resume: bool = False) -> RunDir:
     raise RuntimeError(f"could not create a new run directory under {base}")
 
 
-def _stamp(name: str, suffix: str) -> bool:
+def _stamp(name: str, suffix: str):
+    """(timestamp, clash counter) of a run folder name, or None when it is not one."""
     core = name[: len(name) - len(suffix)] if suffix else name
-    return len(core) >= 15 and core[:8].isdigit() and core[8] == "-" and core[9:15].isdigit()
+    if not (len(core) >= 15 and core[:8].isdigit() and core[8] == "-" and core[9:15].isdigit()):
+        return None
+    rest = core[15:]
+    if rest and not (rest[0] == "-" and rest[1:].isdigit()):
+        return None
+    return core[:15], int(rest[1:] or 0)
 
 
 def data_fingerprint(data_files=(), label_files=()) -> str:

@@ -1,0 +1,74 @@
+"""CLI: list/--help without TensorFlow, exit codes, reproduce dispatch."""
+import subprocess
+import sys
+
+import pytest
+
+from mmfusion import cli, registry
+
+PAPERS = ("multimodal-fusion", "hmcnet", "effnetv2-smote", "ft-multicnn", "mias-xai")
+
+
+def test_list_shows_five_papers(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in PAPERS:
+        assert f"\n{name}\n" in "\n" + out
+    assert "5 papers" in out and "datasets: mias" in out
+
+
+def test_list_and_help_do_not_import_tensorflow():
+    code = ("import sys; from mmfusion.cli import main; rc = main(['list']); "
+            "h = main(['reproduce', '--help']); "
+            "assert rc == 0 and h == 0, (rc, h); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "mmfusion", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "reproduce" in proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["reproduce"], ["reproduce", "mias-xai", "--epochs", "x"],
+                                  ["reproduce", "no-such-paper"],
+                                  ["reproduce", "mias-xai", "--set", "novalue"]])
+def test_usage_errors_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err
+
+
+def test_reproduce_builds_options_and_reports_missing_modules(monkeypatch, capsys, tmp_path):
+    seen = {}
+    module = type(sys)("fake_paper_module")
+    module.reproduce = lambda options: seen.setdefault("options", options) and tmp_path
+    monkeypatch.setitem(sys.modules, "fake_paper_module", module)
+    spec = registry.PaperSpec("fake", "t", "c", ("mias",), {}, "fake_paper_module:reproduce")
+    monkeypatch.setitem(registry._PAPERS, "fake", spec)
+    rc = cli.main(["reproduce", "fake", "--quick", "--epochs", "3", "--weights", "none",
+                   "--set", "fusion=gmu", "--set", "folds=[0, 1]", "--out", str(tmp_path)])
+    assert rc == 0
+    options = seen["options"]
+    assert (options.quick, options.epochs, options.weights, options.out) == (True, 3, None, str(tmp_path))
+    assert options.extra == {"fusion": "gmu", "folds": [0, 1]}
+    missing = registry.PaperSpec("ghost", "t", "c", ("mias",), {}, "mmfusion.papers.ghost_paper:reproduce")
+    monkeypatch.setitem(registry._PAPERS, "ghost", missing)
+    assert cli.main(["reproduce", "ghost"]) == 1
+    assert "not implemented yet" in capsys.readouterr().err
+
+
+def test_failures_exit_1_and_bad_input_exit_2(monkeypatch, capsys, tmp_path):
+    from mmfusion.data.common import DatasetError
+
+    def bad_input(options):
+        raise DatasetError("expected a label column", path="labels.csv", row=3)
+
+    def crash(options):
+        raise RuntimeError("boom")
+    for name, func, code in (("bad", bad_input, 2), ("crash", crash, 1)):
+        module = type(sys)(f"fake_{name}")
+        module.reproduce = func
+        monkeypatch.setitem(sys.modules, f"fake_{name}", module)
+        monkeypatch.setitem(registry._PAPERS, name,
+                            registry.PaperSpec(name, "t", "c", (), {}, f"fake_{name}:reproduce"))
+        assert cli.main(["reproduce", name]) == code
+    err = capsys.readouterr().err
+    assert "labels.csv, row 3: expected a label column" in err and "boom" in err

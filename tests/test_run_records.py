@@ -1,0 +1,88 @@
+"""Run directories: never overwritten, atomic writes, manifest and fingerprint, fit's records."""
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmfusion.training import RunDir, data_fingerprint, new_run_dir, predictions_frame
+from mmfusion.utils.io import atomic_save, atomic_write_text
+
+
+def test_new_run_dirs_never_collide_and_resume_reopens_unfinished(tmp_path):
+    a, b = new_run_dir(tmp_path, "paper-x", tag="t"), new_run_dir(tmp_path, "paper-x", tag="t")
+    assert a.path != b.path and a.path.parent == tmp_path / "paper-x" and b.path.name.endswith("-t")
+    (b.state_dir).mkdir()
+    assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path == b.path
+    b.mark_done()
+    assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path not in (a.path, b.path)
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "x.txt"
+    atomic_write_text(target, "old")
+
+    def broken(tmp):
+        open(tmp, "w").write("half")
+        raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError):
+        atomic_save(target, broken)
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.txt"]
+
+
+def test_fingerprint_tracks_files_sizes_and_labels(tmp_path):
+    files = []
+    for i in range(3):
+        f = tmp_path / "img" / f"{i}.png"
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes(b"x" * (i + 1))
+        files.append(f)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,label\n0,a\n")
+    base = data_fingerprint(files, [labels])
+    assert data_fingerprint(list(reversed(files)), [labels]) == base       # order-free
+    files[0].write_bytes(b"xyz")
+    assert data_fingerprint(files, [labels]) != base
+    files[0].write_bytes(b"x")
+    labels.write_text("id,label\n0,b\n")
+    assert data_fingerprint(files, [labels]) != base
+
+
+def test_run_dir_files_and_prediction_schema(tmp_path):
+    run = RunDir(tmp_path / "r")
+    run.write_config({"epochs": 2})
+    run.write_manifest(seed=7, data_files=[__file__])
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    for key in ("python", "tensorflow", "keras", "numpy", "git_commit", "seed", "device", "data_fingerprint"):
+        assert key in manifest
+    assert manifest["seed"] == 7
+    frame = predictions_frame(["a", "b"], [0, 1], np.array([[0.9, 0.1], [0.2, 0.8]]), fold=1)
+    run.write_predictions(frame)
+    back = pd.read_csv(run.path / "predictions.csv")
+    assert list(back.columns) == ["sample_id", "split", "fold", "run", "y_true", "p_0", "p_1"]
+    np.testing.assert_allclose(back[["p_0", "p_1"]].to_numpy(), [[0.9, 0.1], [0.2, 0.8]])
+    with pytest.raises(ValueError, match="p_0"):
+        run.write_predictions(frame.drop(columns=["p_0", "p_1"]))
+    run.write_metrics({"accuracy": 0.5})
+    assert json.loads((run.path / "metrics.json").read_text()) == {"accuracy": 0.5}
+    assert run.figures_dir.is_dir()
+
+
+def test_fit_with_run_writes_history_and_a_loadable_model(tmp_path):
+    import keras
+
+    from mmfusion.models import build_classifier
+    from mmfusion.training import TrainConfig, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (12, 16, 16, 3)).astype("float32")
+    y = np.arange(12) % 2
+    run = RunDir(tmp_path / "fit")
+    result = fit(lambda: build_classifier("vit", (16, 16, 3), 2, patch_size=8, dim=8, depth=1, heads=2),
+                 (x, y), (x[:4], y[:4]), TrainConfig(epochs=2, batch_size=4, verbose=0), run=run)
+    history = pd.read_csv(run.path / "history.csv")
+    np.testing.assert_allclose(history["val_loss"], result.history["val_loss"], rtol=1e-6)
+    loaded = keras.saving.load_model(run.path / "model.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x[:3])), np.asarray(result.model(x[:3])), atol=1e-6)
+    assert not run.state_dir.exists()
