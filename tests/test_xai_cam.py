@@ -155,7 +155,8 @@ def test_two_input_model_matches_plain_gradient_tape(images):
     g = tape.gradient(score, act).numpy()
     cam = np.maximum((g.mean(axis=(1, 2), keepdims=True) * act.numpy()).sum(-1), 0)
     span = np.ptp(cam, axis=(1, 2), keepdims=True)
-    cam = np.where(span > 0, (cam - cam.min(axis=(1, 2), keepdims=True)) / np.maximum(span, 1e-12), 0)
+    low = cam.min(axis=(1, 2), keepdims=True)
+    cam = np.where(span > 0, (cam - low) / np.maximum(span, 1e-12), 0)
     np.testing.assert_allclose(got, cam, atol=1e-4)
     # The clinical vector changes the target score but it is held fixed, not explained.
     other = GradCAM(model, input_name="image")({"image": images, "clinical": clinical * 0},

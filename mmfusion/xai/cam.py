@@ -195,7 +195,8 @@ class ScoreCAM(BaseCAM):
             if self.max_channels and self.max_channels < a.shape[-1]:
                 keep = tf.math.top_k(tf.math.reduce_std(a[0], axis=(0, 1)), self.max_channels)[1]
                 a = tf.gather(a, tf.sort(keep), axis=-1)
-            up = tf.image.resize(a, size, method="bilinear") if tuple(a.shape[1:3]) != tuple(size) else a
+            up = (a if tuple(a.shape[1:3]) == tuple(size)
+                  else tf.image.resize(a, size, method="bilinear"))
             lo = tf.reduce_min(up, axis=(1, 2), keepdims=True)
             hi = tf.reduce_max(up, axis=(1, 2), keepdims=True)
             norm = (up - lo) / (hi - lo + 1e-7)  # 1e-7 = keras epsilon, as tf-keras-vis
