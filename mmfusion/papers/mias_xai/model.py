@@ -1,5 +1,8 @@
 """The authors' Sequential CNN (1,386,177 parameters at 224 px, 3 classes), He-uniform init.
 
+Built as the same layer stack in a functional keras.Model: mmfusion.xai's Grad-CAM needs
+``model.input``, which an (uncalled) keras.Sequential does not define.
+
 Input is 0..255 pixels; the Rescaling layer does the authors' ``/ 255`` inside the model so the
 explainers and the data pipeline see the same raw images. The Flatten size follows the input size
 (2366 at 224 px), so quick runs use a smaller input.
@@ -19,8 +22,7 @@ def build_mias_cnn(input_size: int = PAPER_INPUT, num_classes: int = 3, seed: in
     def init(i):
         return keras.initializers.HeUniform(seed=None if seed is None else seed + i)
 
-    return keras.Sequential([
-        keras.Input((input_size, input_size, 3), name="image"),
+    stack = [
         layers.Rescaling(1.0 / 255, name="rescale"),
         layers.Conv2D(16, 5, activation="relu", kernel_initializer=init(0), name="conv1"),
         layers.MaxPooling2D(2, name="pool1"),
@@ -35,4 +37,8 @@ def build_mias_cnn(input_size: int = PAPER_INPUT, num_classes: int = 3, seed: in
         layers.Dense(128, activation="relu", kernel_initializer=init(5), name="dense3"),
         layers.Dropout(dropout, name="dropout"),
         layers.Dense(num_classes, activation="softmax", kernel_initializer=init(6), name="probs"),
-    ], name="mias_cnn")
+    ]
+    inputs = x = keras.Input((input_size, input_size, 3), name="image")
+    for layer in stack:
+        x = layer(x)
+    return keras.Model(inputs, x, name="mias_cnn")
