@@ -201,3 +201,20 @@ def test_clear_errors(images):
         GradCAM(model)(images, [0, 1, 2])
     with pytest.raises(ValueError, match="input_name"):
         GradCAM(model, input_name="clinical")
+
+
+def test_sequential_models_equal_their_functional_twin(images):
+    keras.utils.set_random_seed(5)
+    conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c")
+    head = [keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    seq = keras.Sequential([keras.Input((SIZE, SIZE, 3)), conv, *head])
+    backbone = keras.Sequential([keras.Input((SIZE, SIZE, 3)), conv], name="seq_backbone")
+    i = keras.Input((SIZE, SIZE, 3))
+    nested = keras.Model(i, head[1](head[0](backbone(i))))
+    x = i
+    for layer in (conv, *head):
+        x = layer(x)
+    flat = keras.Model(i, x)
+    want = GradCAM(flat)(images, [0, 1, 0, 1])
+    np.testing.assert_allclose(GradCAM(seq)(images, [0, 1, 0, 1]), want, atol=1e-6)
+    np.testing.assert_allclose(GradCAM(nested)(images, [0, 1, 0, 1]), want, atol=1e-6)

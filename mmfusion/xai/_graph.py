@@ -17,8 +17,18 @@ _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
 
 # ----------------------------------------------------------------------------- inputs
+def as_functional(model):
+    """A top-level Sequential as its functional graph (same layers); others unchanged."""
+    if isinstance(model, keras.Sequential):
+        if getattr(model, "_functional", None) is None:
+            raise ValueError(f"Sequential model {model.name!r} is not built; give it an Input")
+        return model._functional
+    return model
+
+
 def input_names(model) -> list[str]:
     """Names of the model inputs, in the order of ``model.inputs``."""
+    model = as_functional(model)
     struct = model._inputs_struct if hasattr(model, "_inputs_struct") else None
     if isinstance(struct, dict):
         # keras.tree.flatten orders a dict by key, as model.inputs does; strings are leaves.
@@ -28,6 +38,7 @@ def input_names(model) -> list[str]:
 
 def flatten_inputs(model, inputs) -> list[np.ndarray]:
     """``inputs`` (array, list or dict) as a list of arrays aligned with ``model.inputs``."""
+    model = as_functional(model)
     names = input_names(model)
     if isinstance(inputs, dict):
         missing = [n for n in names if n not in inputs]
@@ -49,6 +60,7 @@ def flatten_inputs(model, inputs) -> list[np.ndarray]:
 
 def image_input_index(model, input_name=None) -> int:
     """Index of the image input: ``input_name`` if given, else the only 4-D input."""
+    model = as_functional(model)
     names = input_names(model)
     if input_name is not None:
         if input_name not in names:
@@ -197,6 +209,7 @@ def build_explain_model(model, layer=None):
     ``layer`` None gives a logits-only model. Output kind: 'softmax', 'sigmoid' or 'linear'
     (the activation that was removed from the last layer).
     """
+    model = as_functional(model)
     final = _final_layer(model)
     kind = _activation_name(final) or "linear"
     captured = {}

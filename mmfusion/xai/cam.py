@@ -38,7 +38,8 @@ class BaseCAM:
         self.image_index = _graph.image_input_index(model, input_name)
         self.input_names = _graph.input_names(model)
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
-        self._dict_input = isinstance(getattr(model, "_inputs_struct", None), dict)
+        graph = _graph.as_functional(model)
+        self._dict_input = isinstance(getattr(graph, "_inputs_struct", None), dict)
         self._traced = tf.function(self._maps_graph, reduce_retracing=True)
         self.last_seconds_per_image = None
 
