@@ -1,0 +1,112 @@
+"""mias-xai end to end on the MIAS twin (quick, 1 run, 1 class-weight candidate), plus the
+table and agreement helpers against sklearn / scipy / hand-computed numbers."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score, recall_score
+
+from mmfusion.papers.mias_xai import config as C
+from mmfusion.papers.mias_xai import explain as E
+from mmfusion.papers.mias_xai import tables as T
+
+
+def test_top_region_and_agreement_hand_computed():
+    a = np.arange(100, dtype=float).reshape(10, 10)
+    assert E.top_region(a).sum() == 10 and E.top_region(a)[9].all()     # the last row: 90..99
+    b = a.copy()
+    b[9, :5] = -1                                                          # 5 of the 10 leave the top
+    out = E.agreement(a[None], b[None])
+    assert out["iou_top10"][0] == pytest.approx(5 / 15)
+    from scipy.stats import spearmanr
+    assert out["spearman"][0] == pytest.approx(spearmanr(a.ravel(), b.ravel()).statistic)
+    assert E.agreement(a[None], np.zeros((1, 10, 10)))["spearman"] == [0.0]
+
+
+def test_pick_images_interleaves_classes():
+    labels = np.array([0, 0, 0, 0, 1, 2, 2])
+    assert E.pick_images(labels, 4).tolist() == [0, 4, 5, 1]
+    assert sorted(E.pick_images(labels, None).tolist()) == list(range(7))
+
+
+def test_config_options_and_class_weight_parsing():
+    from mmfusion.registry import ReproduceOptions
+
+    cfg = C.from_options(ReproduceOptions("mias-xai", quick=True, epochs=3,
+                                          extra={"runs": "4", "class_weight_candidates": "1,2,3;2,3,4"}))
+    assert (cfg.input_size, cfg.epochs, cfg.runs) == (64, 3, 4)
+    assert cfg.class_weight_candidates == ({0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
+    full = C.from_options(ReproduceOptions("mias-xai"))
+    assert (full.input_size, full.epochs, full.batch_size, full.runs, full.learning_rate) == (224, 50, 16, 10, 1e-4)
+    with pytest.raises(ValueError, match="no setting 'bogus'"):
+        C.from_options(ReproduceOptions("mias-xai", extra={"bogus": 1}))
+    with pytest.raises(ValueError, match="3 weights"):
+        C.parse_class_weights("1,2")
+
+
+def test_run_metrics_against_sklearn_and_the_papers_matrix():
+    # the paper's first model: [[29,1,1],[0,6,3],[1,4,3]] -> accuracy 38/48
+    cm = [[29, 1, 1], [0, 6, 3], [1, 4, 3]]
+    y = np.repeat([0, 0, 0, 1, 1, 1, 2, 2, 2], np.ravel(cm))
+    pred = np.repeat([0, 1, 2] * 3, np.ravel(cm))
+    frame = pd.DataFrame({"y_true": y, **{f"p_{c}": (pred == c).astype(float) for c in range(3)}})
+    m = T.run_metrics(frame)
+    assert m["confusion_matrix"] == cm
+    assert m["macro"]["accuracy"] == pytest.approx(38 / 48)
+    assert m["macro"]["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y, pred))
+    assert m["macro"]["f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert m["per_class"]["benign"]["precision"] == pytest.approx(6 / 11)
+    assert m["majority_accuracy"] == pytest.approx(31 / 48) and m["majority_class"] == "normal"
+
+
+@pytest.fixture(scope="module")
+def quick_run(twin_cache, tmp_path_factory):
+    from mmfusion.registry import ReproduceOptions, get_paper
+
+    reproduce = get_paper("mias-xai").load()
+    out = tmp_path_factory.mktemp("runs")
+    options = ReproduceOptions("mias-xai", quick=True, out=str(out), cache_dir=str(twin_cache),
+                               extra={"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 4})
+    return reproduce(options)
+
+
+def test_quick_run_writes_the_run_directory(quick_run):
+    for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
+                 "model.keras", "reproduced.json", "report.md", "results.json", "xai.json", "DONE",
+                 "figures/xai_normal.png", "figures/xai_benign.png", "figures/xai_malignant.png"):
+        assert (quick_run / name).is_file(), name
+    report = (quick_run / "report.md").read_text()
+    assert "SYNTHETIC TWIN" in report and "Table XAI" in report
+    results = json.loads((quick_run / "results.json").read_text())
+    assert results["synthetic"] is True and {"Table Runs", "Table Metrics", "Table XAI"} <= set(results["tables"])
+
+
+def test_quick_run_metrics_match_predictions(quick_run):
+    pred = pd.read_csv(quick_run / "predictions.csv")
+    probs = pred[["p_0", "p_1", "p_2"]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert set(pred["protocol"]) == {"stratified", "patient"} and set(pred["split"]) == {"val", "test"}
+    metrics = json.loads((quick_run / "metrics.json").read_text())
+    for protocol in ("stratified", "patient"):
+        test = pred[(pred["protocol"] == protocol) & (pred["split"] == "test")]
+        y, p = test["y_true"].to_numpy(), test[["p_0", "p_1", "p_2"]].to_numpy().argmax(1)
+        got = metrics[protocol]["runs"]["1"]["macro"]
+        assert got["accuracy"] == pytest.approx(accuracy_score(y, p))
+        assert got["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y, p))
+        for name, fn in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
+            assert got[name] == pytest.approx(fn(y, p, average="macro", labels=[0, 1, 2], zero_division=0))
+    manifest = json.loads((quick_run / "manifest.json").read_text())
+    assert manifest["preprocessing_skipped"]["abnormal_without_coordinates"]   # the twin has one
+
+
+def test_quick_run_xai_numbers_are_sane(quick_run):
+    xai = json.loads((quick_run / "xai.json").read_text())
+    assert len(xai["sample_ids"]) == 4
+    for method in E.METHODS:
+        q = xai["quality"][method]
+        assert all(0 <= v <= 1 for v in q["deletion_auc"] + q["insertion_auc"])
+        assert all(0 <= v <= 1 for v in q.get("energy_in_mask", []))
+        assert all(s > 0 for s in xai["seconds_batched"][method] + xai["seconds_per_call"][method])
+    for pair in xai["agreement"].values():
+        assert all(-1 <= r <= 1 for r in pair["spearman"]) and all(0 <= v <= 1 for v in pair["iou_top10"])
