@@ -211,6 +211,9 @@ def explain_tabular(model, inputs, tabular_name, background, method="kernel", **
     ``inputs``: dict name -> (N, ...) arrays; ``method``: 'kernel' or 'exact'; ``options`` go
     to ``kernel_shap`` / ``exact_shapley``. Returns (N, P[, C]).
     """
+    if method not in ("kernel", "exact") or "return_info" in options:
+        raise ValueError(f"method must be 'kernel' or 'exact' (got {method!r}); "
+                         "return_info is not supported here")
     explain = {"kernel": kernel_shap, "exact": exact_shapley}[method]
     X = np.asarray(inputs[tabular_name])
     rows = []
