@@ -1,0 +1,122 @@
+"""Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak.
+
+Each case is ``build_classifier(backbone, ...)`` (random weights: speed does not depend on
+them) or a paper's own small CNN. Inference: a traced ``model(x, training=False)``; training:
+``train_on_batch`` of the compiled model (Adam). Achieved FLOP/s uses the graph's forward FLOPs;
+a training step is counted as 3 x forward (forward + two backward matmuls per layer), the usual
+rule of thumb. On a GPU each case also runs with mixed precision and XLA on and off, and the
+effnetv2-smote BUSI-sized run (610 images x 22 epochs, 299 px) is timed end to end.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mmfusion.bench.flops import graph_flops, hand_flops
+from mmfusion.bench.harness import best_time, device_info, emit
+
+# (backbone, input size, papers using it at that size, time a training step too)
+FULL = (("resnet50", 224, "multimodal-fusion, hmcnet", True), ("vgg16", 224, "hmcnet", True),
+        ("vgg19", 224, "hmcnet", True), ("vit", 224, "hmcnet baseline", True),
+        ("efficientnetv2b0", 299, "effnetv2-smote", True), ("mias-cnn", 224, "mias-xai", True))
+# quick: a big backbone's first training step traces for 2-3 min on 2 loaded cores; infer only
+QUICK = (("resnet50", 64, "quick size", False), ("efficientnetv2b0", 64, "quick size", False),
+         ("mias-cnn", 64, "quick size", True))
+PAPER_SECONDS = {"busi_run_s": 121.36, "per_image_s": 0.09}   # effnetv2-smote, P100
+
+
+def build(name: str, size: int, n_classes: int = 3):
+    if name == "mias-cnn":
+        from mmfusion.papers.mias_xai.model import build_mias_cnn
+
+        return build_mias_cnn(size, n_classes, seed=0)
+    from mmfusion.models.classifier import build_classifier
+
+    return build_classifier(name, (size, size, 3), n_classes=n_classes, weights=None)
+
+
+def measure(name: str, size: int, batch: int, repeat: int, mixed=False, xla=False,
+            train: bool = True) -> dict:
+    import keras
+    import tensorflow as tf
+
+    previous = keras.mixed_precision.global_policy()
+    if mixed:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build(name, size)
+        rng = np.random.default_rng(0)
+        x = tf.constant(rng.uniform(0, 255, (batch, size, size, 3)).astype(np.float32))
+        y = tf.constant(rng.integers(0, 3, batch))
+        infer = tf.function(lambda t: model(t, training=False), jit_compile=xla)
+        start = time.perf_counter()
+        infer(x)
+        trace_infer = time.perf_counter() - start
+        t_infer = best_time(lambda: infer(x).numpy(), repeat=repeat, warmup=0)
+        trace_train = t_train = None
+        if train:
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=xla)
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            trace_train = time.perf_counter() - start
+            t_train = best_time(lambda: model.train_on_batch(x, y), repeat=repeat, warmup=0)
+        flops = graph_flops(model) if not mixed else None
+        return {"params": model.count_params(), "infer_img_s": batch / t_infer,
+                "train_img_s": t_train and batch / t_train, "first_call_s": trace_infer,
+                "first_train_step_s": trace_train, "flops_per_img": flops,
+                "hand_conv_dense_flops": hand_flops(model) if not mixed else None}
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def run(quick: bool) -> None:
+    dev = device_info()
+    cases, batch, repeat = (QUICK, 8, 2) if quick else (FULL, 32, 3)
+    variants = [(False, False)]
+    if dev.get("gpu"):
+        variants += [(True, False), (False, True), (True, True)]
+    for name, size, papers, train in cases:
+        flops = None
+        for mixed, xla in variants:
+            r = measure(name, size, batch, repeat, mixed, xla, train)
+            flops = r["flops_per_img"] or flops
+            peak = dev.get("peak_fp16_flops") if mixed else dev.get("peak_flops")
+            achieved_infer = flops and flops * r["infer_img_s"]
+            achieved_train = flops and r["train_img_s"] and 3 * flops * r["train_img_s"]
+            emit("models", f"{name} {size}px batch {batch} ({papers})", mixed_precision=mixed, xla=xla,
+                 **r, graph_over_hand=flops and r["hand_conv_dense_flops"] and
+                 flops / r["hand_conv_dense_flops"],
+                 infer_flop_s=achieved_infer, train_flop_s=achieved_train,
+                 infer_peak_fraction=peak and achieved_infer and achieved_infer / peak,
+                 train_peak_fraction=peak and achieved_train and achieved_train / peak,
+                 command="python -m mmfusion.bench models" + (" --quick" if quick else ""))
+    if dev.get("gpu") and not quick:
+        busi_run()
+    else:
+        emit("models", "effnetv2-smote BUSI-sized run", skipped="needs a GPU and the full bench "
+             "(610 x 299 px x 22 epochs is ~45 min of CPU)")
+
+
+def busi_run(n: int = 610, size: int = 299, epochs: int = 22) -> None:
+    """effnetv2-smote at BUSI's size through the core ``fit``, mixed precision + XLA."""
+    import tensorflow as tf
+
+    from mmfusion.training import TrainConfig, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    config = TrainConfig(epochs=epochs, batch_size=32, mixed_precision=True, jit_compile=True,
+                         verbose=0)
+    start = time.perf_counter()
+    result = fit(lambda: build("efficientnetv2b0", size), (x, y), None, config)
+    seconds = time.perf_counter() - start
+    model = result.model
+    one = tf.constant(x[:1])
+    call = tf.function(lambda t: model(t, training=False), jit_compile=True)
+    per_image = best_time(lambda: call(one).numpy(), repeat=20)
+    emit("models", f"effnetv2-smote BUSI-sized run ({n} synthetic {size}px x {epochs} epochs, "
+         f"mixed+XLA)", seconds=seconds, paper_seconds_p100=PAPER_SECONDS["busi_run_s"],
+         per_image_inference_s=per_image, paper_per_image_s=PAPER_SECONDS["per_image_s"],
+         command="python -m mmfusion.bench models")

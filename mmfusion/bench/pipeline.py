@@ -1,0 +1,147 @@
+"""Input pipeline: mmfusion's tf.data path vs a per-image Python generator, alone and feeding training.
+
+Files are synthetic noisy-ultrasound PNGs written at BUSI's size (RGB, R = G = B); the model is
+the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared in training:
+``files`` (``frame_to_dataset``: decode once, cache, in-graph augmentation), ``arrays``
+(``make_dataset`` on decoded arrays, epoch-indexed as ``training.fit`` feeds arrays),
+``tensors`` (one constant batch repeated: the compute-only ceiling) and ``generator``
+(PIL + NumPy/SciPy per image every epoch, as typical notebooks do).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mmfusion.bench.harness import emit, ratio
+
+ROTATE_DEG = 15.0
+
+
+def write_images(folder, n: int, hw=(500, 560), seed: int = 0):
+    """``n`` grey-as-RGB PNGs with speckle (they compress like ultrasound) -> frame(image_path, label)."""
+    import pandas as pd
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    yy, xx = np.mgrid[:hw[0], :hw[1]]
+    for i in range(n):
+        label = i % 3
+        base = 110 + 40 * np.sin(xx / (17 + 5 * label)) * np.cos(yy / 23)
+        img = np.clip(base * (1 + 0.25 * rng.standard_normal(hw)), 0, 255).astype(np.uint8)
+        path = folder / f"img_{i:04d}.png"
+        Image.fromarray(np.dstack([img] * 3)).save(path)
+        rows.append({"sample_id": f"s{i}", "image_path": str(path), "label": label})
+    return pd.DataFrame(rows)
+
+
+def augmenter():
+    from mmfusion.data.augment import compose, random_flip, random_rotation
+
+    return compose(random_flip(), random_rotation(ROTATE_DEG))
+
+
+def notebook_batches(paths, labels, size: int, batch_size: int, seed: int = 0):
+    """One epoch of the notebook style: open, resize, flip and rotate each image in Python."""
+    from PIL import Image
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(paths))
+    for start in range(0, len(order), batch_size):
+        xs, ys = [], []
+        for i in order[start:start + batch_size]:
+            img = np.asarray(Image.open(paths[i]).convert("RGB").resize((size, size), Image.BILINEAR),
+                             dtype=np.float32)
+            if rng.random() < 0.5:
+                img = img[:, ::-1]
+            img = ndimage.rotate(img, rng.uniform(-ROTATE_DEG, ROTATE_DEG), axes=(1, 0),
+                                 reshape=False, order=1)
+            xs.append(img)
+            ys.append(labels[i])
+        yield np.stack(xs), np.asarray(ys, np.int32)
+
+
+def _endless(paths, labels, size, batch_size):
+    epoch = 0
+    while True:
+        yield from notebook_batches(paths, labels, size, batch_size, seed=epoch)
+        epoch += 1
+
+
+def _images_per_s(iterable, n_images):
+    start = time.perf_counter()
+    for _ in iterable:
+        pass
+    return n_images / (time.perf_counter() - start)
+
+
+def _epoch_timer():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._start)
+    return EpochTimer()
+
+
+def train_rate(model, feed, steps: int, batch_size: int, epochs: int = 3) -> float:
+    """Steady-state training images/s: the fastest epoch after the first (tracing, cache fill)."""
+    timer = _epoch_timer()
+    model.fit(feed, steps_per_epoch=steps, epochs=epochs, verbose=0, callbacks=[timer])
+    return steps * batch_size / min(timer.times[1:])
+
+
+def run(quick: bool) -> None:
+    import tensorflow as tf
+
+    from mmfusion.data.decode import decode_images, frame_to_dataset
+    from mmfusion.data.pipeline import make_dataset
+    from mmfusion.papers.mias_xai.model import build_mias_cnn
+
+    n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
+    steps = n // bs
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = write_images(tmp, n, hw)
+        paths, labels = frame["image_path"].tolist(), frame["label"].to_numpy()
+        aug = augmenter()
+        ds = frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=aug)
+        first = _images_per_s(ds, n)            # decode + augment (fills the cache)
+        cached = _images_per_s(ds, n)           # augment from the cache
+        gen = _images_per_s(notebook_batches(paths, labels, size, bs), n)
+        emit("pipeline", f"input only {n} PNG {hw[0]}x{hw[1]} -> {size}px (synthetic)",
+             tfdata_first_epoch_img_s=first, tfdata_cached_img_s=cached, generator_img_s=gen,
+             speedup_cached_vs_generator=ratio(cached, gen),
+             command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
+
+        x = decode_images(paths, size)
+        feeds = {
+            "files": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=aug,
+                                      repeat=True),
+            "arrays": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=aug, repeat=True),
+            "tensors": tf.data.Dataset.from_tensors(
+                (tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs]))).repeat(),
+            "generator": _endless(paths, labels, size, bs),
+        }
+        rates = {}
+        for name, feed in feeds.items():
+            model = build_mias_cnn(size, seed=0)
+            model.compile("adam", "sparse_categorical_crossentropy")
+            rates[name] = train_rate(model, feed, steps, bs)
+        emit("pipeline", f"train mias-cnn {size}px batch {bs} (synthetic)",
+             **{f"{k}_img_s": v for k, v in rates.items()},
+             files_over_tensors=ratio(rates["files"], rates["tensors"]),
+             arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
+             generator_over_tensors=ratio(rates["generator"], rates["tensors"]),
+             command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
