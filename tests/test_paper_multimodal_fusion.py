@@ -77,8 +77,7 @@ def test_modality_dropout_only_in_training_and_unknown_fusion():
 def test_rows_table():
     keys = [r.key for r in config.ROWS]
     assert len(set(keys)) == len(keys) and set(r.fusion for r in config.ROWS) == set(FUSIONS)
-    assert {r.key for r in config.rows(quick=True)} == {"image_only", "clinical_only", "concat",
-                                                       "crossattention"}
+    assert {r.key for r in config.rows(quick=True)} == {"image_only", "clinical_only", "crossattention"}
     assert [r.key for r in config.rows(True, only="gmu,tfn")] == ["gmu", "tfn"]
     with pytest.raises(ValueError, match="unknown rows"):
         config.rows(False, only="late")

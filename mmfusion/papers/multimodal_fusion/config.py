@@ -27,7 +27,7 @@ class Row:
 ROWS = (
     Row("image_only", "image", "Table 1", "Image only", True),
     Row("clinical_only", "clinical", "Table 1", "Clinical only", True),
-    Row("concat", "concat", "Table 2", "Concatenation", True),
+    Row("concat", "concat", "Table 2", "Concatenation", False),
     Row("coattention", "coattention", "Table 2", "Co-attention", False),
     Row("crossattention", "crossattention", "Table 2", "Cross-attention", True),
     Row("gated_coattention", "gated_coattention", "Table 2", "Gated co-attention", False),
@@ -40,6 +40,7 @@ ROWS = (
 BEST_MULTIMODAL = "crossattention"
 BEST_ROW = "Multimodal (cross-attention)"
 METRIC_COLUMNS = ("auc", "f1", "accuracy", "precision", "recall")
+CI_COLUMNS = ("auc", "f1")                    # the paper prints bootstrap CIs for these
 
 MISSING_RATES = (0.0, 0.3, 0.5, 1.0)          # share of test samples without clinical features
 MISSING_GROUP_COUNTS = (0, 1, 2, 3, 4, 5)     # k of the 5 feature groups zeroed on every sample
@@ -63,7 +64,7 @@ def hyperparameters(quick: bool = False, num_classes: int = 2, seed: int = 0) ->
         # tiny ViT backbone at 32 px: the whole paper runs in minutes on 2 CPU cores
         hp.update(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2),
                   image_size=32, embed_dim=16, token_dim=16, head_hidden=16, batch_size=16,
-                  epochs=2, freeze_epochs=0, bootstrap=200, shap_background=10, shap_cases=8,
+                  epochs=2, freeze_epochs=0, bootstrap=100, shap_background=10, shap_cases=8,
                   lime_cases=1)
     return hp
 

@@ -107,5 +107,7 @@ def build_fusion_model(fusion: str, hp: dict, backbone=None, weights=None) -> ke
     probs = layers.Activation("softmax", dtype="float32", name="probs")(logits)
     model = keras.Model({IMAGE_INPUT: image_in, CLINICAL_INPUT: clinical_in}, probs,
                         name=f"fusion_{fusion}")
-    mark_backbone(model, spec.layer_names)
+    # the clinical-only model holds no backbone layer: nothing to freeze
+    mark_backbone(model, spec.layer_names if fusion != "clinical" else ())
+    model._mmfusion_cam_layer = spec.last_conv_layer   # in memory, like mark_backbone
     return model
