@@ -73,8 +73,9 @@ def case_indices(y, probs) -> dict:
     return out
 
 
-def explain(model, x, y, ids, probs, hp, run, synthetic) -> dict:
-    """Writes figures/ and xai.json into the run; returns a summary for metrics.json."""
+def explain(model, x, y, ids, probs, hp, run, synthetic, train_clinical) -> dict:
+    """Writes the XAI figures into the run; returns a summary for metrics.json."""
     from mmfusion.papers.multimodal_fusion import xai_figures
 
+    hp = {**hp, "lime_background": train_clinical}
     return xai_figures.explain(model, x, y, ids, probs, hp, run, synthetic, case_indices(y, probs))

@@ -58,14 +58,13 @@ def hyperparameters(quick: bool = False, num_classes: int = 2, seed: int = 0) ->
         optimizer="adam", learning_rate=1e-4, batch_size=32, epochs=100, freeze_epochs=10,
         reduce_lr_factor=0.1, reduce_lr_patience=10, early_stopping_patience=15,
         val_fraction=0.2, augment=dict(flip=True, rotation_deg=30, random_crop=0.9),
-        bootstrap=1000, shap_background=50, shap_cases=200, lime_cases=2,
+        bootstrap=1000, shap_cases=200, lime_samples=1000,
     )
     if quick:
         # tiny ViT backbone at 32 px: the whole paper runs in minutes on 2 CPU cores
         hp.update(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2),
                   image_size=32, embed_dim=16, token_dim=16, head_hidden=16, batch_size=16,
-                  epochs=2, freeze_epochs=0, bootstrap=100, shap_background=10, shap_cases=8,
-                  lime_cases=1)
+                  epochs=2, freeze_epochs=0, bootstrap=100, shap_cases=8, lime_samples=100)
     return hp
 
 

@@ -144,7 +144,7 @@ def reproduce(options):
     summary["robustness"] = robust["summary"]
     cells += robust["cells"]
     summary["xai"] = analysis.explain(best["model"], _subset(x, test), y[test], ids[test], best["probs"],
-                                      hp, run, synthetic)
+                                      hp, run, synthetic, clinical[split["train"]])
     run.write_metrics({**best["metrics"], **summary})
     reproduced = {"paper": PAPER, "dataset": "cbis-ddsm", "synthetic": synthetic, "cells": cells}
     write_report(run.path, reproduced)
