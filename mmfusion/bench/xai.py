@@ -1,0 +1,121 @@
+"""Explanation cost, seconds per image: ``mmfusion.xai`` (batched) vs the naive per-call path.
+
+Naive paths, as typical notebooks write them:
+- Grad-CAM / Grad-CAM++: per image, ``keras.Model(model.inputs, [layer.output, model.output])``
+  rebuilt, one eager GradientTape pass (the Keras Grad-CAM tutorial);
+- Score-CAM: per image the same sub-model, then one eager model call per channel mask;
+- LIME / KernelSHAP: ``model.predict`` on chunks of 10 (LIME's default ``batch_size``).
+mmfusion's paths: one traced function per explainer over batches (CAMs); one plain
+``model(x, training=False)`` call over all perturbations (LIME, KernelSHAP).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mmfusion.bench.harness import emit, ratio
+
+NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default batch_size
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _grad_model(model, layer_name):
+    import keras
+
+    return keras.Model(model.inputs, [model.get_layer(layer_name).output, model.output])
+
+
+def naive_gradcam(model, images, layer_name, plus_plus=False):
+    import tensorflow as tf
+
+    maps = []
+    for img in images:
+        grad_model = _grad_model(model, layer_name)   # rebuilt per image, as in the tutorial
+        x = tf.constant(img[None])
+        with tf.GradientTape() as tape:
+            act, preds = grad_model(x)
+            score = preds[:, int(tf.argmax(preds[0]))]
+        g = tape.gradient(score, act)[0]
+        a = act[0]
+        if plus_plus:
+            g2, g3 = g ** 2, g ** 3
+            denom = 2 * g2 + tf.reduce_sum(a, axis=(0, 1)) * g3
+            alpha = tf.where(g != 0, g2 / tf.where(denom != 0, denom, 1.0), 0.0)
+            w = tf.reduce_sum(alpha * tf.nn.relu(g), axis=(0, 1))
+        else:
+            w = tf.reduce_mean(g, axis=(0, 1))
+        cam = tf.nn.relu(tf.reduce_sum(a * w, axis=-1))
+        maps.append(tf.image.resize(cam[..., None], img.shape[:2])[..., 0].numpy())
+    return np.stack(maps)
+
+
+def naive_scorecam(model, images, layer_name):
+    import tensorflow as tf
+
+    maps = []
+    for img in images:
+        sub = _grad_model(model, layer_name)
+        act, preds = sub(tf.constant(img[None]))
+        target = int(tf.argmax(preds[0]))
+        up = tf.image.resize(act, img.shape[:2])[0]
+        weights = []
+        for k in range(up.shape[-1]):   # one forward pass per channel
+            m = up[..., k]
+            m = (m - tf.reduce_min(m)) / (tf.reduce_max(m) - tf.reduce_min(m) + 1e-7)
+            weights.append(float(model(img[None] * m[None, ..., None], training=False)[0, target]))
+        maps.append(tf.nn.relu(tf.reduce_sum(act[0] * np.asarray(weights, np.float32), -1)).numpy())
+    return np.stack(maps)
+
+
+def _predict_fn(model):
+    return lambda a: model.predict(a, batch_size=NAIVE_BATCH, verbose=0)
+
+
+def _call_fn(model):
+    return lambda a: model(a, training=False).numpy()
+
+
+def run(quick: bool) -> None:
+    from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
+    from mmfusion.xai import GradCAM, GradCAMPlusPlus, ScoreCAM, image_kernel_shap, lime_image
+
+    size, n, samples = (64, 4, 200) if quick else (224, 8, 1000)
+    model = build_mias_cnn(size, seed=0)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (n, size, size, 3)).astype(np.float32)
+    case = f"mias-cnn {size}px, {n} random images"
+    cmd = "python -m mmfusion.bench xai" + (" --quick" if quick else "")
+
+    for name, cls, naive in (("gradcam", GradCAM, lambda: naive_gradcam(model, images, LAST_CONV)),
+                             ("gradcam++", GradCAMPlusPlus,
+                              lambda: naive_gradcam(model, images, LAST_CONV, plus_plus=True)),
+                             ("scorecam", ScoreCAM, lambda: naive_scorecam(model, images, LAST_CONV))):
+        explainer, setup = _timed(lambda: cls(model, layer_name=LAST_CONV))
+        _, first = _timed(lambda: explainer(images))
+        _, steady = _timed(lambda: explainer(images))
+        _, naive_s = _timed(naive)
+        emit("xai", f"{name} {case}", batched_s_per_img=steady / n,
+             batched_first_call_s=setup + first, naive_s_per_img=naive_s / n,
+             speedup=ratio(naive_s, steady), command=cmd)
+
+    _, fast = _timed(lambda: lime_image(_call_fn(model), images[:2], num_samples=samples))
+    _, plain10 = _timed(lambda: lime_image(_call_fn(model), images[:2], num_samples=samples,
+                                           batch_size=NAIVE_BATCH))
+    _, slow = _timed(lambda: lime_image(_predict_fn(model), images[:2], num_samples=samples,
+                                        batch_size=NAIVE_BATCH))
+    emit("xai", f"lime {case[:-len(f'{n} random images')]}2 images, {samples} samples",
+         batched_s_per_img=fast / 2, call_batch10_s_per_img=plain10 / 2,
+         naive_predict_batch10_s_per_img=slow / 2, speedup=ratio(slow, fast), command=cmd)
+
+    _, fast = _timed(lambda: image_kernel_shap(_call_fn(model), images[:2], nsamples=samples))
+    _, slow = _timed(lambda: image_kernel_shap(_predict_fn(model), images[:2], nsamples=samples,
+                                               batch_size=NAIVE_BATCH))
+    emit("xai", f"kernelshap {case[:-len(f'{n} random images')]}2 images, {samples} samples",
+         batched_s_per_img=fast / 2, naive_predict_batch10_s_per_img=slow / 2,
+         speedup=ratio(slow, fast), command=cmd)
