@@ -1,0 +1,97 @@
+"""Benchmark harness smoke tests: values checked by hand, never timings."""
+import json
+
+import numpy as np
+import pytest
+
+from mmfusion.bench import harness
+
+INTEL = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Gold 6140 CPU @ 2.30GHz
+cpu MHz\t\t: 1000.000
+flags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw
+"""
+AMD = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC
+cpu MHz\t\t: 2596.134
+flags\t\t: fpu sse2 avx avx2 fma avx512f
+"""
+OLD = "model name\t: Some CPU @ 3.00GHz\nflags\t\t: fpu sse2\n"
+
+
+def test_cpu_peak_by_hand():
+    # the named GHz wins over the current clock; AVX-512 = 2 FMA x 16 lanes x 2 = 64 FLOP/cycle
+    assert harness.cpu_peak(INTEL, 4)["peak_flops"] == pytest.approx(4 * 2.30e9 * 64)
+    # AMD (Zen 4) runs AVX-512 on 256-bit pipes: 32 FLOP/cycle at the reported clock
+    assert harness.cpu_peak(AMD, 2)["peak_flops"] == pytest.approx(2 * 2.596134e9 * 32)
+    assert harness.cpu_peak(OLD, 1)["peak_flops"] == pytest.approx(3.0e9 * 8)
+
+
+def test_emit_prints_a_json_line(capsys):
+    rec = harness.emit("unit", "case a", img_s=np.float32(12.345678), n=3)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert json.loads(line) == {"bench": "unit", "case": "case a", "img_s": 12.35, "n": 3}
+    assert rec in harness.RECORDS
+    assert "| unit | case a | img_s=12.35, n=3 |" in harness.format_table([rec])
+
+
+def test_cli_rejects_unknown_bench():
+    from mmfusion.bench.__main__ import main
+
+    with pytest.raises(SystemExit) as err:
+        main(["nosuchbench"])
+    assert err.value.code == 2
+
+
+def _tiny_model():
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="valid")(inp)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inp, keras.layers.Dense(5)(x))
+
+
+def test_flops_of_a_tiny_model_equal_the_hand_count():
+    from mmfusion.bench.flops import graph_flops, hand_flops
+
+    model = _tiny_model()
+    # conv: 6x6x4 outputs x (3x3x3 MACs x 2) + 144 bias adds; dense: 144x5 MACs x 2 + 5 bias adds
+    by_hand = 6 * 6 * 4 * 27 * 2 + 144 + 144 * 5 * 2 + 5
+    assert by_hand == 9365
+    assert hand_flops(model) == by_hand
+    assert graph_flops(model) == by_hand
+
+
+def test_naive_gradcam_baseline_computes_the_same_map():
+    """The naive baseline must do the same job as mmfusion's GradCAM (a fair comparison)."""
+    import keras
+
+    from mmfusion.bench.xai import naive_gradcam
+    from mmfusion.xai import GradCAM
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="conv")(inp)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inp, keras.layers.Dense(3)(x))   # linear output: same score in both
+    images = np.random.default_rng(0).uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
+    ours = GradCAM(model, layer_name="conv")(images)
+    naive = naive_gradcam(model, images, "conv")
+    lo = naive.min(axis=(1, 2), keepdims=True)
+    span = naive.max(axis=(1, 2), keepdims=True) - lo
+    np.testing.assert_allclose(ours, (naive - lo) / span, atol=1e-4)
+
+
+def test_smote_child_on_the_smallest_case():
+    from mmfusion.bench.smote import measure
+
+    counts = (10, 7)   # 17 images of 8 px: SMOTE raises the minority to 10 -> 20 rows
+    small = measure(8, "uint8", counts)
+    wide = measure(8, "float64", counts)
+    assert (small["n_out"], small["out_dtype"]) == (20, "uint8")
+    assert (wide["n_out"], wide["out_dtype"]) == (20, "float64")
+    assert wide["input_mb"] == pytest.approx(8 * small["input_mb"])
+    assert small["input_mb"] == pytest.approx(17 * 8 * 8 * 3 / 2**20)
