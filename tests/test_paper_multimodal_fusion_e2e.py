@@ -1,0 +1,68 @@
+"""multimodal-fusion end to end: reproduce(quick) on the CBIS twin; run directory checked against
+sklearn recomputations from predictions.csv."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, twin_cache):
+    from mmfusion.papers.multimodal_fusion import reproduce
+    from mmfusion.registry import ReproduceOptions
+
+    out = tmp_path_factory.mktemp("runs")
+    return reproduce(ReproduceOptions(paper="multimodal-fusion", quick=True, out=str(out),
+                                      cache_dir=str(twin_cache)))
+
+
+def test_run_directory_contents(run_dir):
+    for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
+                 "model.keras", "reproduced.json", "report.md", "results.json", "predictions_all.csv",
+                 "figures/shap_clinical_groups.png", "figures/cases_gradcam_lime.png", "DONE"):
+        assert (run_dir / name).is_file(), name
+    for row in ("image_only", "clinical_only", "crossattention"):
+        assert (run_dir / row / "model.keras").is_file()
+    report = (run_dir / "report.md").read_text()
+    assert report.count("SYNTHETIC TWIN") >= 4        # title and every table
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["synthetic"] is True and {"Table 1", "Table 2", "Robustness"} <= set(results["tables"])
+
+
+def test_metrics_equal_sklearn_on_predictions(run_dir):
+    pred = pd.read_csv(run_dir / "predictions.csv")
+    p = pred[["p_0", "p_1"]].to_numpy()
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
+    y, yhat = pred["y_true"].to_numpy(), p.argmax(1)
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["best_multimodal"] == "crossattention"
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, yhat))
+    assert m["f1"] == pytest.approx(skm.f1_score(y, yhat, zero_division=0))
+    assert m["auc"] == pytest.approx(skm.roc_auc_score(y, p[:, 1]))
+    # McNemar's table from the two rows' predictions
+    both = pd.read_csv(run_dir / "predictions_all.csv")
+    right = {k: (g["p_1"].to_numpy() > g["p_0"].to_numpy()) == g["y_true"].to_numpy()
+             for k, g in both.groupby("model")}
+    a, b = right["crossattention"], right["image_only"]
+    assert m["mcnemar_best_vs_image_only"]["table"] == [[int(np.sum(a & b)), int(np.sum(a & ~b))],
+                                                       [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
+
+
+def test_robustness_and_shap_sanity(run_dir):
+    m = json.loads((run_dir / "metrics.json").read_text())
+    pred = pd.read_csv(run_dir / "predictions.csv")
+    # 0% missing and 0 groups missing are the unperturbed test set
+    assert m["robustness"]["clinical_absent"]["0%"]["auc"] == pytest.approx(m["auc"])
+    assert m["robustness"]["groups_missing"]["0"]["accuracy"] == pytest.approx(m["accuracy"])
+    assert set(m["robustness"]["groups_missing"]) == {"0", "1", "2", "3", "4", "5"}
+    # a group that is all-zero (its "absent" value) is a null player: SHAP exactly 0
+    for case in m["xai"]["cases"].values():
+        sid = case["sample_id"]
+        assert sid in set(pred["sample_id"])
+        zero_groups = ("calc_type", "calc_distribution") if sid.startswith("Mass") else ("mass_shape", "mass_margins")
+        for g in zero_groups:
+            assert case["shap_groups"][g] == pytest.approx(0.0, abs=1e-9)
