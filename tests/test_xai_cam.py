@@ -218,3 +218,18 @@ def test_sequential_models_equal_their_functional_twin(images):
     want = GradCAM(flat)(images, [0, 1, 0, 1])
     np.testing.assert_allclose(GradCAM(seq)(images, [0, 1, 0, 1]), want, atol=1e-6)
     np.testing.assert_allclose(GradCAM(nested)(images, [0, 1, 0, 1]), want, atol=1e-6)
+
+
+def test_uint8_images_are_explained_like_float_images():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(inp)
+    out = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inp, out)
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3)).astype(np.uint8)
+    from mmfusion.xai import GradCAM
+
+    cam = GradCAM(model, layer_name="conv")
+    np.testing.assert_allclose(cam(images, [0, 1, 0]), cam(images.astype(np.float32), [0, 1, 0]), atol=1e-6)

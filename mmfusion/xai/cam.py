@@ -108,7 +108,9 @@ class BaseCAM:
     # ------------------------------------------------------------------ public call
     def __call__(self, inputs, targets=None):
         flat = _graph.flatten_inputs(self.model, inputs)
-        flat = [x.astype(np.float32) if x.dtype == np.float64 else x for x in flat]
+        # float64 would retrace; integer images (uint8) would have no gradient path at all.
+        flat = [x.astype(np.float32) if x.dtype == np.float64 or (x.ndim == 4 and not
+                np.issubdtype(x.dtype, np.floating)) else x for x in flat]
         n = len(flat[0])
         if targets is None:
             targets = np.full(n, -1, dtype=np.int32)
