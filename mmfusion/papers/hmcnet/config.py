@@ -33,6 +33,7 @@ class Experiment:
     val_fraction: float = 0.15       # inner validation split of each training fold, by patient
     preprocessing: str = "resize"
     cam_images: int = 4              # images per fold explained by Grad-CAM / Grad-CAM++ / Score-CAM
+    scorecam_channels: int | None = None   # Score-CAM channels kept (None: all 2048 of conv5)
     twin_n: int | None = None        # synthetic twin size (None: the twin's default)
     vit: dict = dataclasses.field(default_factory=lambda: {"patch_size": 16, "dim": 192, "depth": 6, "heads": 3})
     attention: dict = dataclasses.field(default_factory=dict)   # AttentionConfig overrides
@@ -51,8 +52,8 @@ class Experiment:
 
 
 FULL = Experiment()
-QUICK = Experiment(tasks=("normal_vs_abnormal",), models=("hmcnet", "resnet50"), folds=2, epochs=1,
-                   batch_size=8, input_size=32, patience=1, cam_images=2,
+QUICK = Experiment(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
+                   batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16,
                    vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},
                    attention={"width": 32, "num_heads": 4})
 
