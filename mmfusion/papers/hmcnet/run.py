@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,9 @@ def eager_functions(enabled: bool):
     before = tf.config.functions_run_eagerly()
     tf.config.run_functions_eagerly(bool(enabled) or before)
     try:
-        yield
+        with warnings.catch_warnings():   # tf.data still traces its own functions: expected
+            warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run_functions")
+            yield
     finally:
         tf.config.run_functions_eagerly(before)
 
