@@ -94,6 +94,11 @@ def test_cams_and_learning_curves(quick_run):
         data = np.load(cams / f"cams_fold{fold}.npz")
         info = json.loads((cams / f"cams_fold{fold}.json").read_text())
         assert info["layer"] == "conv5_block3_out"
+        assert (cams / f"cams_fold{fold}.png").stat().st_size > 1000
+        quality = info["lesion_quality"]
+        if quality["n_films"]:   # pointing game is a hit rate, energy a share: both in [0, 1]
+            assert 0.0 <= quality["GradCAM"]["pointing_game"] <= 1.0
+            assert 0.0 <= quality["ScoreCAM"]["energy_in_mask"] <= 1.0
         for method in ("GradCAM", "GradCAMPlusPlus", "ScoreCAM"):
             assert data[method].shape == (1, 32, 32)
             assert 0.0 <= data[method].min() and data[method].max() <= 1.0
