@@ -2,8 +2,10 @@
 
 Only ever applied to the training side of a split: validation and test images stay real.
 SMOTE interpolates between an image and one of its ``k`` nearest same-class neighbours in pixel
-space; imblearn casts the synthetic rows back to the input dtype, so uint8 in gives uint8 out
-(and a 4x smaller neighbour search than float32).
+space and casts the synthetic rows back to the input dtype. It must NOT be fed uint8 itself:
+imblearn computes ``neighbour - image`` in the input dtype, so negative differences wrap around
+(10 and 200 give 168, not a value between them). We feed int16 (exact differences, half the
+memory of float32) and cast the result, always within 0..255, back to uint8.
 """
 from __future__ import annotations
 
@@ -33,5 +35,5 @@ def smote_images(x_uint8, y, k: int = 5, seed: int = 0, sampling_strategy="auto"
         raise ValueError(f"SMOTE with k={k} needs more than {k} images per class; classes {small} "
                          f"(class: count) have too few. Lower k or skip SMOTE.")
     sampler = SMOTE(k_neighbors=k, random_state=seed, sampling_strategy=sampling_strategy)
-    flat, y_res = sampler.fit_resample(x.reshape(len(x), -1), y)
-    return flat.reshape((len(flat),) + x.shape[1:]).astype(np.uint8, copy=False), np.asarray(y_res)
+    flat, y_res = sampler.fit_resample(x.reshape(len(x), -1).astype(np.int16), y)
+    return flat.reshape((len(flat),) + x.shape[1:]).astype(np.uint8), np.asarray(y_res)
