@@ -57,3 +57,24 @@ def test_overrides_from_cli_strings():
         Experiment(models=("resnet",))
     with pytest.raises(ValueError, match="at least 2 folds"):
         experiment_for(False, extra={"folds": 1})
+
+
+def test_images_read_once_with_either_preprocessing(twin_cache):
+    import numpy as np
+
+    from mmfusion.data import load_dataset
+    from mmfusion.data.images import read_image
+    from mmfusion.data.synthetic import ensure_twin
+    from mmfusion.papers.hmcnet.run import load_images
+    from mmfusion.papers.mias_xai.preprocess import apply_clahe, remove_noise
+
+    frame = load_dataset("mias", ensure_twin("mias", twin_cache)).head(3)
+    plain = load_images(frame, 48, "resize")
+    enhanced = load_images(frame, 48, "mias-xai")
+    assert plain.shape == enhanced.shape == (3, 48, 48, 3) and plain.dtype == enhanced.dtype == np.uint8
+    np.testing.assert_array_equal(plain[0], read_image(frame["image_path"].iloc[0], "rgb", size=(48, 48)))
+    # the mias-xai option is that paper's noise removal + CLAHE on the resized film
+    import cv2
+    film = cv2.resize(np.repeat(read_image(frame["image_path"].iloc[1], "gray")[..., None], 3, -1), (48, 48),
+                      interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(enhanced[1], apply_clahe(remove_noise(film)))
