@@ -2,7 +2,7 @@
 
 Each variant runs in its own Python process so that peak memory is its own: ``tracemalloc``
 peak during ``fit_resample`` (NumPy reports its buffers to it) and the process's
-``ru_maxrss``. uint8 goes through ``mmfusion.data.resample.smote_images`` (mmfusion's path);
+peak RSS (VmHWM). uint8 goes through ``mmfusion.data.resample.smote_images`` (mmfusion's path);
 float32 / float64 call imblearn's SMOTE on the same pixels, as notebooks that scale to 0..1 first.
 """
 from __future__ import annotations
@@ -18,6 +18,18 @@ COUNTS = (305, 147)   # 452 = 70% of BUSI's 437 benign + 210 malignant, same rat
 _CHILD = r"""
 import json, resource, sys, time, tracemalloc
 import numpy as np
+
+
+def hwm_mb():  # this process's peak RSS (ru_maxrss would carry the parent's across exec)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 size, dtype, counts = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 rng = np.random.default_rng(0)
 y = np.repeat(np.arange(len(counts)), counts)
@@ -29,7 +41,7 @@ try:
     from mmfusion.data.resample import smote_images
 except ImportError:
     smote_images = None
-base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base_rss = hwm_mb()
 tracemalloc.start()
 start = time.perf_counter()
 if dtype == "uint8" and smote_images is not None:
@@ -43,8 +55,7 @@ peak = tracemalloc.get_traced_memory()[1]
 print(json.dumps({"seconds": seconds, "tracemalloc_peak_mb": peak / 2**20,
                   "input_mb": x.nbytes / 2**20, "output_mb": out.nbytes / 2**20,
                   "out_dtype": str(out.dtype), "n_out": int(len(y_out)),
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rss_before_mb": base_rss / 1024, "path": path}))
+                  "peak_rss_mb": hwm_mb(), "peak_rss_before_mb": base_rss, "path": path}))
 """
 
 
