@@ -40,7 +40,9 @@ class BaseCAM:
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
         graph = _graph.as_functional(model)
         self._dict_input = isinstance(getattr(graph, "_inputs_struct", None), dict)
-        self._traced = tf.function(self._maps_graph, reduce_retracing=True)
+        # autograph=False: its conversion cache is keyed by object ids, and in a long process
+        # (the test suite) a freed explainer's id was reused and the wrong method ran.
+        self._traced = tf.function(self._maps_graph, reduce_retracing=True, autograph=False)
         self.last_seconds_per_image = None
 
     # ------------------------------------------------------------------ scores and targets
@@ -168,8 +170,8 @@ class ScoreCAM(BaseCAM):
                  max_channels=None):
         super().__init__(model, layer_name, input_name, batch_size)
         self.max_channels = max_channels
-        self._forward = tf.function(self._forward_graph, reduce_retracing=True)
-        self._masked = tf.function(self._masked_graph, reduce_retracing=True)
+        self._forward = tf.function(self._forward_graph, reduce_retracing=True, autograph=False)
+        self._masked = tf.function(self._masked_graph, reduce_retracing=True, autograph=False)
 
     def _forward_graph(self, flat, targets):
         act, logits = self.explain_model(self._structure(flat), training=False)
