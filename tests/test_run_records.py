@@ -86,3 +86,7 @@ def test_fit_with_run_writes_history_and_a_loadable_model(tmp_path):
     loaded = keras.saving.load_model(run.path / "model.keras")
     np.testing.assert_allclose(np.asarray(loaded(x[:3])), np.asarray(result.model(x[:3])), atol=1e-6)
     assert not run.state_dir.exists()
+    # The optimizer stays out of the file (by default) but stays on the trained model.
+    assert result.model.optimizer is not None and result.model.compiled
+    with_optimizer = run.save_model(result.model, "with_optimizer.keras", include_optimizer=True)
+    assert with_optimizer.stat().st_size > (run.path / "model.keras").stat().st_size
