@@ -92,3 +92,14 @@ def test_report_command_rerenders_and_rejects_bad_input(tmp_path, papers):
         write_report(run, bad)
     (run / "reproduced.json").write_text(json.dumps(bad))
     assert report_command(str(run), out=io.StringIO()) == 2
+
+
+def test_notes_are_rendered_and_t_interval_stays_in_unit_range(tmp_path, papers):
+    reproduced = _reproduced(False)
+    reproduced["cells"][0]["values"] = [0.2, 0.95]          # two folds: t(0.975, 1) = 12.7
+    reproduced["notes"] = ["4 films without coordinates left out"]
+    res = write_report(tmp_path / "run", reproduced)
+    acc = next(r for r in res["tables"]["Table 2"] if r["column"] == "accuracy")["reproduced"]
+    assert (acc["ci_low"], acc["ci_high"]) == (0.0, 1.0)   # unclipped: [-4.19, 5.34]
+    assert "clipped" in acc["ci_source"]
+    assert "- 4 films without coordinates left out" in (tmp_path / "run" / "report.md").read_text()

@@ -53,6 +53,9 @@ def _summary(cell):
     if ci is None and len(vals) > 1:  # t interval of the mean over folds / runs
         h = sps.t.ppf(0.975, len(vals) - 1) * std / math.sqrt(len(vals))
         ci, source = [mean - h, mean + h], "t-interval over folds/runs"
+        if ((vals >= 0) & (vals <= 1)).all() and (ci[0] < 0 or ci[1] > 1):
+            # a [0, 1] metric over very few folds: the t interval overshoots; clip and say so
+            ci, source = [max(ci[0], 0.0), min(ci[1], 1.0)], "t-interval over folds/runs, clipped to [0, 1]"
     lo, hi = (None, None) if ci is None else (float(ci[0]), float(ci[1]))
     return {"mean": mean, "std": None if math.isnan(std) else std, "ci_low": lo, "ci_high": hi,
             "n": int(len(vals)), "ci_source": source if ci is not None else None}
@@ -185,7 +188,7 @@ def write_report(run_dir, reproduced: dict) -> dict:
     run_dir = Path(run_dir)
     _check_reproduced(reproduced)
     atomic_write_json(run_dir / "reproduced.json", reproduced)
-    notes = []
+    notes = [str(n) for n in reproduced.get("notes", ())]   # the paper module's own notes
     try:
         claims = load_claims(reproduced["paper"])
     except ClaimsError as e:
