@@ -67,7 +67,9 @@ def test_synthetic_run_titles_and_figures(tmp_path, papers):
     pd.DataFrame({"epoch": [0, 1, 0, 1], "fold": [0, 0, 1, 1], "loss": [1, .8, 1.1, .7],
                   "val_loss": [1.2, 1, 1.3, .9], "accuracy": [.5, .6, .4, .6],
                   "val_accuracy": [.4, .5, .4, .5]}).to_csv(run / "history.csv", index=False)
-    res = write_report(run, _reproduced(True))
+    synthetic = _reproduced(True)
+    synthetic["notes"] = ["a note"]
+    res = write_report(run, synthetic)
     assert all(r["verdict"].startswith(("not comparable", "not reproduced", "no paper value"))
                for rs in res["tables"].values() for r in rs)
     md = (run / "report.md").read_text()

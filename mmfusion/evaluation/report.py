@@ -143,7 +143,8 @@ def render_markdown(results: dict, claims=None, figures=(), notes=()) -> str:
         lines += ["## Figures" + (f" — {SYNTHETIC_TITLE}" if synth else ""), ""]
         lines += [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     if notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+        lines += ["## Notes" + (f" — {SYNTHETIC_TITLE}" if synth else ""), ""]
+        lines += [f"- {n}" for n in notes] + [""]
     return "\n".join(lines)
 
 
