@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 import traceback
+from pathlib import Path
 
 from mmfusion.registry import ReproduceOptions, get_paper, list_papers
 
@@ -84,6 +85,9 @@ def cmd_reproduce(args) -> int:
             return EXIT_FAILURE
         raise
     run_dir = reproduce(options)
+    report = Path(run_dir) / "report.md"
+    if report.is_file():   # the results at a glance, as experiments/*.py always printed them
+        print(report.read_text())
     print(f"run directory: {run_dir}")
     return EXIT_OK
 

@@ -72,3 +72,34 @@ def test_failures_exit_1_and_bad_input_exit_2(monkeypatch, capsys, tmp_path):
         assert cli.main(["reproduce", name]) == code
     err = capsys.readouterr().err
     assert "labels.csv, row 3: expected a label column" in err and "boom" in err
+
+
+def test_reproduce_prints_the_report(monkeypatch, capsys, tmp_path):
+    (tmp_path / "report.md").write_text("# Results table")
+    module = type(sys)("fake_reporting_paper")
+    module.reproduce = lambda options: tmp_path
+    monkeypatch.setitem(sys.modules, "fake_reporting_paper", module)
+    monkeypatch.setitem(registry._PAPERS, "rep",
+                        registry.PaperSpec("rep", "t", "c", (), {}, "fake_reporting_paper:reproduce"))
+    assert cli.main(["reproduce", "rep"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "# Results table" in out and out[-1] == f"run directory: {tmp_path}"
+
+
+@pytest.mark.parametrize("script, paper", [("mias_xai", "mias-xai"), ("hmcnet", "hmcnet"),
+                                           ("effnetv2_smote", "effnetv2-smote"),
+                                           ("ft_multicnn", "ft-multicnn"),
+                                           ("multimodal_fusion", "multimodal-fusion")])
+def test_experiment_scripts_forward_to_the_cli(monkeypatch, script, paper):
+    import runpy
+    from pathlib import Path
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(sys, "argv", ["x.py", "--quick", "--set", "runs=1"])
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{script}.py"
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(path), run_name="__main__")
+    assert exit_.value.code == 0
+    weights = ["--weights", "none"] if paper == "mias-xai" else []   # its CNN trains from scratch
+    assert seen == [["reproduce", paper, *weights, "--quick", "--set", "runs=1"]]

@@ -39,9 +39,14 @@ def load_dataset(name: str, root=None, **options):
     return loader(root, **options)
 
 
+def kaggle_input() -> Path:
+    """Where Kaggle mounts attached datasets (MMFUSION_KAGGLE_INPUT overrides it, e.g. in tests)."""
+    return Path(os.environ.get("MMFUSION_KAGGLE_INPUT", "/kaggle/input"))
+
+
 def kaggle_candidates(name: str) -> list[Path]:
     """Where Kaggle notebooks mount a dataset: /kaggle/input/<slug> and /kaggle/input/datasets/<owner>/<slug>."""
-    base = Path(os.environ.get("MMFUSION_KAGGLE_INPUT", "/kaggle/input"))
+    base = kaggle_input()
     out = []
     for slug in getattr(_module(name), "KAGGLE_SLUGS", {}).get(name, ()):
         owner, _, short = slug.partition("/")
