@@ -44,6 +44,13 @@ def test_same_seed_twice_gives_identical_metrics():
     assert c.history["loss"] != a.history["loss"]
 
 
+def test_run_eagerly_trains_like_the_traced_graph():
+    graph = fit(tiny, (X, Y), (X[:16], Y[:16]), cfg())
+    eager = fit(tiny, (X, Y), (X[:16], Y[:16]), cfg(run_eagerly=True))
+    assert eager.model.run_eagerly and not graph.model.run_eagerly
+    np.testing.assert_allclose(eager.history["val_loss"], graph.history["val_loss"], rtol=1e-4)
+
+
 def test_sparse_and_one_hot_labels_train_identically():
     sparse = fit(tiny, (X, Y), None, cfg(optimizer="sgd", learning_rate=0.05))
     onehot = fit(tiny, (X, np.eye(3)[Y]), None, cfg(optimizer="sgd", learning_rate=0.05))

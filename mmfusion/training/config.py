@@ -26,6 +26,8 @@ class TrainConfig:
     finetune_learning_rate: float | None = None   # phase 2 learning rate (default: learning_rate)
     mixed_precision: bool = False           # GPU switch
     jit_compile: bool = False               # GPU switch (XLA)
+    run_eagerly: bool = False               # quick CPU runs: tracing a big backbone costs more
+                                            # than a few eager steps (EfficientNetV2B0: 56 s vs 10 s)
     seed: int = 0
     deterministic: bool = True
     shuffle: bool = True

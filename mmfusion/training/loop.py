@@ -140,7 +140,7 @@ def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) 
             _set_backbone_trainable(model, frozen_names, not frozen)
         with strategy.scope():
             model.compile(optimizer=make_optimizer(config, lr), loss=loss, metrics=list(config.metrics),
-                          jit_compile=config.jit_compile)
+                          jit_compile=config.jit_compile, run_eagerly=config.run_eagerly)
         backup = state / f"phase{k}" if state else None
         resume_at = _backup_epoch(backup, start)
         rows[:] = [r for r in rows if r["epoch"] < resume_at]
