@@ -21,7 +21,8 @@ def run_dir(tmp_path_factory, twin_cache):
 def test_run_directory_contents(run_dir):
     for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "predictions_all.csv",
                  "metrics.json", "model.keras", "reproduced.json", "report.md", "results.json", "DONE",
-                 "figures/confusion_matrix.png", "figures/learning_curves.png"):
+                 "figures/confusion_matrix.png", "figures/learning_curves.png",
+                 "figures/cam_inputs_lesion.png", "figures/cam_inputs_image.png"):
         assert (run_dir / name).is_file(), name
     for sub in ("lesion-cnn-fold0", "lesion-ft_multicnn-fold1", "image-ft_multicnn-fold0"):
         assert (run_dir / sub / "model.keras").is_file(), sub

@@ -120,11 +120,22 @@ class _Experiment:
             if needs_cam:   # the fold's CNN explains every image: train, val and test
                 maps, info = cam_maps(res.model, self.images, CAM_LAYER, cache_dir=self.cam_cache)
                 self.cams.append({"protocol": protocol, "fold": fold, **info})
+                if fold == 0:
+                    self.cam_figure(protocol, maps)
         for row in todo:
             images = model_inputs(cfg.input_of(row, hp), self.images, maps, hp["overlay_alpha"])
             x = {"image": images, "metadata": meta} if uses_metadata(row.model) else images
             out[row.key] = self._fit_row(protocol, row, fold, split, x, meta.shape[1])
         return {"rows": out, "split_sizes": {k: int(len(v)) for k, v in split.items()}}
+
+    def cam_figure(self, protocol, maps, per_class: int = 1):
+        """The §3.3 inputs for one image per class: the image with its Grad-CAM heatmap over it."""
+        from mmfusion.xai.figures import explanation_grid
+
+        pick = [int(np.flatnonzero(self.y == c)[0]) for c in np.unique(self.y)][: 7 * per_class]
+        names = self.frame.get("label_name", self.frame["label"]).to_numpy()
+        explanation_grid(self.run.figures_dir / f"cam_inputs_{protocol}.png", self.images[pick],
+                         {"Grad-CAM (fold 0 CNN)": maps[pick] / 255.0}, titles=[str(names[i]) for i in pick])
 
     def protocol(self, protocol, rows):
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
