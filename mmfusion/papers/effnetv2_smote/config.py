@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from mmfusion.overrides import apply_overrides
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
@@ -73,31 +75,6 @@ QUICK = Experiment(input_size=32, epochs=1, batch_size=16, cam_images=2, busi_tw
 
 
 def experiment_for(quick: bool, epochs=None, batch_size=None, extra: dict | None = None) -> Experiment:
-    exp = QUICK if quick else FULL
-    changes = {}
-    if epochs is not None:
-        changes["epochs"] = int(epochs)
-    if batch_size is not None:
-        changes["batch_size"] = int(batch_size)
-    fields = {f.name for f in dataclasses.fields(Experiment)}
-    for key, value in (extra or {}).items():
-        if key not in fields:
-            raise ValueError(f"unknown effnetv2-smote option {key!r}; expected one of {', '.join(sorted(fields))}")
-        changes[key] = _coerce(value, getattr(exp, key))
-    return dataclasses.replace(exp, **changes)
-
-
-def _coerce(value, current):
-    """``--set`` values arrive as strings: settings=busi_bm,mri ; ratios=0.7,0.15,0.15 ; epochs=3."""
-    if not isinstance(value, str):
-        return tuple(value) if isinstance(current, tuple) else value
-    if isinstance(current, tuple):
-        items = [v.strip() for v in value.split(",") if v.strip()]
-        return tuple(float(v) for v in items) if current and isinstance(current[0], float) else tuple(items)
-    if isinstance(current, bool):
-        return value.lower() in ("1", "true", "yes")
-    if isinstance(current, int) or (current is None and value.isdigit()):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
-    return value
+    """The full or quick experiment with the CLI overrides (``--set key=value`` lands in ``extra``)."""
+    return apply_overrides(QUICK if quick else FULL, extra, owner="effnetv2-smote",
+                           epochs=epochs, batch_size=batch_size)

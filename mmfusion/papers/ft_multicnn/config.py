@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from mmfusion import overrides
+
 TABLE = "Table Results"
 INPUTS = ("raw", "heatmap", "overlay")
 METADATA = ("seven", "full")
@@ -54,28 +56,11 @@ def hyperparameters(quick: bool = False, seed: int = 0) -> dict:
     return hp
 
 
-_CASTS = {"image_size": int, "folds": int, "epochs": int, "batch_size": int, "learning_rate": float,
-          "val_fraction": float, "dropout": float, "overlay_alpha": float, "twin_n": int}
-
-
-def apply_overrides(hp: dict, extra: dict) -> dict:
-    """``--set`` values (strings) into ``hp``; unknown keys are an error, not ignored."""
-    hp = dict(hp)
-    for key, value in (extra or {}).items():
-        if key == "rows":
-            continue
-        if key not in hp:
-            raise ValueError(f"unknown ft-multicnn option {key!r}; expected one of {', '.join(sorted(hp))}, rows")
-        if key in _CASTS:
-            hp[key] = _CASTS[key](value)
-        elif key in ("augment",):
-            hp[key] = str(value).lower() in ("1", "true", "yes", "on")
-        elif key in ("protocols", "image_level_rows"):
-            hp[key] = [v.strip() for v in str(value).split(",") if v.strip()]
-        elif key == "backbone":
-            hp[key] = None if str(value).lower() in ("", "none") else str(value)
-        else:
-            hp[key] = str(value)
+def apply_overrides(hp: dict, extra: dict, epochs=None, batch_size=None) -> dict:
+    """``--set`` values into a copy of ``hp``; unknown keys are an error, not ignored (``rows``
+    is read by ``rows()``)."""
+    hp = overrides.apply_overrides(hp, extra, owner="ft-multicnn", epochs=epochs, batch_size=batch_size,
+                                   skip=("rows",))
     _check(hp)
     return hp
 

@@ -31,10 +31,8 @@ PAPER = "ft-multicnn"
 
 
 def _hp(options) -> dict:
-    hp = cfg.apply_overrides(cfg.hyperparameters(options.quick, options.seed), options.extra)
-    hp["epochs"] = int(options.epochs or hp["epochs"])
-    hp["batch_size"] = int(options.batch_size or hp["batch_size"])
-    return hp
+    return cfg.apply_overrides(cfg.hyperparameters(options.quick, options.seed), options.extra,
+                               epochs=options.epochs, batch_size=options.batch_size)
 
 
 def _weights(options, kind: str):

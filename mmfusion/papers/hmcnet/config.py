@@ -10,6 +10,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from mmfusion.overrides import apply_overrides
 from mmfusion.papers.hmcnet.model import MODELS
 
 # MIAS loader labels: 0 normal, 1 benign, 2 malignant.
@@ -60,36 +61,7 @@ QUICK = Experiment(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vi
 
 def experiment_for(quick: bool, epochs=None, batch_size=None, extra: dict | None = None) -> Experiment:
     """The full or quick experiment with the CLI overrides (``--set key=value`` lands in ``extra``)."""
-    exp = QUICK if quick else FULL
-    changes = {}
-    if epochs is not None:
-        changes["epochs"] = int(epochs)
-    if batch_size is not None:
-        changes["batch_size"] = int(batch_size)
-    fields = {f.name: f for f in dataclasses.fields(Experiment)}
-    for key, value in (extra or {}).items():
-        if key not in fields:
-            raise ValueError(f"unknown hmcnet option {key!r}; expected one of {', '.join(sorted(fields))}")
-        changes[key] = _coerce(key, value, getattr(exp, key))
-    return dataclasses.replace(exp, **changes)
-
-
-def _coerce(key, value, current):
-    """``--set`` values arrive as strings: models=hmcnet,vgg16 ; epochs=3 ; attention={...} stays a dict."""
-    if not isinstance(value, str):
-        return tuple(value) if isinstance(current, tuple) else value
-    if isinstance(current, tuple):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(current, bool):
-        return value.lower() in ("1", "true", "yes")
-    if isinstance(current, int) or (current is None and value.isdigit()):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
-    if isinstance(current, dict):
-        import json
-        return json.loads(value)
-    return value
+    return apply_overrides(QUICK if quick else FULL, extra, owner="hmcnet", epochs=epochs, batch_size=batch_size)
 
 
 def task_frame(frame: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from mmfusion.overrides import apply_overrides
+
 CLASS_WEIGHT_CANDIDATES = ({0: 1.0, 1: 1.0, 2: 1.0}, {0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
 
 
@@ -61,27 +63,7 @@ def from_options(options) -> MiasConfig:
     """The paper's or the quick config, with the CLI's --epochs/--batch-size/--jit/--mixed-precision
     and any ``--set key=value`` (options.extra) applied."""
     config = quick_config() if options.quick else paper_config()
-    changes = {}
-    if options.epochs is not None:
-        changes["epochs"] = int(options.epochs)
-    if options.batch_size is not None:
-        changes["batch_size"] = int(options.batch_size)
-    changes["jit_compile"] = bool(options.jit)
-    changes["mixed_precision"] = bool(options.mixed_precision)
-    fields = {f.name: f for f in dataclasses.fields(MiasConfig)}
-    for key, value in (options.extra or {}).items():
-        if key not in fields:
-            raise ValueError(f"mias-xai has no setting {key!r}; settable: {', '.join(fields)}")
-        current = getattr(config, key)
-        if key == "class_weight_candidates":
-            value = parse_class_weights(value)
-        elif key == "protocols":
-            value = tuple(str(value).split(",")) if isinstance(value, str) else tuple(value)
-        elif isinstance(current, bool):
-            value = str(value).lower() in ("1", "true", "yes")
-        elif isinstance(current, int) or key in ("explain_images", "twin_n"):
-            value = None if str(value).lower() == "none" else int(value)
-        elif isinstance(current, float):
-            value = float(value)
-        changes[key] = value
-    return dataclasses.replace(config, **changes)
+    config = dataclasses.replace(config, jit_compile=bool(options.jit), mixed_precision=bool(options.mixed_precision))
+    return apply_overrides(config, options.extra, owner="mias-xai", epochs=options.epochs,
+                           batch_size=options.batch_size,
+                           parsers={"class_weight_candidates": parse_class_weights})

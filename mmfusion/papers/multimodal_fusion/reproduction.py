@@ -16,6 +16,7 @@ import pandas as pd
 from mmfusion.data import load_dataset
 from mmfusion.data.cbis_ddsm import split_official
 from mmfusion.evaluation import bootstrap_ci, classification_metrics, mcnemar, write_report
+from mmfusion.overrides import apply_overrides
 from mmfusion.papers.multimodal_fusion import config as cfg
 from mmfusion.papers.multimodal_fusion.model import build_fusion_model
 from mmfusion.papers.multimodal_fusion.preprocess import paper_inputs
@@ -31,11 +32,10 @@ OVERRIDABLE = ("direction", "image_tokens", "clinical_tokens", "modality_dropout
 def _hp(options):
     labels = options.extra.get("labels", "binary")
     hp = cfg.hyperparameters(options.quick, num_classes=2 if labels == "binary" else 4, seed=options.seed)
-    for key in OVERRIDABLE:
-        if key in options.extra:
-            hp[key] = type(hp[key])(options.extra[key])
-    hp["epochs"] = int(options.epochs or hp["epochs"])
-    hp["batch_size"] = int(options.batch_size or hp["batch_size"])
+    # only OVERRIDABLE (and epochs / batch size) may be set; labels and rows are read elsewhere
+    settable = {k: hp[k] for k in (*OVERRIDABLE, "epochs", "batch_size")}
+    hp.update(apply_overrides(settable, options.extra, owner=PAPER, epochs=options.epochs,
+                              batch_size=options.batch_size, skip=("labels", "rows")))
     hp["labels"] = labels
     return hp
 
