@@ -109,3 +109,46 @@ def test_rotation_and_crop_identities_and_rotation_invariance():
     assert np.abs(ours - square[..., 0]).mean() > 10.0
     crop = A.random_crop_resize((0.5, 0.5))(img, _seed(3)).numpy()
     assert crop.shape == img.shape
+
+
+ALL_OPS = [A.random_flip(horizontal=True, vertical=True), A.random_rot90(), A.random_rotation(20.0),
+           A.random_crop_resize((0.6, 1.0)), A.random_brightness(0.2), A.random_contrast(0.5, 1.5)]
+
+
+@pytest.mark.parametrize("op", ALL_OPS + [A.compose(*ALL_OPS)], ids=lambda op: op.__name__)
+def test_batched_ops_equal_per_image_ops_for_the_same_seeds(op):
+    images = RNG.integers(0, 256, (7, 9, 9, 3)).astype("float32")
+    seeds = tf.constant([[5, i * 3] for i in range(7)], tf.int64)
+    assert op.batched
+    batch = op(images, seeds).numpy()
+    for i in range(7):
+        np.testing.assert_array_equal(batch[i], op(images[i], seeds[i]).numpy())
+    np.testing.assert_array_equal(op(images[:3], seeds[:3]), batch[:3])   # batch size is irrelevant
+
+
+def test_stream_augments_batches_like_the_per_image_op_and_per_image_functions_still_work():
+    aug = A.compose(A.random_flip(), A.random_rotation(15.0), A.random_brightness(0.1))
+    per_image = lambda img, seed: aug(img, seed)     # noqa: E731  (no `batched`: per-element path)
+    kw = dict(batch_size=4, shuffle=True, seed=2, repeat=True, start_epoch=1)
+    fast, slow = _take(make_dataset(X, Y, augment=aug, **kw), 3), _take(make_dataset(X, Y, augment=per_image, **kw), 3)
+    for f, s in zip(fast, slow):                     # 3 batches of 4, 4, 2: all of epoch 1
+        np.testing.assert_array_equal(f[0], s[0])
+        np.testing.assert_array_equal(f[1], s[1])
+        for img, i in zip(f[0].numpy(), f[1].numpy()):
+            np.testing.assert_array_equal(img, aug(X[i], tf.constant([2 * 1_000_003 + 1, i], tf.int64)))
+    elements = tf.data.Dataset.from_tensor_slices((X.astype("float32"), Y))
+    (a, ya), = list(make_dataset(elements, batch_size=10, seed=4, augment=aug))
+    (b, yb), = list(make_dataset(elements, batch_size=10, seed=4, augment=per_image))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ya, Y)
+    assert not np.array_equal(a, X)
+
+
+def test_crop_resize_equals_tf_crop_then_resize():
+    img = RNG.integers(0, 256, (13, 11, 3)).astype("float32")
+    for i in range(6):
+        seeds = tf.random.experimental.stateless_split(_seed(i), 2)
+        frac = tf.random.stateless_uniform([], seeds[0], 0.5, 1.0)
+        size = [max(1, int(13 * float(frac))), max(1, int(11 * float(frac))), 3]
+        ref = tf.image.resize(tf.image.stateless_random_crop(img, size, seeds[1]), (13, 11))
+        np.testing.assert_allclose(A.random_crop_resize((0.5, 1.0))(img, _seed(i)), ref, atol=1e-3)

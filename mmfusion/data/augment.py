@@ -1,8 +1,10 @@
-"""In-graph image augmentation with stateless random ops.
+"""In-graph image augmentation with stateless random ops, per image or per batch.
 
-Every op is ``op(image, seed) -> image`` where ``image`` is float (h, w, c) in 0..255 and ``seed``
-an int64 tensor of shape [2]. The same seed gives the same result, so a pipeline that derives seeds
-from (run seed, epoch, sample index) replays exactly after a resume.
+Every op is ``op(image, seed) -> image``: either one float image (h, w, c) in 0..255 with an int64
+seed of shape [2], or a batch (n, h, w, c) with one seed per sample, shape [n, 2]. A sample's
+result depends only on its own seed and is the same on both paths (a single image is a batch of
+one), so a pipeline that derives seeds from (run seed, epoch, sample index) replays exactly after a
+resume. Ops carry ``batched = True``, which tells the pipeline to augment whole batches.
 """
 from __future__ import annotations
 
@@ -15,82 +17,167 @@ def _float(image):
     return tf.cast(image, tf.float32)
 
 
-def random_flip(horizontal: bool = True, vertical: bool = False):
-    def op(image, seed):
+class _Op:
+    """``draw(seed, shape) -> params`` runs once per sample (tf.map_fn over the seeds), so the
+    random values and the scalar maths on them never depend on the batch size; ``apply(images,
+    params)`` then transforms the whole batch at once."""
+    batched = True
+
+    def __init__(self, name, draw, apply, spec):
+        self.__qualname__ = self.__name__ = name
+        self.draw, self.apply, self.spec = draw, apply, spec
+
+    def params(self, seeds, shape):
+        return tf.map_fn(lambda s: self.draw(s, shape), seeds, fn_output_signature=self.spec)
+
+    def __call__(self, image, seed):
         image = _float(image)
+        seed = tf.cast(seed, tf.int64)
+        if image.shape.rank == 3:
+            return self(image[None], seed[None])[0]
+        return self.apply(image, self.params(seed, tf.shape(image)[1:]))
+
+    def __repr__(self):
+        return self.__name__
+
+
+def _per_sample(values, rank=4):
+    """(n,) -> (n, 1, 1, 1): broadcast one value per sample over its image."""
+    return tf.reshape(values, [-1] + [1] * (rank - 1))
+
+
+def random_flip(horizontal: bool = True, vertical: bool = False):
+    def draw(seed, shape):
         seeds = tf.random.experimental.stateless_split(seed, 2)
-        if horizontal:
-            image = tf.image.stateless_random_flip_left_right(image, seeds[0])
-        if vertical:
-            image = tf.image.stateless_random_flip_up_down(image, seeds[1])
-        return image
-    return op
+        # the draws of tf.image.stateless_random_flip_*: flip when uniform [0, 1) < 0.5
+        return tf.stack([tf.random.stateless_uniform([], seeds[i], 0, 1.0) < 0.5 for i in (0, 1)])
+
+    def apply(images, flips):
+        # a per-sample index gather: one pass, where tf.where over a reversed copy takes three
+        for on, axis in ((horizontal, 2), (vertical, 1)):
+            if on:
+                size = tf.shape(images)[axis]
+                ahead = tf.range(size)[None]
+                index = tf.where(flips[:, 2 - axis, None], size - 1 - ahead, ahead)
+                images = tf.gather(images, index, axis=axis, batch_dims=1)
+        return images
+    return _Op("random_flip", draw, apply, tf.TensorSpec([2], tf.bool))
 
 
 def random_rot90():
-    """Rotate by 0, 90, 180 or 270 degrees (square images keep their shape)."""
-    def op(image, seed):
-        k = tf.random.stateless_uniform([], seed, minval=0, maxval=4, dtype=tf.int32)
-        return tf.image.rot90(_float(image), k)
-    return op
+    """Rotate by 0, 90, 180 or 270 degrees (square images only: the shape is kept)."""
+    def draw(seed, shape):
+        return tf.random.stateless_uniform([], seed, minval=0, maxval=4, dtype=tf.int32)
+
+    def apply(images, k):
+        if images.shape[1] is not None and images.shape[1] != images.shape[2]:
+            raise ValueError(f"random_rot90 needs square images, got {images.shape[1:3]}")
+        k = _per_sample(k)
+        out = images
+        for turns in (1, 2, 3):
+            out = tf.where(k == turns, tf.image.rot90(images, turns), out)
+        return out
+    return _Op("random_rot90", draw, apply, tf.TensorSpec([], tf.int32))
 
 
 def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
     """Rotate about the centre by an angle uniform in [-max_degrees, max_degrees] (bilinear)."""
-    def op(image, seed):
-        image = _float(image)
+    def draw(seed, shape):
         angle = tf.random.stateless_uniform([], seed, -max_degrees, max_degrees) * (math.pi / 180.0)
-        h = tf.cast(tf.shape(image)[0], tf.float32)
-        w = tf.cast(tf.shape(image)[1], tf.float32)
+        h, w = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
         cos, sin = tf.cos(angle), tf.sin(angle)
         # output pixel (x, y) samples input at R^-1 about the centre
         cx, cy = (w - 1) / 2, (h - 1) / 2
-        transform = tf.stack([cos, -sin, cx - cos * cx + sin * cy,
-                              sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
-        out = tf.raw_ops.ImageProjectiveTransformV3(
-            images=image[None], transforms=transform[None], output_shape=tf.shape(image)[:2],
+        return tf.stack([cos, -sin, cx - cos * cx + sin * cy,
+                         sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
+
+    def apply(images, transforms):
+        # one ImageProjectiveTransformV3 over the batch, a (n, 8) transform per image
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
             fill_value=fill_value, interpolation="BILINEAR", fill_mode="CONSTANT")
-        return out[0]
-    return op
+    return _Op("random_rotation", draw, apply, tf.TensorSpec([8], tf.float32))
 
 
 def random_crop_resize(scale=(0.8, 1.0)):
-    """Crop a random square-scaled window (side fraction uniform in ``scale``), resize back."""
+    """Crop a random window (each side a fraction uniform in ``scale``), resize it back (bilinear)."""
     low, high = scale
 
-    def op(image, seed):
-        image = _float(image)
+    def draw(seed, shape):
         seeds = tf.random.experimental.stateless_split(seed, 2)
-        shape = tf.shape(image)
         frac = tf.random.stateless_uniform([], seeds[0], low, high)
         size = tf.stack([tf.maximum(1, tf.cast(tf.cast(shape[0], tf.float32) * frac, tf.int32)),
                          tf.maximum(1, tf.cast(tf.cast(shape[1], tf.float32) * frac, tf.int32)),
                          shape[2]])
-        crop = tf.image.stateless_random_crop(image, size, seeds[1])
-        return tf.image.resize(crop, shape[:2])
-    return op
+        # the offset draw of tf.image.stateless_random_crop
+        offset = tf.random.stateless_uniform([3], seeds[1], 0, tf.int32.max, dtype=tf.int32) % (shape - size + 1)
+        return tf.concat([offset[:2], size[:2]], 0)
+
+    def apply(images, window):
+        # tf.image.resize's half-pixel bilinear of each window, as per-sample gathers (the same
+        # taps and lerp formula), clamped to the window's edges
+        shape = tf.shape(images)
+
+        def taps(axis):
+            start, size = window[:, axis:axis + 1], window[:, axis + 2:axis + 3]
+            scale = tf.cast(size, tf.float32) / tf.cast(shape[axis + 1], tf.float32)
+            pos = (tf.cast(tf.range(shape[axis + 1]), tf.float32)[None] + 0.5) * scale - 0.5
+            lower = tf.floor(pos)
+            low_i = tf.maximum(tf.cast(lower, tf.int32), 0) + start
+            high_i = tf.minimum(tf.cast(tf.math.ceil(pos), tf.int32), size - 1) + start
+            return low_i, high_i, pos - lower
+
+        (y0, y1, wy), (x0, x1, wx) = taps(0), taps(1)
+        rows = [tf.gather(images, y, axis=1, batch_dims=1) for y in (y0, y1)]
+        tl, tr, bl, br = [tf.gather(r, x, axis=2, batch_dims=1) for r in rows for x in (x0, x1)]
+        wx, wy = wx[:, None, :, None], wy[:, :, None, None]
+        top, bottom = tl + (tr - tl) * wx, bl + (br - bl) * wx
+        return top + (bottom - top) * wy
+
+    return _Op("random_crop_resize", draw, apply, tf.TensorSpec([4], tf.int32))
 
 
 def random_brightness(max_delta: float = 0.1):
     """Add a value uniform in ±max_delta of the 0..255 range, clipped to 0..255."""
-    def op(image, seed):
-        out = tf.image.stateless_random_brightness(_float(image), max_delta * 255.0, seed)
-        return tf.clip_by_value(out, 0.0, 255.0)
-    return op
+    def draw(seed, shape):
+        return tf.random.stateless_uniform([], seed, -max_delta * 255.0, max_delta * 255.0)
+
+    def apply(images, delta):
+        return tf.clip_by_value(images + _per_sample(delta), 0.0, 255.0)
+    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32))
 
 
 def random_contrast(lower: float = 0.9, upper: float = 1.1):
     """Scale each channel's deviation from its mean by a factor uniform in [lower, upper]."""
-    def op(image, seed):
-        out = tf.image.stateless_random_contrast(_float(image), lower, upper, seed)
-        return tf.clip_by_value(out, 0.0, 255.0)
-    return op
+    def draw(seed, shape):
+        return tf.random.stateless_uniform([], seed, lower, upper)
+
+    def apply(images, factor):
+        mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+        return tf.clip_by_value((images - mean) * _per_sample(factor) + mean, 0.0, 255.0)
+    return _Op("random_contrast", draw, apply, tf.TensorSpec([], tf.float32))
 
 
 def compose(*ops):
-    """Apply ``ops`` in order, each with its own seed split from the one given."""
+    """Apply ``ops`` in order, each with its own seed split from the one given.
+
+    Batched when every op is one of this module's; otherwise a per-image function.
+    """
+    count = max(1, len(ops))
+    if all(isinstance(op, _Op) for op in ops):
+        def draw(seed, shape):
+            seeds = tf.random.experimental.stateless_split(seed, count)
+            return tuple(op.draw(seeds[i], shape) for i, op in enumerate(ops)) or (tf.zeros([]),)
+
+        def apply(images, params):
+            for op, p in zip(ops, params):
+                images = op.apply(images, p)
+            return images
+        spec = tuple(op.spec for op in ops) or (tf.TensorSpec([], tf.float32),)
+        return _Op("compose", draw, apply, spec)
+
     def op(image, seed):
-        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), max(1, len(ops)))
+        seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), count)
         image = _float(image)
         for i, fn in enumerate(ops):
             image = fn(image, seeds[i])
