@@ -50,19 +50,15 @@ def cmd_list(args) -> int:
 
 def cmd_fixtures(args) -> int:
     from mmfusion.data import DATASETS
+    from mmfusion.data.synthetic import write_twin
 
-    try:
-        write_twin = importlib.import_module("mmfusion.data.synthetic").write_twin
-    except (ImportError, AttributeError):
-        print("error: synthetic twins are not implemented yet (mmfusion.data.synthetic.write_twin)",
-              file=sys.stderr)
-        return EXIT_FAILURE
     names = [args.dataset] if args.dataset else list(DATASETS)
     for name in names:
         if name not in DATASETS:
             raise UsageError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
-        root = write_twin(name, args.out, n=args.n, seed=args.seed)
-        print(f"{name}: {root}")
+        # one folder per dataset: several twins in one folder would mix their files
+        root = write_twin(name, Path(args.out) / name, n=args.n, seed=args.seed)
+        print(f"{name}: {root}   (pass this as --data-dir)")
     return EXIT_OK
 
 

@@ -103,3 +103,15 @@ def test_experiment_scripts_forward_to_the_cli(monkeypatch, script, paper):
     assert exit_.value.code == 0
     weights = ["--weights", "none"] if paper == "mias-xai" else []   # its CNN trains from scratch
     assert seen == [["reproduce", paper, *weights, "--quick", "--set", "runs=1"]]
+
+
+def test_fixtures_writes_one_loadable_folder_per_dataset(tmp_path, capsys):
+    from mmfusion.data import DATASETS, load_dataset
+
+    assert cli.main(["fixtures", "--out", str(tmp_path), "--seed", "1"]) == 0
+    roots = dict(line.split("   ")[0].split(": ") for line in capsys.readouterr().out.splitlines())
+    assert set(roots) == set(DATASETS) and sorted(p.name for p in tmp_path.iterdir()) == sorted(DATASETS)
+    for name, root in roots.items():
+        frame = load_dataset(name, root)
+        assert len(frame) > 0 and frame.attrs["report"]["rows_read"] >= len(frame), name
+    assert cli.main(["fixtures", "--out", str(tmp_path), "--dataset", "no-such-set"]) == 2
