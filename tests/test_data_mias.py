@@ -97,3 +97,10 @@ def test_twin_has_the_quirks_and_its_circles_are_lesions(twin_cache):
 def mias_twin_n():
     from mmfusion.data.synthetic import mias as twin
     return twin.DEFAULT_N
+
+
+def test_load_dataset_warns_with_the_skip_counts(shared_samples):
+    from mmfusion.data import load_dataset
+
+    with pytest.warns(UserWarning, match=r"skipped 312 \(312 image_missing\)"):
+        load_dataset("mias", shared_samples / "mias", missing="skip")

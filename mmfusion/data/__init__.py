@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 
 from mmfusion.data.common import DatasetError, LoadReport, finish_frame  # noqa: F401
@@ -36,7 +37,14 @@ def load_dataset(name: str, root=None, **options):
     root = find_dataset_root(name, root)
     module = _module(name)
     loader = getattr(module, "load_" + name.replace("-", "_"), None) or module.load
-    return loader(root, **options)
+    frame = loader(root, **options)
+    report = frame.attrs.get("report") or {}
+    if report.get("n_skipped"):   # skipped rows are never silent: say so where the user looks
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(report["skipped"].items()))
+        warnings.warn(f"{name} at {root}: kept {len(frame)} samples of {report['rows_read']} rows read; "
+                      f"skipped {report['n_skipped']} ({counts}); details in frame.attrs['report']",
+                      stacklevel=2)
+    return frame
 
 
 def kaggle_input() -> Path:
