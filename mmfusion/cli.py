@@ -70,7 +70,8 @@ def cmd_reproduce(args) -> int:
     options = ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
                                epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                weights=_weights(args.weights), mixed_precision=args.mixed_precision,
-                               jit=args.jit, cache_dir=args.cache_dir, extra=_parse_set(args.set))
+                               jit=args.jit, cache_dir=args.cache_dir, resume=not args.fresh,
+                               extra=_parse_set(args.set))
     module = spec.entry_point.partition(":")[0]
     try:
         reproduce = spec.load()
@@ -140,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mixed-precision", action="store_true", help="mixed_float16 (GPU)")
     p.add_argument("--jit", action="store_true", help="XLA compilation (GPU)")
     p.add_argument("--cache-dir", help="where synthetic twins are cached (default .mmfusion_cache)")
+    p.add_argument("--fresh", action="store_true",
+                   help="always start a new run directory (default: continue the newest unfinished "
+                        "run of this paper, e.g. after a kill or a Kaggle session timeout)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
     p.set_defaults(func=cmd_reproduce)
 

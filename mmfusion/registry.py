@@ -67,4 +67,5 @@ class ReproduceOptions:
     mixed_precision: bool = False
     jit: bool = False
     cache_dir: str | None = None       # where synthetic twins are cached (default .mmfusion_cache)
+    resume: bool = True                # reopen the newest unfinished run of this paper (same tag)
     extra: dict = dataclasses.field(default_factory=dict)   # paper-specific --set key=value

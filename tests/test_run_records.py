@@ -13,8 +13,12 @@ from mmfusion.utils.io import atomic_save, atomic_write_text
 def test_new_run_dirs_never_collide_and_resume_reopens_unfinished(tmp_path):
     a, b = new_run_dir(tmp_path, "paper-x", tag="t"), new_run_dir(tmp_path, "paper-x", tag="t")
     assert a.path != b.path and a.path.parent == tmp_path / "paper-x" and b.path.name.endswith("-t")
-    (b.state_dir).mkdir()
+    empty = new_run_dir(tmp_path, "paper-x", tag="t", resume=True)   # the newest is empty: not reused
+    assert empty.path not in (a.path, b.path)
+    empty.path.rmdir()
+    b.write_config({"k": 1})                                          # started, never finished
     assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path == b.path
+    assert new_run_dir(tmp_path, "paper-x", tag="other", resume=True).path != b.path
     b.mark_done()
     assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path not in (a.path, b.path)
 
@@ -90,3 +94,26 @@ def test_fit_with_run_writes_history_and_a_loadable_model(tmp_path):
     assert result.model.optimizer is not None and result.model.compiled
     with_optimizer = run.save_model(result.model, "with_optimizer.keras", include_optimizer=True)
     assert with_optimizer.stat().st_size > (run.path / "model.keras").stat().st_size
+
+
+def test_a_finished_fit_is_reloaded_not_retrained(tmp_path):
+    """A resumed `reproduce` re-enters fits it already finished: they must come back unchanged."""
+    from mmfusion.models import build_classifier
+    from mmfusion.training import TrainConfig, fit
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 255, (12, 16, 16, 3)).astype("float32")
+    y = np.arange(12) % 2
+
+    def build():
+        return build_classifier("vit", (16, 16, 3), 2, patch_size=8, dim=8, depth=1, heads=2)
+    run = RunDir(tmp_path / "fit")
+    first = fit(build, (x, y), (x[:4], y[:4]), TrainConfig(epochs=2, batch_size=4, verbose=0,
+                                                         restore_best=True), run=run)
+    assert (run.path / "fit.json").exists()
+    # Garbage data would change the weights if it were trained on: it is not used.
+    again = fit(build, (x * 0, 1 - y), None, TrainConfig(epochs=2, batch_size=4, verbose=0), run=run)
+    for u, v in zip(first.model.weights, again.model.weights):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    assert again.history["val_loss"] == pytest.approx(first.history["val_loss"])
+    assert again.best_epoch == first.best_epoch

@@ -16,7 +16,10 @@ from mmfusion.training.callbacks import (BestWeights, HistoryRecorder, Resumable
 from mmfusion.training.config import TrainConfig
 from mmfusion.training.distribute import get_strategy
 from mmfusion.training.records import RunDir, read_history
+from mmfusion.utils.io import atomic_write_json
 from mmfusion.utils.seed import set_seed
+
+FIT_DONE = "fit.json"   # written once a fit has finished and saved its model
 
 
 @dataclasses.dataclass
@@ -95,6 +98,8 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         strategy = strategy or get_strategy()
         with strategy.scope():
             model = build_model()
+        if run is not None and (run.path / FIT_DONE).exists():
+            return _finished(model, run)
         return _fit(model, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -178,11 +183,21 @@ def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) 
     if best is not None:
         best.restore(model)
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
+    best_epoch = best.best_epoch if best is not None else None
     if run is not None:
         run.write_history(history)
         run.save_model(model)
+        atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch})   # after the model
         shutil.rmtree(state, ignore_errors=True)
-    return FitResult(model, history, best.best_epoch if best is not None else None)
+    return FitResult(model, history, best_epoch)
+
+
+def _finished(model, run) -> FitResult:
+    """A fit this run directory already completed (a resumed ``reproduce``): reload, don't retrain."""
+    model.load_weights(run.path / "model.keras")
+    rows = read_history(run.path / "history.csv")
+    history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
+    return FitResult(model, history, json.loads((run.path / FIT_DONE).read_text())["best_epoch"])
 
 
 def _backup_epoch(backup, start: int) -> int:

@@ -94,8 +94,9 @@ class RunDir:
 def new_run_dir(out, paper: str, tag: str = "", resume: bool = False) -> RunDir:
     """``out/paper/<YYYYmmdd-HHMMSS>[-tag]/``, never an existing one (a suffix is added on clashes).
 
-    ``resume=True`` reopens the newest run of this paper and tag that was interrupted during training
-    (it has training state and no DONE marker), so the same command continues it.
+    ``resume=True`` reopens the newest run of this paper and tag when it never finished (it holds
+    files but no DONE marker: killed or crashed), so the same command continues it: its finished
+    fits are reloaded (``fit.json``) and an interrupted one resumes from its last epoch.
     """
     base = Path(out) / paper
     suffix = f"-{tag}" if tag else ""
@@ -104,7 +105,7 @@ def new_run_dir(out, paper: str, tag: str = "", resume: bool = False) -> RunDir:
                             if p.is_dir() and p.name.endswith(suffix) and _stamp(p.name, suffix))
         candidates = [p for _, p in candidates]
         for path in reversed(candidates):
-            if (path / STATE_DIR).exists() and not (path / DONE_FILE).exists():
+            if not (path / DONE_FILE).exists() and any(path.iterdir()):
                 return RunDir(path)
             break
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

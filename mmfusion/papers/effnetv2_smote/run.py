@@ -80,7 +80,7 @@ def reproduce(options) -> Path:
     exp = experiment_for(options.quick, options.epochs, options.batch_size, options.extra)
     # ImageNet weights need a download and do not help at quick sizes; quick runs train from scratch
     weights = None if options.quick else options.weights
-    run = new_run_dir(options.out, PAPER, "quick" if options.quick else "")
+    run = new_run_dir(options.out, PAPER, "quick" if options.quick else "", resume=options.resume)
     data, notes = {}, []
     for name in exp.datasets():
         root, synthetic = dataset_root(name, exp, options)

@@ -195,7 +195,7 @@ def reproduce(options):
     root = options.data_dir or ensure_twin(hp["dataset"], cache_dir=options.cache_dir, seed=options.seed,
                                            n=hp["twin_n"])
     frame = load_dataset(hp["dataset"], root)
-    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "")
+    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "", resume=options.resume)
     run.write_config({"paper": PAPER, "options": dataclasses.asdict(options), "hyperparameters": hp,
                       "rows": [r.key for r in rows], "synthetic": synthetic, "data_root": str(root),
                       "metadata_features": list(SEVEN_FEATURES) if hp["metadata"] == "seven" else "full"})

@@ -69,7 +69,7 @@ def reproduce(options) -> Path:
     frame = load_dataset("mias", root)
     # ImageNet weights need a download and do not help at quick sizes; quick runs train from scratch
     weights = None if options.quick else options.weights
-    run = new_run_dir(options.out, PAPER, "quick" if options.quick else "")
+    run = new_run_dir(options.out, PAPER, "quick" if options.quick else "", resume=options.resume)
     run.write_config({"paper": PAPER, "options": dataclasses.asdict(options), "experiment": dataclasses.asdict(exp),
                       "weights_used": weights, "synthetic": synthetic, "data_root": str(root)})
     run.write_manifest(options.seed, data_files=list(frame["image_path"]),

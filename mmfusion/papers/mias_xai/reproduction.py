@@ -33,8 +33,9 @@ def train_config(cfg: C.MiasConfig, seed: int, class_weight: dict, verbose=0):
                        mixed_precision=cfg.mixed_precision, verbose=verbose)
 
 
-def train_one(crops, split, cfg, seed, class_weight):
-    """Augment the training side with ``seed`` and fit the CNN; returns (FitResult, aug counts)."""
+def train_one(crops, split, cfg, seed, class_weight, run=None):
+    """Augment the training side with ``seed`` and fit the CNN; returns (FitResult, aug counts).
+    ``run`` (a child RunDir) makes the fit resumable and, once finished, reloaded on a rerun."""
     from mmfusion.papers.mias_xai.augment import augment_training_set
     from mmfusion.papers.mias_xai.model import build_mias_cnn
     from mmfusion.training import fit
@@ -42,11 +43,11 @@ def train_one(crops, split, cfg, seed, class_weight):
     x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]], seed)
     val = (crops.images[split["val"]].astype("float32"), _one_hot(crops.labels[split["val"]]))
     result = fit(lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES), seed=seed),
-                 (x.astype("float32"), _one_hot(y)), val, train_config(cfg, seed, class_weight))
+                 (x.astype("float32"), _one_hot(y)), val, train_config(cfg, seed, class_weight), run=run)
     return result, counts
 
 
-def choose_class_weight(crops, split, cfg, seed):
+def choose_class_weight(crops, split, cfg, seed, run_dir=None, protocol=""):
     """Train once per candidate; the best validation balanced accuracy wins (ties: the first).
     A single candidate is taken as is (no training)."""
     from mmfusion.evaluation import classification_metrics
@@ -55,8 +56,9 @@ def choose_class_weight(crops, split, cfg, seed):
     if len(cfg.class_weight_candidates) == 1:
         return cfg.class_weight_candidates[0], [float("nan")]
     scores = []
-    for weights in cfg.class_weight_candidates:
-        result, _ = train_one(crops, split, cfg, seed, weights)
+    for k, weights in enumerate(cfg.class_weight_candidates):
+        child = run_dir.child(f"{protocol}-classweight{k + 1}") if run_dir is not None else None
+        result, _ = train_one(crops, split, cfg, seed, weights, run=child)
         prob = predict_proba(result.model, crops.images[split["val"]].astype("float32"))
         scores.append(classification_metrics(crops.labels[split["val"]], prob, "macro")["balanced_accuracy"])
     best = int(np.argmax(scores))
@@ -71,11 +73,11 @@ def run_protocol(crops, protocol, split, cfg, seed, run_dir):
     """
     from mmfusion.training import predict_proba, predictions_frame
 
-    weights, scores = choose_class_weight(crops, split, cfg, seed)
+    weights, scores = choose_class_weight(crops, split, cfg, seed, run_dir, protocol)
     frames, models, histories, counts = [], [], [], None
     for r in range(cfg.runs):
-        result, counts = train_one(crops, split, cfg, seed + r, weights)
-        run_dir.child(f"{protocol}-run{r + 1}").write_history(result.history)
+        result, counts = train_one(crops, split, cfg, seed + r, weights,
+                                   run=run_dir.child(f"{protocol}-run{r + 1}"))   # writes its history
         for side in ("val", "test"):
             idx = split[side]
             prob = predict_proba(result.model, crops.images[idx].astype("float32"))
@@ -113,7 +115,7 @@ def reproduce(options) -> Path:
     frame = load_dataset("mias", root, label_rule="first")
     cache = Path(options.cache_dir or ".mmfusion_cache") / "mias-xai"
     crops = cached_crops(frame, cfg.input_size, cache)
-    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "")
+    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "", resume=options.resume)
     run.write_config({"paper": PAPER, "options": {k: v for k, v in vars(options).items()},
                       "config": cfg.to_dict(), "data_root": str(root), "synthetic": synthetic})
     run.write_manifest(options.seed, data_files=frame["image_path"].tolist(),

@@ -91,7 +91,7 @@ def reproduce(options):
     root = options.data_dir or ensure_twin("cbis-ddsm", cache_dir=options.cache_dir, seed=options.seed)
     frame = load_dataset("cbis-ddsm", root, labels=hp["labels"])
     split = split_official(frame, hp["val_fraction"], options.seed)
-    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "")
+    run = new_run_dir(options.out, PAPER, tag="quick" if options.quick else "", resume=options.resume)
     images, clinical, crops = paper_inputs(frame, hp["image_size"], cache_dir=run.path.parent / "cache")
     x = {"image": images, "clinical": clinical}
     y = frame["label"].to_numpy(int)
