@@ -115,3 +115,12 @@ def test_cross_validate_partitions_groups_and_collects_predictions():
     assert [h["loss"] for h in result.histories] == [[0.0], [1.0], [2.0], [3.0]]
     plain = fold_indices(np.zeros(10, int), k=5, stratified=False)
     assert sorted(np.concatenate([t for _, t in plain]).tolist()) == list(range(10))
+
+
+def test_auto_verbosity_is_one_line_per_epoch_unless_progress_is_off(monkeypatch):
+    from mmfusion.training.loop import _verbosity
+
+    monkeypatch.delenv("MMFUSION_NO_PROGRESS", raising=False)
+    assert _verbosity(TrainConfig(verbose="auto")) == 2 and _verbosity(TrainConfig(verbose=1)) == 1
+    monkeypatch.setenv("MMFUSION_NO_PROGRESS", "1")
+    assert _verbosity(TrainConfig(verbose="auto")) == 0

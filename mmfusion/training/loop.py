@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -171,11 +172,11 @@ def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) 
                                     start_epoch=resume_at)
             steps = steps_per_epoch(len(y), config.batch_size)
             model.fit(train_ds, steps_per_epoch=steps, epochs=end, initial_epoch=start,
-                      validation_data=val_ds, callbacks=callbacks, verbose=config.verbose,
+                      validation_data=val_ds, callbacks=callbacks, verbose=_verbosity(config),
                       shuffle=False)
         else:
             model.fit(train, epochs=end, initial_epoch=start, validation_data=val_ds,
-                      callbacks=callbacks, verbose=config.verbose, shuffle=False,
+                      callbacks=callbacks, verbose=_verbosity(config), shuffle=False,
                       class_weight=config.class_weight if isinstance(config.class_weight, dict) else None)
         if done is not None:
             save_weight_dict(model, done)
@@ -198,6 +199,13 @@ def _finished(model, run) -> FitResult:
     rows = read_history(run.path / "history.csv")
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
     return FitResult(model, history, json.loads((run.path / FIT_DONE).read_text())["best_epoch"])
+
+
+def _verbosity(config) -> int:
+    """"auto": one line per epoch (readable in Kaggle / CI logs), none with MMFUSION_NO_PROGRESS."""
+    if config.verbose != "auto":
+        return config.verbose
+    return 0 if os.environ.get("MMFUSION_NO_PROGRESS") else 2
 
 
 def _backup_epoch(backup, start: int) -> int:

@@ -164,7 +164,7 @@ def run_setting(key: str, source: dict, exp: Experiment, weights, options, run, 
     config = TrainConfig(epochs=exp.epochs, batch_size=exp.batch_size, optimizer="nadam",
                          learning_rate=exp.learning_rate, loss="sparse_categorical_crossentropy",
                          mixed_precision=options.mixed_precision, jit_compile=options.jit,
-                         seed=options.seed, verbose=0, run_eagerly=options.quick)
+                         seed=options.seed, verbose=0 if options.quick else "auto", run_eagerly=options.quick)
     child = run.child(key)
     start = time.perf_counter()
     result = fit(lambda: build_model(exp.input_size, len(classes), weights),

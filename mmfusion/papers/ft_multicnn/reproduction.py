@@ -50,7 +50,7 @@ def train_config(hp, options, fold: int) -> TrainConfig:
     return TrainConfig(epochs=hp["epochs"], batch_size=hp["batch_size"], optimizer="adam",
                        learning_rate=hp["learning_rate"], augment=paper_augment if hp["augment"] else None,
                        seed=options.seed * 1000 + fold, mixed_precision=options.mixed_precision,
-                       jit_compile=options.jit, verbose=0, run_eagerly=options.quick)
+                       jit_compile=options.jit, verbose=0 if options.quick else "auto", run_eagerly=options.quick)
 
 
 def _metrics(y, probs) -> dict:

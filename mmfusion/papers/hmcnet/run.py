@@ -180,7 +180,7 @@ def make_fold_fn(name, frame, images, exp: Experiment, weights, options, child, 
     config = TrainConfig(epochs=exp.epochs, batch_size=exp.batch_size, learning_rate=exp.learning_rate,
                          early_stopping_patience=exp.patience, restore_best=True,
                          mixed_precision=options.mixed_precision, jit_compile=options.jit,
-                         seed=options.seed, verbose=0)
+                         seed=options.seed, verbose=0 if options.quick else "auto")
 
     def build():
         return build_model(name, exp.input_size, 2, weights, attention, exp.vit)

@@ -25,6 +25,7 @@ class MiasConfig:
     per_call_images: int = 5       # images timed in the authors' per-call style
     curve_steps: int = 50          # deletion / insertion curve steps
     twin_n: int | None = None      # images in the synthetic twin (None: its default)
+    verbose: int | str = "auto"    # Keras progress: "auto" one line per epoch, 0 silent
     jit_compile: bool = False
     mixed_precision: bool = False
 
@@ -56,7 +57,7 @@ def quick_config() -> MiasConfig:
     """About a minute on 2 CPU cores: a 64-image twin at 64 px, 6 epochs (enough for the CNN to
     learn the twin's lesions, so the explanations have something to show), 2 runs, two class-weight
     candidates, 6 images explained."""
-    return MiasConfig(input_size=64, epochs=6, patience=2, runs=2, twin_n=64,
+    return MiasConfig(input_size=64, epochs=6, patience=2, runs=2, twin_n=64, verbose=0,
                       class_weight_candidates=CLASS_WEIGHT_CANDIDATES[:2], explain_images=6,
                       lime_samples=60, shap_samples=60, per_call_images=2, curve_steps=10)
 

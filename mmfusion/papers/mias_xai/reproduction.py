@@ -23,14 +23,15 @@ def _one_hot(labels):
     return np.eye(len(CLASS_NAMES), dtype="float32")[labels]
 
 
-def train_config(cfg: C.MiasConfig, seed: int, class_weight: dict, verbose=0):
+def train_config(cfg: C.MiasConfig, seed: int, class_weight: dict, verbose=None):
     from mmfusion.training import TrainConfig
 
     return TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
                        learning_rate=cfg.learning_rate, loss="categorical_crossentropy",
                        early_stopping_patience=cfg.patience, monitor="val_loss", restore_best=True,
                        class_weight=class_weight, seed=seed, jit_compile=cfg.jit_compile,
-                       mixed_precision=cfg.mixed_precision, verbose=verbose)
+                       mixed_precision=cfg.mixed_precision,
+                       verbose=cfg.verbose if verbose is None else verbose)
 
 
 def train_one(crops, split, cfg, seed, class_weight, run=None):

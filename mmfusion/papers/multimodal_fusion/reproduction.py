@@ -55,7 +55,7 @@ def train_config(hp, fusion: str, options) -> TrainConfig:
                        schedule_factor=hp["reduce_lr_factor"], schedule_patience=hp["reduce_lr_patience"],
                        early_stopping_patience=hp["early_stopping_patience"], restore_best=True,
                        freeze_backbone_epochs=freeze, augment=_augment(hp), seed=options.seed,
-                       mixed_precision=options.mixed_precision, jit_compile=options.jit, verbose=0, run_eagerly=options.quick)
+                       mixed_precision=options.mixed_precision, jit_compile=options.jit, verbose=0 if options.quick else "auto", run_eagerly=options.quick)
 
 
 def _weights(options, hp):
