@@ -1,4 +1,6 @@
 """Claims schema: validator messages name file, claim index and field; every repo file loads."""
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -72,3 +74,20 @@ def test_package_import_stays_light():
             "print('tensorflow' in sys.modules, 'sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_papers_dir_falls_back_to_the_wheel_installed_copy(tmp_path, monkeypatch):
+    import sysconfig
+
+    import mmfusion
+    from mmfusion.evaluation.claims import papers_dir
+
+    monkeypatch.delenv("MMFUSION_PAPERS_DIR", raising=False)
+    assert papers_dir() == Path(mmfusion.__file__).resolve().parents[1] / "papers"   # checkout
+    site = tmp_path / "site-packages" / "mmfusion"          # a wheel install: no papers/ beside it
+    site.mkdir(parents=True)
+    monkeypatch.setattr(mmfusion, "__file__", str(site / "__init__.py"))
+    installed = tmp_path / "prefix" / "share" / "mmfusion" / "papers"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
+    assert papers_dir() == installed

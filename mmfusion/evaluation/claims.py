@@ -92,12 +92,18 @@ class Claims:
 
 
 def papers_dir() -> Path:
-    """``$MMFUSION_PAPERS_DIR`` or the repository's ``papers/`` folder."""
+    """``$MMFUSION_PAPERS_DIR``, else the repository's ``papers/`` (a checkout or editable install),
+    else the copy a wheel installs under ``<prefix>/share/mmfusion/papers`` (setup.cfg data_files:
+    a Kaggle kernel installs mmfusion from a wheel and still needs the claims)."""
     env = os.environ.get("MMFUSION_PAPERS_DIR")
     if env:
         return Path(env)
+    import sysconfig
+
     import mmfusion
-    return Path(mmfusion.__file__).resolve().parents[1] / "papers"
+    repo = Path(mmfusion.__file__).resolve().parents[1] / "papers"
+    installed = Path(sysconfig.get_path("data")) / "share" / "mmfusion" / "papers"
+    return repo if repo.is_dir() or not installed.is_dir() else installed
 
 
 def available_papers() -> list:
