@@ -102,5 +102,6 @@ def mias_twin_n():
 def test_load_dataset_warns_with_the_skip_counts(shared_samples):
     from mmfusion.data import load_dataset
 
-    with pytest.warns(UserWarning, match=r"skipped 312 \(312 image_missing\)"):
-        load_dataset("mias", shared_samples / "mias", missing="skip")
+    with pytest.warns(UserWarning, match=r"kept 10 samples .* skipped 312 \(312 image_missing\)"):
+        frame = load_dataset("mias", shared_samples / "mias", missing="skip")
+    assert len(frame) == 10 and frame.attrs["report"]["n_skipped"] == 312
