@@ -69,7 +69,7 @@ def test_naive_gradcam_baseline_computes_the_same_map():
     """The naive baseline must do the same job as mmfusion's GradCAM (a fair comparison)."""
     import keras
 
-    from mmfusion.bench.xai import naive_gradcam
+    from mmfusion.xai.naive import naive_gradcam
     from mmfusion.xai import GradCAM
 
     keras.utils.set_random_seed(0)

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from mmfusion.bench.harness import emit, ratio
+from mmfusion.xai.naive import naive_gradcam, naive_scorecam
 
 NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default batch_size
 
@@ -23,54 +24,6 @@ def _timed(fn):
     start = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - start
-
-
-def _grad_model(model, layer_name):
-    import keras
-
-    return keras.Model(model.inputs, [model.get_layer(layer_name).output, model.output])
-
-
-def naive_gradcam(model, images, layer_name, plus_plus=False):
-    import tensorflow as tf
-
-    maps = []
-    for img in images:
-        grad_model = _grad_model(model, layer_name)   # rebuilt per image, as in the tutorial
-        x = tf.constant(img[None])
-        with tf.GradientTape() as tape:
-            act, preds = grad_model(x)
-            score = preds[:, int(tf.argmax(preds[0]))]
-        g = tape.gradient(score, act)[0]
-        a = act[0]
-        if plus_plus:
-            g2, g3 = g ** 2, g ** 3
-            denom = 2 * g2 + tf.reduce_sum(a, axis=(0, 1)) * g3
-            alpha = tf.where(g != 0, g2 / tf.where(denom != 0, denom, 1.0), 0.0)
-            w = tf.reduce_sum(alpha * tf.nn.relu(g), axis=(0, 1))
-        else:
-            w = tf.reduce_mean(g, axis=(0, 1))
-        cam = tf.nn.relu(tf.reduce_sum(a * w, axis=-1))
-        maps.append(tf.image.resize(cam[..., None], img.shape[:2])[..., 0].numpy())
-    return np.stack(maps)
-
-
-def naive_scorecam(model, images, layer_name):
-    import tensorflow as tf
-
-    maps = []
-    for img in images:
-        sub = _grad_model(model, layer_name)
-        act, preds = sub(tf.constant(img[None]))
-        target = int(tf.argmax(preds[0]))
-        up = tf.image.resize(act, img.shape[:2])[0]
-        weights = []
-        for k in range(up.shape[-1]):   # one forward pass per channel
-            m = up[..., k]
-            m = (m - tf.reduce_min(m)) / (tf.reduce_max(m) - tf.reduce_min(m) + 1e-7)
-            weights.append(float(model(img[None] * m[None, ..., None], training=False)[0, target]))
-        maps.append(tf.nn.relu(tf.reduce_sum(act[0] * np.asarray(weights, np.float32), -1)).numpy())
-    return np.stack(maps)
 
 
 def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
