@@ -55,7 +55,9 @@ def _replay(callback, rows):
         callback.on_epoch_end(int(row["epoch"]), dict(row))
 
 
-class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+class _Replayed:
+    """Mixin: after the Keras callback resets itself, replay the epochs run before a restart."""
+
     def __init__(self, prior_rows=(), **kwargs):
         super().__init__(**kwargs)
         self.prior_rows = list(prior_rows)
@@ -65,16 +67,12 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         _replay(self, self.prior_rows)
 
 
-class ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
+class ResumableEarlyStopping(_Replayed, keras.callbacks.EarlyStopping):
+    pass
+
+
+class ResumablePlateau(_Replayed, keras.callbacks.ReduceLROnPlateau):
     """Its learning-rate changes are restored with the optimizer; wait/best come from the replay."""
-
-    def __init__(self, prior_rows=(), **kwargs):
-        super().__init__(**kwargs)
-        self.prior_rows = list(prior_rows)
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        _replay(self, self.prior_rows)
 
 
 class BestWeights(keras.callbacks.Callback):
