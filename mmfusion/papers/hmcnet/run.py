@@ -54,7 +54,9 @@ def load_images(frame: pd.DataFrame, size: int, preprocessing: str) -> np.ndarra
         from mmfusion.papers.mias_xai.preprocess import enhance
 
         return np.stack([enhance(read_image(p, "gray"), size)[0] for p in frame["image_path"]])
-    return np.stack([read_image(p, "rgb", size=(size, size)) for p in frame["image_path"]])
+    from mmfusion.data.decode import decode_images
+
+    return decode_images(frame["image_path"], size, channels=3)
 
 
 def reproduce(options) -> Path:
