@@ -1,6 +1,5 @@
 """LIME helpers: the explained feature / region is the one the model truly uses."""
 import numpy as np
-import pytest
 
 from mmfusion.xai import lime_image, lime_tabular
 from mmfusion.xai.lime_helpers import quickshift_segments

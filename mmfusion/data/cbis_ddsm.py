@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.clinical import encode_clinical_row
+from mmfusion.data.clinical import encode_clinical
 from mmfusion.data.common import DatasetError, LoadReport, finish_frame
 
 KAGGLE_SLUGS = {"cbis-ddsm": ("awsaf49/cbis-ddsm-breast-cancer-image-dataset",)}
@@ -73,11 +73,7 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
         i = int(np.flatnonzero(bad)[0])
         raise DatasetError(f"pathology {frame['pathology'].iloc[i]!r}; expected one of "
                            f"{', '.join(PATHOLOGIES)}", path=path, row=i + 1)
-    frame[CLINICAL_COLUMN] = [
-        encode_clinical_row(kind, r["breast_density"], r.get("mass_shape"), r.get("mass_margins"),
-                            r.get("calc_type"), r.get("calc_distribution"), path=path,
-                            row=r["source_row"])
-        for r in frame.to_dict("records")]
+    frame[CLINICAL_COLUMN] = list(encode_clinical(frame))   # errors name source_file / source_row
     return frame
 
 

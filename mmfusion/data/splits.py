@@ -176,11 +176,3 @@ def holdout_by_group(train_idx, labels, groups, fraction: float = 0.15, seed: in
     out = {"train": train_idx[keep], "val": train_idx[val]}
     check_leakage(out, {"group": groups})
     return out["train"], out["val"]
-
-
-def split_column(n: int, splits: dict) -> np.ndarray:
-    """A per-sample array of side names (for a ``split`` column); unassigned samples get ''."""
-    col = np.full(n, "", dtype=object)
-    for side, idx in splits.items():
-        col[np.asarray(idx, dtype=int)] = side
-    return col

@@ -65,10 +65,6 @@ class BackboneSpec:
     stage_layers: dict          # stage name -> layer name
 
     @property
-    def preprocess_layer(self):
-        return self.preprocess
-
-    @property
     def layer_names(self) -> list[str]:
         """Names of every backbone layer (what two-phase fine-tuning freezes)."""
         return [layer.name for layer in self.model.layers]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 
@@ -177,7 +176,3 @@ def read_history(path) -> list[dict]:
     if not path.exists() or path.stat().st_size == 0:
         return []
     return pd.read_csv(io.StringIO(path.read_text())).to_dict("records")
-
-
-def read_json(path):
-    return json.loads(Path(path).read_text())

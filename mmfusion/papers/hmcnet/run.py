@@ -8,9 +8,7 @@ top-level ``predictions.csv`` / ``history.csv`` / ``model.keras`` are HMC-Net's 
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +62,7 @@ def reproduce(options) -> Path:
     from mmfusion.data.synthetic import ensure_twin
     from mmfusion.evaluation.report import write_report
     from mmfusion.training import new_run_dir
+    from mmfusion.utils.eager import eager_functions
 
     exp = experiment_for(options.quick, options.epochs, options.batch_size, options.extra)
     synthetic = options.data_dir is None
@@ -79,7 +78,7 @@ def reproduce(options) -> Path:
                        extra={"load_report": frame.attrs.get("report")})
     images = load_images(frame, exp.input_size, exp.preprocessing)
     all_metrics, cells, notes = {}, [], []
-    with eager_functions(options.quick):
+    with eager_functions(options.quick):   # training and the CAMs of ResNet50
         for t, task in enumerate(exp.tasks):
             _run_one(run, t, task, frame, images, exp, weights, options, all_metrics, cells, notes)
     if synthetic:
@@ -92,21 +91,6 @@ def reproduce(options) -> Path:
                             "cells": cells, "notes": notes})
     run.mark_done()
     return run.path
-
-
-@contextlib.contextmanager
-def eager_functions(enabled: bool):
-    """Quick CPU runs: skip tf.function tracing (tens of seconds per ResNet50 graph, per fold)."""
-    import tensorflow as tf
-
-    before = tf.config.functions_run_eagerly()
-    tf.config.run_functions_eagerly(bool(enabled) or before)
-    try:
-        with warnings.catch_warnings():   # tf.data still traces its own functions: expected
-            warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run_functions")
-            yield
-    finally:
-        tf.config.run_functions_eagerly(before)
 
 
 def _run_one(run, t, task, frame, images, exp, weights, options, all_metrics, cells, notes):
