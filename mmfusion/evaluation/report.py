@@ -3,6 +3,27 @@
 ``write_report(run_dir, reproduced)`` writes ``reproduced.json``, ``results.json`` (schema of
 issue #5) and ``report.md``, plus figures from ``predictions.csv`` / ``history.csv`` when present.
 ``mmfusion report RUN_DIR`` re-renders from ``reproduced.json`` via :func:`report_command`.
+
+Contract (every field but paper/dataset/synthetic/cells is optional; old callers keep working)::
+
+    {"paper": str, "dataset": str, "synthetic": bool, "cells": [cell, ...],
+     "quick": bool = False,                  # a --quick run: never "consistent", title says QUICK
+     "data": {"n": int, "N": int | None},    # images used / the dataset's full size
+                                             # (mmfusion.data.FULL_SIZES); n < N -> PARTIAL DATA
+     "protocol_note": str,                   # non-empty: the run's protocol differs -> not comparable
+     "tolerance": float,                     # δ of the verdict rule for every cell (verdict.py)
+     "notes": [str]}
+    cell = {"table", "row", "column", "values": [one per run/fold], "note": str,
+            "ci": [lo, hi],                  # the run's own 95% CI (e.g. a bootstrap)
+            "n_test": int,                   # test samples each value was computed on
+            "test_sets": "shared"|"disjoint",# runs on one test set (default) or folds on disjoint ones
+            "bounds": [lo, hi],              # range: [0, 1] proportion, [0, n_test] count (null = open)
+            "boot": [float],                 # bootstrap replicates of the cell's value
+            "tolerance": float, "protocol_note": str}
+
+Bounds default to [0, 1] for a fraction/percent metric claim whose values lie in [0, 1], and to
+[0, n_test] (or [0, open)) for a count claim. The verdict rule is :mod:`mmfusion.evaluation.verdict`.
+A claims file that exists but does not parse or validate raises :class:`ClaimsError`.
 """
 from __future__ import annotations
 
@@ -12,17 +33,58 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats as sps
 
 from ..utils.io import atomic_write_json, atomic_write_text
-from .claims import ClaimsError, load_claims
+from . import verdict as V
+from .claims import ClaimsError, load_claims, papers_dir
 from .metrics import mean_std
 
 SYNTHETIC_TITLE = "SYNTHETIC TWIN — not the paper's data"
+QUICK_TITLE = "QUICK RUN — not the paper's configuration"
+RULE = ("Verdict rule: the difference ours − paper gets a 95% interval combining run-to-run variation, "
+        "test-set sampling (bootstrap, the run's CI, or binomial on n_test) and the paper's printed "
+        "spread and test size (Wilson intervals for bounded quantities, Newcombe's square-and-add for "
+        "the difference). **higher** / **lower**: the interval excludes 0; **consistent**: it contains "
+        "0 and lies within ±δ (δ = 0.2 of a bounded range unless set); **inconclusive**: it contains 0 "
+        "but is wider; **not comparable**: synthetic data, a quick run, part of the dataset or a "
+        "different protocol (never consistent). Details: mmfusion/evaluation/verdict.py.")
 
 
 class ReportError(ValueError):
     """``reproduced`` does not follow the contract."""
+
+
+def _num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_cell(i, c):
+    where = f"reproduced.cells[{i}]"
+    for k in ("table", "row", "column", "values"):
+        if k not in c:
+            raise ReportError(f"{where}: field '{k}' is required")
+    where += f" ({c['table']} / {c['row']} / {c['column']})"
+    v = c["values"]
+    if not isinstance(v, (list, tuple)) or not v or not all(_num(x) for x in v):
+        raise ReportError(f"{where}: 'values' must be a non-empty list of numbers; got {v!r}")
+    ci = c.get("ci")
+    if ci is not None and not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(map(_num, ci))):
+        raise ReportError(f"{where}: 'ci' must be [low, high] or null; got {ci!r}")
+    nt = c.get("n_test")
+    if nt is not None and not (isinstance(nt, int) and not isinstance(nt, bool) and nt > 0):
+        raise ReportError(f"{where}: 'n_test' must be an integer > 0; got {nt!r}")
+    b = c.get("bounds")
+    if b is not None and not (isinstance(b, (list, tuple)) and len(b) == 2
+                              and all(x is None or _num(x) for x in b)
+                              and (None in b or b[0] < b[1])):
+        raise ReportError(f"{where}: 'bounds' must be [low, high] with low < high (null = open); got {b!r}")
+    boot = c.get("boot")
+    if boot is not None and not (isinstance(boot, (list, tuple)) and all(map(_num, boot))):
+        raise ReportError(f"{where}: 'boot' must be a list of numbers; got {boot!r}")
+    if c.get("test_sets", "shared") not in ("shared", "disjoint"):
+        raise ReportError(f"{where}: 'test_sets' must be 'shared' or 'disjoint'; got {c['test_sets']!r}")
+    if c.get("tolerance") is not None and not (_num(c["tolerance"]) and c["tolerance"] > 0):
+        raise ReportError(f"{where}: 'tolerance' must be a number > 0; got {c['tolerance']!r}")
 
 
 def _check_reproduced(rep):
@@ -31,34 +93,74 @@ def _check_reproduced(rep):
     for k in ("paper", "dataset", "synthetic", "cells"):
         if k not in rep:
             raise ReportError(f"reproduced: field '{k}' is required")
-    if not isinstance(rep["synthetic"], bool):
-        raise ReportError(f"reproduced.synthetic must be true/false; got {rep['synthetic']!r}")
+    for k in ("synthetic", "quick"):
+        if not isinstance(rep.get(k, False), bool):
+            raise ReportError(f"reproduced.{k} must be true/false; got {rep[k]!r}")
+    data = rep.get("data")
+    if data is not None:
+        n, N = (data.get("n"), data.get("N")) if isinstance(data, dict) else (None, None)
+        if not (isinstance(n, int) and n >= 0 and (N is None or (isinstance(N, int) and N >= n))):
+            raise ReportError(f"reproduced.data must be {{'n': images used, 'N': full size >= n or null}}; "
+                              f"got {data!r}")
     for i, c in enumerate(rep["cells"]):
-        for k in ("table", "row", "column", "values"):
-            if k not in c:
-                raise ReportError(f"reproduced.cells[{i}]: field '{k}' is required")
-        v = c["values"]
-        if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, (int, float)) for x in v):
-            raise ReportError(f"reproduced.cells[{i}] ({c['table']} / {c['row']} / {c['column']}): "
-                              f"'values' must be a non-empty list of numbers; got {v!r}")
-        ci = c.get("ci")
-        if ci is not None and not (isinstance(ci, (list, tuple)) and len(ci) == 2):
-            raise ReportError(f"reproduced.cells[{i}]: 'ci' must be [low, high] or null; got {ci!r}")
+        _check_cell(i, c)
 
 
-def _summary(cell):
+def run_reasons(rep) -> list:
+    """Why no cell of this run can be compared with the paper (empty: comparable)."""
+    reasons = []
+    if rep["synthetic"]:
+        reasons.append("synthetic data")
+    if rep.get("quick"):
+        reasons.append("quick run")
+    data = rep.get("data") or {}
+    if data.get("N") is not None and data["n"] < data["N"]:
+        reasons.append(f"partial data: {data['n']} of {data['N']} images")
+    if rep.get("protocol_note"):
+        reasons.append(f"different protocol: {rep['protocol_note']}")
+    return reasons
+
+
+def run_title(rep) -> str:
+    """The flags every heading of the report carries."""
+    parts = [SYNTHETIC_TITLE] if rep["synthetic"] else []
+    if rep.get("quick"):
+        parts.append(QUICK_TITLE)
+    data = rep.get("data") or {}
+    if data.get("N") is not None and data["n"] < data["N"]:
+        parts.append(f"PARTIAL DATA ({data['n']} of {data['N']} images)")
+    return "".join(f" — {p}" for p in parts)
+
+
+def _bounds(cell, claim):
+    if cell.get("bounds") is not None:
+        return [None if b is None else float(b) for b in cell["bounds"]]
+    if claim is None:
+        return None
+    vals = np.asarray(cell["values"], float)
+    if claim.kind == "metric" and claim.scale in ("fraction", "percent") and ((vals >= 0) & (vals <= 1)).all():
+        return [0.0, 1.0]
+    if claim.kind == "count":
+        return [0.0, float(cell["n_test"]) if cell.get("n_test") else None]
+    return None
+
+
+def _ours(cell, bounds) -> V.Side:
+    return V.ours(cell["values"], n_test=cell.get("n_test"), boot=cell.get("boot"), ci=cell.get("ci"),
+                  bounds=bounds, test_sets=cell.get("test_sets", "shared"))
+
+
+def _summary(cell, side: V.Side):
     vals = np.asarray(cell["values"], dtype=float)
     mean, std = mean_std(vals)
-    ci, source = cell.get("ci"), "given"
-    if ci is None and len(vals) > 1:  # t interval of the mean over folds / runs
-        h = sps.t.ppf(0.975, len(vals) - 1) * std / math.sqrt(len(vals))
-        ci, source = [mean - h, mean + h], "t-interval over folds/runs"
-        if ((vals >= 0) & (vals <= 1)).all() and (ci[0] < 0 or ci[1] > 1):
-            # a [0, 1] metric over very few folds: the t interval overshoots; clip and say so
-            ci, source = [max(ci[0], 0.0), min(ci[1], 1.0)], "t-interval over folds/runs, clipped to [0, 1]"
-    lo, hi = (None, None) if ci is None else (float(ci[0]), float(ci[1]))
+    if cell.get("ci") is not None:
+        lo, hi, source = float(cell["ci"][0]), float(cell["ci"][1]), "given"
+    else:
+        lo, hi, source = side.low, side.high, "; ".join(side.includes)
+        if lo == hi and len(vals) == 1:
+            lo = hi = source = None
     return {"mean": mean, "std": None if math.isnan(std) else std, "ci_low": lo, "ci_high": hi,
-            "n": int(len(vals)), "ci_source": source if ci is not None else None}
+            "n": int(len(vals)), "n_test": cell.get("n_test"), "ci_source": source}
 
 
 def _paper_value(claim):
@@ -66,26 +168,35 @@ def _paper_value(claim):
         return None
     if claim.is_scalar and claim.kind == "metric":
         return claim.as_fraction()
+    if _flat(claim):
+        return float(np.mean([claim.as_fraction(v) for v in claim.value]))
     return claim.value
 
 
-def _verdict(claim, repro, synthetic):
+def _flat(claim):
+    return isinstance(claim.value, list) and len(claim.value) > 1 and all(map(_num, claim.value))
+
+
+def _compare(cell, claim, claims, reasons, run_tol=None):
+    """(reproduced summary, difference dict or None, verdict)."""
+    bounds = _bounds(cell, claim)
+    side = _ours(cell, bounds)
+    repro = _summary(cell, side)
     if claim is None:
-        return "no paper value"
-    if repro is None:
-        return "not reproduced"
-    if synthetic:
-        return "not comparable (synthetic data)"
-    paper = _paper_value(claim)
-    if not isinstance(paper, (int, float)) or repro["ci_low"] is None:
-        return "not comparable"
-    return "within CI" if repro["ci_low"] <= paper <= repro["ci_high"] else "outside CI"
+        return repro, None, "no paper value"
+    if not (claim.is_scalar or _flat(claim)):
+        return repro, None, "not comparable (the paper's value is not one number)"
+    p = V.paper(claim, claims.test_size(claim) if claims else None, bounds)
+    cell_reasons = reasons + ([f"different protocol: {cell['protocol_note']}"] if cell.get("protocol_note") else [])
+    tol = V.tolerance_for(bounds, p.value, cell.get("tolerance", run_tol))
+    diff = V.compare(side, p, tol, cell_reasons)
+    return repro, diff, diff.pop("verdict")
 
 
 def build_results(reproduced: dict, claims=None) -> dict:
     """results.json content: every reproduced cell and every paper claim, matched by key."""
     _check_reproduced(reproduced)
-    synthetic = reproduced["synthetic"]
+    reasons = run_reasons(reproduced)
     tables, matched = {}, set()
     for cell in reproduced["cells"]:
         key = (str(cell["table"]), str(cell["row"]), str(cell["column"]))
@@ -93,16 +204,18 @@ def build_results(reproduced: dict, claims=None) -> dict:
         claim = found[0] if found else None
         if claim is not None:
             matched.add(claim.index)
-        repro = _summary(cell)
+        repro, diff, verdict = _compare(cell, claim, claims, reasons, reproduced.get("tolerance"))
         tables.setdefault(key[0], []).append({
             "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
-            "verdict": _verdict(claim, repro, synthetic), "note": cell.get("note", "")})
+            "difference": diff, "verdict": verdict, "note": cell.get("note", "")})
     for claim in (claims.claims if claims else []):
         if claim.index not in matched:
             tables.setdefault(claim.table, []).append({
                 "row": claim.row, "column": claim.column, "paper": _paper_value(claim),
-                "reproduced": None, "verdict": "not reproduced", "note": claim.note})
-    return {"paper": reproduced["paper"], "dataset": reproduced["dataset"], "synthetic": synthetic,
+                "reproduced": None, "difference": None, "verdict": "not reproduced", "note": claim.note})
+    return {"paper": reproduced["paper"], "dataset": reproduced["dataset"],
+            "synthetic": reproduced["synthetic"], "quick": bool(reproduced.get("quick", False)),
+            "data": reproduced.get("data"), "not_comparable": reasons, "title_flags": run_title(reproduced),
             "tables": tables}
 
 
@@ -114,37 +227,41 @@ def _fmt(x, digits=4):
     return str(x)
 
 
+def _row_md(r) -> str:
+    rep, diff = r["reproduced"], r.get("difference")
+    rtxt = ctxt = dtxt = "—"
+    if rep is not None:
+        nt = f", n_test={rep['n_test']}" if rep.get("n_test") else ""
+        rtxt = f"{_fmt(rep['mean'])} ± {_fmt(rep['std'])} (n={rep['n']}{nt})"
+        ctxt = "—" if rep["ci_low"] is None else f"[{_fmt(rep['ci_low'])}, {_fmt(rep['ci_high'])}]"
+    if diff is not None:
+        dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
+    note = str(r.get("note") or "").replace("|", "/").replace("\n", " ")
+    return (f"| {r['row']} | {r['column']} | {_fmt(r['paper'])} | {rtxt} | {ctxt} | {dtxt} | "
+            f"{r['verdict']} | {note} |")
+
+
 def render_markdown(results: dict, claims=None, figures=(), notes=()) -> str:
-    synth = results["synthetic"]
-    head = f"# {results['paper']} — reproduction report ({results['dataset']})"
-    lines = [head + (f" — {SYNTHETIC_TITLE}" if synth else ""), ""]
+    flags = results.get("title_flags", f" — {SYNTHETIC_TITLE}" if results["synthetic"] else "")
+    lines = [f"# {results['paper']} — reproduction report ({results['dataset']}){flags}", ""]
     if claims is not None:
         lines += [f"Paper: {claims.citation}", ""]
     else:
         lines += ["No claims file found for this paper: reproduced numbers only.", ""]
+    if results.get("not_comparable"):
+        lines += [f"Not comparable with the paper: {'; '.join(results['not_comparable'])}.", ""]
     lines += ["Values are fractions (paper percentages converted). Reproduced: mean ± sample std over "
-              "folds/runs (n), 95% CI as given by the run or a t-interval over folds/runs.", ""]
+              "folds/runs (n), and its 95% interval. Difference: ours − paper with its 95% interval.", "",
+              RULE, ""]
     for table, rows in results["tables"].items():
-        title = f"## {table}" + (f" — {SYNTHETIC_TITLE}" if synth else "")
-        lines += [title, "", "| row | column | paper | reproduced (mean ± std, n) | 95% CI | verdict | note |",
-                  "|---|---|---|---|---|---|---|"]
-        for r in rows:
-            rep = r["reproduced"]
-            if rep is None:
-                rtxt, ctxt = "—", "—"
-            else:
-                rtxt = f"{_fmt(rep['mean'])} ± {_fmt(rep['std'])} (n={rep['n']})"
-                ctxt = "—" if rep["ci_low"] is None else f"[{_fmt(rep['ci_low'])}, {_fmt(rep['ci_high'])}]"
-            note = str(r.get("note") or "").replace("|", "/").replace("\n", " ")
-            lines.append(f"| {r['row']} | {r['column']} | {_fmt(r['paper'])} | {rtxt} | {ctxt} | "
-                         f"{r['verdict']} | {note} |")
-        lines.append("")
+        lines += [f"## {table}{flags}", "",
+                  "| row | column | paper | reproduced (mean ± std, n) | 95% CI | ours − paper [95% CI] "
+                  "| verdict | note |", "|---|---|---|---|---|---|---|---|"]
+        lines += [_row_md(r) for r in rows] + [""]
     if figures:
-        lines += ["## Figures" + (f" — {SYNTHETIC_TITLE}" if synth else ""), ""]
-        lines += [f"![{Path(f).stem}]({f})" for f in figures] + [""]
+        lines += [f"## Figures{flags}", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     if notes:
-        lines += ["## Notes" + (f" — {SYNTHETIC_TITLE}" if synth else ""), ""]
-        lines += [f"- {n}" for n in notes] + [""]
+        lines += [f"## Notes{flags}", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(lines)
 
 
@@ -184,17 +301,22 @@ def render_figures(run_dir) -> tuple:
     return rel, notes
 
 
+def claims_for(paper: str):
+    """The paper's claims, or None when it has no claims file. A file that exists but does not
+    parse or validate raises ClaimsError (file, claim, field): a broken value must not silently
+    remove every paper number from the report."""
+    if not (papers_dir() / f"{paper}.yaml").is_file():
+        return None
+    return load_claims(paper)
+
+
 def write_report(run_dir, reproduced: dict) -> dict:
     """Write reproduced.json, results.json, report.md (+ figures); return the results dict."""
     run_dir = Path(run_dir)
     _check_reproduced(reproduced)
     atomic_write_json(run_dir / "reproduced.json", reproduced)
+    claims = claims_for(reproduced["paper"])
     notes = [str(n) for n in reproduced.get("notes", ())]   # the paper module's own notes
-    try:
-        claims = load_claims(reproduced["paper"])
-    except ClaimsError as e:
-        claims = None
-        notes.append(f"claims not loaded: {e}")
     results = build_results(reproduced, claims)
     figs, fig_notes = render_figures(run_dir)
     atomic_write_json(run_dir / "results.json", results)
@@ -214,6 +336,9 @@ def report_command(run_dir: str, out=None) -> int:
         results = write_report(run_dir, reproduced)
     except (json.JSONDecodeError, ReportError) as e:
         print(f"{src}: {e}", file=out)
+        return 2
+    except ClaimsError as e:
+        print(f"error: claims file: {e}", file=out)
         return 2
     n = sum(len(v) for v in results["tables"].values())
     print(f"wrote {Path(run_dir) / 'report.md'} and results.json ({n} rows in "
