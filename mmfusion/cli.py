@@ -6,7 +6,6 @@ that run models, so ``list`` and ``--help`` stay instant.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
@@ -39,11 +38,14 @@ def _weights(value: str):
 
 
 def cmd_list(args) -> int:
+    from mmfusion.evaluation.claims import claims_summary
+
     papers = list_papers()
     for spec in papers:
-        print(f"{spec.name}\n  {spec.title}\n  datasets: {', '.join(spec.datasets)}")
-        for table, what in spec.tables.items():
-            print(f"  {table}: {what}")
+        counts = claims_summary(spec.name)
+        kinds = ", ".join(f"{n} {k}" for k, n in counts.items() if k not in ("total", "numbers"))
+        print(f"{spec.name}\n  {spec.title}\n  datasets: {', '.join(spec.datasets)}\n"
+              f"  claims: {counts['total']} ({kinds}); tables: {'; '.join(spec.tables)}")
     print(f"{len(papers)} papers")
     return EXIT_OK
 
@@ -72,16 +74,9 @@ def cmd_reproduce(args) -> int:
                                weights=_weights(args.weights), mixed_precision=args.mixed_precision,
                                jit=args.jit, cache_dir=args.cache_dir, resume=not args.fresh,
                                extra=_parse_set(args.set))
-    module = spec.entry_point.partition(":")[0]
-    try:
-        reproduce = spec.load()
-    except ModuleNotFoundError as err:
-        if err.name and module.startswith(err.name):
-            print(f"error: paper {spec.name!r} is not implemented yet ({module} does not exist)",
-                  file=sys.stderr)
-            return EXIT_FAILURE
-        raise
-    run_dir = reproduce(options)
+    from mmfusion.experiment import reproduce_paper
+
+    run_dir = reproduce_paper(spec.name, options)
     report = Path(run_dir) / "report.md"
     if report.is_file():   # the results at a glance, as experiments/*.py always printed them
         print(report.read_text())
@@ -89,28 +84,16 @@ def cmd_reproduce(args) -> int:
     return EXIT_OK
 
 
-def _evaluation(func: str):
-    module = "mmfusion.evaluation." + func.split("_")[0]
-    try:
-        return getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError):
-        return None
-
-
 def cmd_audit(args) -> int:
-    audit = _evaluation("audit_command")
-    if audit is None:
-        print("error: the audit is not implemented yet (mmfusion.evaluation.audit)", file=sys.stderr)
-        return EXIT_FAILURE
-    return int(audit(args.target, args.json, sys.stdout))
+    from mmfusion.evaluation.audit import audit_command
+
+    return int(audit_command(args.target, args.json, sys.stdout))
 
 
 def cmd_report(args) -> int:
-    report = _evaluation("report_command")
-    if report is None:
-        print("error: reports are not implemented yet (mmfusion.evaluation.report)", file=sys.stderr)
-        return EXIT_FAILURE
-    return int(report(args.run_dir, sys.stdout))
+    from mmfusion.evaluation.report import report_command
+
+    return int(report_command(args.run_dir, sys.stdout))
 
 
 def build_parser() -> argparse.ArgumentParser:

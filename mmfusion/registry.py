@@ -1,28 +1,47 @@
 """A small registry of papers. The CLI iterates it; it holds no paper-specific code.
 
-Entries name their reproduce function by import path so that `mmfusion list` never imports
-TensorFlow.
+Entries name their package, so that `mmfusion list` never imports TensorFlow; every paper runs
+through the one experiment template (``mmfusion.experiment``).
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Callable
 
 
 @dataclasses.dataclass(frozen=True)
 class PaperSpec:
+    """What the CLI knows of a paper before importing it. Title, citation and tables are read
+    from its claims file (papers/<name>.yaml), so they are never typed twice."""
+
     name: str                      # short name used by the CLI, folders and files
-    title: str
-    citation: str
+    package: str                   # mmfusion.papers.<package>; its pipeline.py holds EXPERIMENT
     datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
-    tables: dict[str, str]         # table id -> what it shows
-    entry_point: str               # "module.path:function"; function(ReproduceOptions) -> run dir
     kaggle_datasets: tuple[str, ...] = ()
 
-    def load(self) -> Callable:
-        module, _, func = self.entry_point.partition(":")
-        return getattr(importlib.import_module(module), func)
+    @property
+    def claims(self):
+        from mmfusion.evaluation.claims import load_claims
+
+        return load_claims(self.name)
+
+    @property
+    def title(self) -> str:
+        return self.claims.title
+
+    @property
+    def citation(self) -> str:
+        return self.claims.citation
+
+    @property
+    def tables(self) -> list[str]:
+        """The paper's tables with printed numbers, then the tables our configs add."""
+        claims = self.claims
+        names = [c.table for c in claims.claims] + [c.get("table") for c in claims.configs or () if c.get("table")]
+        return list(dict.fromkeys(names))
+
+    def experiment(self):
+        return importlib.import_module(f"mmfusion.papers.{self.package}.pipeline").EXPERIMENT
 
 
 _PAPERS: dict[str, PaperSpec] = {}

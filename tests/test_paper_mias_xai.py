@@ -3,7 +3,6 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfusion.papers.mias_xai import augment as A
 from mmfusion.papers.mias_xai import preprocess as P
 
 
@@ -14,9 +13,24 @@ def coordinate_image(size=224):
 
 
 def test_scale_coordinates_flips_y():
-    assert P.scale_coordinates(512, 512, 100) == pytest.approx((112.0, 112.0, 21.875))
-    assert P.scale_coordinates(0, 0, 8) == pytest.approx((0.0, 224.0, 1.75))
-    assert P.scale_coordinates(1024, 1024, 0) == pytest.approx((224.0, 0.0, 0.0))
+    # MIAS y counts from the bottom pixel row; pixel centres scale as (i + 0.5) * s: continuous
+    # coordinates (pixel i spans [i, i + 1)) are then (i + 0.5) * s on the 224 grid
+    s = 224 / 1024
+    assert P.scale_coordinates(512, 512, 100) == pytest.approx((512.5 * s, 511.5 * s, 21.875))
+    assert P.scale_coordinates(0, 0, 8) == pytest.approx((0.5 * s, 1023.5 * s, 1.75))
+    assert P.scale_coordinates(1023, 1023, 0) == pytest.approx((1023.5 * s, 0.5 * s, 0.0))
+
+
+def test_one_y_flip_for_lesion_masks_and_crops():
+    from mmfusion.data.mias import lesion_mask, to_pixels
+
+    # a lesion at MIAS (x, y) = (10, 1013) lies at row 10 of the film: pixel centres 10
+    assert to_pixels(10, 1013, 3) == pytest.approx((10.0, 10.0, 3.0))
+    mask = lesion_mask([{"x": 10, "y": 1013, "radius": 3}], (1024, 1024))
+    rows, cols = np.nonzero(mask)
+    assert (rows.mean(), cols.mean()) == pytest.approx((10.0, 10.0))
+    # the crop's continuous centre is the same point plus half a pixel
+    assert P.scale_coordinates(10, 1013, 3, size=1024) == pytest.approx((10.5, 10.5, 3.0))
 
 
 def test_crop_roi_window_and_circle():
@@ -99,22 +113,22 @@ def test_to_rgb_rejects_bad_input():
 
 
 def test_dihedral_views_hand_computed():
-    views = A.dihedral_views(np.array([[1, 2], [3, 4]]))
+    views = P.dihedral_views(np.array([[1, 2], [3, 4]]))
     expected = [[[1, 2], [3, 4]], [[2, 4], [1, 3]], [[4, 3], [2, 1]], [[3, 1], [4, 2]],
                 [[3, 4], [1, 2]], [[1, 3], [2, 4]], [[2, 1], [4, 3]], [[4, 2], [3, 1]]]
     assert [v.tolist() for v in views] == expected
 
 
 def test_brightness_contrast_hand_computed():
-    out = A.brightness_contrast(np.array([100, 200, 10], np.uint8), 1.5, -10)
+    out = P.brightness_contrast(np.array([100, 200, 10], np.uint8), 1.5, -10)
     assert out.tolist() == [140, 255, 5]
-    assert A.brightness_contrast(np.array([10], np.uint8), 0.5, -15).tolist() == [0]
+    assert P.brightness_contrast(np.array([10], np.uint8), 0.5, -15).tolist() == [0]
 
 
 def test_augment_x16_count_order_and_jitter_ranges():
     rng = np.random.default_rng(1)
     images = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
-    out, labels, source = A.augment_x16(images, np.array([0, 1, 2]), seed=3)
+    out, labels, source = P.augment_x16(images, np.array([0, 1, 2]), seed=3)
     assert out.shape == (48, 8, 8, 3) and out.dtype == np.uint8
     assert labels.tolist() == [0] * 8 + [1] * 8 + [2] * 8 + [0] * 8 + [1] * 8 + [2] * 8
     assert np.array_equal(out[9], np.rot90(images[1], 1))
@@ -129,21 +143,21 @@ def test_augment_x16_count_order_and_jitter_ranges():
 def test_md5_dedupe_keeps_first_and_counts():
     a, b, c = (np.full((2, 2, 3), v, np.uint8) for v in (1, 2, 3))
     images = np.stack([a, b, a, c, b])
-    out, labels, removed = A.md5_dedupe(images, np.array([0, 1, 2, 3, 4]))
+    out, labels, removed = P.md5_dedupe(images, np.array([0, 1, 2, 3, 4]))
     assert removed == 2 and labels.tolist() == [0, 1, 3]
     assert [int(im[0, 0, 0]) for im in out] == [1, 2, 3]
 
 
 def test_symmetric_image_views_collapse_under_dedupe():
     flat = np.full((1, 6, 6, 3), 77, np.uint8)                     # all 8 dihedral views identical
-    out, labels, _ = A.augment_x16(flat, np.array([2]), seed=0)
-    views, _, removed = A.md5_dedupe(out[:8], labels[:8])
+    out, labels, _ = P.augment_x16(flat, np.array([2]), seed=0)
+    views, _, removed = P.md5_dedupe(out[:8], labels[:8])
     assert len(views) == 1 and removed == 7
 
 
 def test_undersample_to_minority():
     labels = np.array([0] * 10 + [1] * 4 + [2] * 6)
-    keep = A.undersample(labels, seed=0)
+    keep = P.undersample(labels, seed=0)
     assert np.bincount(labels[keep]).tolist() == [4, 4, 4]
     assert set(np.flatnonzero(labels == 1)) <= set(keep.tolist())
     assert len(set(keep.tolist())) == 12
@@ -154,19 +168,18 @@ def test_augment_training_set_counts():
     images = rng.integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
     images[4] = 50                                                 # flat: 7 duplicate views
     labels = np.array([0, 0, 0, 1, 1])
-    out, out_labels, counts = A.augment_training_set(images, labels, seed=0)
+    out, out_labels, counts = P.augment_training_set(images, labels, seed=0)
     assert counts["augmented"] == 80 and counts["duplicates_removed"] >= 7
-    minority = min(np.bincount(A.md5_dedupe(*A.augment_x16(images, labels, 0)[:2])[1]))
+    minority = min(np.bincount(P.md5_dedupe(*P.augment_x16(images, labels, 0)[:2])[1]))
     assert counts["per_class"] == {0: minority, 1: minority} and len(out) == 2 * minority
 
 
 @pytest.mark.realdata
 def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
     from mmfusion.data import load_dataset
-    from mmfusion.papers.mias_xai import data as D
-
+    
     frame = load_dataset("mias", shared_samples / "mias", label_rule="first")
-    crops = D.cached_crops(frame, 32, tmp_path)
+    crops = P.cached_crops(frame, 32, tmp_path)
     # mdb059 (B) and mdb216 (M) have no coordinates; mdb144's first row is benign
     assert crops.skipped == {"abnormal_without_coordinates": ["mdb059", "mdb216"], "dropped_crop": []}
     assert crops.sample_ids.tolist() == ["mdb001", "mdb003", "mdb004", "mdb005", "mdb023", "mdb144",
@@ -174,6 +187,6 @@ def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
     assert crops.labels.tolist() == [1, 0, 0, 1, 2, 1, 2, 1]
     assert crops.images.shape == (8, 32, 32, 3) and crops.images.dtype == np.uint8
     assert not crops.lesions[crops.labels == 0].any() and crops.lesions[crops.labels > 0].any(axis=(1, 2)).all()
-    again = D.cached_crops(frame, 32, tmp_path)                    # read back from the .npz cache
+    again = P.cached_crops(frame, 32, tmp_path)                    # read back from the .npz cache
     assert np.array_equal(again.images, crops.images) and again.skipped == crops.skipped
-    assert len(list(tmp_path.glob("*.npz"))) == 1
+    assert len(list(tmp_path.glob("mias-xai-crops/*.npz"))) == 1

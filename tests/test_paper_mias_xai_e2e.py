@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, p
 
 from mmfusion.papers.mias_xai import config as C
 from mmfusion.papers.mias_xai import explain as E
-from mmfusion.papers.mias_xai import tables as T
+from mmfusion.papers.mias_xai import pipeline as T
 
 
 def test_top_region_and_agreement_hand_computed():
@@ -24,23 +24,31 @@ def test_top_region_and_agreement_hand_computed():
     assert E.agreement(a[None], np.zeros((1, 10, 10)))["spearman"] == [0.0]
 
 
-def test_pick_images_interleaves_classes():
+def test_examples_per_class_interleaves_classes():
+    from mmfusion.xai import examples_per_class
+
     labels = np.array([0, 0, 0, 0, 1, 2, 2])
-    assert E.pick_images(labels, 4).tolist() == [0, 4, 5, 1]
-    assert sorted(E.pick_images(labels, None).tolist()) == list(range(7))
+    assert examples_per_class(labels, total=4).tolist() == [0, 4, 5, 1]
+    assert sorted(examples_per_class(labels).tolist()) == list(range(7))
+    assert examples_per_class(labels, per_class=1).tolist() == [0, 4, 5]
+    # eight classes (ISIC 2019): every one covered, never a hard-coded seven
+    assert len(examples_per_class(np.arange(8).repeat(2), per_class=1)) == 8
+    prefer = np.array([False, False, True, False, False, False, True])
+    assert examples_per_class(labels, per_class=1, prefer=prefer).tolist() == [2, 4, 6]
 
 
 def test_config_options_and_class_weight_parsing():
+    from mmfusion.experiment.config import resolve
     from mmfusion.registry import ReproduceOptions
 
-    cfg = C.from_options(ReproduceOptions("mias-xai", quick=True, epochs=3,
-                                          extra={"runs": "4", "class_weight_candidates": "1,2,3;2,3,4"}))
+    cfg = resolve(C.MiasConfig, ReproduceOptions("mias-xai", quick=True, epochs=3,
+                                          extra={"runs": "4", "class_weight_candidates": "1,2,3;2,3,4"}), "mias-xai")
     assert (cfg.input_size, cfg.epochs, cfg.runs) == (64, 3, 4)
     assert cfg.class_weight_candidates == ({0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
-    full = C.from_options(ReproduceOptions("mias-xai"))
+    full = resolve(C.MiasConfig, ReproduceOptions("mias-xai"), "mias-xai")
     assert (full.input_size, full.epochs, full.batch_size, full.runs, full.learning_rate) == (224, 50, 16, 10, 1e-4)
     with pytest.raises(ValueError, match="no setting 'bogus'"):
-        C.from_options(ReproduceOptions("mias-xai", extra={"bogus": 1}))
+        resolve(C.MiasConfig, ReproduceOptions("mias-xai", extra={"bogus": 1}), "mias-xai")
     with pytest.raises(ValueError, match="3 weights"):
         C.parse_class_weights("1,2")
 
@@ -62,9 +70,10 @@ def test_run_metrics_against_sklearn_and_the_papers_matrix():
 
 @pytest.fixture(scope="module")
 def quick_run(twin_cache, tmp_path_factory):
-    from mmfusion.registry import ReproduceOptions, get_paper
+    from mmfusion.experiment import reproduce_paper
+    from mmfusion.registry import ReproduceOptions
 
-    reproduce = get_paper("mias-xai").load()
+    reproduce = lambda options: reproduce_paper("mias-xai", options)  # noqa: E731
     out = tmp_path_factory.mktemp("runs")
     options = ReproduceOptions("mias-xai", quick=True, out=str(out), cache_dir=str(twin_cache),
                                extra={"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 4})
@@ -97,7 +106,7 @@ def test_quick_run_metrics_match_predictions(quick_run):
         for name, fn in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
             assert got[name] == pytest.approx(fn(y, p, average="macro", labels=[0, 1, 2], zero_division=0))
     manifest = json.loads((quick_run / "manifest.json").read_text())
-    assert manifest["preprocessing_skipped"]["abnormal_without_coordinates"]   # the twin has one
+    assert manifest["skipped"]["preprocessing"]["abnormal_without_coordinates"] == 1   # the twin has one
 
 
 def test_quick_run_xai_numbers_are_sane(quick_run):

@@ -142,6 +142,19 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
     return finish_frame(frame, report)
 
 
+def to_pixels(x, y, r, shape=(FRAME, FRAME)) -> tuple[float, float, float]:
+    """Info.txt ``(x, y, radius)`` -> ``(column, row, radius)`` on an image of ``shape`` resized
+    from the 1024 frame: the one MIAS y-flip of the project.
+
+    MIAS counts ``y`` from the bottom pixel row, so row = FRAME - 1 - y on the film; between grids
+    pixel centres map as (i + 0.5) * scale - 0.5. Columns/rows are pixel-centre coordinates, what
+    ``images.circle_mask`` takes.
+    """
+    h, w = shape
+    sx, sy = w / FRAME, h / FRAME
+    return (float(x) + 0.5) * sx - 0.5, (FRAME - float(y) - 0.5) * sy - 0.5, float(r) * min(sx, sy)
+
+
 def lesion_mask(abnormalities, shape) -> np.ndarray:
     """Bool ``(H, W)`` union of an image's abnormality circles, scaled from the 1024 frame to ``shape``.
 
@@ -149,11 +162,9 @@ def lesion_mask(abnormalities, shape) -> np.ndarray:
     """
     from mmfusion.data.images import circle_mask
 
-    h, w = shape
-    mask = np.zeros((h, w), bool)
+    mask = np.zeros(tuple(shape), bool)
     for a in abnormalities:
         if a.get("x") is None or pd.isna(a.get("x")):
             continue
-        sx, sy = w / FRAME, h / FRAME
-        mask |= circle_mask((h, w), a["cx"] * sx, a["cy"] * sy, a["radius"] * min(sx, sy))
+        mask |= circle_mask(shape, *to_pixels(a["x"], a["y"], a["radius"], shape))
     return mask

@@ -6,7 +6,8 @@ Public names: ``GradCAM``, ``GradCAMPlusPlus``, ``ScoreCAM`` (``mmfusion.xai.cam
 ``lime_tabular``, ``lime_image`` (``mmfusion.xai.lime_helpers``); ``deletion_auc``,
 ``insertion_auc``, ``pointing_game``, ``energy_in_mask``, ``sparsity``, ``randomization_check``
 (``mmfusion.xai.metrics``); ``overlay``, ``explanation_grid``, ``shap_bar``, ``shap_beeswarm``
-(``mmfusion.xai.figures``). Imported lazily so that ``import mmfusion.xai`` stays cheap.
+(``mmfusion.xai.figures``); ``examples_per_class`` (``selection``); ``lesion_scores``,
+``baseline_maps`` (``lesion``). Imported lazily so that ``import mmfusion.xai`` stays cheap.
 """
 import importlib
 
@@ -20,6 +21,9 @@ _WHERE = {
     "energy_in_mask": "metrics", "sparsity": "metrics", "randomization_check": "metrics",
     "overlay": "figures", "explanation_grid": "figures", "shap_bar": "figures",
     "shap_beeswarm": "figures",
+    "examples_per_class": "selection",
+    "lesion_scores": "lesion", "baseline_maps": "lesion", "random_maps": "lesion",
+    "gaussian_blob_maps": "lesion",
 }
 __all__ = sorted(_WHERE)
 

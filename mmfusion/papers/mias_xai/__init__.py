@@ -1,12 +1,14 @@
 """Paper mias-xai: Balve & Hendrix 2024, MIAS CNN and LIME vs Grad-CAM vs Kernel SHAP.
 
-``reproduce(options)`` lives in ``reproduction.py``; it is imported on call so that importing this
-package (and the CLI's ``list``) stays free of TensorFlow.
+Modules: ``config`` (paper / quick settings), ``preprocess`` (the authors' film preprocessing,
+x16 augmentation, cached crops), ``model`` (the CNN), ``pipeline`` (the protocol on the
+experiment template), ``explain`` (the explanation comparison). Importing this package stays free
+of TensorFlow.
 """
 
 
 def reproduce(options):
-    """Run the paper (see papers/mias-xai.yaml); returns the run directory."""
-    from mmfusion.papers.mias_xai.reproduction import reproduce as run
+    """Run the paper (papers/mias-xai.yaml); returns the run directory."""
+    from mmfusion.experiment import reproduce_paper
 
-    return run(options)
+    return reproduce_paper("mias-xai", options)

@@ -5,6 +5,8 @@ the same quickshift superpixels, all from mmfusion.xai, on test images of the fi
 seconds per explanation (our batched path, and the authors' per-call style on a few images),
 deletion / insertion AUC, pointing game and energy-in-mask against the MIAS lesion circle
 (abnormal images), agreement between methods (Spearman, IoU of the top 10 %), figure grids.
+Beside each method stand what no explanation would score: random maps (mean over 3 seeds), a
+centred Gaussian blob, and each method's map of a re-initialised model (Adebayo et al. 2018).
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import time
 
 import numpy as np
 
-from mmfusion.papers.mias_xai.data import CLASS_NAMES
 from mmfusion.papers.mias_xai.model import LAST_CONV
 
 METHODS = ("LIME", "Grad-CAM", "Kernel SHAP")
@@ -29,13 +30,6 @@ def plain_call(model):
 def predict_call(model):
     """The authors' style: Keras ``model.predict`` on every classifier call."""
     return lambda x: model.predict(np.asarray(x, np.float32), verbose=0)
-
-
-def pick_images(labels, n):
-    """Up to ``n`` positions, classes interleaved (so a small n still covers every class)."""
-    by_class = [list(np.flatnonzero(labels == c)) for c in range(len(CLASS_NAMES))]
-    order = [i for group in itertools.zip_longest(*by_class) for i in group if i is not None]
-    return np.asarray(order[:n] if n is not None else order, dtype=int)
 
 
 def explain_batched(model, images, targets, cfg, seed):
@@ -113,67 +107,88 @@ def agreement(a, b) -> dict:
 
 def quality(model, images, targets, maps, lesions, steps) -> dict:
     """{method: {metric: per-image values}}; lesion metrics on abnormal images only."""
-    from mmfusion.xai import deletion_auc, energy_in_mask, insertion_auc, pointing_game
+    from mmfusion.xai import deletion_auc, insertion_auc, lesion_scores
 
     fn = plain_call(model)
-    has_lesion = lesions.reshape(len(lesions), -1).any(axis=1)
-    out = {}
-    for method, m in maps.items():
-        out[method] = {"deletion_auc": deletion_auc(fn, images, m, targets, steps=steps).tolist(),
-                       "insertion_auc": insertion_auc(fn, images, m, targets, steps=steps).tolist()}
-        if has_lesion.any():
-            out[method]["pointing_game"] = pointing_game(m[has_lesion], lesions[has_lesion]).astype(float).tolist()
-            out[method]["energy_in_mask"] = energy_in_mask(m[has_lesion], lesions[has_lesion]).tolist()
+    lesion = lesion_scores(maps, lesions)
+    return {method: {"deletion_auc": deletion_auc(fn, images, m, targets, steps=steps).tolist(),
+                     "insertion_auc": insertion_auc(fn, images, m, targets, steps=steps).tolist(),
+                     **lesion.get(method, {})}
+            for method, m in maps.items()}
+
+
+def randomized_maps(model, images, targets, cfg, seed) -> dict:
+    """Each method's maps of a re-initialised copy of ``model`` (same targets)."""
+    from mmfusion.xai.metrics import reinitialized_copy
+
+    maps, _ = explain_batched(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
+    return {f"{m} of a re-initialised model": v for m, v in maps.items()}
+
+
+def baseline_quality(model, images, targets, lesions, maps, cfg, seed) -> dict:
+    """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, randomised."""
+    from mmfusion.xai import baseline_maps
+
+    base = baseline_maps(len(images), images.shape[1:3], seeds=(seed, seed + 1, seed + 2))
+    scores = quality(model, images, targets, base, lesions, cfg.curve_steps)
+    random_rows = [k for k in scores if k.startswith("random map")]
+    out = {"random map (mean of 3 seeds)": {metric: np.mean([scores[k][metric] for k in random_rows], axis=0).tolist()
+                                            for metric in scores[random_rows[0]]},
+           "centred Gaussian blob": scores["centred Gaussian blob"]}
+    out.update(quality(model, images, targets, randomized_maps(model, images, targets, cfg, seed), lesions,
+                       cfg.curve_steps))
     return out
 
 
-def figures(run, images, labels, maps, synthetic, per_class=4):
+def figures(ctx, images, labels, maps, per_class=4):
     """One grid per class (image, then each method's overlay)."""
+    from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
     from mmfusion.xai import explanation_grid
 
     paths = []
     for c, name in enumerate(CLASS_NAMES):
         idx = np.flatnonzero(labels == c)[:per_class]
-        if not len(idx):
-            continue
-        tag = " (SYNTHETIC TWIN)" if synthetic else ""
-        paths.append(explanation_grid(run.figures_dir / f"xai_{name}.png", images[idx],
-                                      {m: maps[m][idx] for m in METHODS},
-                                      titles=[f"{name}{tag}" for _ in idx]))
+        if len(idx):
+            paths.append(explanation_grid(ctx.run.figures_dir / f"xai_{name}.png", images[idx],
+                                          {m: maps[m][idx] for m in METHODS},
+                                          titles=[f"{name}{ctx.tag}" for _ in idx]))
     return paths
 
 
-def compare(model, crops, test_idx, cfg, run, synthetic, seed=0) -> list:
-    """Run the comparison on test images; writes xai.json and figures; returns reproduced cells."""
-    chosen = np.asarray(test_idx)[pick_images(crops.labels[test_idx], cfg.explain_images)]
+def compare(ctx, model, crops, test_idx) -> None:
+    """The comparison on test images: xai.json, figures and the "Table XAI" cells (ours)."""
+    from mmfusion.xai import examples_per_class
+
+    cfg, seed = ctx.cfg, ctx.options.seed
+    chosen = np.asarray(test_idx)[examples_per_class(crops.labels[test_idx], total=cfg.explain_images)]
     images = crops.images[chosen].astype(np.float32)
     targets = np.asarray(model(images, training=False)).argmax(axis=1)   # explain the prediction
     maps, seconds = explain_batched(model, images, targets, cfg, seed)
     k = min(cfg.per_call_images, len(images))
     per_call = time_per_call(model, images[:k], targets[:k], cfg, seed)
     scores = quality(model, images, targets, maps, crops.lesions[chosen], cfg.curve_steps)
+    baselines = baseline_quality(model, images, targets, crops.lesions[chosen], maps, cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
-    figs = figures(run, crops.images[chosen], crops.labels[chosen], maps, synthetic)
-    run.write_json("xai.json", {"synthetic": synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
-                                "targets": targets.tolist(), "seconds_batched": seconds,
-                                "seconds_per_call": per_call, "quality": scores, "agreement": pairs,
-                                "figures": [str(p) for p in figs]})
-    note = "ours (no paper numbers)" + ("; SYNTHETIC TWIN" if synthetic else "")
-    cells = []
+    figs = figures(ctx, crops.images[chosen], crops.labels[chosen], maps)
+    ctx.run.write_json("xai.json", {"synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
+                                    "targets": targets.tolist(), "seconds_batched": seconds,
+                                    "seconds_per_call": per_call, "quality": scores, "baselines": baselines,
+                                    "agreement": pairs, "figures": [str(p) for p in figs]})
+    ctx.metrics["xai"] = {"n_images": len(images), "quality": scores, "baselines": baselines}
+    note = "ours (no paper numbers)"
 
     def cell(row, column, values, extra=""):
         if len(values):
-            cells.append({"table": "Table XAI", "row": row, "column": column,
-                          "values": [float(v) for v in values], "note": f"{note}{extra}"})
+            ctx.cell("Table XAI", row, column, values, note + extra)
 
     for m in METHODS:
         cell(m, "seconds per explanation (batched)", seconds[m],
              f"; median {statistics.median(seconds[m]):.4g} s" + ("; batch time / N" if m == "Grad-CAM" else ""))
         cell(m, "seconds per explanation (authors' per-call style)", per_call[m],
              f"; median {statistics.median(per_call[m]):.4g} s over {k} images")
-        for metric, values in scores[m].items():
-            cell(m, metric.replace("_", " "), values)
+    for row, values in {**scores, **baselines}.items():
+        for metric, v in values.items():
+            cell(row, metric.replace("_", " "), v, "" if row in METHODS else "; baseline: what no explanation scores")
     for pair, values in pairs.items():
         cell(pair, "spearman", values["spearman"])
         cell(pair, "iou top 10%", values["iou_top10"])
-    return cells

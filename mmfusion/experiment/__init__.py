@@ -1,0 +1,109 @@
+"""The one experiment template: every paper's ``reproduce`` is ``run(EXPERIMENT, options)``.
+
+The template owns, once for all papers: the config (``PaperConfig.paper()/quick()`` + ``--set``,
+validated before anything is written), the data (``--data-dir``, a Kaggle mount or the seed-0
+twin), the run directory (locked; resumed only when config, data and code match), config.json and
+manifest.json, resumable fits (``ctx.fit``), the seed and weights policies, the headline files,
+metrics.json, the report, timings.json and the DONE marker. A paper supplies an
+:class:`Experiment`: its config class, its datasets and a ``steps(ctx)`` function.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+from mmfusion.experiment.config import PaperConfig, resolve
+from mmfusion.experiment.context import Context
+from mmfusion.experiment.seeds import fit_seed
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    name: str                       # the paper's short name
+    config: type                    # a PaperConfig subclass
+    datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
+    steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
+    dataset_label: str | None = None   # what the report names as the dataset (default: the names)
+
+
+def reproduce(experiment: Experiment, options) -> Path:
+    """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
+    import json
+    import time
+
+    from mmfusion.experiment.data import load
+    from mmfusion.training.records import new_run_dir
+    from mmfusion.utils.env import code_version
+
+    cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
+    start = time.perf_counter()
+    sources = {name: load(name, cfg, options, **kw) for name, kw in experiment.datasets(cfg).items()}
+    data_s = time.perf_counter() - start
+    files = [p for s in sources.values() for p in s.frame["image_path"]]
+    labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
+    from mmfusion.training.records import data_fingerprint
+
+    fingerprint = data_fingerprint(files, labels)
+    identity = {"config": cfg.to_dict(), "options": _run_options(options), "data_fingerprint": fingerprint,
+                "code_version": code_version()}
+    run = new_run_dir(options.out, experiment.name, "quick" if options.quick else "",
+                      resume=options.resume, identity=identity)
+    with run:
+        ctx = Context(experiment.name, options, cfg, run, sources)
+        ctx.timings["data"] += data_s
+        run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
+                          "options": _run_options(options),
+                          "data": {k: s.describe() for k, s in sources.items()}})
+        run.write_manifest(options.seed, data_files=files, label_files=labels,
+                           extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()}})
+        experiment.steps(ctx)
+        _finish(experiment, ctx)
+        (run.path / "timings.json").write_text(json.dumps(
+            {**ctx.timings, "total": time.perf_counter() - start}, indent=2) + "\n")
+        run.mark_done()
+    return run.path
+
+
+def reproduce_paper(name: str, options) -> Path:
+    """``mmfusion reproduce NAME``: the registered paper's EXPERIMENT on the template."""
+    from mmfusion.registry import get_paper
+
+    return reproduce(get_paper(name).experiment(), options)
+
+
+def _finish(experiment: Experiment, ctx: Context) -> None:
+    from mmfusion.evaluation.report import write_report
+
+    unused = ctx.unused_weights_note()
+    if unused:
+        ctx.say(unused)
+        ctx.note(unused)
+    missing = ctx.missing_headline()
+    if missing:
+        raise RuntimeError(f"{experiment.name}: the pipeline wrote no headline {', '.join(missing)} "
+                           "(ctx.headline(...))")
+    if ctx.synthetic:
+        ctx.note("SYNTHETIC TWIN data: the numbers check the pipeline, not the paper")
+    if ctx.quick:
+        ctx.note("QUICK run: tiny sizes and epochs; its numbers judge nothing about the paper")
+    ctx.run.write_metrics({**ctx.metrics, "notes": ctx.notes})
+    n = sum(s.n for s in ctx.sources.values())
+    full = [s.full_size for s in ctx.sources.values()]
+    with ctx.stage("report"):
+        write_report(ctx.run.path, {
+            "paper": experiment.name,
+            "dataset": experiment.dataset_label or "+".join(ctx.sources),
+            "synthetic": ctx.synthetic, "quick": ctx.quick,
+            "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
+            "cells": ctx.cells, "notes": ctx.notes})
+
+
+def _run_options(options) -> dict:
+    """The options that shape results (not where files go, not whether to resume)."""
+    keep = {k: v for k, v in dataclasses.asdict(options).items()
+            if k not in ("out", "resume", "cache_dir", "data_dir", "extra")}
+    return keep
+
+
+__all__ = ["Experiment", "PaperConfig", "Context", "reproduce", "reproduce_paper", "fit_seed"]

@@ -1,0 +1,159 @@
+"""What a paper's pipeline gets from the template: the run, its data, and one way to do each
+shared step (seeds, weights, training config, resumable fits, cells, headline files, timings)."""
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+from mmfusion.experiment.seeds import fit_seed
+
+STAGES = ("data", "training", "evaluation", "explanations", "report")
+
+
+class Context:
+    def __init__(self, name: str, options, cfg, run, sources: dict):
+        self.name, self.options, self.cfg, self.run = name, options, cfg, run
+        self.sources = sources                  # dataset name -> DataSource
+        self.cells: list = []                   # reproduced cells (table, row, column, values, ...)
+        self.notes: list = []
+        self.metrics: dict = {}
+        self.timings = dict.fromkeys(STAGES, 0.0)
+        self._headline: dict = {}
+        self._weights_used: set = set()
+
+    # ------------------------------------------------------------------ what the run is
+    @property
+    def quick(self) -> bool:
+        return bool(self.options.quick)
+
+    @property
+    def synthetic(self) -> bool:
+        return any(s.synthetic for s in self.sources.values())
+
+    @property
+    def source(self):
+        """The paper's one dataset (papers with several use ``sources[name]``)."""
+        if len(self.sources) != 1:
+            raise ValueError(f"{self.name} loads {len(self.sources)} datasets; use ctx.sources[name]")
+        return next(iter(self.sources.values()))
+
+    @property
+    def frame(self):
+        return self.source.frame
+
+    @property
+    def tag(self) -> str:
+        """Suffix for every figure title: a reader of a lone PNG must see what it is not."""
+        parts = (["SYNTHETIC TWIN"] if self.synthetic else []) + (["QUICK RUN"] if self.quick else [])
+        return (" — " + ", ".join(parts)) if parts else ""
+
+    # ------------------------------------------------------------------ shared policies
+    def seed(self, fold: int = 0, run: int = 0) -> int:
+        return fit_seed(self.options.seed, fold, run)
+
+    def weights(self, arch: str | None):
+        """The backbone weights for ``arch``: none on a quick run (tiny inputs gain nothing from
+        ImageNet and need no download) or for an architecture without pretrained weights; a
+        folder given as --weights holds each backbone's Keras file."""
+        from mmfusion.models.backbones import ARCHS
+
+        weights = self.options.weights
+        if self.quick or arch is None or arch not in ARCHS or not ARCHS[arch].weights_file:
+            return None
+        if weights and weights != "imagenet" and Path(weights).is_dir():
+            weights = str(Path(weights) / ARCHS[arch].weights_file)
+        self._weights_used.add(arch)
+        return weights
+
+    def train_config(self, **fields):
+        """A TrainConfig with the run-wide switches (seed 0 of the policy, GPU flags, verbosity);
+        ``fields`` are the paper's hyper-parameters and may override any of them."""
+        from mmfusion.training import TrainConfig
+
+        base = dict(seed=self.seed(), mixed_precision=bool(self.options.mixed_precision),
+                    jit_compile=bool(self.options.jit), verbose=0 if self.quick else "auto",
+                    run_eagerly=self.quick)
+        for flag in ("deterministic",):
+            value = getattr(self.options, flag, None)
+            if value is not None:
+                base[flag] = bool(value)
+        return TrainConfig(**{**base, **fields})
+
+    def fit(self, name: str, build, train, val, config, **kwargs):
+        """``training.fit`` in the sub-run ``name``: resumable, and reloaded (not retrained) when a
+        previous, interrupted run of the same command already finished it."""
+        from mmfusion.training import fit
+
+        with self.stage("training"):
+            return fit(build, train, val, config, run=self.run.child(name), **kwargs)
+
+    # ------------------------------------------------------------------ results
+    def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:
+        import numpy as np
+
+        values = np.atleast_1d(np.asarray(values, dtype=float)).tolist()
+        cell = {"table": table, "row": row, "column": column, "values": values, "note": note, **extra}
+        self.cells.append(cell)
+        return cell
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def skipped(self, what: str, counts: dict, total: int, details=None) -> None:
+        """Samples a step left out: counted on the console, in manifest.json and in the notes."""
+        import json
+
+        counts = {k: int(v) for k, v in counts.items() if v}
+        if not counts:
+            return
+        text = f"{what}: kept {total - sum(counts.values())} of {total}; skipped " + \
+            ", ".join(f"{n} {reason}" for reason, n in counts.items())
+        self.say(text)
+        self.note(text)
+        path = self.run.path / "manifest.json"
+        manifest = json.loads(path.read_text())
+        manifest.setdefault("skipped", {})[what] = {**counts, **({"details": details} if details else {})}
+        self.run.write_json("manifest.json", manifest)
+
+    def headline(self, predictions=None, history=None, model=None) -> None:
+        """The top-level predictions.csv / history.csv / model.keras: the paper's headline row."""
+        if predictions is not None:
+            self.run.write_predictions(predictions)
+            self._headline["predictions"] = True
+        if history is not None:
+            self.run.write_history(history)
+            self._headline["history"] = True
+        if model is not None:
+            self.run.save_model(model)
+            self._headline["model"] = True
+
+    def missing_headline(self) -> list:
+        return [k for k in ("predictions", "history", "model") if k not in self._headline]
+
+    def unused_weights_note(self) -> str | None:
+        weights = self.options.weights
+        if weights and weights != "imagenet" and not self._weights_used:
+            why = "a quick run trains from scratch" if self.quick else "no model of this run has pretrained weights"
+            return f"--weights {weights} was given but not used ({why})"
+        return None
+
+    # ------------------------------------------------------------------ timings
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Wall time spent in ``name`` (nested stages count once, in the outer one)."""
+        if name not in self.timings:
+            raise ValueError(f"unknown stage {name!r}; expected one of {STAGES}")
+        if getattr(self, "_in_stage", None):
+            yield
+            return
+        self._in_stage, start = name, time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] += time.perf_counter() - start
+            self._in_stage = None
+
+    def say(self, text: str) -> None:
+        print(f"{self.name}: {text}", file=sys.stderr)

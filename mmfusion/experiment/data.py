@@ -1,0 +1,51 @@
+"""Where a paper's data comes from, decided once: ``--data-dir`` (or a paper's per-dataset root),
+a Kaggle mount, or the cached synthetic twin. Twins are always seed 0: the twin stands for the
+dataset, and ``--seed`` varies the training, never the data."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+TWIN_SEED = 0
+
+
+@dataclasses.dataclass
+class DataSource:
+    name: str                 # dataset name (mmfusion.data.DATASETS)
+    root: Path
+    synthetic: bool
+    frame: object = None      # the loader's DataFrame
+    full_size: int | None = None   # images in the real download (None: unknown / synthetic)
+
+    @property
+    def n(self) -> int:
+        return 0 if self.frame is None else len(self.frame)
+
+    def describe(self) -> dict:
+        return {"root": str(self.root), "synthetic": self.synthetic, "n": self.n, "N": self.full_size}
+
+
+def locate(name: str, cfg, options) -> tuple[Path, bool]:
+    """(root, synthetic) of dataset ``name``."""
+    from mmfusion.data import kaggle_candidates
+    from mmfusion.data.cache import cache_root
+
+    given = cfg.data_dir(name) or options.data_dir
+    if given is not None:
+        return Path(given), False
+    mounted = next((p for p in kaggle_candidates(name) if p.exists()), None)
+    if mounted is not None:
+        return mounted, False
+    from mmfusion.data.synthetic import ensure_twin
+
+    return Path(ensure_twin(name, cache_root(options.cache_dir) / "twins", seed=TWIN_SEED,
+                            n=cfg.twin_size(name))), True
+
+
+def load(name: str, cfg, options, **loader_options) -> DataSource:
+    from mmfusion import data
+
+    root, synthetic = locate(name, cfg, options)
+    frame = data.load_dataset(name, root, **loader_options)
+    full = None if synthetic else getattr(data, "FULL_SIZES", {}).get(name)
+    return DataSource(name, root, synthetic, frame, full)

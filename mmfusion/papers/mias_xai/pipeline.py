@@ -1,0 +1,149 @@
+"""mias-xai's protocol on the experiment template (papers/mias-xai.yaml).
+
+Per protocol (the authors' stratified split, and a patient-grouped one): augment the training
+crops (x16, MD5 dedupe, undersampling), pick the class weights by validation balanced accuracy,
+retrain ``runs`` times (seeds seed .. seed + runs - 1), keep every run's val/test predictions.
+Then the tables from predictions, and the explanation comparison on the first model.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.experiment import Experiment
+from mmfusion.papers.mias_xai.config import MiasConfig
+from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES, augment_training_set, cached_crops, splits
+
+PROTOCOL_ROW = {"stratified": "", "patient": " (patient-grouped split)"}
+AVERAGED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "specificity", "auc")
+
+
+def _one_hot(labels):
+    return np.eye(len(CLASS_NAMES), dtype="float32")[labels]
+
+
+def train_one(ctx, crops, split, name, seed, class_weight):
+    """Augment the training side with ``seed`` and fit the CNN in sub-run ``name``."""
+    from mmfusion.papers.mias_xai.model import build_mias_cnn
+
+    cfg = ctx.cfg
+    x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]], seed)
+    val = (crops.images[split["val"]].astype("float32"), _one_hot(crops.labels[split["val"]]))
+    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
+                              learning_rate=cfg.learning_rate, loss="categorical_crossentropy",
+                              early_stopping_patience=cfg.patience, monitor="val_loss", restore_best=True,
+                              class_weight=class_weight, seed=seed, run_eagerly=False)
+    result = ctx.fit(name, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES), seed=seed),
+                     (x.astype("float32"), _one_hot(y)), val, config)
+    return result, counts
+
+
+def choose_class_weight(ctx, crops, split, protocol):
+    """One fit per candidate; the best validation balanced accuracy wins (ties: the first)."""
+    from mmfusion.evaluation import classification_metrics
+    from mmfusion.training import predict_proba
+
+    candidates = ctx.cfg.class_weight_candidates
+    if len(candidates) == 1:
+        return candidates[0], [float("nan")]
+    scores = []
+    for k, weights in enumerate(candidates):
+        result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}", ctx.seed(), weights)
+        prob = predict_proba(result.model, crops.images[split["val"]].astype("float32"))
+        scores.append(classification_metrics(crops.labels[split["val"]], prob, "macro")["balanced_accuracy"])
+    return candidates[int(np.argmax(scores))], scores
+
+
+def run_protocol(ctx, crops, protocol, split):
+    """Class-weight choice then ``runs`` seeded retrainings: (predictions, info, first model)."""
+    from mmfusion.training import predict_proba, predictions_frame
+
+    weights, scores = choose_class_weight(ctx, crops, split, protocol)
+    frames, first, epochs, counts = [], None, [], None
+    for r in range(ctx.cfg.runs):
+        result, counts = train_one(ctx, crops, split, f"{protocol}-run{r + 1}", ctx.seed(run=r), weights)
+        with ctx.stage("evaluation"):
+            for side in ("val", "test"):
+                idx = split[side]
+                prob = predict_proba(result.model, crops.images[idx].astype("float32"))
+                frame = predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0, run=r + 1)
+                frame.insert(1, "protocol", protocol)
+                frames.append(frame)
+        first = first or result
+        epochs.append(len(result.history.get("epoch", [])))
+    info = {"class_weight_scores": {str(dict(c)): s for c, s in zip(ctx.cfg.class_weight_candidates, scores)},
+            "class_weight": {str(k): v for k, v in weights.items()}, "epochs_run": epochs,
+            "split_sizes": {side: {CLASS_NAMES[c]: int((crops.labels[idx] == c).sum()) for c in range(3)}
+                            for side, idx in split.items()},
+            "augmented_training_set": counts}
+    return pd.concat(frames, ignore_index=True), info, first
+
+
+def run_metrics(frame: pd.DataFrame) -> dict:
+    """One run's test predictions -> macro metrics, per-class P/R/F1, confusion matrix, baseline."""
+    from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
+
+    y, p = frame["y_true"].to_numpy(int), frame[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
+    per_class = per_class_report(y, p, CLASS_NAMES)
+    majority = int(np.bincount(y, minlength=len(CLASS_NAMES)).argmax())
+    return {"macro": classification_metrics(y, p, "macro"),
+            "per_class": {c: {k: float(per_class.loc[c, k]) for k in ("precision", "recall", "f1", "support")}
+                          for c in CLASS_NAMES},
+            "confusion_matrix": confusion_matrix(y, p.argmax(1), len(CLASS_NAMES)).tolist(),
+            "majority_class": CLASS_NAMES[majority], "majority_accuracy": float(np.mean(y == majority)),
+            "n_test": int(len(y))}
+
+
+def metric_cells(ctx, predictions: pd.DataFrame) -> dict:
+    """The paper's tables from the test rows of every protocol and run; returns metrics.json content."""
+    metrics, test = {}, predictions[predictions["split"] == "test"]
+    for protocol in ctx.cfg.protocols:
+        runs = {int(r): run_metrics(f) for r, f in test[test["protocol"] == protocol].groupby("run", sort=True)}
+        per, sfx = list(runs.values()), PROTOCOL_ROW[protocol]
+        n = {"n_test": per[0]["n_test"]}
+        for r, m in runs.items():
+            ctx.cell("Table Runs", f"run {r}{sfx}", "accuracy", m["macro"]["accuracy"], f"seed offset {r - 1}",
+                     bounds=[0, 1], **n)
+        for column in AVERAGED:
+            values = [m["macro"][column] for m in per]
+            if not np.isnan(values).any():
+                ctx.cell("Table Metrics", "CNN" + sfx, column, values, f"macro, one value per run ({len(per)})",
+                         bounds=[0, 1], **n)
+        for c in CLASS_NAMES:
+            for column in ("precision", "recall", "f1"):
+                ctx.cell("Table Metrics", c + sfx, column, [m["per_class"][c][column] for m in per],
+                         "per class, per run", bounds=[0, 1])
+        ctx.cell("Table Metrics", "Majority baseline" + sfx, "accuracy", per[0]["majority_accuracy"],
+                 f"always '{per[0]['majority_class']}' (the test set's most frequent class)", bounds=[0, 1], **n)
+        cms = np.array([m["confusion_matrix"] for m in per])
+        for i, t in enumerate(CLASS_NAMES):
+            for j, q in enumerate(CLASS_NAMES):
+                ctx.cell("Confusion matrix", f"true {t}{sfx}", f"pred {q}", cms[:, i, j], "counts, one value per run",
+                         bounds=[0, per[0]["n_test"]])
+        metrics[protocol] = {"runs": runs, "mean": {k: float(np.mean([m["macro"][k] for m in per])) for k in AVERAGED},
+                             "confusion_matrix_mean": cms.mean(axis=0).tolist()}
+    return metrics
+
+
+def steps(ctx) -> None:
+    from mmfusion.papers.mias_xai import explain
+
+    with ctx.stage("data"):
+        crops = cached_crops(ctx.frame, ctx.cfg.input_size, ctx.options.cache_dir)
+        all_splits = splits(crops, ctx.cfg.split_seed)
+    ctx.skipped("preprocessing", {k: len(v) for k, v in crops.skipped.items()}, len(ctx.frame), crops.skipped)
+    predictions, infos, first = [], {}, None
+    for protocol in ctx.cfg.protocols:
+        pred, infos[protocol], model_run = run_protocol(ctx, crops, protocol, all_splits[protocol])
+        predictions.append(pred)
+        first = first or model_run          # explained and saved: first run of the first protocol
+    predictions = pd.concat(predictions, ignore_index=True)
+    ctx.headline(predictions=predictions, history=first.history, model=first.model)
+    ctx.metrics.update(protocols=infos, crops=crops.counts(), preprocessing_skipped=crops.skipped,
+                       **metric_cells(ctx, predictions))
+    with ctx.stage("explanations"):
+        explain.compare(ctx, first.model, crops, all_splits[ctx.cfg.protocols[0]]["test"])
+
+
+EXPERIMENT = Experiment(name="mias-xai", config=MiasConfig, steps=steps,
+                        datasets=lambda cfg: {"mias": {"label_rule": "first"}})
