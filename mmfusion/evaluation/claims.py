@@ -1,5 +1,5 @@
 """Paper claims as data: the ``papers/<paper>.yaml`` schema (README "Claims files"), its validator
-and loader. Errors name the file, the claim index and the field."""
+and loader. Errors name the file, the line (from the YAML marks), the claim index and the field."""
 from __future__ import annotations
 
 import os
@@ -11,15 +11,23 @@ import yaml
 SCALES = ("fraction", "percent", "absolute")
 PM_MEANINGS = ("std", "sem", "ci95_halfwidth", "unknown")
 AVERAGINGS = ("binary", "macro", "weighted", "micro", "per-class", "samples")
-KINDS = ("metric", "count", "time_s", "p_value", "literature", "statistic", "other")
+# metric: a result of the paper's own tables; text: a result stated only in the running text;
+# literature: another study's number (a comparison table or the related-work text)
+KINDS = ("metric", "text", "literature", "count", "time_s", "p_value", "statistic", "other")
+METRIC_KINDS = ("metric", "text", "literature")
 ROUNDINGS = ("round", "truncate")
+RELATIONS = ("=", "<", "<=", ">", ">=", "~")     # "p < 0.01", "over 92 %", "about 0.9978"
 TOP_REQUIRED = ("paper", "title", "citation", "dataset", "claims")
 TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes")
 CLAIM_REQUIRED = ("table", "row", "column", "value")
 
 
 class ClaimsError(ValueError):
-    """A claims file does not follow the schema."""
+    """A claims file does not follow the schema; ``path``, ``line`` (1-based) and ``field`` say where."""
+
+    def __init__(self, message, path=None, line=None, field=None):
+        super().__init__(message)
+        self.path, self.line, self.field = path, line, field
 
 
 @dataclass
@@ -34,14 +42,22 @@ class Claim:
     pm_meaning: str | None = None
     n: int | None = None
     averaging: str | None = None
+    positive: str | None = None        # the positive class of a binary metric
     ci: list | None = None
     kind: str = "metric"
     test_size: int | None = None
     test_class_counts: dict | None = None
     rounding: str | None = None        # round | truncate | None (unknown: both tried)
+    relation: str | None = None        # how the value is stated: "=" (default), "<", ">", "~"
     same_as: dict | None = None        # {table, row, column} of a claim stating the same quantity
+    describes: dict | None = None      # {table[, row]}: the table (row) a text number speaks of
+    sum_of: list | None = None         # [{table, row, column}, ...] the count is the sum of
+    download: str | None = None        # "dataset:key" of audit_counts.DOWNLOAD_COUNTS
+    against: list | None = None        # [{table, row}, ...] the baselines a p-value compares with
+    source: str = ""                   # where the paper prints it: "Table 5, row ...", "§III.C text"
     note: str = ""
     index: int = -1                    # position in the file, for messages
+    line: int | None = None            # line in the file, for messages
     extra: dict = field(default_factory=dict)
 
     @property
@@ -49,7 +65,8 @@ class Claim:
         return (self.table, self.row, self.column)
 
     def ref(self) -> str:
-        return f"claim {self.index} ({self.table} / {self.row} / {self.column})"
+        src = f"; {self.source}" if self.source else ""
+        return f"claim {self.index} ({self.table} / {self.row} / {self.column}{src})"
 
     def as_fraction(self, x=None):
         """``x`` (default: value) on the [0, 1] scale when the claim is printed in percent."""
@@ -59,6 +76,10 @@ class Claim:
     @property
     def is_scalar(self) -> bool:
         return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
+
+    @property
+    def is_metric(self) -> bool:
+        return self.kind in METRIC_KINDS
 
 
 @dataclass
@@ -78,6 +99,11 @@ class Claims:
 
     def find(self, table, row, column):
         return [c for c in self.claims if c.key == (table, row, column)]
+
+    def find_ref(self, ref: dict):
+        """Claims a ``{table, row[, column]}`` link points to."""
+        return [c for c in self.claims if c.table == ref.get("table") and c.row == ref.get("row", c.row)
+                and c.column == ref.get("column", c.column)]
 
     def test_size(self, claim: Claim):
         return claim.test_size if claim.test_size is not None else self.protocol.get("test_size")
@@ -121,10 +147,51 @@ def _is_numeric_tree(x):
     return isinstance(x, list) and len(x) > 0 and all(_is_numeric_tree(v) for v in x)
 
 
-def _claim(raw, i, where, warnings) -> Claim:
+def _is_link(x, keys=("table", "row", "column")):
+    return isinstance(x, dict) and set(keys) <= set(x)
+
+
+def _is_int(lo):
+    return lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= lo
+
+
+# optional field -> (test of a non-null value, what was expected)
+FIELD_RULES = {
+    "scale": (lambda x: x in SCALES, f"one of {SCALES}"),
+    "decimals": (_is_int(0), "an integer >= 0"),
+    "pm": (lambda x: _is_number(x) and x >= 0, "a number >= 0 or null"),
+    "pm_meaning": (lambda x: x in PM_MEANINGS, f"one of {PM_MEANINGS} or null"),
+    "n": (_is_int(1), "an integer >= 1 or null"),
+    "averaging": (lambda x: x in AVERAGINGS, f"one of {AVERAGINGS} or null"),
+    "positive": (lambda x: isinstance(x, str) and x != "", "a class name"),
+    "ci": (lambda x: isinstance(x, list) and len(x) == 2 and all(map(_is_number, x)),
+           "[low, high] (two numbers) or null"),
+    "test_size": (_is_int(1), "an integer >= 1"),
+    "test_class_counts": (lambda x: isinstance(x, dict) and all(_is_int(0)(v) for v in x.values()),
+                          "a mapping class -> integer count"),
+    "rounding": (lambda x: x in ROUNDINGS, f"one of {ROUNDINGS} or null"),
+    "relation": (lambda x: x in RELATIONS, f"one of {RELATIONS} or null"),
+    "same_as": (_is_link, "a mapping with table, row, column"),
+    "describes": (lambda x: _is_link(x, ("table",)), "a mapping with table (and row)"),
+    "sum_of": (lambda x: isinstance(x, list) and x and all(map(_is_link, x)),
+               "a list of mappings with table, row, column"),
+    "download": (lambda x: isinstance(x, str) and x.count(":") == 1, "'dataset:key'"),
+    "against": (lambda x: isinstance(x, list) and x and all(_is_link(v, ("table", "row")) for v in x),
+                "a list of mappings with table, row"),
+    "source": (lambda x: isinstance(x, str), "a string"),
+    "note": (lambda x: isinstance(x, str), "a string"),
+}
+
+
+def _claim(raw, i, where, warnings, lines=None) -> Claim:
+    lines = lines or {}
+
     def fail(fld, expected):
         got = raw.get(fld, "<missing>") if isinstance(raw, dict) else raw
-        raise ClaimsError(f"{where}: claims[{i}] field '{fld}': expected {expected}; got {got!r}")
+        line = lines.get(fld, lines.get(None))
+        at = f" (line {line})" if line else ""
+        raise ClaimsError(f"{where}{at}: claims[{i}] field '{fld}': expected {expected}; got {got!r}",
+                          path=where, line=line, field=fld)
 
     if not isinstance(raw, dict):
         fail("<claim>", "a mapping")
@@ -139,35 +206,12 @@ def _claim(raw, i, where, warnings) -> Claim:
     kind = raw.get("kind") or "metric"
     if kind not in KINDS:
         fail("kind", f"one of {KINDS}")
-    scale = raw.get("scale")
-    if scale is not None and scale not in SCALES:
-        fail("scale", f"one of {SCALES}")
-    if kind == "metric" and scale is None:
-        fail("scale", "fraction or percent (required for kind: metric)")
-    if raw.get("decimals") is not None and (not isinstance(raw["decimals"], int) or raw["decimals"] < 0):
-        fail("decimals", "an integer >= 0")
-    if raw.get("pm") is not None and (not _is_number(raw["pm"]) or raw["pm"] < 0):
-        fail("pm", "a number >= 0 or null")
-    if raw.get("pm_meaning") is not None and raw["pm_meaning"] not in PM_MEANINGS:
-        fail("pm_meaning", f"one of {PM_MEANINGS} or null")
-    if raw.get("n") is not None and (not isinstance(raw["n"], int) or raw["n"] < 1):
-        fail("n", "an integer >= 1 or null")
-    if raw.get("averaging") is not None and raw["averaging"] not in AVERAGINGS:
-        fail("averaging", f"one of {AVERAGINGS} or null")
-    ci = raw.get("ci")
-    if ci is not None and not (isinstance(ci, list) and len(ci) == 2 and all(map(_is_number, ci))):
-        fail("ci", "[low, high] (two numbers) or null")
-    if raw.get("test_size") is not None and (not isinstance(raw["test_size"], int) or raw["test_size"] < 1):
-        fail("test_size", "an integer >= 1")
-    tcc = raw.get("test_class_counts")
-    if tcc is not None and not (isinstance(tcc, dict) and all(isinstance(v, int) and v >= 0 for v in tcc.values())):
-        fail("test_class_counts", "a mapping class -> integer count")
-    if raw.get("rounding") is not None and raw["rounding"] not in ROUNDINGS:
-        fail("rounding", f"one of {ROUNDINGS} or null")
-    same = raw.get("same_as")
-    if same is not None and not (isinstance(same, dict) and {"table", "row", "column"} <= set(same)):
-        fail("same_as", "a mapping with table, row, column")
-    known = set(Claim.__dataclass_fields__) - {"index", "extra"}
+    for f, (ok, expected) in FIELD_RULES.items():
+        if raw.get(f) is not None and not ok(raw[f]):
+            fail(f, expected)
+    if kind in METRIC_KINDS and raw.get("scale") is None:
+        fail("scale", f"fraction or percent (required for kind: {kind})")
+    known = set(Claim.__dataclass_fields__) - {"index", "extra", "line"}
     extra = {k: v for k, v in raw.items() if k not in known}
     if extra:
         warnings.append(f"{where}: claims[{i}] has unknown fields {sorted(extra)} (kept, not checked)")
@@ -175,43 +219,76 @@ def _claim(raw, i, where, warnings) -> Claim:
     for f in ("table", "row", "column"):
         kw[f] = str(raw[f])
     kw["kind"] = kind
-    return Claim(**kw, index=i, extra=extra)
+    return Claim(**kw, index=i, line=lines.get(None), extra=extra)
 
 
-def validate_claims(data, where: str = "<claims>") -> Claims:
-    """Check a parsed claims mapping against the schema; return :class:`Claims`."""
-    if not isinstance(data, dict):
-        raise ClaimsError(f"{where}: top level must be a mapping; got {type(data).__name__}")
-    for f in TOP_REQUIRED:
-        if f not in data or data[f] in (None, ""):
-            raise ClaimsError(f"{where}: top-level field '{f}' is required")
-    if not isinstance(data["claims"], list):
-        raise ClaimsError(f"{where}: 'claims' must be a list of mappings")
-    protocol = data.get("protocol") or {}
+def _fail_top(where, message, line=None, fld=None):
+    at = f" (line {line})" if line else ""
+    raise ClaimsError(f"{where}{at}: {message}", path=where, line=line, field=fld)
+
+
+def _check_protocol(protocol, where, top_lines):
+    line = top_lines.get("protocol")
     if not isinstance(protocol, dict):
-        raise ClaimsError(f"{where}: 'protocol' must be a mapping")
+        _fail_top(where, "'protocol' must be a mapping", line, "protocol")
     ts = protocol.get("test_size")
-    if ts is not None and (not isinstance(ts, int) or ts < 1):
-        raise ClaimsError(f"{where}: protocol.test_size: expected an integer >= 1; got {ts!r}")
+    if ts is not None and not _is_int(1)(ts):
+        _fail_top(where, f"protocol.test_size: expected an integer >= 1; got {ts!r}", line, "test_size")
     tcc = protocol.get("test_class_counts")
     if tcc is not None:
-        if not isinstance(tcc, dict) or not all(isinstance(v, int) and v >= 0 for v in tcc.values()):
-            raise ClaimsError(f"{where}: protocol.test_class_counts: expected class -> integer count")
+        if not FIELD_RULES["test_class_counts"][0](tcc):
+            _fail_top(where, "protocol.test_class_counts: expected class -> integer count", line,
+                      "test_class_counts")
         if ts is not None and sum(tcc.values()) != ts:
-            raise ClaimsError(f"{where}: protocol.test_class_counts sum to {sum(tcc.values())}, "
-                              f"but protocol.test_size is {ts}")
+            _fail_top(where, f"protocol.test_class_counts sum to {sum(tcc.values())}, "
+                      f"but protocol.test_size is {ts}", line, "test_class_counts")
+
+
+def validate_claims(data, where: str = "<claims>", lines: dict | None = None) -> Claims:
+    """Check a parsed claims mapping against the schema; return :class:`Claims`. ``lines`` (from
+    :func:`yaml_lines`) lets errors name the line."""
+    lines = lines or {}
+    top_lines = lines.get("top", {})
+    if not isinstance(data, dict):
+        _fail_top(where, f"top level must be a mapping; got {type(data).__name__}", 1)
+    for f in TOP_REQUIRED:
+        if f not in data or data[f] in (None, ""):
+            _fail_top(where, f"top-level field '{f}' is required", top_lines.get(f), f)
+    if not isinstance(data["claims"], list):
+        _fail_top(where, "'claims' must be a list of mappings", top_lines.get("claims"), "claims")
+    protocol = data.get("protocol") or {}
+    _check_protocol(protocol, where, top_lines)
     warnings = []
     unknown = set(data) - set(TOP_REQUIRED) - set(TOP_OPTIONAL)
     if unknown:
         warnings.append(f"{where}: unknown top-level fields {sorted(unknown)} (kept, not checked)")
-    claims = [_claim(raw, i, where, warnings) for i, raw in enumerate(data["claims"])]
+    item_lines = lines.get("claims", [])
+    claims = [_claim(raw, i, where, warnings, item_lines[i] if i < len(item_lines) else None)
+              for i, raw in enumerate(data["claims"])]
     configs = data.get("configs") or []
     if not isinstance(configs, list):
-        raise ClaimsError(f"{where}: 'configs' must be a list")
+        _fail_top(where, "'configs' must be a list", top_lines.get("configs"), "configs")
     return Claims(paper=str(data["paper"]), title=str(data["title"]), citation=str(data["citation"]),
                   dataset=str(data["dataset"]), claims=claims, url=str(data.get("url") or ""),
                   protocol=protocol, configs=configs, deviations=str(data.get("deviations") or ""),
                   notes=str(data.get("notes") or ""), warnings=warnings)
+
+
+def yaml_lines(text: str) -> dict:
+    """1-based lines of the top-level keys and, per claim, of the claim (key None) and its fields."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    out = {"top": {}, "claims": []}
+    if not isinstance(root, yaml.MappingNode):
+        return out
+    for k, v in root.value:
+        out["top"][k.value] = k.start_mark.line + 1
+        if k.value == "claims" and isinstance(v, yaml.SequenceNode):
+            for item in v.value:
+                fields = {None: item.start_mark.line + 1}
+                if isinstance(item, yaml.MappingNode):
+                    fields.update({fk.value: fk.start_mark.line + 1 for fk, _ in item.value})
+                out["claims"].append(fields)
+    return out
 
 
 def load_claims(paper_or_path) -> Claims:
@@ -220,11 +297,34 @@ def load_claims(paper_or_path) -> Claims:
     path = p if p.suffix in (".yaml", ".yml") and p.exists() else papers_dir() / f"{paper_or_path}.yaml"
     if not path.is_file():
         raise ClaimsError(f"no claims file for {paper_or_path!r}: {path} does not exist "
-                          f"(available: {', '.join(available_papers()) or 'none'})")
+                          f"(available: {', '.join(available_papers()) or 'none'})", path=str(path))
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
+        lines = yaml_lines(text)
     except yaml.YAMLError as e:
-        raise ClaimsError(f"{path}: not valid YAML: {e}") from e
-    claims = validate_claims(data, where=str(path))
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        at = f" (line {line})" if line else ""
+        raise ClaimsError(f"{path}{at}: not valid YAML: {e}", path=str(path), line=line) from e
+    claims = validate_claims(data, where=str(path), lines=lines)
     claims.path = path
     return claims
+
+
+def claims_summary(paper_or_path) -> dict:
+    """How many claims a paper's file holds: ``total``, ``numbers`` (every printed number: values,
+    ± and CI bounds) and one count per kind."""
+    claims = load_claims(paper_or_path)
+
+    def numbers(c):
+        v = c.value if isinstance(c.value, list) else [c.value]
+        flat = [x for y in v for x in (y if isinstance(y, list) else [y])]
+        return len(flat) + (c.pm is not None) + (2 if c.ci else 0)
+
+    out = {"total": len(claims.claims), "numbers": sum(numbers(c) for c in claims.claims)}
+    for kind in KINDS:
+        n = sum(c.kind == kind for c in claims.claims)
+        if n:
+            out[kind] = n
+    return out
