@@ -97,6 +97,19 @@ def _finish(experiment: Experiment, ctx: Context) -> None:
             "synthetic": ctx.synthetic, "quick": ctx.quick,
             "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
             "cells": ctx.cells, "notes": ctx.notes})
+        _append_fidelity(experiment, ctx.run.path / "report.md")
+
+
+def _append_fidelity(experiment: Experiment, report: Path) -> None:
+    import importlib
+
+    from mmfusion.experiment import fidelity
+    from mmfusion.utils.io import atomic_write_text
+
+    rows = getattr(importlib.import_module(experiment.config.__module__), "FIDELITY", ())
+    if rows and report.is_file():
+        atomic_write_text(report, report.read_text().rstrip("\n") + "\n\n## Fidelity to the paper's protocol\n\n"
+                          + fidelity.markdown(rows) + "\n")
 
 
 def _run_options(options) -> dict:

@@ -1,0 +1,61 @@
+"""Each paper's fidelity table: every protocol detail of its text -> "as the paper" or "ours,
+because ...", with the config field that holds it and the file that implements it.
+
+A paper's ``config.py`` defines ``FIDELITY = (Detail(...), ...)``. A test checks every row that
+names a ``field`` against ``Config.paper()``, so the table cannot drift from the code; the
+template appends the table to every report.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+AS_PAPER = "as the paper"
+
+
+@dataclasses.dataclass(frozen=True)
+class Detail:
+    detail: str                 # e.g. "optimiser", "input size"
+    paper: str                  # what the text says, with where (e.g. "Adam, lr 1e-4 (§3.5)")
+    ours: str = AS_PAPER        # AS_PAPER, or "ours, because ..." / what we do instead
+    field: str | None = None    # the config field that holds it (checked against paper())
+    value: object = None        # that field's value in Config.paper()
+    where: str = ""             # the file that implements it
+
+    @property
+    def faithful(self) -> bool:
+        return self.ours == AS_PAPER
+
+
+def check(config, rows) -> list[str]:
+    """Rows whose ``field`` does not hold ``value`` in ``config`` (empty when in step)."""
+    out = []
+    for row in rows:
+        if row.field is None:
+            continue
+        if not hasattr(config, row.field):
+            out.append(f"{row.detail}: config has no field {row.field!r}")
+            continue
+        actual = getattr(config, row.field)
+        if _norm(actual) != _norm(row.value):
+            out.append(f"{row.detail}: {row.field} is {actual!r} in paper(), the table says {row.value!r}")
+    return out
+
+
+def markdown(rows) -> str:
+    if not rows:
+        return ""
+    lines = ["| detail | the paper | ours | config field | file |", "|---|---|---|---|---|"]
+    for r in rows:
+        field = f"`{r.field}` = {r.value!r}" if r.field else "—"
+        lines.append(f"| {r.detail} | {r.paper} | {r.ours} | {field} | {r.where or '—'} |")
+    faithful = sum(r.faithful for r in rows)
+    return "\n".join([f"{faithful} of {len(rows)} protocol details as the paper; the rest are ours, "
+                      "each with its reason.", "", *lines])
+
+
+def _norm(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _norm(v)) for k, v in value.items()))
+    return value
