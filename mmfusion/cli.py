@@ -1,4 +1,4 @@
-"""Command line: ``mmfusion list | fixtures | reproduce | audit | report``.
+"""Command line: ``mmfusion list | fixtures | reproduce | audit | report | kaggle``.
 
 Exit codes: 0 ok, 2 usage or bad input, 1 failure. TensorFlow is imported only by the subcommands
 that run models, so ``list`` and ``--help`` stay instant.
@@ -37,6 +37,18 @@ def _weights(value: str):
     return None if value.lower() == "none" else value
 
 
+def _mixed(flag) -> bool:
+    from mmfusion.utils.gpu import resolve_mixed_precision
+
+    return resolve_mixed_precision(flag)
+
+
+def cmd_kaggle(args) -> int:
+    from mmfusion.kaggle import main as kaggle_main
+
+    return kaggle_main(args.kaggle_args)
+
+
 def cmd_list(args) -> int:
     from mmfusion.evaluation.claims import claims_summary
 
@@ -71,8 +83,9 @@ def cmd_reproduce(args) -> int:
         raise UsageError(err.args[0]) from None
     options = ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
                                epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                               weights=_weights(args.weights), mixed_precision=args.mixed_precision,
-                               jit=args.jit, cache_dir=args.cache_dir, resume=not args.fresh,
+                               weights=_weights(args.weights), mixed_precision=_mixed(args.mixed_precision),
+                               jit=args.jit, deterministic=args.deterministic, tensorboard=args.tensorboard,
+                               cache_dir=args.cache_dir, resume=not args.fresh,
                                extra=_parse_set(args.set))
     from mmfusion.experiment import reproduce_paper
 
@@ -121,14 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", default="imagenet",
                    help="imagenet | none | path to a local .h5 / .weights.h5 file")
-    p.add_argument("--mixed-precision", action="store_true", help="mixed_float16 (GPU)")
-    p.add_argument("--jit", action="store_true", help="XLA compilation (GPU)")
+    p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed_float16 (default: on only if every GPU has compute capability >= 7.0)")
+    p.add_argument("--jit", action="store_true", help="XLA for every model (default: Keras's 'auto')")
+    p.add_argument("--deterministic", action=argparse.BooleanOptionalAction, default=None,
+                   help="deterministic TF ops (default on: repeatable, slower on GPU)")
+    p.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs under DIR")
     p.add_argument("--cache-dir", help="where synthetic twins are cached (default .mmfusion_cache)")
     p.add_argument("--fresh", action="store_true",
                    help="always start a new run directory (default: continue the newest unfinished "
                         "run of this paper, e.g. after a kill or a Kaggle session timeout)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | build-wheel", add_help=False)
+    p.add_argument("kaggle_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_kaggle)
 
     p = sub.add_parser("audit", help="check claims files against reproduced results")
     p.add_argument("target", nargs="?", default="all", help="a paper name or 'all'")

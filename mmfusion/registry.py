@@ -84,7 +84,9 @@ class ReproduceOptions:
     seed: int = 0
     weights: str | None = "imagenet"   # "imagenet" | None | path to a local weights file
     mixed_precision: bool = False
-    jit: bool = False
+    jit: bool = False                  # True: XLA; False: Keras's "auto" (utils.gpu.jit_compile)
+    deterministic: bool | None = None  # None: the training default (deterministic ops, slower on GPU)
+    tensorboard: str | None = None     # a TensorBoard log dir (utils.gpu.tensorboard_callbacks)
     cache_dir: str | None = None       # where synthetic twins are cached (default .mmfusion_cache)
     resume: bool = True                # reopen the newest unfinished run of this paper (same tag)
     extra: dict = dataclasses.field(default_factory=dict)   # paper-specific --set key=value

@@ -1,0 +1,5 @@
+import sys
+
+from mmfusion.kaggle import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""What a notebook does once mmfusion is importable: know where it runs (Kaggle, Colab, a local
+Jupyter), install what the image lacks, find the data, choose output and cache folders, check the
+ImageNet files before any training, run the paper and show its report inline."""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mmfusion.data import kaggle_input
+from mmfusion.kaggle.kernels import KERNELS, dist_name
+
+# the image's own stack: an online install of an extra must never replace these
+HELD = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib")
+DRIVE = Path("/content/drive")
+
+
+def where() -> str:
+    """"kaggle", "colab" or "local" ($MMFUSION_PLATFORM overrides, e.g. in tests)."""
+    if os.environ.get("MMFUSION_PLATFORM"):
+        return os.environ["MMFUSION_PLATFORM"]
+    if os.environ.get("KAGGLE_KERNEL_RUN_TYPE") or Path("/kaggle/input").is_dir():
+        return "kaggle"
+    if "google.colab" in sys.modules or os.environ.get("COLAB_RELEASE_TAG"):
+        return "colab"
+    return "local"
+
+
+def _pip(*args) -> int:
+    return subprocess.call([sys.executable, "-m", "pip", "install", "-q", *args])
+
+
+def held_constraints() -> list:
+    """``name==version`` of every held package installed here."""
+    out = []
+    for name in HELD:
+        try:
+            out.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def install_missing(extras: dict, offline: bool, wheels=None) -> list:
+    """Install each requirement of ``extras`` (import name -> requirement) whose module is not
+    importable; returns the requirements installed. Offline: the attached wheel, --no-deps. Online:
+    from PyPI, with the image's TensorFlow / NumPy / pandas ... held at their versions."""
+    missing = [req for module, req in extras.items() if importlib.util.find_spec(module) is None]
+    if not missing:
+        return []
+    if offline:
+        base = Path(wheels) if wheels else kaggle_input()
+        for req in missing:
+            prefix = dist_name(req).lower()
+            found = sorted(w for w in base.glob("**/*.whl") if w.name.lower().startswith(prefix + "-"))
+            if not found:
+                raise SystemExit(f"{req} is missing from this image and no {prefix}-*.whl is attached "
+                                 f"under {base} (offline kernel: attach the extra-wheels dataset)")
+            if _pip("--no-deps", str(found[-1])) != 0:
+                raise SystemExit(f"pip could not install {found[-1]}")
+    else:
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+            fh.write("\n".join(held_constraints()) + "\n")
+        if _pip("-c", fh.name, *missing) != 0:
+            raise SystemExit(f"pip could not install {' '.join(missing)} next to this image's packages")
+    importlib.invalidate_caches()
+    return missing
+
+
+def find_dataset(marker: str, slug: str, beside: tuple = (), base=None) -> Path:
+    """The folder under ``base`` (default the Kaggle input) holding ``marker`` and, when ``beside``
+    is given, one of those globs too. Searched, not assumed: datasets are mounted at
+    /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>, sometimes nested."""
+    base = Path(base) if base is not None else kaggle_input()
+    depth = len(Path(marker).parts)
+    for hit in sorted(base.glob("**/" + glob.escape(marker))):
+        root = hit.parents[depth - 1]
+        if not beside or any(next(root.glob(p), None) for p in beside):
+            return root
+    wanted = marker + (f" beside {' or '.join(beside)}" if beside else "")
+    raise SystemExit(f"{wanted} not found under {base}; add the dataset {slug} to this notebook")
+
+
+def data_dir(kernel, platform: str):
+    """$MMFUSION_DATA_DIR, else the Kaggle mount, else (Colab) a kagglehub download, else None:
+    a local Jupyter runs on the synthetic twin."""
+    if os.environ.get("MMFUSION_DATA_DIR"):
+        return Path(os.environ["MMFUSION_DATA_DIR"])
+    if platform == "kaggle":
+        return find_dataset(kernel.marker, kernel.dataset, kernel.beside)
+    if platform == "colab":
+        import kagglehub   # Colab ships it; it reads the Kaggle key from Colab's secrets
+
+        return find_dataset(kernel.marker, kernel.dataset, kernel.beside, base=kagglehub.dataset_download(kernel.dataset))
+    return None
+
+
+def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
+    """Kaggle: /kaggle/working/runs (the saved output). Colab: a Google Drive folder, so the same
+    command after a disconnect finds and continues its run. Local: $MMFUSION_OUT or ./runs."""
+    if platform == "kaggle":
+        return Path("/kaggle/working/runs")
+    if platform == "colab":
+        if not (DRIVE / "MyDrive").is_dir():
+            from google.colab import drive
+
+            drive.mount(str(DRIVE))
+        return DRIVE / "MyDrive" / drive_folder / "runs"
+    return Path(os.environ.get("MMFUSION_OUT", "runs"))
+
+
+def cache_dir(platform: str) -> Path:
+    """Never under the output: on Kaggle /kaggle/temp (or /tmp), on Colab the VM's own disk."""
+    from mmfusion.data.cache import cache_root
+
+    root = cache_root()
+    if platform == "kaggle" and not str(root).startswith("/kaggle/temp") and not os.environ.get("MMFUSION_CACHE"):
+        return Path(tempfile.gettempdir()) / "mmfusion"
+    return root
+
+
+def stage_weights(files: tuple, offline: bool, quick: bool = False):
+    """Copy attached ``*_notop.h5`` files into ~/.keras/models (where Keras looks before it
+    downloads) and decide the --weights value: None on a quick run (no backbone loads ImageNet
+    there); "imagenet" when every file is there or internet can fetch it; offline with a file
+    missing, stop now, before the first of several trainings."""
+    if quick or not files:
+        return None
+    models = Path.home() / ".keras" / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    for h5 in kaggle_input().glob("**/*_notop.h5"):
+        if not (models / h5.name).exists():
+            shutil.copy(h5, models / h5.name)
+    missing = [f for f in files if not (models / f).exists()]
+    if missing and offline:
+        raise SystemExit(f"offline and {len(missing)} ImageNet weights file(s) missing: {', '.join(missing)}; "
+                         f"attach a dataset holding them (every model of this run needs its file), turn "
+                         f"internet on, or set WEIGHTS = 'none' to train from scratch")
+    return "imagenet"
+
+
+@dataclasses.dataclass
+class Setup:
+    kernel: object
+    platform: str
+    data_dir: Path | None
+    out: Path
+    cache: Path
+    weights: str | None
+
+
+def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
+            drive_folder: str = "mmfusion") -> Setup:
+    """Everything before training, in the order that fails fastest."""
+    kernel = KERNELS[name]
+    platform = where()
+    install_missing(kernel.all_extras, offline and platform == "kaggle")
+    if weights == "imagenet":
+        weights = stage_weights(kernel.weights_files, offline and platform == "kaggle", quick)
+    elif weights in ("none", None):
+        weights = None
+    setup = Setup(kernel, platform, data_dir(kernel, platform), out_dir(platform, drive_folder),
+                  cache_dir(platform), weights)
+    print(f"{kernel.paper} on {platform}: data {setup.data_dir or 'synthetic twin'}; output {setup.out}; "
+          f"cache {setup.cache}; weights {weights or 'none'}; {'QUICK' if quick else 'full'} run")
+    return setup
+
+
+def run(setup: Setup, quick: bool, **options) -> Path:
+    """``reproduce`` through the python API; ``options`` are ReproduceOptions fields
+    (mixed_precision None: on only where every GPU has compute capability >= 7.0)."""
+    from mmfusion.experiment import reproduce_paper
+    from mmfusion.registry import ReproduceOptions
+    from mmfusion.utils.gpu import resolve_mixed_precision
+
+    options["mixed_precision"] = resolve_mixed_precision(options.get("mixed_precision"))
+    extra = {**setup.kernel.extra, **options.pop("extra", {})}
+    opts = ReproduceOptions(paper=setup.kernel.paper, data_dir=str(setup.data_dir) if setup.data_dir else None,
+                            out=str(setup.out), quick=quick, weights=setup.weights, cache_dir=str(setup.cache),
+                            extra=extra, **options)
+    return Path(reproduce_paper(setup.kernel.paper, opts))
+
+
+def show(run_dir, max_figures: int = 12) -> list:
+    """report.md as rendered Markdown (its tables), then the run's figures; returns the figures shown."""
+    from IPython.display import Image, Markdown, display
+
+    run_dir = Path(run_dir)
+    display(Markdown((run_dir / "report.md").read_text()))
+    figures = sorted(run_dir.rglob("*.png"))
+    for png in figures[:max_figures]:
+        display(Markdown(f"**{png.relative_to(run_dir)}**"), Image(filename=str(png)))
+    if len(figures) > max_figures:
+        display(Markdown(f"{len(figures) - max_figures} more figures under `{run_dir}`"))
+    return figures[:max_figures]

@@ -1,0 +1,49 @@
+"""GPU defaults a run should not have to think about: mixed precision where it pays, XLA left to
+Keras, determinism as a switch, an optional TensorBoard log."""
+from __future__ import annotations
+
+# Tensor Cores (the only source of a mixed_float16 speed-up) arrive with Volta, compute capability 7.0;
+# on a P100 (6.0) float16 saves memory but costs casts.
+MIN_MIXED_CAPABILITY = (7, 0)
+
+
+def compute_capabilities() -> list:
+    """(major, minor) of every visible GPU; (0, 0) where TensorFlow does not report it."""
+    import tensorflow as tf
+
+    out = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            cc = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        except Exception:   # details are best-effort; unknown counts as too old
+            cc = None
+        out.append(tuple(cc) if cc else (0, 0))
+    return out
+
+
+def default_mixed_precision(capabilities=None) -> bool:
+    """True only when there is a GPU and every visible one has compute capability >= 7.0
+    (one old GPU in a MirroredStrategy would slow every step to its pace)."""
+    caps = compute_capabilities() if capabilities is None else list(capabilities)
+    return bool(caps) and all(tuple(c) >= MIN_MIXED_CAPABILITY for c in caps)
+
+
+def resolve_mixed_precision(flag) -> bool:
+    """``--mixed-precision`` / ``--no-mixed-precision`` win; None (no flag) means the default above."""
+    return default_mixed_precision() if flag is None else bool(flag)
+
+
+def jit_compile(flag) -> bool | str:
+    """``--jit`` forces XLA; otherwise Keras's "auto" (XLA where Keras judges it safe)."""
+    return True if flag else "auto"
+
+
+def tensorboard_callbacks(log_dir, name: str = "") -> list:
+    """A TensorBoard callback writing under ``log_dir/name``, or [] when no log dir is set."""
+    if not log_dir:
+        return []
+    from pathlib import Path
+
+    import keras
+
+    return [keras.callbacks.TensorBoard(log_dir=str(Path(log_dir) / name) if name else str(log_dir))]
