@@ -1,26 +1,89 @@
 """Run directories: never overwritten, atomic writes, manifest and fingerprint, fit's records."""
 import json
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mmfusion.training import RunDir, data_fingerprint, new_run_dir, predictions_frame
+from mmfusion.training.records import ResumeMismatchError, RunLockedError, resume_summary
 from mmfusion.utils.io import atomic_save, atomic_write_text
 
 
-def test_new_run_dirs_never_collide_and_resume_reopens_unfinished(tmp_path):
+def test_new_run_dirs_never_collide_and_resume_reopens_unfinished(tmp_path, capsys):
     a, b = new_run_dir(tmp_path, "paper-x", tag="t"), new_run_dir(tmp_path, "paper-x", tag="t")
     assert a.path != b.path and a.path.parent == tmp_path / "paper-x" and b.path.name.endswith("-t")
-    empty = new_run_dir(tmp_path, "paper-x", tag="t", resume=True)   # the newest is empty: not reused
-    assert empty.path not in (a.path, b.path)
-    empty.path.rmdir()
+    a.close(), b.close()
+    with new_run_dir(tmp_path, "paper-x", tag="t", resume=True) as empty:   # newest is empty: not reused
+        assert empty.path not in (a.path, b.path)
+    shutil.rmtree(empty.path)
     b.write_config({"k": 1})                                          # started, never finished
-    assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path == b.path
-    assert new_run_dir(tmp_path, "paper-x", tag="other", resume=True).path != b.path
+    with new_run_dir(tmp_path, "paper-x", tag="t", resume=True) as again:
+        assert again.path == b.path
+    assert capsys.readouterr().err.strip() == f"resuming {b.path}: 0 fits done, no fit in progress"
+    with new_run_dir(tmp_path, "paper-x", tag="other", resume=True) as other:
+        assert other.path != b.path
     b.mark_done()
-    assert new_run_dir(tmp_path, "paper-x", tag="t", resume=True).path not in (a.path, b.path)
+    with new_run_dir(tmp_path, "paper-x", tag="t", resume=True) as newer:
+        assert newer.path not in (a.path, b.path)
+
+
+IDENTITY = {"config": {"seed": 0, "epochs": 2, "protocols": ["a", "b"]}, "data_fingerprint": "f" * 64,
+            "code_version": "0.1.0+src.1"}
+
+
+def test_resume_refuses_another_identity_naming_every_difference(tmp_path):
+    with new_run_dir(tmp_path, "p", identity=IDENTITY) as run:
+        run.write_config(IDENTITY["config"])
+    assert json.loads((run.path / "identity.json").read_text()) == IDENTITY
+    changed = {**IDENTITY, "config": {**IDENTITY["config"], "seed": 7, "epochs": 3}}
+    with pytest.raises(ResumeMismatchError) as err:
+        new_run_dir(tmp_path, "p", resume=True, identity=changed)
+    assert isinstance(err.value, ValueError)
+    assert "config.epochs: 2 -> 3; config.seed: 0 -> 7" in str(err.value)
+    assert str(run.path) in str(err.value) and "--fresh" in str(err.value)
+    data = {**IDENTITY, "data_fingerprint": "e" * 64}
+    with pytest.raises(ResumeMismatchError, match="data_fingerprint: f{57}... -> e{57}..."):
+        new_run_dir(tmp_path, "p", resume=True, identity=data)
+    with pytest.raises(ResumeMismatchError, match=r"code_version: 0.1.0\+src.1 -> 0.1.0\+src.2"):
+        new_run_dir(tmp_path, "p", resume=True, identity={**IDENTITY, "code_version": "0.1.0+src.2"})
+    # a refused resume released the lock; tuples compare as the JSON lists they were stored as
+    same = {**IDENTITY, "config": {**IDENTITY["config"], "protocols": ("a", "b")}}
+    with new_run_dir(tmp_path, "p", resume=True, identity=same) as again:
+        assert again.path == run.path
+
+
+def test_a_run_without_identity_file_is_not_resumed_blindly(tmp_path):
+    with new_run_dir(tmp_path, "p") as run:
+        run.write_config({})
+    with pytest.raises(ResumeMismatchError, match="no identity.json"):
+        new_run_dir(tmp_path, "p", resume=True, identity=IDENTITY)
+
+
+def test_lock_names_its_holder_and_is_released_on_close(tmp_path):
+    run = new_run_dir(tmp_path, "p")
+    run.write_config({})
+    holder = (run.path / ".lock").read_text()
+    assert holder.startswith(f"pid {os.getpid()} (")
+    with pytest.raises(RunLockedError, match=f"in use by pid {os.getpid()} "):
+        new_run_dir(tmp_path, "p", resume=True)
+    run.close()
+    with new_run_dir(tmp_path, "p", resume=True) as again:
+        assert again.path == run.path
+
+
+def test_resume_summary_counts_finished_fits_and_names_the_one_in_progress(tmp_path):
+    from mmfusion.training import checkpoint
+
+    for name in ("fold0", "fold1"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "fit.json").write_text("{}")
+    for epoch in (2, 3):
+        checkpoint.write(tmp_path / "fold2" / "train_state" / "phase1", epoch, {"w": np.zeros(2)}, {})
+    checkpoint.write(tmp_path / "fold2" / "train_state" / "phase0", 0, {"w": np.zeros(2)}, {})
+    assert resume_summary(tmp_path) == "2 fits done, continuing fold2 from epoch 4"
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -35,7 +98,9 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["x.txt"]
 
 
-def test_fingerprint_tracks_files_sizes_and_labels(tmp_path):
+def test_fingerprint_tracks_file_contents_and_labels(tmp_path):
+    import hashlib
+
     files = []
     for i in range(3):
         f = tmp_path / "img" / f"{i}.png"
@@ -45,10 +110,19 @@ def test_fingerprint_tracks_files_sizes_and_labels(tmp_path):
     labels = tmp_path / "labels.csv"
     labels.write_text("id,label\n0,a\n")
     base = data_fingerprint(files, [labels])
+    # the definition by hand: name below the common root (img/) + sha256 of the bytes, then labels
+    lines = "".join(f"{i}.png\t{hashlib.sha256(b'x' * (i + 1)).hexdigest()}\n" for i in range(3))
+    label_line = f"labels\t{hashlib.sha256(labels.read_bytes()).hexdigest()}\n"
+    assert base == hashlib.sha256((lines + label_line).encode()).hexdigest()
     assert data_fingerprint(list(reversed(files)), [labels]) == base       # order-free
-    files[0].write_bytes(b"xyz")
+    # same size, same mtime, other bytes (what cp -p / rsync -a / unzip leave behind)
+    stat = files[0].stat()
+    files[0].write_bytes(b"y")
+    os.utime(files[0], ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert files[0].stat().st_size == stat.st_size and files[0].stat().st_mtime_ns == stat.st_mtime_ns
     assert data_fingerprint(files, [labels]) != base
     files[0].write_bytes(b"x")
+    assert data_fingerprint(files, [labels]) == base
     labels.write_text("id,label\n0,b\n")
     assert data_fingerprint(files, [labels]) != base
 

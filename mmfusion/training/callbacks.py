@@ -1,31 +1,92 @@
 """Callbacks whose state survives a kill: they rebuild it from history.csv and files on disk."""
 from __future__ import annotations
 
+import contextlib
 import os
+import zipfile
 
 import keras
 import numpy as np
 import pandas as pd
 
+from mmfusion.training import checkpoint
 from mmfusion.utils.io import atomic_save, atomic_write_text
 
 
 def save_weight_dict(model, path) -> None:
-    """Model weights keyed by variable path (order-independent: trainable flags change the order)."""
-    arrays = {v.path: np.asarray(v.numpy()) for v in model.weights}
-    atomic_save(path, lambda tmp: np.savez(open(tmp, "wb"), **arrays))
+    """Every model variable (weights, BatchNorm statistics, dropout seed states), by position."""
+    arrays = _arrays(model.variables, "v/")
+    atomic_save(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
 
 
 def load_weight_dict(model, source) -> None:
-    arrays = source if isinstance(source, dict) else dict(np.load(source))
-    for v in model.weights:
-        if v.path not in arrays:
-            raise ValueError(f"saved weights have no variable {v.path!r}")
-        v.assign(arrays[v.path])
+    arrays = source if isinstance(source, dict) else checkpoint.read_npz(source)
+    _assign(model.variables, arrays, "v/", "saved weights" if isinstance(source, dict) else str(source))
 
 
 def _weights_in_memory(model) -> dict:
-    return {v.path: np.array(v.numpy()) for v in model.weights}
+    return _arrays(model.variables, "v/")
+
+
+def _arrays(variables, prefix: str) -> dict:
+    """By position, not by path: auto-numbered names (dense_3, adam_1) differ between processes,
+    the structural order of model.variables / optimizer.variables does not (trainable flags keep it)."""
+    return {f"{prefix}{i:05d}": np.array(v.numpy()) for i, v in enumerate(variables)}
+
+
+def _assign(variables, arrays: dict, prefix: str, origin: str) -> None:
+    stored = sum(1 for k in arrays if k.startswith(prefix))
+    if stored != len(variables):
+        raise ValueError(f"{origin} holds {stored} variables under {prefix!r}, this model has "
+                         f"{len(variables)}: it was written for another model or optimizer")
+    for i, v in enumerate(variables):
+        value = arrays[f"{prefix}{i:05d}"]
+        if tuple(value.shape) != tuple(v.shape):
+            raise ValueError(f"{origin}: variable {i} ({v.path}) has shape {tuple(value.shape)}, "
+                             f"the model's is {tuple(v.shape)}")
+        v.assign(value)
+
+
+def training_state(model) -> dict:
+    """Model variables under "v/", optimizer variables (step, learning rate, slots) under "o/"."""
+    variables = model.optimizer.variables if model.optimizer is not None else []
+    return {**_arrays(model.variables, "v/"), **_arrays(variables, "o/")}
+
+
+def restore_training_state(model, arrays: dict, origin="the checkpoint") -> None:
+    _assign(model.variables, arrays, "v/", origin)
+    optimizer = model.optimizer
+    if optimizer is None or not any(k.startswith("o/") for k in arrays):
+        return
+    if not optimizer.built:   # Keras builds it when tracing; its variables must exist to be set
+        strategy = getattr(model, "distribute_strategy", None)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            optimizer.build(model.trainable_variables)
+    _assign(optimizer.variables, arrays, "o/", origin)
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Our BackupAndRestore: after each epoch, weights + optimizer variables + the history rows
+    (from which the other callbacks rebuild their state) + whether training stopped, written
+    atomically (mmfusion.training.checkpoint). Must be the last callback, so it saves only after
+    the history row and the best weights exist. ``resume``: (arrays, meta) to restore at train
+    begin, i.e. after the replayed callbacks (ReduceLROnPlateau) have touched the optimizer."""
+
+    def __init__(self, directory, rows, resume=None):
+        super().__init__()
+        self.directory = directory
+        self.rows = rows
+        self.resume = resume
+
+    def on_train_begin(self, logs=None):
+        if self.resume is not None:
+            arrays, meta = self.resume
+            restore_training_state(self.model, arrays,
+                                   origin=f"the checkpoint of epoch {meta['epoch']} in {self.directory}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        checkpoint.write(self.directory, epoch, training_state(self.model),
+                         {"rows": self.rows, "stopped": bool(self.model.stop_training)})
 
 
 class HistoryRecorder(keras.callbacks.Callback):
@@ -112,6 +173,11 @@ class BestWeights(keras.callbacks.Callback):
             load_weight_dict(model, self._weights)
             return True
         if self.path is not None and os.path.exists(self.path):
-            load_weight_dict(model, self.path)
+            try:
+                load_weight_dict(model, self.path)
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+                checkpoint.warn(f"best weights {self.path} are unreadable ({err}); "
+                                "keeping the last epoch's weights")
+                return False
             return True
         return False

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import keras
@@ -12,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from mmfusion.data.pipeline import make_dataset, steps_per_epoch
-from mmfusion.training.callbacks import (BestWeights, HistoryRecorder, ResumableEarlyStopping,
+from mmfusion.training import checkpoint
+from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
 from mmfusion.training.config import TrainConfig
 from mmfusion.training.distribute import get_strategy
@@ -88,8 +90,8 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
     ``callbacks``: extra Keras callbacks (run before the history/backup ones each epoch).
     ``train``/``val``: tf.data.Dataset of batches, or (x, y[, sample_weight]) with x an array or a
     dict of arrays. Array inputs are batched here with an epoch-indexed order, so a run resumed
-    after a kill (``run`` given: Keras BackupAndRestore under run/train_state) replays the same
-    batches and ends with the same weights as an uninterrupted run.
+    after a kill (``run`` given: verified per-epoch checkpoints under run/train_state) replays the
+    same batches and ends with the same weights as an uninterrupted run.
     """
     set_seed(config.seed, config.deterministic)
     previous_policy = keras.mixed_precision.global_policy()
@@ -100,102 +102,172 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         with strategy.scope():
             model = build_model()
         if run is not None and (run.path / FIT_DONE).exists():
-            return _finished(model, run)
+            finished = _finished(model, run)
+            if finished is not None:
+                return finished
         return _fit(model, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) -> FitResult:
-    phases = _phases(config)
-    frozen_names = None
-    if any(p[3] for p in phases):
-        frozen_names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
-        if not frozen_names:
-            raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model from "
-                             "mmfusion.models.build_classifier, which records them)")
-    state = Path(run.state_dir) if run is not None else None
-    monitor = config.monitor if val is not None else config.monitor.removeprefix("val_")
-    rows = read_history(run.path / "history.csv") if run is not None else []
-    best = BestWeights(monitor, state / "best.npz" if state else None) if config.restore_best else None
+    training = _Training(model, config, strategy, extra, _prepare_data(train, val, config),
+                         state=Path(run.state_dir) if run is not None else None,
+                         history_path=run.path / "history.csv" if run is not None else None)
+    training.frozen_names = _frozen_names(model, config, backbone_layer_names)
+    for k, phase in enumerate(_phases(config)):
+        training.run_phase(k, *phase)
+    return training.finish(run)
 
-    in_memory = not isinstance(train, tf.data.Dataset)
-    if in_memory:
-        x, y, w = _split(train)
-        cw = _class_weights(config, y)
-        if cw is not None:
-            classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
-            w = (w if w is not None else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
-        y_shape = y.shape
-    else:
-        if config.class_weight == "balanced":
-            raise ValueError("class_weight='balanced' needs array labels; pass a dict for a Dataset")
-        y_shape = tuple(train.element_spec[1].shape)
+
+def _frozen_names(model, config, backbone_layer_names):
+    if not any(p[3] for p in _phases(config)):
+        return None
+    names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
+    if not names:
+        raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model from "
+                         "mmfusion.models.build_classifier, which records them)")
+    return names
+
+
+@dataclasses.dataclass
+class _Data:
+    """Training and validation data as model.fit takes them."""
+    train: object                  # a Dataset, or the arrays (x, y, w) batched per epoch here
+    val: object
+    y_shape: tuple
+    in_memory: bool
+
+    def fit_arguments(self, config: TrainConfig, start_epoch: int) -> dict:
+        if not self.in_memory:
+            return {"x": self.train, "class_weight": config.class_weight
+                    if isinstance(config.class_weight, dict) else None}
+        x, y, w = self.train      # epoch-indexed order: a resumed fit replays the same batches
+        return {"x": make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
+                                  seed=config.seed, augment=config.augment, repeat=True,
+                                  start_epoch=start_epoch),
+                "steps_per_epoch": steps_per_epoch(len(y), config.batch_size)}
+
+
+def _prepare_data(train, val, config) -> _Data:
     val_ds = val
     if val is not None and not isinstance(val, tf.data.Dataset):
         vx, vy, vw = _split(val)
         val_ds = make_dataset(vx, vy, vw, batch_size=config.batch_size)
-    loss = _auto_loss(config, y_shape, model)
+    if isinstance(train, tf.data.Dataset):
+        if config.class_weight == "balanced":
+            raise ValueError("class_weight='balanced' needs array labels; pass a dict for a Dataset")
+        return _Data(train, val_ds, tuple(train.element_spec[1].shape), in_memory=False)
+    x, y, w = _split(train)
+    cw = _class_weights(config, y)
+    if cw is not None:   # arrays: class weights become sample weights (exact and resumable)
+        classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
+        w = (w if w is not None else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
+    return _Data((x, y, w), val_ds, y.shape, in_memory=True)
 
-    for k, (start, end, lr, frozen) in enumerate(phases):
-        done = state / f"phase{k}.done.npz" if state else None
-        if done is not None and done.exists():
-            load_weight_dict(model, done)
-            continue
-        if frozen_names:
-            _set_backbone_trainable(model, frozen_names, not frozen)
-        with strategy.scope():
-            model.compile(optimizer=make_optimizer(config, lr), loss=loss, metrics=list(config.metrics),
-                          jit_compile=config.jit_compile, run_eagerly=config.run_eagerly)
-        backup = state / f"phase{k}" if state else None
-        resume_at = _backup_epoch(backup, start)
-        rows[:] = [r for r in rows if r["epoch"] < resume_at]
-        prior = [r for r in rows if r["epoch"] >= start]
-        if best is not None:
-            best = _rebuild_best(best, monitor, rows)
-        callbacks = list(extra)
+
+class _Training:
+    """One fit's phases over shared state: the history rows, the best weights, the checkpoints."""
+
+    def __init__(self, model, config, strategy, extra, data: _Data, state, history_path):
+        self.model, self.config, self.strategy, self.extra, self.data = model, config, strategy, extra, data
+        self.state, self.history_path = state, history_path
+        self.monitor = config.monitor if data.val is not None else config.monitor.removeprefix("val_")
+        self.loss = _auto_loss(config, data.y_shape, model)
+        self.rows = read_history(history_path) if history_path is not None else []
+        self.best = (BestWeights(self.monitor, state / "best.npz" if state else None)
+                     if config.restore_best else None)
+        self.frozen_names = None
+
+    def run_phase(self, k, start, end, lr, frozen) -> None:
+        done = self.state / f"phase{k}.done.npz" if self.state else None
+        if done is not None and self._load_done(done):
+            return
+        if self.frozen_names:
+            _set_backbone_trainable(self.model, self.frozen_names, not frozen)
+        self._compile(lr)
+        directory = self.state / f"phase{k}" if self.state else None
+        resume = checkpoint.latest(directory) if directory else None
+        resume_at = self._rewind(resume, start)
+        if resume is not None and (resume_at >= end or resume[1].get("stopped")):
+            load_weight_dict(self.model, resume[0])    # the phase had ended
+        else:
+            self.model.fit(**self.data.fit_arguments(self.config, resume_at), epochs=end,
+                           initial_epoch=resume_at, validation_data=self.data.val,
+                           callbacks=self._callbacks(k, start, directory, resume),
+                           verbose=_verbosity(self.config), shuffle=False)
+        if done is not None:
+            save_weight_dict(self.model, done)
+
+    def _load_done(self, done: Path) -> bool:
+        if not done.exists():
+            return False
+        try:
+            load_weight_dict(self.model, done)
+            return True
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            checkpoint.warn(f"finished-phase weights {done} are unreadable ({err}); "
+                            "redoing the phase from its last checkpoint")
+            return False
+
+    def _compile(self, lr) -> None:
+        with self.strategy.scope():
+            self.model.compile(optimizer=make_optimizer(self.config, lr), loss=self.loss,
+                               metrics=list(self.config.metrics), jit_compile=self.config.jit_compile,
+                               run_eagerly=self.config.run_eagerly)
+
+    def _rewind(self, resume, start: int) -> int:
+        """The rows and best epoch as they were when the checkpoint was written; its next epoch."""
+        if resume is not None:
+            self.rows[:] = resume[1]["rows"]
+            resume_at = resume[1]["epoch"] + 1
+        else:
+            self.rows[:] = [r for r in self.rows if r["epoch"] < start]
+            resume_at = start
+        if self.best is not None:
+            self.best = _rebuild_best(self.best, self.monitor, self.rows)
+        return resume_at
+
+    def _callbacks(self, k, start, directory, resume) -> list:
+        config, prior = self.config, [r for r in self.rows if r["epoch"] >= start]
+        callbacks = list(self.extra)
         if config.early_stopping_patience is not None:
-            callbacks.append(ResumableEarlyStopping(prior, monitor=monitor,
+            callbacks.append(ResumableEarlyStopping(prior, monitor=self.monitor,
                                                     patience=config.early_stopping_patience))
         if config.schedule == "plateau":
-            callbacks.append(ResumablePlateau(prior, monitor=monitor, factor=config.schedule_factor,
+            callbacks.append(ResumablePlateau(prior, monitor=self.monitor, factor=config.schedule_factor,
                                               patience=config.schedule_patience,
                                               min_lr=config.min_learning_rate))
-        callbacks.append(HistoryRecorder(rows, k, run.path / "history.csv" if run else None))
-        if best is not None:
-            callbacks.append(best)
-        if backup is not None:   # last: it saves only after the history row and best weights exist
-            callbacks.append(keras.callbacks.BackupAndRestore(str(backup)))
-        if in_memory:
-            train_ds = make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
-                                    seed=config.seed, augment=config.augment, repeat=True,
-                                    start_epoch=resume_at)
-            steps = steps_per_epoch(len(y), config.batch_size)
-            model.fit(train_ds, steps_per_epoch=steps, epochs=end, initial_epoch=start,
-                      validation_data=val_ds, callbacks=callbacks, verbose=_verbosity(config),
-                      shuffle=False)
-        else:
-            model.fit(train, epochs=end, initial_epoch=start, validation_data=val_ds,
-                      callbacks=callbacks, verbose=_verbosity(config), shuffle=False,
-                      class_weight=config.class_weight if isinstance(config.class_weight, dict) else None)
-        if done is not None:
-            save_weight_dict(model, done)
+        callbacks.append(HistoryRecorder(self.rows, k, self.history_path))
+        if self.best is not None:
+            callbacks.append(self.best)
+        if directory is not None:   # last: it saves only after the history row and best weights exist
+            callbacks.append(Checkpoint(directory, self.rows, resume))
+        return callbacks
 
-    if best is not None:
-        best.restore(model)
-    history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
-    best_epoch = best.best_epoch if best is not None else None
-    if run is not None:
-        run.write_history(history)
-        run.save_model(model)
-        atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch})   # after the model
-        shutil.rmtree(state, ignore_errors=True)
-    return FitResult(model, history, best_epoch)
+    def finish(self, run) -> FitResult:
+        if self.best is not None:
+            self.best.restore(self.model)
+        history = {key: [r.get(key) for r in self.rows] for key in _keys(self.rows)}
+        best_epoch = self.best.best_epoch if self.best is not None else None
+        if run is not None:
+            run.write_history(history)
+            run.save_model(self.model)
+            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch})   # after the model
+            shutil.rmtree(self.state, ignore_errors=True)
+        return FitResult(self.model, history, best_epoch)
 
 
-def _finished(model, run) -> FitResult:
-    """A fit this run directory already completed (a resumed ``reproduce``): reload, don't retrain."""
-    model.load_weights(run.path / "model.keras")
+def _finished(model, run) -> FitResult | None:
+    """A fit this run directory already completed (a resumed ``reproduce``): reload, don't retrain.
+    None (retrain it) when its model file is unreadable."""
+    path = run.path / "model.keras"
+    try:
+        model.load_weights(path)
+    except Exception as err:   # noqa: BLE001 - h5py / zipfile / Keras raise many kinds
+        checkpoint.warn(f"finished fit's model {path} is unreadable ({type(err).__name__}: {err}); "
+                        "training that fit again")
+        return None
     rows = read_history(run.path / "history.csv")
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
     return FitResult(model, history, json.loads((run.path / FIT_DONE).read_text())["best_epoch"])
@@ -206,13 +278,6 @@ def _verbosity(config) -> int:
     if config.verbose != "auto":
         return config.verbose
     return 0 if os.environ.get("MMFUSION_NO_PROGRESS") else 2
-
-
-def _backup_epoch(backup, start: int) -> int:
-    meta = backup / "training_metadata.json" if backup else None
-    if meta is not None and meta.exists():
-        return max(start, int(json.loads(meta.read_text())["epoch"]))
-    return start
 
 
 def _rebuild_best(best: BestWeights, monitor, rows) -> BestWeights:

@@ -4,24 +4,79 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
+import json
 import os
+import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from mmfusion.utils.io import atomic_save, atomic_write_json, atomic_write_text
+from mmfusion.utils.io import _jsonable, atomic_save, atomic_write_json, atomic_write_text
 
 PREDICTION_COLUMNS = ("sample_id", "split", "fold", "run", "y_true")
 DONE_FILE = "DONE"
-STATE_DIR = "train_state"          # BackupAndRestore and phase checkpoints (removed when done)
+STATE_DIR = "train_state"          # per-epoch checkpoints and finished phases (removed when done)
+LOCK_FILE = ".lock"
+IDENTITY_FILE = "identity.json"    # config, data fingerprint, code version: what a resume must match
+_BOOKKEEPING = {LOCK_FILE, IDENTITY_FILE}
+
+
+class RunLockedError(ValueError):
+    """Another live process holds the run directory (a ValueError: the CLI exits 2)."""
+
+
+class ResumeMismatchError(ValueError):
+    """The unfinished run was started with another config, data or code version."""
 
 
 class RunDir:
-    """One run's directory. ``RunDir(path)`` opens (or creates) it; ``new_run_dir`` makes a fresh one."""
+    """One run's directory. ``RunDir(path)`` opens (or creates) it; ``new_run_dir`` makes a fresh
+    one or reopens an unfinished one, holding its lock (``close()`` or ``with`` releases it; the
+    OS releases it when the process dies)."""
 
     def __init__(self, path):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = None
+
+    def lock(self) -> "RunDir":
+        """Take the exclusive lock on ``<run>/.lock`` (fcntl.flock) or raise RunLockedError."""
+        import fcntl
+
+        if self._lock is not None:
+            return self
+        handle = open(self.path / LOCK_FILE, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "a process that has not written its pid yet"
+            handle.close()
+            raise RunLockedError(f"{self.path} is in use by {holder}; wait for it to finish, stop it, "
+                                 "or pass --fresh (or another --out) to start a separate run") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} ({shlex.join(getattr(sys, 'orig_argv', sys.argv))}), "
+                     f"since {_dt.datetime.now().isoformat(timespec='seconds')}\n")
+        handle.flush()
+        self._lock = handle
+        return self
+
+    def close(self) -> None:
+        """Release the lock (the file stays: removing it would race with a process opening it)."""
+        if self._lock is not None:
+            self._lock.close()   # closing the descriptor drops the flock
+            self._lock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
 
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"
@@ -90,32 +145,110 @@ class RunDir:
         return (self.path / DONE_FILE).exists()
 
 
-def new_run_dir(out, paper: str, tag: str = "", resume: bool = False) -> RunDir:
-    """``out/paper/<YYYYmmdd-HHMMSS>[-tag]/``, never an existing one (a suffix is added on clashes).
+def new_run_dir(out, paper: str, tag: str = "", resume: bool = False, identity: dict | None = None) -> RunDir:
+    """``out/paper/<YYYYmmdd-HHMMSS>[-tag]/``, locked, never an existing one (a suffix is added on
+    clashes); ``identity`` (JSON-able: {"config", "data_fingerprint", "code_version", ...}) is
+    written to identity.json.
 
     ``resume=True`` reopens the newest run of this paper and tag when it never finished (it holds
     files but no DONE marker: killed or crashed), so the same command continues it: its finished
-    fits are reloaded (``fit.json``) and an interrupted one resumes from its last epoch.
+    fits are reloaded (``fit.json``) and an interrupted one resumes from its last checkpoint. It
+    raises RunLockedError when a live process holds that run, ResumeMismatchError when its
+    identity differs from ``identity``.
     """
     base = Path(out) / paper
     suffix = f"-{tag}" if tag else ""
-    if resume and base.is_dir():
-        candidates = sorted((_stamp(p.name, suffix), p) for p in base.iterdir()
-                            if p.is_dir() and p.name.endswith(suffix) and _stamp(p.name, suffix))
-        candidates = [p for _, p in candidates]
-        for path in reversed(candidates):
-            if not (path / DONE_FILE).exists() and any(path.iterdir()):
-                return RunDir(path)
-            break
+    candidate = _unfinished(base, suffix) if resume else None
+    if candidate is not None:
+        return _reopen(candidate, identity)
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for i in range(1000):
         path = base / (stamp + (f"-{i}" if i else "") + suffix)
         try:
             path.mkdir(parents=True, exist_ok=False)
-            return RunDir(path)
         except FileExistsError:
             continue
+        run = RunDir(path).lock()
+        if identity is not None:
+            run.write_json(IDENTITY_FILE, identity)
+        return run
     raise RuntimeError(f"could not create a new run directory under {base}")
+
+
+def _unfinished(base: Path, suffix: str) -> Path | None:
+    """The newest run folder when it was started (holds more than its lock) and never finished."""
+    if not base.is_dir():
+        return None
+    stamped = sorted((_stamp(p.name, suffix), p) for p in base.iterdir()
+                     if p.is_dir() and p.name.endswith(suffix) and _stamp(p.name, suffix))
+    if not stamped:
+        return None
+    newest = stamped[-1][1]
+    started = any(p.name not in _BOOKKEEPING for p in newest.iterdir())
+    return newest if started and not (newest / DONE_FILE).exists() else None
+
+
+def _reopen(path: Path, identity: dict | None) -> RunDir:
+    run = RunDir(path).lock()
+    try:
+        if identity is not None:
+            _check_identity(path, identity)
+        print(f"resuming {path}: {resume_summary(path)}", file=sys.stderr)
+    except BaseException:
+        run.close()
+        raise
+    return run
+
+
+def _check_identity(path: Path, identity: dict) -> None:
+    stored_file = path / IDENTITY_FILE
+    if not stored_file.exists():
+        raise ResumeMismatchError(f"cannot resume {path}: it has no {IDENTITY_FILE} (started by an older "
+                                  "mmfusion), so its config, data and code cannot be checked; "
+                                  "rerun with --fresh to start a new run directory")
+    stored = json.loads(stored_file.read_text())
+    wanted = json.loads(json.dumps(identity, sort_keys=True, default=_jsonable))
+    changes = _differences(stored, wanted)
+    if changes:
+        shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
+        raise ResumeMismatchError(f"cannot resume {path}: it was started with other settings ({shown}); "
+                                  "rerun with --fresh to start a new run directory, or repeat the "
+                                  "original options to continue it")
+
+
+def _differences(old, new, prefix: str = "") -> list[str]:
+    """'key.sub: old -> new' for every leaf that differs (dicts compared key by key)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in old or key not in new:
+                out.append(f"{name}: {_short(old.get(key, '(absent)'))} -> {_short(new.get(key, '(absent)'))}")
+            else:
+                out += _differences(old[key], new[key], name)
+        return out
+    return [] if old == new else [f"{prefix}: {_short(old)} -> {_short(new)}"]
+
+
+def _short(value) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def resume_summary(path) -> str:
+    """'N fits done, continuing <fit> from epoch E' from the files below ``path``."""
+    from mmfusion.training import checkpoint
+
+    path = Path(path)
+    done = sum(1 for _ in path.rglob("fit.json"))
+    fits = []
+    for state in sorted(path.rglob(STATE_DIR)):
+        epochs = [checkpoint.newest_epoch(d) for d in state.glob("phase*") if d.is_dir()]
+        epochs = [e for e in epochs if e is not None]
+        if epochs:
+            name = os.path.relpath(state.parent, path)
+            fits.append(f"continuing {'the run' if name == '.' else name} from epoch {max(epochs) + 1}")
+    return f"{done} fit{'s' if done != 1 else ''} done, " + (", ".join(fits) or "no fit in progress")
 
 
 def _stamp(name: str, suffix: str):
@@ -130,17 +263,19 @@ def _stamp(name: str, suffix: str):
 
 
 def data_fingerprint(data_files=(), label_files=()) -> str:
-    """sha256 over the data file list (paths relative to their common root, with sizes) and the
-    contents of the label files: changes when a file is added, removed, resized or relabelled."""
+    """sha256 over the data files' names (relative to their common root) and *contents*, and the
+    label files' contents: changes when a file is added, removed, rewritten or relabelled, also
+    when a rewrite keeps its size and mtime (``cp -p``, ``rsync -a``, ``unzip``)."""
+    from mmfusion.data.cache import file_digest
+
     files = sorted(os.fspath(p) for p in data_files)
     root = os.path.commonpath(files) if len(files) > 1 else (os.path.dirname(files[0]) if files else "")
     digest = hashlib.sha256()
     for f in files:
-        size = os.path.getsize(f) if os.path.exists(f) else -1
-        digest.update(f"{os.path.relpath(f, root) if root else f}\t{size}\n".encode())
+        content = file_digest(f) if os.path.exists(f) else "missing"
+        digest.update(f"{os.path.relpath(f, root) if root else f}\t{content}\n".encode())
     for f in sorted(os.fspath(p) for p in label_files):
-        digest.update(b"labels\n")
-        digest.update(Path(f).read_bytes())
+        digest.update(f"labels\t{file_digest(f)}\n".encode())
     return digest.hexdigest()
 
 

@@ -1,15 +1,24 @@
-"""What a run record says about the machine: versions, git commit, device."""
+"""What a run record says about the machine: versions, git commit, device, code version."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
 
 def git_commit(path=None) -> str | None:
-    """The checkout's HEAD commit (with '+dirty' when it has local changes), or None outside git."""
-    cwd = Path(path or Path(__file__).resolve().parents[2])
+    """The checkout's HEAD commit (with '+dirty' when it has local changes), or None outside git.
+
+    Without ``path``: the checkout mmfusion itself was imported from, never a repository that
+    merely contains an installed copy (a venv inside some other checkout)."""
+    if path is None and not (PACKAGE_DIR.parent / ".git").exists():
+        return None
+    cwd = Path(path or PACKAGE_DIR.parent)
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
                               text=True, timeout=10)
@@ -44,3 +53,19 @@ def versions() -> dict:
 
     return {"python": sys.version.split()[0], "tensorflow": tf.__version__,
             "keras": keras.__version__, "numpy": numpy.__version__}
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """``<version>[+g<commit>]+src.<hash>``: the package version, the git commit in a checkout, and
+    a hash of the imported mmfusion/**/*.py sources, so an installed wheel (no git) and a checkout
+    with uncommitted edits are both told apart from other builds."""
+    from mmfusion import __version__
+
+    digest = hashlib.sha256()
+    for source in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(f"{source.relative_to(PACKAGE_DIR).as_posix()}\n".encode())
+        digest.update(source.read_bytes())
+    commit = git_commit()
+    git = f"+g{commit.split('+')[0][:12]}" if commit else ""
+    return f"{__version__}{git}+src.{digest.hexdigest()[:16]}"

@@ -1,28 +1,73 @@
-"""Atomic writes: a reader never sees a half-written file (temp file in the same dir + os.replace)."""
+"""Atomic writes: a reader never sees a half-written file (temp file in the same dir, fsync, rename).
+
+A full disk anywhere in a write ends in one :class:`DiskFullError` naming the file and the free
+space, whatever library was writing (Python, NumPy, h5py inside Keras' zip).
+"""
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 
+class DiskFullError(OSError):
+    """No space left while writing a run file; the previous version of the file is intact."""
+
+    def __init__(self, path, free: int | None):
+        self.path, self.free = Path(path), free
+        room = "unknown free space" if free is None else f"{_size(free)} free"
+        super().__init__(errno.ENOSPC, f"no space left on the device writing {self.path} ({room} on "
+                         f"{self.path.parent}); free some space and run the same command again: "
+                         "it continues from the last checkpoint")
+
+    def __str__(self):
+        return self.strerror
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """ENOSPC / EDQUOT, also when a library (h5py) only puts the errno in its message."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(err)
+    return "No space left on device" in text or "errno = 28" in text
+
+
+def free_bytes(path) -> int | None:
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
 def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``writer(tmp_path)`` then rename the temp file onto ``path``.
+    """Call ``writer(tmp_path)``, fsync the temp file, then rename it onto ``path``.
 
     ``suffix`` keeps an extension on the temp name for writers that check it (Keras wants ``.keras``).
+    On any failure the temp file is removed and ``path`` keeps its previous content.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
+        os.close(fd)
         writer(tmp)
+        _fsync_file(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+        tmp = None
+        _fsync_dir(path.parent)
+    except BaseException as err:
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+        if is_disk_full(err):
+            raise DiskFullError(path, free_bytes(path.parent)) from None
         raise
     return path
 
@@ -31,8 +76,6 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     def write(tmp):
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
     return atomic_save(path, write)
 
 
@@ -42,6 +85,33 @@ def atomic_write_text(path, text: str) -> Path:
 
 def atomic_write_json(path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _fsync_file(path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path) -> None:
+    """Makes the rename itself durable (a power cut could otherwise lose it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:   # some file systems refuse fsync on a directory; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
 
 
 def _jsonable(obj):

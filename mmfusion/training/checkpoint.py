@@ -1,0 +1,98 @@
+"""Training checkpoints on disk: atomic, verified on load, the previous good one kept.
+
+One file per completed epoch, ``<dir>/epoch-<EEEE>.<sha256[:16]>.npz``: the digest in the name is
+checked on load, and the file only gets its name by a rename after it was written and fsync'd, so
+a kill at any moment leaves either the old set or the new one. NumPy only (no Keras, no h5py), so
+run records can read progress without TensorFlow.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mmfusion.utils.io import atomic_save
+
+KEEP = 2                                    # the newest and the previous good one
+_NAME = re.compile(r"^epoch-(\d{4,})\.([0-9a-f]{16})\.npz$")
+
+
+def write(directory, epoch: int, arrays: dict, meta: dict) -> Path:
+    """Write the state after ``epoch`` (0-based, completed); drop all but the newest KEEP."""
+    directory = Path(directory)
+    payload = {**arrays, "__meta__": np.array(json.dumps({**meta, "epoch": epoch}))}
+    staged = atomic_save(directory / f".epoch-{epoch:04d}.staged.npz",
+                         lambda tmp: np.savez(tmp, **payload), suffix=".npz")
+    final = directory / f"epoch-{epoch:04d}.{_sha256(staged)[:16]}.npz"
+    staged.replace(final)
+    # what a resume superseded (a torn newer file, another copy of this epoch), then the oldest
+    stale = [p for e, p in _listed(directory) if e > epoch or (e == epoch and p != final)]
+    for old in stale + [p for _, p in _listed(directory) if p not in stale][KEEP:]:
+        old.unlink(missing_ok=True)
+    return final
+
+
+def read_npz(path) -> dict:
+    """Every array of an .npz (reading them all is what finds a torn file)."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def latest(directory) -> tuple[dict, dict] | None:
+    """(arrays, meta) of the newest checkpoint that verifies; a torn or altered newer one is
+    skipped with a warning naming it. None when there is none (the phase starts over)."""
+    for _, path in _listed(directory):
+        problem = _verify(path)
+        if problem is None:
+            arrays = read_npz(path)
+            return arrays, json.loads(str(arrays.pop("__meta__")))
+        warn(f"checkpoint {path} is {problem}; falling back to the previous one")
+    return None
+
+
+def newest_epoch(directory) -> int | None:
+    """The newest checkpointed epoch by file name (unverified: for progress messages only)."""
+    listed = _listed(directory)
+    return listed[0][0] if listed else None
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _listed(directory) -> list[tuple[int, Path]]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for p in directory.iterdir():
+        m = _NAME.match(p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return sorted(found, reverse=True)
+
+
+def _verify(path: Path) -> str | None:
+    """None when the file is whole, else what is wrong with it."""
+    try:
+        if _sha256(path)[:16] != _NAME.match(path.name).group(2):
+            return f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
+        read_npz(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        return f"unreadable ({type(err).__name__}: {err})"
+    return None
+
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
