@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame, single_copy
 
 KAGGLE_SLUGS = {"breast-mri": ("uzairkhan45/breast-cancer-patients-mris",)}
 FOLDER = "Breast Cancer Patients MRI's"
@@ -23,9 +23,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 def find_folder(root) -> Path:
     root = Path(root)
     subfolders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    for candidate in (root / FOLDER, root, *subfolders):  # some copies rename the top folder
-        if (candidate / "train").is_dir():
-            return candidate
+    hits = [c / "train" for c in (root / FOLDER, root, *subfolders)  # some copies rename the top folder
+            if (c / "train").is_dir()]
+    if hits:
+        return single_copy(hits, "breast-MRI train/ folder", root).parent
     raise DatasetError(f"breast MRI folders not found: expected {FOLDER}/train/{{Healthy,Sick}}/", path=root)
 
 

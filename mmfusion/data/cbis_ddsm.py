@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.data.clinical import encode_clinical
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_csv, single_copy
 
 KAGGLE_SLUGS = {"cbis-ddsm": ("awsaf49/cbis-ddsm-breast-cancer-image-dataset",)}
 CSV_FILES = {("mass", "train"): "mass_case_description_train_set.csv",
@@ -39,9 +39,11 @@ def find_csv_dir(root) -> Path:
     """The folder holding the four case CSVs: root, root/csv, or one level below root."""
     root = Path(root)
     first = CSV_FILES["mass", "train"]
-    for cand in (root, root / "csv", *sorted(p for p in root.iterdir() if p.is_dir())):
-        if (cand / first).is_file() or (cand / "csv" / first).is_file():
-            return cand if (cand / first).is_file() else cand / "csv"
+    hits = [c / first for c in (root, root / "csv", *sorted(p for p in root.iterdir() if p.is_dir()))
+            if (c / first).is_file()]
+    hits += [c / "csv" / first for c in sorted(p for p in root.iterdir() if p.is_dir()) if (c / "csv" / first).is_file()]
+    if hits:
+        return single_copy(hits, f"CBIS-DDSM case CSV {first}", root).parent
     raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found",
                        path=root)
 
@@ -55,7 +57,7 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DatasetError("CBIS-DDSM case CSV is missing", path=path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv(path, dtype=str, keep_default_na=False)
     frame.columns = [_normalise_column(c) for c in frame.columns]
     wanted = COMMON_COLUMNS + KIND_COLUMNS[kind]
     missing = [c for c in wanted if c not in frame.columns]

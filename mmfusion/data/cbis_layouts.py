@@ -14,9 +14,8 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from mmfusion.data.common import DatasetError
+from mmfusion.data.common import DatasetError, read_csv
 
 FULL, CROP, MASK = "full mammogram images", "cropped images", "roi mask images"
 
@@ -127,7 +126,7 @@ class KaggleLayout:
         info_path = root / "csv" / "dicom_info.csv"
         if not info_path.is_file():
             raise DatasetError("Kaggle CBIS-DDSM layout needs csv/dicom_info.csv", path=info_path)
-        info = pd.read_csv(info_path, dtype=str, keep_default_na=False, na_values=[""])
+        info = read_csv(info_path, dtype=str, keep_default_na=False, na_values=[""])
         if "image_path" not in info.columns or "SeriesDescription" not in info.columns:
             raise DatasetError("missing column image_path or SeriesDescription", path=info_path)
         self.series: dict = {}

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import io
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +24,41 @@ class DatasetError(ValueError):
             where += ": "
         super().__init__(where + message)
         self.path, self.row = path, row
+
+
+ENCODINGS_TRIED = ("utf-8", "utf-8 with BOM")
+
+
+def read_text(path) -> str:
+    """A label file's text; bytes that are not UTF-8 stop with the file, line and column."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DatasetError(f"byte 0x{data[e.start]:02x} at column {col} is not UTF-8 (tried "
+                           f"{', '.join(ENCODINGS_TRIED)}); re-save the file as UTF-8 "
+                           f"(e.g. iconv -f cp1252 -t utf-8)", path=path, row=line) from None
+
+
+def read_csv(path, **kwargs) -> pd.DataFrame:
+    """pandas.read_csv through :func:`read_text` (encoding errors name the file and line)."""
+    return pd.read_csv(io.StringIO(read_text(path)), **kwargs)
+
+
+def single_copy(hits, what: str, root) -> Path:
+    """The one place a dataset's marker (label file / folder) was found under ``root``. Two copies
+    would pair one copy's labels with the other's images, so they are refused, naming both; the
+    same file nested in its own copy (``root/Info.txt`` and ``root/all-mias/Info.txt``) is allowed."""
+    hits = list(dict.fromkeys(Path(h).resolve() for h in hits))
+    if len(hits) > 1:
+        nested = all(a.parent in b.parents or a.parent == b.parent for a, b in zip(hits, hits[1:]))
+        same = all(h.is_file() for h in hits) and len({h.read_bytes() for h in hits}) == 1
+        if not (nested and same):
+            raise DatasetError(f"{len(hits)} copies of the {what} found: {', '.join(map(str, hits))}; "
+                               "point --data-dir at one copy", path=root)
+    return hits[0]
 
 
 @dataclasses.dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_text, single_copy
 
 KAGGLE_SLUGS = {"mias": ("kmader/mias-mammography",)}
 HEADER = ("REFNUM", "BG", "CLASS", "SEVERITY", "X", "Y", "RADIUS")
@@ -27,9 +27,10 @@ LABEL_RULES = ("any", "first")
 
 def find_info(root) -> Path:
     root = Path(root)
-    for candidate in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt"))):
-        if candidate.is_file():
-            return candidate
+    hits = [c for c in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt")))
+            if c.is_file()]
+    if hits:
+        return single_copy(hits, "MIAS label file Info.txt", root)
     raise DatasetError("MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)",
                        path=root)
 
@@ -54,7 +55,7 @@ def _parse_row(path, lineno, tokens) -> dict:
             x, y, radius = (float(t) for t in tokens[4:])
         except ValueError:
             raise DatasetError(f"X Y RADIUS must be numbers, got {tokens[4:]}", path=path, row=lineno) from None
-    return {"refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg, "class": cls,
+    return {"line": lineno, "refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg, "class": cls,
             "severity": severity, "x": x, "y": y, "radius": radius}
 
 
@@ -63,11 +64,14 @@ def read_info(path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DatasetError("MIAS label file Info.txt not found", path=path)
-    lines = path.read_text().splitlines()
+    lines = read_text(path).splitlines()
     if not lines or tuple(lines[0].split()) != HEADER:
         raise DatasetError(f"expected header {' '.join(HEADER)!r}, got {lines[0] if lines else ''!r}",
                            path=path, row=1)
     rows = [_parse_row(path, i + 1, line.split()) for i, line in enumerate(lines) if i and line.strip()]
+    if not rows:   # also what `mmfusion fixtures --n 0` writes
+        raise DatasetError(f"has the header but no data rows; expected one line per image or "
+                           f"abnormality ({' '.join(HEADER)})", path=path, row=2)
     return pd.DataFrame(rows)
 
 
@@ -138,8 +142,25 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
         paths.append(None if path is None else str(path))
     frame["image_path"] = paths
     frame = frame[frame["image_path"].notna()]
+    _check_coordinates(rows, frame, info)
     frame["mask_paths"] = [[] for _ in range(len(frame))]  # lesions are circles: see lesion_mask
     return finish_frame(frame, report)
+
+
+def _check_coordinates(rows, frame, info) -> None:
+    """X, Y must lie in the 1024 frame the coordinates are given in (the error names the line and
+    the image's real size, read from its header)."""
+    from mmfusion.data.images import image_size
+
+    paths = dict(zip(frame["sample_id"], frame["image_path"]))
+    for r in rows.to_dict("records"):
+        x, y = r["x"], r["y"]
+        if x is None or pd.isna(x) or (0 <= x <= FRAME and 0 <= y <= FRAME and r["radius"] > 0):
+            continue
+        size = "not on disk" if r["refnum"] not in paths else "%d x %d pixels" % image_size(paths[r["refnum"]])[::-1]
+        raise DatasetError(f"{r['refnum']}: X {x:g} Y {y:g} RADIUS {r['radius']:g} lies outside the "
+                           f"{FRAME} x {FRAME} frame MIAS coordinates use (0..{FRAME}, radius > 0); "
+                           f"the image is {size}", path=info, row=int(r["line"]))
 
 
 def to_pixels(x, y, r, shape=(FRAME, FRAME)) -> tuple[float, float, float]:

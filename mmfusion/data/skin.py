@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_csv, single_copy
 
 KAGGLE_SLUGS = {"ham10000": ("kmader/skin-cancer-mnist-ham10000",),
                 "isic2019": ("andrewmvd/isic-2019", "salviohexia/isic-2019-skin-lesion-images-for-classification")}
@@ -23,34 +23,46 @@ ISIC_METADATA = "ISIC_2019_Training_Metadata.csv"
 
 
 def _find_file(root: Path, name: str, depth: int = 3) -> Path:
-    for level in range(depth + 1):
-        hits = sorted(root.glob("/".join(["*"] * level + [name])))
-        if hits:
-            return hits[0]
+    hits = [h for level in range(depth + 1) for h in sorted(root.glob("/".join(["*"] * level + [name])))]
+    if hits:
+        return single_copy(hits, f"label file {name}", root)
     raise DatasetError(f"label file {name} not found (searched {depth} levels deep)", path=root)
 
 
 def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, int]:
     """``{stem: path}`` of every image under ``root``; copies of one stem in several folders (the
     HAM10000 zip's lower-case duplicate folders) are kept once. Returns ``(index, n_copies)``."""
-    index, copies = {}, 0
+    index, folder, copies = {}, {}, 0
     for path in sorted(root.rglob("*"), key=lambda p: (p.parent.name.lower() == p.parent.name, str(p))):
         if path.suffix.lower() not in suffixes or not path.is_file():
             continue
         if path.stem in index:
+            if str(folder[path.stem]).lower() != str(path.parent).lower():
+                # not the zip's case-only twin folder: a second copy of the dataset
+                raise DatasetError(f"image {path.stem} is in two copies of the dataset: {folder[path.stem]} "
+                                   f"and {path.parent}; point --data-dir at one copy", path=root)
             copies += 1
             continue
-        index[path.stem] = path.resolve()
+        index[path.stem], folder[path.stem] = path.resolve(), path.parent
     return index, copies
 
 
 def _read_csv(path: Path, required) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv(path, dtype=str, keep_default_na=False)
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DatasetError(f"missing column(s) {missing}; expected {list(required)}", path=path)
     return frame
+
+
+def _unique_ids(ids: pd.Series, path: Path, column: str) -> None:
+    dup = ids.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero(ids == ids.iloc[i])[0])
+        raise DatasetError(f"duplicate {column} {ids.iloc[i]!r} (first in row {first + 1}); each image "
+                           "must be listed once", path=path, row=i + 1)
 
 
 def _age(values, path: Path) -> np.ndarray:
@@ -112,6 +124,7 @@ def read_ham10000_metadata(root) -> pd.DataFrame:
         raise DatasetError(f"dx {raw['dx'].iloc[i]!r}; expected one of {', '.join(HAM_CLASSES)}",
                            path=path, row=i + 1)
     image_id = raw["image_id"].str.strip().str.replace(r"\.jpe?g$", "", regex=True)
+    _unique_ids(image_id, path, "image_id")
     frame = raw.assign(sample_id=image_id, image_id=image_id, dx=dx,
                        label=[HAM_CLASSES.index(d) for d in dx], age=_age(raw["age"].tolist(), path),
                        sex=raw["sex"].str.strip().str.lower().replace("", "unknown"),
@@ -155,6 +168,7 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
         raise DatasetError(f"labels {onehot[i].tolist()} are not one-hot over {columns}",
                            path=truth_path, row=i + 1)
     label = onehot.argmax(axis=1)
+    _unique_ids(truth["image"].str.strip(), truth_path, "image")
     frame = pd.DataFrame({"sample_id": truth["image"].str.strip(), "label": label,
                           "source_file": str(truth_path)})
     frame["isic_id"] = frame["sample_id"].str.replace("_downsampled", "", regex=False)

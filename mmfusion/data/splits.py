@@ -47,6 +47,33 @@ def check_leakage(splits: dict, groups: dict | None = None) -> None:
                     raise LeakageError(f"{kind} {shown!r} is on both {seen[value]!r} and {side!r}")
 
 
+def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups=None,
+                   n_groups: int = 0) -> None:
+    """Too few images for a split stop here, naming the classes, their counts and the minimum
+    needed, instead of in sklearn or as an empty side."""
+    from mmfusion.data.common import DatasetError
+
+    labels = _as_array(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    problems = []
+    if counts.size and counts.min() < per_class:
+        problems.append(f"at least {per_class} images of every class")
+    if len(labels) < total:
+        problems.append(f"at least {total} images in all")
+    got = len(np.unique(_as_array(groups).astype(str))) if groups is not None else None
+    if got is not None and got < n_groups:
+        problems.append(f"at least {n_groups} groups (patients/lesions; got {got})")
+    if problems:
+        shown = ", ".join(f"{c}: {n}" for c, n in zip(classes.tolist(), counts.tolist())) or "none"
+        raise DatasetError(f"too few images for {what}: {len(labels)} images, classes {{{shown}}}; "
+                           f"it needs {', '.join(problems)}")
+
+
+def _sklearn_minimum(labels, smallest: float) -> int:
+    # stratified train_test_split: the smaller side must hold one image of every class
+    return int(np.ceil(len(np.unique(_as_array(labels))) / smallest - 1e-9))
+
+
 def merge_groups(*arrays) -> np.ndarray:
     """Connected components over several group kinds (e.g. patient and duplicate group).
 
@@ -109,6 +136,11 @@ def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: in
 
     labels = _as_array(labels)
     n = len(labels)
+    what = f"a train/val/test split {tuple(ratios)}"
+    if groups is None:
+        require_enough(labels, what, 2, _sklearn_minimum(labels, min(ratios) / sum(ratios)))
+    else:
+        require_enough(labels, what, 1, 3, groups, 3)
     if groups is None:
         idx = np.arange(n)
         rest, test = train_test_split(idx, test_size=ratios[2] / sum(ratios), stratify=labels,
@@ -135,6 +167,7 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     from sklearn.model_selection import train_test_split
 
     labels = _as_array(labels)
+    require_enough(labels, "the two-step 70/15/15 split", 2, _sklearn_minimum(labels, first_holdout / 2))
     idx = np.arange(len(labels))
     train, tmp = train_test_split(idx, test_size=first_holdout, stratify=labels, random_state=random_state)
     val, test = train_test_split(tmp, test_size=0.5, stratify=labels[tmp], random_state=random_state)
@@ -148,6 +181,7 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
     from sklearn import model_selection as ms
 
     labels = _as_array(labels)
+    require_enough(labels, f"{k}-fold cross-validation", 1, k, groups, k)
     x = np.zeros((len(labels), 1))
     if groups is not None:
         groups = _as_array(groups)
@@ -172,6 +206,7 @@ def holdout_by_group(train_idx, labels, groups, fraction: float = 0.15, seed: in
     """
     train_idx = np.asarray(train_idx, dtype=int)
     labels, groups = _as_array(labels), _as_array(groups)
+    require_enough(labels[train_idx], f"a {fraction:.0%} validation hold-out", 1, 2, groups[train_idx], 2)
     keep, val = _grouped_ratio_split(labels[train_idx], groups[train_idx], (1 - fraction, fraction), seed)
     out = {"train": train_idx[keep], "val": train_idx[val]}
     check_leakage(out, {"group": groups})

@@ -96,6 +96,8 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
     except Exception as err:   # keras raises a bare Exception("URL fetch failure ...") offline
         if weights == "imagenet" and _looks_like_download_failure(err):
             raise WeightsError(_offline_message(name, arch, err)) from err
+        if weights is not None and weights != "imagenet":
+            raise WeightsError(_misfit_message(weights, name, arch, err)) from err
         raise
     return _spec(name, model, inputs, preprocess, arch.last_conv_layer, arch.stages)
 
@@ -115,7 +117,11 @@ def _build_vit_spec(input_shape, weights, **kw) -> BackboneSpec:
                            "(--weights none) or a local file saved from an mmfusion ViT")
     model, stages = build_vit(tuple(input_shape), **kw)
     if weights is not None:
-        model.load_weights(_local_weights(weights, "vit", None))
+        path = _local_weights(weights, "vit", None)
+        try:
+            model.load_weights(path)
+        except Exception as err:   # h5py / keras shape errors name neither the file nor the model
+            raise WeightsError(_misfit_message(path, "vit", None, err)) from err
     return _spec("vit", model, model.input, model.get_layer("preprocess"), "vit_feature_map", stages)
 
 
@@ -124,9 +130,23 @@ def _local_weights(path, name, arch) -> str:
     if not os.path.isfile(path):
         expected = f" (expected the Keras file {arch.weights_file})" if arch else ""
         raise WeightsError(f"weights file for {name} not found: {path}{expected}")
+    expected = f"; expected the Keras file {arch.weights_file}" if arch else ""
     if not path.endswith(".h5"):
-        raise WeightsError(f"weights file for {name} must be .h5 or .weights.h5, got {path}")
+        raise WeightsError(f"weights file for {name} must be .h5 or .weights.h5, got {path}{expected}")
+    with open(path, "rb") as f:
+        if f.read(8) != HDF5_SIGNATURE:
+            raise WeightsError(f"weights file for {name} is not an HDF5 file: {path} (a partial "
+                               f"download, or an HTML page?){expected}")
     return path
+
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _misfit_message(path, name, arch, err) -> str:
+    expected = (f"; expected the Keras file {arch.weights_file} (keras.applications."
+                f"{arch.constructor}, include_top=False)") if arch else "; expected weights saved from an mmfusion ViT"
+    return f"weights file {path} does not fit the {name} backbone ({type(err).__name__}: {err}){expected}"
 
 
 def _looks_like_download_failure(err: Exception) -> bool:
