@@ -1,16 +1,22 @@
-"""mmfusion.kaggle (what the Kaggle kernels run after installing mmfusion) and the kernels' files.
-MMFUSION_KAGGLE_INPUT and HOME point at tmp folders: nothing touches /kaggle or ~/.keras."""
+"""mmfusion.kaggle: the rendered kernel folders (what Kaggle reads), the notebook runtime (installs,
+mounts, weights), the build stamp. MMFUSION_KAGGLE_INPUT and HOME point at tmp folders: nothing
+touches /kaggle or ~/.keras."""
 import json
-import py_compile
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from mmfusion import kaggle, registry
+from mmfusion import cli
+from mmfusion.kaggle import build, render, runtime
+from mmfusion.kaggle.kernels import KERNELS, slugify
 
-KERNELS = sorted((Path(__file__).resolve().parents[1] / "kaggle_kernels").glob("*/kernel-metadata.json"))
+ROOT = Path(__file__).resolve().parents[1]
 RESNET = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG16 = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG19 = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 
 @pytest.fixture
@@ -23,33 +29,108 @@ def kaggle_env(tmp_path, monkeypatch):
     return inp, home
 
 
-def test_stage_weights_copies_attached_files(kaggle_env):
+def test_slugify_as_kaggle_does():
+    assert slugify("mmfusion hmcnet reproduction") == "mmfusion-hmcnet-reproduction"
+    assert slugify("  HMC-Net on MIAS (mmfusion)  ") == "hmc-net-on-mias-mmfusion"
+    # the old titles did not slug to their ids: what this module exists to prevent
+    assert slugify("HMC-Net on MIAS (mmfusion reproduction)") != "hmcnet-mias-reproduction"
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_rendered_metadata_is_what_kaggle_reads(tmp_path, offline):
+    assert cli.main(["kaggle", "render", "--user", "alice-01", "--out", str(tmp_path)]
+                    + (["--offline"] if offline else [])) == 0
+    metas = sorted(tmp_path.glob("*/kernel-metadata.json"))
+    assert [m.parent.name for m in metas] == sorted(KERNELS)
+    for path in metas:
+        meta = json.loads(path.read_text())
+        owner, slug = meta["id"].split("/")
+        kernel = KERNELS[path.parent.name]
+        assert owner == "alice-01" and slugify(meta["title"]) == slug and 5 <= len(slug) <= 50, path
+        assert (path.parent / meta["code_file"]).is_file() and meta["kernel_type"] == "notebook", path
+        assert meta["enable_internet"] is (not offline) and meta["enable_gpu"] is True, path
+        assert meta["machine_shape"] == "NvidiaTeslaT4", path
+        expected = [kernel.dataset]
+        if offline:
+            expected += ["alice-01/mmfusion-wheel", "alice-01/mmfusion-extra-wheels"]
+            expected += ["alice-01/keras-imagenet-notop-weights"] if kernel.archs else []
+        assert meta["dataset_sources"] == expected, path
+        assert all(re.fullmatch(r"[a-z0-9-]+/[a-z0-9-]+", s) for s in meta["dataset_sources"]), path
+        nb = json.loads((path.parent / meta["code_file"]).read_text())
+        params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", ()))
+        assert f"OFFLINE = {offline}" in "".join(params["source"]), path
+
+
+def test_committed_kernels_are_the_rendered_ones(tmp_path):
+    """kaggle_kernels/ is generated: nobody edits six copies by hand."""
+    render.render(out=tmp_path)
+    committed = sorted(p.relative_to(ROOT / "kaggle_kernels") for p in (ROOT / "kaggle_kernels").rglob("*") if p.is_file())
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert committed == fresh
+    for rel in fresh:
+        assert (ROOT / "kaggle_kernels" / rel).read_text() == (tmp_path / rel).read_text(), rel
+
+
+def test_render_refuses_a_bad_user(tmp_path):
+    with pytest.raises(ValueError, match="'a b' is not a Kaggle user name"):
+        render.render("a b", out=tmp_path)
+
+
+def test_posthocs_only_where_a_friedman_test_runs():
+    """scikit-posthocs is listed exactly for the papers whose code calls friedman_nemenyi."""
+    uses = {k.name for k in KERNELS.values()
+            if any("friedman_nemenyi" in p.read_text()
+                   for p in (ROOT / "mmfusion" / "papers" / k.paper.replace("-", "_")).rglob("*.py"))}
+    lists = {k.name for k in KERNELS.values() if "scikit_posthocs" in k.extras}
+    assert lists == uses == {"hmcnet"}
+
+
+def test_hmcnet_needs_its_baselines_weights_too():
+    assert KERNELS["hmcnet"].weights_files == (RESNET, VGG16, VGG19)
+    assert KERNELS["mias-xai"].weights_files == ()
+
+
+def test_stage_weights_offline_stops_before_training(kaggle_env):
     inp, home = kaggle_env
-    (inp / "keras-weights").mkdir()
-    (inp / "keras-weights" / RESNET).write_bytes(b"h5")
-    assert kaggle.stage_weights((RESNET,)) == "imagenet"
-    assert (home / ".keras" / "models" / RESNET).read_bytes() == b"h5"
-    # both files are needed: one of two is not enough
-    assert kaggle.stage_weights((RESNET, "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")) is None
+    (inp / "w").mkdir()
+    (inp / "w" / RESNET).write_bytes(b"h5")
+    files = KERNELS["hmcnet"].weights_files
+    with pytest.raises(SystemExit, match=f"2 ImageNet weights file.*{VGG16}, {VGG19}"):
+        runtime.stage_weights(files, offline=True)
+    assert (home / ".keras" / "models" / RESNET).read_bytes() == b"h5"      # staged all the same
+    assert runtime.stage_weights(files, offline=False) == "imagenet"         # internet fetches them
+    assert runtime.stage_weights(files, offline=True, quick=True) is None    # no backbone loads them
+    for name in (VGG16, VGG19):
+        (inp / "w" / name).write_bytes(b"h5")
+    assert runtime.stage_weights(files, offline=True) == "imagenet"
 
 
-def test_stage_weights_none_without_files(kaggle_env):
-    assert kaggle.stage_weights((RESNET,)) is None
-    assert (kaggle_env[1] / ".keras" / "models").is_dir()
-
-
-def test_install_missing_uses_attached_wheels_only(kaggle_env, monkeypatch):
+def test_install_missing_offline_uses_attached_wheels(kaggle_env, monkeypatch):
     calls = []
-    monkeypatch.setattr(kaggle.subprocess, "call", lambda argv: calls.append(argv) or 0)
-    kaggle.install_missing({"json": "not_needed"})             # importable: nothing installed
-    assert calls == []
-    with pytest.raises(SystemExit, match="no_such_mod_xyz is missing and no no_such_dist wheel"):
-        kaggle.install_missing({"no_such_mod_xyz": "no_such_dist"})
-    wheel = kaggle_env[0] / "wheels" / "no_such_dist-1.0-py3-none-any.whl"
+    monkeypatch.setattr(runtime.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    assert runtime.install_missing({"json": "json"}, offline=True) == []     # importable: nothing
+    with pytest.raises(SystemExit, match="no-such-dist>=1 is missing.*no no_such_dist-\\*.whl"):
+        runtime.install_missing({"no_such_mod_xyz": "no-such-dist>=1"}, offline=True)
+    wheel = kaggle_env[0] / "wheels" / "No_Such_Dist-1.0-py3-none-any.whl"   # case as uploaded
     wheel.parent.mkdir()
     wheel.write_bytes(b"")
-    kaggle.install_missing({"no_such_mod_xyz": "no_such_dist"})
-    assert calls == [[sys.executable, "-m", "pip", "install", "--no-deps", "-q", str(wheel)]]
+    assert runtime.install_missing({"no_such_mod_xyz": "no-such-dist>=1"}, offline=True) == ["no-such-dist>=1"]
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", str(wheel)]]
+
+
+def test_install_missing_online_holds_the_image_stack(monkeypatch):
+    import importlib.metadata
+
+    import numpy
+
+    calls = []
+    monkeypatch.setattr(runtime.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    runtime.install_missing({"no_such_mod_xyz": "scikit-posthocs"}, offline=False)
+    argv = calls[0]
+    assert argv[:5] == [sys.executable, "-m", "pip", "install", "-q"] and argv[-1] == "scikit-posthocs"
+    held = Path(argv[argv.index("-c") + 1]).read_text().split()
+    assert f"numpy=={numpy.__version__}" in held
+    assert f"keras=={importlib.metadata.version('keras')}" in held
 
 
 def test_find_dataset_searches_nested_mounts(kaggle_env):
@@ -60,70 +141,58 @@ def test_find_dataset_searches_nested_mounts(kaggle_env):
     mias = inp / "datasets" / "kmader" / "mias-mammography"
     (mias / "all-mias").mkdir(parents=True)
     (mias / "Info.txt").write_text("x")
-    assert kaggle.find_dataset("Info.txt", "kmader/mias-mammography", beside=("all-mias", "mdb*.pgm")) == mias
-    cbis = inp / "cbis"
-    (cbis / "csv").mkdir(parents=True)
-    (cbis / "jpeg").mkdir()
-    (cbis / "csv" / "dicom_info.csv").write_text("x")
-    assert kaggle.find_dataset("csv/dicom_info.csv", "awsaf49/cbis", beside=("jpeg",)) == cbis
+    assert runtime.find_dataset("Info.txt", "kmader/mias-mammography", beside=("all-mias", "mdb*.pgm")) == mias
     with pytest.raises(SystemExit, match="add the dataset owner/busi"):
-        kaggle.find_dataset("Dataset_BUSI_with_GT", "owner/busi")
+        runtime.find_dataset("Dataset_BUSI_with_GT", "owner/busi")
 
 
-def test_run_kernel_passes_gpu_options_and_prints_report(monkeypatch, capsys, tmp_path):
-    seen = {}
-
-    def reproduce(options):
-        seen["options"] = options
-        (tmp_path / "report.md").write_text("# the report")
-        return tmp_path
-    module = type(sys)("fake_kaggle_paper")
-    module.reproduce = reproduce
-    monkeypatch.setitem(sys.modules, "fake_kaggle_paper", module)
-    monkeypatch.setitem(registry._PAPERS, "fake",
-                        registry.PaperSpec("fake", "t", "c", (), {}, "fake_kaggle_paper:reproduce"))
-    assert kaggle.run_kernel("fake", tmp_path / "data", "imagenet", out=tmp_path / "runs",
-                             extra={"settings": "mri"}) == tmp_path
-    o = seen["options"]
-    assert (o.paper, o.data_dir, o.out, o.weights, o.mixed_precision, o.jit, o.seed, o.extra) == (
-        "fake", str(tmp_path / "data"), str(tmp_path / "runs"), "imagenet", True, False, 0, {"settings": "mri"})
-    assert "# the report" in capsys.readouterr().out
-
-
-def test_six_kernels_metadata_and_code(tmp_path):
-    assert len(KERNELS) == 6
-    for meta_path in KERNELS:
-        meta = json.loads(meta_path.read_text())
-        assert meta["enable_gpu"] is True and meta["enable_internet"] is False, meta_path
-        assert len(meta["dataset_sources"]) == 1 and "/" in meta["dataset_sources"][0], meta_path
-        code = meta_path.parent / meta["code_file"]
-        py_compile.compile(str(code), cfile=str(tmp_path / "kernel.pyc"), doraise=True)
-        text = code.read_text()
-        # the kernel names the dataset it reads, and calls the library after its install bootstrap
-        assert meta["dataset_sources"][0] in text and "kaggle.install_missing(EXTRAS)" in text, code
-
-
-@pytest.mark.parametrize("kernel, dataset, paper", [
-    ("mias-xai", "mias", "mias-xai"), ("hmcnet", "mias", "hmcnet"),
-    ("effnetv2-smote-busi", "busi", "effnetv2-smote"), ("effnetv2-smote-mri", "breast-mri", "effnetv2-smote"),
-    ("ft-multicnn", "ham10000", "ft-multicnn"), ("multimodal-fusion", "cbis-ddsm", "multimodal-fusion")])
-def test_kernel_main_finds_its_dataset_as_mounted(kaggle_env, monkeypatch, kernel, dataset, paper):
-    """A kernel's main() on the dataset's twin mounted under the Kaggle input; reproduce not run."""
-    import runpy
-
+@pytest.mark.parametrize("kernel, dataset", [
+    ("mias-xai", "mias"), ("hmcnet", "mias"), ("effnetv2-smote-busi", "busi"),
+    ("effnetv2-smote-mri", "breast-mri"), ("ft-multicnn", "ham10000"), ("multimodal-fusion", "cbis-ddsm")])
+def test_prepare_on_kaggle_finds_the_mounted_twin(kaggle_env, monkeypatch, kernel, dataset):
     from mmfusion.data.synthetic import write_twin
 
     root = write_twin(dataset, kaggle_env[0] / "mounted", n=12)
-    seen = []
-    monkeypatch.setattr(kaggle, "install_missing", lambda extras: None)
-    monkeypatch.setattr(kaggle, "run_kernel", lambda paper, data_dir, weights, **kw: seen.append(
-        (paper, Path(data_dir), weights, kw)))
-    code = next((KERNELS[0].parents[1] / kernel).glob("*_kernel.py"))
-    runpy.run_path(str(code))["main"]()
-    got_paper, got_root, weights, options = seen[0]
-    assert (got_paper, weights) == (paper, None)      # no ImageNet file attached
-    assert options.get("mixed_precision", True) is (paper != "mias-xai")
+    monkeypatch.setenv("MMFUSION_PLATFORM", "kaggle")
+    monkeypatch.setattr(runtime, "install_missing", lambda extras, offline: [])
+    setup = runtime.prepare(kernel, quick=False, offline=False)
+    assert (setup.platform, setup.out, setup.weights) == (
+        "kaggle", Path("/kaggle/working/runs"), "imagenet" if KERNELS[kernel].archs else None)
+    assert not str(setup.cache).startswith("/kaggle/working")
     if dataset == "cbis-ddsm":    # the twin holds both layouts; the kernel reads the Kaggle JPEG one
-        assert (got_root / "csv" / "dicom_info.csv").is_file() and (got_root / "jpeg").is_dir()
+        assert (setup.data_dir / "csv" / "dicom_info.csv").is_file() and (setup.data_dir / "jpeg").is_dir()
     else:
-        assert got_root == root
+        assert setup.data_dir == root
+
+
+def test_prepare_local_runs_on_the_twin(monkeypatch, tmp_path):
+    monkeypatch.setenv("MMFUSION_PLATFORM", "local")
+    monkeypatch.setenv("MMFUSION_OUT", str(tmp_path / "runs"))
+    monkeypatch.delenv("MMFUSION_DATA_DIR", raising=False)
+    setup = runtime.prepare("hmcnet", quick=True, weights="none")
+    assert (setup.data_dir, setup.out, setup.weights) == (None, tmp_path / "runs", None)
+
+
+def _git_head():
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def test_build_stamps_version_and_commit(tmp_path):
+    """setup.py's build_py writes mmfusion/_build.py into the build (never into the tree)."""
+    subprocess.run([sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)], cwd=ROOT, check=True,
+                   capture_output=True)
+    stamp = {}
+    exec((tmp_path / "mmfusion" / "_build.py").read_text(), stamp)
+    from mmfusion import __version__
+
+    assert stamp["VERSION"] == __version__ and stamp["COMMIT"].split("+")[0] == _git_head()
+    assert not (ROOT / "mmfusion" / "_build.py").exists()
+
+
+def test_build_info_prefers_the_stamp(monkeypatch):
+    assert build.build_info()["commit"].split("+")[0] == _git_head()
+    assert build.build_info()["source"] == "checkout"
+    stamp = type(sys)("mmfusion._build")
+    stamp.VERSION, stamp.COMMIT = "9.9.9", "abc123"
+    monkeypatch.setitem(sys.modules, "mmfusion._build", stamp)
+    assert build.build_info() == {"version": "9.9.9", "commit": "abc123", "source": "wheel"}
