@@ -49,23 +49,23 @@ def test_hand_computed_max_std():
 def test_mean_09972_over_5_folds_cannot_have_std_005():
     f = _by(audit_claims(_claims([_m("A", "HMC", "accuracy", 0.9972, "fraction", pm=0.05, n=5)])),
             "std_bound")
-    assert len(f) == 1 and f[0].severity == "error"
+    assert len(f) == 1 and f[0].severity == "impossible"
     assert "0.00637" in f[0].arithmetic
     assert "std in percentage points" in f[0].details["feasible"]
     assert not any(r.startswith("std in as printed") for r in f[0].details["feasible"])
     ok = audit_claims(_claims([_m("A", "HMC", "accuracy", 0.9972, "fraction", pm=0.005, n=5)]))
-    assert _by(ok, "std_bound")[0].severity == "ok"
+    assert _by(ok, "std_bound")[0].severity == "consistent"
 
 
 def test_std_with_unknown_k_and_stated_sem():
     f = _by(audit_claims(_claims([_m("A", "M", "accuracy", 0.96, "fraction", pm=0.25)])), "std_bound")[0]
-    assert f.severity == "error" and "k unknown" in f.arithmetic  # 0.25 > max ~0.2 for any k
+    assert f.severity == "impossible" and "k unknown" in f.arithmetic  # 0.25 > max ~0.2 for any k
     # 90 % over 10 runs: max std 0.316 (nine at 1, one at 0); a sem of 15 pp means std 0.474
     sem = _m("A", "M", "accuracy", 90.0, pm=15.0, n=10, pm_meaning="sem")
     assert fz.max_sample_std(0.9, 10) == pytest.approx(math.sqrt(0.9 / 9))
-    assert _by(audit_claims(_claims([sem])), "std_bound")[0].severity == "error"
+    assert _by(audit_claims(_claims([sem])), "std_bound")[0].severity == "impossible"
     std = dict(sem, pm_meaning="std")
-    assert _by(audit_claims(_claims([std])), "std_bound")[0].severity == "ok"
+    assert _by(audit_claims(_claims([std])), "std_bound")[0].severity == "consistent"
 
 
 BUSI = {"test_size": 97, "test_class_counts": {"benign": 66, "malignant": 31}}
@@ -74,22 +74,22 @@ BUSI = {"test_size": 97, "test_class_counts": {"benign": 66, "malignant": 31}}
 def test_busi_one_benign_error_consistent_with_explicit_averaging():
     claims = [_m("T5", "B-M", "accuracy", 98.97), _m("T5", "B-M", "sensitivity", 99.24, averaging="macro"),
               _m("T5", "B-M", "specificity", 98.48, averaging="binary")]
-    f = _by(audit_claims(_claims(claims, BUSI)), "grim")
-    assert len(f) == 1 and f[0].severity == "ok"
-    assert "[[65, 1], [0, 31]]" in f[0].arithmetic
+    f = _by(audit_claims(_claims(claims, BUSI)), "witness")
+    assert len(f) == 1 and f[0].severity == "consistent"
+    assert f[0].details["witnesses"] == [[[65, 1], [0, 31]]] and "exactly one witness" in f[0].message
 
 
 def test_busi_unstated_averaging_needs_mixed_readings():
     claims = [_m("T5", "B-M", "accuracy", 98.97), _m("T5", "B-M", "sensitivity", 99.24),
               _m("T5", "B-M", "specificity", 98.48)]
-    f = _by(audit_claims(_claims(claims, BUSI)), "grim")[0]
-    assert f.severity == "warning" and "mix averagings" in f.message
-    assert "sensitivity): macro" in f.message
+    f = _by(audit_claims(_claims(claims, BUSI)), "witness")[0]
+    assert f.severity == "inconsistent" and "no single averaging" in f.message
+    assert "sensitivity): macro" in f.arithmetic
 
 
 def test_busi_binary_sensitivity_9924_is_impossible():
-    f = _by(audit_claims(_claims([_m("T5", "B-M", "sensitivity", 99.24, averaging="binary")], BUSI)), "grim")[0]
-    assert f.severity == "error"  # 30/31 = 96.77 %, 31/31 = 100 %
+    f = _by(audit_claims(_claims([_m("T5", "B-M", "sensitivity", 99.24, averaging="binary")], BUSI)), "witness")[0]
+    assert f.severity == "impossible" and "no witness" in f.message  # 30/31 = 96.77 %, 31/31 = 100 %
 
 
 def test_three_class_enumeration_counts_and_mias_matrix():
@@ -113,13 +113,13 @@ def test_f1_harmonic_check():
     ok = [_m("T", "r", "precision", 0.80, "fraction", averaging="binary", decimals=2),
           _m("T", "r", "recall", 0.60, "fraction", averaging="binary", decimals=2),
           _m("T", "r", "f1", 0.69, "fraction", averaging="binary", decimals=2)]  # HM = 0.6857
-    assert _by(audit_claims(_claims(ok)), "f1_harmonic")[0].severity == "ok"
+    assert _by(audit_claims(_claims(ok)), "f1_harmonic")[0].severity == "consistent"
     high = [dict(c) for c in ok]
     high[2]["value"] = 0.75
-    assert _by(audit_claims(_claims(high)), "f1_harmonic")[0].severity == "error"
+    assert _by(audit_claims(_claims(high)), "f1_harmonic")[0].severity == "impossible"
     low_macro = [dict(c, averaging="macro") for c in ok]
     low_macro[2]["value"] = 0.62
-    assert _by(audit_claims(_claims(low_macro)), "f1_harmonic")[0].severity == "info"
+    assert _by(audit_claims(_claims(low_macro)), "f1_harmonic")[0].severity == "unverifiable"
 
 
 def test_ci_range_and_same_quantity():
@@ -130,11 +130,11 @@ def test_ci_range_and_same_quantity():
               _m("T4", "Fusion", "accuracy", 96.4, "percent")]
     found = audit_claims(_claims(claims))
     ci = {f.claims[0]: f.severity for f in _by(found, "ci_contains")}
-    assert ci == {"claim 0 (T1 / Fusion / auc)": "error", "claim 1 (T1 / Fusion / f1)": "ok"}
-    assert [f.severity for f in _by(found, "range")] == ["error"]
+    assert ci == {"claim 0 (T1 / Fusion / auc)": "impossible", "claim 1 (T1 / Fusion / f1)": "consistent"}
+    assert [f.severity for f in _by(found, "range")] == ["impossible"]
     same = {tuple(f.claims): f.severity for f in _by(found, "same_quantity")}
-    assert same[("claim 3 (T3 / Fusion / accuracy)", "claim 4 (T4 / Fusion / accuracy)")] == "ok"
-    assert same[("claim 2 (T2 / Fusion / accuracy)", "claim 3 (T3 / Fusion / accuracy)")] == "warning"
+    assert same[("claim 3 (T3 / Fusion / accuracy)", "claim 4 (T4 / Fusion / accuracy)")] == "consistent"
+    assert same[("claim 2 (T2 / Fusion / accuracy)", "claim 3 (T3 / Fusion / accuracy)")] == "inconsistent"
 
 
 def test_per_run_list_and_its_mean():
@@ -144,9 +144,9 @@ def test_per_run_list_and_its_mean():
                  same_as={"table": "T3", "row": "CNN runs", "column": "accuracy"})]
     found = audit_claims(_claims(claims, {"test_size": 48, "runs": 10,
                                           "test_class_counts": {"n": 31, "b": 9, "m": 8}}))
-    assert all(f.severity == "ok" for f in _by(found, "grim"))  # every run is k/48; mean k/480
+    assert all(f.severity == "consistent" for f in _by(found, "grim"))  # every run is k/48; mean k/480
     same = _by(found, "same_quantity")[0]
-    assert same.severity == "ok" and "0.77505" in same.message  # 0.775 truncates/rounds-even to 0.77
+    assert same.severity == "consistent" and "0.77505" in same.message  # 0.775 truncates/rounds-even to 0.77
 
 
 def test_audit_command_all_and_json(tmp_path, monkeypatch):
@@ -159,11 +159,11 @@ def test_audit_command_all_and_json(tmp_path, monkeypatch):
     out = io.StringIO()
     assert audit_command("all", out=out) == 2  # bad.yaml is invalid, p.yaml still audited
     text = out.getvalue()
-    assert "INVALID CLAIMS FILE" in text and "[ERROR  ] std_bound" in text
+    assert "INVALID CLAIMS FILE" in text and "[IMPOSSIBLE] std_bound" in text
     out = io.StringIO()
     assert audit_command("p", as_json=True, out=out) == 0
     data = json.loads(out.getvalue())
-    assert data["p"]["findings"][0]["severity"] == "error"
+    assert data["p"]["findings"][0]["severity"] == "impossible"
     assert audit_command("nope", out=io.StringIO()) == 2
 
 

@@ -1,8 +1,9 @@
-"""Claims audit: run the consistency checks on ``papers/*.yaml`` and print the findings.
+"""Claims audit: run the consistency checks on ``papers/*.yaml`` and print the findings, one
+section per paper, worst first (impossible, inconsistent, unverifiable, consistent).
 
 ``mmfusion audit [PAPER|all] [--json]`` calls :func:`audit_command`. Exit codes: 0 the audit ran
 (findings are results, not failures), 2 bad input (unknown paper, invalid claims file), 1 an
-unexpected failure.
+unexpected failure. :func:`audit_markdown` renders one paper's findings for ``report.md``.
 """
 from __future__ import annotations
 
@@ -11,33 +12,55 @@ import sys
 import traceback
 
 from .audit_checks import SEVERITIES, Finding, check_f1, check_grim, check_std
+from .audit_counts import check_counts
+from .audit_significance import check_significance
 from .audit_values import check_ci, check_range, check_same_quantity
-from .claims import ClaimsError, available_papers, load_claims
+from .audit_witness import check_witness
+from .audit_xref import check_xref
+from .claims import ClaimsError, available_papers, claims_summary, load_claims
 
-__all__ = ["Finding", "audit_claims", "audit_command"]
+__all__ = ["Finding", "audit_claims", "audit_command", "audit_markdown"]
 
-ALL_CHECKS = (check_f1, check_grim, check_std, check_ci, check_range, check_same_quantity)
+ALL_CHECKS = (check_witness, check_f1, check_grim, check_std, check_ci, check_range, check_same_quantity,
+              check_xref, check_counts, check_significance)
 
 
 def audit_claims(claims, include_ok: bool = True) -> list:
-    """All findings for one loaded :class:`~mmfusion.evaluation.claims.Claims`, worst first."""
-    findings = [Finding("schema", "info", [], w) for w in claims.warnings]
+    """All findings for one loaded :class:`~mmfusion.evaluation.claims.Claims`, worst first; each
+    finding's ``claims`` cite the claims with their line and source."""
+    findings = [Finding("schema", "unverifiable", [], w) for w in claims.warnings]
     for check in ALL_CHECKS:
         findings.extend(check(claims))
+    cite = {c.ref(): c.cite() for c in claims.claims}
     for f in findings:
         f.paper = claims.paper
+        f.claims = [cite.get(r, r) for r in f.claims]
     if not include_ok:
-        findings = [f for f in findings if f.severity != "ok"]
+        findings = [f for f in findings if f.severity != "consistent"]
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
-def _print_paper(paper, findings, out):
-    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
-    print(f"== {paper}: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=out)
+def severity_counts(findings) -> dict:
+    return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+
+
+def _print_paper(paper, summary, findings, out):
+    counts = severity_counts(findings)
+    kinds = ", ".join(f"{v} {k}" for k, v in summary.items() if k not in ("total", "numbers"))
+    print(f"== {paper}: {summary['total']} claims ({summary['numbers']} printed numbers: {kinds})", file=out)
+    print("   findings: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=out)
     for f in findings:
-        print(f"  [{f.severity.upper():7}] {f.check}: {f.message}", file=out)
-        if f.arithmetic and f.severity != "ok":
-            print(f"            arithmetic: {f.arithmetic}", file=out)
+        print(f"  [{f.severity.upper()}] {f.check}: {f.message}", file=out)
+        if f.severity != "consistent":
+            if f.arithmetic:
+                print(f"      arithmetic: {f.arithmetic}", file=out)
+            for c in f.claims:
+                print(f"      - {c}", file=out)
+
+
+def _audit_one(paper):
+    claims = load_claims(paper)
+    return claims_summary(claims.path), audit_claims(claims)
 
 
 def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
@@ -50,10 +73,9 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
     results, status = {}, 0
     for paper in papers:
         try:
-            claims = load_claims(paper)
-            findings = audit_claims(claims)
+            summary, findings = _audit_one(paper)
         except ClaimsError as e:
-            results[paper] = {"error": str(e)}
+            results[paper] = {"error": str(e), "line": e.line, "field": e.field}
             status = max(status, 2)
             if not as_json:
                 print(f"== {paper}: INVALID CLAIMS FILE\n  {e}", file=out)
@@ -64,10 +86,51 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
             if not as_json:
                 print(f"== {paper}: AUDIT FAILED: {type(e).__name__}: {e}", file=out)
             continue
-        results[paper] = {"findings": [f.to_dict() for f in findings]}
+        results[paper] = {"counts": summary, "severity_counts": severity_counts(findings),
+                          "findings": [f.to_dict() for f in findings]}
         if not as_json:
-            _print_paper(paper, findings, out)
+            _print_paper(paper, summary, findings, out)
     if as_json:
         json.dump(results, out, indent=2, default=str)
         print(file=out)
     return status
+
+
+def _witness_table(findings) -> list:
+    rows = [f for f in findings if f.check == "witness"]
+    if not rows:
+        return []
+    lines = ["| table | row | verdict | witness confusion matrices (rows true, columns predicted) |",
+             "|---|---|---|---|"]
+    for f in rows:
+        d = f.details
+        if not d.get("witnesses"):
+            wit = "**none**" if d.get("count") == 0 else "not enumerated"
+        else:
+            shown = "; ".join(str(w) for w in d["witnesses"][:3])
+            wit = (f"exactly one: {shown}" if d["count"] == 1 else f"{d['count']}, e.g. {shown}")
+            wit += f" ({', '.join(d['classes'])})"
+        lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {f.severity} | {wit} |")
+    return lines + [""]
+
+
+def audit_markdown(paper, include_ok: bool = False) -> str:
+    """The paper's audit as Markdown: claim counts, the witness table (one line per printed row with
+    known class counts) and the findings by severity, each with the claims it involves."""
+    claims = load_claims(paper)
+    summary, findings = claims_summary(claims.path), audit_claims(claims)
+    counts = severity_counts(findings)
+    lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
+             f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "
+             + ", ".join(f"{v} {k}" for k, v in counts.items()), ""]
+    lines += _witness_table(findings)
+    for sev in SEVERITIES:
+        chosen = [f for f in findings if f.severity == sev and f.check != "witness"]
+        if not chosen or (sev == "consistent" and not include_ok):
+            continue
+        lines += [f"### {sev.capitalize()} ({len(chosen)})", ""]
+        for f in chosen:
+            lines.append(f"- **{f.check}**: {f.message}")
+            lines += [f"  - {c}" for c in f.claims]
+        lines.append("")
+    return "\n".join(lines)

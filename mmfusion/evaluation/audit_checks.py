@@ -1,18 +1,19 @@
-"""The five internal-consistency checks of the claims audit. Each returns a list of Findings that
-carry the arithmetic behind them. Severity: error (impossible as printed), warning (possible only
-under an unusual reading), info (possible; reading noted), ok (consistent)."""
+"""Internal-consistency checks of the claims audit (F1 vs P/R, GRIM on accuracies, std bounds) and
+the Finding they return, with the arithmetic behind it. Severity: impossible (as printed),
+inconsistent (two printings disagree, or possible only under an unusual reading), unverifiable
+(the paper does not print what a check needs), consistent."""
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 from scipy import stats as sps
 
 from . import feasibility as fz
+from .claims import METRIC_KINDS
 
-SEVERITIES = ("error", "warning", "info", "ok")
+SEVERITIES = ("impossible", "inconsistent", "unverifiable", "consistent")
 
 
 @dataclass
@@ -38,16 +39,24 @@ def _modes(c):
 
 
 def _frac_interval(c, value=None, decimals=None):
-    """Interval of true fractions that print as the claim's value under its rounding modes."""
+    """Interval of true fractions that print as the claim's value under its rounding modes; "over x"
+    is [x, inf), "below x" (-inf, x], "about x" one printed unit either side."""
     v = c.value if value is None else value
     d = _dec(c) if decimals is None else decimals
     ivs = [fz.printed_interval(v, d, m) for m in _modes(c)]
     lo, hi = min(i[0] for i in ivs), max(i[1] for i in ivs)
+    rel, unit = c.relation if value is None else None, 10.0 ** -d
+    if rel in (">", ">="):
+        hi = math.inf
+    elif rel in ("<", "<="):
+        lo = -math.inf
+    elif rel == "~":
+        lo, hi = lo - unit, hi + unit
     return c.as_fraction(lo), c.as_fraction(hi)
 
 
-def _metric_claims(claims):
-    return [c for c in claims.claims if c.kind == "metric" and c.is_scalar
+def _metric_claims(claims, kinds=("metric",)):
+    return [c for c in claims.claims if c.kind in kinds and c.is_scalar and c.relation in (None, "=")
             and fz.canonical_metric(c.column) is not None]
 
 
@@ -58,7 +67,7 @@ def _hm(p, r):
 # 1 -------------------------------------------------------------------------------------------
 def check_f1(claims) -> list:
     groups = defaultdict(dict)
-    for c in _metric_claims(claims):
+    for c in _metric_claims(claims, METRIC_KINDS):
         name = fz.canonical_metric(c.column)
         if name in ("precision", "recall", "f1"):
             groups[(c.table, c.row, c.averaging)][name] = c
@@ -74,17 +83,17 @@ def check_f1(claims) -> list:
                  f"gives [{hlo:.5f}, {hhi:.5f}]; reported F1 in [{flo:.5f}, {fhi:.5f}]")
         exact = avg in ("binary", "micro") and (f.n or 1) == 1
         if flo > hhi:
-            out.append(Finding("f1_harmonic", "error", refs,
+            out.append(Finding("f1_harmonic", "impossible", refs,
                                f"{table} / {row}: F1 exceeds the harmonic mean of P and R, impossible "
                                "for a single evaluation, a macro/weighted average or a mean over folds "
                                "(all are <= HM by concavity)", arith))
         elif fhi < hlo:
-            sev = "error" if exact else "info"
+            sev = "impossible" if exact else "unverifiable"
             why = ("binary F1 must equal HM(P, R)" if exact else
                    "F1 below HM(P, R): possible only as a macro/weighted average or a mean over folds")
             out.append(Finding("f1_harmonic", sev, refs, f"{table} / {row}: {why}", arith))
         else:
-            out.append(Finding("f1_harmonic", "ok", refs, f"{table} / {row}: F1 consistent with P, R", arith))
+            out.append(Finding("f1_harmonic", "consistent", refs, f"{table} / {row}: F1 consistent with P, R", arith))
     return out
 
 
@@ -92,99 +101,9 @@ def check_f1(claims) -> list:
 GRIM_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1")
 
 
-def _claim_readings(c, all_readings):
-    avg = c.averaging
-    if avg is None or fz.canonical_metric(c.column) in ("accuracy", "balanced_accuracy"):
-        return all_readings
-    if avg == "binary":
-        return [r for r in all_readings if r.startswith("binary")]
-    return [r for r in all_readings if r == avg]
-
-
-def _grim_group(claims, table, row, group):
-    counts = claims.class_counts(group[0])
-    refs = [c.ref() for c in group]
-    names = list(counts)
-    n = sum(counts.values())
-    acc = [c for c in group if fz.canonical_metric(c.column) == "accuracy"]
-    allowed = None
-    if acc:
-        c = acc[0]
-        allowed = fz.allowed_correct_counts(n, c.value, _dec(c), c.scale == "percent", _modes(c))
-    try:
-        cms = fz.enumerate_confusion_matrices(list(counts.values()), allowed)
-    except OverflowError as e:
-        return Finding("grim", "info", refs, f"{table} / {row}: not enumerated ({e})")
-    all_r = fz.readings(len(names), names)
-    per_reading = {r: fz.metrics_of_matrices(cms, r, names) for r in all_r}
-
-    def match(c, r, modes):
-        x = per_reading[r][fz.canonical_metric(c.column)] * (100 if c.scale == "percent" else 1)
-        return fz.matches(x, c.value, _dec(c), modes)
-
-    def solve(modes):
-        """Per reading: matrices matching every claim; 'mixed': each claim under some reading of
-        its own, with one positive class shared by all binary readings."""
-        per_claim = {c.index: {r: match(c, r, modes) for r in _claim_readings(c, all_r)} for c in group}
-        single = {}
-        for r in all_r:
-            m = np.ones(len(cms), bool)
-            for c in group:
-                m &= per_claim[c.index].get(r, np.zeros(len(cms), bool))
-            single[r] = m
-        mixed, pos_used = np.zeros(len(cms), bool), None
-        for pos in (names[::-1] if len(names) == 2 else [None]):
-            m = np.ones(len(cms), bool)
-            for c in group:
-                rs = [r for r, _ in per_claim[c.index].items()
-                      if not r.startswith("binary") or r == f"binary(pos={pos})"]
-                m &= np.any([per_claim[c.index][r] for r in rs], axis=0) if rs else False
-            if m.any() and not mixed.any():
-                mixed, pos_used = m, pos
-        if pos_used is not None:
-            for c in group:
-                per_claim[c.index] = {r: v for r, v in per_claim[c.index].items()
-                                      if not r.startswith("binary") or r == f"binary(pos={pos_used})"}
-        return single, mixed, per_claim
-
-    header = f"{table} / {row}: test set {n} ({', '.join(f'{k} {v}' for k, v in counts.items())})"
-    arith = f"{len(cms)} integer confusion matrices enumerated" + (
-        f" (pruned to {sorted(allowed)} correct by the accuracy)" if allowed is not None else "")
-    for modes, sev_ok in ((("round",), "ok"), (("round", "truncate"), "warning")):
-        modes = tuple(m for m in modes if m in _modes(group[0])) or _modes(group[0])
-        single, mixed, per_claim = solve(modes)
-        good = [r for r, m in single.items() if m.any()]
-        if good:
-            ex = cms[single[good[0]].argmax()]
-            msg = f"{header}: feasible under a single averaging reading: {', '.join(good)}"
-            sev = sev_ok
-            if (len(names) == 2 and sev == "ok" and not any(r.startswith("binary") for r in good)
-                    and any(c.averaging is None for c in group)):
-                sev = "info"  # a binary task whose numbers cannot be binary: the averaging matters
-                msg += " — not as a binary (positive-class) metric; the paper does not say"
-            if sev_ok == "warning":
-                msg += " — but only with truncation, not rounding"
-            return Finding("grim", sev, refs, msg, f"{arith}; e.g. {ex.tolist()} "
-                           f"({int(single[good[0]].sum())} matrices under {good[0]})")
-        if mixed.any():
-            ex_i = int(mixed.argmax())
-            used = {c.ref(): [r for r, m in per_claim[c.index].items() if m[ex_i]] for c in group}
-            msg = (f"{header}: no single averaging reproduces every number; feasible only if they "
-                   f"mix averagings: " + "; ".join(f"{k}: {'/'.join(v)}" for k, v in used.items()))
-            stated = all(c.averaging for c in group
-                         if fz.canonical_metric(c.column) not in ("accuracy", "balanced_accuracy"))
-            if stated:
-                msg = f"{header}: feasible with the stated averagings: " + "; ".join(
-                    f"{k}: {'/'.join(v)}" for k, v in used.items())
-            if sev_ok == "warning":
-                msg += " — and only with truncation"
-            return Finding("grim", sev_ok if stated else "warning", refs, msg,
-                           f"{arith}; e.g. {cms[ex_i].tolist()} ({int(mixed.sum())} matrices)")
-    return Finding("grim", "error", refs,
-                   f"{header}: no integer confusion matrix reproduces these numbers at the printed "
-                   f"precision under " + ("the stated averaging (one positive class)"
-                                          if any(c.averaging for c in group) else
-                                          "any averaging (binary, macro, weighted, micro)"), arith)
+def accuracy_only(group) -> bool:
+    """A row that prints only an accuracy: GRIM's k / N; anything more is a witness problem."""
+    return all(fz.canonical_metric(c.column) == "accuracy" for c in group)
 
 
 def check_grim(claims) -> list:
@@ -197,9 +116,9 @@ def check_grim(claims) -> list:
     for (table, row), group in groups.items():
         counts = claims.class_counts(group[0])
         size = claims.test_size(group[0])
-        if counts and sum(counts.values()) > 0:
-            out.append(_grim_group(claims, table, row, group))
-        elif size:
+        if counts and sum(counts.values()) > 0 and not accuracy_only(group):
+            continue  # the row's confusion matrices are enumerated by audit_witness
+        if size:
             for c in group:
                 if fz.canonical_metric(c.column) == "accuracy":
                     out.append(_grim_accuracy(c, size, 1))
@@ -225,8 +144,8 @@ def _grim_accuracy(c, size, runs, value=None, label=""):
     what = f"{c.ref()}{' ' + label if label else ''}: accuracy {v}"
     arith = f"k / {denom} for k in 0..{denom}" + (f" ({runs} runs x {size})" if runs > 1 else "")
     if ok:
-        return Finding("grim", "ok", [c.ref()], f"{what} = {sorted(ok)[0]}/{denom} feasible", arith)
-    return Finding("grim", "error", [c.ref()],
+        return Finding("grim", "consistent", [c.ref()], f"{what} = {sorted(ok)[0]}/{denom} feasible", arith)
+    return Finding("grim", "impossible", [c.ref()],
                    f"{what} is not k/{denom} for any integer k at {d} decimals", arith)
 
 
@@ -241,7 +160,7 @@ def _implied_std(pm, meaning, k):
 
 def check_std(claims) -> list:
     out = []
-    for c in _metric_claims(claims):
+    for c in _metric_claims(claims, METRIC_KINDS):
         if c.pm is None or fz.canonical_metric(c.column) not in fz.BOUNDED:
             continue
         ks = [c.n] if c.n else list(range(2, 101))
@@ -269,9 +188,9 @@ def check_std(claims) -> list:
         literal = meanings[0] if c.pm_meaning not in (None, "unknown") else "std"
         literal_ok = any(f.startswith(f"{literal} in as printed") for f in feasible)
         if literal_ok:
-            out.append(Finding("std_bound", "ok", [c.ref()], f"{c.ref()}: ± {c.pm} possible", arith))
+            out.append(Finding("std_bound", "consistent", [c.ref()], f"{c.ref()}: ± {c.pm} possible", arith))
         else:
             msg = f"{c.ref()}: ± {c.pm} read as a sample {literal} is impossible for this mean"
             msg += f"; feasible readings: {', '.join(feasible)}" if feasible else "; no reading is feasible"
-            out.append(Finding("std_bound", "error", [c.ref()], msg, arith, details={"feasible": feasible}))
+            out.append(Finding("std_bound", "impossible", [c.ref()], msg, arith, details={"feasible": feasible}))
     return out

@@ -21,12 +21,12 @@ def check_ci(claims) -> list:
         tol = 10 ** -max(d, fz.inferred_decimals(lo), fz.inferred_decimals(hi))
         arith = f"{lo} <= {c.value} <= {hi} (tolerance {tol:g} for rounding)"
         if lo > hi:
-            out.append(Finding("ci_contains", "error", [c.ref()], f"{c.ref()}: CI lower > upper", arith))
+            out.append(Finding("ci_contains", "impossible", [c.ref()], f"{c.ref()}: CI lower > upper", arith))
         elif not (lo - tol <= c.value <= hi + tol):
-            out.append(Finding("ci_contains", "error", [c.ref()],
+            out.append(Finding("ci_contains", "impossible", [c.ref()],
                                f"{c.ref()}: the CI [{lo}, {hi}] does not contain the point {c.value}", arith))
         else:
-            out.append(Finding("ci_contains", "ok", [c.ref()], f"{c.ref()}: CI contains the point", arith))
+            out.append(Finding("ci_contains", "consistent", [c.ref()], f"{c.ref()}: CI contains the point", arith))
     return out
 
 
@@ -51,10 +51,10 @@ def check_range(claims) -> list:
         elif c.kind == "time_s":
             bad, bound = [v for v in vals if v < 0], ">= 0"
         if bad:
-            out.append(Finding("range", "error", [c.ref()], f"{c.ref()}: {bad} outside {bound}",
+            out.append(Finding("range", "impossible", [c.ref()], f"{c.ref()}: {bad} outside {bound}",
                                f"allowed {bound}"))
         if c.decimals is not None and c.is_scalar and fz.inferred_decimals(c.value) > c.decimals:
-            out.append(Finding("range", "warning", [c.ref()],
+            out.append(Finding("range", "inconsistent", [c.ref()],
                                f"{c.ref()}: value {c.value} has more digits than decimals={c.decimals}"))
     return out
 
@@ -64,9 +64,9 @@ def _same_pair(a, b, why):
     blo, bhi = _frac_interval(b)
     arith = f"{a.value} ({a.scale}) -> [{alo:.5f}, {ahi:.5f}]; {b.value} ({b.scale}) -> [{blo:.5f}, {bhi:.5f}]"
     if ahi < blo or bhi < alo:
-        return Finding("same_quantity", "warning", [a.ref(), b.ref()],
+        return Finding("same_quantity", "inconsistent", [a.ref(), b.ref()],
                        f"the same quantity ({why}) is reported as {a.value} and {b.value}", arith)
-    return Finding("same_quantity", "ok", [a.ref(), b.ref()], f"{why}: consistent", arith)
+    return Finding("same_quantity", "consistent", [a.ref(), b.ref()], f"{why}: consistent", arith)
 
 
 def check_same_quantity(claims) -> list:
@@ -85,7 +85,7 @@ def check_same_quantity(claims) -> list:
             continue
         targets = claims.find(c.same_as["table"], c.same_as["row"], c.same_as["column"])
         if not targets:
-            out.append(Finding("same_quantity", "warning", [c.ref()],
+            out.append(Finding("same_quantity", "inconsistent", [c.ref()],
                                f"{c.ref()}: same_as points to no claim {c.same_as}"))
         for t in targets:
             if (min(t.index, c.index), max(t.index, c.index)) in seen:
@@ -99,7 +99,7 @@ def check_same_quantity(claims) -> list:
                 m = float(np.mean(_flat(lst.value)))
                 mlo, mhi = _frac_interval(mean)
                 ok = mlo <= mean.as_fraction(m) <= mhi
-                out.append(Finding("same_quantity", "ok" if ok else "warning", [lst.ref(), mean.ref()],
+                out.append(Finding("same_quantity", "consistent" if ok else "inconsistent", [lst.ref(), mean.ref()],
                                    f"mean of the {len(_flat(lst.value))} listed values {m:.5f} "
                                    f"{'prints' if ok else 'does not print'} as {mean.value}",
                                    f"mean = {m:.6f}; {mean.value} covers [{mlo:.5f}, {mhi:.5f}]"))

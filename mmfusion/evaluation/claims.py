@@ -65,8 +65,12 @@ class Claim:
         return (self.table, self.row, self.column)
 
     def ref(self) -> str:
-        src = f"; {self.source}" if self.source else ""
-        return f"claim {self.index} ({self.table} / {self.row} / {self.column}{src})"
+        return f"claim {self.index} ({self.table} / {self.row} / {self.column})"
+
+    def cite(self) -> str:
+        """The reference with where the paper prints it (line in the claims file, source)."""
+        at = f", line {self.line}" if self.line else ""
+        return f"{self.ref()}{at}: {self.source}" if self.source else f"{self.ref()}{at}"
 
     def as_fraction(self, x=None):
         """``x`` (default: value) on the [0, 1] scale when the claim is printed in percent."""
