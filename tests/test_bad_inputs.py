@@ -104,8 +104,28 @@ def test_too_few_images_for_a_split_names_classes_counts_and_minimum():
                                            r".*at least 5 images in all"):
         kfold_splits(np.array([0, 0, 0, 1]), k=5)
     with pytest.raises(DatasetError, match=r"train/val/test.*classes \{0: 6, 1: 1\}.*at least 2 images of "
-                                           r"every class, at least 14 images in all"):
+                                           r"every class, at least 8 images in all"):
         train_val_test_split(np.array([0] * 6 + [1]))
+
+
+@pytest.mark.parametrize("c", [2, 3, 7])
+def test_split_minimum_is_exactly_what_sklearn_accepts(c):
+    from sklearn.model_selection import train_test_split
+
+    from mmfusion.data.splits import _two_step_minimum
+
+    def works(n, first, second, again):
+        y, i = np.arange(n) % c, np.arange(n)
+        try:
+            rest, test = train_test_split(i, test_size=first, stratify=y, random_state=0)
+            part = test if again == "test" else rest
+            train_test_split(part, test_size=second, stratify=y[part], random_state=0)
+            return True
+        except ValueError:
+            return False
+    for args in ((0.3, 0.5, "test"), (0.15, 0.15 / 0.85, "rest")):
+        m = _two_step_minimum(np.arange(c), *args)
+        assert works(m, *args) and not works(m - 1, *args)
 
 
 def test_skips_only_in_the_manifest_reach_the_console(tmp_path, ham):

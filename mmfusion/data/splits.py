@@ -69,9 +69,18 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
                            f"it needs {', '.join(problems)}")
 
 
-def _sklearn_minimum(labels, smallest: float) -> int:
-    # stratified train_test_split: the smaller side must hold one image of every class
-    return int(np.ceil(len(np.unique(_as_array(labels))) / smallest - 1e-9))
+def _two_step_minimum(labels, first: float, second: float, again: str) -> int:
+    """Fewest images two stratified train_test_split calls accept: test share ``first``, then
+    ``second`` of its ``again`` part ("test" or "rest"); sklearn needs one image per class on each
+    side of each call and two per class in the part split again."""
+    c = len(np.unique(_as_array(labels)))
+    for n in range(2, 100000):
+        t1 = int(np.ceil(first * n))
+        part = t1 if again == "test" else n - t1
+        t2 = int(np.ceil(second * part))
+        if min(t1, n - t1, part // 2, t2, part - t2) >= c:
+            return n
+    return n
 
 
 def merge_groups(*arrays) -> np.ndarray:
@@ -138,7 +147,8 @@ def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: in
     n = len(labels)
     what = f"a train/val/test split {tuple(ratios)}"
     if groups is None:
-        require_enough(labels, what, 2, _sklearn_minimum(labels, min(ratios) / sum(ratios)))
+        require_enough(labels, what, 2, _two_step_minimum(labels, ratios[2] / sum(ratios),
+                                                           ratios[1] / (ratios[0] + ratios[1]), "rest"))
     else:
         require_enough(labels, what, 1, 3, groups, 3)
     if groups is None:
@@ -167,7 +177,7 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     from sklearn.model_selection import train_test_split
 
     labels = _as_array(labels)
-    require_enough(labels, "the two-step 70/15/15 split", 2, _sklearn_minimum(labels, first_holdout / 2))
+    require_enough(labels, "the two-step 70/15/15 split", 2, _two_step_minimum(labels, first_holdout, 0.5, "test"))
     idx = np.arange(len(labels))
     train, tmp = train_test_split(idx, test_size=first_holdout, stratify=labels, random_state=random_state)
     val, test = train_test_split(tmp, test_size=0.5, stratify=labels[tmp], random_state=random_state)
