@@ -164,6 +164,8 @@ def test_audit_command_all_and_json(tmp_path, monkeypatch):
     assert audit_command("p", as_json=True, out=out) == 0
     data = json.loads(out.getvalue())
     assert data["p"]["findings"][0]["severity"] == "impossible"
+    assert data["p"]["counts"] == {"total": 1, "numbers": 2, "metric": 1}  # the value and its ±
+    assert data["p"]["severity_counts"]["impossible"] == 1
     assert audit_command("nope", out=io.StringIO()) == 2
 
 
@@ -171,5 +173,9 @@ def test_audit_runs_on_repository_claim_files():
     from mmfusion.evaluation.claims import available_papers
     out = io.StringIO()
     assert audit_command("all", out=out) == 0
+    text = out.getvalue()
     for paper in available_papers():
-        assert f"== {paper}:" in out.getvalue()
+        assert f"== {paper}:" in text
+        section = text.split(f"== {paper}:")[1].split("\n== ")[0]
+        seen = [s for s in ("[IMPOSSIBLE]", "[INCONSISTENT]", "[UNVERIFIABLE]", "[CONSISTENT]") if s in section]
+        assert seen == sorted(seen, key=lambda s: section.index(s))  # worst first

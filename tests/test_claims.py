@@ -91,3 +91,79 @@ def test_papers_dir_falls_back_to_the_wheel_installed_copy(tmp_path, monkeypatch
     installed.mkdir(parents=True)
     monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
     assert papers_dir() == installed
+
+
+# --- precise errors: file, line, field --------------------------------------------------------
+GOOD_YAML = """paper: p
+title: t
+citation: c
+dataset: d
+claims:
+  - {table: T1, row: r, column: accuracy, value: 0.9, scale: fraction}
+  - table: T1
+    row: s
+    column: f1
+    value: 0.8
+    scale: fraction
+    averaging: {averaging}
+"""
+
+
+def test_bad_field_names_file_line_and_field(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text(GOOD_YAML.replace("{averaging}", "macro"))
+    assert load_claims(p).claims[1].line == 7
+    p.write_text(GOOD_YAML.replace("{averaging}", "average"))
+    with pytest.raises(ClaimsError) as e:
+        load_claims(p)
+    assert (e.value.path, e.value.line, e.value.field) == (str(p), 12, "averaging")
+    assert f"{p} (line 12): claims[1] field 'averaging'" in str(e.value)
+    # a flow-style claim: every field is on the claim's line
+    p.write_text(GOOD_YAML.replace("scale: fraction}", "scale: percentage}").replace("{averaging}", "macro"))
+    with pytest.raises(ClaimsError, match=r"\(line 6\): claims\[0\] field 'scale'"):
+        load_claims(p)
+
+
+def test_missing_field_names_the_claims_line_and_yaml_errors_their_line(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text(GOOD_YAML.replace("    value: 0.8\n", "").replace("{averaging}", "macro"))
+    with pytest.raises(ClaimsError) as e:
+        load_claims(p)
+    assert (e.value.line, e.value.field) == (7, "value")
+    p.write_text(GOOD_YAML.replace("{averaging}", "macro").replace("row: s", "row: [s"))
+    with pytest.raises(ClaimsError, match="not valid YAML") as e:
+        load_claims(p)
+    assert e.value.line is not None and f"(line {e.value.line})" in str(e.value) and e.value.path == str(p)
+
+
+# --- the repository's claims files: every number transcribed, with its source -------------------
+MIN_CLAIMS = {"multimodal-fusion": 95, "effnetv2-smote": 90, "ft-multicnn": 12}
+
+
+def test_repository_claim_counts_and_sources():
+    from mmfusion.evaluation.claims import claims_summary
+    for paper in available_papers():
+        claims, summary = load_claims(paper), claims_summary(paper)
+        assert summary["total"] == len(claims.claims) >= MIN_CLAIMS.get(paper, 1), paper
+        assert sum(v for k, v in summary.items() if k not in ("total", "numbers")) == summary["total"]
+        assert all(c.source for c in claims.claims), f"{paper}: a claim without source"
+        assert not claims.warnings, claims.warnings
+        for c in claims.claims:  # every link points somewhere
+            for link in [c.same_as, c.describes, *(c.sum_of or []), *(c.against or [])]:
+                assert link is None or link.get("row") is None or claims.find_ref(link) or c.kind == "p_value", (paper, c.ref(), link)
+    # hmcnet has its abstract only: 6 means with their 6 ± values, the Friedman p (13 numbers), its
+    # 0.05 threshold and the 5 folds
+    hm = claims_summary("hmcnet")
+    assert hm["numbers"] == 15 and hm["metric"] == 6 and hm["p_value"] == 1
+    assert all("PMLR 248" in c.source and "abstract only" in c.source for c in load_claims("mias-xai").claims)
+
+
+def test_fixed_mislabels():
+    mmf, eff = load_claims("multimodal-fusion"), load_claims("effnetv2-smote")
+    assert mmf.find("Table 3", "(Vo et al., 2021)", "auc")[0].value == 0.945
+    assert mmf.find("Table 3", "(Vo et al., 2021)", "precision")[0].value == 0.82
+    assert {c.row for c in mmf.claims if c.table == "Table 1" and c.kind == "metric"} == {"Our Framework"}
+    assert [c.value for c in eff.claims if c.table == "Table 1" and c.column == "Test Set"] == [66, 31, 97]
+    assert [c.value for c in eff.claims if c.table == "Table 2" and c.column == "Test Set"] == [111, 111, 222]
+    rows = {c.row for c in mmf.claims if c.table == "Table 2"}
+    assert {"Integrated but unweighted approach", "Feature-Specific Modality Integration"} <= rows and len(rows) == 5

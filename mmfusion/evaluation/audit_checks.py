@@ -47,9 +47,9 @@ def _frac_interval(c, value=None, decimals=None):
     lo, hi = min(i[0] for i in ivs), max(i[1] for i in ivs)
     rel, unit = c.relation if value is None else None, 10.0 ** -d
     if rel in (">", ">="):
-        hi = math.inf
+        lo, hi = v - fz.EPS, math.inf
     elif rel in ("<", "<="):
-        lo = -math.inf
+        lo, hi = -math.inf, v + fz.EPS
     elif rel == "~":
         lo, hi = lo - unit, hi + unit
     return c.as_fraction(lo), c.as_fraction(hi)
