@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mmfusion.papers.ft_multicnn import config as cfg
-from mmfusion.papers.ft_multicnn import heatmaps as H
+from mmfusion.papers.ft_multicnn import preprocess as H
 
 
 # ----------------------------------------------------------------------------- models
@@ -128,14 +128,14 @@ def test_cam_cache_is_keyed_by_the_model(tmp_path):
     assert H.model_key(build_cnn(32, 7)) != H.model_key(build_cnn(32, 7))
     assert H.model_key(model, "conv3") != H.model_key(model, "conv2")
     assert H.images_key(images) != H.images_key(images[::-1])
-    assert len(list(tmp_path.glob("cam-*.npz"))) == 2
+    assert len(list(tmp_path.glob("ft-multicnn-cams/*.npz"))) == 2
 
 
 # ----------------------------------------------------------------------------- augmentation
 def test_augmentation_in_tf_data_equals_albumentations():
     import tensorflow as tf
 
-    from mmfusion.papers.ft_multicnn.augment import paper_augment, paper_transforms, seed_int
+    from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_transforms, seed_int
 
     rng = np.random.default_rng(4)
     images = rng.integers(0, 256, (6, 24, 24, 3), dtype=np.uint8)
@@ -157,33 +157,60 @@ def test_augmentation_in_tf_data_equals_albumentations():
     assert [t.p for t in reference.transforms[:7]] == [0.5] * 6 + [0.25]
 
 
-def test_augment_is_training_only():
-    from mmfusion.papers.ft_multicnn.augment import paper_augment
-    from mmfusion.papers.ft_multicnn.reproduction import train_config
+def test_paper_normalize_is_albumentations_normalize_on_half_the_images():
+    import albumentations as A
+
+    from mmfusion.papers.ft_multicnn.preprocess import augment_array, paper_transforms
+
+    compose = paper_transforms(normalize=True)
+    names = [type(t).__name__ for t in compose.transforms]
+    assert names[7] == "Normalize" and compose.transforms[7].p == 0.5 and compose.transforms[7].max_pixel_value == 255.0
+    # a normalised image has values of a few units, an untouched one stays near 200: about half each
+    img = np.full((8, 8, 3), 200, np.uint8)
+    normalised = [np.abs(augment_array(img, np.array([3, i]), normalize=True)).max() < 10 for i in range(200)]
+    assert 0.35 < np.mean(normalised) < 0.65
+    ref = A.Normalize(max_pixel_value=255.0, p=1.0)(image=img)["image"]
+    np.testing.assert_allclose(ref[0, 0], (200 / 255 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225]),
+                               rtol=1e-5)
+
+
+def test_model_rescale_follows_the_normalize_setting():
+    from mmfusion.experiment.config import resolve
+    from mmfusion.papers.ft_multicnn.model import build_model
     from mmfusion.registry import ReproduceOptions
 
-    hp = cfg.hyperparameters(quick=True)
-    options = ReproduceOptions(paper="ft-multicnn", quick=True)
-    assert train_config(hp, options, 0).augment is paper_augment       # the core applies it to train only
-    assert train_config({**hp, "augment": False}, options, 0).augment is None
+    paper = resolve(cfg.FtMultiCnnConfig, ReproduceOptions("ft-multicnn"), "ft-multicnn")
+    assert paper.normalize == "paper"
+    ours = build_model("cnn", 32, 7, 7, rescale=True)
+    faithful = build_model("cnn", 32, 7, 7, rescale=False)
+    assert "rescale" in [layer.name for layer in ours.layers]
+    assert "rescale" not in [layer.name for layer in faithful.layers]
 
 
 # ----------------------------------------------------------------------------- config
 def test_config_table_and_overrides():
-    full, quick = cfg.hyperparameters(), cfg.hyperparameters(quick=True)
-    assert (full["image_size"], full["epochs"], full["batch_size"], full["metadata"]) == (128, 50, 32, "seven")
-    assert quick["folds"] == 2 and quick["epochs"] == 1 and 32 <= quick["image_size"] <= 64
-    assert [r.row for r in cfg.rows(False)][:3] == ["CNN", "ResNet50", "InceptionV3"]
-    assert {r.key for r in cfg.rows(True)} == {"cnn", "ft_multicnn"}
-    assert [r.key for r in cfg.rows(True, "ft_multicnn_heatmap")] == ["ft_multicnn_heatmap"]
-    hp = cfg.apply_overrides(full, {"input": "heatmap", "folds": "3", "protocols": "lesion", "augment": "false"})
-    assert (hp["input"], hp["folds"], hp["protocols"], hp["augment"]) == ("heatmap", 3, ["lesion"], False)
+    from mmfusion.experiment.config import resolve
+    from mmfusion.registry import ReproduceOptions
+
+    def get(quick=False, **extra):
+        return resolve(cfg.FtMultiCnnConfig, ReproduceOptions("ft-multicnn", quick=quick, extra=extra), "ft-multicnn")
+
+    full, quick = get(), get(quick=True)
+    assert (full.image_size, full.epochs, full.batch_size, full.metadata) == (128, 50, 32, "seven")
+    assert quick.folds == 2 and quick.epochs == 1 and 32 <= quick.image_size <= 64
+    assert [r.row for r in full.selected_rows()][:3] == ["CNN", "ResNet50", "InceptionV3"]
+    assert {r.key for r in quick.selected_rows()} == {"cnn", "ft_multicnn"}
+    assert [r.key for r in get(quick=True, rows="ft_multicnn_heatmap").selected_rows()] == ["ft_multicnn_heatmap"]
+    hp = get(input="heatmap", folds="3", protocols="lesion", augment="false")
+    assert (hp.input, hp.folds, hp.protocols, hp.augment) == ("heatmap", 3, ("lesion",), False)
     with pytest.raises(ValueError, match="unknown ft-multicnn option 'imput'"):
-        cfg.apply_overrides(full, {"imput": "raw"})
-    with pytest.raises(ValueError, match="input must be one of"):
-        cfg.apply_overrides(full, {"input": "mask"})
-    with pytest.raises(ValueError, match="unknown rows"):
-        cfg.rows(False, "cnn,vgg")
+        get(imput="raw")
+    with pytest.raises(ValueError, match="option input='mask': expected one of"):
+        get(input="mask")
+    with pytest.raises(ValueError, match="option rows=.*expected some of"):
+        get(rows="cnn,vgg")
+    with pytest.raises(ValueError, match="option folds=1"):
+        get(folds=1)
 
 
 # ----------------------------------------------------------------------------- real metadata

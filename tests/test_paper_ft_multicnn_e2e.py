@@ -33,14 +33,15 @@ def test_run_directory_contents(run_dir):
     assert results["synthetic"] is True
     abstract = {(r["row"], r["column"]): r for r in results["tables"]["Abstract"]}
     assert abstract[("FT-MultiCNN", "accuracy")]["reproduced"]["n"] == 2
-    assert abstract[("FT-MultiCNN", "accuracy")]["verdict"] == "not comparable (synthetic data)"
+    assert abstract[("FT-MultiCNN", "accuracy")]["verdict"] == "not comparable (synthetic data; quick run)"
+    assert not any(r["verdict"].startswith("consistent") for rows in results["tables"].values() for r in rows)
 
 
 def test_predictions_partition_the_twin_and_keep_lesions_together(run_dir):
     from mmfusion.data import load_dataset
 
     config = json.loads((run_dir / "config.json").read_text())
-    frame = load_dataset("ham10000", config["data_root"])
+    frame = load_dataset("ham10000", config["data"]["ham10000"]["root"])
     lesion = dict(zip(frame["sample_id"], frame["group_id"]))
     preds = pd.read_csv(run_dir / "predictions_all.csv")
     probs = preds.filter(regex=r"^p_\d+$").to_numpy()

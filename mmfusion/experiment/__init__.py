@@ -25,6 +25,7 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
+    optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them (ctx.missing)
 
 
 def reproduce(experiment: Experiment, options) -> Path:
@@ -32,13 +33,13 @@ def reproduce(experiment: Experiment, options) -> Path:
     import json
     import time
 
-    from mmfusion.experiment.data import load
+    from mmfusion.experiment.data import load_all
     from mmfusion.training.records import new_run_dir
     from mmfusion.utils.env import code_version
 
     cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
     start = time.perf_counter()
-    sources = {name: load(name, cfg, options, **kw) for name, kw in experiment.datasets(cfg).items()}
+    sources, missing = load_all(experiment.datasets(cfg), experiment.optional, cfg, options)
     data_s = time.perf_counter() - start
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
@@ -51,6 +52,7 @@ def reproduce(experiment: Experiment, options) -> Path:
                       resume=options.resume, identity=identity)
     with run:
         ctx = Context(experiment.name, options, cfg, run, sources)
+        ctx.missing = missing               # optional dataset -> why it is absent
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),
@@ -97,10 +99,10 @@ def _finish(experiment: Experiment, ctx: Context) -> None:
             "synthetic": ctx.synthetic, "quick": ctx.quick,
             "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
             "cells": ctx.cells, "notes": ctx.notes})
-        _append_fidelity(experiment, ctx.run.path / "report.md")
+        _append_fidelity(experiment, ctx.run.path / "report.md", ctx.tag)
 
 
-def _append_fidelity(experiment: Experiment, report: Path) -> None:
+def _append_fidelity(experiment: Experiment, report: Path, tag: str) -> None:
     import importlib
 
     from mmfusion.experiment import fidelity
@@ -108,7 +110,7 @@ def _append_fidelity(experiment: Experiment, report: Path) -> None:
 
     rows = getattr(importlib.import_module(experiment.config.__module__), "FIDELITY", ())
     if rows and report.is_file():
-        atomic_write_text(report, report.read_text().rstrip("\n") + "\n\n## Fidelity to the paper's protocol\n\n"
+        atomic_write_text(report, report.read_text().rstrip("\n") + f"\n\n## Fidelity to the paper's protocol (the paper() config){tag}\n\n"
                           + fidelity.markdown(rows) + "\n")
 
 

@@ -2,13 +2,14 @@
 three-block CNN beside a 7-feature patient-metadata branch, fed raw images, Grad-CAM heatmaps or
 heatmap overlays, on HAM10000 / ISIC 2019.
 
-``config`` (experiment table, no TensorFlow), ``model`` (§3.5 builders), ``heatmaps`` (§3.3 CAM
-inputs, cached by model), ``augment`` (§3.2.3 albumentations), ``reproduction`` (``reproduce``).
+Modules: ``config`` (settings, fidelity table), ``model`` (§3.5 builders), ``preprocess`` (§3.2.3
+albumentations, §3.3 CAM inputs), ``pipeline`` (the protocol on the experiment template),
+``explain`` (the CAM inputs and their figure).
 """
 
 
 def reproduce(options):
-    """Run the paper (see papers/ft-multicnn.yaml); returns the run directory."""
-    from mmfusion.papers.ft_multicnn.reproduction import reproduce as run
+    """Run the paper (papers/ft-multicnn.yaml); returns the run directory."""
+    from mmfusion.experiment import reproduce_paper
 
-    return run(options)
+    return reproduce_paper("ft-multicnn", options)

@@ -22,8 +22,9 @@ META_UNITS = 64
 CAM_LAYER = "conv3"          # last convolution of the conv stack (Grad-CAM target)
 
 
-def _conv_stack(image, batchnorm: bool):
-    x = layers.Rescaling(1.0 / 255, name="rescale")(image)
+def _conv_stack(image, batchnorm: bool, rescale: bool = True):
+    # rescale=False: the paper's pipeline, whose only scaling is Normalize(p=0.5) in its augmentation
+    x = layers.Rescaling(1.0 / 255, name="rescale")(image) if rescale else image
     for i, filters in enumerate(FILTERS, start=1):
         if batchnorm:
             x = layers.Conv2D(filters, 3, name=f"conv{i}")(x)
@@ -48,15 +49,15 @@ def _out(x, n_classes):
     return layers.Dense(n_classes, activation="softmax", dtype="float32", name="classifier")(x)
 
 
-def build_cnn(image_size: int = 128, n_classes: int = 7) -> keras.Model:
+def build_cnn(image_size: int = 128, n_classes: int = 7, rescale: bool = True) -> keras.Model:
     """Image-only baseline: the §3.5 conv stack → Dense(C, softmax)."""
     image = keras.Input((image_size, image_size, 3), name="image")
-    return keras.Model(image, _out(_conv_stack(image, False), n_classes), name="cnn")
+    return keras.Model(image, _out(_conv_stack(image, False, rescale), n_classes), name="cnn")
 
 
 def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
                    finetune: bool = False, dropout: float = 0.5, backbone: str | None = None,
-                   weights=None) -> keras.Model:
+                   weights=None, rescale: bool = True) -> keras.Model:
     """§3.5 MultiCNN (``finetune=False``) or its §3.5.4 fine-tune variant (BatchNorm + Dropout,
     optionally ``backbone`` = a build_backbone name in place of the conv stack)."""
     if backbone is not None and not finetune:
@@ -64,7 +65,7 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
     meta = keras.Input((meta_dim,), name="metadata")
     if backbone is None:
         image = keras.Input((image_size, image_size, 3), name="image")
-        features, backbone_layers = _conv_stack(image, finetune), None
+        features, backbone_layers = _conv_stack(image, finetune, rescale), None
     else:
         spec = build_backbone(backbone, (image_size, image_size, 3), weights=weights)
         image, backbone_layers = spec.inputs, spec.layer_names
@@ -80,15 +81,16 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
 
 
 def build_model(kind: str, image_size: int, meta_dim: int, n_classes: int, dropout: float = 0.5,
-                backbone: str | None = None, weights=None) -> keras.Model:
-    """One of ``MODELS``; ``uses_metadata(kind)`` tells whether it takes the metadata input."""
+                backbone: str | None = None, weights=None, rescale: bool = True) -> keras.Model:
+    """One of ``MODELS``; ``uses_metadata(kind)`` tells whether it takes the metadata input.
+    ``rescale`` (the custom conv stack's 1/255) is off for the paper's Normalize(p=0.5) pipeline."""
     if kind == "cnn":
-        return build_cnn(image_size, n_classes)
+        return build_cnn(image_size, n_classes, rescale)
     if kind == "multicnn":
-        return build_multicnn(image_size, meta_dim, n_classes)
+        return build_multicnn(image_size, meta_dim, n_classes, rescale=rescale)
     if kind == "ft_multicnn":
         return build_multicnn(image_size, meta_dim, n_classes, finetune=True, dropout=dropout,
-                              backbone=backbone, weights=weights)
+                              backbone=backbone, weights=weights, rescale=rescale)
     if kind in ("resnet50", "inceptionv3"):
         return build_classifier(kind, (image_size, image_size, 3), n_classes, weights=weights, name=kind)
     raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")

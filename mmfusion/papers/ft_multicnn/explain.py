@@ -1,0 +1,31 @@
+"""§3.3 as explanations: each fold's CNN Grad-CAM maps of every image (the FT-MultiCNN's inputs),
+and the figure of those inputs for one image per class."""
+from __future__ import annotations
+
+from mmfusion.papers.ft_multicnn.model import CAM_LAYER
+
+
+def fold_heatmaps(folds, model, protocol: str, fold: int):
+    """(N, H, W) uint8 Grad-CAM maps of all images from the fold's CNN (cached by model); the
+    figure of the CAM inputs on fold 0."""
+    from mmfusion.papers.ft_multicnn.preprocess import cam_maps
+
+    ctx = folds.ctx
+    with ctx.stage("explanations"):
+        maps, info = cam_maps(model, folds.images, CAM_LAYER, cache_dir=ctx.options.cache_dir)
+        folds.cams.append({"protocol": protocol, "fold": fold, **info})
+        if fold == 0:
+            cam_figure(ctx, folds.images, folds.y, maps, protocol)
+    return maps
+
+
+def cam_figure(ctx, images, labels, maps, protocol: str) -> None:
+    """The §3.3 inputs for one image per class (every class present: 7 for HAM10000, 8 for ISIC)."""
+    from mmfusion.xai import examples_per_class
+    from mmfusion.xai.figures import explanation_grid
+
+    pick = examples_per_class(labels, per_class=1)
+    names = ctx.frame.get("label_name", ctx.frame["label"]).to_numpy()
+    explanation_grid(ctx.run.figures_dir / f"cam_inputs_{protocol}.png", images[pick],
+                     {"Grad-CAM (fold 0 CNN)": maps[pick] / 255.0},
+                     titles=[f"{names[i]}{ctx.tag}" for i in pick])

@@ -1,0 +1,153 @@
+"""ft-multicnn's protocol on the experiment template (papers/ft-multicnn.yaml).
+
+Stratified k-fold grouped by lesion_id (and image-level beside it, which leaks lesions) of the
+CNN, ResNet50, InceptionV3, MultiCNN and FT-MultiCNN rows. In each fold the image-only CNN trained
+on that fold's training images makes the heatmaps of every image (so no test label reaches them).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.experiment import Experiment
+from mmfusion.papers.ft_multicnn.config import COLUMNS, CURVE_ROWS, HEADLINE, ROW_BY_KEY, TABLE, FtMultiCnnConfig
+
+
+def _metrics(y, probs) -> dict:
+    from mmfusion.evaluation import classification_metrics
+
+    macro, weighted = (classification_metrics(y, probs, average=a) for a in ("macro", "weighted"))
+    return {"accuracy": macro["accuracy"], "balanced_accuracy": macro["balanced_accuracy"],
+            **{f"{k}_macro": macro[k] for k in ("precision", "recall", "f1", "specificity", "auc")},
+            **{f"{k}_weighted": weighted[k] for k in ("precision", "recall", "f1", "specificity", "auc")}}
+
+
+class Folds:
+    """The per-fold work of one run: inputs decoded once, one resumable fit per (protocol, row, fold)."""
+
+    def __init__(self, ctx):
+        from mmfusion.data.decode import decode_images
+
+        self.ctx, self.cfg, self.frame = ctx, ctx.cfg, ctx.frame
+        self.y, self.ids = self.frame["label"].to_numpy(int), self.frame["sample_id"].to_numpy()
+        self.n_classes = len(self.frame.attrs.get("classes") or np.unique(self.y))
+        with ctx.stage("data"):
+            self.images = decode_images(self.frame["image_path"], self.cfg.image_size)
+        self.cams, self.results = [], {}
+
+    def metadata(self, train_idx) -> np.ndarray:
+        from mmfusion.data.metadata import MetadataEncoder, encode_seven
+
+        if self.cfg.metadata == "seven":
+            return encode_seven(self.frame)
+        return MetadataEncoder().fit(self.frame.iloc[train_idx]).transform(self.frame)
+
+    def fit_row(self, protocol, row, fold, split, x, meta_dim):
+        from mmfusion.papers.ft_multicnn.model import build_model
+        from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_augment_normalized
+        from mmfusion.training import predict_proba, predictions_frame
+
+        ctx, cfg = self.ctx, self.cfg
+        arch = row.model if row.model in ("resnet50", "inceptionv3") else cfg.backbone
+        weights = ctx.weights(arch)
+        take = (lambda idx: {k: v[idx] for k, v in x.items()}) if isinstance(x, dict) else (lambda idx: x[idx])
+        augment = (paper_augment_normalized if cfg.normalize == "paper" else paper_augment) if cfg.augment else None
+        # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
+        config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
+                                  learning_rate=cfg.learning_rate, augment=augment, seed=ctx.seed(fold=fold))
+        build = lambda: build_model(row.model, cfg.image_size, meta_dim, self.n_classes, cfg.dropout,  # noqa: E731
+                                    cfg.backbone if row.model == "ft_multicnn" else None, weights,
+                                    rescale=cfg.normalize == "always")
+        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", build, (take(split["train"]), self.y[split["train"]]),
+                      (take(split["val"]), self.y[split["val"]]), config)
+        with ctx.stage("evaluation"):
+            test = split["test"]
+            probs = predict_proba(res.model, take(test), batch_size=cfg.batch_size)
+        return res, predictions_frame(self.ids[test], self.y[test], probs, split="test", fold=fold)
+
+    def fold(self, protocol, rows, fold, train_idx, test_idx):
+        from mmfusion.data.splits import holdout_by_group
+        from mmfusion.papers.ft_multicnn import explain
+        from mmfusion.papers.ft_multicnn.model import uses_metadata
+        from mmfusion.papers.ft_multicnn.preprocess import model_inputs
+
+        groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else self.ids
+        train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction, seed=self.ctx.seed(fold=fold))
+        split = {"train": train, "val": val, "test": np.asarray(test_idx)}
+        meta, out, maps = self.metadata(train), {}, None
+        needs_cam = any(self.cfg.input_of(r) != "raw" for r in rows)
+        if needs_cam or any(r.key == "cnn" for r in rows):
+            cnn = ROW_BY_KEY["cnn"]
+            res = self.fit_row(protocol, cnn, fold, split, self.images, meta.shape[1])
+            if cnn in rows:
+                out[cnn.key] = res
+            if needs_cam:   # the fold's CNN explains every image: train, val and test
+                maps = explain.fold_heatmaps(self, res[0].model, protocol, fold)
+        for row in rows:
+            if row.key not in out:
+                images = model_inputs(self.cfg.input_of(row), self.images, maps, self.cfg.overlay_alpha)
+                x = {"image": images, "metadata": meta} if uses_metadata(row.model) else images
+                out[row.key] = self.fit_row(protocol, row, fold, split, x, meta.shape[1])
+        return {"rows": out}
+
+    def protocol(self, protocol, rows):
+        from mmfusion.training import cross_validate
+
+        groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
+        cv = cross_validate(self.y, lambda f, tr, te: self.fold(protocol, rows, f, tr, te),
+                            k=self.cfg.folds, seed=self.ctx.seed(), groups=groups)
+        self.results[protocol] = {r.key: [o["rows"][r.key] for o in cv.outputs] for r in rows}
+
+
+def row_cells(ctx, protocol, row, folds) -> dict:
+    """One row's cells (Table Results; Abstract and Training curves for the lesion protocol) and summary."""
+    from mmfusion.evaluation import confusion_matrix, mean_std
+
+    per_fold = [_metrics(p["y_true"].to_numpy(), p.filter(regex=r"^p_\d+$").to_numpy()) for _, p in folds]
+    pooled = pd.concat([p for _, p in folds], ignore_index=True)
+    n_test = int(len(pooled) / len(folds))
+    table = TABLE if protocol == "lesion" else f"{TABLE} (image-level k-fold, leaks lesions)"
+    for column, name, average in COLUMNS:
+        key = name if name == "accuracy" else f"{name}_{average}"
+        ctx.cell(table, row.row, column, [m[key] for m in per_fold], f"{len(per_fold)} folds, {average}",
+                 n_test=n_test, bounds=[0, 1])
+    if protocol == "lesion" and row.key == HEADLINE:
+        ctx.cell("Abstract", row.row, "accuracy", [m["accuracy"] for m in per_fold], "lesion-grouped folds",
+                 n_test=n_test, bounds=[0, 1])
+        ctx.cell("Abstract", row.row, "recall", [m["recall_macro"] for m in per_fold],
+                 "macro recall, lesion-grouped folds", n_test=n_test, bounds=[0, 1])
+    histories = [res.history for res, _ in folds]
+    if protocol == "lesion" and row.row in CURVE_ROWS and all(h.get("accuracy") for h in histories):
+        ctx.cell("Training curves", row.row, "accuracy", [h["accuracy"][-1] for h in histories],
+                 "last-epoch TRAINING accuracy per fold: the curve the paper's number is read from", bounds=[0, 1])
+        if all(h.get("val_accuracy") for h in histories):
+            ctx.cell("Training curves", row.row, "validation accuracy", [h["val_accuracy"][-1] for h in histories],
+                     "last-epoch validation accuracy (10% of each training fold), beside it", bounds=[0, 1])
+    probs, y = pooled.filter(regex=r"^p_\d+$").to_numpy(), pooled["y_true"].to_numpy()
+    return {"folds": per_fold, "mean_std": {k: mean_std([m[k] for m in per_fold])._asdict() for k in per_fold[0]},
+            "confusion_matrix": confusion_matrix(y, probs.argmax(1), probs.shape[1]).tolist()}
+
+
+def steps(ctx) -> None:
+    run = Folds(ctx)
+    rows = ctx.cfg.selected_rows()
+    for protocol in ctx.cfg.protocols:
+        chosen = rows if protocol == "lesion" else [r for r in rows if r.key in ctx.cfg.image_level_rows]
+        if chosen:
+            run.protocol(protocol, chosen)
+    summary = {p: {key: row_cells(ctx, p, ROW_BY_KEY[key], folds) for key, folds in by_row.items()}
+               for p, by_row in run.results.items()}
+    ctx.run.write_predictions(pd.concat([p.assign(protocol=proto, model=key) for proto, by_row in run.results.items()
+                                         for key, folds in by_row.items() for _, p in folds], ignore_index=True),
+                              name="predictions_all.csv")
+    proto = "lesion" if "lesion" in run.results else next(iter(run.results))
+    key = HEADLINE if HEADLINE in run.results[proto] else next(iter(run.results[proto]))
+    head = run.results[proto][key]
+    ctx.headline(predictions=pd.concat([p for _, p in head], ignore_index=True), history=head[0][0].history,
+                 model=head[0][0].model)
+    ctx.metrics.update(headline={"row": key, "protocol": proto, **summary[proto][key]}, rows=summary,
+                       classes=ctx.frame.attrs.get("classes"), cams=run.cams)
+
+
+EXPERIMENT = Experiment(name="ft-multicnn", config=FtMultiCnnConfig, steps=steps,
+                        datasets=lambda cfg: {cfg.dataset: {}})
