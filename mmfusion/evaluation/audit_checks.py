@@ -88,8 +88,10 @@ def check_f1(claims) -> list:
                                "for a single evaluation, a macro/weighted average or a mean over folds "
                                "(all are <= HM by concavity)", arith))
         elif fhi < hlo:
-            sev = "impossible" if exact else "unverifiable"
+            averaged = avg in ("macro", "weighted") or (f.n or 1) > 1
+            sev = "impossible" if exact else "consistent" if averaged else "unverifiable"
             why = ("binary F1 must equal HM(P, R)" if exact else
+                   "F1 below HM(P, R), as a macro/weighted average or a mean over folds may be" if averaged else
                    "F1 below HM(P, R): possible only as a macro/weighted average or a mean over folds")
             out.append(Finding("f1_harmonic", sev, refs, f"{table} / {row}: {why}", arith))
         else:
