@@ -1,4 +1,4 @@
-"""Report figures (matplotlib Agg, PNG, written atomically): ROC curves, confusion matrix,
+"""Report figures (PNG, written atomically; matplotlib picks the backend): ROC curves, confusion matrix,
 learning curves from history.csv, and the critical-difference diagram of a Friedman/Nemenyi test."""
 from __future__ import annotations
 
@@ -7,22 +7,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.io import atomic_save
+from ..utils.plotting import pyplot, save_figure
 
 
 def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    return pyplot()
 
 
-def _save(fig, path) -> Path:
-    plt = _plt()
-    try:
-        return atomic_save(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
-    finally:
-        plt.close(fig)
+def _save(fig, path):
+    return save_figure(fig, path, dpi=120)
 
 
 def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Path:

@@ -18,23 +18,9 @@ class CVResult:
 
 def fold_indices(labels, groups=None, k: int = 5, seed: int = 0, stratified: bool = True) -> list:
     """(train_idx, test_idx) per fold: stratified by label, a group never on both sides."""
-    labels = np.asarray(labels)
-    try:
-        from mmfusion.data.splits import kfold_splits
-    except ImportError:
-        kfold_splits = None
-    if kfold_splits is not None and stratified:
-        splits = [(np.asarray(a), np.asarray(b)) for a, b in kfold_splits(labels, groups, k, seed)]
-    else:
-        from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+    from mmfusion.data.splits import kfold_splits
 
-        if groups is not None:
-            splitter = (StratifiedGroupKFold(k, shuffle=True, random_state=seed) if stratified
-                        else GroupKFold(k))
-        else:
-            splitter = (StratifiedKFold(k, shuffle=True, random_state=seed) if stratified
-                        else KFold(k, shuffle=True, random_state=seed))
-        splits = list(splitter.split(np.zeros(len(labels)), labels, groups))
+    splits = [(np.asarray(a), np.asarray(b)) for a, b in kfold_splits(labels, groups, k, seed, stratified)]
     _check_partition(splits, len(labels), groups)
     return splits
 

@@ -1,7 +1,6 @@
 """One call to make a run repeatable: python, numpy and backend seeds, optionally deterministic ops."""
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
@@ -11,9 +10,8 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     """Seed python, numpy and Keras/TF; with ``deterministic`` also force deterministic TF kernels.
 
     Op determinism cannot be switched off again in the same process (TF keeps it global), so it is
-    only ever switched on.
+    only ever switched on. PYTHONHASHSEED is not set here: it only acts at interpreter start-up.
     """
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
     import keras

@@ -1,27 +1,19 @@
-"""Explanation figures (matplotlib Agg, PNG, written atomically into the run directory)."""
+"""Explanation figures (PNG, written atomically into the run directory)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from mmfusion.utils.io import atomic_save
+from mmfusion.utils.plotting import pyplot, save_figure
 
 
 def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+    return pyplot()
 
 
 def _save(fig, path):
-    plt = _pyplot()
-    try:
-        return atomic_save(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100,
-                                                               bbox_inches="tight"), suffix=".png")
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path, dpi=100)
 
 
 def _as_rgb(image):
