@@ -46,7 +46,10 @@ def _mixed(flag) -> bool:
 def cmd_kaggle(args) -> int:
     from mmfusion.kaggle import main as kaggle_main
 
-    return kaggle_main(args.kaggle_args)
+    try:
+        return kaggle_main(args.kaggle_args)
+    except SystemExit as exit_:     # its argparse: --help exits 0, bad usage exits 2
+        return int(exit_.code or 0)
 
 
 def cmd_list(args) -> int:
@@ -166,8 +169,10 @@ def main(argv=None) -> int:
     # TensorFlow's C++ start-up chatter (oneDNN, CPU flags) hides the run's own output
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:   # `kaggle` has its own parser (mmfusion.kaggle.main): its --help and actions pass through
+        args = (argparse.Namespace(func=cmd_kaggle, kaggle_args=argv[1:]) if argv[:1] == ["kaggle"]
+                else parser.parse_args(argv))
     except SystemExit as exit_:     # argparse: --help exits 0, bad usage exits 2
         return int(exit_.code or 0)
     try:
