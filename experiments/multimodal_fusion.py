@@ -1,14 +1,15 @@
 """Reproduce the multimodal-fusion paper (arXiv:2508.16000, after Vo et al. 2021): CBIS-DDSM lesion
-crops + 36-d clinical vector; Table 1 (image-only / clinical-only / best multimodal, bootstrap CIs,
-McNemar), Table 2 (concatenation, co-attention, cross-attention, gated variants, GMU, MFB, TFN),
-missing-modality robustness and the XAI figures (Grad-CAM, grouped KernelSHAP, LIME).
+crops + 36-d clinical vector; Table 1's framework row and Table 2's five rows (unweighted,
+feature-specific, concatenation, co-attention, cross-attention; bootstrap CIs, McNemar of
+cross-attention against every simpler row), ours: image-only / clinical-only, gated variants, GMU,
+MFB, TFN, missing-modality robustness and the XAI figures (Grad-CAM, grouped KernelSHAP, LIME).
 
 Same as ``mmfusion reproduce multimodal-fusion`` (this script forwards its arguments to the CLI,
 which prints the report and the run directory). ``--data-dir``: the CBIS-DDSM root (Kaggle csv/ +
 jpeg/, or the TCIA CSVs + DICOM tree), default the synthetic twin; ``--quick``: tiny ViT at 32 px,
-2 epochs, image-only / clinical-only / cross-attention rows; ``--weights``: imagenet (default), none,
-or the path of resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5; ``--set KEY=VALUE``: rows=...,
-labels=binary|4class, or a key of mmfusion.papers.multimodal_fusion.reproduction.OVERRIDABLE.
+2 epochs, six rows; ``--weights``: imagenet (default), none, or the path of
+resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5; ``--set KEY=VALUE``: any field of
+mmfusion.papers.multimodal_fusion.config.FusionConfig (rows=..., labels=binary|4class, ...).
 
     python experiments/multimodal_fusion.py --quick                        # CBIS twin, minutes on CPU
     python experiments/multimodal_fusion.py --data-dir /path/to/cbis-ddsm  # Kaggle JPEG or TCIA layout (GPU: hours)

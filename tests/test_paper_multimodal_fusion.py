@@ -1,4 +1,4 @@
-"""multimodal-fusion: model builder (pinned parameter counts, flat backbone), config table."""
+"""multimodal-fusion: model builder (pinned parameter counts, flat backbone), config and its checks."""
 import numpy as np
 import pytest
 
@@ -19,7 +19,7 @@ def dense(i, o):
 def test_full_size_parameter_counts_and_flat_backbone():
     from mmfusion.models import build_backbone
 
-    hp = config.hyperparameters()
+    hp = config.FusionConfig.paper()
     spec = build_backbone("resnet50", (224, 224, 3), weights=None)
     concat = build_fusion_model("concat", hp, backbone=spec)
     expected = RESNET50_NOTOP + dense(2048, 100) + dense(36, 100) + dense(200, 200) + dense(200, 2)
@@ -33,13 +33,13 @@ def test_full_size_parameter_counts_and_flat_backbone():
     assert not any(isinstance(layer, keras.Model) for layer in cross.layers)
 
 
-QUICK = config.hyperparameters(quick=True)
+QUICK = config.FusionConfig.quick()
 X = {"image": np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype("float32"),
      "clinical": (np.random.default_rng(1).random((3, 36)) > 0.7).astype("float32")}
 
 
 def test_quick_models_parameter_counts_by_hand():
-    d, h = QUICK["embed_dim"], QUICK["head_hidden"]
+    d, h = QUICK.embed_dim, QUICK.head_hidden
     head = dense(2 * d, h) + dense(h, 2)
     counts = {f: build_fusion_model(f, QUICK).count_params() for f in FUSIONS}
     backbone = counts["image"] - dense(16, d) - dense(d, h) - dense(h, 2)
@@ -52,10 +52,13 @@ def test_quick_models_parameter_counts_by_hand():
         2 * dense(2 * d, h) + 2 * dense(h, 2)
     assert counts["gmu"] == embeds + 4 * d * d + dense(d, h) + dense(h, 2)   # no biases
     assert counts["tfn"] == embeds + dense((d + 1) ** 2, h) + dense(h, 2)
-    assert counts["mfb"] == embeds + 2 * dense(d, d * QUICK["mfb_factor"]) + dense(d, h) + dense(h, 2)
+    assert counts["mfb"] == embeds + 2 * dense(d, d * QUICK.mfb_factor) + dense(d, h) + dense(h, 2)
     tokens = dense(16, d) + sum(dense(b - a, d) for a, b in config.CLINICAL_GROUP_SLICES)
     assert counts["crossattention"] == backbone + tokens + 4 * dense(d, d) + 2 * d + head
     assert counts["coattention"] == backbone + tokens + 6 * dense(d, d) + 4 * d + head
+    # unweighted: the cross-attention module without Wq, Wk; feature-specific: concat's weights
+    assert counts["unweighted"] == counts["crossattention"] - 2 * dense(d, d)
+    assert counts["feature_specific"] == counts["concat"]
 
 
 def test_quick_model_outputs_probabilities_and_roundtrips(tmp_path):
@@ -74,11 +77,40 @@ def test_modality_dropout_only_in_training_and_unknown_fusion():
         build_fusion_model("late", QUICK)
 
 
-def test_rows_table():
+def test_feature_specific_model_sees_only_the_selected_groups():
+    model = build_fusion_model("feature_specific", QUICK)
+    other = X["clinical"].copy()
+    keep = np.zeros(36, bool)
+    keep[0:12] = True                       # breast_density 0:4, mass_shape 4:12 (QUICK.selected_groups)
+    other[:, ~keep] = 1.0 - other[:, ~keep]  # change every unselected column
+    np.testing.assert_allclose(np.asarray(model({**X, "clinical": other}, training=False)),
+                               np.asarray(model(X, training=False)), atol=1e-6)
+    other[:, 0] = 1.0 - other[:, 0]          # a selected column does reach the network
+    assert not np.allclose(np.asarray(model({**X, "clinical": other}, training=False)),
+                           np.asarray(model(X, training=False)))
+
+
+def test_rows_table_and_config_checks():
+    from mmfusion.experiment.config import resolve
+    from mmfusion.registry import ReproduceOptions
+
     keys = [r.key for r in config.ROWS]
     assert len(set(keys)) == len(keys) and set(r.fusion for r in config.ROWS) == set(FUSIONS)
-    assert {r.key for r in config.rows(quick=True)} == {"image_only", "clinical_only", "crossattention"}
-    assert [r.key for r in config.rows(True, only="gmu,tfn")] == ["gmu", "tfn"]
-    with pytest.raises(ValueError, match="unknown rows"):
-        config.rows(False, only="late")
     assert config.CLINICAL_GROUP_SLICES == ((0, 4), (4, 12), (12, 17), (17, 31), (31, 36))
+
+    def make(quick=False, **extra):
+        return resolve(config.FusionConfig, ReproduceOptions("multimodal-fusion", quick=quick, extra=extra),
+                       "multimodal-fusion")
+    assert [r.key for r in make(True, rows="gmu,tfn").selected_rows()] == ["gmu", "tfn"]
+    full = make()
+    assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.patience) == (224, 100, 32, 1e-4, 15)
+    assert [r.key for r in full.selected_rows()] == keys
+    for extra, message in [({"rows": "late"}, "option rows=late: expected some of image_only"),
+                           ({"input_size": 8}, "option input_size=8: must be >= 32"),
+                           ({"labels": "3class"}, "option labels='3class': expected one of binary, 4class"),
+                           ({"selected_groups": "age"}, "option selected_groups=age"),
+                           ({"freeze_epochs": 200}, "option freeze_epochs=200: must be in 0..epochs"),
+                           ({"epochs": 0}, "option epochs=0"),
+                           ({"bogus": 1}, "no setting 'bogus'")]:
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            make(**extra)

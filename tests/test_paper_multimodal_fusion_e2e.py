@@ -23,14 +23,18 @@ def run_dir(tmp_path_factory, twin_cache):
 def test_run_directory_contents(run_dir):
     for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
                  "model.keras", "reproduced.json", "report.md", "results.json", "predictions_all.csv",
-                 "figures/shap_clinical_groups.png", "figures/cases_gradcam_lime.png", "DONE"):
+                 "timings.json", "figures/shap_clinical_groups.png", "figures/cases_gradcam_lime.png", "DONE"):
         assert (run_dir / name).is_file(), name
-    for row in ("image_only", "clinical_only", "crossattention"):
+    from mmfusion.papers.multimodal_fusion.config import QUICK_ROWS
+
+    for row in QUICK_ROWS:
         assert (run_dir / row / "model.keras").is_file()
     report = (run_dir / "report.md").read_text()
     assert report.count("SYNTHETIC TWIN") >= 4        # title and every table
+    assert "Fidelity to the paper's protocol" in report
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["synthetic"] is True and {"Table 1", "Table 2", "Robustness"} <= set(results["tables"])
+    assert results["synthetic"] is True
+    assert {"Table 1", "Table 2", "Table 1 (ours)", "Robustness (ours)", "McNemar (ours)"} <= set(results["tables"])
 
 
 def test_metrics_equal_sklearn_on_predictions(run_dir):
@@ -47,9 +51,20 @@ def test_metrics_equal_sklearn_on_predictions(run_dir):
     both = pd.read_csv(run_dir / "predictions_all.csv")
     right = {k: (g["p_1"].to_numpy() > g["p_0"].to_numpy()) == g["y_true"].to_numpy()
              for k, g in both.groupby("model")}
-    a, b = right["crossattention"], right["image_only"]
-    assert m["mcnemar_best_vs_image_only"]["table"] == [[int(np.sum(a & b)), int(np.sum(a & ~b))],
-                                                       [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
+    from scipy.stats import binomtest, chi2
+
+    a = right["crossattention"]
+    assert set(m["mcnemar"]) == set(right) - {"crossattention"}       # every simpler row
+    for other, test in m["mcnemar"].items():
+        b = right[other]
+        assert test["table"] == [[int(np.sum(a & b)), int(np.sum(a & ~b))],
+                                 [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
+        n01, n10 = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        if test["exact"]:
+            expected = 1.0 if n01 + n10 == 0 else binomtest(n01, n01 + n10, 0.5).pvalue
+        else:
+            expected = chi2.sf((abs(n01 - n10) - 1) ** 2 / (n01 + n10), 1)
+        assert test["pvalue"] == pytest.approx(expected)
 
 
 def test_robustness_and_shap_sanity(run_dir):

@@ -30,18 +30,21 @@ class CrossAttention(keras.layers.Layer):
 
     ``direction="image<-clinical"`` (default) updates the image tokens:
     ``E' = LayerNorm(E + softmax((E Wq)(C Wk)^T / sqrt(d)) (C Wv) Wo)``; "clinical<-image" swaps
-    the roles. Returns the updated tokens of the query modality only.
+    the roles. Returns the updated tokens of the query modality only. ``uniform=True`` removes the
+    attention weights (every query takes the plain mean of the value tokens; no Wq, Wk): the same
+    module, unweighted.
     """
 
-    def __init__(self, dim, direction="image<-clinical", epsilon=1e-6, **kwargs):
+    def __init__(self, dim, direction="image<-clinical", epsilon=1e-6, uniform=False, **kwargs):
         super().__init__(**kwargs)
         if direction not in DIRECTIONS:
             raise ValueError(f"CrossAttention direction must be one of {DIRECTIONS}, got {direction!r}")
         self.dim = int(dim)
         self.direction = direction
         self.epsilon = float(epsilon)
-        self.query = _dense(self.dim, "query")
-        self.key = _dense(self.dim, "key")
+        self.uniform = bool(uniform)
+        self.query = None if self.uniform else _dense(self.dim, "query")
+        self.key = None if self.uniform else _dense(self.dim, "key")
         self.value = _dense(self.dim, "value")
         self.output_dense = _dense(self.dim, "output")
         self.norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="norm")
@@ -53,17 +56,21 @@ class CrossAttention(keras.layers.Layer):
     def build(self, input_shape):
         _check_tokens(self.name, input_shape, self.dim)
         q_shape, kv_shape = self._split(input_shape)
-        self.query.build(q_shape)
-        self.key.build(kv_shape)
+        if not self.uniform:
+            self.query.build(q_shape)
+            self.key.build(kv_shape)
         self.value.build(kv_shape)
         self.output_dense.build(q_shape)
         self.norm.build(q_shape)
 
     def call(self, inputs):
         q_in, kv_in = self._split(inputs)
-        scores = ops.matmul(self.query(q_in), ops.transpose(self.key(kv_in), (0, 2, 1)))
-        weights = ops.softmax(scores / (self.dim ** 0.5), axis=-1)
-        attended = ops.matmul(weights, self.value(kv_in))
+        values = self.value(kv_in)
+        if self.uniform:   # (B, nq, d): each query gets the mean value token
+            attended = ops.mean(values, axis=1, keepdims=True) + ops.zeros_like(q_in[..., :1])
+        else:
+            scores = ops.matmul(self.query(q_in), ops.transpose(self.key(kv_in), (0, 2, 1)))
+            attended = ops.matmul(ops.softmax(scores / (self.dim ** 0.5), axis=-1), values)
         return self.norm(q_in + self.output_dense(attended))
 
     def compute_output_shape(self, input_shape):
@@ -71,7 +78,7 @@ class CrossAttention(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "direction": self.direction,
-                "epsilon": self.epsilon}
+                "epsilon": self.epsilon, "uniform": self.uniform}
 
 
 @keras.saving.register_keras_serializable(package="mmfusion")

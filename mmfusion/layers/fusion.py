@@ -223,3 +223,22 @@ class ModalityDropout(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="mmfusion")
+class FeatureMask(keras.layers.Layer):
+    """Multiplies the last axis by a fixed 0/1 ``mask``: the columns set to 0 never reach the
+    network (a model fed only some of its input's features, with the input's width kept)."""
+
+    def __init__(self, mask, **kwargs):
+        super().__init__(**kwargs)
+        self.mask = [float(m) for m in mask]
+
+    def call(self, x):
+        return x * ops.convert_to_tensor(self.mask, dtype=x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "mask": self.mask}

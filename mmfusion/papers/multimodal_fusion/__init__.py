@@ -1,13 +1,15 @@
 """Paper multimodal-fusion (arXiv:2508.16000, after Vo et al. 2021): CBIS-DDSM mammogram +
 clinical fusion by concatenation, co-attention and cross-attention.
 
-``reproduce(options)`` lives in ``reproduction.py``; it is imported on call so that importing this
-package (and the CLI's ``list``) stays free of TensorFlow.
+Modules: ``config`` (paper / quick settings, fidelity table), ``preprocess`` (lesion crops and
+clinical vectors, cached), ``model`` (the fusion networks), ``pipeline`` (the protocol on the
+experiment template), ``explain`` (robustness, Grad-CAM / KernelSHAP / LIME). Importing this
+package stays free of TensorFlow.
 """
 
 
 def reproduce(options):
-    """Run the paper (see papers/multimodal-fusion.yaml); returns the run directory."""
-    from mmfusion.papers.multimodal_fusion.reproduction import reproduce as run
+    """Run the paper (papers/multimodal-fusion.yaml); returns the run directory."""
+    from mmfusion.experiment import reproduce_paper
 
-    return run(options)
+    return reproduce_paper("multimodal-fusion", options)

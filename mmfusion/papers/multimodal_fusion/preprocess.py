@@ -1,5 +1,5 @@
 """Paper inputs from a CBIS-DDSM frame: square lesion crops (uint8, size x size x 3) and the 36-d
-clinical matrix, cached as .npz beside the run so that the ten models read the images once.
+clinical matrix, cached by content (mmfusion.data.cache) so that the twelve models read the images once.
 
 The crop is the ROI mask's bounding box squared and zero-padded (mmfusion.data.lesion_crop). A row
 without a usable mask falls back to the dataset's own cropped image, then to the full image; every
@@ -8,7 +8,7 @@ fallback is counted in the returned report, never silent.
 from __future__ import annotations
 
 import collections
-import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -41,26 +41,22 @@ def lesion_crop(rec: dict, size: int, counts: collections.Counter) -> np.ndarray
     return _resize(image, size)
 
 
-def _key(frame, size) -> str:
-    h = hashlib.sha1(f"{size}".encode())
-    for sid, path in zip(frame["sample_id"], frame["image_path"]):
-        h.update(f"{sid}|{path}\n".encode())
-    return h.hexdigest()[:16]
+CROPS_VERSION = 1    # bump when lesion_crop changes what it writes
 
 
-def paper_inputs(frame, size: int, cache_dir=None):
-    """-> (images uint8 (N, size, size, 3), clinical float32 (N, 36), report dict)."""
-    path = Path(cache_dir) / f"cbis-crops-{_key(frame, size)}.npz" if cache_dir else None
-    if path is not None and path.is_file():
-        with np.load(path, allow_pickle=False) as z:
-            return z["images"], z["clinical"], {k: int(v) for k, v in zip(z["count_keys"], z["count_values"])}
-    counts = collections.Counter()
-    images = np.stack([lesion_crop(rec, size, counts) for rec in frame.to_dict("records")])
-    clinical = clinical_matrix(frame)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images, clinical=clinical, count_keys=np.array(list(counts), dtype=str),
-                 count_values=np.array(list(counts.values()), dtype=np.int64))
-        tmp.replace(path)
-    return images, clinical, dict(counts)
+def cached_inputs(frame, size: int, cache_dir=None):
+    """-> (images uint8 (N, size, size, 3), clinical float32 (N, 36), crop-source counts), computed
+    once per (file contents, rows, size) through the core cache."""
+    from mmfusion.data.cache import cached_arrays, content_key
+
+    files = [p for rec in frame.to_dict("records")
+             for p in (rec["image_path"], *(rec.get("mask_paths") or []), rec.get("crop_path") or "") if p]
+    key = content_key(files, rows=frame["sample_id"].astype(str).tolist(), size=size, version=CROPS_VERSION)
+
+    def build():
+        counts = collections.Counter()
+        images = np.stack([lesion_crop(rec, size, counts) for rec in frame.to_dict("records")])
+        return {"images": images, "clinical": clinical_matrix(frame), "counts": np.asarray(json.dumps(counts))}
+
+    z = cached_arrays("multimodal-fusion-crops", key, build, cache_dir)
+    return z["images"], z["clinical"], json.loads(str(z["counts"]))

@@ -1,0 +1,113 @@
+"""multimodal-fusion's protocol on the experiment template (papers/multimodal-fusion.yaml).
+
+Lesion crops and clinical vectors of CBIS-DDSM's official split (validation: 20 % of train, by
+patient); every row of Tables 1-2 trained with the same seed and hyper-parameters (Adam 1e-4, batch
+32, plateau x0.1, early stopping 15, lower backbone layers frozen for the first epochs); test
+metrics with bootstrap CIs; McNemar of the framework (cross-attention) against every simpler row;
+then missing-modality robustness and the XAI of the framework model.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.experiment import Experiment
+from mmfusion.papers.multimodal_fusion.config import (BEST, BEST_TABLE1, CI_COLUMNS, METRIC_COLUMNS,
+                                                      FusionConfig)
+
+
+def augment(cfg):
+    from mmfusion.data import augment as A
+
+    return A.compose(A.random_flip(horizontal=cfg.flip), A.random_rotation(cfg.rotation_deg),
+                     A.random_crop_resize((cfg.random_crop, 1.0)))
+
+
+def train_config(ctx, fusion: str):
+    cfg = ctx.cfg
+    freeze = 0 if fusion == "clinical" else cfg.freeze_epochs
+    return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
+                            learning_rate=cfg.learning_rate, schedule="plateau", schedule_factor=cfg.reduce_lr_factor,
+                            schedule_patience=cfg.reduce_lr_patience, early_stopping_patience=cfg.patience,
+                            restore_best=True, freeze_backbone_epochs=freeze, augment=augment(cfg))
+
+
+def metric_cells(ctx, row, y, probs) -> dict:
+    """The row's test metrics as cells (bootstrap CIs on AUC and F1, as the paper prints)."""
+    from mmfusion.evaluation import bootstrap_ci, classification_metrics
+
+    cfg = ctx.cfg
+    m = classification_metrics(y, probs, average=cfg.average)
+    places = [(row.table, row.row)] + ([BEST_TABLE1] if row.key == BEST else [])
+    for col in METRIC_COLUMNS:
+        extra = {}
+        if col in CI_COLUMNS:
+            ci = bootstrap_ci(y, probs, metric=col, n_resamples=cfg.bootstrap, seed=ctx.seed(), average=cfg.average)
+            ok = bool(np.isfinite([ci["low"], ci["high"]]).all())
+            extra = {"ci": [ci["low"], ci["high"]] if ok else None,
+                     "note": f"percentile bootstrap, {cfg.bootstrap} resamples" if ok else "CI undefined"}
+        for table, name in places:
+            ctx.cell(table, name, col, m[col], n_test=len(y), bounds=[0, 1], **extra)
+    return m
+
+
+def mcnemar_cells(ctx, y, probs: dict, best: str) -> dict:
+    """McNemar's exact test of ``best`` against every other trained row (paired on the test set)."""
+    from mmfusion.evaluation import mcnemar
+
+    pred = {k: p.argmax(1) for k, p in probs.items()}
+    out = {k: mcnemar(y, pred[best], pred[k]) for k in probs if k != best}
+    for k, test in out.items():
+        ctx.cell("McNemar (ours)", f"{best} vs {k}", "p_value", test["pvalue"],
+                 f"exact; discordant pairs b={test['b']}, c={test['c']}", n_test=len(y), bounds=[0, 1])
+    return out
+
+
+def steps(ctx) -> None:
+    from mmfusion.data.cbis_ddsm import split_official
+    from mmfusion.papers.multimodal_fusion import explain
+    from mmfusion.papers.multimodal_fusion.model import build_fusion_model
+    from mmfusion.papers.multimodal_fusion.preprocess import cached_inputs
+    from mmfusion.training import predict_proba, predictions_frame
+
+    cfg, frame = ctx.cfg, ctx.frame
+    with ctx.stage("data"):
+        images, clinical, crops = cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
+        split = split_official(frame, cfg.val_fraction, ctx.seed())
+    x, y, ids = {"image": images, "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()
+
+    def subset(idx):
+        return {k: v[idx] for k, v in x.items()}
+
+    test = split["test"]
+    results, frames = {}, []
+    for row in cfg.selected_rows():
+        weights = None if row.fusion == "clinical" else ctx.weights(cfg.backbone)
+        res = ctx.fit(row.key, lambda: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=ctx.seed(),
+                                                          weights=weights),
+                      (subset(split["train"]), y[split["train"]]), (subset(split["val"]), y[split["val"]]),
+                      train_config(ctx, row.fusion))
+        with ctx.stage("evaluation"):
+            probs = predict_proba(res.model, subset(test), batch_size=cfg.batch_size)
+            results[row.key] = dict(result=res, probs=probs, metrics=metric_cells(ctx, row, y[test], probs))
+            frames.append(predictions_frame(ids[test], y[test], probs, split="test").assign(model=row.key))
+
+    multimodal = [r.key for r in cfg.selected_rows() if r.fusion not in ("image", "clinical")]
+    best = BEST if BEST in results else (multimodal or list(results))[0]
+    top = results[best]
+    ctx.headline(predictions=predictions_frame(ids[test], y[test], top["probs"], split="test"),
+                 history=top["result"].history, model=top["result"].model)
+    ctx.run.write_predictions(pd.concat(frames, ignore_index=True), name="predictions_all.csv")
+    with ctx.stage("evaluation"):
+        tests = mcnemar_cells(ctx, y[test], {k: r["probs"] for k, r in results.items()}, best)
+        robust = explain.missing_modality(ctx, top["result"].model, subset(test), y[test])
+    ctx.metrics.update(top["metrics"], average=cfg.average, best_multimodal=best, mcnemar=tests, robustness=robust,
+                       rows={k: r["metrics"] for k, r in results.items()}, crops=crops,
+                       split_sizes={k: int(len(v)) for k, v in split.items()})
+    with ctx.stage("explanations"):
+        ctx.metrics["xai"] = explain.explain(ctx, top["result"].model, subset(test), y[test], ids[test],
+                                             top["probs"], clinical[split["train"]])
+
+
+EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps,
+                        datasets=lambda cfg: {"cbis-ddsm": {"labels": cfg.labels}})

@@ -1,0 +1,41 @@
+"""multimodal-fusion kill test: SIGKILL inside the third fit of a quick run, the same command
+again; the two finished fits are reloaded (fit.json untouched) and metrics.json equals an
+uninterrupted run's (timings aside)."""
+import json
+
+import pytest
+
+from killtest import At, assert_killed, assert_ok, run_cli, start_python
+
+pytestmark = pytest.mark.slow        # three quick runs: ~3 min on 2 cores
+
+CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def _args(out, cache):
+    return ["reproduce", "multimodal-fusion", "--quick", "--out", str(out), "--cache-dir", str(cache)]
+
+
+def _run_dir(out):
+    (path,) = (out / "multimodal-fusion").iterdir()
+    return path
+
+
+def _metrics(run):
+    m = json.loads((run / "metrics.json").read_text())
+    m["xai"].pop("gradcam_seconds_per_image", None)      # wall time, never equal
+    return m
+
+
+def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
+    straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
+    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=1, moment="batch"))
+    assert_killed(killed)
+    run = _run_dir(tmp_path / "killed")
+    done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in ("image_only", "clinical_only")}
+    assert not (run / "unweighted" / "fit.json").exists() and not (run / "DONE").exists()
+    assert_ok(run_cli(_args(tmp_path / "killed", twin_cache)))
+    assert_ok(straight.wait_done())
+    assert _run_dir(tmp_path / "killed") == run                        # resumed, not a new run
+    assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
+    assert _metrics(run) == _metrics(_run_dir(tmp_path / "straight"))
