@@ -34,6 +34,14 @@ def _dec(c):
     return c.decimals if c.decimals is not None else fz.inferred_decimals(c.value)
 
 
+def printed(c) -> str:
+    """The value as the paper prints it (decimals, % sign, "<" / "over" / "about")."""
+    if not c.is_scalar:
+        return str(c.value)
+    rel = {"<": "< ", "<=": "<= ", ">": "over ", ">=": ">= ", "~": "about "}.get(c.relation, "")
+    return f"{rel}{c.value:.{_dec(c)}f}" + ("%" if c.scale == "percent" else "")
+
+
 def _modes(c):
     return (c.rounding,) if c.rounding else ("round", "truncate")
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from . import feasibility as fz
-from .audit_checks import Finding, _dec, _frac_interval
+from .audit_checks import Finding, _dec, _frac_interval, printed
 
 
 # 4 -------------------------------------------------------------------------------------------
@@ -62,10 +62,10 @@ def check_range(claims) -> list:
 def _same_pair(a, b, why):
     alo, ahi = _frac_interval(a)
     blo, bhi = _frac_interval(b)
-    arith = f"{a.value} ({a.scale}) -> [{alo:.5f}, {ahi:.5f}]; {b.value} ({b.scale}) -> [{blo:.5f}, {bhi:.5f}]"
+    arith = f"{printed(a)} -> [{alo:.5f}, {ahi:.5f}]; {printed(b)} -> [{blo:.5f}, {bhi:.5f}]"
     if ahi < blo or bhi < alo:
         return Finding("same_quantity", "inconsistent", [a.ref(), b.ref()],
-                       f"the same quantity ({why}) is reported as {a.value} and {b.value}", arith)
+                       f"the same quantity ({why}) is reported as {printed(a)} and {printed(b)}", arith)
     return Finding("same_quantity", "consistent", [a.ref(), b.ref()], f"{why}: consistent", arith)
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from . import audit_rows as ar
 from . import feasibility as fz
-from .audit_checks import Finding, accuracy_only
+from .audit_checks import Finding, accuracy_only, printed
 
 MAX_LISTED = 10
 # tried in this order: the first that admits a matrix is reported
@@ -27,6 +27,11 @@ def witness_groups(claims) -> dict:
                 groups[(c.table, c.row)].append(c)
     # an accuracy alone is the GRIM check's (k / N)
     return {k: g for k, g in groups.items() if not accuracy_only(g)}
+
+
+def _printed(c) -> str:
+    avg = c.averaging + (f", positive {c.positive}" if c.positive else "") if c.averaging else ""
+    return f"{c.column} {printed(c)}" + (f" ({avg})" if avg else "")
 
 
 def _solve(problem):
@@ -73,7 +78,8 @@ def witness_row(claims, group) -> Finding:
     arith = f"{len(problem.cms)} integer confusion matrices enumerated" + (
         f" (pruned to {sorted(problem.pruned)} correct by the accuracy)" if problem.pruned is not None else "")
     label, per_claim, mask, pos = _solve(problem)
-    details = {"table": table, "row": row, "classes": problem.names, "counts": problem.counts}
+    details = {"table": table, "row": row, "classes": problem.names, "counts": problem.counts,
+               "printed": ", ".join(_printed(c) for c in group)}
     if label is None:
         details.update(witnesses=[], count=0)
         how = "the stated averaging" if any(c.averaging for c in group) else "any averaging"

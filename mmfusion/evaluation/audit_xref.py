@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import feasibility as fz
-from .audit_checks import Finding, _frac_interval
+from .audit_checks import Finding, _frac_interval, printed
 
 
 def same_printing(a, b) -> bool:
@@ -16,12 +16,6 @@ def same_printing(a, b) -> bool:
     alo, ahi = _frac_interval(a)
     blo, bhi = _frac_interval(b)
     return alo <= bhi and blo <= ahi
-
-
-def printed(c) -> str:
-    """The value as the paper prints it (decimals, % sign)."""
-    d = c.decimals if c.decimals is not None else fz.inferred_decimals(c.value)
-    return f"{c.value:.{d}f}" + ("%" if c.scale == "percent" else "")
 
 
 def _rows(claims, kinds):
