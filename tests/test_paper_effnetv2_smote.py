@@ -1,12 +1,14 @@
-"""effnetv2-smote: SMOTE wrapper vs imblearn, ROI by hand, SMOTE only on training images,
-the pinned model size, the settings table and its cells against the claims file."""
+"""effnetv2-smote: SMOTE wrapper vs imblearn, ROI by hand, the config and its messages, each
+printed cell's averaging against the paper's one confusion matrix and sklearn, the pinned model
+size, SMOTE only on training images, and a BUSI-only folder (the MRI settings skipped, counted)."""
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
 from mmfusion.data.resample import smote_images
-from mmfusion.papers.effnetv2_smote import config as cfg
+from mmfusion.papers.effnetv2_smote import config as C
+from mmfusion.papers.effnetv2_smote import pipeline as P
 from mmfusion.papers.effnetv2_smote.preprocess import load_images, roi_image
 
 
@@ -91,44 +93,109 @@ def test_roi_of_a_normal_image_is_black_and_missing_masks_raise(tmp_path):
         load_images(frame.assign(mask_paths=[[empty], []]), 4, roi=True)
 
 
-def test_experiment_table_full_quick_and_overrides():
-    full = cfg.experiment_for(False)
+def _resolve(quick=True, **extra):
+    from mmfusion.experiment.config import resolve
+    from mmfusion.registry import ReproduceOptions
+
+    epochs = extra.pop("epochs", None)
+    options = ReproduceOptions("effnetv2-smote", quick=quick, epochs=epochs, extra=extra)
+    return resolve(C.EffnetConfig, options, "effnetv2-smote")
+
+
+def test_config_paper_quick_overrides_and_messages():
+    full = _resolve(quick=False)
     assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.smote_k) == (299, 22, 32, 1e-4, 5)
     assert full.ratios == (0.7, 0.15, 0.15) and full.datasets() == ("busi", "breast-mri")
-    quick = cfg.experiment_for(True, epochs=2, extra={"settings": "mri", "ratios": "0.6,0.2,0.2"})
+    quick = _resolve(epochs=2, settings="mri", ratios="0.6,0.2,0.2", mri_dir="/data/mri", twin_n="30")
     assert quick.settings == ("mri",) and quick.epochs == 2 and quick.ratios == (0.6, 0.2, 0.2)
-    assert quick.datasets() == ("breast-mri",)
-    with pytest.raises(ValueError, match="unknown effnetv2-smote option 'lr'"):
-        cfg.experiment_for(True, extra={"lr": "1"})
-    with pytest.raises(ValueError, match="unknown effnetv2-smote settings"):
-        cfg.experiment_for(True, extra={"settings": "busi_bm,oops"})
+    assert quick.datasets() == ("breast-mri",) and quick.data_dir("breast-mri") == "/data/mri"
+    assert quick.data_dir("busi") is None
+    assert (quick.twin_size("busi"), quick.twin_size("breast-mri")) == (60, 30)   # busi_twin_n wins over twin_n
+    for extra, message in (({"lr": "1"}, "no setting 'lr'"),
+                           ({"settings": "busi_bm,oops"}, r"option settings=busi_bm,oops: unknown \['oops'\]"),
+                           ({"input_size": "8"}, "option input_size=8: EfficientNetV2B0 needs >= 32 px"),
+                           ({"smote_k": "0"}, "option smote_k=0"),
+                           ({"ratios": "0.5,0.5"}, "option ratios=0.5,0.5: expected three positive fractions"),
+                           ({"epochs": 0}, "option epochs=0")):
+        with pytest.raises(ValueError, match=message):
+            _resolve(**extra)
     # Table 6 is the 2 x 2 of ROI x normal, all with SMOTE; Table 7 differs only in SMOTE
-    t6 = {(s.roi, s.normal) for s in cfg.SETTINGS.values() if any(t == "Table 6" for t, _ in s.cells)}
+    t6 = {(s.roi, s.normal) for s in C.SETTINGS.values() if any(t == "Table 6" for t, _ in s.cells)}
     assert t6 == {(True, True), (True, False), (False, True), (False, False)}
-    a, b = cfg.SETTINGS["busi_bm"], cfg.SETTINGS["busi_bm_nosmote"]
+    a, b = C.SETTINGS["busi_bm"], C.SETTINGS["busi_bm_nosmote"]
     assert (a.roi, a.normal, a.smote) == (b.roi, b.normal, not b.smote)
 
 
-def test_reproduced_cells_match_the_claims_keys():
-    from mmfusion.evaluation import load_claims
-    from mmfusion.papers.effnetv2_smote.run import setting_cells
+def test_fidelity_rows_state_the_paper_config():
+    from mmfusion.experiment import fidelity
 
-    metric = dict.fromkeys(("accuracy", "precision", "recall", "f1", "specificity", "auc"), 0.5)
-    fake = {"macro": metric, "classes": ["benign", "malignant"],
-            "counts": {"train": 452, "val": 98, "test": 97, "train_after_smote": 610,
-                       "per_class": {"train": [306, 146], "val": [65, 33], "test": [66, 31]}},
-            "timings": {"training_s": 1.0, "evaluation_s": 2.0, "inference_s_per_image": 0.1}}
-    cells = setting_cells("busi_bm", fake) + setting_cells("mri", fake)
-    keys = {(c["table"], c["row"], c["column"]) for c in cells}
-    claims = load_claims("effnetv2-smote")
-    claimed = {(c.table, c.row, c.column) for c in claims.claims}
-    # every claim the busi_bm and mri settings can fill is filled under the same key
-    fillable = {k for k in claimed if k[1] in ("BUSI B-M", "BUSI B-M test", "BUSI B-M after SMOTE",
-                                               "MRI (per class)", "ROI, normal excluded", "BUSI", "MRI")}
-    assert fillable <= keys
-    by_key = {(c["table"], c["row"], c["column"]): c for c in cells}
-    assert by_key[("Table 2", "BUSI B-M test", "malignant")]["values"] == [31]
+    assert fidelity.check(C.EffnetConfig.paper(), C.FIDELITY) == []
+    k = [r for r in C.FIDELITY if r.field == "smote_k"][0]
+    assert k.ours.startswith("ours") and "not stated" in k.paper
+
+
+def _papers_matrix():
+    """BUSI B-M test set (66 benign, 31 malignant): benign->benign 65, benign->malignant 1, 31 right."""
+    y = np.array([0] * 66 + [1] * 31)
+    pred = np.array([0] * 65 + [1] + [1] * 31)
+    probs = np.stack([1.0 - pred, pred], axis=1).astype(float)
+    probs[:, 1] = np.where(pred == 1, 0.9, 0.1) + np.linspace(0, 0.05, len(y))   # ranks for the AUC
+    probs[:, 0] = 1 - probs[:, 1]
+    return y, pred, probs
+
+
+def test_each_column_uses_the_averaging_the_printed_numbers_imply():
+    from sklearn import metrics as skm
+
+    y, pred, probs = _papers_matrix()
+    m = {**P.evaluate(y, probs, ["benign", "malignant"]), "classes": ["benign", "malignant"]}
+    assert m["confusion_matrix"] == [[65, 1], [0, 31]]
+    got = {c: P.value(m, c) for c in ("accuracy", "f1", "sensitivity", "specificity", "precision", "auc")}
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, pred)) == pytest.approx(96 / 97)
+    assert got["f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert got["sensitivity"] == pytest.approx(skm.recall_score(y, pred, average="macro"))
+    assert got["precision"] == pytest.approx(skm.precision_score(y, pred, average="macro"))
+    assert got["specificity"] == pytest.approx(skm.recall_score(y, pred, pos_label=0)) == pytest.approx(65 / 66)
+    assert got["auc"] == pytest.approx(skm.roc_auc_score(y, probs[:, 1]))
+    # rounded to the paper's two decimals these are its Table 5 B-M / Table 7 "with SMOTE" cells
+    printed = {"accuracy": 98.97, "f1": 98.82, "sensitivity": 99.24, "specificity": 98.48, "precision": 98.44}
+    assert {c: round(100 * got[c], 2) for c in printed} == printed
+    # a macro specificity would equal the macro recall, which the paper's 98.48 rules out
+    assert m["macro"]["specificity"] == pytest.approx(m["macro"]["recall"])
+    # three classes (B-M-N): binary columns fall back to macro
+    assert P.averaging("specificity", 3) == "macro" and P.averaging("specificity", 2) == "binary"
+
+
+class _Cells:
+    def __init__(self):
+        self.cells = []
+
+    def cell(self, table, row, column, values, note="", **extra):
+        self.cells.append({"table": table, "row": row, "column": column, "values": values, "note": note, **extra})
+
+
+def test_cells_keys_notes_and_the_claims_they_meet():
+    from mmfusion.evaluation import load_claims
+
+    y, _, probs = _papers_matrix()
+    m = {**P.evaluate(y, probs, ["benign", "malignant"]), "classes": ["benign", "malignant"],
+         "counts": {"train": 452, "val": 98, "test": 97, "train_after_smote": 610,
+                    "per_class": {"train": [305, 147], "val": [66, 32], "test": [66, 31]}}}
+    t = {"training_s": 1.0, "evaluation_s": 2.0, "inference_s_per_image": 0.1}
+    ctx = _Cells()
+    P.setting_cells(ctx, "busi_bm", m, t)
+    P.setting_cells(ctx, "mri", m, t)
+    by_key = {(c["table"], c["row"], c["column"]): c for c in ctx.cells}
+    claimed = {(c.table, c.row, c.column) for c in load_claims("effnetv2-smote").claims}
+    # every metric and timing cell meets a printed number under the same key (counts: the lead's mapping)
+    assert {k for k in by_key if k[0] != "Table 2"} <= claimed
+    assert ("§4 Results text", "BUSI", "auc") in by_key and ("§4 Results text", "MRI", "auc") in by_key
+    spec = by_key[("Table 5", "BUSI B-M", "specificity")]
+    assert spec["values"] == pytest.approx(65 / 66) and spec["note"].startswith("binary")
     assert by_key[("Table 5", "BUSI B-M", "sensitivity")]["note"] == "macro average over classes"
+    assert by_key[("Table 5", "BUSI B-M", "accuracy")]["n_test"] == 97
+    assert by_key[("Table 2", "BUSI B-M test", "malignant")]["values"] == 31
+    assert by_key[("Timings", "BUSI", "training time")]["bounds"] == [0, None]
 
 
 def test_model_parameter_count_pinned_by_hand():
@@ -144,45 +211,83 @@ def test_model_parameter_count_pinned_by_hand():
     assert small.count_params() == expected_params(3) and small.output_shape == (None, 3)
 
 
-def test_smote_only_touches_training_images(tmp_path, monkeypatch, twin_cache):
-    """run_setting with a stand-in fit: validation / test arrays are the real images of their split."""
+@pytest.fixture
+def fake_fit(monkeypatch):
+    """training.fit replaced by a stand-in that records what it was given (a GAP + Dense model)."""
     import keras
 
-    import mmfusion.training.loop as loop
-    from mmfusion.data.synthetic import ensure_twin
-    from mmfusion.papers.effnetv2_smote import run as mod
-    from mmfusion.registry import ReproduceOptions
-    from mmfusion.training import RunDir
+    import mmfusion.training as training
+    from mmfusion.training.loop import FitResult
 
-    seen = {}
+    seen = []
 
-    def fake_fit(build, train, val, config, run=None, **kw):
-        seen.update(train=train, val=val, config=config)
-        inp = keras.Input((16, 16, 3))
+    def fit(build, train, val, config, run=None, **kw):
+        seen.append({"train": train, "val": val, "config": config, "run": run})
+        inp = keras.Input(train[0].shape[1:])
         out = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(inp))
-        return loop.FitResult(keras.Model(inp, out), {"epoch": [0], "loss": [1.0]})
+        return FitResult(keras.Model(inp, out), {"epoch": [0], "loss": [1.0]})
 
-    monkeypatch.setattr(loop, "fit", fake_fit)
-    exp = cfg.experiment_for(True, extra={"input_size": "16", "busi_twin_n": "60"})
-    options = ReproduceOptions(paper="effnetv2-smote", quick=True, cache_dir=str(twin_cache))
-    root = ensure_twin("busi", twin_cache, seed=0, n=60)
-    frame, dup = mod.load_frame("busi", root, exp)
-    assert dup["duplicate_images"] == 1          # the twin plants one exact copy
-    source = {"frame": frame, "images": {}, "synthetic": True}
-    out = mod.run_setting("busi_bm", source, exp, None, options, RunDir(tmp_path), headline=False, explain=False)
-    counts = out["metrics"]["counts"]
-    bm = frame[frame["label"] != 2].reset_index(drop=True)
-    x_real = load_images(bm, 16, roi=True)
+    monkeypatch.setattr(training, "fit", fit)
+    return seen
+
+
+def _run(tmp_path, twin_cache, **kw):
+    from mmfusion.papers.effnetv2_smote import reproduce
+    from mmfusion.registry import ReproduceOptions
+
+    extra = {"cam_images": 0, **kw.pop("extra", {})}
+    return reproduce(ReproduceOptions("effnetv2-smote", quick=True, out=str(tmp_path / "runs"),
+                                      cache_dir=str(twin_cache), extra=extra, **kw))
+
+
+def test_smote_only_touches_training_images(tmp_path, twin_cache, fake_fit):
+    """The validation / test arrays are the real images of their split; SMOTE balances training only."""
+    import json
+
+    from mmfusion.data import load_dataset
     from mmfusion.data.splits import train_val_test_split
+    from mmfusion.data.synthetic import ensure_twin
 
+    run = _run(tmp_path, twin_cache, extra={"settings": "busi_bm"})
+    root = ensure_twin("busi", twin_cache / "twins", seed=0, n=60)
+    frame = load_dataset("busi", root, include_normal=True, duplicates=True)
+    bm = frame[frame["label"] != 2].reset_index(drop=True)
+    x_real = load_images(bm, 32, roi=True)
     idx = train_val_test_split(bm["label"].to_numpy(int), groups=bm["group_id"].to_numpy(), seed=0)
+    seen = fake_fit[0]
     np.testing.assert_array_equal(seen["val"][0], x_real[idx["val"]])
     np.testing.assert_array_equal(seen["val"][1], bm["label"].to_numpy()[idx["val"]])
     xt, yt = seen["train"]
+    counts = json.loads((run / "metrics.json").read_text())["settings"]["busi_bm"]["counts"]
     assert len(xt) == counts["train_after_smote"] > counts["train"] == len(idx["train"])
     np.testing.assert_array_equal(xt[:len(idx["train"])], x_real[idx["train"]])
     assert np.bincount(yt).tolist() == [max(np.bincount(bm["label"].to_numpy()[idx["train"]]))] * 2
-    pred = pd.read_csv(tmp_path / "busi_bm" / "predictions.csv")
+    pred = pd.read_csv(run / "busi_bm" / "predictions.csv")
     assert set(pred.loc[pred.split == "test", "sample_id"]) == set(bm["sample_id"].to_numpy()[idx["test"]])
     assert counts["per_class"]["test"] == np.bincount(bm["label"].to_numpy()[idx["test"]]).tolist()
     assert seen["config"].optimizer == "nadam" and seen["config"].loss == "sparse_categorical_crossentropy"
+    assert (seen["config"].learning_rate, seen["config"].seed) == (1e-4, 0)
+    assert seen["run"].path == run / "busi_bm"
+
+
+def test_busi_only_folder_runs_busi_and_skips_mri_naming_the_key(tmp_path, twin_cache, fake_fit, capsys):
+    """The README's own example: --data-dir at BUSI alone (issue 16)."""
+    import json
+
+    from mmfusion.data import DatasetError
+    from mmfusion.data.synthetic import write_twin
+
+    busi = write_twin("busi", tmp_path / "busi", n=60)
+    run = _run(tmp_path, twin_cache, data_dir=str(busi), extra={"settings": "busi_bm,mri"})
+    err = capsys.readouterr().err
+    assert "breast-mri not found" in err and "--set mri_dir=PATH" in err and "skipping mri" in err
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["skipped"]["settings"]["details"] == {"breast-mri": ["mri"]}
+    assert sum(v for k, v in manifest["skipped"]["settings"].items() if k != "details") == 1
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert list(metrics["settings"]) == ["busi_bm"] and len(fake_fit) == 1
+    assert any("kept 1 of 2" in n for n in metrics["notes"])
+    # a folder with neither dataset still stops, naming both
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="none of the datasets was found.*BUSI.*breast MRI"):
+        _run(tmp_path, twin_cache, data_dir=str(tmp_path / "empty"), extra={"settings": "busi_bm,mri"})

@@ -28,6 +28,9 @@ def _check_setting(run, key):
     assert m["macro"]["recall"] == pytest.approx(skm.recall_score(y, p.argmax(1), average="macro", zero_division=0))
     assert m["macro"]["f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro", zero_division=0))
     assert m["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1), labels=list(range(p.shape[1]))).tolist()
+    if p.shape[1] == 2:   # the printed specificity is binary: the true-negative rate of class 0
+        assert m["binary"]["specificity"] == pytest.approx(skm.recall_score(y, p.argmax(1), pos_label=0, zero_division=0))
+        assert m["binary"]["auc"] == pytest.approx(skm.roc_auc_score(y, p[:, 1]))
     assert m["counts"]["test"] == len(test) and m["counts"]["val"] == int((pred.split == "val").sum())
     return m
 
@@ -42,12 +45,20 @@ def test_quick_reproduce_busi_headline(tmp_path, twin_cache):
     assert m["counts"]["train_after_smote"] > m["counts"]["train"]
     assert len(set(m["counts"]["train_per_class_after_smote"])) == 1     # SMOTE balanced the classes
     top = json.loads((run / "metrics.json").read_text())
-    assert top["averaging"] == "macro" and top["duplicates"]["busi"]["duplicate_images"] == 1
+    assert top["averaging"]["specificity"] == "binary" and top["averaging"]["f1"] == "macro"
+    assert top["duplicates"]["busi"]["duplicate_images"] == 1
     results = json.loads((run / "results.json").read_text())
     assert results["synthetic"] is True
     sens = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M" and r["column"] == "sensitivity"][0]
     assert sens["paper"] == pytest.approx(0.9924) and sens["reproduced"]["mean"] == pytest.approx(m["macro"]["recall"])
-    assert sens["verdict"] == "not comparable (synthetic data)"
+    assert sens["verdict"].startswith("not comparable")
+    spec = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M" and r["column"] == "specificity"][0]
+    assert spec["reproduced"]["mean"] == pytest.approx(m["binary"]["specificity"])
+    auc = [r for r in results["tables"]["§4 Results text"] if r["row"] == "BUSI" and r["column"] == "auc"][0]
+    assert auc["reproduced"]["mean"] == pytest.approx(m["binary"]["auc"])
+    timings = json.loads((run / "busi_bm" / "timings.json").read_text())
+    assert timings["training_s"] > 0 and timings["inference_s_per_image"] == pytest.approx(
+        timings["evaluation_s"] / m["counts"]["test"])
     report = (run / "report.md").read_text()
     assert report.count("SYNTHETIC TWIN") >= len(results["tables"])
 

@@ -16,6 +16,7 @@ class Context:
     def __init__(self, name: str, options, cfg, run, sources: dict):
         self.name, self.options, self.cfg, self.run = name, options, cfg, run
         self.sources = sources                  # dataset name -> DataSource
+        self.missing: dict = {}                 # optional dataset absent from --data-dir -> why
         self.cells: list = []                   # reproduced cells (table, row, column, values, ...)
         self.notes: list = []
         self.metrics: dict = {}

@@ -49,3 +49,39 @@ def load(name: str, cfg, options, **loader_options) -> DataSource:
     frame = data.load_dataset(name, root, **loader_options)
     full = None if synthetic else getattr(data, "FULL_SIZES", {}).get(name)
     return DataSource(name, root, synthetic, frame, full)
+
+
+def load_all(datasets: dict, optional, cfg, options) -> tuple[dict, dict]:
+    """({name: DataSource}, {name: why it is absent}): a dataset named in ``optional`` that the
+    folder given as --data-dir does not hold is left out (the paper skips what needs it), so a
+    paper with two datasets runs what it can on a folder holding one. A dataset that is there but
+    broken still raises; so does a folder holding none of them."""
+    from mmfusion.data import DatasetError
+
+    sources, missing = {}, {}
+    for name, kw in datasets.items():
+        why = absent(name, cfg, options) if name in optional else None
+        if why:
+            missing[name] = why
+        else:
+            sources[name] = load(name, cfg, options, **kw)
+    if not sources:
+        raise DatasetError("none of the datasets was found: " + "; ".join(missing.values()))
+    return sources, missing
+
+
+def absent(name: str, cfg, options) -> str | None:
+    """Why ``name`` is not under --data-dir (None: it is there, or another root serves it)."""
+    import importlib
+
+    from mmfusion.data import LOADER_MODULES, DatasetError
+
+    if cfg.data_dir(name) is not None or options.data_dir is None:
+        return None
+    finder = getattr(importlib.import_module(LOADER_MODULES[name]), "find_folder", None)
+    try:
+        if finder is not None:
+            finder(Path(options.data_dir))
+    except DatasetError as err:
+        return str(err)
+    return None

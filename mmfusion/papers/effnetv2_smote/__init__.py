@@ -1,11 +1,14 @@
-"""effnetv2-smote: EfficientNetV2B0 + SMOTE + ROI extraction on BUSI and breast MRI, Grad-CAM.
+"""Paper effnetv2-smote: EfficientNetV2B0 + SMOTE + ROI on BUSI and breast MRI, Grad-CAM.
 
-``reproduce(options) -> Path``; the settings table lives in ``config``, the ROI images in
-``preprocess``, the model in ``model``. TensorFlow is imported only when a function needs it.
+Modules: ``config`` (paper / quick settings, the settings table, the fidelity table),
+``preprocess`` (ROI images, cached decoding, duplicate groups, SMOTE), ``model`` (the classifier),
+``pipeline`` (the protocol on the experiment template), ``explain`` (Grad-CAM, ROC and confusion
+figures). Importing this package stays free of TensorFlow.
 """
 
 
 def reproduce(options):
-    from mmfusion.papers.effnetv2_smote.run import reproduce as _reproduce
+    """Run the paper (papers/effnetv2-smote.yaml); returns the run directory."""
+    from mmfusion.experiment import reproduce_paper
 
-    return _reproduce(options)
+    return reproduce_paper("effnetv2-smote", options)

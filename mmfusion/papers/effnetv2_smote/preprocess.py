@@ -3,7 +3,8 @@
 ROI: every mask of the image OR-merged (``images.read_mask``), multiplied into the image at its
 stored resolution, then resized bilinearly to ``size``. Normal BUSI images have empty masks, so
 their ROI image is all black: with ROI on and the normal class in, "normal" is trivially
-separable (the report says so beside that cell).
+separable (the report says so beside that cell). Also: the decoded images cached by content
+(``data.cache``), exact-copy grouping for the MRI set, and SMOTE on the training images.
 """
 from __future__ import annotations
 
@@ -42,3 +43,55 @@ def load_images(frame, size: int, roi: bool, workers: int = 4) -> np.ndarray:
             raise ValueError(f"row {i} ({path}): no mask file, so no ROI; expected <stem>_mask.png beside it")
         out[i] = roi_image(path, masks, size)
     return out
+
+
+IMAGES_VERSION = 1   # bump when roi_image / load_images change what they produce
+
+
+def cached_images(frame, size: int, roi: bool, cache_dir=None) -> np.ndarray:
+    """``load_images`` once per (image and mask contents, frame order, size, ROI); later runs read
+    the core cache (a replaced image with the same size and mtime is a new key)."""
+    from mmfusion.data.cache import cached_arrays, content_key
+
+    masks = [m for ms in frame["mask_paths"] for m in ms] if roi and "mask_paths" in frame.columns else []
+    key = content_key([*frame["image_path"], *masks], order=frame["sample_id"].astype(str).tolist(),
+                      size=size, roi=roi, version=IMAGES_VERSION)
+    return cached_arrays("effnetv2-smote-images", key, lambda: {"x": load_images(frame, size, roi)},
+                         cache_dir)["x"]
+
+
+def group_exact_copies(frame):
+    """(frame, info): pixel-identical images share ``group_id``, so a split keeps them on one side.
+
+    For loaders without a duplicate option (breast MRI). Exact copies only: neighbouring MRI slices
+    are near copies by dHash, and grouping them would chain most of the set into one group that no
+    70/15/15 split can place. Frames that carry ``duplicate_group`` (BUSI) are only counted."""
+    import pandas as pd
+
+    from mmfusion.data.duplicates import find_duplicates
+    from mmfusion.data.splits import merge_groups
+
+    if "duplicate_group" not in frame.columns:
+        dup = pd.Series(find_duplicates(frame["image_path"], near=False).group_ids)
+        sizes = dup.map(dup.value_counts())
+        frame = frame.assign(duplicate_group=[f"dup-{g}" if s > 1 else None for g, s in zip(dup, sizes)])
+        frame["group_id"] = merge_groups(frame["group_id"], frame["duplicate_group"]).astype(str)
+    groups = frame["duplicate_group"].dropna()
+    mixed = frame.dropna(subset=["duplicate_group"]).groupby("duplicate_group")["label"].nunique() > 1
+    return frame, {"rows": len(frame), "duplicate_images": int(len(groups) - groups.nunique()),
+                   "duplicate_groups": int(groups.nunique()), "groups_spanning_classes": int(mixed.sum())}
+
+
+def oversample(x, y, k: int, seed: int):
+    """SMOTE on the flattened training images: (x, y, k used, note). k is lowered (and the note
+    says so) when the smallest class has k or fewer images; SMOTE is skipped below 2."""
+    from mmfusion.data.resample import smote_images
+
+    smallest, note = int(np.bincount(y).min()), ""
+    if smallest <= k:
+        note = f"SMOTE k lowered from {k} to {smallest - 1} (smallest training class has {smallest} images)"
+        k = smallest - 1
+    if k < 1:
+        return x, y, None, "SMOTE skipped (a training class has a single image)"
+    x_res, y_res = smote_images(x, y, k=k, seed=seed)
+    return x_res, y_res, k, note

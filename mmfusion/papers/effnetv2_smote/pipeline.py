@@ -1,0 +1,190 @@
+"""effnetv2-smote's protocol on the experiment template (papers/effnetv2-smote.yaml).
+
+Per setting (config.SETTINGS: dataset x ROI x normal class x SMOTE): ROI or whole images at
+``input_size``, a 70/15/15 stratified split (duplicate groups kept on one side), SMOTE on the
+training side only, one EfficientNetV2B0 fit (Nadam, sparse cross-entropy), test metrics with each
+printed column's averaging, timings, ROC / confusion figures; Grad-CAM on the first setting of
+each dataset. A setting whose dataset is not in --data-dir is skipped and counted.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.experiment import Experiment
+from mmfusion.papers.effnetv2_smote.config import DATASET_DIR_KEY, SETTINGS, EffnetConfig
+from mmfusion.papers.effnetv2_smote.preprocess import cached_images, group_exact_copies, oversample
+
+COLUMNS = {"Table 4": ("accuracy", "f1", "sensitivity", "specificity"),
+           "Table 5": ("accuracy", "f1", "sensitivity", "specificity"),
+           "Table 6": ("accuracy",), "Table 7": ("accuracy", "precision", "recall", "f1")}
+# each printed column's averaging, decided from the printed numbers (the text states none): the
+# BUSI B-M row fits exactly one confusion matrix (65 / 1 / 0 / 31) under this reading
+AVERAGING = {"accuracy": "none", "precision": "macro", "recall": "macro", "sensitivity": "macro",
+             "f1": "macro", "specificity": "binary", "auc": "binary"}
+AVERAGING_NOTE = {"none": "", "macro": "macro average over classes",
+                  "binary": "binary: true-negative rate of the benign / healthy class (malignant / sick positive)"}
+AUC_ROW = {"busi_bm": "BUSI", "mri": "MRI"}      # the §4 text prints the ROC-AUC of these runs
+BLACK_NORMAL_NOTE = ("with ROI the normal images are all black (their masks are empty), so 'normal' is "
+                     "trivially separable; this cell says little about lesion classification")
+
+
+def averaging(column: str, n_classes: int) -> str:
+    """Binary needs two classes: the three-class rows (B-M-N) are macro, AUC one-vs-rest."""
+    avg = AVERAGING[column]
+    return "macro" if avg == "binary" and n_classes != 2 else avg
+
+
+def evaluate(y_true, probs, classes) -> dict:
+    from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
+
+    out = {name: classification_metrics(y_true, probs, name) for name in ("macro", "weighted")}
+    if len(classes) == 2:
+        out["binary"] = classification_metrics(y_true, probs, "binary")
+    out.update(per_class=per_class_report(y_true, probs, classes).reset_index().to_dict("records"),
+               confusion_matrix=confusion_matrix(y_true, probs.argmax(1), len(classes)).tolist())
+    return out
+
+
+def value(metrics: dict, column: str) -> float:
+    avg = averaging(column, len(metrics["classes"]))
+    return float(metrics["macro" if avg == "none" else avg][{"sensitivity": "recall"}.get(column, column)])
+
+
+def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: bool) -> dict:
+    from mmfusion.data.splits import train_val_test_split
+    from mmfusion.papers.effnetv2_smote import explain as figures
+    from mmfusion.papers.effnetv2_smote.model import BACKBONE, build_model
+    from mmfusion.training import predict_proba, predictions_frame
+
+    cfg, setting = ctx.cfg, SETTINGS[key]
+    keep = np.ones(len(frame), bool) if setting.normal else frame["label"].to_numpy() != 2
+    sub = frame.loc[keep].reset_index(drop=True)
+    y_all, classes = sub["label"].to_numpy(int), list(dict.fromkeys(sub.sort_values("label")["label_name"]))
+    with ctx.stage("data"):
+        x_all = cached_images(frame, cfg.input_size, setting.roi, ctx.options.cache_dir)[keep]
+        split = train_val_test_split(y_all, groups=sub["group_id"].to_numpy() if cfg.duplicates else None,
+                                     ratios=cfg.ratios, seed=ctx.seed())
+        tr, va, te = split["train"], split["val"], split["test"]
+        if not (len(tr) and len(va) and len(te)):
+            raise ValueError(f"{key}: the {cfg.ratios} split of {len(sub)} images left a side empty "
+                             f"({sub['group_id'].nunique()} groups); too few images or one huge duplicate group")
+        x_train, y_train, k_used, note = x_all[tr], y_all[tr], None, ""
+        if setting.smote:   # training side only; validation and test stay real images
+            x_train, y_train, k_used, note = oversample(x_train, y_train, cfg.smote_k, ctx.seed())
+    if note:
+        ctx.note(f"{key}: {note}")
+    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="nadam",
+                              learning_rate=cfg.learning_rate, loss="sparse_categorical_crossentropy")
+    weights, child = ctx.weights(BACKBONE), ctx.run.child(key)
+    done = [child.path / f for f in ("fit.json", "timings.json")]
+    timings = json.loads(done[1].read_text()) if all(p.exists() for p in done) else {}   # a finished fit's
+    start = time.perf_counter()
+    result = ctx.fit(key, lambda: build_model(cfg.input_size, len(classes), weights),
+                     (x_train, y_train), (x_all[va], y_all[va]), config)
+    timings.setdefault("training_s", time.perf_counter() - start)    # a reloaded fit keeps its own time
+    with ctx.stage("evaluation"):
+        start = time.perf_counter()
+        p_test = predict_proba(result.model, x_all[te], batch_size=cfg.batch_size)
+        timings.update(evaluation_s=time.perf_counter() - start)
+        timings.update(inference_s_per_image=timings["evaluation_s"] / len(te))
+        p_val = predict_proba(result.model, x_all[va], batch_size=cfg.batch_size)
+        ids = sub["sample_id"].to_numpy()
+        preds = pd.concat([predictions_frame(ids[te], y_all[te], p_test, "test"),
+                           predictions_frame(ids[va], y_all[va], p_val, "val")], ignore_index=True)
+        child.write_predictions(preds)
+        metrics = evaluate(y_all[te], p_test, classes)
+        metrics.update(setting=key, label=setting.label, classes=classes, counts={
+            "train": int(len(tr)), "val": int(len(va)), "test": int(len(te)),
+            "train_after_smote": int(len(y_train)), "smote_k": k_used,
+            "per_class": {side: np.bincount(y_all[idx], minlength=len(classes)).tolist()
+                          for side, idx in (("train", tr), ("val", va), ("test", te))},
+            "train_per_class_after_smote": np.bincount(y_train, minlength=len(classes)).tolist()})
+        figures.evaluation_figures(ctx, key, setting.label, y_all[te], p_test, classes, metrics["confusion_matrix"])
+    if headline:
+        ctx.headline(predictions=preds, history=result.history, model=result.model)
+    if explain:
+        with ctx.stage("explanations"):
+            cam = figures.gradcam_figure(ctx, key, result.model, sub.iloc[te], x_all[te], p_test)
+        timings["gradcam_s_per_image"] = cam.pop("seconds_per_image")
+        metrics["gradcam"] = cam
+    child.write_metrics(metrics)
+    child.write_json("timings.json", timings)      # not in metrics.json: wall times differ run to run
+    setting_cells(ctx, key, metrics, timings)
+    return metrics
+
+
+def setting_cells(ctx, key: str, metrics: dict, timings: dict) -> None:
+    """The setting's printed cells (each with its averaging), ROC-AUC, split counts and timings."""
+    setting, counts = SETTINGS[key], metrics["counts"]
+    n, total = counts["test"], counts["train"] + counts["val"] + counts["test"]
+    for table, row in setting.cells:
+        for column in COLUMNS[table]:
+            v = value(metrics, column)
+            note = BLACK_NORMAL_NOTE if table == "Table 6" and setting.roi and setting.normal else \
+                AVERAGING_NOTE[averaging(column, len(metrics["classes"]))]
+            if np.isfinite(v):
+                ctx.cell(table, row, column, v, note, n_test=n, bounds=[0, 1])
+    if key in AUC_ROW and np.isfinite(value(metrics, "auc")):
+        ctx.cell("§4 Results text", AUC_ROW[key], "auc", value(metrics, "auc"),
+                 "ROC-AUC of the positive class (malignant / sick)", n_test=n, bounds=[0, 1])
+    sides = (("train images", "train"), ("validation images", "val"), ("test images", "test"))
+    if key == "busi_bm":
+        for column, side in sides:
+            ctx.cell("Table 2", "BUSI B-M", column, counts[side], bounds=[0, total])
+        for c, name in enumerate(metrics["classes"]):
+            ctx.cell("Table 2", "BUSI B-M test", name, counts["per_class"]["test"][c], bounds=[0, n])
+        ctx.cell("Table 2", "BUSI B-M after SMOTE", "train images", counts["train_after_smote"], bounds=[0, None])
+        ctx.cell("Timings", "BUSI", "training time", timings["training_s"], "seconds", bounds=[0, None])
+        ctx.cell("Timings", "BUSI", "inference time per image", timings["inference_s_per_image"], "seconds",
+                 bounds=[0, None])
+    if key == "mri":
+        for column, side in sides:
+            ctx.cell("Table 2", "MRI (per class)", column, counts["per_class"][side], "one value per class",
+                     bounds=[0, total])
+        ctx.cell("Timings", "MRI", "training time", timings["training_s"], "seconds", bounds=[0, None])
+        ctx.cell("Timings", "MRI", "evaluation time", timings["evaluation_s"], "seconds", bounds=[0, None])
+
+
+def steps(ctx) -> None:
+    cfg = ctx.cfg
+    with ctx.stage("data"):
+        grouped = {name: group_exact_copies(s.frame) if cfg.duplicates else (s.frame, None)
+                   for name, s in ctx.sources.items()}
+    for name, (_, dup) in grouped.items():
+        if dup:
+            ctx.note(f"{name}: {dup['duplicate_images']} duplicate images in {dup['duplicate_groups']} groups "
+                     f"among {dup['rows']} (each group kept on one side of the split)")
+    runnable = [k for k in cfg.settings if SETTINGS[k].dataset in ctx.sources]
+    for name, why in ctx.missing.items():
+        needs = [k for k in cfg.settings if SETTINGS[k].dataset == name]
+        ctx.say(f"{name} not found ({why}); skipping {', '.join(needs)}: give it with "
+                f"--set {DATASET_DIR_KEY[name]}=PATH")
+        ctx.skipped("settings", {f"need {name} (--set {DATASET_DIR_KEY[name]}=PATH)": len(needs)}, len(cfg.settings),
+                    {name: needs})
+    metrics, explained = {}, set()
+    for i, key in enumerate(runnable):
+        dataset = SETTINGS[key].dataset
+        metrics[key] = run_setting(ctx, key, grouped[dataset][0], headline=i == 0,
+                                   explain=dataset not in explained and cfg.cam_images > 0)
+        explained.add(dataset)
+        if SETTINGS[key].roi and SETTINGS[key].normal:
+            ctx.note(f"{key}: {BLACK_NORMAL_NOTE}")
+    ctx.metrics.update(averaging=AVERAGING, settings=metrics, duplicates={k: v[1] for k, v in grouped.items()})
+    ctx.note("Tables 4-7: precision, recall (= sensitivity) and F1 are macro averages over classes; specificity "
+             "is the binary true-negative rate of benign / healthy (macro one-vs-rest for three classes); "
+             "ROC-AUC is the positive-class AUC (one-vs-rest macro for three); metrics.json also holds the "
+             "binary, weighted and per-class values")
+
+
+def datasets(cfg) -> dict:
+    options = {"busi": {"include_normal": True, "duplicates": cfg.duplicates,
+                        "near_duplicate_distance": cfg.duplicate_distance}, "breast-mri": {}}
+    return {name: options[name] for name in cfg.datasets()}
+
+
+EXPERIMENT = Experiment(name="effnetv2-smote", config=EffnetConfig, datasets=datasets, steps=steps,
+                        optional=("busi", "breast-mri"))
