@@ -46,7 +46,7 @@ def _solve(problem):
 
 def _header(claims, problem):
     c = problem.claims[0]
-    src = ("class counts: the claim's test_class_counts" if c.test_class_counts else
+    src = ("class counts: given on the claim (its note says where from)" if c.test_class_counts else
            claims.protocol.get("test_counts_source", "class counts: protocol.test_class_counts"))
     counts = ", ".join(f"{k} {v}" for k, v in zip(problem.names, problem.counts))
     return (f"{problem.table} / {problem.row}: test set {problem.n} ({counts}"
