@@ -9,9 +9,10 @@ original layers (and weights) and is built once per explainer.
 """
 from __future__ import annotations
 
-import numpy as np
 import keras
-from keras.src.models.functional import operation_fn as _context_op
+import numpy as np
+
+from mmfusion import _keras_compat as compat
 
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -20,16 +21,17 @@ _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 def as_functional(model):
     """A top-level Sequential as its functional graph (same layers); others unchanged."""
     if isinstance(model, keras.Sequential):
-        if getattr(model, "_functional", None) is None:
+        graph = compat.sequential_graph(model)
+        if graph is None:
             raise ValueError(f"Sequential model {model.name!r} is not built; give it an Input")
-        return model._functional
+        return graph
     return model
 
 
 def input_names(model) -> list[str]:
     """Names of the model inputs, in the order of ``model.inputs``."""
     model = as_functional(model)
-    struct = model._inputs_struct if hasattr(model, "_inputs_struct") else None
+    struct = compat.inputs_struct(model)
     if isinstance(struct, dict):
         # keras.tree.flatten orders a dict by key, as model.inputs does; strings are leaves.
         return list(keras.tree.flatten({k: k for k in struct}))
@@ -137,7 +139,7 @@ def _output_operation(model):
     if len(model.outputs) != 1:
         raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; "
                          "the explainers need a single classification output")
-    return model.outputs[0]._keras_history.operation
+    return compat.producing_operation(model.outputs[0])
 
 
 def _final_layer(model):
@@ -161,12 +163,8 @@ class _PreActivation(keras.layers.Layer):
     def call(self, *args, **kwargs):
         if isinstance(self.layer, (keras.layers.Softmax, keras.layers.Activation)):
             return args[0]
-        saved = self.layer.activation
-        self.layer.activation = keras.activations.linear
-        try:
+        with compat.swapped_activation(self.layer):
             return self.layer(*args, **kwargs)
-        finally:
-            self.layer.activation = saved
 
     def compute_output_spec(self, *args, **kwargs):
         if isinstance(self.layer, (keras.layers.Softmax, keras.layers.Activation)):
@@ -181,7 +179,7 @@ def _run(model, inputs, hooks):
             return hooks[id(op)]
         if is_container(op) and any(contains(op, h.target) for h in hooks.values()):
             return lambda x, *a, **k: _run(op, x, hooks)
-        return _context_op(op, training=False)
+        return compat.operation_fn(op, training=False)
 
     if isinstance(model, keras.Sequential):
         x = inputs
@@ -191,7 +189,7 @@ def _run(model, inputs, hooks):
     flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     if isinstance(inputs, dict):
         flat = [inputs[n] for n in input_names(model)]
-    out = model._run_through_graph(flat, operation_fn=wrap)
+    out = compat.run_through_graph(model, flat, wrap)
     return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
 
 
@@ -222,7 +220,7 @@ def build_explain_model(model, layer=None):
             raise ValueError(f"layer {layer.name!r} is the output layer; pick a conv layer")
 
         def capture(*args, **kwargs):
-            out = _context_op(layer, training=False)(*args, **kwargs)
+            out = compat.operation_fn(layer, training=False)(*args, **kwargs)
             captured.setdefault("act", out)  # a shared layer: its first call
             return out
         hooks[id(layer)] = _Hook(layer, capture)

@@ -1,0 +1,67 @@
+"""Every use of Keras private API in mmfusion, in one place (written for Keras 3.15).
+
+A Keras upgrade that moves one of these fails in tests/test_keras_compat.py, one test per shim,
+instead of deep inside an explainer or a save. Nothing else in mmfusion touches ``keras.src`` or
+an underscore attribute of a Keras object.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import keras
+
+WRITTEN_FOR = "3.15"
+
+
+def operation_fn(op, training: bool = False):
+    """The callable Functional uses to run ``op`` inside ``_run_through_graph`` (training fixed)."""
+    from keras.src.models.functional import operation_fn as _operation_fn
+
+    return _operation_fn(op, training=training)
+
+
+def run_through_graph(model, flat_inputs, operation_fn):
+    """Re-run a Functional model's graph on ``flat_inputs``, calling each op via ``operation_fn(op)``."""
+    return model._run_through_graph(flat_inputs, operation_fn=operation_fn)
+
+
+def inputs_struct(model):
+    """The nested structure the model was built with (a dict for named-dict inputs), or None."""
+    return getattr(model, "_inputs_struct", None)
+
+
+def producing_operation(tensor):
+    """The layer/operation that produced a symbolic KerasTensor."""
+    return tensor._keras_history.operation
+
+
+def sequential_graph(model):
+    """A built Sequential's underlying Functional graph (None when not built with an Input)."""
+    return getattr(model, "_functional", None)
+
+
+def flatten_layers(model, include_self: bool = True):
+    """Every layer below ``model`` (nested models' layers included), as Keras tracks them."""
+    return list(model._flatten_layers(include_self=include_self))
+
+
+@contextlib.contextmanager
+def without_compile_state(model):
+    """``model`` as if never compiled (no optimizer, no compile config), e.g. for a small .keras."""
+    optimizer, compiled = getattr(model, "optimizer", None), getattr(model, "compiled", False)
+    model.optimizer, model.compiled = None, False
+    try:
+        yield model
+    finally:
+        model.optimizer, model.compiled = optimizer, compiled
+
+
+@contextlib.contextmanager
+def swapped_activation(layer, activation=keras.activations.linear):
+    """Run ``layer`` with another activation for the duration (its weights unchanged)."""
+    saved = layer.activation
+    layer.activation = activation
+    try:
+        yield layer
+    finally:
+        layer.activation = saved
