@@ -57,7 +57,7 @@ class RunDir:
                                  "or pass --fresh (or another --out) to start a separate run") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} ({shlex.join(getattr(sys, 'orig_argv', sys.argv))}), "
+        handle.write(f"pid {os.getpid()} ({_command_line()}), "
                      f"since {_dt.datetime.now().isoformat(timespec='seconds')}\n")
         handle.flush()
         self._lock = handle
@@ -130,12 +130,10 @@ class RunDir:
         weight triple the file (285 MB for ResNet50), and resuming uses its own training state."""
         if include_optimizer:
             return atomic_save(self.path / name, lambda tmp: model.save(tmp), suffix=".keras")
-        optimizer, compiled = getattr(model, "optimizer", None), getattr(model, "compiled", False)
-        try:
-            model.optimizer, model.compiled = None, False   # no optimizer, no compile config
+        from mmfusion._keras_compat import without_compile_state
+
+        with without_compile_state(model):   # no optimizer, no compile config
             return atomic_save(self.path / name, lambda tmp: model.save(tmp), suffix=".keras")
-        finally:
-            model.optimizer, model.compiled = optimizer, compiled
 
     def mark_done(self) -> None:
         atomic_write_text(self.path / DONE_FILE, _dt.datetime.now().isoformat(timespec="seconds") + "\n")
@@ -143,6 +141,15 @@ class RunDir:
     @property
     def done(self) -> bool:
         return (self.path / DONE_FILE).exists()
+
+
+def _command_line() -> str:
+    """This process's command line, short: a ``python -c`` program shows as '-c ...'."""
+    argv = list(getattr(sys, "orig_argv", sys.argv))
+    if "-c" in argv[:-1]:
+        argv[argv.index("-c") + 1] = "..."
+    text = shlex.join(argv).replace("\n", " ")
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def new_run_dir(out, paper: str, tag: str = "", resume: bool = False, identity: dict | None = None) -> RunDir:
