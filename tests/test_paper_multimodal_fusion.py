@@ -114,3 +114,31 @@ def test_rows_table_and_config_checks():
                            ({"bogus": 1}, "no setting 'bogus'")]:
         with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
             make(**extra)
+
+
+def _frame(rows):
+    import pandas as pd
+
+    from mmfusion.data.clinical import encode_clinical_row
+
+    recs = [dict(sample_id=f"s{i}", abnormality_type=kind, full_image_id=image, abnormality_id=aid, split=split,
+                 clinical=encode_clinical_row(kind, density, shape, margins, ctype, dist))
+            for i, (kind, image, aid, split, density, shape, margins, ctype, dist) in enumerate(rows)]
+    return pd.DataFrame(recs)
+
+
+ROWS_BY_HAND = [
+    ("mass", "Mass-Training_P_1_LEFT_CC", "1", "train", "2", "ROUND", "CIRCUMSCRIBED", None, None),
+    ("mass", "Mass-Training_P_1_LEFT_CC", "2", "train", "2", "ROUND-OVAL", "CIRCUMSCRIBED", None, None),
+    ("mass", "Mass-Training_P_2_LEFT_CC", "1", "train", "3", "IRREGULAR", "SPICULATED-ILL_DEFINED", None, None),
+    ("calc", "Calc-Test_P_3_RIGHT_MLO", "1", "test", "1", None, None, "PLEOMORPHIC", "CLUSTERED"),
+    ("calc", "Calc-Test_P_3_RIGHT_MLO", "2", "test", "1", None, None, "PUNCTATE", "NA"),
+]
+
+
+def test_single_label_filter_counts_each_dropped_lesion_once():
+    from mmfusion.papers.multimodal_fusion.preprocess import single_label
+
+    kept, counts = single_label(_frame(ROWS_BY_HAND))
+    assert kept["sample_id"].tolist() == ["s0", "s3", "s4"]
+    assert counts == {"multi-label mass_shape": 1, "multi-label mass_margins": 1}

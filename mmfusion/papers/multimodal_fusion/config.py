@@ -59,6 +59,7 @@ DIRECTIONS = ("image<-clinical", "clinical<-image")
 @dataclasses.dataclass(frozen=True)
 class FusionConfig(PaperConfig):
     labels: str = "binary"                     # benign/malignant, or mass/calc x benign/malignant
+    single_label_only: bool = True             # drop lesions with a combined clinical value (ROUND-OVAL)
     rows: tuple = ROW_KEYS
     backbone: str = "resnet50"
     backbone_kw: dict = dataclasses.field(default_factory=dict)
@@ -170,6 +171,8 @@ FIDELITY = (
            where=_P + "preprocess.py"),
     Detail("clinical vector", "5 one-hot groups, 36-d, zero block when absent (§II.A.2)", AS_PAPER,
            where="mmfusion/data/clinical.py"),
+    Detail("multi-label lesions", "\"we solely take single-label clinical characteristics into account\" (§III.A)",
+           field="single_label_only", value=True, where=_P + "preprocess.py"),
     Detail("cross-attention", "image queries, clinical keys/values (eqs. 10-15)", field="direction",
            value="image<-clinical", where="mmfusion/layers/attention.py"),
     Detail("attention tokens", "E in R^{ne x d}, C in R^{nc x d}; tokens not specified",

@@ -67,11 +67,15 @@ def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
-    from mmfusion.papers.multimodal_fusion.preprocess import cached_inputs
+    from mmfusion.papers.multimodal_fusion.preprocess import cached_inputs, single_label
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, frame = ctx.cfg, ctx.frame
     with ctx.stage("data"):
+        if cfg.single_label_only:
+            frame, multi = single_label(frame)
+            ctx.skipped("single-label clinical features", multi, len(ctx.frame))
+        frame = frame.reset_index(drop=True)
         images, clinical, crops = cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
         split = split_official(frame, cfg.val_fraction, ctx.seed())
     x, y, ids = {"image": images, "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()

@@ -60,3 +60,20 @@ def cached_inputs(frame, size: int, cache_dir=None):
 
     z = cached_arrays("multimodal-fusion-crops", key, build, cache_dir)
     return z["images"], z["clinical"], json.loads(str(z["counts"]))
+
+
+def multi_label_groups(frame) -> list[list[str]]:
+    """Per row, the clinical groups with more than one hot slot (a combined CSV value: ROUND-OVAL)."""
+    from mmfusion.data.clinical import CLINICAL_GROUPS
+
+    clinical = clinical_matrix(frame)
+    return [[g for g, s in CLINICAL_GROUPS.items() if row[s].sum() > 1] for row in clinical]
+
+
+def single_label(frame):
+    """The paper's "we solely take single-label clinical characteristics into account": the rows
+    whose every clinical group has at most one hot slot -> (kept frame, skip counts per group)."""
+    groups = multi_label_groups(frame)
+    keep = [not g for g in groups]
+    counts = collections.Counter(f"multi-label {g}" for gs in groups for g in gs[:1])
+    return frame[keep].copy(), dict(counts)
