@@ -65,6 +65,9 @@ def test_metrics_equal_sklearn_on_predictions(run_dir):
         else:
             expected = chi2.sf((abs(n01 - n10) - 1) ** 2 / (n01 + n10), 1)
         assert test["pvalue"] == pytest.approx(expected)
+    cells = json.loads((run_dir / "reproduced.json").read_text())["cells"]
+    (claim,) = [c for c in cells if c["table"] == "§III.C.2 text" and c["column"] == "p_value"]
+    assert claim["values"] == [pytest.approx(max(t["pvalue"] for t in m["mcnemar"].values()))]
 
 
 def test_robustness_and_shap_sanity(run_dir):
