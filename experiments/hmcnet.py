@@ -4,8 +4,8 @@ the baselines on MIAS (normal vs abnormal, benign vs malignant), Friedman + Neme
 Same as ``mmfusion reproduce hmcnet`` (this script forwards its arguments to the CLI, which prints
 the report and the run directory). ``--data-dir``: the MIAS root (Info.txt + all-mias/), default the
 synthetic twin; ``--quick``: tiny input, 2 folds, 1 epoch, a subset of models; ``--weights``:
-imagenet (default), none or a local .h5 file; ``--set KEY=VALUE``: a
-mmfusion.papers.hmcnet.config.Experiment field.
+imagenet (default), none, a local .h5 file or a folder of Keras ``*_notop.h5`` files (ResNet50,
+VGG16, VGG19); ``--set KEY=VALUE``: a mmfusion.papers.hmcnet.config.HmcConfig field.
 
     python experiments/hmcnet.py --quick                     # synthetic MIAS twin, minutes on CPU
     python experiments/hmcnet.py --data-dir /path/to/mias    # the paper's protocol (GPU: hours)

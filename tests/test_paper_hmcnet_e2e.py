@@ -1,4 +1,5 @@
-"""End-to-end: ``reproduce hmcnet --quick`` on the MIAS twin; every number re-derived independently."""
+"""End-to-end: ``reproduce hmcnet --quick`` on the MIAS twin; every number re-derived independently
+(sklearn, scipy, NumPy on the saved maps)."""
 import json
 
 import numpy as np
@@ -31,14 +32,21 @@ def sklearn_metrics(frame):
 
 def test_run_directory_contents(quick_run):
     for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
-                 "model.keras", "reproduced.json", "report.md", "results.json", "DONE"):
+                 "model.keras", "reproduced.json", "report.md", "results.json", "timings.json", "DONE"):
         assert (quick_run / name).is_file(), name
     assert (quick_run / "figures" / "cd_diagram_normal_vs_abnormal_paper.png").stat().st_size > 1000
     config = json.loads((quick_run / "config.json").read_text())
-    assert config["synthetic"] is True and config["experiment"]["folds"] == 2
+    assert config["data"]["mias"]["synthetic"] is True and config["config"]["folds"] == 2
     report = (quick_run / "report.md").read_text()
     titles = [line for line in report.splitlines() if line.startswith("## ")]
     assert titles and all("SYNTHETIC" in t for t in titles)
+    assert "## Fidelity to the paper's protocol" in report
+    # every fold's fit sits in its own sub-run (what a resumed run reloads)
+    for name in ("hmcnet", "vgg16", "vit"):
+        for fold in (0, 1):
+            assert (quick_run / "normal_vs_abnormal" / name / f"fold{fold}" / "fit.json").is_file()
+    results = json.loads((quick_run / "results.json").read_text())
+    assert {"Abstract", "CAM lesion scores (ours)"} <= set(results["tables"])
 
 
 def test_metrics_recomputed_with_sklearn(quick_run):
@@ -47,7 +55,7 @@ def test_metrics_recomputed_with_sklearn(quick_run):
     metrics = json.loads((quick_run / "metrics.json").read_text())["normal_vs_abnormal"]
     models = metrics["models"]
     assert set(models) == {"hmcnet", "vgg16", "vit"}
-    frame = load_dataset("mias", json.loads((quick_run / "config.json").read_text())["data_root"])
+    frame = load_dataset("mias", json.loads((quick_run / "config.json").read_text())["data"]["mias"]["root"])
     expected_ids = set(frame["sample_id"])
     fold_of = None
     for name, result in models.items():
@@ -95,13 +103,57 @@ def test_cams_and_learning_curves(quick_run):
         info = json.loads((cams / f"cams_fold{fold}.json").read_text())
         assert info["layer"] == "conv5_block3_out"
         assert (cams / f"cams_fold{fold}.png").stat().st_size > 1000
-        quality = info["lesion_quality"]
-        if quality["n_films"]:   # pointing game is a hit rate, energy a share: both in [0, 1]
-            assert 0.0 <= quality["GradCAM"]["pointing_game"] <= 1.0
-            assert 0.0 <= quality["ScoreCAM"]["energy_in_mask"] <= 1.0
-        for method in ("GradCAM", "GradCAMPlusPlus", "ScoreCAM"):
+        for method in ("Grad-CAM", "Grad-CAM++", "Score-CAM"):
             assert data[method].shape == (1, 32, 32)
             assert 0.0 <= data[method].min() and data[method].max() <= 1.0
     history = pd.read_csv(quick_run / "normal_vs_abnormal" / "hmcnet" / "history.csv")
     assert sorted(history["fold"].unique()) == [0, 1] and "val_loss" in history
     assert (quick_run / "normal_vs_abnormal" / "hmcnet" / "figures" / "learning_curves.png").is_file()
+
+
+def _energy(maps, masks):
+    return [float((m * k).sum() / m.sum()) if m.sum() > 0 else 0.0 for m, k in zip(maps, masks)]
+
+
+def _pointing(maps, masks):
+    return [float(k.ravel()[np.argmax(m)]) for m, k in zip(maps, masks)]
+
+
+def test_cam_lesion_scores_and_baselines_recomputed(quick_run):
+    """Methods from the saved maps, random maps and the blob from their definitions; the table
+    cells pool every fold's lesion films."""
+    cams = quick_run / "normal_vs_abnormal" / "hmcnet" / "cams"
+    pooled = {}
+    for fold in (0, 1):
+        data = np.load(cams / f"cams_fold{fold}.npz")
+        scores = json.loads((cams / f"cams_fold{fold}.json").read_text())["lesion_scores"]
+        keep = data["lesion_masks"].reshape(len(data["lesion_masks"]), -1).any(1)
+        if not keep.any():
+            assert scores == {}
+            continue
+        masks = data["lesion_masks"][keep]
+        expected = {m: data[m][keep] for m in ("Grad-CAM", "Grad-CAM++", "Score-CAM")}
+        seed = 100 * fold                               # the seed policy: seed + 100 * fold
+        n, shape = len(data["lesion_masks"]), masks.shape[1:]
+        randoms = [np.random.default_rng(seed + s).random((n, *shape))[keep] for s in range(3)]
+        rows, cols = np.mgrid[:shape[0], :shape[1]]
+        c = (shape[0] - 1) / 2
+        blob = np.exp(-(((rows - c) / (0.25 * shape[0])) ** 2 + ((cols - c) / (0.25 * shape[1])) ** 2) / 2)
+        expected["centred Gaussian blob"] = np.repeat(blob[None], len(masks), 0)
+        for row, maps in expected.items():
+            assert scores[row]["energy_in_mask"] == pytest.approx(_energy(maps, masks)), row
+            assert scores[row]["pointing_game"] == pytest.approx(_pointing(maps, masks)), row
+        random_row = scores["random map (mean of 3 seeds)"]
+        assert random_row["energy_in_mask"] == pytest.approx(np.mean([_energy(r, masks) for r in randoms], 0))
+        assert random_row["pointing_game"] == pytest.approx(np.mean([_pointing(r, masks) for r in randoms], 0))
+        for m in ("Grad-CAM", "Grad-CAM++", "Score-CAM"):
+            assert all(0 <= v <= 1 for v in scores[f"{m} of a re-initialised model"]["energy_in_mask"])
+        for row, metrics in scores.items():
+            pooled.setdefault(row, []).extend(metrics["energy_in_mask"])
+    assert pooled, "the twin's test folds hold lesion films"
+    cells = json.loads((quick_run / "reproduced.json").read_text())["cells"]
+    table = {c["row"]: c["values"] for c in cells
+             if c["table"] == "CAM lesion scores (ours)" and c["column"] == "energy in mask"}
+    assert set(table) == set(pooled) and len(table) == 3 + 2 + 3
+    for row, values in pooled.items():
+        assert table[row] == pytest.approx(values)

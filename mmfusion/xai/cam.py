@@ -17,6 +17,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from mmfusion import _keras_compat as compat
 from mmfusion.xai import _graph
 
 
@@ -25,11 +26,13 @@ class BaseCAM:
 
     ``layer_name`` defaults to the last convolution layer (nested models searched);
     ``targets`` None explains the predicted class, else one class index per input.
-    After each call ``last_seconds_per_image`` holds the wall time per image.
+    After each call ``last_seconds_per_image`` holds the wall time per image. ``eager=True`` skips
+    tf.function: for a few small images tracing a big backbone costs more than it saves.
     """
 
-    def __init__(self, model, layer_name=None, input_name=None, batch_size=32):
+    def __init__(self, model, layer_name=None, input_name=None, batch_size=32, eager=False):
         self.model = model
+        self.eager = bool(eager)
         self.layer_name = layer_name
         self.input_name = input_name
         self.batch_size = int(batch_size)
@@ -39,11 +42,14 @@ class BaseCAM:
         self.input_names = _graph.input_names(model)
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
         graph = _graph.as_functional(model)
-        self._dict_input = isinstance(getattr(graph, "_inputs_struct", None), dict)
+        self._dict_input = isinstance(compat.inputs_struct(graph), dict)
         # autograph=False: its conversion cache is keyed by object ids, and in a long process
         # (the test suite) a freed explainer's id was reused and the wrong method ran.
-        self._traced = tf.function(self._maps_graph, reduce_retracing=True, autograph=False)
+        self._traced = self._function(self._maps_graph)
         self.last_seconds_per_image = None
+
+    def _function(self, fn):
+        return fn if self.eager else tf.function(fn, reduce_retracing=True, autograph=False)
 
     # ------------------------------------------------------------------ scores and targets
     def _structure(self, flat):
@@ -167,11 +173,11 @@ class ScoreCAM(BaseCAM):
     """
 
     def __init__(self, model, layer_name=None, input_name=None, batch_size=32,
-                 max_channels=None):
-        super().__init__(model, layer_name, input_name, batch_size)
+                 max_channels=None, eager=False):
+        super().__init__(model, layer_name, input_name, batch_size, eager)
         self.max_channels = max_channels
-        self._forward = tf.function(self._forward_graph, reduce_retracing=True, autograph=False)
-        self._masked = tf.function(self._masked_graph, reduce_retracing=True, autograph=False)
+        self._forward = self._function(self._forward_graph)
+        self._masked = self._function(self._masked_graph)
 
     def _forward_graph(self, flat, targets):
         act, logits = self.explain_model(self._structure(flat), training=False)

@@ -1,9 +1,15 @@
-"""HMC-Net (Fatima et al. 2026): ResNet50 + hierarchical self-attention + multi-scale cross-attention
-on MIAS. ``reproduce(options) -> Path``; the model builders live in ``model``, the experiment table
-in ``config``. TensorFlow is imported only when a function needs it."""
+"""Paper hmcnet: Fatima et al. 2026, HMC-Net (ResNet50 + hierarchical self-attention + multi-scale
+cross-attention) on MIAS, 5-fold CV against baselines and ablations, Friedman + Nemenyi, CAMs.
+
+Modules: ``config`` (paper / quick settings, fidelity table), ``model`` (HMC-Net, ablations,
+baselines), ``preprocess`` (cached films, task relabelling), ``pipeline`` (the protocol on the
+experiment template), ``explain`` (CAMs scored against the lesion circles, with baselines).
+Importing this package stays free of TensorFlow.
+"""
 
 
 def reproduce(options):
-    from mmfusion.papers.hmcnet.run import reproduce as _reproduce
+    """Run the paper (papers/hmcnet.yaml); returns the run directory."""
+    from mmfusion.experiment import reproduce_paper
 
-    return _reproduce(options)
+    return reproduce_paper("hmcnet", options)

@@ -1,19 +1,23 @@
-"""Grad-CAM, Grad-CAM++ and Score-CAM of a trained fold model on the last conv stage (mmfusion.xai).
+"""Grad-CAM, Grad-CAM++ and Score-CAM (the abstract's three methods, mmfusion.xai) of a trained fold
+model on its last conv stage, scored against the MIAS lesion circles (ours).
 
-Abnormal test films come first (they have a lesion to point at); maps, targets, seconds per image
-and, for films with lesion coordinates, the pointing game and the share of CAM energy inside the
-lesion circles are saved as ``cams_fold{k}.npz`` / ``.json``, with an overlay grid PNG.
+Per fold: up to ``cam_images`` test films, those with lesion coordinates first; the maps, targets
+and seconds per image go to ``<task>/<model>/cams/cams_fold{k}.npz/.json/.png``. The pointing game
+and the energy inside the lesion circles stand beside what no explanation would score: random maps
+(mean over 3 seeds), a centred Gaussian blob, and each method's map of a re-initialised model
+(Adebayo et al. 2018).
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
 from mmfusion.papers.hmcnet.model import last_conv_layer
 
 METHODS = ("GradCAM", "GradCAMPlusPlus", "ScoreCAM")
+LABELS = {"GradCAM": "Grad-CAM", "GradCAMPlusPlus": "Grad-CAM++", "ScoreCAM": "Score-CAM"}
+RANDOM_ROW = "random map (mean of 3 seeds)"
 
 
 def pick(frame, k: int) -> np.ndarray:
@@ -21,57 +25,88 @@ def pick(frame, k: int) -> np.ndarray:
     has_lesion = frame["n_abnormalities"].to_numpy(int) > 0
     if "missing_coordinates" in frame:
         has_lesion &= ~frame["missing_coordinates"].to_numpy(bool)
-    order = np.argsort(~has_lesion, kind="stable")
-    return order[:k]
+    return np.argsort(~has_lesion, kind="stable")[:k]
 
 
-def explain_fold(model, name, frame, images, probs, out_dir, fold: int, exp, tag: str = "") -> list:
+def cam_maps(model, name, x, targets, cfg) -> tuple[dict, dict]:
+    """{method label: (N, H, W) maps}, {method label: seconds per image}."""
     import mmfusion.xai as xai
-    from mmfusion.utils.io import atomic_save, atomic_write_text
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    idx = pick(frame, exp.cam_images)
-    x = images[idx].astype("float32")
-    targets = np.asarray(probs)[idx].argmax(1)
-    layer = last_conv_layer(name)
     maps, seconds = {}, {}
     for method in METHODS:
-        kw = {"max_channels": exp.scorecam_channels} if method == "ScoreCAM" else {}
-        explainer = getattr(xai, method)(model, layer_name=layer, batch_size=exp.batch_size, **kw)
-        maps[method] = explainer(x, targets)
-        seconds[method] = explainer.last_seconds_per_image
-    quality = lesion_quality(frame.iloc[idx], maps)
-    titles = [f"{sid} ({name})" for sid, name in
-              zip(frame["sample_id"].to_numpy()[idx], frame["label_name"].to_numpy()[idx])]
-    xai.explanation_grid(out_dir / f"cams_fold{fold}.png", images[idx], maps, titles=titles)
-    atomic_save(out_dir / f"cams_fold{fold}.npz",
-                lambda tmp: np.savez_compressed(tmp, sample_id=frame["sample_id"].to_numpy()[idx].astype(str),
-                                                targets=targets, **maps), suffix=".npz")
-    atomic_write_text(out_dir / f"cams_fold{fold}.json", json.dumps(
-        {"layer": layer, "model": name, "fold": fold, "sample_ids": list(frame["sample_id"].to_numpy()[idx]),
-         "targets": targets.tolist(), "seconds_per_image": seconds, "lesion_quality": quality, "synthetic": bool(tag)}, indent=2))
-    skipped = int(frame["n_abnormalities"].to_numpy()[idx].astype(bool).sum()) - quality["n_films"]
-    return [f"fold {fold}: {skipped} abnormal films without lesion coordinates left out of the CAM "
-            "pointing game"] if skipped else []
+        kw = {"max_channels": cfg.scorecam_channels} if method == "ScoreCAM" else {}
+        explainer = getattr(xai, method)(model, layer_name=last_conv_layer(name), batch_size=cfg.batch_size,
+                                            eager=cfg.eager_cams, **kw)
+        maps[LABELS[method]] = explainer(x, targets)
+        seconds[LABELS[method]] = explainer.last_seconds_per_image
+    return maps, seconds
 
 
-def lesion_quality(rows, maps) -> dict:
-    """Pointing game and energy in the lesion circles (MIAS coordinates) per CAM method."""
+def lesion_masks(rows, shape) -> np.ndarray:
+    """One lesion mask per film (empty for normal films and lesions without coordinates)."""
     from mmfusion.data.mias import lesion_mask
-    from mmfusion.xai import energy_in_mask, pointing_game
 
-    shape = next(iter(maps.values())).shape[1:]
-    keep, masks = [], []
-    for i, row in enumerate(rows.to_dict("records")):
-        abn = row.get("abnormalities") or []
-        if abn and not row.get("missing_coordinates"):
-            keep.append(i)
-            masks.append(lesion_mask(abn, shape))
-    out = {"n_films": len(keep)}
-    if keep:
-        masks = np.stack(masks)
-        for method, m in maps.items():
-            out[method] = {"pointing_game": float(np.mean(pointing_game(m[keep], masks))),
-                           "energy_in_mask": float(np.mean(energy_in_mask(m[keep], masks)))}
-    return out
+    return np.stack([lesion_mask(r.get("abnormalities") or [], shape) for r in rows.to_dict("records")])
+
+
+def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> dict:
+    """{row: {"pointing_game": [...], "energy_in_mask": [...]}} for the methods and their baselines."""
+    from mmfusion.xai import baseline_maps, lesion_scores
+    from mmfusion.xai.metrics import reinitialized_copy
+
+    scores = lesion_scores(maps, masks)
+    if not scores:
+        return {}
+    base = lesion_scores(baseline_maps(len(x), x.shape[1:3], seeds=(seed, seed + 1, seed + 2)), masks)
+    random_rows = [k for k in base if k.startswith("random map")]
+    scores[RANDOM_ROW] = {m: np.mean([base[k][m] for k in random_rows], axis=0).tolist() for m in base[random_rows[0]]}
+    scores["centred Gaussian blob"] = base["centred Gaussian blob"]
+    random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
+    scores.update({f"{m} of a re-initialised model": v for m, v in lesion_scores(random_model, masks).items()})
+    return scores
+
+
+def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:
+    """CAMs of one fold's ``model`` on its test films (``rows``/``images``/``probs``); their lesion
+    scores per row (methods and baselines), {} when no picked film has a lesion circle."""
+    from mmfusion.utils.io import atomic_save, atomic_write_json
+    from mmfusion.xai import explanation_grid
+
+    cfg, seed = ctx.cfg, ctx.seed(fold=fold)
+    out = ctx.run.child(f"{task}/{name}/cams").path
+    out.mkdir(parents=True, exist_ok=True)
+    idx = pick(rows, cfg.cam_images)
+    x, ids = images[idx].astype("float32"), rows["sample_id"].to_numpy()[idx].astype(str)
+    targets = np.asarray(probs)[idx].argmax(1)              # explain the prediction
+    maps, seconds = cam_maps(model, name, x, targets, cfg)
+    masks = lesion_masks(rows.iloc[idx], x.shape[1:3])
+    scores = scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed)
+    titles = [f"{sid} ({label}){ctx.tag}" for sid, label in zip(ids, rows["label_name"].to_numpy()[idx])]
+    explanation_grid(out / f"cams_fold{fold}.png", images[idx], maps, titles=titles)
+    atomic_save(out / f"cams_fold{fold}.npz", lambda tmp: np.savez_compressed(
+        tmp, sample_id=ids, targets=targets, lesion_masks=masks, **maps), suffix=".npz")
+    atomic_write_json(out / f"cams_fold{fold}.json", {
+        "layer": last_conv_layer(name), "model": name, "fold": fold, "sample_ids": ids.tolist(),
+        "targets": targets.tolist(), "seconds_per_image": seconds, "n_lesion_films": int(masks.any((1, 2)).sum()),
+        "lesion_scores": scores, "synthetic": ctx.synthetic})
+    without = int((rows["n_abnormalities"].to_numpy()[idx] > 0).sum() - masks.any((1, 2)).sum())
+    if without:
+        ctx.skipped(f"CAM lesion scores, {task}, fold {fold}", {"abnormal films without lesion coordinates": without},
+                    len(idx))
+    return scores
+
+
+def score_cells(ctx, table: str, suffix: str, per_fold: list) -> dict:
+    """Pool the folds' per-film lesion scores into one cell per row and metric; returns the pool."""
+    pooled: dict = {}
+    for scores in per_fold:
+        for row, metrics in scores.items():
+            for metric, values in metrics.items():
+                pooled.setdefault(row, {}).setdefault(metric, []).extend(values)
+    for row, metrics in pooled.items():
+        baseline = "" if row in LABELS.values() else "; baseline: what no explanation scores"
+        for metric, values in metrics.items():
+            ctx.cell(table, row + suffix, metric.replace("_", " "), values,
+                     f"ours (no paper numbers); one value per lesion film, all folds{baseline}",
+                     bounds=[0, 1], n_test=1, test_sets="disjoint")
+    return pooled

@@ -83,6 +83,11 @@ def build_hmc(variant: str, input_shape, n_classes: int, weights, attention: Att
     return model
 
 
+def backbone(name: str) -> str | None:
+    """The pretrained backbone ``name`` loads (None: the ViT trains from scratch)."""
+    return None if name == "vit" else ("resnet50" if name in HMC_MODELS else name)
+
+
 def last_conv_layer(name: str) -> str:
     """The CAM target: the backbone's last conv stage (conv5 for the ResNet50 family)."""
     from mmfusion.models.backbones import ARCHS

@@ -1,0 +1,147 @@
+"""hmcnet's protocol on the experiment template (papers/hmcnet.yaml).
+
+Per task (normal vs abnormal carries the abstract's numbers; benign vs malignant is ours): k-fold
+cross-validation, stratified and grouped by patient, every model on the same folds; each fold's fit
+in its own sub-run ``<task>/<model>/fold<k>`` (a killed run reloads the finished ones); CAMs of the
+first model on each test fold; per-fold metrics as cells; Friedman + Nemenyi on a per-fold metric.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.experiment import Experiment
+from mmfusion.papers.hmcnet.config import REPORTED, HmcConfig
+from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model
+from mmfusion.papers.hmcnet.preprocess import film_images, task_data
+
+LABELS = {"hmcnet": "HMC-Net", "resnet50_hsa": "ResNet50 + hierarchical attention",
+          "resnet50_msca": "ResNet50 + multi-scale attention", "resnet50": "ResNet50",
+          "vgg16": "VGG16", "vgg19": "VGG19", "vit": "ViT"}
+PAPER_COMPARISON = ("hmcnet", "resnet50", "vgg19", "vgg16", "vit")   # the abstract's Friedman set
+TABLES = {"normal_vs_abnormal": "Abstract", "benign_vs_malignant": "Benign vs malignant (ours)"}
+CAM_TABLE = "CAM lesion scores (ours)"
+
+
+def friedman_sets(models) -> dict:
+    """Row -> models: the abstract's comparison (HMC-Net vs the baselines run) and, when ablations
+    ran, all models."""
+    paper = [m for m in PAPER_COMPARISON if m in models]
+    sets = {}
+    if "hmcnet" in paper and len(paper) >= 3:
+        sets["Friedman test (HMC-Net vs " + ", ".join(LABELS[m] for m in paper[1:]) + ")"] = paper
+    if len(models) > len(paper) and len(models) >= 3:
+        sets["Friedman test (all models incl. ablations)"] = list(models)
+    return sets
+
+
+def fit_fold(ctx, data, name, fold, train_idx):
+    """One fold's fit of ``name`` (inner validation split by patient, same seed for every model)."""
+    from mmfusion.data.splits import holdout_by_group
+
+    cfg, seed = ctx.cfg, ctx.seed(fold=fold)
+    train_idx, val_idx = holdout_by_group(train_idx, data.labels, data.groups, cfg.val_fraction, seed)
+    weights, attention = ctx.weights(backbone(name)), AttentionConfig.from_dict(cfg.attention)
+    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=cfg.optimizer,
+                              learning_rate=cfg.learning_rate, early_stopping_patience=cfg.patience,
+                              monitor="val_loss", restore_best=True, seed=seed)
+    x, y = data.images, data.labels
+    return ctx.fit(f"{data.name}/{name}/fold{fold}",
+                   lambda: build_model(name, cfg.input_size, 2, weights, attention, cfg.vit),
+                   (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), config)
+
+
+def cross_validate_model(ctx, data, name, folds) -> dict:
+    """Every fold of ``name``: predictions, histories, per-fold metrics, CAM scores, last model."""
+    from mmfusion.evaluation import classification_metrics
+    from mmfusion.papers.hmcnet.explain import explain_fold
+    from mmfusion.training import predict_proba, predictions_frame
+
+    frames, histories, per_fold, cams, result = [], [], [], [], None
+    for fold, (train_idx, test_idx) in enumerate(folds):
+        result = fit_fold(ctx, data, name, fold, train_idx)
+        with ctx.stage("evaluation"):
+            probs = predict_proba(result.model, data.images[test_idx], batch_size=ctx.cfg.batch_size)
+            frames.append(predictions_frame(data.ids[test_idx], data.labels[test_idx], probs, "test", fold))
+            per_fold.append(classification_metrics(data.labels[test_idx], probs))
+        histories.append(pd.DataFrame(result.history).assign(fold=fold))
+        if name == ctx.cfg.models[0] and ctx.cfg.cam_images:
+            with ctx.stage("explanations"):
+                cams.append(explain_fold(ctx, result.model, data.name, name, data.frame.iloc[test_idx],
+                                         data.images[test_idx], probs, fold))
+    return {"predictions": pd.concat(frames, ignore_index=True), "history": pd.concat(histories, ignore_index=True),
+            "folds": per_fold, "cams": cams, "model": result.model}
+
+
+def model_cells(ctx, table, name, cv, n_test) -> dict:
+    """The model's per-fold metrics as cells, its files in ``<task>/<model>/``; metrics.json entry."""
+    from mmfusion.evaluation import mean_std
+
+    for m in REPORTED:
+        values = [float(f[m]) for f in cv["folds"] if np.isfinite(f[m])]
+        if values:
+            left_out = "" if len(values) == len(cv["folds"]) else "; folds with an undefined value left out"
+            ctx.cell(table, LABELS[name], m, values, f"one value per fold ({len(values)}){left_out}",
+                     n_test=n_test, test_sets="disjoint", bounds=[0, 1])
+    summary = {m: dict(zip(("mean", "std"), mean_std([f[m] for f in cv["folds"]]))) for m in cv["folds"][0]}
+    return {"folds": cv["folds"], "summary": summary}
+
+
+def write_model(ctx, task, name, cv, entry) -> None:
+    from mmfusion.evaluation import learning_curves
+
+    child = ctx.run.child(f"{task}/{name}")
+    child.write_predictions(cv["predictions"])
+    child.write_history(cv["history"])
+    child.write_metrics(entry)
+    learning_curves(cv["history"], child.figures_dir / "learning_curves.png",
+                    title=f"{LABELS[name]} — {task} — learning curves per fold{ctx.tag}")
+
+
+def friedman_cells(ctx, table, task, per_model) -> dict:
+    """Friedman + Nemenyi on the per-fold metric for each comparison set; CD diagrams."""
+    from mmfusion.evaluation import cd_diagram, friedman_nemenyi
+
+    metric, out = ctx.cfg.friedman_metric, {}
+    for row, models in friedman_sets(list(per_model)).items():
+        fn = friedman_nemenyi({LABELS[m]: [f[metric] for f in per_model[m]["folds"]] for m in models})
+        out[row] = {"metric": metric, "models": models, **fn.to_dict()}
+        ctx.cell(table, row, "p_value", fn.pvalue, f"Friedman on per-fold {metric} of {len(models)} models; "
+                 f"Nemenyi CD {fn.cd:.3f}", bounds=[0, 1])
+        tag = "paper" if row.startswith("Friedman test (HMC-Net") else "all"
+        cd_diagram(fn, ctx.run.figures_dir / f"cd_diagram_{task}_{tag}.png",
+                   title=f"Nemenyi CD ({metric}, {task}, {ctx.cfg.folds} folds){ctx.tag}")
+    if not out:
+        ctx.note(f"{task}: Friedman / Nemenyi not run: needs HMC-Net and >= 2 other models, got {list(per_model)}")
+    return out
+
+
+def steps(ctx) -> None:
+    from mmfusion.papers.hmcnet.explain import score_cells
+    from mmfusion.training.cv import fold_indices
+
+    cfg = ctx.cfg
+    with ctx.stage("data"):
+        images = film_images(ctx.frame, cfg.input_size, cfg.preprocessing, ctx.options.cache_dir)
+    for t, task in enumerate(cfg.tasks):
+        data = task_data(ctx.frame, images, task)
+        ctx.skipped(task, {"normal films (the task uses abnormal films only)": data.dropped}, len(ctx.frame))
+        folds = fold_indices(data.labels, data.groups, cfg.folds, ctx.seed())
+        table, n_test = TABLES[task], round(len(data.frame) / cfg.folds)
+        per_model, cams = {}, []
+        for name in cfg.models:
+            cv = cross_validate_model(ctx, data, name, folds)
+            with ctx.stage("evaluation"):
+                per_model[name] = model_cells(ctx, table, name, cv, n_test)
+                write_model(ctx, task, name, cv, per_model[name])
+            cams += cv["cams"]
+            if t == 0 and name == cfg.models[0]:
+                ctx.headline(predictions=cv["predictions"], history=cv["history"], model=cv["model"])
+        with ctx.stage("evaluation"):
+            friedman = friedman_cells(ctx, table, task, per_model)
+        suffix = "" if t == 0 else f" — {task.replace('_', ' ')}"
+        ctx.metrics[task] = {"models": per_model, "friedman": friedman,
+                             "cam_lesion_scores": score_cells(ctx, CAM_TABLE, suffix, cams)}
+
+
+EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, datasets=lambda cfg: {"mias": {}})

@@ -1,0 +1,73 @@
+"""hmcnet's data: whole films resized (optionally cleaned up, mmfusion.data.mammo.enhance), read once
+and cached by content (mmfusion.data.cache); each binary task's rows relabelled 0/1."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from mmfusion.papers.hmcnet.config import TASKS
+
+FILMS_VERSION = 1     # bump when the decoding below changes: old cache entries are then unused
+
+
+def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=None) -> np.ndarray:
+    """All films as (N, size, size, 3) uint8 in frame order."""
+    from mmfusion.data.cache import cached_arrays, content_key
+
+    def build():
+        if preprocessing == "mias-xai":
+            from mmfusion.data.images import read_image
+            from mmfusion.data.mammo import enhance
+
+            return {"images": np.stack([enhance(read_image(p, "gray"), size)[0] for p in frame["image_path"]])}
+        from mmfusion.data.decode import decode_images
+
+        return {"images": decode_images(frame["image_path"], size, channels=3)}
+
+    key = content_key(frame["image_path"], order=[str(p) for p in frame["image_path"]], size=size,
+                      preprocessing=preprocessing, version=FILMS_VERSION)
+    return cached_arrays("hmcnet-films", key, build, cache_dir)["images"]
+
+
+def task_frame(frame: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int]:
+    """Rows of ``task`` relabelled 0/1 (``label``, ``label_name``) and how many rows it leaves out."""
+    spec = TASKS[task]
+    labels = frame["label"].to_numpy()
+    unknown = sorted({int(v) for v in np.unique(labels)} - {0, 1, 2})
+    if unknown:
+        raise ValueError(f"task {task}: MIAS labels must be 0 normal, 1 benign, 2 malignant; got {unknown}")
+    keep = np.isin(labels, spec["keep"])
+    out = frame.loc[keep].copy()
+    out["label"] = [spec["map"][int(v)] for v in out["label"]]
+    out["label_name"] = [spec["names"][v] for v in out["label"]]
+    out = out.reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out, int((~keep).sum())
+
+
+@dataclasses.dataclass
+class TaskData:
+    name: str
+    frame: pd.DataFrame       # the task's rows, labels 0/1
+    images: np.ndarray        # their films
+    dropped: int              # rows of the dataset the task leaves out
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.frame["label"].to_numpy(int)
+
+    @property
+    def groups(self) -> np.ndarray:
+        return self.frame["group_id"].to_numpy()
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.frame["sample_id"].to_numpy()
+
+
+def task_data(frame: pd.DataFrame, images: np.ndarray, task: str) -> TaskData:
+    sub, dropped = task_frame(frame, task)
+    keep = np.flatnonzero(frame["label"].isin(TASKS[task]["keep"]).to_numpy())
+    return TaskData(task, sub, images[keep], dropped)
