@@ -152,3 +152,18 @@ def test_crop_resize_equals_tf_crop_then_resize():
         size = [max(1, int(13 * float(frac))), max(1, int(11 * float(frac))), 3]
         ref = tf.image.resize(tf.image.stateless_random_crop(img, size, seeds[1]), (13, 11))
         np.testing.assert_allclose(A.random_crop_resize((0.5, 1.0))(img, _seed(i)), ref, atol=1e-3)
+
+
+def test_whole_number_float_images_are_held_as_uint8_but_come_out_unchanged():
+    from mmfusion.data.pipeline import _as_tensor
+
+    floats = X.astype("float32")
+    held, back = _as_tensor(floats)
+    assert held.dtype == tf.uint8 and back == tf.float32
+    (x, y), = list(make_dataset(floats, Y, batch_size=10))
+    assert x.dtype == tf.float32
+    np.testing.assert_array_equal(x, floats)
+    fractional = floats / 255.0                      # not whole numbers: kept as they are
+    assert _as_tensor(fractional)[0].dtype == tf.float32 and _as_tensor(fractional)[1] is None
+    (x, _), = list(make_dataset(fractional, Y, batch_size=10))
+    np.testing.assert_array_equal(x, fractional)

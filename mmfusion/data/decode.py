@@ -2,7 +2,8 @@
 
 Decoding goes through ``images.read_image`` (so PGM, 1-bit PNG, 16-bit DICOM and JPEG all decode
 the same way as everywhere else) inside ``tf.numpy_function``, in parallel; the decoded tensors are
-cached by ``pipeline.make_dataset`` before shuffling and augmentation.
+cached (as uint8, a quarter of float32's memory) by ``pipeline.make_dataset`` before shuffling;
+batches are cast to float32 and augmented there.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def frame_to_dataset(frame, image_size, channels: int = 3, label_col: str | None
     def load(path):
         img = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
         img.set_shape((h, w, channels))
-        return tf.cast(img, tf.float32)
+        return img
 
     images = tf.data.Dataset.from_tensor_slices(paths).map(load, num_parallel_calls=tf.data.AUTOTUNE,
                                                             deterministic=True)

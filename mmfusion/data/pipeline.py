@@ -3,6 +3,10 @@
 Training streams (``repeat=True``) of in-memory arrays are *epoch-indexed*: epoch e's order is a
 stateless permutation of (seed, e) and each sample's augmentation seed is (seed, e, index). A run
 resumed at epoch e therefore sees exactly the batches an uninterrupted run would have seen.
+
+Every path gathers and augments whole batches (one map call per batch, run in parallel and
+prefetched): per-element maps cost more in call overhead than the augmentation itself.
+Images that hold whole numbers in 0..255 are kept as uint8 in memory and cast per batch.
 """
 from __future__ import annotations
 
@@ -14,14 +18,17 @@ import tensorflow as tf
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def _apply_augment(augment, x, seed):
+def _apply_augment(augment, x, seeds):
+    """``augment`` on a batch with per-sample ``seeds`` (n, 2); per-image functions via map_fn."""
     if augment is None:
         return x
     if isinstance(x, dict):
         if "image" not in x:
             raise ValueError(f"augment needs an 'image' key in dict inputs, got keys {sorted(x)}")
-        return {**x, "image": augment(x["image"], seed)}
-    return augment(x, seed)
+        return {**x, "image": _apply_augment(augment, x["image"], seeds)}
+    if getattr(augment, "batched", False):
+        return augment(x, seeds)
+    return tf.map_fn(lambda a: augment(a[0], a[1]), (x, seeds), fn_output_signature=tf.float32)
 
 
 def _pack(x, y, w):
@@ -43,13 +50,28 @@ def steps_per_epoch(n: int, batch_size: int, drop_remainder: bool = False) -> in
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 
 
+def _as_tensor(a):
+    """(tensor, dtype to cast back to or None): float images of whole numbers in 0..255 are held
+    as uint8 (4x less memory to copy and gather); the batch is cast back, so values are unchanged."""
+    if a is None:
+        return None, None
+    a = np.asarray(a)
+    if a.ndim >= 3 and a.dtype in (np.float32, np.float64) and a.size \
+            and np.array_equal(a[:1].astype(np.uint8), a[:1]):   # first image decides cheaply
+        small = a.astype(np.uint8)
+        if np.array_equal(small, a):
+            return tf.convert_to_tensor(small), tf.as_dtype(a.dtype)
+    return tf.convert_to_tensor(a), None
+
+
 def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = False,
                  seed: int = 0, augment=None, cache: bool = True, repeat: bool = False,
                  drop_remainder: bool = False, start_epoch: int = 0):
     """Batched, prefetched Dataset of ``x`` / ``(x, y)`` / ``(x, y, sample_weight)``.
 
     ``x``: array, dict of arrays (multi-input models; ``augment`` touches ``x["image"]`` only) or a
-    Dataset of elements. ``augment(image, seed)`` comes from mmfusion.data.augment.
+    Dataset of elements. ``augment(image, seed)`` comes from mmfusion.data.augment (a plain
+    per-image function works too, mapped over the batch).
     ``repeat=True`` with arrays: an endless epoch-indexed stream starting at ``start_epoch``
     (use ``steps_per_epoch`` batches per epoch).
     """
@@ -62,38 +84,55 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
         raise ValueError(f"x has {n} samples but sample_weight has {len(sample_weight)}")
     if n == 0:
         raise ValueError("make_dataset got no samples")
-    conv = (lambda a: None if a is None else tf.convert_to_tensor(np.asarray(a)))
-    tx = {k: conv(v) for k, v in x.items()} if isinstance(x, dict) else conv(x)
-    ty, tw = conv(y), conv(sample_weight)
+    tx = {k: _as_tensor(v) for k, v in x.items()} if isinstance(x, dict) else _as_tensor(x)
+    (ty, _), (tw, _) = _as_tensor(y), _as_tensor(sample_weight)
 
-    def element(i, aug_seed):
-        xi = tf.nest.map_structure(lambda t: tf.gather(t, i), tx)
-        xi = _apply_augment(augment, xi, aug_seed)
+    def take(pair, i):
+        t, dtype = pair
+        out = tf.gather(t, i)
+        return out if dtype is None else tf.cast(out, dtype)
+
+    def batch(i, seeds=None):
+        xi = {k: take(v, i) for k, v in tx.items()} if isinstance(tx, dict) else take(tx, i)
+        xi = _apply_augment(augment, xi, seeds)
         return _pack(xi, None if ty is None else tf.gather(ty, i), None if tw is None else tf.gather(tw, i))
 
     if repeat:
-        def one_epoch(epoch):
-            idx = tf.data.Dataset.range(n)
+        steps = steps_per_epoch(n, batch_size, drop_remainder)
+        if steps == 0:
+            raise ValueError(f"{n} samples make no full batch of {batch_size} (drop_remainder)")
+
+        def indices(g):
+            epoch, k = g // steps, g % steps
+            pos = tf.range(k * batch_size, tf.minimum((k + 1) * batch_size, n))
             if shuffle:
                 key = tf.stack([tf.constant(seed, tf.int64), epoch])
-                idx = idx.map(lambda j: tf.random.experimental.index_shuffle(
-                    j, key, tf.constant(n - 1, tf.int64)))
-            idx = idx.map(lambda i: element(i, tf.stack([seed * 1_000_003 + epoch, i])),
-                          num_parallel_calls=AUTOTUNE, deterministic=True)
-            return idx.batch(batch_size, drop_remainder=drop_remainder)
-        ds = tf.data.Dataset.range(start_epoch, 2**62).flat_map(one_epoch)
-        return ds.prefetch(AUTOTUNE)
+                pos = tf.random.experimental.index_shuffle(pos, key, tf.constant(n - 1, tf.int64))
+            seeds = tf.stack([tf.fill(tf.shape(pos), seed * 1_000_003 + epoch), pos], axis=1)
+            return pos, seeds
+        # one flat stream of batch numbers (no per-epoch flat_map: its map restarts every epoch)
+        ds = tf.data.Dataset.range(start_epoch * steps, 2**62).map(indices)
+    else:
+        idx = tf.data.Dataset.range(n)
+        if shuffle:
+            idx = idx.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        if augment is not None:
+            seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+            idx = tf.data.Dataset.zip(idx, seeds)
+        ds = idx.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.map(batch, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
 
-    idx = tf.data.Dataset.range(n)
-    if shuffle:
-        idx = idx.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    ds = tf.data.Dataset.zip(idx, seeds).map(element, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+def _float_images(x):
+    """uint8 images (as cached from files) -> float32 0..255, the dtype models are fed."""
+    if isinstance(x, dict):
+        return {k: _float_images(v) if k == "image" else v for k, v in x.items()}
+    return tf.cast(x, tf.float32) if x.dtype == tf.uint8 else x
 
 
 def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder):
-    """Element Dataset (e.g. decoded from files): cache before the random parts, then batch."""
+    """Element Dataset (e.g. decoded from files): cache before the random parts, then batch; each
+    batch's uint8 images become float32 and are augmented with their elements' seeds."""
     if cache:
         ds = ds.cache()
     if shuffle:
@@ -101,12 +140,17 @@ def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_r
         ds = ds.shuffle(size if size > 0 else 10_000, seed=seed, reshuffle_each_iteration=True)
     if augment is not None:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-
-        def aug(element, aug_seed):
-            if isinstance(element, tuple):
-                return (_apply_augment(augment, element[0], aug_seed),) + element[1:]
-            return _apply_augment(augment, element, aug_seed)
-        ds = tf.data.Dataset.zip(ds, seeds).map(aug, num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = tf.data.Dataset.zip(ds, seeds)
     if repeat:
         ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+
+    def finish(element, seeds=None):
+        x, rest = (element[0], element[1:]) if isinstance(element, tuple) else (element, None)
+        x = _apply_augment(augment, _float_images(x), seeds)
+        return x if rest is None else (x,) + rest
+    if augment is None:   # map unpacks tuple elements into arguments: pack them back
+        fn = lambda *e: finish(e if len(e) > 1 else e[0])   # noqa: E731
+    else:
+        fn = finish
+    return ds.map(fn, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
