@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from mmfusion.data.pipeline import make_dataset, steps_per_epoch
-from mmfusion.training import checkpoint
+from mmfusion.training import checkpoint, reuse
 from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
 from mmfusion.training.config import TrainConfig
@@ -105,7 +105,11 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
             finished = _finished(model, run)
             if finished is not None:
                 return finished
-        return _fit(model, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
+        # a traced model of the same architecture trains in its place (training/reuse.py)
+        trainer = reuse.trainer_for(model, build_model, config, strategy,
+                                    reseed=lambda: set_seed(config.seed, config.deterministic))
+        result = _fit(trainer, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
+        return reuse.hand_back(result, model)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
