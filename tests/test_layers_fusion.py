@@ -50,8 +50,41 @@ def test_cross_attention_matches_numpy_both_directions():
         assert out.shape == q.shape
 
 
+def test_co_attention_matches_numpy_eqs_5_to_9_with_two_affinity_matrices():
+    layer = CoAttention(8)                                   # the paper's default: affinity="separate"
+    e_out, c_out = (np.asarray(t) for t in layer([E, C]))
+    s_ec = dense(layer.image_query, E) @ dense(layer.clinical_key, C).transpose(0, 2, 1) / np.sqrt(8)   # eq. 5
+    s_ce = dense(layer.clinical_query, C) @ dense(layer.image_key, E).transpose(0, 2, 1) / np.sqrt(8)   # eq. 6
+    e_ref = layer_norm(E + dense(layer.image_output, softmax(s_ec) @ dense(layer.clinical_value, C)))  # 7, 9
+    c_ref = layer_norm(C + dense(layer.clinical_output, softmax(s_ce) @ dense(layer.image_value, E)))  # 8, 9
+    np.testing.assert_allclose(e_out, e_ref, atol=1e-4)
+    np.testing.assert_allclose(c_out, c_ref, atol=1e-4)
+    assert s_ce.shape == (3, 5, 4) and len(layer.weights) == 8 * 2 + 2 * 2   # 8 projections, 2 LayerNorms
+    # the clinical side no longer follows S_ec^T: a different matrix gives different C'
+    shared = layer_norm(C + dense(layer.clinical_output,
+                                  softmax(s_ec.transpose(0, 2, 1)) @ dense(layer.image_value, E)))
+    assert not np.allclose(c_out, shared, atol=1e-3)
+    with pytest.raises(ValueError, match="affinity"):
+        CoAttention(8, affinity="both")
+
+
+def test_cross_attention_uniform_takes_the_mean_value_token():
+    layer = CrossAttention(8, uniform=True)
+    out = np.asarray(layer([E, C]))
+    ref = layer_norm(E + dense(layer.output_dense, np.repeat(dense(layer.value, C).mean(1, keepdims=True), 4, 1)))
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+    assert layer.query is None and len(layer.weights) == 2 * 2 + 2
+
+
+def test_feature_mask_zeroes_the_masked_columns():
+    from mmfusion.layers.fusion import FeatureMask
+
+    x = rand(3, 5)
+    np.testing.assert_allclose(np.asarray(FeatureMask([1, 0, 1, 0, 0])(x)), x * [1, 0, 1, 0, 0], atol=1e-7)
+
+
 def test_co_attention_shares_one_affinity_matrix():
-    layer = CoAttention(8)
+    layer = CoAttention(8, affinity="shared")
     e_out, c_out = (np.asarray(t) for t in layer([E, C]))
     s = dense(layer.image_query, E) @ dense(layer.clinical_key, C).transpose(0, 2, 1) / np.sqrt(8)
     e_ref = layer_norm(E + dense(layer.image_output, softmax(s) @ dense(layer.clinical_value, C)))
@@ -152,6 +185,8 @@ def test_modality_dropout_rate_and_identity():
 
 @pytest.mark.parametrize("make, inputs", [
     (lambda: CoAttention(8), [E, C]),
+    (lambda: CoAttention(8, affinity="shared"), [E, C]),
+    (lambda: CrossAttention(8, uniform=True), [E, C]),
     (lambda: CrossAttention(8, direction="clinical<-image"), [E, C]),
     (lambda: ImageTokens(8), rand(2, 3, 3, 6)),
     (lambda: ClinicalTokens(8, groups=[[0, 2], [2, 5]]), rand(2, 5)),

@@ -1,4 +1,6 @@
 """multimodal-fusion: model builder (pinned parameter counts, flat backbone), config and its checks."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -55,7 +57,9 @@ def test_quick_models_parameter_counts_by_hand():
     assert counts["mfb"] == embeds + 2 * dense(d, d * QUICK.mfb_factor) + dense(d, h) + dense(h, 2)
     tokens = dense(16, d) + sum(dense(b - a, d) for a, b in config.CLINICAL_GROUP_SLICES)
     assert counts["crossattention"] == backbone + tokens + 4 * dense(d, d) + 2 * d + head
-    assert counts["coattention"] == backbone + tokens + 6 * dense(d, d) + 4 * d + head
+    assert counts["coattention"] == backbone + tokens + 8 * dense(d, d) + 4 * d + head     # eqs. 5-9
+    shared = build_fusion_model("coattention", dataclasses.replace(QUICK, coattention_affinity="shared"))
+    assert shared.count_params() == counts["coattention"] - 2 * dense(d, d)
     # unweighted: the cross-attention module without Wq, Wk; feature-specific: concat's weights
     assert counts["unweighted"] == counts["crossattention"] - 2 * dense(d, d)
     assert counts["feature_specific"] == counts["concat"]

@@ -81,23 +81,33 @@ class CrossAttention(keras.layers.Layer):
                 "epsilon": self.epsilon, "uniform": self.uniform}
 
 
+AFFINITIES = ("separate", "shared")
+
+
 @keras.saving.register_keras_serializable(package="mmfusion")
 class CoAttention(keras.layers.Layer):
-    """Bidirectional attention through one shared affinity matrix (eqs. 5-9).
+    """Bidirectional attention (eqs. 5-9). Returns ``[E', C']``.
 
-    ``S = (E Wq)(C Wk)^T / sqrt(d)`` (ne x nc). Image tokens attend over the clinical tokens with
-    the row softmax of S, clinical tokens over the image tokens with the row softmax of S^T:
-    ``E' = LN_e(E + softmax(S) (C Wvc) Woe)``, ``C' = LN_c(C + softmax(S^T) (E Wve) Woc)``.
-    Sharing S is what distinguishes co-attention from two independent cross-attentions.
-    Returns ``[E', C']``.
+    ``affinity="separate"`` (the paper): two affinity matrices with their own projections,
+    ``S_ec = (E Wq_e)(C Wk_c)^T / sqrt(d)`` (ne x nc) and ``S_ce = (C Wq_c)(E Wk_e)^T / sqrt(d)``
+    (nc x ne), each row-softmaxed: ``E' = LN_e(E + softmax(S_ec) (C Wv_c) Wo_e)``,
+    ``C' = LN_c(C + softmax(S_ce) (E Wv_e) Wo_c)``. ``affinity="shared"`` (ours, Lu et al.'s
+    co-attention): one matrix S_ec, and the clinical side attends with the row softmax of S_ec^T
+    (no Wq_c, Wk_e).
     """
 
-    def __init__(self, dim, epsilon=1e-6, **kwargs):
+    def __init__(self, dim, epsilon=1e-6, affinity="separate", **kwargs):
         super().__init__(**kwargs)
+        if affinity not in AFFINITIES:
+            raise ValueError(f"CoAttention affinity must be one of {AFFINITIES}, got {affinity!r}")
         self.dim = int(dim)
         self.epsilon = float(epsilon)
+        self.affinity = affinity
+        separate = affinity == "separate"
         self.image_query = _dense(self.dim, "image_query")
         self.clinical_key = _dense(self.dim, "clinical_key")
+        self.clinical_query = _dense(self.dim, "clinical_query") if separate else None
+        self.image_key = _dense(self.dim, "image_key") if separate else None
         self.clinical_value = _dense(self.dim, "clinical_value")
         self.image_value = _dense(self.dim, "image_value")
         self.image_output = _dense(self.dim, "image_output")
@@ -108,17 +118,24 @@ class CoAttention(keras.layers.Layer):
     def build(self, input_shape):
         _check_tokens(self.name, input_shape, self.dim)
         e_shape, c_shape = input_shape
-        for layer in (self.image_query, self.image_value, self.image_output, self.image_norm):
-            layer.build(e_shape)
-        for layer in (self.clinical_key, self.clinical_value, self.clinical_output, self.clinical_norm):
-            layer.build(c_shape)
+        for layer in (self.image_query, self.image_key, self.image_value, self.image_output, self.image_norm):
+            if layer is not None:
+                layer.build(e_shape)
+        for layer in (self.clinical_query, self.clinical_key, self.clinical_value, self.clinical_output,
+                      self.clinical_norm):
+            if layer is not None:
+                layer.build(c_shape)
 
     def call(self, inputs):
         e, c = inputs
-        scores = ops.matmul(self.image_query(e), ops.transpose(self.clinical_key(c), (0, 2, 1)))
-        scores = scores / (self.dim ** 0.5)
-        e_att = ops.matmul(ops.softmax(scores, axis=-1), self.clinical_value(c))
-        c_att = ops.matmul(ops.softmax(ops.transpose(scores, (0, 2, 1)), axis=-1), self.image_value(e))
+        scale = self.dim ** 0.5
+        s_ec = ops.matmul(self.image_query(e), ops.transpose(self.clinical_key(c), (0, 2, 1))) / scale
+        if self.affinity == "separate":
+            s_ce = ops.matmul(self.clinical_query(c), ops.transpose(self.image_key(e), (0, 2, 1))) / scale
+        else:
+            s_ce = ops.transpose(s_ec, (0, 2, 1))
+        e_att = ops.matmul(ops.softmax(s_ec, axis=-1), self.clinical_value(c))
+        c_att = ops.matmul(ops.softmax(s_ce, axis=-1), self.image_value(e))
         return [self.image_norm(e + self.image_output(e_att)),
                 self.clinical_norm(c + self.clinical_output(c_att))]
 
@@ -126,4 +143,4 @@ class CoAttention(keras.layers.Layer):
         return [tuple(input_shape[0]), tuple(input_shape[1])]
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "epsilon": self.epsilon}
+        return {**super().get_config(), "dim": self.dim, "epsilon": self.epsilon, "affinity": self.affinity}

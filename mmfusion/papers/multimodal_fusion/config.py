@@ -55,6 +55,7 @@ MISSING_GROUP_COUNTS = (0, 1, 2, 3, 4, 5)      # k of the 5 feature groups zeroe
 LABELS = ("binary", "4class")
 IMAGE_TOKENS, CLINICAL_TOKENS = ("spatial", "pooled"), ("groups", "vector")
 DIRECTIONS = ("image<-clinical", "clinical<-image")
+AFFINITIES = ("separate", "shared")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +71,7 @@ class FusionConfig(PaperConfig):
     image_tokens: str = "spatial"              # conv-map tokens, or the pooled embedding as one token
     clinical_tokens: str = "groups"            # one token per feature group, or one from the embedding
     direction: str = "image<-clinical"         # cross-attention: image queries, clinical keys/values
+    coattention_affinity: str = "separate"     # eqs. 5-6: S_ec and S_ce; "shared": one S (ours before)
     head_hidden: int = 200
     dropout: float = 0.5
     l2: float = 1e-4
@@ -101,7 +103,7 @@ class FusionConfig(PaperConfig):
     def validate(self) -> None:
         super().validate()
         choices = {"labels": LABELS, "image_tokens": IMAGE_TOKENS, "clinical_tokens": CLINICAL_TOKENS,
-                   "direction": DIRECTIONS}
+                   "direction": DIRECTIONS, "coattention_affinity": AFFINITIES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of {', '.join(allowed)}")
@@ -176,6 +178,8 @@ FIDELITY = (
            field="single_label_only", value=True, where=_P + "preprocess.py"),
     Detail("cross-attention", "image queries, clinical keys/values (eqs. 10-15)", field="direction",
            value="image<-clinical", where="mmfusion/layers/attention.py"),
+    Detail("co-attention", "two affinity matrices, S_ec from W_Q^e, W_K^c and S_ce from W_Q^c, W_K^e (eqs. 5-9)",
+           field="coattention_affinity", value="separate", where="mmfusion/layers/attention.py"),
     Detail("attention tokens", "E in R^{ne x d}, C in R^{nc x d}; tokens not specified",
            "ours, because the text does not say what a token is: conv-map positions and one token per "
            "clinical group", field="image_tokens", value="spatial", where="mmfusion/layers/tokens.py"),

@@ -55,7 +55,7 @@ def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
         te, tc = _tokens(cfg, feature_map, e, clinical, c)
         te, tc = _modality_dropout(cfg, seed, te, tc)
         if fusion == "coattention":
-            te, tc = CoAttention(cfg.token_dim, name="coattention")([te, tc])
+            te, tc = CoAttention(cfg.token_dim, affinity=cfg.coattention_affinity, name="coattention")([te, tc])
         else:
             layer = CrossAttention(cfg.token_dim, direction=cfg.direction, uniform=fusion == "unweighted",
                                    name=fusion)([te, tc])
