@@ -15,6 +15,9 @@ def test_list_shows_five_papers(capsys):
     for name in PAPERS:
         assert f"\n{name}\n" in "\n" + out
     assert "5 papers" in out and "datasets: mias" in out
+    from mmfusion.evaluation.claims import claims_summary
+
+    assert f"claims: {claims_summary('mias-xai')['total']} (" in out   # counted from the YAML
 
 
 def test_list_and_help_do_not_import_tensorflow():
@@ -36,23 +39,31 @@ def test_usage_errors_exit_2(argv, capsys):
     assert capsys.readouterr().err
 
 
-def test_reproduce_builds_options_and_reports_missing_modules(monkeypatch, capsys, tmp_path):
+def _fake_paper(monkeypatch, name, func):
+    """Register paper ``name`` whose reproduce is ``func(options)`` (the template is bypassed)."""
+    import mmfusion.experiment
+
+    monkeypatch.setitem(registry._PAPERS, name, registry.PaperSpec(name, name, ("mias",)))
+    real = mmfusion.experiment.reproduce_paper
+    monkeypatch.setattr(mmfusion.experiment, "reproduce_paper",
+                        lambda paper, options: func(options) if paper == name else real(paper, options))
+
+
+def test_reproduce_builds_options(monkeypatch, tmp_path):
     seen = {}
-    module = type(sys)("fake_paper_module")
-    module.reproduce = lambda options: seen.setdefault("options", options) and tmp_path
-    monkeypatch.setitem(sys.modules, "fake_paper_module", module)
-    spec = registry.PaperSpec("fake", "t", "c", ("mias",), {}, "fake_paper_module:reproduce")
-    monkeypatch.setitem(registry._PAPERS, "fake", spec)
+    _fake_paper(monkeypatch, "fake", lambda options: seen.setdefault("options", options) and tmp_path)
     rc = cli.main(["reproduce", "fake", "--quick", "--epochs", "3", "--weights", "none",
                    "--set", "fusion=gmu", "--set", "folds=[0, 1]", "--out", str(tmp_path)])
     assert rc == 0
     options = seen["options"]
     assert (options.quick, options.epochs, options.weights, options.out) == (True, 3, None, str(tmp_path))
     assert options.extra == {"fusion": "gmu", "folds": [0, 1]}
-    missing = registry.PaperSpec("ghost", "t", "c", ("mias",), {}, "mmfusion.papers.ghost_paper:reproduce")
-    monkeypatch.setitem(registry._PAPERS, "ghost", missing)
+
+
+def test_a_missing_paper_module_surfaces_as_itself(monkeypatch, capsys):
+    monkeypatch.setitem(registry._PAPERS, "ghost", registry.PaperSpec("ghost", "ghost_paper", ("mias",)))
     assert cli.main(["reproduce", "ghost"]) == 1
-    assert "not implemented yet" in capsys.readouterr().err
+    assert "ModuleNotFoundError" in capsys.readouterr().err
 
 
 def test_failures_exit_1_and_bad_input_exit_2(monkeypatch, capsys, tmp_path):
@@ -64,11 +75,7 @@ def test_failures_exit_1_and_bad_input_exit_2(monkeypatch, capsys, tmp_path):
     def crash(options):
         raise RuntimeError("boom")
     for name, func, code in (("bad", bad_input, 2), ("crash", crash, 1)):
-        module = type(sys)(f"fake_{name}")
-        module.reproduce = func
-        monkeypatch.setitem(sys.modules, f"fake_{name}", module)
-        monkeypatch.setitem(registry._PAPERS, name,
-                            registry.PaperSpec(name, "t", "c", (), {}, f"fake_{name}:reproduce"))
+        _fake_paper(monkeypatch, name, func)
         assert cli.main(["reproduce", name]) == code
     err = capsys.readouterr().err
     assert "labels.csv, row 3: expected a label column" in err and "boom" in err
@@ -76,14 +83,19 @@ def test_failures_exit_1_and_bad_input_exit_2(monkeypatch, capsys, tmp_path):
 
 def test_reproduce_prints_the_report(monkeypatch, capsys, tmp_path):
     (tmp_path / "report.md").write_text("# Results table")
-    module = type(sys)("fake_reporting_paper")
-    module.reproduce = lambda options: tmp_path
-    monkeypatch.setitem(sys.modules, "fake_reporting_paper", module)
-    monkeypatch.setitem(registry._PAPERS, "rep",
-                        registry.PaperSpec("rep", "t", "c", (), {}, "fake_reporting_paper:reproduce"))
+    _fake_paper(monkeypatch, "rep", lambda options: tmp_path)
     assert cli.main(["reproduce", "rep"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert "# Results table" in out and out[-1] == f"run directory: {tmp_path}"
+
+
+def test_invalid_options_are_refused_before_any_run_directory(tmp_path, capsys):
+    for argv, needle in ((["--epochs", "0"], "epochs=0"), (["--set", "runs=0"], "runs=0"),
+                         (["--set", "input_size=8"], "input_size=8"), (["--set", "protocols=bogus"], "protocols"),
+                         (["--set", "bogus=1"], "no setting 'bogus'")):
+        assert cli.main(["reproduce", "mias-xai", "--quick", "--out", str(tmp_path), *argv]) == 2, argv
+        assert needle in capsys.readouterr().err, argv
+    assert not (tmp_path / "mias-xai").exists()
 
 
 @pytest.mark.parametrize("script, paper", [("mias_xai", "mias-xai"), ("hmcnet", "hmcnet"),

@@ -31,6 +31,7 @@ class Experiment:
 def reproduce(experiment: Experiment, options) -> Path:
     """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
     import json
+    import re
     import time
 
     from mmfusion.experiment.data import load_all
@@ -46,8 +47,9 @@ def reproduce(experiment: Experiment, options) -> Path:
     from mmfusion.training.records import data_fingerprint
 
     fingerprint = data_fingerprint(files, labels)
+    # the code's identity is its sources: a commit that touches only docs must not block a resume
     identity = {"config": cfg.to_dict(), "options": _run_options(options), "data_fingerprint": fingerprint,
-                "code_version": code_version()}
+                "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
     run = new_run_dir(options.out, experiment.name, "quick" if options.quick else "",
                       resume=options.resume, identity=identity)
     with run:
