@@ -8,7 +8,8 @@ papers/effnetv2-smote.yaml Table 4 (MRI), Table 5 (BUSI B-M, B-M-N), Table 6 (RO
 Table 7 (with / without SMOTE), the ROC-AUC of both datasets (§4 text), the split counts and the
 timings. A setting whose dataset is not in --data-dir is skipped and counted (the console says
 which ``--set`` key gives it). ``--quick``: 32 px, 1 epoch, from scratch, on the twins (a 60-image
-BUSI twin); measured 64 s here (2 CPU cores, all six settings).
+BUSI twin), all six settings: measured 117 s wall here (2 CPU cores shared with other jobs; 39 s of
+CPU time).
 """
 from __future__ import annotations
 
@@ -44,6 +45,27 @@ SETTINGS = {
     "mri": Setting("breast-mri", False, False, False, (("Table 4", "MRI"),),
                    "breast MRI healthy vs sick (train+validation merged and re-split)"),
 }
+# the columns each table prints; ROC-AUC is printed in the §4 text only (AUC_ROW)
+COLUMNS = {"Table 4": ("accuracy", "f1", "sensitivity", "specificity"),
+           "Table 5": ("accuracy", "f1", "sensitivity", "specificity"),
+           "Table 6": ("accuracy",), "Table 7": ("accuracy", "precision", "recall", "f1")}
+# each printed column's averaging, decided from the printed numbers (the text states none): the
+# BUSI B-M row fits exactly one confusion matrix (65 / 1 / 0 / 31) under this reading
+AVERAGING = {"accuracy": "none", "precision": "macro", "recall": "macro", "sensitivity": "macro",
+             "f1": "macro", "specificity": "binary", "auc": "binary"}
+AVERAGING_NOTE = {"none": "", "macro": "macro average over classes",
+                  "binary": "binary: true-negative rate of the benign / healthy class (malignant / sick positive)"}
+AUC_ROW = {"busi_bm": "BUSI", "mri": "MRI"}      # the §4 text prints the ROC-AUC of these runs
+BLACK_NORMAL_NOTE = ("with ROI the normal images are all black (their masks are empty), so 'normal' is "
+                     "trivially separable; this cell says little about lesion classification")
+
+
+def averaging(column: str, n_classes: int) -> str:
+    """Binary needs two classes: the three-class rows (B-M-N) are macro, AUC one-vs-rest."""
+    avg = AVERAGING[column]
+    return "macro" if avg == "binary" and n_classes != 2 else avg
+
+
 DATASET_DIR_KEY = {"busi": "busi_dir", "breast-mri": "mri_dir"}   # the --set key that gives each root
 MIN_INPUT = 32     # keras.applications' EfficientNetV2B0 refuses smaller inputs
 

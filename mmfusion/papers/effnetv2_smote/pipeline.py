@@ -15,28 +15,9 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.effnetv2_smote.config import DATASET_DIR_KEY, SETTINGS, EffnetConfig
+from mmfusion.papers.effnetv2_smote.config import (AUC_ROW, AVERAGING, AVERAGING_NOTE, BLACK_NORMAL_NOTE, COLUMNS,
+                                                   DATASET_DIR_KEY, SETTINGS, EffnetConfig, averaging)
 from mmfusion.papers.effnetv2_smote.preprocess import cached_images, group_exact_copies, oversample
-
-COLUMNS = {"Table 4": ("accuracy", "f1", "sensitivity", "specificity"),
-           "Table 5": ("accuracy", "f1", "sensitivity", "specificity"),
-           "Table 6": ("accuracy",), "Table 7": ("accuracy", "precision", "recall", "f1")}
-# each printed column's averaging, decided from the printed numbers (the text states none): the
-# BUSI B-M row fits exactly one confusion matrix (65 / 1 / 0 / 31) under this reading
-AVERAGING = {"accuracy": "none", "precision": "macro", "recall": "macro", "sensitivity": "macro",
-             "f1": "macro", "specificity": "binary", "auc": "binary"}
-AVERAGING_NOTE = {"none": "", "macro": "macro average over classes",
-                  "binary": "binary: true-negative rate of the benign / healthy class (malignant / sick positive)"}
-AUC_ROW = {"busi_bm": "BUSI", "mri": "MRI"}      # the §4 text prints the ROC-AUC of these runs
-BLACK_NORMAL_NOTE = ("with ROI the normal images are all black (their masks are empty), so 'normal' is "
-                     "trivially separable; this cell says little about lesion classification")
-
-
-def averaging(column: str, n_classes: int) -> str:
-    """Binary needs two classes: the three-class rows (B-M-N) are macro, AUC one-vs-rest."""
-    avg = AVERAGING[column]
-    return "macro" if avg == "binary" and n_classes != 2 else avg
-
 
 def evaluate(y_true, probs, classes) -> dict:
     from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report

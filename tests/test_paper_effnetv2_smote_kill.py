@@ -1,0 +1,42 @@
+"""effnetv2-smote kill test: SIGKILL inside the third fit of a quick run (the MRI setting), the same
+command again; the two finished BUSI fits are reloaded (fit.json untouched) and metrics.json equals
+an uninterrupted run's (wall times live in each setting's timings.json, not in metrics.json)."""
+import json
+
+import pytest
+
+from killtest import At, assert_killed, assert_ok, run_cli, start_python
+
+pytestmark = pytest.mark.slow        # three quick runs of three fits: ~3 min on 2 cores
+
+CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+FINISHED = ("busi_bm", "busi_bm_nosmote")
+
+
+def _args(out, cache):
+    return ["reproduce", "effnetv2-smote", "--quick", "--out", str(out), "--cache-dir", str(cache),
+            "--set", "settings=busi_bm,busi_bm_nosmote,mri"]
+
+
+def _run_dir(out):
+    (path,) = (out / "effnetv2-smote").iterdir()
+    return path
+
+
+def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
+    straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
+    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=0, moment="batch", batch=0))
+    assert_killed(killed)
+    run = _run_dir(tmp_path / "killed")
+    done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in FINISHED}
+    timings = {name: json.loads((run / name / "timings.json").read_text()) for name in FINISHED}
+    assert not (run / "mri" / "fit.json").exists() and not (run / "DONE").exists()
+    assert_ok(run_cli(_args(tmp_path / "killed", twin_cache)))
+    assert_ok(straight.wait_done())
+    assert _run_dir(tmp_path / "killed") == run                        # resumed, not a new run
+    assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
+    # a reloaded fit reports the training time it took, not the reload's
+    assert all(json.loads((run / n / "timings.json").read_text())["training_s"] == timings[n]["training_s"]
+               for n in FINISHED)
+    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, _run_dir(tmp_path / "straight"))]
+    assert metrics[0] == metrics[1]
