@@ -146,3 +146,14 @@ def test_single_label_filter_counts_each_dropped_lesion_once():
     kept, counts = single_label(_frame(ROWS_BY_HAND))
     assert kept["sample_id"].tolist() == ["s0", "s3", "s4"]
     assert counts == {"multi-label mass_shape": 1, "multi-label mass_margins": 1}
+
+
+def test_bait_and_switch_withholds_a_fixed_seeded_subset():
+    from mmfusion.papers.multimodal_fusion.preprocess import bait_and_switch
+
+    clinical = np.ones((10, 36), np.float32)
+    out, idx = bait_and_switch(clinical, 0.3, seed=5)
+    assert len(idx) == 3 and (out[idx] == 0).all() and (np.delete(out, idx, 0) == 1).all()
+    assert (clinical == 1).all()                                   # the input is not modified
+    np.testing.assert_array_equal(bait_and_switch(clinical, 0.3, seed=5)[1], idx)   # same seed, same subset
+    assert len(bait_and_switch(clinical, 0.0, seed=5)[1]) == 0

@@ -76,6 +76,8 @@ class FusionConfig(PaperConfig):
     dropout: float = 0.5
     l2: float = 1e-4
     modality_dropout: float = 0.3
+    bait_switch: bool = True                   # clinical vector withheld for a fixed subset of training samples
+    bait_switch_fraction: float = 0.3          # that subset's share (the paper gives none)
     mfb_factor: int = 5
     selected_groups: tuple = ("breast_density", "mass_shape")   # "selected clinical features"
     learning_rate: float = 1e-4
@@ -115,7 +117,7 @@ class FusionConfig(PaperConfig):
                      "lime_samples"):
             if getattr(self, name) < 1:
                 raise ValueError(f"option {name}={getattr(self, name)}: must be >= 1")
-        for name in ("dropout", "modality_dropout", "val_fraction"):
+        for name in ("dropout", "modality_dropout", "val_fraction", "bait_switch_fraction"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"option {name}={getattr(self, name)}: must be in [0, 1)")
         if not 0 <= self.freeze_epochs <= self.epochs:
@@ -165,6 +167,10 @@ FIDELITY = (
            field="random_crop", value=0.9, where=_P + "pipeline.py"),
     Detail("modality dropout", "p = 0.3, one modality's embedding zeroed (§II.B.3, §III.B)",
            field="modality_dropout", value=0.3, where="mmfusion/layers/fusion.py"),
+    Detail("bait and switch", "clinical characteristics withheld for a subset of training samples (§II.B.3)",
+           field="bait_switch", value=True, where=_P + "preprocess.py"),
+    Detail("bait-and-switch share", "not stated", "ours, because the text gives none: 30 %, as modality dropout's p",
+           field="bait_switch_fraction", value=0.3, where=_P + "preprocess.py"),
     Detail("split", "official train/test, 20 % of train for validation (§III.A)", field="val_fraction", value=0.2,
            where="mmfusion/data/cbis_ddsm.py"),
     Detail("validation grouping", "not stated", "ours, because a patient's lesions must not sit on both sides: "

@@ -72,7 +72,7 @@ def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
-    from mmfusion.papers.multimodal_fusion.preprocess import cached_inputs, single_label
+    from mmfusion.papers.multimodal_fusion.preprocess import bait_and_switch, cached_inputs, single_label
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, frame = ctx.cfg, ctx.frame
@@ -88,13 +88,18 @@ def steps(ctx) -> None:
     def subset(idx):
         return {k: v[idx] for k, v in x.items()}
 
-    test = split["test"]
+    test, train = split["test"], subset(split["train"])
+    switched = dict(train)
+    if cfg.bait_switch:      # multimodal rows only: a unimodal row has no clinical input to withhold from
+        switched["clinical"], withheld = bait_and_switch(train["clinical"], cfg.bait_switch_fraction, ctx.seed())
+        ctx.metrics["bait_and_switch"] = {"withheld": int(len(withheld)), "of": int(len(train["clinical"]))}
     results, frames = {}, []
     for row in cfg.selected_rows():
         weights = None if row.fusion == "clinical" else ctx.weights(cfg.backbone)
+        x_train = train if row.fusion in ("image", "clinical") else switched
         res = ctx.fit(row.key, lambda: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=ctx.seed(),
                                                           weights=weights),
-                      (subset(split["train"]), y[split["train"]]), (subset(split["val"]), y[split["val"]]),
+                      (x_train, y[split["train"]]), (subset(split["val"]), y[split["val"]]),
                       train_config(ctx, row.fusion))
         with ctx.stage("evaluation"):
             probs = predict_proba(res.model, subset(test), batch_size=cfg.batch_size)

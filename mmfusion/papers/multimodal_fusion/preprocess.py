@@ -77,3 +77,17 @@ def single_label(frame):
     keep = [not g for g in groups]
     counts = collections.Counter(f"multi-label {g}" for gs in groups for g in gs[:1])
     return frame[keep].copy(), dict(counts)
+
+
+def bait_and_switch(clinical: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's "bait and switch, when clinical characteristics are withheld for a subset of
+    training samples", as we read it: a fixed, seeded ``fraction`` of the training samples has its
+    whole clinical vector withheld (the all-zero vector, the encoding of absent features) for every
+    epoch. Unlike modality dropout (in the network, redrawn per step, image or clinical embedding)
+    it acts on the input, on the clinical side only, and always on the same samples.
+    -> (copy with those rows zeroed, their indices)."""
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(clinical), int(round(fraction * len(clinical))), replace=False))
+    out = clinical.copy()
+    out[idx] = 0.0
+    return out, idx
