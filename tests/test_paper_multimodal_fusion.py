@@ -33,6 +33,10 @@ def test_full_size_parameter_counts_and_flat_backbone():
     # flat: Grad-CAM reaches conv5 directly, and its map is 7x7x2048 at 224 px
     assert cross.get_layer("conv5_block3_out").output.shape[1:] == (7, 7, 2048)
     assert not any(isinstance(layer, keras.Model) for layer in cross.layers)
+    # "lower layers" frozen first: the stem and stages conv2-conv3 only, never conv4/conv5
+    frozen = cross._mmfusion_backbone
+    assert (len(frozen), frozen[0], frozen[-1]) == (80, "conv1_pad", "conv3_block4_out")
+    assert not any(n.startswith(("conv4", "conv5")) for n in frozen) and len(spec.layer_names) == 176
 
 
 QUICK = config.FusionConfig.quick()

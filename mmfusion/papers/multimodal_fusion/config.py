@@ -84,6 +84,7 @@ class FusionConfig(PaperConfig):
     epochs: int = 100
     batch_size: int = 32
     freeze_epochs: int = 10
+    freeze_stages: tuple = ("conv1", "pool1", "conv2", "conv3")   # "lower layers": stem + stages 2-3 of 5
     reduce_lr_factor: float = 0.1
     reduce_lr_patience: int = 10
     patience: int = 15
@@ -171,6 +172,12 @@ FIDELITY = (
            field="bait_switch", value=True, where=_P + "preprocess.py"),
     Detail("bait-and-switch share", "not stated", "ours, because the text gives none: 30 %, as modality dropout's p",
            field="bait_switch_fraction", value=0.3, where=_P + "preprocess.py"),
+    Detail("frozen phase", "\"lower layers are frozen for 10 epochs, then unfrozen\" (§II.D)", field="freeze_epochs",
+           value=10, where=_P + "pipeline.py"),
+    Detail("which layers are lower", "not stated", "ours, because the text does not say: ResNet50's stem and "
+           "stages conv2-conv3 (80 of its 176 layers, conv1_pad .. conv3_block4_out; metrics.json frozen_layers); "
+           "conv4-conv5 train throughout",
+           field="freeze_stages", value=("conv1", "pool1", "conv2", "conv3"), where=_P + "model.py"),
     Detail("split", "official train/test, 20 % of train for validation (§III.A)", field="val_fraction", value=0.2,
            where="mmfusion/data/cbis_ddsm.py"),
     Detail("validation grouping", "not stated", "ours, because a patient's lesions must not sit on both sides: "

@@ -90,6 +90,12 @@ def selected_mask(selected) -> np.ndarray:
     return group_mask([g for g in CLINICAL_GROUPS if g not in selected])
 
 
+def lower_layers(names, stages) -> list[str]:
+    """The backbone layers of the named stages (Keras ResNet50 names: ``conv3_block4_out`` is in
+    stage ``conv3``); the paper's "lower layers are frozen for 10 epochs"."""
+    return [n for n in names if n.split("_")[0] in stages]
+
+
 def build_fusion_model(fusion: str, cfg, num_classes: int = 2, seed=None, backbone=None,
                        weights=None) -> keras.Model:
     """Inputs ``{"image": (H, W, 3) 0..255, "clinical": (36,)}`` -> class probabilities.
@@ -120,7 +126,7 @@ def build_fusion_model(fusion: str, cfg, num_classes: int = 2, seed=None, backbo
     probs = layers.Activation("softmax", dtype="float32", name="probs")(logits)
     model = keras.Model({IMAGE_INPUT: image_in, CLINICAL_INPUT: clinical_in}, probs,
                         name=f"fusion_{fusion}")
-    # the clinical-only model holds no backbone layer: nothing to freeze
-    mark_backbone(model, spec.layer_names if fusion != "clinical" else ())
+    # frozen for the first epochs: the lower stages only; the clinical-only model has none
+    mark_backbone(model, lower_layers(spec.layer_names, cfg.freeze_stages) if fusion != "clinical" else ())
     model._mmfusion_cam_layer = spec.last_conv_layer   # in memory, like mark_backbone
     return model

@@ -101,6 +101,9 @@ def steps(ctx) -> None:
                                                           weights=weights),
                       (x_train, y[split["train"]]), (subset(split["val"]), y[split["val"]]),
                       train_config(ctx, row.fusion))
+        frozen = list(res.model._mmfusion_backbone) if cfg.freeze_epochs else []    # the lower stages
+        ctx.metrics.setdefault("frozen_layers", {})[row.key] = {"count": len(frozen), "first": frozen[:1],
+                                                                "last": frozen[-1:], "epochs": cfg.freeze_epochs}
         with ctx.stage("evaluation"):
             probs = predict_proba(res.model, subset(test), batch_size=cfg.batch_size)
             results[row.key] = dict(result=res, probs=probs, metrics=metric_cells(ctx, row, y[test], probs))
