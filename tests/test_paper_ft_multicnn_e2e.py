@@ -79,7 +79,7 @@ def test_metrics_json_equals_sklearn_on_predictions(run_dir):
     assert head["mean_std"]["accuracy"]["mean"] == pytest.approx(np.mean(accs))
     assert head["mean_std"]["accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
     reproduced = json.loads((run_dir / "reproduced.json").read_text())
-    cell = next(c for c in reproduced["cells"] if c["table"] == "Table Results" and c["row"] == "FT-MultiCNN"
+    cell = next(c for c in reproduced["cells"] if c["table"] == "Table Results (ours)" and c["row"] == "FT-MultiCNN"
                 and c["column"] == "f1_weighted")
     assert cell["values"] == pytest.approx([f["f1_weighted"] for f in head["folds"]])
     # one Grad-CAM cache file per (protocol, fold), each keyed by that fold's CNN

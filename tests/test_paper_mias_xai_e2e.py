@@ -88,7 +88,7 @@ def test_quick_run_writes_the_run_directory(quick_run):
     report = (quick_run / "report.md").read_text()
     assert "SYNTHETIC TWIN" in report and "Table XAI" in report
     results = json.loads((quick_run / "results.json").read_text())
-    assert results["synthetic"] is True and {"Table Runs", "Table Metrics", "Table XAI"} <= set(results["tables"])
+    assert results["synthetic"] is True and {"Table Runs", "Table Metrics", "Table XAI (ours)", "Test set", "Table Metrics (ours: patient-grouped split)"} <= set(results["tables"])
 
 
 def test_quick_run_metrics_match_predictions(quick_run):

@@ -15,7 +15,8 @@ import dataclasses
 from mmfusion.experiment import PaperConfig
 from mmfusion.experiment.fidelity import Detail
 
-TABLE = "Table Results"
+TABLE = "Table Results (ours)"           # the paper prints no results table
+IMAGE_LEVEL_TABLE = "Table Results, image-level k-fold (ours)"
 INPUTS = ("raw", "heatmap", "overlay")
 METADATA = ("seven", "full")
 PROTOCOLS = ("lesion", "image")        # k-fold grouped by lesion_id | plain image-level k-fold

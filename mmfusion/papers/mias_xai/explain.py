@@ -156,7 +156,7 @@ def figures(ctx, images, labels, maps, per_class=4):
 
 
 def compare(ctx, model, crops, test_idx) -> None:
-    """The comparison on test images: xai.json, figures and the "Table XAI" cells (ours)."""
+    """The comparison on test images: xai.json, figures and the "Table XAI (ours)" cells."""
     from mmfusion.xai import examples_per_class
 
     cfg, seed = ctx.cfg, ctx.options.seed
@@ -179,7 +179,7 @@ def compare(ctx, model, crops, test_idx) -> None:
 
     def cell(row, column, values, extra=""):
         if len(values):
-            ctx.cell("Table XAI", row, column, values, note + extra)
+            ctx.cell("Table XAI (ours)", row, column, values, note + extra)
 
     for m in METHODS:
         cell(m, "seconds per explanation (batched)", seconds[m],
