@@ -35,6 +35,8 @@ TINY = textwrap.dedent("""
     def build():
         inp = keras.Input((8, 8, 1)); h = keras.layers.Flatten()(inp)
         h = keras.layers.Dense(16, activation="relu", name="body")(h)
+        if os.environ.get("DROPOUT"):
+            h = keras.layers.Dropout(0.3)(h)
         return keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="head")(h))
 
     def main(args):
@@ -113,6 +115,20 @@ def test_sigkill_at_an_epoch_boundary_then_rerun_matches_uninterrupted(tmp_path,
 def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path, reference):
     resumed = kill_and_resume(tmp_path, At(fit=0, epoch=2, moment="batch", batch=3), reference)
     assert "0 fits done, continuing fit0 from epoch 2" in resumed.stderr
+
+
+@pytest.mark.slow
+def test_a_model_with_dropout_resumes_bit_exact_too(tmp_path):
+    """The checkpoint holds model.variables, dropout's seed-generator state included."""
+    dropout = {"DROPOUT": "1"}
+    reference = start_python(TINY, tmp_path / "reference", env=dropout)
+    assert_killed(run_python(TINY, tmp_path / "killed", kill=At(fit=0, epoch=2, moment="batch"),
+                             env=dropout))
+    resumed = result(run_python(TINY, tmp_path / "killed", env=dropout))
+    straight = result(reference.wait_done())
+    assert_same_as(resumed, straight)
+    plain = result(run_python(TINY, tmp_path / "plain"))        # dropout really changed the run
+    assert plain["fit0"]["history"]["loss"] != straight["fit0"]["history"]["loss"]
 
 
 @pytest.mark.slow
