@@ -32,6 +32,17 @@ def test_config_rejects_bad_values():
         TrainConfig(schedule="cosine")
     with pytest.raises(ValueError, match="freeze_backbone_epochs"):
         TrainConfig(epochs=2, freeze_backbone_epochs=3)
+    for field, value, expected in [("epochs", 0, "epochs=0"), ("batch_size", 2.5, "batch_size=2.5"),
+                                   ("epochs", True, "epochs=True"),
+                                   ("learning_rate", 0.0, "learning_rate must be a positive"),
+                                   ("finetune_learning_rate", -1e-3, "finetune_learning_rate"),
+                                   ("schedule_factor", 1.0, "schedule_factor must be in"),
+                                   ("early_stopping_patience", -1, "early_stopping_patience"),
+                                   ("class_weight", "auto", "class_weight must be"),
+                                   ("monitor", "", "monitor must be")]:
+        with pytest.raises(ValueError, match=expected):
+            TrainConfig(**{field: value})
+    assert TrainConfig(min_learning_rate=0, learning_rate=1, class_weight={0: 2.0}).learning_rate == 1
 
 
 def test_same_seed_twice_gives_identical_metrics():

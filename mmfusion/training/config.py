@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Callable
 
 
@@ -35,14 +36,32 @@ class TrainConfig:
     verbose: int | str = "auto"
 
     def __post_init__(self):
+        """Every bad value is refused here, before a run directory exists (not by Keras mid-run)."""
         if self.optimizer not in ("adam", "nadam", "sgd"):
             raise ValueError(f"optimizer must be adam, nadam or sgd, got {self.optimizer!r}")
         if self.schedule not in (None, "plateau"):
             raise ValueError(f"schedule must be None or 'plateau', got {self.schedule!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"epochs and batch_size must be whole numbers >= 1, got {name}={value!r}")
         if not 0 <= self.freeze_backbone_epochs <= self.epochs:
             raise ValueError(f"freeze_backbone_epochs must be in 0..epochs, got {self.freeze_backbone_epochs}")
+        for name in ("learning_rate", "finetune_learning_rate", "min_learning_rate"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, numbers.Real) and 0 <= value < float("inf")
+                                          and (value > 0 or name == "min_learning_rate")):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if not 0 < self.schedule_factor < 1:
+            raise ValueError(f"schedule_factor must be in (0, 1), got {self.schedule_factor!r}")
+        for name in ("schedule_patience", "early_stopping_patience"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+        if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+            raise ValueError(f"class_weight must be None, 'balanced' or {{class: weight}}, got {self.class_weight!r}")
+        if not isinstance(self.monitor, str) or not self.monitor:
+            raise ValueError(f"monitor must be a metric name such as 'val_loss', got {self.monitor!r}")
         self.metrics = tuple(self.metrics)
 
     def to_dict(self) -> dict:
