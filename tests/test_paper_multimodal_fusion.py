@@ -161,3 +161,30 @@ def test_bait_and_switch_withholds_a_fixed_seeded_subset():
     assert (clinical == 1).all()                                   # the input is not modified
     np.testing.assert_array_equal(bait_and_switch(clinical, 0.3, seed=5)[1], idx)   # same seed, same subset
     assert len(bait_and_switch(clinical, 0.0, seed=5)[1]) == 0
+
+
+def test_unit_counts_and_one_sample_per_mammogram():
+    from mmfusion.papers.multimodal_fusion.preprocess import one_per_mammogram, unit_counts
+
+    frame = _frame(ROWS_BY_HAND)
+    assert unit_counts(frame) == {"abnormalities": {"calc test": 2, "mass train": 3},
+                                  "mammograms": {"calc test": 1, "mass train": 2}}
+    kept, dropped = one_per_mammogram(frame.iloc[::-1])          # order-free: the lowest id wins
+    assert sorted(kept["sample_id"]) == ["s0", "s2", "s3"] and dropped == 2
+
+
+def test_the_papers_counts_are_mammograms_of_the_real_csvs():
+    from pathlib import Path
+
+    from mmfusion.data.cbis_ddsm import read_case_descriptions
+    from mmfusion.papers.multimodal_fusion.preprocess import single_label, unit_counts
+
+    root = Path(__file__).resolve().parents[2] / "shared" / "data-samples" / "cbis-ddsm"
+    if not (root / "csv").is_dir():
+        pytest.skip("the real CBIS-DDSM case CSVs are not in ../shared/data-samples")
+    frame = read_case_descriptions(root)
+    counts = unit_counts(frame)
+    # §III.A: "1592 mass and 1511 calcification mammograms ... 1231/361 ... 1227/284"
+    assert counts["mammograms"] == {"mass train": 1231, "mass test": 361, "calc train": 1227, "calc test": 284}
+    assert sum(v for k, v in counts["abnormalities"].items() if "test" in k) == 704
+    assert len(single_label(frame)[0]) == 3058               # 510 lesions with a combined value

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.multimodal_fusion.config import (BEST, BEST_TABLE1, CI_COLUMNS, MCNEMAR_CLAIM,
+from mmfusion.papers.multimodal_fusion.config import (BEST, BEST_AGAIN, CI_COLUMNS, MCNEMAR_CLAIM,
                                                       METRIC_COLUMNS, FusionConfig)
 
 
@@ -38,7 +38,7 @@ def metric_cells(ctx, row, y, probs) -> dict:
 
     cfg = ctx.cfg
     m = classification_metrics(y, probs, average=cfg.average)
-    places = [(row.table, row.row)] + ([BEST_TABLE1] if row.key == BEST else [])
+    places = [(row.table, row.row, METRIC_COLUMNS)] + (list(BEST_AGAIN) if row.key == BEST else [])
     for col in METRIC_COLUMNS:
         extra = {}
         if col in CI_COLUMNS:
@@ -46,8 +46,9 @@ def metric_cells(ctx, row, y, probs) -> dict:
             ok = bool(np.isfinite([ci["low"], ci["high"]]).all())
             extra = {"ci": [ci["low"], ci["high"]] if ok else None,
                      "note": f"percentile bootstrap, {cfg.bootstrap} resamples" if ok else "CI undefined"}
-        for table, name in places:
-            ctx.cell(table, name, col, m[col], n_test=len(y), bounds=[0, 1], **extra)
+        for table, name, columns in places:
+            if col in columns:
+                ctx.cell(table, name, col, m[col], n_test=len(y), bounds=[0, 1], **extra)
     return m
 
 
@@ -72,15 +73,22 @@ def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
-    from mmfusion.papers.multimodal_fusion.preprocess import bait_and_switch, cached_inputs, single_label
+    from mmfusion.papers.multimodal_fusion.preprocess import (bait_and_switch, cached_inputs, one_per_mammogram,
+                                                              single_label, unit_counts)
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, frame = ctx.cfg, ctx.frame
     with ctx.stage("data"):
+        ctx.metrics["counts"] = unit_counts(frame)        # both units, as loaded
         if cfg.single_label_only:
             frame, multi = single_label(frame)
             ctx.skipped("single-label clinical features", multi, len(ctx.frame))
+        if cfg.unit == "mammogram":
+            n = len(frame)
+            frame, extra = one_per_mammogram(frame)
+            ctx.skipped("one sample per mammogram", {"further abnormality on the same mammogram": extra}, n)
         frame = frame.reset_index(drop=True)
+        ctx.metrics["unit"] = cfg.unit
         images, clinical, crops = cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
         split = split_official(frame, cfg.val_fraction, ctx.seed())
     x, y, ids = {"image": images, "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()

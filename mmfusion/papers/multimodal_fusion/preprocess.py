@@ -91,3 +91,24 @@ def bait_and_switch(clinical: np.ndarray, fraction: float, seed: int) -> tuple[n
     out = clinical.copy()
     out[idx] = 0.0
     return out, idx
+
+
+def unit_counts(frame) -> dict:
+    """Abnormalities (CSV rows) and mammograms (distinct full images) per type and official split:
+    the paper's 1231/361 mass and 1227/284 calcification counts are mammograms."""
+    out = {"abnormalities": {}, "mammograms": {}}
+    for (kind, split), part in frame.groupby(["abnormality_type", "split"], sort=True):
+        out["abnormalities"][f"{kind} {split}"] = int(len(part))
+        out["mammograms"][f"{kind} {split}"] = int(part["full_image_id"].nunique())
+    return out
+
+
+def one_per_mammogram(frame):
+    """The paper's unit: one sample per mammogram (type and full image). A mammogram with several
+    abnormalities keeps its first (lowest abnormality id): its ROI crop, clinical vector and
+    pathology. -> (kept frame, number of abnormalities left out)."""
+    order = frame.assign(_aid=frame["abnormality_id"].astype(int)).sort_values(
+        ["abnormality_type", "full_image_id", "_aid"], kind="stable")
+    first = order.drop_duplicates(["abnormality_type", "full_image_id"]).index
+    kept = frame.loc[frame.index.isin(first)].copy()
+    return kept, len(frame) - len(kept)
