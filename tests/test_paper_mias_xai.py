@@ -190,3 +190,29 @@ def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
     again = P.cached_crops(frame, 32, tmp_path)                    # read back from the .npz cache
     assert np.array_equal(again.images, crops.images) and again.skipped == crops.skipped
     assert len(list(tmp_path.glob("mias-xai-crops/*.npz"))) == 1
+
+
+@pytest.mark.realdata
+def test_authors_split_counts_on_the_real_label_file(shared_samples):
+    """The authors keep 316 crops (322 films - 4 abnormal without coordinates - their two deleted
+    'black' crops mdb212, mdb214): their two-step split then gives the paper's test 31/9/8 and
+    validation 31/9/7. Only labels are needed, so the real Info.txt settles it."""
+    import warnings
+
+    from mmfusion.data.mias import per_image, read_info
+    from mmfusion.data.splits import paper_two_step_split
+    from mmfusion.papers.mias_xai.config import MiasConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        films = per_image(read_info(shared_samples / "mias" / "Info.txt"), "first")
+    keep = ~((films["label"] > 0) & films["x"].isna()) & ~films["sample_id"].isin(MiasConfig.paper().authors_excluded)
+    labels = films.loc[keep, "label"].to_numpy(int)
+    assert len(labels) == 316 and np.bincount(labels).tolist() == [207, 61, 48]
+    split = paper_two_step_split(labels, 0.3, 44)
+    assert np.bincount(labels[split["test"]]).tolist() == [31, 9, 8]
+    assert np.bincount(labels[split["val"]]).tolist() == [31, 9, 7]
+    # without the authors' two deletions: 318 films and a 48/48 split, not the paper's 48/47
+    labels_318 = films.loc[~((films["label"] > 0) & films["x"].isna()), "label"].to_numpy(int)
+    split_318 = paper_two_step_split(labels_318, 0.3, 44)
+    assert (len(split_318["val"]), len(split_318["test"])) == (48, 48)

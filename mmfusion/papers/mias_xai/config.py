@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.fidelity import Detail
 
 CLASS_WEIGHT_CANDIDATES = ({0: 1.0, 1: 1.0, 2: 1.0}, {0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
 PROTOCOLS = ("stratified", "patient")
@@ -33,6 +34,10 @@ class MiasConfig(PaperConfig):
     shap_samples: int = 1000       # Kernel SHAP coalitions per image
     per_call_images: int = 5       # images timed in the authors' per-call style
     curve_steps: int = 50          # deletion / insertion curve steps
+    # the authors deleted two crops by position after looking at them ("identifying black images",
+    # Data_creation_ROIs.ipynb: roi_images[210], [212]) = mdb212 and mdb214, benign calcifications
+    # of radius 3 and 11 px (0.7 and 2.4 px at 224): 316 crops, their 48 = 31/9/8 test images
+    authors_excluded: tuple = ("mdb212", "mdb214")
 
     @classmethod
     def quick(cls) -> "MiasConfig":
@@ -77,3 +82,45 @@ def parse_class_weights(text) -> tuple:
                              f"per candidate, got {part!r}")
         out.append(dict(enumerate(weights)))
     return tuple(out)
+
+
+_SRC = "published paper (arXiv 2408.13154, PMLR 248) and the authors' public code"
+FIDELITY = (
+    Detail("labels", f"SEVERITY of the first Info.txt row per film ({_SRC}: MIAS.py)",
+           where="mmfusion/data/mias.py (label_rule='first')"),
+    Detail("preprocessing", "resize 224, Otsu + 5x5 close/open + largest contour + 55x55 dilation, CLAHE 2.0 / 8x8",
+           field="input_size", value=224, where="mmfusion/data/mammo.py, papers/mias_xai/preprocess.py"),
+    Detail("ROI crop", "square of side 2r around (x, 224 - y); normal films: central h//4 crop shifted diagonally "
+           "onto tissue", "as the paper; the y-flip through data.mias.to_pixels (pixel centres)",
+           where="papers/mias_xai/preprocess.py"),
+    Detail("dropped films", "abnormal films without coordinates skipped; two crops deleted by hand as black "
+           "(roi_images[210], [212] in Data_creation_ROIs.ipynb)", "as the paper: mdb212 and mdb214 excluded by id "
+           "(316 crops; test 31/9/8, validation 31/9/7)", "authors_excluded", ("mdb212", "mdb214"),
+           "papers/mias_xai/pipeline.py"),
+    Detail("split", "70/15/15 stratified two-step train_test_split, random_state 44", field="split_seed", value=44,
+           where="mmfusion/data/splits.py (paper_two_step_split)"),
+    Detail("patient-grouped split", "none (image-level)", "ours, beside it: the two breasts of a patient on one side",
+           "protocols", ("stratified", "patient"), "papers/mias_xai/preprocess.py"),
+    Detail("augmentation", "x16: 4 rotations x vertical flip + one brightness (+-15) / contrast (0.5-1.5) copy; MD5 "
+           "dedupe; random undersampling", where="papers/mias_xai/preprocess.py"),
+    Detail("model", "Sequential CNN, 1,386,177 parameters, inputs / 255", "as the paper (functional graph of the "
+           "same layers, for Grad-CAM)", where="papers/mias_xai/model.py"),
+    Detail("optimiser", "Adam, lr 1e-4, categorical cross-entropy", field="learning_rate", value=1e-4,
+           where="papers/mias_xai/pipeline.py"),
+    Detail("epochs", "<= 50", field="epochs", value=50, where="papers/mias_xai/pipeline.py"),
+    Detail("batch size", "16", field="batch_size", value=16, where="papers/mias_xai/pipeline.py"),
+    Detail("early stopping", "val_loss, patience 10, best weights restored", field="patience", value=10,
+           where="papers/mias_xai/pipeline.py"),
+    Detail("class weights", "{1,2,3} (chosen among candidates)", "ours: chosen again among {1,1,1}, {1,2,3}, {2,3,4} "
+           "by validation balanced accuracy", "class_weight_candidates", CLASS_WEIGHT_CANDIDATES,
+           "papers/mias_xai/pipeline.py"),
+    Detail("runs", "10 retrained models", field="runs", value=10, where="papers/mias_xai/pipeline.py"),
+    Detail("LIME", "library defaults: 1000 samples, quickshift, positive weights", field="lime_samples", value=1000,
+           where="papers/mias_xai/explain.py"),
+    Detail("Kernel SHAP", "Kernel SHAP (settings not public)", "ours: 1000 coalitions over LIME's quickshift "
+           "superpixels", "shap_samples", 1000, "papers/mias_xai/explain.py"),
+    Detail("Grad-CAM", "Grad-CAM, last convolution", "as the paper (conv3)", where="papers/mias_xai/explain.py"),
+    Detail("explanation scores", "none printed", "ours: cost, deletion / insertion AUC, pointing game, energy in the "
+           "lesion circle, beside random-map, centred-blob and re-initialised-model baselines", "curve_steps", 50,
+           "papers/mias_xai/explain.py"),
+)

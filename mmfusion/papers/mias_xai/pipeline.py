@@ -139,8 +139,11 @@ def steps(ctx) -> None:
 
     with ctx.stage("data"):
         crops = cached_crops(ctx.frame, ctx.cfg.input_size, ctx.options.cache_dir)
+        crops, excluded = crops.without(ctx.cfg.authors_excluded)
         all_splits = splits(crops, ctx.cfg.split_seed)
-    ctx.skipped("preprocessing", {k: len(v) for k, v in crops.skipped.items()}, len(ctx.frame), crops.skipped)
+    ctx.skipped("preprocessing", {**{k: len(v) for k, v in crops.skipped.items()},
+                                  "excluded as the authors did (black crops)": len(excluded)},
+                len(ctx.frame), {**crops.skipped, "authors_excluded": excluded})
     predictions, infos, first = [], {}, None
     for protocol in ctx.cfg.protocols:
         pred, infos[protocol], model_run = run_protocol(ctx, crops, protocol, all_splits[protocol])

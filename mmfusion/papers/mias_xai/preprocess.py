@@ -221,6 +221,13 @@ class Crops:
     def counts(self) -> dict:
         return {CLASS_NAMES[c]: int((self.labels == c).sum()) for c in range(len(CLASS_NAMES))}
 
+    def without(self, sample_ids) -> tuple["Crops", list]:
+        """These crops minus ``sample_ids`` (those present), and the ids actually removed."""
+        drop = np.isin(self.sample_ids, list(sample_ids))
+        keep = ~drop
+        return (Crops(self.images[keep], self.labels[keep], self.sample_ids[keep], self.groups[keep],
+                      self.lesions[keep], self.skipped), self.sample_ids[drop].tolist())
+
 
 def _roi(row):
     if row["label"] == 0:
