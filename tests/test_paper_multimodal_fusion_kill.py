@@ -2,6 +2,8 @@
 again; the two finished fits are reloaded (fit.json untouched) and metrics.json equals an
 uninterrupted run's (timings aside)."""
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -27,14 +29,25 @@ def _metrics(run):
     return m
 
 
+def _snapshot(tmp_path) -> dict:
+    """A frozen copy of the sources: the shared working tree may change between the two runs, and
+    a resume rightly refuses another code version."""
+    repo = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"
+    for name in ("mmfusion", "papers"):
+        shutil.copytree(repo / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return {"env": {"PYTHONPATH": str(src)}, "cwd": src}
+
+
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
-    straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
-    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=1, moment="batch"))
+    frozen = _snapshot(tmp_path)
+    straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache), **frozen)
+    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=1, moment="batch"), **frozen)
     assert_killed(killed)
     run = _run_dir(tmp_path / "killed")
     done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in ("image_only", "clinical_only")}
     assert not (run / "unweighted" / "fit.json").exists() and not (run / "DONE").exists()
-    assert_ok(run_cli(_args(tmp_path / "killed", twin_cache)))
+    assert_ok(run_cli(_args(tmp_path / "killed", twin_cache), **frozen))
     assert_ok(straight.wait_done())
     assert _run_dir(tmp_path / "killed") == run                        # resumed, not a new run
     assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained

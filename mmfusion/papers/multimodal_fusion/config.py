@@ -6,7 +6,7 @@ papers/multimodal-fusion.yaml Table 1 "Our Framework", Table 2 (all five rows: u
 feature-specific, concatenation, co-attention, cross-attention), McNemar of cross-attention against
 every simpler row, and ours: "Table 1 (ours)" (image only, clinical only), "Table 2 (ours)" (gated
 co-/cross-attention, GMU, MFB, TFN), "Robustness (ours)" (missing clinical data) and the XAI
-figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px, 2 epochs, six rows; measured 40 s on 2
+figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px, 2 epochs, six rows; measured 54 s on 2
 CPU cores.
 """
 from __future__ import annotations
@@ -103,7 +103,7 @@ class FusionConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "FusionConfig":
-        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows: ~40 s."""
+        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows: ~54 s on 2 CPU cores."""
         return cls(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2), input_size=32,
                    embed_dim=16, token_dim=16, head_hidden=16, batch_size=16, epochs=2, freeze_epochs=0,
                    bootstrap=100, shap_cases=8, lime_samples=100, rows=QUICK_ROWS)
