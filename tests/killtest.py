@@ -6,7 +6,9 @@
     resumed = run_cli([...same...])            # continues the run: compare with an uninterrupted one
 
 The kill point is armed inside the child by patching ``keras.Model.fit`` (and the checkpoint
-writer for ``moment="checkpoint"``); nothing in mmfusion knows about it.
+writer for ``moment="checkpoint"``); nothing in mmfusion knows about it. Children also pin
+``code_version()`` by default: a resume refuses other code, and in a working tree that others
+edit meanwhile the source hash would change between the killed run and the rerun.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 
 ENV = "MMFUSION_KILLTEST"
+PIN_ENV = "MMFUSION_KILLTEST_CODE_VERSION"
 TIMEOUT = 600
 
 
@@ -44,15 +47,17 @@ def prelude() -> str:
 
 
 def run_python(code: str, *args, kill: At | None = None, env: dict | None = None,
-               timeout: float = TIMEOUT, cwd=None) -> subprocess.CompletedProcess:
-    return start_python(code, *args, kill=kill, env=env, cwd=cwd).wait_done(timeout)
+               timeout: float = TIMEOUT, cwd=None, pin_code_version: bool = True) -> subprocess.CompletedProcess:
+    return start_python(code, *args, kill=kill, env=env, cwd=cwd,
+                        pin_code_version=pin_code_version).wait_done(timeout)
 
 
 def run_cli(argv, kill: At | None = None, env: dict | None = None, timeout: float = TIMEOUT,
-            cwd=None) -> subprocess.CompletedProcess:
+            cwd=None, pin_code_version: bool = True) -> subprocess.CompletedProcess:
     """``mmfusion <argv>`` in a child process (exit code = the CLI's)."""
     code = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    return run_python(code, *argv, kill=kill, env=env, timeout=timeout, cwd=cwd)
+    return run_python(code, *argv, kill=kill, env=env, timeout=timeout, cwd=cwd,
+                      pin_code_version=pin_code_version)
 
 
 class Child(subprocess.Popen):
@@ -66,12 +71,16 @@ class Child(subprocess.Popen):
         return subprocess.CompletedProcess(self.args, self.returncode, out, err)
 
 
-def start_python(code: str, *args, kill: At | None = None, env: dict | None = None, cwd=None) -> Child:
+def start_python(code: str, *args, kill: At | None = None, env: dict | None = None, cwd=None,
+                 pin_code_version: bool = True) -> Child:
     """Start the child without waiting (an uninterrupted reference can run beside a killed run)."""
     child_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MMFUSION_NO_PROGRESS": "1", **(env or {})}
     child_env.pop(ENV, None)
+    child_env.pop(PIN_ENV, None)
     if kill is not None:
         child_env[ENV] = json.dumps(dataclasses.asdict(kill))
+    if pin_code_version:
+        child_env[PIN_ENV] = "killtest"
     return Child([sys.executable, "-c", prelude() + code, *map(str, args)], stdout=subprocess.PIPE,
                  stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=child_env, cwd=cwd)
 
@@ -96,6 +105,10 @@ def result(proc: subprocess.CompletedProcess, tag: str = "RESULT"):
 # --- inside the child ----------------------------------------------------------------------------
 
 def arm() -> None:
+    if os.environ.get(PIN_ENV):
+        from mmfusion.utils import env
+
+        env.code_version = lambda: os.environ[PIN_ENV]
     spec = os.environ.get(ENV)
     if not spec:
         return
