@@ -5,11 +5,14 @@ import json
 
 import pytest
 
-from killtest import At, assert_killed, assert_ok, run_cli, start_python
+from killtest import At, assert_killed, assert_ok, run_python, start_python
 
 pytestmark = pytest.mark.slow        # three quick runs of three fits: ~3 min on 2 cores
 
-CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+# the code version is pinned: in a working tree that others edit meanwhile, the resume would
+# otherwise be (rightly) refused as other code; the identity check has its own tests
+CLI = ("import mmfusion.utils.env as env\nenv.code_version = lambda: 'killtest'\n"
+       "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n")
 FINISHED = ("busi_bm", "busi_bm_nosmote")
 
 
@@ -25,13 +28,13 @@ def _run_dir(out):
 
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
     straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
-    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=0, moment="batch", batch=0))
+    killed = run_python(CLI, *_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=0, moment="batch", batch=0))
     assert_killed(killed)
     run = _run_dir(tmp_path / "killed")
     done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in FINISHED}
     timings = {name: json.loads((run / name / "timings.json").read_text()) for name in FINISHED}
     assert not (run / "mri" / "fit.json").exists() and not (run / "DONE").exists()
-    assert_ok(run_cli(_args(tmp_path / "killed", twin_cache)))
+    assert_ok(run_python(CLI, *_args(tmp_path / "killed", twin_cache)))
     assert_ok(straight.wait_done())
     assert _run_dir(tmp_path / "killed") == run                        # resumed, not a new run
     assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
