@@ -79,17 +79,43 @@ def cmd_fixtures(args) -> int:
     return EXIT_OK
 
 
-def cmd_reproduce(args) -> int:
+def _options(args):
     try:
         spec = get_paper(args.paper)
     except KeyError as err:
         raise UsageError(err.args[0]) from None
-    options = ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
-                               epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                               weights=_weights(args.weights), mixed_precision=_mixed(args.mixed_precision),
-                               jit=args.jit, deterministic=args.deterministic, tensorboard=args.tensorboard,
-                               cache_dir=args.cache_dir, resume=not args.fresh,
-                               extra=_parse_set(args.set))
+    return spec, ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
+                                  epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                                  weights=_weights(args.weights), mixed_precision=_mixed(args.mixed_precision),
+                                  jit=args.jit, deterministic=args.deterministic, tensorboard=args.tensorboard,
+                                  cache_dir=args.cache_dir, resume=not args.fresh,
+                                  extra=_parse_set(args.set))
+
+
+def cmd_plan(args) -> int:
+    from mmfusion.experiment import prepare
+    from mmfusion.experiment.plan import describe, estimate, probe, verdict
+
+    spec, options = _options(args)
+    experiment = spec.experiment()
+    if experiment.plan is None:
+        raise UsageError(f"{spec.name} has no plan yet")
+    cfg, sources, _ = prepare(experiment, options)
+    fits = experiment.plan(cfg, sources)
+    print(f"{spec.name}{' --quick' if options.quick else ''}: {describe(fits)}")
+    if args.no_probe:
+        return EXIT_OK
+    probes = probe(fits)
+    for arch, (first, step) in probes.items():
+        print(f"  probe {arch}: first step {first:.2f} s (tracing), then {step * 1000:.1f} ms/step on this device")
+    seconds = estimate(fits, probes)
+    print(f"estimate: {seconds:.0f} s of training ({seconds / 3600:.2f} h); evaluation and explanations not "
+          f"included; {verdict(seconds)}")
+    return EXIT_OK
+
+
+def cmd_reproduce(args) -> int:
+    spec, options = _options(args)
     from mmfusion.experiment import reproduce_paper
 
     run_dir = reproduce_paper(spec.name, options)
@@ -112,22 +138,8 @@ def cmd_report(args) -> int:
     return int(report_command(args.run_dir, sys.stdout))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mmfusion", description="Reproduce five papers on "
-                                     "explainable medical-image classification.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    p = sub.add_parser("list", help="the papers, their datasets and the tables each reproduces")
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("fixtures", help="write synthetic twins of the datasets")
-    p.add_argument("--out", required=True, help="folder to write the twins into")
-    p.add_argument("--dataset", help="only this dataset (default: all)")
-    p.add_argument("--n", type=int, default=None, help="samples per twin (default: the twin's own)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_fixtures)
-
-    p = sub.add_parser("reproduce", help="run a paper's experiments and write a run directory")
+def _run_arguments(p) -> None:
+    """The options `reproduce` and `plan` share (one definition)."""
     p.add_argument("paper", help="short paper name (see `mmfusion list`)")
     p.add_argument("--data-dir", help="the dataset as downloaded (default: the cached synthetic twin)")
     p.add_argument("--out", default="runs", help="runs are written to OUT/<paper>/<timestamp>/")
@@ -148,7 +160,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="always start a new run directory (default: continue the newest unfinished "
                         "run of this paper, e.g. after a kill or a Kaggle session timeout)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmfusion", description="Reproduce five papers on "
+                                     "explainable medical-image classification.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("list", help="the papers, their datasets and the tables each reproduces")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("fixtures", help="write synthetic twins of the datasets")
+    p.add_argument("--out", required=True, help="folder to write the twins into")
+    p.add_argument("--dataset", help="only this dataset (default: all)")
+    p.add_argument("--n", type=int, default=None, help="samples per twin (default: the twin's own)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_fixtures)
+
+    p = sub.add_parser("reproduce", help="run a paper's experiments and write a run directory")
+    _run_arguments(p)
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("plan", help="what `reproduce` would train, and an estimate on this device")
+    _run_arguments(p)
+    p.add_argument("--no-probe", action="store_true", help="list the trainings only (no timing probe)")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | build-wheel", add_help=False)
     p.add_argument("kaggle_args", nargs=argparse.REMAINDER)

@@ -10,6 +10,7 @@ metrics.json, the report, timings.json and the DONE marker. A paper supplies an
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -25,33 +26,37 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
+    plan: Callable | None = None    # (cfg, sources) -> [PlannedFit]: what `mmfusion plan` estimates
     optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them (ctx.missing)
+
+
+def prepare(experiment: Experiment, options):
+    """(cfg, sources, missing): the validated config and the loaded data, before anything is written."""
+    from mmfusion.experiment.data import load_all
+
+    cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
+    sources, missing = load_all(experiment.datasets(cfg), experiment.optional, cfg, options)
+    return cfg, sources, missing
 
 
 def reproduce(experiment: Experiment, options) -> Path:
     """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
     import json
-    import re
     import time
 
-    from mmfusion.experiment.data import load_all
     from mmfusion.training.records import new_run_dir
-    from mmfusion.utils.env import code_version
 
-    cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
     start = time.perf_counter()
-    sources, missing = load_all(experiment.datasets(cfg), experiment.optional, cfg, options)
+    cfg, sources, missing = prepare(experiment, options)
     data_s = time.perf_counter() - start
+    if experiment.plan is not None:
+        from mmfusion.experiment.plan import describe
+
+        print(f"{experiment.name}: {describe(experiment.plan(cfg, sources))}", file=sys.stderr)
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
-    from mmfusion.training.records import data_fingerprint
-
-    fingerprint = data_fingerprint(files, labels)
-    # the code's identity is its sources: a commit that touches only docs must not block a resume
-    identity = {"config": cfg.to_dict(), "options": _run_options(options), "data_fingerprint": fingerprint,
-                "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
     run = new_run_dir(options.out, experiment.name, "quick" if options.quick else "",
-                      resume=options.resume, identity=identity)
+                      resume=options.resume, identity=_identity(cfg, options, files, labels))
     with run:
         ctx = Context(experiment.name, options, cfg, run, sources)
         ctx.missing = missing               # optional dataset -> why it is absent
@@ -67,6 +72,19 @@ def reproduce(experiment: Experiment, options) -> Path:
             {**ctx.timings, "total": time.perf_counter() - start}, indent=2) + "\n")
         run.mark_done()
     return run.path
+
+
+def _identity(cfg, options, files, labels) -> dict:
+    """What a resume must match: the resolved config and options, the data, the code."""
+    import re
+
+    from mmfusion.training.records import data_fingerprint
+    from mmfusion.utils.env import code_version
+
+    # the code's identity is its sources: a commit that touches only docs must not block a resume
+    return {"config": cfg.to_dict(), "options": _run_options(options),
+            "data_fingerprint": data_fingerprint(files, labels),
+            "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
 
 
 def reproduce_paper(name: str, options) -> Path:

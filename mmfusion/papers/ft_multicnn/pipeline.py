@@ -151,5 +151,31 @@ def steps(ctx) -> None:
                        classes=ctx.frame.attrs.get("classes"), cams=run.cams)
 
 
-EXPERIMENT = Experiment(name="ft-multicnn", config=FtMultiCnnConfig, steps=steps,
+def plan(cfg, sources) -> list:
+    """The fits steps() makes: per protocol and fold, the CNN (also the CAM source) and each row."""
+    from mmfusion.data.metadata import MetadataEncoder
+    from mmfusion.experiment.plan import PlannedFit
+    from mmfusion.papers.ft_multicnn.model import build_model
+
+    frame = sources[cfg.dataset].frame
+    classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
+    meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
+    n_train = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
+    fits = []
+    for protocol in cfg.protocols:
+        rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
+                                                                if r.key in cfg.image_level_rows]
+        needs_cnn = any(cfg.input_of(r) != "raw" for r in rows) or any(r.key == "cnn" for r in rows)
+        keys = (["cnn"] if needs_cnn else []) + [r.key for r in rows if r.key != "cnn"]
+        for fold in range(cfg.folds) if rows else ():
+            for key in keys:
+                row = ROW_BY_KEY[key]
+                fits.append(PlannedFit(f"{protocol}-{key}-fold{fold}", f"{row.model} {cfg.image_size} px",
+                                       lambda row=row: build_model(row.model, cfg.image_size, meta, classes, cfg.dropout,
+                                                                   cfg.backbone if row.model == "ft_multicnn" else None),
+                                       n_train, cfg.epochs, cfg.batch_size))
+    return fits
+
+
+EXPERIMENT = Experiment(name="ft-multicnn", config=FtMultiCnnConfig, steps=steps, plan=plan,
                         datasets=lambda cfg: {cfg.dataset: {}})

@@ -157,5 +157,20 @@ def steps(ctx) -> None:
         explain.compare(ctx, first.model, crops, all_splits[ctx.cfg.protocols[0]]["test"])
 
 
-EXPERIMENT = Experiment(name="mias-xai", config=MiasConfig, steps=steps,
+def plan(cfg, sources) -> list:
+    """The fits steps() makes: per protocol, one per class-weight candidate (when there are
+    several) and ``runs`` retrainings, each on the x16 set undersampled to 3 x its minority class."""
+    from mmfusion.experiment.plan import PlannedFit
+    from mmfusion.papers.mias_xai.model import build_mias_cnn
+
+    counts = np.bincount(sources["mias"].frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
+    n_train = len(CLASS_NAMES) * 16 * int(0.7 * counts.min())
+    k = len(cfg.class_weight_candidates)
+    names = [f"{p}-classweight{i + 1}" for p in cfg.protocols for i in range(k if k > 1 else 0)]
+    names += [f"{p}-run{r + 1}" for p in cfg.protocols for r in range(cfg.runs)]
+    return [PlannedFit(n, f"mias-xai CNN {cfg.input_size} px", lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
+                       n_train, cfg.epochs, cfg.batch_size) for n in names]
+
+
+EXPERIMENT = Experiment(name="mias-xai", config=MiasConfig, steps=steps, plan=plan,
                         datasets=lambda cfg: {"mias": {"label_rule": "first"}})

@@ -1,0 +1,98 @@
+"""Plan before you spend: what a run will train, and how long that takes on this device.
+
+A paper's ``Experiment.plan(cfg, sources)`` lists its fits as :class:`PlannedFit` (the same names
+its ``steps`` give ``ctx.fit``; a test keeps them in step). ``estimate`` times a few training steps
+of each architecture on random inputs of the planned shapes (the probe) and multiplies out:
+epochs x steps per epoch x seconds per step, plus each fit's trace. Explanations and evaluation
+are not timed: the plan says so.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Callable
+
+SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedFit:
+    name: str                 # the sub-run name steps() gives ctx.fit
+    arch: str                 # what the probe times once (same arch = same step time)
+    build: Callable           # () -> keras.Model, as steps() builds it
+    n_train: int              # training samples per epoch
+    epochs: int               # the most epochs it can run (early stopping may end sooner)
+    batch_size: int
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * math.ceil(self.n_train / self.batch_size)
+
+
+def describe(fits) -> str:
+    by_arch: dict = {}
+    for f in fits:
+        by_arch.setdefault(f.arch, []).append(f)
+    lines = [f"{len(fits)} trainings, {sum(f.steps for f in fits):,} training steps at most:"]
+    for arch, group in by_arch.items():
+        epochs = sorted({f.epochs for f in group})
+        images = sorted({f.n_train for f in group})
+        lines.append(f"  {arch}: {len(group)} fits x <= {'/'.join(map(str, epochs))} epochs x "
+                     f"{'/'.join(map(str, images))} images per epoch")
+    return "\n".join(lines)
+
+
+def probe(fits, steps: int = 3) -> dict:
+    """{arch: (seconds of the first step incl. tracing, seconds per later step)} on this device."""
+    import keras
+    import numpy as np
+
+    out = {}
+    for fit in fits:
+        if fit.arch in out:
+            continue
+        model = fit.build()
+        x = _random_inputs(model, fit.batch_size)
+        classes = int(model.output_shape[-1])
+        y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
+                      if classes > 1 else "binary_crossentropy")
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(x, y)
+        out[fit.arch] = (first, (time.perf_counter() - start) / steps)
+        keras.backend.clear_session()
+    return out
+
+
+def estimate(fits, probes: dict) -> float:
+    """Seconds of training: each fit's steps at its architecture's step time, plus one trace each."""
+    return sum(probes[f.arch][0] + (f.steps - 1) * probes[f.arch][1] for f in fits)
+
+
+def verdict(seconds: float, hours: float = SESSION_HOURS) -> str:
+    h = seconds / 3600
+    if h <= hours:
+        return f"fits one {hours:.0f} h Kaggle / Colab session ({h:.2f} h of training estimated)"
+    return (f"does NOT fit one {hours:.0f} h session ({h:.1f} h estimated): run it in "
+            f"{math.ceil(h / hours)}+ sessions (the same command resumes; see README 'Kaggle and Colab')")
+
+
+def _random_inputs(model, batch: int):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+
+    def one(tensor):
+        return rng.uniform(0, 255, (batch, *tensor.shape[1:])).astype("float32")
+
+    from mmfusion import _keras_compat as compat
+
+    struct = compat.inputs_struct(model)
+    if isinstance(struct, dict):
+        return {name: one(tensor) for name, tensor in struct.items()}
+    return one(model.inputs[0])
