@@ -79,5 +79,30 @@ def test_frozen_phase_and_eager_fits_build_their_own_model(change):
     import tensorflow as tf
 
     model = build(seed=0)
-    config = _config(0).replace(**change)
+    config = _config(1).replace(**change)
     assert reuse.trainer_for(model, build, config, tf.distribute.get_strategy(), lambda: None) is model
+
+
+class _Noise(keras.layers.Layer):
+    """A stateful TF random op: its seed is fixed when the graph is traced."""
+
+    def call(self, x, training=False):
+        import tensorflow as tf
+
+        return x + tf.random.uniform(tf.shape(x)) if training else x
+
+
+def test_a_trainer_with_a_stateful_random_op_is_not_reused():
+    reuse.clear()
+    config = TrainConfig(epochs=1, batch_size=16, seed=0, verbose=0)
+    fit(lambda: build(seed=0), (X, Y), None, config)
+    (clean,) = reuse._TRAINERS.values()
+    assert reuse.stateful_random_ops(clean) == set()          # the scan saw the graphs, found none
+
+    def noisy():
+        inp = keras.Input((8, 8, 3))
+        h = keras.layers.Flatten()(_Noise()(inp))
+        return keras.Model(inp, keras.layers.Dense(3, activation="softmax")(h))
+    reuse.clear()
+    fit(noisy, (X, Y), None, config)
+    assert reuse._TRAINERS == {}

@@ -93,12 +93,13 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
     after a kill (``run`` given: verified per-epoch checkpoints under run/train_state) replays the
     same batches and ends with the same weights as an uninterrupted run.
     """
-    set_seed(config.seed, config.deterministic)
+    strategy = strategy or get_strategy()
+    with reuse.seeding(config, strategy):
+        set_seed(config.seed, config.deterministic)
     previous_policy = keras.mixed_precision.global_policy()
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        strategy = strategy or get_strategy()
         with strategy.scope():
             model = build_model()
         if run is not None and (run.path / FIT_DONE).exists():

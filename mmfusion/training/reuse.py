@@ -16,6 +16,7 @@ its computation), and everything when ``MMFUSION_REUSE=0``.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import json
 import os
@@ -78,6 +79,27 @@ def reusable(config, strategy) -> bool:
             and not isinstance(strategy, tf.distribute.MirroredStrategy))
 
 
+@contextlib.contextmanager
+def seeding(config, strategy):
+    """Around ``set_seed`` before a fit's build: a fit that may reuse a trainer keeps TensorFlow's
+    kernel cache, which ``tf.random.set_seed`` clears. The clear only restarts *stateful* TF random
+    kernels (Keras 3 layers and initializers draw statelessly from their SeedGenerator variables),
+    yet it throws away the instantiated train function: ~1 s for a small CNN, seconds for ResNet50,
+    on every fit. A trainer whose graph holds a stateful random op is never reused (``hand_back``).
+    A fit that builds its own trainer seeds again with the clear (``trainer_for``)."""
+    from tensorflow.python import pywrap_tfe
+
+    if not reusable(config, strategy):
+        yield
+        return
+    clear = pywrap_tfe.TFE_ContextClearCaches
+    pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
+    try:
+        yield
+    finally:
+        pywrap_tfe.TFE_ContextClearCaches = clear
+
+
 def trainer_for(model, build_model, config, strategy, reseed):
     """A traced model to train in ``model``'s place (``model`` itself when not reusable).
 
@@ -109,9 +131,37 @@ def hand_back(result, model):
     trainer = result.model
     if trainer is model:
         return result
+    if not getattr(trainer, "_mmfusion_checked", False):
+        trainer._mmfusion_checked = True
+        if stateful_random_ops(trainer):   # their seeds are fixed at trace time: never reuse
+            for key in [k for k, t in _TRAINERS.items() if t is trainer]:
+                del _TRAINERS[key]
     copy_variables(trainer, model)
     model.compile_from_config(trainer.get_compile_config())   # compiled as a fresh fit left it
     return dataclasses.replace(result, model=model)
+
+
+_RANDOM_PREFIXES = ("Random", "TruncatedNormal", "Multinomial", "ParameterizedTruncatedNormal",
+                    "StatefulUniform", "StatefulStandardNormal", "StatefulTruncatedNormal")
+
+
+def stateful_random_ops(trainer) -> set:
+    """Op types of stateful random ops in the trainer's traced train / test functions (and the
+    functions they call); ``{"unknown"}`` when the graphs cannot be read (then: not reused)."""
+    found, graphs = set(), 0
+    try:
+        for fn in (trainer.train_function, trainer.test_function):
+            for cell in (getattr(fn, "__closure__", None) or ()):
+                target = cell.cell_contents
+                if not hasattr(target, "_list_all_concrete_functions"):
+                    continue
+                for concrete in target._list_all_concrete_functions():
+                    graph, graphs = concrete.graph.as_graph_def(), graphs + 1
+                    ops = [n.op for n in graph.node] + [n.op for f in graph.library.function for n in f.node_def]
+                    found |= {op for op in ops if op.startswith(_RANDOM_PREFIXES)}
+    except (AttributeError, ValueError, TypeError):
+        return {"unknown"}
+    return found if graphs else {"unknown"}
 
 
 def copy_variables(source, target) -> None:
