@@ -44,7 +44,8 @@ TINY = textwrap.dedent("""
         rng = np.random.default_rng(0)
         x = rng.normal(size=(48, 8, 8, 1)).astype("float32")
         y = (x[:, 0, 0, 0] > 0).astype(int) + (x[:, 1, 1, 0] > 1)
-        cfg = TrainConfig(epochs=4, batch_size=8, freeze_backbone_epochs=1, schedule="plateau",
+        cfg = TrainConfig(epochs=4, batch_size=8, freeze_backbone_epochs=int(os.environ.get("FREEZE", "1")),
+                          schedule="plateau",
                           schedule_patience=1, restore_best=True, verbose=0, seed=seed)
         identity = {"config": cfg.to_dict(), "data_fingerprint": "tiny", "code_version": "test"}
         out = {}
@@ -115,6 +116,18 @@ def test_sigkill_at_an_epoch_boundary_then_rerun_matches_uninterrupted(tmp_path,
 def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path, reference):
     resumed = kill_and_resume(tmp_path, At(fit=0, epoch=2, moment="batch", batch=3), reference)
     assert "0 fits done, continuing fit0 from epoch 2" in resumed.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_of_a_reused_trainer_then_rerun_matches(tmp_path):
+    """One phase: fit1 trains on fit0's traced model (training/reuse.py) in the uninterrupted run,
+    on a newly built one after the restart."""
+    one_phase = {"FREEZE": "0"}
+    reference = start_python(TINY, tmp_path / "reference", env=one_phase)
+    assert_killed(run_python(TINY, tmp_path / "killed", kill=At(fit=1, epoch=1, moment="batch"),
+                             env=one_phase))
+    resumed = result(run_python(TINY, tmp_path / "killed", env=one_phase))
+    assert_same_as(resumed, result(reference.wait_done()))
 
 
 @pytest.mark.slow

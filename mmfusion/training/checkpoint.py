@@ -47,12 +47,15 @@ def read_npz(path) -> dict:
 def latest(directory) -> tuple[dict, dict] | None:
     """(arrays, meta) of the newest checkpoint that verifies; a torn or altered newer one is
     skipped with a warning naming it. None when there is none (the phase starts over)."""
-    for _, path in _listed(directory):
+    listed = _listed(directory)
+    for i, (_, path) in enumerate(listed):
         problem = _verify(path)
         if problem is None:
             arrays = read_npz(path)
             return arrays, json.loads(str(arrays.pop("__meta__")))
-        warn(f"checkpoint {path} is {problem}; falling back to the previous one")
+        last = i == len(listed) - 1
+        warn(f"checkpoint {path} is {problem}; " + ("no usable checkpoint is left in its folder, so "
+             "this training phase starts over" if last else "falling back to the previous one"))
     return None
 
 
