@@ -72,3 +72,14 @@ def test_hmcnet_keras_roundtrip(tmp_path):
     x = np.random.default_rng(1).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
     loaded = assert_keras_roundtrip(model, x, tmp_path, atol=1e-5)
     assert loaded.get_layer("multiscale_attention").fusion == "sum"
+
+
+def test_every_pretrained_backbone_is_listed_for_the_kaggle_kernel():
+    from mmfusion.kaggle.kernels import KERNELS
+    from mmfusion.papers.hmcnet.model import backbone
+
+    assert {m: backbone(m) for m in MODELS} == {"hmcnet": "resnet50", "resnet50_hsa": "resnet50",
+                                                "resnet50_msca": "resnet50", "resnet50": "resnet50",
+                                                "vgg16": "vgg16", "vgg19": "vgg19", "vit": None}
+    assert set(KERNELS["hmcnet"].archs) == {backbone(m) for m in MODELS} - {None}
+

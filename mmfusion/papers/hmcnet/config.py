@@ -7,7 +7,8 @@ AUC, specificity on normal vs abnormal; the Friedman test of HMC-Net vs ResNet50
 ViT), the baseline and ablation rows beside it, our "Benign vs malignant (ours)" table and our
 "CAM lesion scores (ours)" table (Grad-CAM / Grad-CAM++ / Score-CAM against the lesion circles,
 with random, blob and re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px,
-1 task, 3 models, 2 folds, 1 epoch; measured 65 s on 2 shared CPU cores.
+1 task, 3 models x 2 folds of 1 epoch; measured 52 s wall (27 s of CPU) on 2 CPU cores shared with
+other jobs (load ~5).
 """
 from __future__ import annotations
 
