@@ -95,3 +95,19 @@ def test_smote_child_on_the_smallest_case():
     assert (wide["n_out"], wide["out_dtype"]) == (20, "float64")
     assert wide["input_mb"] == pytest.approx(8 * small["input_mb"])
     assert small["input_mb"] == pytest.approx(17 * 8 * 8 * 3 / 2**20)
+
+
+def test_paper_timings_split_and_fallback(tmp_path):
+    from mmfusion.bench.papers import read_timings
+
+    run = tmp_path / "mias-xai" / "20240101-000000"
+    run.mkdir(parents=True)
+    (run / "timings.json").write_text(json.dumps({"data": 1.5, "training": 30.0, "evaluation": 2.0,
+                                                  "explanations": 10.0, "report": 0.5, "total": 45.0}))
+    out = read_timings(tmp_path, "mias-xai", wall=50.0)
+    assert out["largest"] == "training" and out["total"] == 45.0
+    assert out["other"] == pytest.approx(45.0 - 44.0)
+    assert read_timings(tmp_path, "hmcnet", wall=50.0)["total"] == 50.0   # no timings.json
+    (run / "timings.json").write_text(json.dumps({"data": 1.0, "total": 2.0}))
+    with pytest.raises(ValueError, match="lacks .*training"):
+        read_timings(tmp_path, "mias-xai", wall=3.0)

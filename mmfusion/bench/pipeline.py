@@ -4,7 +4,8 @@ Files are synthetic noisy-ultrasound PNGs written at BUSI's size (RGB, R = G = B
 the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared in training:
 ``files`` (``frame_to_dataset``: decode once, cache, in-graph augmentation), ``arrays``
 (``make_dataset`` on decoded arrays, epoch-indexed as ``training.fit`` feeds arrays),
-``tensors`` (one constant batch repeated: the compute-only ceiling) and ``generator``
+``tensors`` (one constant batch repeated: the compute-only ceiling), ``tensors_augmented`` (that
+batch augmented anew each step: the ceiling with augmentation's compute) and ``generator``
 (PIL + NumPy/SciPy per image every epoch, as typical notebooks do).
 """
 from __future__ import annotations
@@ -122,23 +123,48 @@ def run(quick: bool) -> None:
              command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
 
         x = decode_images(paths, size)
-        feeds = {
-            "files": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=aug,
-                                      repeat=True),
-            "arrays": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=aug, repeat=True),
-            "tensors": tf.data.Dataset.from_tensors(
-                (tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs]))).repeat(),
-            "generator": _endless(paths, labels, size, bs),
-        }
-        runs = {}
-        for name, feed in feeds.items():
-            model = build_mias_cnn(size, seed=0)
-            model.compile("adam", "sparse_categorical_crossentropy")
-            runs[name] = (model, feed)
-        rates = train_rates(runs, steps, bs, rounds=3 if quick else 2)
-        emit("pipeline", f"train mias-cnn {size}px batch {bs} (synthetic)",
-             **{f"{k}_img_s": v for k, v in rates.items()},
-             files_over_tensors=ratio(rates["files"], rates["tensors"]),
-             arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
-             generator_over_tensors=ratio(rates["generator"], rates["tensors"]),
-             command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
+        const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
+        seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
+
+        def feeds():
+            return {
+                "files": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=aug,
+                                          repeat=True),
+                "arrays": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=aug, repeat=True),
+                # the same feed without augmentation: what gathering, shuffling and casting cost
+                "arrays_no_augment": make_dataset(x, labels, batch_size=bs, shuffle=True, repeat=True),
+                "tensors": const.repeat(),
+                # the same batch augmented every step: the ceiling once augmentation is paid for
+                "tensors_augmented": const.repeat().map(lambda a, b: (aug(a, seeds), b),
+                                                        num_parallel_calls=tf.data.AUTOTUNE).prefetch(2),
+                "generator": _endless(paths, labels, size, bs),
+            }
+        cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
+        first = {name: _first_batch_ms(feeds()[name]) for name in ("files", "arrays", "tensors")}
+        emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
+             **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
+        # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
+        for passes in ((2, 16) if quick else (2, 6)):
+            chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
+            runs = {}
+            for name, feed in chosen.items():
+                model = build_mias_cnn(size, seed=0)
+                model.compile("adam", "sparse_categorical_crossentropy")
+                runs[name] = (model, feed)
+            rates = train_rates(runs, passes * n // bs, bs, rounds=3 if quick else 2)
+            emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
+                 **{f"{k}_img_s": v for k, v in rates.items()},
+                 **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
+                 arrays_over_tensors_augmented=ratio(rates["arrays"], rates["tensors_augmented"]),
+                 files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
+                 command=cmd)
+
+
+def _first_batch_ms(ds, repeat: int = 5) -> float:
+    """Fastest time to the first batch of a new iterator (Keras makes one per ``fit``)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        next(iter(ds))
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times)

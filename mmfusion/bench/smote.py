@@ -37,14 +37,11 @@ x = rng.integers(0, 256, (len(y), size, size, 3), dtype=np.uint8)
 if dtype != "uint8":
     x = x.astype(dtype) / 255.0
 from imblearn.over_sampling import SMOTE  # imported before the clock starts
-try:
-    from mmfusion.data.resample import smote_images
-except ImportError:
-    smote_images = None
+from mmfusion.data.resample import smote_images
 base_rss = hwm_mb()
 tracemalloc.start()
 start = time.perf_counter()
-if dtype == "uint8" and smote_images is not None:
+if dtype == "uint8":
     out, y_out = smote_images(x, y, k=5, seed=0)
     path = "mmfusion.data.resample.smote_images"
 else:

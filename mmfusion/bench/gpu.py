@@ -1,0 +1,111 @@
+"""The GPU figures in one bounded run: ``python -m mmfusion.bench gpu`` (or ``python -m mmfusion.bench.gpu``).
+
+Prints JSON lines: the effnetv2-smote BUSI-sized run (610 synthetic images, 299 px, 22 epochs,
+through ``training.fit`` with mixed precision + XLA) beside the paper's 121.36 s training and
+0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px);
+training and inference images/s of each backbone at its paper size in fp32, mixed_float16, XLA
+and both, with the share of the GPU's peak. Cases run in that order until ``BUDGET_S`` (8 minutes)
+is spent; the rest are printed as skipped. ``--dry`` (``--quick`` under ``mmfusion.bench``): tiny sizes, to
+check on a CPU that every case runs.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from mmfusion.bench.harness import device_info, emit, ratio
+
+BUDGET_S = 480.0
+_DEADLINE = [float("inf")]   # set by run(); checked before each case and each variant
+VARIANTS = ((False, False), (True, False), (False, True), (True, True))   # (mixed, xla)
+
+
+def _cases(dry: bool):
+    from mmfusion.bench.models import FULL
+
+    if dry:   # a big backbone's traces take minutes on a CPU: the small CNN runs the same code
+        return [("mias-cnn", 32, "dry run")]
+    return [(name, size, papers) for name, size, papers, _ in FULL]
+
+
+def backbone(name, size, papers, dev, batch, repeat) -> None:
+    from mmfusion.bench.models import measure
+
+    flops = None
+    for mixed, xla in VARIANTS:
+        if time.perf_counter() > _DEADLINE[0]:
+            emit("gpu", f"{name} {size}px", mixed_precision=mixed, xla=xla, skipped="budget spent")
+            continue
+        r = measure(name, size, batch, repeat, mixed, xla, train=True)
+        flops = r["flops_per_img"] or flops
+        peak = dev.get("peak_fp16_flops") if mixed else dev.get("peak_flops")
+        train_flop_s = flops and r["train_img_s"] and 3 * flops * r["train_img_s"]
+        emit("gpu", f"{name} {size}px batch {batch} ({papers})", mixed_precision=mixed, xla=xla,
+             infer_img_s=r["infer_img_s"], train_img_s=r["train_img_s"],
+             first_train_step_s=r["first_train_step_s"], flops_per_img=flops,
+             infer_peak_fraction=peak and flops and flops * r["infer_img_s"] / peak,
+             train_peak_fraction=peak and train_flop_s and train_flop_s / peak,
+             peak_how=dev.get("peak_how"), command="python -m mmfusion.bench gpu")
+
+
+def feed_ratio(size, n, batch, steps_passes=4) -> None:
+    """Arrays (``make_dataset``, epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN."""
+    import numpy as np
+    import tensorflow as tf
+
+    from mmfusion.bench.pipeline import augmenter, train_rates
+    from mmfusion.data.pipeline import make_dataset
+    from mmfusion.papers.mias_xai.model import build_mias_cnn
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
+    y = rng.integers(0, 3, n)
+    feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=augmenter(), repeat=True),
+             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat()}
+    runs = {}
+    for name, feed in feeds.items():
+        model = build_mias_cnn(size, seed=0)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        runs[name] = (model, feed)
+    rates = train_rates(runs, steps_passes * n // batch, batch, rounds=2)
+    emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", arrays_img_s=rates["arrays"],
+         tensors_img_s=rates["tensors"], arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
+         command="python -m mmfusion.bench gpu")
+
+
+def run(quick: bool) -> None:
+    from mmfusion.bench.models import busi_run
+
+    dry = quick
+    dev = device_info()
+    if not dev.get("gpu") and not dry:
+        emit("gpu", "skipped", reason="no GPU visible to TensorFlow; --dry checks the script on a CPU")
+        return
+    start = time.perf_counter()
+    _DEADLINE[0] = start + BUDGET_S
+    tasks = [("effnetv2-smote BUSI-sized run",
+              lambda: busi_run(8, 32, 1, "mias-cnn", "gpu") if dry else busi_run(bench="gpu")),
+             ("feed ratio", lambda: feed_ratio(32, 16, 4) if dry else feed_ratio(224, 512, 32))]
+    tasks += [(f"{name} {size}px", lambda a=(name, size, papers): backbone(*a, dev, 2 if dry else 32,
+                                                                       1 if dry else 3))
+              for name, size, papers in _cases(dry)]
+    for label, task in tasks:
+        spent = time.perf_counter() - start
+        if time.perf_counter() > _DEADLINE[0]:
+            emit("gpu", label, skipped=f"budget of {BUDGET_S:.0f} s spent ({spent:.0f} s)")
+            continue
+        try:
+            task()
+        except Exception as err:   # one failing case must not hide the others' figures
+            emit("gpu", label, error=f"{type(err).__name__}: {err}")
+
+
+if __name__ == "__main__":
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from mmfusion.bench import harness
+
+    dry_run = "--dry" in sys.argv[1:] or "--quick" in sys.argv[1:]
+    harness.header(dry_run)
+    run(dry_run)
