@@ -1,6 +1,6 @@
 """Fault suite for resuming (issue 16 section 2): kills, torn checkpoints, concurrent runs, changed
 options, a full disk. Every child is a real process; the reference is an uninterrupted run of the
-same script, and resumed runs must match it bit for bit (the tiny model has no dropout)."""
+same script, and resumed runs must match it bit for bit (with dropout too: its seed state is saved)."""
 import subprocess
 import textwrap
 from pathlib import Path
