@@ -105,7 +105,7 @@ def cmd_plan(args) -> int:
     print(f"{spec.name}{' --quick' if options.quick else ''}: {describe(fits)}")
     if args.no_probe:
         return EXIT_OK
-    probes = probe(fits)
+    probes = probe(fits, quick=options.quick)
     for arch, (first, step) in probes.items():
         print(f"  probe {arch}: first step {first:.2f} s (tracing), then {step * 1000:.1f} ms/step on this device")
     seconds = estimate(fits, probes)

@@ -29,7 +29,7 @@ def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache
     assert not (run / "patient-run1" / "fit.json").exists() and not (run / "DONE").exists()
     resumed = run_cli(_args(tmp_path / "killed", twin_cache))
     assert_ok(resumed)
-    assert "resuming" in resumed.stderr and "1 fits done" in resumed.stderr
+    assert "resuming" in resumed.stderr and "1 fit done" in resumed.stderr
     assert_ok(straight.wait_done())
     assert _run_dir(tmp_path / "killed") == run and finished.stat().st_mtime_ns == stamp
     metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, _run_dir(tmp_path / "straight"))]

@@ -21,6 +21,9 @@ def test_estimate_and_verdict_by_hand():
     ("mias-xai", {"runs": 1, "class_weight_candidates": "1,2,3;2,3,4", "explain_images": 2, "per_call_images": 1,
                   "protocols": "stratified"}),
     ("ft-multicnn", {}),
+    ("hmcnet", {}),
+    ("effnetv2-smote", {"settings": "busi_bm,mri"}),
+    ("multimodal-fusion", {}),
 ])
 def test_planned_fits_are_the_fits_a_quick_run_makes(paper, extra, tmp_path, twin_cache):
     from mmfusion.experiment import prepare, reproduce_paper

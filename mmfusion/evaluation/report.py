@@ -166,7 +166,7 @@ def _summary(cell, side: V.Side):
 def _paper_value(claim):
     if claim is None:
         return None
-    if claim.is_scalar and claim.kind == "metric":
+    if claim.is_scalar:   # a percentage on our [0, 1] scale, whatever its kind (metric, text, literature)
         return claim.as_fraction()
     if _flat(claim):
         return float(np.mean([claim.as_fraction(v) for v in claim.value]))

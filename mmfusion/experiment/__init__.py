@@ -41,7 +41,6 @@ def prepare(experiment: Experiment, options):
 
 def reproduce(experiment: Experiment, options) -> Path:
     """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
-    import json
     import time
 
     from mmfusion.training.records import new_run_dir
@@ -68,8 +67,7 @@ def reproduce(experiment: Experiment, options) -> Path:
                            extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()}})
         experiment.steps(ctx)
         _finish(experiment, ctx)
-        (run.path / "timings.json").write_text(json.dumps(
-            {**ctx.timings, "total": time.perf_counter() - start}, indent=2) + "\n")
+        run.write_json("timings.json", {**ctx.timings, "total": time.perf_counter() - start})
         run.mark_done()
     return run.path
 
@@ -137,7 +135,7 @@ def _append_fidelity(experiment: Experiment, report: Path, tag: str) -> None:
 def _run_options(options) -> dict:
     """The options that shape results (not where files go, not whether to resume)."""
     keep = {k: v for k, v in dataclasses.asdict(options).items()
-            if k not in ("out", "resume", "cache_dir", "data_dir", "extra")}
+            if k not in ("out", "resume", "cache_dir", "data_dir", "extra", "tensorboard")}
     return keep
 
 

@@ -72,23 +72,25 @@ class Context:
         """A TrainConfig with the run-wide switches (seed 0 of the policy, GPU flags, verbosity);
         ``fields`` are the paper's hyper-parameters and may override any of them."""
         from mmfusion.training import TrainConfig
+        from mmfusion.utils.gpu import jit_compile
 
         base = dict(seed=self.seed(), mixed_precision=bool(self.options.mixed_precision),
-                    jit_compile=bool(self.options.jit), verbose=0 if self.quick else "auto",
+                    jit_compile=jit_compile(self.options.jit), verbose=0 if self.quick else "auto",
                     run_eagerly=self.quick)
-        for flag in ("deterministic",):
-            value = getattr(self.options, flag, None)
-            if value is not None:
-                base[flag] = bool(value)
+        if getattr(self.options, "deterministic", None) is not None:
+            base["deterministic"] = bool(self.options.deterministic)
         return TrainConfig(**{**base, **fields})
 
     def fit(self, name: str, build, train, val, config, **kwargs):
         """``training.fit`` in the sub-run ``name``: resumable, and reloaded (not retrained) when a
         previous, interrupted run of the same command already finished it."""
         from mmfusion.training import fit
+        from mmfusion.utils.gpu import tensorboard_callbacks
 
+        callbacks = [*kwargs.pop("callbacks", ()), *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
+                                                                           f"{self.run.path.name}/{name}")]
         with self.stage("training"):
-            return fit(build, train, val, config, run=self.run.child(name), **kwargs)
+            return fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
 
     # ------------------------------------------------------------------ results
     def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:

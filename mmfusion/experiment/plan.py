@@ -24,6 +24,7 @@ class PlannedFit:
     n_train: int              # training samples per epoch
     epochs: int               # the most epochs it can run (early stopping may end sooner)
     batch_size: int
+    eager: bool | None = None  # trained eagerly? None: as ctx.train_config decides (eager on quick runs)
 
     @property
     def steps(self) -> int:
@@ -43,8 +44,9 @@ def describe(fits) -> str:
     return "\n".join(lines)
 
 
-def probe(fits, steps: int = 3) -> dict:
-    """{arch: (seconds of the first step incl. tracing, seconds per later step)} on this device."""
+def probe(fits, steps: int = 3, quick: bool = False) -> dict:
+    """{arch: (seconds of the first step incl. tracing, seconds per later step)} on this device,
+    eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
     import keras
     import numpy as np
 
@@ -57,7 +59,7 @@ def probe(fits, steps: int = 3) -> dict:
         classes = int(model.output_shape[-1])
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
-                      if classes > 1 else "binary_crossentropy")
+                      if classes > 1 else "binary_crossentropy", run_eagerly=quick if fit.eager is None else fit.eager)
         start = time.perf_counter()
         model.train_on_batch(x, y)
         first = time.perf_counter() - start

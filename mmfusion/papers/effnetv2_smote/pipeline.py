@@ -167,5 +167,25 @@ def datasets(cfg) -> dict:
     return {name: options[name] for name in cfg.datasets()}
 
 
-EXPERIMENT = Experiment(name="effnetv2-smote", config=EffnetConfig, datasets=datasets, steps=steps,
+def plan(cfg, sources) -> list:
+    """One fit per runnable setting, on its training share (after SMOTE: every class at the majority)."""
+    from mmfusion.experiment.plan import PlannedFit
+    from mmfusion.papers.effnetv2_smote.model import build_model
+
+    out = []
+    for key in cfg.settings:
+        setting = SETTINGS[key]
+        if setting.dataset not in sources:
+            continue
+        labels = sources[setting.dataset].frame["label"].to_numpy(int)
+        labels = labels if setting.normal else labels[labels != 2]
+        counts = np.bincount(labels)
+        n_train = int((len(counts) * counts.max() if setting.smote else len(labels)) * cfg.ratios[0])
+        out.append(PlannedFit(key, f"EfficientNetV2B0 {cfg.input_size} px, {len(counts)} classes",
+                              lambda n=len(counts): build_model(cfg.input_size, n, None), n_train, cfg.epochs,
+                              cfg.batch_size))
+    return out
+
+
+EXPERIMENT = Experiment(name="effnetv2-smote", config=EffnetConfig, datasets=datasets, steps=steps, plan=plan,
                         optional=("busi", "breast-mri"))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.hmcnet.config import REPORTED, HmcConfig
+from mmfusion.papers.hmcnet.config import REPORTED, TASKS, HmcConfig
 from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model
 from mmfusion.papers.hmcnet.preprocess import film_images, task_data
 
@@ -144,4 +144,19 @@ def steps(ctx) -> None:
                              "cam_lesion_scores": score_cells(ctx, CAM_TABLE, suffix, cams)}
 
 
-EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, datasets=lambda cfg: {"mias": {}})
+def plan(cfg, sources) -> list:
+    """The fits steps() makes: every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's films."""
+    from mmfusion.experiment.plan import PlannedFit
+
+    labels, out = sources["mias"].frame["label"].to_numpy(int), []
+    for task in cfg.tasks:
+        n_train = int(np.isin(labels, TASKS[task]["keep"]).sum() * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
+        for name in cfg.models:
+            build = lambda name=name: build_model(name, cfg.input_size, 2, None,  # noqa: E731
+                                                  AttentionConfig.from_dict(cfg.attention), cfg.vit)
+            out += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train, cfg.epochs,
+                               cfg.batch_size) for k in range(cfg.folds)]
+    return out
+
+
+EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, plan=plan, datasets=lambda cfg: {"mias": {}})

@@ -169,7 +169,7 @@ def plan(cfg, sources) -> list:
     names = [f"{p}-classweight{i + 1}" for p in cfg.protocols for i in range(k if k > 1 else 0)]
     names += [f"{p}-run{r + 1}" for p in cfg.protocols for r in range(cfg.runs)]
     return [PlannedFit(n, f"mias-xai CNN {cfg.input_size} px", lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
-                       n_train, cfg.epochs, cfg.batch_size) for n in names]
+                       n_train, cfg.epochs, cfg.batch_size, eager=False) for n in names]
 
 
 EXPERIMENT = Experiment(name="mias-xai", config=MiasConfig, steps=steps, plan=plan,

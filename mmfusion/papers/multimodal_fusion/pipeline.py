@@ -134,5 +134,17 @@ def steps(ctx) -> None:
                                              top["probs"], clinical[split["train"]])
 
 
-EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps,
+def plan(cfg, sources) -> list:
+    """One fit per row, on the official training rows less the validation share (an upper bound:
+    the single-label and one-per-mammogram filters only remove rows)."""
+    from mmfusion.experiment.plan import PlannedFit
+    from mmfusion.papers.multimodal_fusion.model import build_fusion_model
+
+    n_train = int((sources["cbis-ddsm"].frame["split"] == "train").sum() * (1 - cfg.val_fraction))
+    return [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
+                       lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0, weights=None),
+                       n_train, cfg.epochs, cfg.batch_size) for row in cfg.selected_rows()]
+
+
+EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps, plan=plan,
                         datasets=lambda cfg: {"cbis-ddsm": {"labels": cfg.labels}})
