@@ -85,6 +85,12 @@ def start_python(code: str, *args, kill: At | None = None, env: dict | None = No
                  stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=child_env, cwd=cwd)
 
 
+def only_run(out, paper: str) -> Path:
+    """The one run directory a command wrote under ``out/paper`` (a resume must not add a second)."""
+    (path,) = (Path(out) / paper).iterdir()
+    return path
+
+
 def assert_killed(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == -9, (f"expected SIGKILL (-9), got exit {proc.returncode}; "
                                    f"the kill point was never reached?\n{proc.stderr[-3000:]}")

@@ -3,7 +3,7 @@ again; the finished fit is reloaded (fit.json untouched), the run directory is t
 metrics.json equals an uninterrupted run's. Runs in CI (two fits of the 64-image twin)."""
 import json
 
-from killtest import At, assert_killed, assert_ok, run_cli, start_python
+from killtest import At, assert_killed, assert_ok, only_run, run_cli, start_python
 
 CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
@@ -14,16 +14,11 @@ def _args(out, cache):
             "--set", "per_call_images=1"]
 
 
-def _run_dir(out):
-    (path,) = (out / "mias-xai").iterdir()
-    return path
-
-
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
     straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
     killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=1, epoch=1, moment="batch"))
     assert_killed(killed)
-    run = _run_dir(tmp_path / "killed")
+    run = only_run(tmp_path / "killed", "mias-xai")
     finished = run / "stratified-run1" / "fit.json"
     stamp = finished.stat().st_mtime_ns
     assert not (run / "patient-run1" / "fit.json").exists() and not (run / "DONE").exists()
@@ -31,8 +26,8 @@ def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache
     assert_ok(resumed)
     assert "resuming" in resumed.stderr and "1 fit done" in resumed.stderr
     assert_ok(straight.wait_done())
-    assert _run_dir(tmp_path / "killed") == run and finished.stat().st_mtime_ns == stamp
-    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, _run_dir(tmp_path / "straight"))]
+    assert only_run(tmp_path / "killed", "mias-xai") == run and finished.stat().st_mtime_ns == stamp
+    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, only_run(tmp_path / "straight", "mias-xai"))]
     for m in metrics:
         m.pop("xai")   # explanation timings differ run to run; their quality values are checked below
     assert metrics[0] == metrics[1]
