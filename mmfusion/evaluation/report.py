@@ -320,8 +320,24 @@ def write_report(run_dir, reproduced: dict) -> dict:
     results = build_results(reproduced, claims)
     figs, fig_notes = render_figures(run_dir)
     atomic_write_json(run_dir / "results.json", results)
-    atomic_write_text(run_dir / "report.md", render_markdown(results, claims, figs, notes + fig_notes))
+    text = render_markdown(results, claims, figs, notes + fig_notes).rstrip("\n") + "\n"
+    flags = results.get("title_flags", "")
+    for section in (*reproduced.get("appendix", ()), _audit_section(reproduced["paper"], claims)):
+        if section:   # e.g. the template's fidelity table; then the audit of the paper's own numbers
+            lines = [line + flags if line.startswith("#") and flags not in line else line
+                     for line in section.rstrip("\n").split("\n")]
+            text += "\n" + "\n".join(lines) + "\n"
+    atomic_write_text(run_dir / "report.md", text)
     return results
+
+
+def _audit_section(paper: str, claims) -> str:
+    """The audit of the paper's printed numbers (witness matrices, findings), when it has claims."""
+    if claims is None:
+        return ""
+    from .audit import audit_markdown
+
+    return audit_markdown(paper)
 
 
 def report_command(run_dir: str, out=None) -> int:

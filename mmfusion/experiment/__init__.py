@@ -116,20 +116,19 @@ def _finish(experiment: Experiment, ctx: Context) -> None:
             "dataset": experiment.dataset_label or "+".join(ctx.sources),
             "synthetic": ctx.synthetic, "quick": ctx.quick,
             "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
-            "cells": ctx.cells, "notes": ctx.notes})
-        _append_fidelity(experiment, ctx.run.path / "report.md", ctx.tag)
+            "cells": ctx.cells, "notes": ctx.notes, "appendix": [_fidelity_section(experiment)]})
 
 
-def _append_fidelity(experiment: Experiment, report: Path, tag: str) -> None:
+def _fidelity_section(experiment: Experiment) -> str:
+    """The paper config's fidelity table as a report section ("" when the paper has none)."""
     import importlib
 
     from mmfusion.experiment import fidelity
-    from mmfusion.utils.io import atomic_write_text
 
     rows = getattr(importlib.import_module(experiment.config.__module__), "FIDELITY", ())
-    if rows and report.is_file():
-        atomic_write_text(report, report.read_text().rstrip("\n") + f"\n\n## Fidelity to the paper's protocol (the paper() config){tag}\n\n"
-                          + fidelity.markdown(rows) + "\n")
+    if not rows:
+        return ""
+    return "## Fidelity to the paper's protocol (the paper() config)\n\n" + fidelity.markdown(rows)
 
 
 def _run_options(options) -> dict:
