@@ -79,6 +79,11 @@ def reference(tmp_path_factory):
         child.kill()
 
 
+# Keras < 3.15 (the oldest stack, 3.8) logs a resumed run's losses ~1e-14 apart (float64 sums in
+# another order); the weights stay bit-exact there too
+LOGS_BIT_EXACT = tuple(int(p) for p in __import__("keras").__version__.split(".")[:2]) >= (3, 15)
+
+
 def run_dir(out: Path) -> Path:
     (path,) = (out / "tiny").iterdir()
     return path
@@ -89,7 +94,10 @@ def assert_same_as(resumed, reference):
         a, b = resumed[fit], reference[fit]
         assert a["history"]["epoch"] == [0, 1, 2, 3]
         for key in ("val_loss", "loss", "learning_rate", "val_accuracy"):
-            np.testing.assert_array_equal(a["history"][key], b["history"][key], err_msg=f"{fit} {key}")
+            if LOGS_BIT_EXACT:
+                np.testing.assert_array_equal(a["history"][key], b["history"][key], err_msg=f"{fit} {key}")
+            else:   # the weights below stay bit-exact; older Keras sums logged losses in another order
+                np.testing.assert_allclose(a["history"][key], b["history"][key], rtol=1e-12, err_msg=f"{fit} {key}")
         assert a["best_epoch"] == b["best_epoch"]
         for u, v in zip(a["weights"], b["weights"]):
             np.testing.assert_array_equal(u, v)

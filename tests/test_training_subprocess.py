@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 RESUME_SCRIPT = textwrap.dedent("""
     import json, os, signal, sys
@@ -93,6 +94,14 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 """)
 
 
+def _mirrored_is_sound():
+    from mmfusion.training.distribute import mirrored_is_sound
+
+    return mirrored_is_sound()
+
+
+@pytest.mark.skipif(not _mirrored_is_sound(), reason="Keras < 3.9 mis-scales the loss under MirroredStrategy "
+                    "(keras-team/keras#20609); get_strategy then stays on one device")
 def test_mirrored_strategy_on_two_logical_cpus_matches_single_device():
     out = _result(_run(MIRRORED_SCRIPT))
     assert out["kind"] == "MirroredStrategy" and out["replicas"] == 2

@@ -1,5 +1,20 @@
-"""tf.distribute: the default strategy on one device, MirroredStrategy across several GPUs."""
+"""tf.distribute: the default strategy on one device, MirroredStrategy across several GPUs.
+
+Keras before 3.9 scales the loss wrongly under MirroredStrategy (keras-team/keras#20609: a
+2-replica fit here trains to other weights than one device, ~7 % apart in loss), so on such a
+Keras several GPUs are not mirrored: one is used, with a warning.
+"""
 from __future__ import annotations
+
+import warnings
+
+MIRRORED_KERAS = (3, 9)
+
+
+def mirrored_is_sound() -> bool:
+    import keras
+
+    return tuple(int(p) for p in keras.__version__.split(".")[:2]) >= MIRRORED_KERAS
 
 
 def get_strategy(devices=None):
@@ -10,5 +25,8 @@ def get_strategy(devices=None):
         return tf.distribute.MirroredStrategy(list(devices))
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
+        if mirrored_is_sound():
+            return tf.distribute.MirroredStrategy()
+        warnings.warn(f"{len(gpus)} GPUs, but this Keras mis-scales the loss under MirroredStrategy "
+                      "(fixed in 3.9, keras-team/keras#20609): training on one GPU", stacklevel=2)
     return tf.distribute.get_strategy()
