@@ -191,3 +191,21 @@ def test_a_finished_fit_is_reloaded_not_retrained(tmp_path):
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
     assert again.history["val_loss"] == pytest.approx(first.history["val_loss"])
     assert again.best_epoch == first.best_epoch
+
+
+def test_a_wheel_installed_run_names_its_build(tmp_path, monkeypatch):
+    """setup.py stamps mmfusion/_build.py into a wheel; the manifest then names that build."""
+    import json
+    import sys
+    import types
+
+    from mmfusion.training.records import RunDir
+
+    stamp = types.ModuleType("mmfusion._build")
+    stamp.VERSION, stamp.COMMIT = "0.2.0", "0123456789ab"
+    monkeypatch.setitem(sys.modules, "mmfusion._build", stamp)
+    run = RunDir(tmp_path / "r")
+    run.write_manifest(0)
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert (manifest["mmfusion"], manifest["git_commit"], manifest["build_source"]) == ("0.2.0", "0123456789ab", "wheel")
+    assert manifest["code_version"].startswith("0.1.0") or "+src." in manifest["code_version"]

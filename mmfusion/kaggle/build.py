@@ -6,20 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mmfusion.utils.env import build_info  # noqa: F401  (re-exported: mmfusion.kaggle.build_info)
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def build_info() -> dict:
-    """{"version", "commit", "source"}: from the wheel's stamp, else from the git checkout."""
-    from mmfusion import __version__
-
-    try:
-        from mmfusion import _build
-    except ImportError:
-        from mmfusion.utils.env import git_commit
-
-        return {"version": __version__, "commit": git_commit(), "source": "checkout"}
-    return {"version": _build.VERSION, "commit": _build.COMMIT, "source": "wheel"}
 
 
 def build_wheel(out="dist", extras: bool = False) -> list:

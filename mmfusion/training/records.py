@@ -105,9 +105,11 @@ class RunDir:
         return self.write_json("config.json", config)
 
     def write_manifest(self, seed: int, data_files=(), label_files=(), extra: dict | None = None) -> Path:
-        from mmfusion.utils.env import device_info, git_commit, versions
+        from mmfusion.utils.env import build_info, code_version, device_info, versions
 
-        manifest = {**versions(), "git_commit": git_commit(), "seed": seed,
+        build = build_info()
+        manifest = {**versions(), "mmfusion": build["version"], "git_commit": build["commit"],
+                    "build_source": build["source"], "code_version": code_version(), "seed": seed,
                     "device": device_info(), "created": _dt.datetime.now().isoformat(timespec="seconds"),
                     "data_fingerprint": data_fingerprint(data_files, label_files),
                     "n_data_files": len(list(data_files))}

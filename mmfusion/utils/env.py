@@ -69,3 +69,15 @@ def code_version() -> str:
     commit = git_commit()
     git = f"+g{commit.split('+')[0][:12]}" if commit else ""
     return f"{__version__}{git}+src.{digest.hexdigest()[:16]}"
+
+
+def build_info() -> dict:
+    """{"version", "commit", "source"}: from the wheel's stamp (setup.py writes mmfusion/_build.py
+    into a build), else from the git checkout; a wheel-installed run still names its build."""
+    from mmfusion import __version__
+
+    try:
+        from mmfusion import _build
+    except ImportError:
+        return {"version": __version__, "commit": git_commit(), "source": "checkout"}
+    return {"version": _build.VERSION, "commit": _build.COMMIT, "source": "wheel"}
