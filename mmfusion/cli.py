@@ -114,6 +114,17 @@ def cmd_plan(args) -> int:
     return EXIT_OK
 
 
+def cmd_merge(args) -> int:
+    from mmfusion.experiment.merge import merge
+
+    run_dir = merge(args.shards, args.out)
+    report = Path(run_dir) / "report.md"
+    if report.is_file():
+        print(report.read_text())
+    print(f"run directory: {run_dir}")
+    return EXIT_OK
+
+
 def cmd_reproduce(args) -> int:
     spec, options = _options(args)
     from mmfusion.experiment import reproduce_paper
@@ -185,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     _run_arguments(p)
     p.add_argument("--no-probe", action="store_true", help="list the trainings only (no timing probe)")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("merge", help="join the shard run directories of one run (--set shard=I/N) into one run")
+    p.add_argument("shards", nargs="+", metavar="SHARD_DIR")
+    p.add_argument("--out", required=True, help="the merged run is written to OUT/<paper>/<timestamp>/")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | build-wheel", add_help=False)
     p.add_argument("kaggle_args", nargs=argparse.REMAINDER)

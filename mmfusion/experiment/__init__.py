@@ -54,22 +54,58 @@ def reproduce(experiment: Experiment, options) -> Path:
         print(f"{experiment.name}: {describe(experiment.plan(cfg, sources))}", file=sys.stderr)
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
-    run = new_run_dir(options.out, experiment.name, "quick" if options.quick else "",
-                      resume=options.resume, identity=_identity(cfg, options, files, labels))
+    shard = _shard(experiment, cfg, sources)
+    tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
+    run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
+                      identity=_identity(cfg, options, files, labels))
     with run:
         ctx = Context(experiment.name, options, cfg, run, sources)
         ctx.missing = missing               # optional dataset -> why it is absent
+        ctx.shard = shard
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),
                           "data": {k: s.describe() for k, s in sources.items()}})
         run.write_manifest(options.seed, data_files=files, label_files=labels,
                            extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()}})
+        if shard is not None:
+            return _run_shard(experiment, ctx)
         experiment.steps(ctx)
         _finish(experiment, ctx)
         run.write_json("timings.json", {**ctx.timings, "total": time.perf_counter() - start})
         run.mark_done()
     return run.path
+
+
+def _shard(experiment: Experiment, cfg, sources):
+    """(i, n, index of the shard's last fit; None: it has none) for ``--set shard=i/n``."""
+    from mmfusion.experiment.config import shard_of
+
+    if cfg.shard is None:
+        return None
+    if experiment.plan is None:
+        raise ValueError(f"{experiment.name} has no plan, so its fits cannot be sharded")
+    i, n = shard_of(cfg.shard)
+    own = [k for k in range(len(experiment.plan(cfg, sources))) if k % n == i - 1]
+    return i, n, own[-1] if own else None
+
+
+def _run_shard(experiment: Experiment, ctx) -> Path:
+    """Train this shard's fits (fit k belongs to shard k mod n + 1) and stop: no report, no verdict;
+    ``mmfusion merge`` joins the shards and writes them."""
+    from mmfusion.experiment.context import ShardComplete
+
+    i, n, last = ctx.shard
+    try:
+        if last is not None:
+            experiment.steps(ctx)
+    except ShardComplete:
+        pass
+    ctx.run.write_json("shard.json", {"shard": f"{i}/{n}", "fits_trained": ctx.fits_trained})
+    ctx.say(f"shard {i}/{n} done ({len(ctx.fits_trained)} fits); join the shards with: "
+            f"mmfusion merge SHARD_DIR... --out DIR")
+    ctx.run.mark_done()
+    return ctx.run.path
 
 
 def _identity(cfg, options, files, labels) -> dict:

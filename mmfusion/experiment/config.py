@@ -19,6 +19,7 @@ class PaperConfig:
     epochs: int = 1
     batch_size: int = 16
     twin_n: int | None = None       # synthetic twin size when no data is given (None: the twin's own)
+    shard: str | None = None        # "I/N": train only the I-th of N shares of the fits (mmfusion merge joins them)
 
     @classmethod
     def paper(cls) -> "PaperConfig":
@@ -41,6 +42,8 @@ class PaperConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"option {name}={value!r}: must be a whole number >= 1")
+        if self.shard is not None:
+            shard_of(self.shard)
         if self.twin_n is not None and self.twin_n < 1:
             raise ValueError(f"option twin_n={self.twin_n!r}: must be >= 1 (or none for the twin's default)")
 
@@ -53,6 +56,14 @@ class PaperConfig:
 
     def to_dict(self) -> dict:
         return _jsonable(dataclasses.asdict(self))
+
+
+def shard_of(text: str) -> tuple[int, int]:
+    """"2/3" -> (2, 3); the tool's own message for anything else."""
+    i, sep, n = str(text).partition("/")
+    if not (sep and i.strip().isdigit() and n.strip().isdigit() and 1 <= int(i) <= int(n)):
+        raise ValueError(f"option shard={text!r}: expected I/N with 1 <= I <= N, e.g. shard=1/2")
+    return int(i), int(n)
 
 
 def resolve(config_class: type, options, owner: str) -> PaperConfig:

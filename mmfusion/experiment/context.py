@@ -12,6 +12,10 @@ from mmfusion.experiment.seeds import fit_seed
 STAGES = ("data", "training", "evaluation", "explanations", "report")
 
 
+class ShardComplete(Exception):
+    """This shard's last own fit is trained: the rest is other shards' or the merge's."""
+
+
 class Context:
     def __init__(self, name: str, options, cfg, run, sources: dict):
         self.name, self.options, self.cfg, self.run = name, options, cfg, run
@@ -23,6 +27,9 @@ class Context:
         self.timings = dict.fromkeys(STAGES, 0.0)
         self._headline: dict = {}
         self._weights_used: set = set()
+        self.shard = None                       # (i, n, index of this shard's last fit) when sharded
+        self.fits_trained: list = []
+        self._fits_seen = 0
 
     # ------------------------------------------------------------------ what the run is
     @property
@@ -87,10 +94,19 @@ class Context:
         from mmfusion.training import fit
         from mmfusion.utils.gpu import tensorboard_callbacks
 
+        index, self._fits_seen = self._fits_seen, self._fits_seen + 1
+        if self.shard and index % self.shard[1] != self.shard[0] - 1:
+            from mmfusion.training.loop import FitResult
+
+            return FitResult(build(), {}, None)   # another shard's fit: an untrained stand-in, never saved
         callbacks = [*kwargs.pop("callbacks", ()), *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
                                                                            f"{self.run.path.name}/{name}")]
         with self.stage("training"):
-            return fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
+            result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
+        self.fits_trained.append(name)
+        if self.shard and index == self.shard[2]:
+            raise ShardComplete(name)
+        return result
 
     # ------------------------------------------------------------------ results
     def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:

@@ -72,8 +72,8 @@ class MiasConfig(PaperConfig):
 
 def parse_class_weights(text) -> tuple:
     """"1,2,3;2,3,4" -> ({0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0}); one candidate skips the search."""
-    if not isinstance(text, str):
-        return tuple(text)
+    if not isinstance(text, str):   # candidates as mappings (e.g. read back from config.json: str keys)
+        return tuple({int(k): float(v) for k, v in dict(c).items()} for c in text)
     out = []
     for part in text.split(";"):
         weights = [float(w) for w in part.split(",")]
