@@ -196,3 +196,17 @@ def test_build_info_prefers_the_stamp(monkeypatch):
     stamp.VERSION, stamp.COMMIT = "9.9.9", "abc123"
     monkeypatch.setitem(sys.modules, "mmfusion._build", stamp)
     assert build.build_info() == {"version": "9.9.9", "commit": "abc123", "source": "wheel"}
+
+
+def test_a_new_kernel_version_adopts_the_previous_versions_unfinished_run(tmp_path):
+    from mmfusion.kaggle.runtime import adopt_previous_runs
+
+    prev = tmp_path / "input" / "me-mmfusion-mias-xai-reproduction" / "runs" / "mias-xai"
+    (prev / "20260101-000000").mkdir(parents=True)
+    (prev / "20260101-000000" / "config.json").write_text("{}")
+    (prev / "20251231-000000").mkdir()
+    (prev / "20251231-000000" / "DONE").write_text("x")            # finished: stays where it is
+    adopted = adopt_previous_runs(tmp_path / "working" / "runs", "mias-xai", base=tmp_path / "input")
+    assert [p.name for p in adopted] == ["20260101-000000"]
+    assert (tmp_path / "working" / "runs" / "mias-xai" / "20260101-000000" / "config.json").is_file()
+    assert adopt_previous_runs(tmp_path / "working" / "runs", "mias-xai", base=tmp_path / "input") == []

@@ -156,6 +156,23 @@ class Setup:
     weights: str | None
 
 
+def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
+    """A new Kaggle kernel version starts with an empty /kaggle/working: attach the previous
+    version's output (kernel-metadata ``kernel_sources``) and its unfinished runs are copied back
+    here, so the same command continues them (identity permitting: same options, data, code)."""
+    import shutil
+
+    base = Path(base or "/kaggle/input")
+    adopted = []
+    for run in sorted(base.glob(f"*/runs/{paper}/*")):
+        target = Path(out) / paper / run.name
+        if run.is_dir() and not (run / "DONE").exists() and not target.exists():
+            shutil.copytree(run, target)
+            adopted.append(target)
+            print(f"continuing the previous version's unfinished run {run.name} (copied from {run})")
+    return adopted
+
+
 def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
             drive_folder: str = "mmfusion") -> Setup:
     """Everything before training, in the order that fails fastest."""
@@ -168,6 +185,8 @@ def prepare(name: str, quick: bool, offline: bool = False, weights: str = "image
         weights = None
     setup = Setup(kernel, platform, data_dir(kernel, platform), out_dir(platform, drive_folder),
                   cache_dir(platform), weights)
+    if platform == "kaggle":
+        adopt_previous_runs(setup.out, kernel.paper)
     print(f"{kernel.paper} on {platform}: data {setup.data_dir or 'synthetic twin'}; output {setup.out}; "
           f"cache {setup.cache}; weights {weights or 'none'}; {'QUICK' if quick else 'full'} run")
     return setup
