@@ -184,17 +184,19 @@ def test_cells_keys_notes_and_the_claims_they_meet():
     t = {"training_s": 1.0, "evaluation_s": 2.0, "inference_s_per_image": 0.1}
     ctx = _Cells()
     P.setting_cells(ctx, "busi_bm", m, t)
-    P.setting_cells(ctx, "mri", m, t)
+    P.setting_cells(ctx, "mri", {**m, "classes": ["healthy", "sick"]}, t)
     by_key = {(c["table"], c["row"], c["column"]): c for c in ctx.cells}
     claimed = {(c.table, c.row, c.column) for c in load_claims("effnetv2-smote").claims}
-    # every metric and timing cell meets a printed number under the same key (counts: the lead's mapping)
-    assert {k for k in by_key if k[0] != "Table 2"} <= claimed
+    # every cell meets a printed number under the same key (BUSI's split is Table 1, MRI's Table 2)
+    assert set(by_key) <= claimed
     assert ("§4 Results text", "BUSI", "auc") in by_key and ("§4 Results text", "MRI", "auc") in by_key
     spec = by_key[("Table 5", "BUSI B-M", "specificity")]
     assert spec["values"] == pytest.approx(65 / 66) and spec["note"].startswith("binary")
     assert by_key[("Table 5", "BUSI B-M", "sensitivity")]["note"] == "macro average over classes"
     assert by_key[("Table 5", "BUSI B-M", "accuracy")]["n_test"] == 97
-    assert by_key[("Table 2", "BUSI B-M test", "malignant")]["values"] == 31
+    assert by_key[("Table 1", "Malignant", "Test Set")]["values"] == 31
+    assert by_key[("Table 1", "Total", "Images")]["values"] == 647           # 452 + 98 + 97, as printed
+    assert by_key[("§3 Data Preprocessing text", "BUSI training set after SMOTE", "images")]["values"] == 610
     assert by_key[("Timings", "BUSI", "training time")]["bounds"] == [0, None]
 
 

@@ -98,6 +98,11 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
     return metrics
 
 
+TIMING_CELLS = {"busi_bm": {("BUSI", "training time"): "training_s", ("BUSI", "inference time per image"):
+                             "inference_s_per_image"},
+                "mri": {("MRI", "training time"): "training_s", ("MRI", "evaluation time"): "evaluation_s"}}
+
+
 def setting_cells(ctx, key: str, metrics: dict, timings: dict) -> None:
     """The setting's printed cells (each with its averaging), ROC-AUC, split counts and timings."""
     setting, counts = SETTINGS[key], metrics["counts"]
@@ -112,22 +117,25 @@ def setting_cells(ctx, key: str, metrics: dict, timings: dict) -> None:
     if key in AUC_ROW and np.isfinite(value(metrics, "auc")):
         ctx.cell("§4 Results text", AUC_ROW[key], "auc", value(metrics, "auc"),
                  "ROC-AUC of the positive class (malignant / sick)", n_test=n, bounds=[0, 1])
-    sides = (("train images", "train"), ("validation images", "val"), ("test images", "test"))
-    if key == "busi_bm":
-        for column, side in sides:
-            ctx.cell("Table 2", "BUSI B-M", column, counts[side], bounds=[0, total])
+    sides = (("Training Set", "train"), ("Validation Set", "val"), ("Test Set", "test"))
+    split_table = {"busi_bm": "Table 1", "mri": "Table 2"}.get(key)   # BUSI's split is Table 1, MRI's Table 2
+    if split_table:
         for c, name in enumerate(metrics["classes"]):
-            ctx.cell("Table 2", "BUSI B-M test", name, counts["per_class"]["test"][c], bounds=[0, n])
-        ctx.cell("Table 2", "BUSI B-M after SMOTE", "train images", counts["train_after_smote"], bounds=[0, None])
-        ctx.cell("Timings", "BUSI", "training time", timings["training_s"], "seconds", bounds=[0, None])
-        ctx.cell("Timings", "BUSI", "inference time per image", timings["inference_s_per_image"], "seconds",
-                 bounds=[0, None])
-    if key == "mri":
-        for column, side in sides:
-            ctx.cell("Table 2", "MRI (per class)", column, counts["per_class"][side], "one value per class",
+            for column, side in sides:
+                ctx.cell(split_table, name.capitalize(), column, counts["per_class"][side][c], bounds=[0, total])
+            ctx.cell(split_table, name.capitalize(), "Images", sum(counts["per_class"][s][c] for _, s in sides),
                      bounds=[0, total])
-        ctx.cell("Timings", "MRI", "training time", timings["training_s"], "seconds", bounds=[0, None])
-        ctx.cell("Timings", "MRI", "evaluation time", timings["evaluation_s"], "seconds", bounds=[0, None])
+        for column, side in sides:
+            ctx.cell(split_table, "Total", column, counts[side], bounds=[0, total])
+        ctx.cell(split_table, "Total", "Images", total, bounds=[0, total])
+    if key == "busi_bm":
+        ctx.cell("§3 Data Preprocessing text", "BUSI training set after SMOTE", "images", counts["train_after_smote"],
+                 bounds=[0, None])
+    if key == "busi_bmn":   # the paper prints no B-M-N split
+        for c, name in enumerate(metrics["classes"]):
+            ctx.cell("Table 5 (ours)", "BUSI B-M-N test", name, counts["per_class"]["test"][c], bounds=[0, n])
+    for (row, column), seconds in TIMING_CELLS.get(key, {}).items():
+        ctx.cell("Timings", row, column, timings[seconds], "seconds", bounds=[0, None])
 
 
 def steps(ctx) -> None:
