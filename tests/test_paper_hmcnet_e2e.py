@@ -46,7 +46,9 @@ def test_run_directory_contents(quick_run):
         for fold in (0, 1):
             assert (quick_run / "normal_vs_abnormal" / name / f"fold{fold}" / "fit.json").is_file()
     results = json.loads((quick_run / "results.json").read_text())
-    assert {"Abstract", "CAM lesion scores (ours)"} <= set(results["tables"])
+    assert {"Abstract", "CAM lesion scores (ours)", "Baselines and ablations (ours)"} <= set(results["tables"])
+    assert {r["row"] for r in results["tables"]["Abstract"] if r["reproduced"]} <= {"HMC-Net"} | {
+        r["row"] for r in results["tables"]["Abstract"] if r["row"].startswith("Friedman")}
 
 
 def test_metrics_recomputed_with_sklearn(quick_run):
