@@ -45,8 +45,8 @@ def describe(fits) -> str:
 
 
 def probe(fits, steps: int = 3, quick: bool = False) -> dict:
-    """{arch: (seconds of the first step incl. tracing, seconds per later step)} on this device,
-    eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
+    """{arch: (seconds to build the model and run its first step incl. tracing, seconds per later
+    step)} on this device, eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
     import keras
     import numpy as np
 
@@ -54,7 +54,9 @@ def probe(fits, steps: int = 3, quick: bool = False) -> dict:
     for fit in fits:
         if fit.arch in out:
             continue
+        start = time.perf_counter()
         model = fit.build()
+        built = time.perf_counter() - start
         x = _random_inputs(model, fit.batch_size)
         classes = int(model.output_shape[-1])
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
@@ -62,7 +64,7 @@ def probe(fits, steps: int = 3, quick: bool = False) -> dict:
                       if classes > 1 else "binary_crossentropy", run_eagerly=quick if fit.eager is None else fit.eager)
         start = time.perf_counter()
         model.train_on_batch(x, y)
-        first = time.perf_counter() - start
+        first = built + time.perf_counter() - start
         start = time.perf_counter()
         for _ in range(steps):
             model.train_on_batch(x, y)
@@ -72,7 +74,8 @@ def probe(fits, steps: int = 3, quick: bool = False) -> dict:
 
 
 def estimate(fits, probes: dict) -> float:
-    """Seconds of training: each fit's steps at its architecture's step time, plus one trace each."""
+    """Seconds of training: each fit's steps at its architecture's step time, plus one build and trace
+    each (validation passes, data feeding and augmentation are not in it)."""
     return sum(probes[f.arch][0] + (f.steps - 1) * probes[f.arch][1] for f in fits)
 
 
