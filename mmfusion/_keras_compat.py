@@ -1,4 +1,4 @@
-"""Every use of Keras private API in mmfusion, in one place (written for Keras 3.15).
+"""Every use of Keras (and TensorFlow) private API in mmfusion, in one place (written for Keras 3.15).
 
 A Keras upgrade that moves one of these fails in tests/test_keras_compat.py, one test per shim,
 instead of deep inside an explainer or a save. Nothing else in mmfusion touches ``keras.src`` or
@@ -65,3 +65,17 @@ def swapped_activation(layer, activation=keras.activations.linear):
         yield layer
     finally:
         layer.activation = saved
+
+
+@contextlib.contextmanager
+def kernel_cache_kept():
+    """``tf.random.set_seed`` clears TensorFlow's kernel cache (and with it a traced train
+    function's kernels); keep the cache for the duration (training/reuse.py)."""
+    from tensorflow.python import pywrap_tfe
+
+    clear = pywrap_tfe.TFE_ContextClearCaches
+    pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
+    try:
+        yield
+    finally:
+        pywrap_tfe.TFE_ContextClearCaches = clear

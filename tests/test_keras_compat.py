@@ -83,8 +83,17 @@ def test_swapped_activation_gives_logits_and_restores():
     assert layer.activation is keras.activations.softmax
 
 
+def test_kernel_cache_kept_restores_the_clear():
+    from tensorflow.python import pywrap_tfe
+
+    before = pywrap_tfe.TFE_ContextClearCaches
+    with compat.kernel_cache_kept():
+        assert pywrap_tfe.TFE_ContextClearCaches is not before
+    assert pywrap_tfe.TFE_ContextClearCaches is before
+
+
 @pytest.mark.parametrize("name", ["keras.src", "_run_through_graph", "_inputs_struct", "_keras_history",
-                                  "model.compiled ="])
+                                  "model.compiled =", "_flatten_layers", "pywrap_tfe"])
 def test_no_private_keras_use_outside_the_compat_module(name):
     from pathlib import Path
 

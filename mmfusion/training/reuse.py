@@ -25,6 +25,8 @@ import types
 import keras
 import tensorflow as tf
 
+from mmfusion import _keras_compat as compat
+
 MAX_TRAINERS = 8          # traced models kept per process (least recently used dropped first)
 _TRAINERS: collections.OrderedDict = collections.OrderedDict()
 
@@ -48,7 +50,7 @@ def architecture_key(model) -> str | None:
         config = keras.saving.serialize_keras_object(model)
     except (NotImplementedError, TypeError, ValueError):
         return None
-    layers = [model] + list(model._flatten_layers(include_self=False))
+    layers = [model] + compat.flatten_layers(model, include_self=False)
     names = {layer.name: f"#layer{i}" for i, layer in enumerate(layers)}
     text = json.dumps(_normalise(config, names), sort_keys=True, default=repr)
     shapes = [(tuple(v.shape), str(v.dtype)) for v in model.variables]
@@ -87,17 +89,11 @@ def seeding(config, strategy):
     yet it throws away the instantiated train function: ~1 s for a small CNN, seconds for ResNet50,
     on every fit. A trainer whose graph holds a stateful random op is never reused (``hand_back``).
     A fit that builds its own trainer seeds again with the clear (``trainer_for``)."""
-    from tensorflow.python import pywrap_tfe
-
     if not reusable(config, strategy):
         yield
         return
-    clear = pywrap_tfe.TFE_ContextClearCaches
-    pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
-    try:
+    with compat.kernel_cache_kept():
         yield
-    finally:
-        pywrap_tfe.TFE_ContextClearCaches = clear
 
 
 def trainer_for(model, build_model, config, strategy, reseed):
@@ -173,7 +169,7 @@ def copy_variables(source, target) -> None:
 def _compile_key(model, optimizer, loss, metrics, jit_compile, run_eagerly, steps) -> str:
     opt = optimizer.get_config()
     opt = {k: v for k, v in opt.items() if k not in ("learning_rate", "name")}
-    trainable = [layer.trainable for layer in model._flatten_layers()]
+    trainable = [layer.trainable for layer in compat.flatten_layers(model)]
     return json.dumps([type(optimizer).__name__, opt, loss, metrics, jit_compile, run_eagerly, steps,
                        trainable], sort_keys=True, default=repr)
 
