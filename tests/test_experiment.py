@@ -50,3 +50,27 @@ def test_a_quick_run_records_timings_and_no_consistent_verdict(tmp_path, twin_ca
     identity = json.loads((run / "identity.json").read_text())
     assert identity["config"]["runs"] == 1 and identity["data_fingerprint"]
     assert "QUICK" in (run / "report.md").read_text().splitlines()[0]
+
+
+def test_a_relabelled_dataset_is_other_data(tmp_path, twin_cache):
+    """Editing a label (same image files) changes the run identity, so a resume is refused."""
+    import shutil
+
+    from mmfusion.experiment import reproduce_paper
+    from mmfusion.registry import ReproduceOptions
+    from mmfusion.data.synthetic import ensure_twin
+
+    root = tmp_path / "mias"
+    shutil.copytree(ensure_twin("mias", twin_cache / "twins", n=64), root)
+    extra = {"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 1, "per_call_images": 1,
+             "protocols": "stratified", "epochs": 1}
+    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(root), extra=extra)
+    run = reproduce_paper("mias-xai", options)
+    (run / "DONE").unlink()                                   # as if it had been killed
+    info = root / "Info.txt"
+    lines = info.read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if " B " in line)
+    lines[i] = lines[i].replace(" B ", " M ")                 # one film relabelled benign -> malignant
+    info.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="labels_fingerprint"):
+        reproduce_paper("mias-xai", options)

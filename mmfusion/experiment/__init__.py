@@ -1,4 +1,4 @@
-"""The one experiment template: every paper's ``reproduce`` is ``run(EXPERIMENT, options)``.
+"""The one experiment template: every paper's ``reproduce`` is ``reproduce(EXPERIMENT, options)``.
 
 The template owns, once for all papers: the config (``PaperConfig.paper()/quick()`` + ``--set``,
 validated before anything is written), the data (``--data-dir``, a Kaggle mount or the seed-0
@@ -54,10 +54,11 @@ def reproduce(experiment: Experiment, options) -> Path:
         print(f"{experiment.name}: {describe(experiment.plan(cfg, sources))}", file=sys.stderr)
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
+    labels_digest = _labels_digest(sources)
     shard = _shard(experiment, cfg, sources)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
     run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
-                      identity=_identity(cfg, options, files, labels))
+                      identity={**_identity(cfg, options, files, labels), "labels_fingerprint": labels_digest})
     with run:
         ctx = Context(experiment.name, options, cfg, run, sources)
         ctx.missing = missing               # optional dataset -> why it is absent
@@ -67,7 +68,8 @@ def reproduce(experiment: Experiment, options) -> Path:
                           "options": _run_options(options),
                           "data": {k: s.describe() for k, s in sources.items()}})
         run.write_manifest(options.seed, data_files=files, label_files=labels,
-                           extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()}})
+                           extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()},
+                                  "labels_fingerprint": labels_digest})
         if shard is not None:
             return _run_shard(experiment, ctx)
         experiment.steps(ctx)
@@ -106,6 +108,18 @@ def _run_shard(experiment: Experiment, ctx) -> Path:
             f"mmfusion merge SHARD_DIR... --out DIR")
     ctx.run.mark_done()
     return ctx.run.path
+
+
+def _labels_digest(sources) -> str:
+    """sha256 of every sample's id, label and group as loaded: a relabelled or regrouped dataset
+    (an edited Info.txt or metadata CSV) is other data, even with the same image files."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, source in sorted(sources.items()):
+        digest.update(name.encode())
+        digest.update(source.frame[["sample_id", "label", "group_id"]].to_csv(index=False).encode())
+    return digest.hexdigest()
 
 
 def _identity(cfg, options, files, labels) -> dict:
