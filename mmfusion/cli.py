@@ -106,11 +106,12 @@ def cmd_plan(args) -> int:
     if args.no_probe:
         return EXIT_OK
     probes = probe(fits, quick=options.quick)
-    for arch, (first, step) in probes.items():
-        print(f"  probe {arch}: first step {first:.2f} s (tracing), then {step * 1000:.1f} ms/step on this device")
+    for arch, (first, step, checkpoint) in probes.items():
+        print(f"  probe {arch}: build + first step {first:.2f} s, then {step * 1000:.1f} ms/step, "
+              f"checkpoint {checkpoint:.2f} s on this device")
     seconds = estimate(fits, probes)
-    print(f"estimate: {seconds:.0f} s of training ({seconds / 3600:.2f} h); evaluation and explanations not "
-          f"included; {verdict(seconds)}")
+    print(f"estimate: {seconds:.0f} s of training ({seconds / 3600:.2f} h: steps, validation, checkpoints); "
+          f"data, evaluation and explanations not included; {verdict(seconds)}")
     return EXIT_OK
 
 

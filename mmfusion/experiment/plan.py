@@ -46,7 +46,9 @@ def describe(fits) -> str:
 
 def probe(fits, steps: int = 3, quick: bool = False) -> dict:
     """{arch: (seconds to build the model and run its first step incl. tracing, seconds per later
-    step)} on this device, eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
+    step, seconds per epoch-end checkpoint)} on this device, eager where the run trains eagerly
+    (quick runs, unless a fit says otherwise). The checkpoint time is one atomic, fsync'd write of
+    the model's variables: what every epoch of a resumable fit writes (and the final model once)."""
     import keras
     import numpy as np
 
@@ -68,15 +70,40 @@ def probe(fits, steps: int = 3, quick: bool = False) -> dict:
         start = time.perf_counter()
         for _ in range(steps):
             model.train_on_batch(x, y)
-        out[fit.arch] = (first, (time.perf_counter() - start) / steps)
+        step = (time.perf_counter() - start) / steps
+        out[fit.arch] = (first, step, _checkpoint_seconds(model))
         keras.backend.clear_session()
     return out
 
 
+def _checkpoint_seconds(model) -> float:
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from mmfusion.utils.io import atomic_save
+
+    arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(model.variables)}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        atomic_save(os.path.join(tmp, "probe.npz"), lambda path: np.savez(path, **arrays), suffix=".npz")
+        return time.perf_counter() - start
+
+
+VALIDATION_SHARE = 0.2       # validation images per training image (0.15-0.25 in the five protocols)
+
+
 def estimate(fits, probes: dict) -> float:
-    """Seconds of training: each fit's steps at its architecture's step time, plus one build and trace
-    each (validation passes, data feeding and augmentation are not in it)."""
-    return sum(probes[f.arch][0] + (f.steps - 1) * probes[f.arch][1] for f in fits)
+    """Seconds of training: each fit's build and first step, its steps at its architecture's step
+    time, a validation pass per epoch (forward only: a third of a step, on VALIDATION_SHARE as many
+    images) and a checkpoint per epoch plus the final model. Augmentation is not in it."""
+    total = 0.0
+    for f in fits:
+        first, step, checkpoint = probes[f.arch]
+        val_steps = math.ceil(VALIDATION_SHARE * f.n_train / f.batch_size)
+        total += first + (f.steps - 1) * step + f.epochs * (val_steps * step / 3 + checkpoint) + checkpoint
+    return total
 
 
 def verdict(seconds: float, hours: float = SESSION_HOURS) -> str:
