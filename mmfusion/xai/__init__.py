@@ -7,7 +7,7 @@ Public names: ``GradCAM``, ``GradCAMPlusPlus``, ``ScoreCAM`` (``mmfusion.xai.cam
 ``insertion_auc``, ``pointing_game``, ``energy_in_mask``, ``sparsity``, ``randomization_check``
 (``mmfusion.xai.metrics``); ``overlay``, ``explanation_grid``, ``shap_bar``, ``shap_beeswarm``
 (``mmfusion.xai.figures``); ``examples_per_class`` (``selection``); ``lesion_scores``,
-``baseline_maps`` (``lesion``). Imported lazily so that ``import mmfusion.xai`` stays cheap.
+``baseline_scores`` (``lesion``). Imported lazily so that ``import mmfusion.xai`` stays cheap.
 """
 import importlib
 
@@ -22,7 +22,7 @@ _WHERE = {
     "overlay": "figures", "explanation_grid": "figures", "shap_bar": "figures",
     "shap_beeswarm": "figures",
     "examples_per_class": "selection",
-    "lesion_scores": "lesion", "baseline_maps": "lesion", "random_maps": "lesion",
+    "lesion_scores": "lesion", "baseline_scores": "lesion", "random_maps": "lesion",
     "gaussian_blob_maps": "lesion",
 }
 __all__ = sorted(_WHERE)

@@ -37,8 +37,22 @@ def gaussian_blob_maps(n: int, shape, sigma_fraction: float = 0.25) -> np.ndarra
     return np.repeat((blob / blob.max())[None], n, axis=0)
 
 
-def baseline_maps(n: int, shape, seeds=(0, 1, 2)) -> dict:
-    """{"random map (seed s)": maps, ..., "centred Gaussian blob": maps} for the baseline rows."""
-    out = {f"random map (seed {s})": random_maps(n, shape, s) for s in seeds}
-    out["centred Gaussian blob"] = gaussian_blob_maps(n, shape)
+RANDOM_ROW = "random map (mean of 3 seeds)"
+BLOB_ROW = "centred Gaussian blob"
+
+
+def baseline_scores(score, n: int, shape, seed: int, randomized: dict | None = None) -> dict:
+    """The baseline rows of a quality table, scored by ``score`` (a maps dict -> {row: {metric:
+    per-image values}}, the same function that scores the methods): random maps averaged per image
+    over seeds seed..seed+2, the centred blob, and ``randomized`` ({row: maps}, e.g. each method's
+    map of a re-initialised model) when given. {} when ``score`` scores nothing (no lesion)."""
+    seeds = (seed, seed + 1, seed + 2)
+    random = score({s: random_maps(n, shape, s) for s in seeds})
+    if not random:
+        return {}
+    metrics = random[seeds[0]]
+    out = {RANDOM_ROW: {m: np.mean([random[s][m] for s in seeds], axis=0).tolist() for m in metrics},
+           BLOB_ROW: score({BLOB_ROW: gaussian_blob_maps(n, shape)})[BLOB_ROW]}
+    if randomized:
+        out.update(score(randomized))
     return out

@@ -17,7 +17,6 @@ from mmfusion.papers.hmcnet.model import last_conv_layer
 
 METHODS = ("GradCAM", "GradCAMPlusPlus", "ScoreCAM")
 LABELS = {"GradCAM": "Grad-CAM", "GradCAMPlusPlus": "Grad-CAM++", "ScoreCAM": "Score-CAM"}
-RANDOM_ROW = "random map (mean of 3 seeds)"
 
 
 def pick(frame, k: int) -> np.ndarray:
@@ -51,19 +50,15 @@ def lesion_masks(rows, shape) -> np.ndarray:
 
 def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> dict:
     """{row: {"pointing_game": [...], "energy_in_mask": [...]}} for the methods and their baselines."""
-    from mmfusion.xai import baseline_maps, lesion_scores
+    from mmfusion.xai import baseline_scores, lesion_scores
     from mmfusion.xai.metrics import reinitialized_copy
 
     scores = lesion_scores(maps, masks)
     if not scores:
         return {}
-    base = lesion_scores(baseline_maps(len(x), x.shape[1:3], seeds=(seed, seed + 1, seed + 2)), masks)
-    random_rows = [k for k in base if k.startswith("random map")]
-    scores[RANDOM_ROW] = {m: np.mean([base[k][m] for k in random_rows], axis=0).tolist() for m in base[random_rows[0]]}
-    scores["centred Gaussian blob"] = base["centred Gaussian blob"]
     random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
-    scores.update({f"{m} of a re-initialised model": v for m, v in lesion_scores(random_model, masks).items()})
-    return scores
+    randomized = {f"{m} of a re-initialised model": v for m, v in random_model.items()}
+    return {**scores, **baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed, randomized)}
 
 
 def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:

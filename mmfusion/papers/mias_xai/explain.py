@@ -125,19 +125,12 @@ def randomized_maps(model, images, targets, cfg, seed) -> dict:
     return {f"{m} of a re-initialised model": v for m, v in maps.items()}
 
 
-def baseline_quality(model, images, targets, lesions, maps, cfg, seed) -> dict:
+def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
     """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, randomised."""
-    from mmfusion.xai import baseline_maps
+    from mmfusion.xai import baseline_scores
 
-    base = baseline_maps(len(images), images.shape[1:3], seeds=(seed, seed + 1, seed + 2))
-    scores = quality(model, images, targets, base, lesions, cfg.curve_steps)
-    random_rows = [k for k in scores if k.startswith("random map")]
-    out = {"random map (mean of 3 seeds)": {metric: np.mean([scores[k][metric] for k in random_rows], axis=0).tolist()
-                                            for metric in scores[random_rows[0]]},
-           "centred Gaussian blob": scores["centred Gaussian blob"]}
-    out.update(quality(model, images, targets, randomized_maps(model, images, targets, cfg, seed), lesions,
-                       cfg.curve_steps))
-    return out
+    return baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
+                           len(images), images.shape[1:3], seed, randomized_maps(model, images, targets, cfg, seed))
 
 
 def figures(ctx, images, labels, maps, per_class=4):
@@ -167,7 +160,7 @@ def compare(ctx, model, crops, test_idx) -> None:
     k = min(cfg.per_call_images, len(images))
     per_call = time_per_call(model, images[:k], targets[:k], cfg, seed)
     scores = quality(model, images, targets, maps, crops.lesions[chosen], cfg.curve_steps)
-    baselines = baseline_quality(model, images, targets, crops.lesions[chosen], maps, cfg, seed)
+    baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
     figs = figures(ctx, crops.images[chosen], crops.labels[chosen], maps)
     ctx.run.write_json("xai.json", {"synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
