@@ -135,3 +135,27 @@ def test_auto_verbosity_is_one_line_per_epoch_unless_progress_is_off(monkeypatch
     assert _verbosity(TrainConfig(verbose="auto")) == 2 and _verbosity(TrainConfig(verbose=1)) == 1
     monkeypatch.setenv("MMFUSION_NO_PROGRESS", "1")
     assert _verbosity(TrainConfig(verbose="auto")) == 0
+
+
+def test_a_finished_fit_keeps_its_training_time(tmp_path):
+    """fit.json records the training's wall time; reloading the fit returns that time, not a new one."""
+    import json
+
+    import keras
+    import numpy as np
+
+    from mmfusion.training import TrainConfig, fit
+    from mmfusion.training.records import RunDir
+
+    def build():
+        inp = keras.Input((4,))
+        return keras.Model(inp, keras.layers.Dense(2, activation="softmax")(inp))
+
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    run = RunDir(tmp_path / "fit")
+    first = fit(build, (x, y), None, TrainConfig(epochs=1, batch_size=8, verbose=0), run=run)
+    assert first.train_seconds > 0
+    assert json.loads((tmp_path / "fit" / "fit.json").read_text())["train_seconds"] == first.train_seconds
+    again = fit(build, (x, y), None, TrainConfig(epochs=1, batch_size=8, verbose=0), run=run)
+    assert again.train_seconds == first.train_seconds

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class FitResult:
     model: keras.Model
     history: dict                 # column -> list over all epochs (epoch, phase, learning_rate, logs)
     best_epoch: int | None = None
+    train_seconds: float | None = None   # wall time of the training (this process's share after a resume);
+                                         # a reloaded fit keeps the time it was trained in (fit.json)
 
 
 def make_optimizer(config: TrainConfig, learning_rate: float):
@@ -116,13 +119,14 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
 
 
 def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) -> FitResult:
+    start = time.perf_counter()
     training = _Training(model, config, strategy, extra, _prepare_data(train, val, config),
                          state=Path(run.state_dir) if run is not None else None,
                          history_path=run.path / "history.csv" if run is not None else None)
     training.frozen_names = _frozen_names(model, config, backbone_layer_names)
     for k, phase in enumerate(_phases(config)):
         training.run_phase(k, *phase)
-    return training.finish(run)
+    return training.finish(run, time.perf_counter() - start)
 
 
 def _frozen_names(model, config, backbone_layer_names):
@@ -250,7 +254,7 @@ class _Training:
             callbacks.append(Checkpoint(directory, self.rows, resume))
         return callbacks
 
-    def finish(self, run) -> FitResult:
+    def finish(self, run, seconds: float) -> FitResult:
         if self.best is not None:
             self.best.restore(self.model)
         history = {key: [r.get(key) for r in self.rows] for key in _keys(self.rows)}
@@ -258,9 +262,9 @@ class _Training:
         if run is not None:
             run.write_history(history)
             run.save_model(self.model)
-            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch})   # after the model
+            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds})  # after the model
             shutil.rmtree(self.state, ignore_errors=True)
-        return FitResult(self.model, history, best_epoch)
+        return FitResult(self.model, history, best_epoch, seconds)
 
 
 def _finished(model, run) -> FitResult | None:
@@ -275,7 +279,8 @@ def _finished(model, run) -> FitResult | None:
         return None
     rows = read_history(run.path / "history.csv")
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
-    return FitResult(model, history, json.loads((run.path / FIT_DONE).read_text())["best_epoch"])
+    done = json.loads((run.path / FIT_DONE).read_text())
+    return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
 
 
 def _verbosity(config) -> int:

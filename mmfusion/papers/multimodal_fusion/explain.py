@@ -96,9 +96,9 @@ def gradcam(model, x, targets=None):
 
 def case_figure(path, image, cam, shap_values, probs, title):
     """Crop | Grad-CAM overlay | grouped clinical SHAP for one case."""
-    from mmfusion.xai.figures import _pyplot, _save
+    from mmfusion.utils.plotting import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(1, 3, figsize=(11, 3.4))
     ax[0].imshow(image.astype(np.uint8))
     ax[0].set_title("lesion crop")
@@ -112,7 +112,7 @@ def case_figure(path, image, cam, shap_values, probs, title):
     ax[2].invert_yaxis()
     ax[2].set_title("KernelSHAP, clinical groups (P malignant)")
     fig.suptitle(f"{title}: P(malignant) = {probs[1]:.2f}")
-    _save(fig, path)
+    save_figure(fig, path, dpi=100)
 
 
 def grouped_shap(model, x, targets, seed):
