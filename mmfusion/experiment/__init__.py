@@ -48,14 +48,15 @@ def reproduce(experiment: Experiment, options) -> Path:
     start = time.perf_counter()
     cfg, sources, missing = prepare(experiment, options)
     data_s = time.perf_counter() - start
-    if experiment.plan is not None:
+    planned = experiment.plan(cfg, sources) if experiment.plan is not None else None
+    if planned is not None:
         from mmfusion.experiment.plan import describe
 
-        print(f"{experiment.name}: {describe(experiment.plan(cfg, sources))}", file=sys.stderr)
+        print(f"{experiment.name}: {describe(planned)}", file=sys.stderr)
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
     labels_digest = _labels_digest(sources)
-    shard = _shard(experiment, cfg, sources)
+    shard = _shard(experiment.name, cfg, planned)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
     run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
                       identity={**_identity(cfg, options, files, labels), "labels_fingerprint": labels_digest})
@@ -79,16 +80,16 @@ def reproduce(experiment: Experiment, options) -> Path:
     return run.path
 
 
-def _shard(experiment: Experiment, cfg, sources):
+def _shard(name: str, cfg, planned):
     """(i, n, index of the shard's last fit; None: it has none) for ``--set shard=i/n``."""
     from mmfusion.experiment.config import shard_of
 
     if cfg.shard is None:
         return None
-    if experiment.plan is None:
-        raise ValueError(f"{experiment.name} has no plan, so its fits cannot be sharded")
+    if planned is None:
+        raise ValueError(f"{name} has no plan, so its fits cannot be sharded")
     i, n = shard_of(cfg.shard)
-    own = [k for k in range(len(experiment.plan(cfg, sources))) if k % n == i - 1]
+    own = [k for k in range(len(planned)) if k % n == i - 1]
     return i, n, own[-1] if own else None
 
 
