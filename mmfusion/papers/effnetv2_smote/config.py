@@ -90,7 +90,7 @@ class EffnetConfig(PaperConfig):
     @classmethod
     def quick(cls) -> "EffnetConfig":
         """32 px (the smallest EfficientNetV2B0 input), 1 epoch, batch 16, a 60-image BUSI twin,
-        2 Grad-CAM images: about a minute on 2 CPU cores for all six settings."""
+        2 Grad-CAM images: 44 s on 2 CPU cores for all six settings (python -m mmfusion.bench papers)."""
         return cls(input_size=MIN_INPUT, epochs=1, batch_size=16, cam_images=2, busi_twin_n=60)
 
     def validate(self) -> None:
