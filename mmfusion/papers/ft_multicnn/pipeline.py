@@ -32,8 +32,13 @@ class Folds:
         self.ctx, self.cfg, self.frame = ctx, ctx.cfg, ctx.frame
         self.y, self.ids = self.frame["label"].to_numpy(int), self.frame["sample_id"].to_numpy()
         self.n_classes = len(self.frame.attrs.get("classes") or np.unique(self.y))
-        with ctx.stage("data"):
-            self.images = decode_images(self.frame["image_path"], self.cfg.image_size)
+        with ctx.stage("data"):   # decoded once per file contents and size, as the other papers' inputs
+            from mmfusion.data.cache import cached_arrays, content_key
+
+            paths, size = list(self.frame["image_path"]), self.cfg.image_size
+            key = content_key(paths, size=size, order=[str(p) for p in paths])   # arrays follow frame order
+            self.images = cached_arrays("ft-multicnn-images", key, lambda: {"images": decode_images(paths, size)},
+                                        ctx.options.cache_dir)["images"]
         self.cams, self.results = [], {}
 
     def metadata(self, train_idx) -> np.ndarray:
