@@ -13,7 +13,10 @@ def fold_heatmaps(folds, model, protocol: str, fold: int):
     ctx = folds.ctx
     with ctx.stage("explanations"):
         maps, info = cam_maps(model, folds.images, CAM_LAYER, cache_dir=ctx.options.cache_dir)
-        folds.cams.append({"protocol": protocol, "fold": fold, **info})
+        # metrics.json keeps which model made the maps; whether the cache hit and how long it took vary
+        # run to run (a resumed run hits), so they go to cams.json beside it
+        folds.cams.append({"protocol": protocol, "fold": fold, "key": info["key"]})
+        folds.cam_timings.append({"protocol": protocol, "fold": fold, **info})
         if fold == 0:
             cam_figure(ctx, folds.images, folds.y, maps, protocol)
     return maps

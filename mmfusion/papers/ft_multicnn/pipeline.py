@@ -39,7 +39,7 @@ class Folds:
             key = content_key(paths, size=size, order=[str(p) for p in paths])   # arrays follow frame order
             self.images = cached_arrays("ft-multicnn-images", key, lambda: {"images": decode_images(paths, size)},
                                         ctx.options.cache_dir)["images"]
-        self.cams, self.results = [], {}
+        self.cams, self.cam_timings, self.results = [], [], {}
 
     def metadata(self, train_idx) -> np.ndarray:
         from mmfusion.data.metadata import MetadataEncoder, encode_seven
@@ -154,6 +154,7 @@ def steps(ctx) -> None:
                  model=head[0][0].model)
     ctx.metrics.update(headline={"row": key, "protocol": proto, **summary[proto][key]}, rows=summary,
                        classes=ctx.frame.attrs.get("classes"), cams=run.cams)
+    ctx.run.write_json("cams.json", run.cam_timings)
 
 
 def plan(cfg, sources) -> list:
