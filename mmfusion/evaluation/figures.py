@@ -10,10 +10,6 @@ import pandas as pd
 from ..utils.plotting import pyplot, save_figure
 
 
-def _plt():
-    return pyplot()
-
-
 def _save(fig, path):
     return save_figure(fig, path, dpi=120)
 
@@ -28,7 +24,7 @@ def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Pa
         y_prob = np.stack([1 - y_prob, y_prob], axis=1)
     n = y_prob.shape[1]
     names = list(class_names) if class_names is not None else [str(i) for i in range(n)]
-    fig, ax = _plt().subplots(figsize=(5, 5))
+    fig, ax = pyplot().subplots(figsize=(5, 5))
     for c in ([1] if n == 2 else range(n)):
         if (y_true == c).all() or not (y_true == c).any():
             continue  # ROC undefined without both outcomes
@@ -43,7 +39,7 @@ def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Pa
 def confusion_matrix_figure(cm, path, class_names=None, title: str = "Confusion matrix") -> Path:
     cm = np.asarray(cm)
     names = list(class_names) if class_names is not None else [str(i) for i in range(len(cm))]
-    fig, ax = _plt().subplots(figsize=(1.2 + 0.7 * len(cm), 1 + 0.7 * len(cm)))
+    fig, ax = pyplot().subplots(figsize=(1.2 + 0.7 * len(cm), 1 + 0.7 * len(cm)))
     ax.imshow(cm, cmap="Blues")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
@@ -63,7 +59,7 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
                and pd.api.types.is_numeric_dtype(frame[c])]
     if not metrics:
         raise ValueError(f"no metric columns in history ({list(frame.columns)})")
-    fig, axes = _plt().subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)
+    fig, axes = pyplot().subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)
     groups = frame.groupby("fold") if "fold" in frame.columns else [(None, frame)]
     for fold, g in groups:
         x = g["epoch"] if "epoch" in g else np.arange(len(g))
@@ -84,7 +80,7 @@ def cd_diagram(result, path, title: str | None = None) -> Path:
     average ranks differ by less than the critical difference."""
     ranks = result.avg_ranks.sort_values()
     k = len(ranks)
-    fig, ax = _plt().subplots(figsize=(7, 1.6 + 0.3 * k))
+    fig, ax = pyplot().subplots(figsize=(7, 1.6 + 0.3 * k))
     ax.set_xlim(0.5, k + 0.5)
     ax.set_ylim(-k * 0.35 - 0.6, 1.2)
     ax.hlines(0, 1, k, color="k")

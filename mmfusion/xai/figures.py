@@ -8,10 +8,6 @@ import numpy as np
 from mmfusion.utils.plotting import pyplot, save_figure
 
 
-def _pyplot():
-    return pyplot()
-
-
 def _save(fig, path):
     return save_figure(fig, path, dpi=100)
 
@@ -44,7 +40,7 @@ def explanation_grid(path, images, maps, titles=None, alpha=0.4):
     """One row per sample: the image, then each map overlaid. ``maps``: dict method name ->
     (N, H, W) (e.g. Grad-CAM, Grad-CAM++, Score-CAM, LIME, SHAP); ``titles``: a row label per
     sample. Writes a PNG; returns its path."""
-    plt = _pyplot()
+    plt = pyplot()
     images = np.asarray(images)
     names = list(maps)
     for name in names:
@@ -68,7 +64,7 @@ def explanation_grid(path, images, maps, titles=None, alpha=0.4):
 
 def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
     """Global importance bar chart: mean |phi| per feature over rows of ``phi`` (N, F)."""
-    plt = _pyplot()
+    plt = pyplot()
     phi = np.asarray(phi)
     if phi.ndim != 2 or phi.shape[1] != len(feature_names):
         raise ValueError(f"phi must be (N, {len(feature_names)}) for the feature names; "
@@ -86,7 +82,7 @@ def shap_beeswarm(path, phi, X, feature_names, max_display=20):
     (``shap.summary_plot``). Writes a PNG; returns its path."""
     import shap
 
-    plt = _pyplot()
+    plt = pyplot()
     phi, X = np.asarray(phi), np.asarray(X)
     if phi.shape != X.shape or phi.shape[1] != len(feature_names):
         raise ValueError(f"phi {phi.shape} and X {X.shape} must both be (N, {len(feature_names)})")
