@@ -34,20 +34,30 @@ def breast(rng: np.random.Generator, number: int):
     return np.where(inside, shapes.tissue(rng, (SIDE, SIDE), base=0.35), 0.02).astype(np.float32), edge
 
 
-def _labels(n: int, rng: np.random.Generator) -> list:
-    """Per image: None (normal), 0 (benign), 1 (malignant); about half normal as in MIAS (207/322)."""
-    cycle = [None, 0, None, 1]
-    labels = [cycle[i % 4] for i in range(n)]
+REAL_COUNTS = (207, 64, 51)   # the real MIAS's films: normal, benign, malignant (322)
+
+
+def _labels(n: int, rng: np.random.Generator, counts=None) -> list:
+    """Per image: None (normal), 0 (benign), 1 (malignant); about half normal by default, or
+    exactly ``counts`` = (normal, benign, malignant) films, e.g. REAL_COUNTS for a twin that
+    trains on as many augmented images per epoch as the real MIAS (timing runs)."""
+    if counts is None:
+        cycle = [None, 0, None, 1]
+        labels = [cycle[i % 4] for i in range(n)]
+    else:
+        if len(counts) != 3 or sum(counts) != n or min(counts) < 0:
+            raise ValueError(f"counts={counts!r}: expected (normal, benign, malignant) summing to n={n}")
+        labels = [None] * counts[0] + [0] * counts[1] + [1] * counts[2]
     rng.shuffle(labels)
     return labels
 
 
-def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
+def write(out_dir, n: int = DEFAULT_N, seed: int = 0, counts=None) -> Path:
     rng = np.random.default_rng(seed)
     root = Path(out_dir)
     images = root / "all-mias"
     images.mkdir(parents=True, exist_ok=True)
-    labels = _labels(n, rng)
+    labels = _labels(n, rng, counts)
     abnormal = [i for i, lab in enumerate(labels) if lab is not None]
     two_rows = set(abnormal[:2])                       # second lesion of the same severity
     mixed = abnormal[2] if len(abnormal) > 2 else None  # benign row first, malignant second
