@@ -93,25 +93,27 @@ def _options(args):
 
 
 def cmd_plan(args) -> int:
+    import time
+
+    from mmfusion.experiment import plan as P
     from mmfusion.experiment import prepare
-    from mmfusion.experiment.plan import describe, estimate, probe, verdict
 
     spec, options = _options(args)
     experiment = spec.experiment()
     if experiment.plan is None:
         raise UsageError(f"{spec.name} has no plan yet")
+    start = P.startup_seconds()        # before the data: what a run pays before its own timer
+    loading = time.perf_counter()
     cfg, sources, _ = prepare(experiment, options)
-    fits = experiment.plan(cfg, sources)
-    print(f"{spec.name}{' --quick' if options.quick else ''}: {describe(fits)}")
+    loading = time.perf_counter() - loading
+    plan = P.as_plan(experiment.plan(cfg, sources))
+    print(f"{spec.name}{' --quick' if options.quick else ''}: {P.describe(plan)}")
     if args.no_probe:
         return EXIT_OK
-    probes = probe(fits, quick=options.quick)
-    for arch, (first, step, checkpoint) in probes.items():
-        print(f"  probe {arch}: build + first step {first:.2f} s, then {step * 1000:.1f} ms/step, "
-              f"checkpoint {checkpoint:.2f} s on this device")
-    seconds = estimate(fits, probes)
-    print(f"estimate: {seconds:.0f} s of training ({seconds / 3600:.2f} h: steps, validation, checkpoints); "
-          f"data, evaluation and explanations not included; {verdict(seconds)}")
+    probe = P.probe(plan, quick=options.quick, sources=sources)
+    probe.start, probe.data = start, loading
+    print(P.describe_probe(probe))
+    print(P.breakdown(plan, probe, P.estimate(plan, probe)))
     return EXIT_OK
 
 

@@ -26,7 +26,7 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
-    plan: Callable | None = None    # (cfg, sources) -> [PlannedFit]: what `mmfusion plan` estimates
+    plan: Callable | None = None    # (cfg, sources) -> plan.Plan (fits, explanations): what `mmfusion plan` estimates
     optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them (ctx.missing)
 
 
@@ -48,11 +48,13 @@ def reproduce(experiment: Experiment, options) -> Path:
     start = time.perf_counter()
     cfg, sources, missing = prepare(experiment, options)
     data_s = time.perf_counter() - start
-    planned = experiment.plan(cfg, sources) if experiment.plan is not None else None
-    if planned is not None:
-        from mmfusion.experiment.plan import describe
+    planned = None
+    if experiment.plan is not None:
+        from mmfusion.experiment.plan import as_plan, describe
 
-        print(f"{experiment.name}: {describe(planned)}", file=sys.stderr)
+        plan = as_plan(experiment.plan(cfg, sources))     # asked once: printed, and its fits shard the run
+        print(f"{experiment.name}: {describe(plan)}", file=sys.stderr)
+        planned = plan.fits
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
     labels_digest = _labels_digest(sources)

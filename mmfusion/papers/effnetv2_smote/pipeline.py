@@ -171,12 +171,14 @@ def datasets(cfg) -> dict:
     return {name: options[name] for name in cfg.datasets()}
 
 
-def plan(cfg, sources) -> list:
-    """One fit per runnable setting, on its training share (after SMOTE: every class at the majority)."""
-    from mmfusion.experiment.plan import PlannedFit
-    from mmfusion.papers.effnetv2_smote.model import build_model
+def plan(cfg, sources):
+    """One fit per runnable setting, on its training share (after SMOTE: every class at the majority);
+    each predicts its test and validation shares and writes two figures; Grad-CAM of the first
+    setting of each dataset on ``cam_images`` test images."""
+    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
+    from mmfusion.papers.effnetv2_smote.model import LAST_CONV_LAYER, build_model
 
-    out = []
+    fits, cams, explained = [], [], set()
     for key in cfg.settings:
         setting = SETTINGS[key]
         if setting.dataset not in sources:
@@ -185,10 +187,19 @@ def plan(cfg, sources) -> list:
         labels = labels if setting.normal else labels[labels != 2]
         counts = np.bincount(labels)
         n_train = int((len(counts) * counts.max() if setting.smote else len(labels)) * cfg.ratios[0])
-        out.append(PlannedFit(key, f"EfficientNetV2B0 {cfg.input_size} px, {len(counts)} classes",
-                              lambda n=len(counts): build_model(cfg.input_size, n, None), n_train, cfg.epochs,
-                              cfg.batch_size))
-    return out
+        n_test = round(len(labels) * cfg.ratios[2])
+        arch = f"EfficientNetV2B0 {cfg.input_size} px, {len(counts)} classes"
+        fits.append(PlannedFit(key, arch, lambda n=len(counts): build_model(cfg.input_size, n, None), n_train,
+                               cfg.epochs, cfg.batch_size, n_predict=n_test + round(len(labels) * cfg.ratios[1]),
+                               predict_batch=cfg.batch_size, figures=2))
+        if setting.dataset not in explained and cfg.cam_images > 0:
+            explained.add(setting.dataset)
+            n = min(cfg.cam_images, n_test)
+            cams += [PlannedExplanation("Grad-CAM", arch, n, cfg.input_size, cam="GradCAM",
+                                        cam_options=(("layer_name", LAST_CONV_LAYER), ("batch_size", cfg.batch_size)),
+                                        cam_batch=min(n, cfg.batch_size), traces=1, figures=1, panels=2 * n)]
+    return Plan(fits, tuple(cams), data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; cached "
+                "after a first run), duplicate grouping, SMOTE on each training side")
 
 
 EXPERIMENT = Experiment(name="effnetv2-smote", config=EffnetConfig, datasets=datasets, steps=steps, plan=plan,

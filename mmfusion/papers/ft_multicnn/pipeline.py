@@ -157,17 +157,20 @@ def steps(ctx) -> None:
     ctx.run.write_json("cams.json", run.cam_timings)
 
 
-def plan(cfg, sources) -> list:
-    """The fits steps() makes: per protocol and fold, the CNN (also the CAM source) and each row."""
+def plan(cfg, sources):
+    """The fits steps() makes: per protocol and fold, the CNN (also the CAM source) and each row, each
+    predicting its test fold; the fold CNN's Grad-CAM of every image where a row needs the maps."""
+    import math
+
     from mmfusion.data.metadata import MetadataEncoder
-    from mmfusion.experiment.plan import PlannedFit
-    from mmfusion.papers.ft_multicnn.model import build_model
+    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
+    from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
 
     frame = sources[cfg.dataset].frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
     meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
-    n_train = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
-    fits = []
+    n_train, n_test = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(len(frame) / cfg.folds)
+    fits, cams = [], []
     for protocol in cfg.protocols:
         rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
                                                                 if r.key in cfg.image_level_rows]
@@ -179,8 +182,16 @@ def plan(cfg, sources) -> list:
                 fits.append(PlannedFit(f"{protocol}-{key}-fold{fold}", f"{row.model} {cfg.image_size} px",
                                        lambda row=row: build_model(row.model, cfg.image_size, meta, classes, cfg.dropout,
                                                                    cfg.backbone if row.model == "ft_multicnn" else None),
-                                       n_train, cfg.epochs, cfg.batch_size))
-    return fits
+                                       n_train, cfg.epochs, cfg.batch_size, n_predict=n_test,
+                                       predict_batch=cfg.batch_size))
+        if rows and any(cfg.input_of(r) != "raw" for r in rows):   # the maps of every image, per fold
+            cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
+                                           cfg.image_size, cam="GradCAM", cam_options=(("layer_name", CAM_LAYER),
+                                                                                       ("batch_size", 64)),
+                                           cam_batch=min(64, len(frame)), traces=cfg.folds, figures=1,
+                                           panels=2 * classes))   # a rerun with the same weights reads them cached
+    return Plan(fits, tuple(cams), data=f"{len(frame)} images decoded at {cfg.image_size} px (cached after a "
+                "first run), metadata encoding")
 
 
 EXPERIMENT = Experiment(name="ft-multicnn", config=FtMultiCnnConfig, steps=steps, plan=plan,

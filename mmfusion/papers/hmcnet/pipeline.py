@@ -12,7 +12,7 @@ import pandas as pd
 
 from mmfusion.experiment import Experiment
 from mmfusion.papers.hmcnet.config import REPORTED, TASKS, HmcConfig
-from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model
+from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model, last_conv_layer
 from mmfusion.papers.hmcnet.preprocess import film_images, task_data
 
 LABELS = {"hmcnet": "HMC-Net", "resnet50_hsa": "ResNet50 + hierarchical attention",
@@ -146,19 +146,45 @@ def steps(ctx) -> None:
                              "cam_lesion_scores": score_cells(ctx, CAM_TABLE, suffix, cams)}
 
 
-def plan(cfg, sources) -> list:
-    """The fits steps() makes: every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's films."""
-    from mmfusion.experiment.plan import PlannedFit
+def plan(cfg, sources):
+    """The fits steps() makes: every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's
+    films; each predicts its test fold; explain_fold's CAMs of the first model on every test fold."""
+    import math
 
-    labels, out = sources["mias"].frame["label"].to_numpy(int), []
+    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
+    from mmfusion.papers.hmcnet.explain import LABELS as CAM_LABELS
+    from mmfusion.papers.hmcnet.explain import METHODS
+
+    labels, fits, cams = sources["mias"].frame["label"].to_numpy(int), [], []
     for task in cfg.tasks:
-        n_train = int(np.isin(labels, TASKS[task]["keep"]).sum() * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
+        films = int(np.isin(labels, TASKS[task]["keep"]).sum())
+        n_train, n_test = int(films * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(films / cfg.folds)
         for name in cfg.models:
             build = lambda name=name: build_model(name, cfg.input_size, 2, None,  # noqa: E731
                                                   AttentionConfig.from_dict(cfg.attention), cfg.vit)
-            out += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train, cfg.epochs,
-                               cfg.batch_size) for k in range(cfg.folds)]
-    return out
+            last = name == cfg.models[-1]         # the task's Friedman CD diagrams follow its last model
+            fits += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train, cfg.epochs,
+                                cfg.batch_size, n_predict=n_test, predict_batch=cfg.batch_size,
+                                figures=(k == cfg.folds - 1) * (1 + last * len(friedman_sets(list(cfg.models)))))
+                     for k in range(cfg.folds)]
+        n = min(cfg.cam_images, n_test) * cfg.folds
+        arch, first = f"{cfg.models[0]} {cfg.input_size} px", cfg.models[0]
+        for method in METHODS if cfg.cam_images else ():
+            options = (("layer_name", last_conv_layer(first)), ("batch_size", cfg.batch_size),
+                       ("eager", cfg.eager_cams)) + ((("max_channels", cfg.scorecam_channels),)
+                                                     if method == "ScoreCAM" else ())
+            for copy in ("", " of a re-initialised model"):   # the copy: when a picked film has a lesion circle
+                cams.append(PlannedExplanation(CAM_LABELS[method] + copy, arch, n, cfg.input_size, cam=method,
+                                               cam_options=options, cam_batch=min(cfg.cam_images, n_test,
+                                                                                  cfg.batch_size),
+                                               traces=cfg.folds, models=cfg.folds if copy and method == METHODS[0]
+                                               else 0))
+        if cfg.cam_images:
+            cams.append(PlannedExplanation("CAM grids", arch, 0, cfg.input_size, figures=cfg.folds,
+                                           panels=n * (1 + len(METHODS))))
+    return Plan(fits, tuple(cams), data=f"{len(labels)} films resized to {cfg.input_size} px "
+                f"({cfg.preprocessing}; cached after a first run)",
+                evaluation="per-fold metrics, Friedman / Nemenyi")
 
 
 EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, plan=plan, datasets=lambda cfg: {"mias": {}})

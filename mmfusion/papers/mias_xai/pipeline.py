@@ -157,19 +157,70 @@ def steps(ctx) -> None:
         explain.compare(ctx, first.model, crops, all_splits[ctx.cfg.protocols[0]]["test"])
 
 
-def plan(cfg, sources) -> list:
+def plan(cfg, sources):
     """The fits steps() makes: per protocol, one per class-weight candidate (when there are
-    several) and ``runs`` retrainings, each on the x16 set undersampled to 3 x its minority class."""
-    from mmfusion.experiment.plan import PlannedFit
+    several) and ``runs`` retrainings, each on the x16 set undersampled to 3 x its minority class;
+    their predictions; explain.compare's work on the first model (and its re-initialised copy)."""
+    import math
+
+    from mmfusion.experiment.plan import Plan, PlannedFit
     from mmfusion.papers.mias_xai.model import build_mias_cnn
 
-    counts = np.bincount(sources["mias"].frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
+    frame = sources["mias"].frame
+    counts = np.bincount(frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
     n_train = len(CLASS_NAMES) * 16 * int(0.7 * counts.min())
+    # crops: abnormal films without coordinates and the authors' two black crops are left out
+    n = int(len(frame) - (frame["label"].ne(0) & frame["x"].isna()).sum() - frame["sample_id"].isin(
+        cfg.authors_excluded).sum())
+    held = math.ceil(0.3 * n)                        # the two-step split: 30 % held out, then halved
+    n_test, n_val = math.ceil(0.5 * held), held - math.ceil(0.5 * held)
     k = len(cfg.class_weight_candidates)
-    names = [f"{p}-classweight{i + 1}" for p in cfg.protocols for i in range(k if k > 1 else 0)]
-    names += [f"{p}-run{r + 1}" for p in cfg.protocols for r in range(cfg.runs)]
-    return [PlannedFit(n, f"mias-xai CNN {cfg.input_size} px", lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
-                       n_train, cfg.epochs, cfg.batch_size, eager=False) for n in names]
+    arch = f"mias-xai CNN {cfg.input_size} px"
+    fits = [PlannedFit(f"{p}-classweight{i + 1}", arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
+                       n_train, cfg.epochs, cfg.batch_size, eager=False, n_predict=n_val)
+            for p in cfg.protocols for i in range(k if k > 1 else 0)]
+    fits += [PlannedFit(f"{p}-run{r + 1}", arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
+                        n_train, cfg.epochs, cfg.batch_size, eager=False, n_predict=n_val + n_test)
+             for p in cfg.protocols for r in range(cfg.runs)]
+    return Plan(fits, explanations(cfg, arch, min(cfg.explain_images or n_test, n_test)),
+                data=f"crops at {cfg.input_size} px from {len(frame)} films and their x16 augmentation "
+                     "(crops cached after a first run)")
+
+
+def explanations(cfg, arch, n: int) -> tuple:
+    """explain.compare on ``n`` test images: the batched methods on the model and on its
+    re-initialised copy, the per-call style on ``per_call_images``, the deletion / insertion
+    curves of 10 map sets (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
+    import math
+
+    from mmfusion.experiment.plan import PlannedExplanation as E
+    from mmfusion.papers.mias_xai.model import LAST_CONV
+
+    size, k = cfg.input_size, min(cfg.per_call_images, n)
+    lime = ((math.ceil(cfg.lime_samples / 64), min(64, cfg.lime_samples)),)
+    # image_kernel_shap: the target's call, shap's f(all on) and f(all off), then its coalitions
+    shap = ((3, 1), (math.ceil(cfg.shap_samples / 256), min(256, cfg.shap_samples)))
+    cam = dict(cam="GradCAM", cam_options=(("layer_name", LAST_CONV),), cam_batch=min(n, 32),
+               traces=2 if n > 1 else 1)                # a first call on one image, then all n: two shapes
+    out = []
+    for model in ("", " of a re-initialised model"):
+        out += [E("Grad-CAM" + model, arch, n, size, models=1 if model else 0, **cam),
+                E("LIME" + model, arch, n, size, calls=lime, segment=True, samples=cfg.lime_samples,
+                  sampler="lime", libraries=("lime",)),
+                E("Kernel SHAP" + model, arch, n, size, calls=shap, segment=True, samples=cfg.shap_samples,
+                  sampler="shap", libraries=("shap",))]
+    steps = cfg.curve_steps + 1
+    per_class = [min(4, len(range(c, n, len(CLASS_NAMES)))) for c in range(len(CLASS_NAMES))]   # round-robin picks
+    out += [E("Grad-CAM (per-call style)", arch, k, size, cam="naive_gradcam",
+              cam_options=(("layer_name", LAST_CONV),), traces=1 if k else 0),
+            E("LIME (per-call style)", arch, k, size, calls=((math.ceil(cfg.lime_samples / 10), 10),), predict=True,
+              segment=True, samples=cfg.lime_samples, sampler="lime", traces=1 if k else 0),
+            E("Kernel SHAP (per-call style)", arch, k, size, calls=((3, 1), (math.ceil(cfg.shap_samples / 10), 10)),
+              predict=True, segment=True, samples=cfg.shap_samples, sampler="shap", traces=1 if k else 0),
+            E("deletion / insertion curves", arch, 10 * n, size,
+              calls=((2 * math.ceil(steps / 128), min(steps, 128)),)),
+            E("explanation grids", arch, 0, size, figures=sum(c > 0 for c in per_class), panels=4 * sum(per_class))]
+    return tuple(out)
 
 
 EXPERIMENT = Experiment(name="mias-xai", config=MiasConfig, steps=steps, plan=plan,

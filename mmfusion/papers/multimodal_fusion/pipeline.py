@@ -134,16 +134,43 @@ def steps(ctx) -> None:
                                              top["probs"], clinical[split["train"]])
 
 
-def plan(cfg, sources) -> list:
+def plan(cfg, sources):
     """One fit per row, on the official training rows less the validation share (an upper bound:
-    the single-label and one-per-mammogram filters only remove rows)."""
-    from mmfusion.experiment.plan import PlannedFit
+    the single-label and one-per-mammogram filters only remove rows), each predicting the test rows;
+    the best row also the missing-modality variants; explain.explain's work on its model."""
+    import math
+
+    from mmfusion.experiment.plan import Plan, PlannedExplanation as E, PlannedFit
+    from mmfusion.models.backbones import ARCHS
+    from mmfusion.papers.multimodal_fusion.config import MISSING_GROUP_COUNTS, MISSING_RATES
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
 
-    n_train = int((sources["cbis-ddsm"].frame["split"] == "train").sum() * (1 - cfg.val_fraction))
-    return [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
+    split = sources["cbis-ddsm"].frame["split"]
+    n_train, n_test = int((split == "train").sum() * (1 - cfg.val_fraction)), int((split == "test").sum())
+    rows = cfg.selected_rows()
+    multimodal = [r.key for r in rows if r.fusion not in ("image", "clinical")]
+    best = BEST if BEST in [r.key for r in rows] else (multimodal or [r.key for r in rows])[0]
+    variants = len(MISSING_RATES) + sum(math.comb(5, k) for k in MISSING_GROUP_COUNTS)   # explain.missing_modality
+    fits = [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
                        lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0, weights=None),
-                       n_train, cfg.epochs, cfg.batch_size) for row in cfg.selected_rows()]
+                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size,
+                       n_predict=n_test * (1 + variants * (row.key == best))) for row in rows]
+    arch, size = next(f.arch for f in fits if f.name == best), cfg.input_size
+    n, cases = min(n_test, cfg.shap_cases), 2 if cfg.num_classes == 2 else 0   # cases: at most (each may be absent)
+    layer = "vit_feature_map" if cfg.backbone == "vit" else ARCHS[cfg.backbone].last_conv_layer
+    samples = cfg.lime_samples
+    explanations = (
+        E("Kernel SHAP (clinical groups)", arch, n + cases, size, calls=((3, 1), (1, 30)), libraries=("shap",),
+          unmeasured="shap's own work on 30 coalitions"),   # 5 groups: all 2^5 - 2 coalitions
+        E("Grad-CAM", arch, cases, size, cam="GradCAM", cam_options=(("layer_name", layer), ("input_name", "image")),
+          cam_batch=max(cases, 1), traces=1 if cases else 0),
+        E("LIME tabular", arch, cases, size, calls=((math.ceil(samples / 1024), min(samples, 1024)),),
+          libraries=("lime",), unmeasured="LIME tabular's own work"),
+        E("LIME image", arch, cases, size, calls=((math.ceil(samples / 64), min(samples, 64)),), segment=True,
+          samples=samples, sampler="lime", libraries=("lime",)),
+        E("figures", arch, 0, size, figures=1 + cases + (cases > 0), panels=1 + 3 * cases + 3 * cases))
+    return Plan(fits, explanations, data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
+                evaluation=f"bootstrap CIs ({cfg.bootstrap} resamples x 2 metrics per row), McNemar tests")
 
 
 EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps, plan=plan,
