@@ -17,6 +17,8 @@ def test_training_estimate_and_verdict_by_hand():
     val = [math.ceil(0.2 * 100 / 32), math.ceil(0.2 * 64 / 32)]          # validation steps per epoch
     by_hand = (2.0 + 11 * 0.5 + 3 * (val[0] * 0.5 / 3 + 0.25)) + (2.0 + 3 * 0.5 + 2 * (val[1] * 0.5 / 3 + 0.25))
     assert P.training_seconds(fits, probes) == pytest.approx(by_hand)
+    # a later fit of the architecture pays the later fixed cost (0.5 s) instead of the first's
+    assert P.training_seconds(fits, {"cnn": (2.0, 0.5, 0.25, 0.5)}) == pytest.approx(by_hand - 1.5)
     assert "fits one 12 h" in P.verdict(3600) and "does NOT fit" in P.verdict(13 * 3600)
     assert "2 fits x <= 2/3 epochs x 64/100 images" in P.describe(fits)
 
