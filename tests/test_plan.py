@@ -47,11 +47,13 @@ def test_whole_run_estimate_by_hand():
                     + 1 * 10 * 0.05 + 1 * (1.5 - 0.05)                   # model.predict calls and its trace
                     + 0.15 + 0.5)                                        # lime's import, pyplot's first figure
     assert parts == pytest.approx({"start": 4.0, "data": 0.3, "training": training, "evaluation": evaluation,
-                                   "explanations": explanations, "report": P.REPORT_SECONDS,
-                                   "total": 4.0 + 0.3 + training + evaluation + explanations + P.REPORT_SECONDS})
+                                   "explanations": explanations, "report": P.REPORT_SECONDS, "exit": P.EXIT_SECONDS,
+                                   "total": 4.0 + 0.3 + training + evaluation + explanations + P.REPORT_SECONDS
+                                   + P.EXIT_SECONDS})
     assert P.forward_keys(plan) == {("cnn", 64, False), ("cnn", 10, True)}
     text = P.breakdown(plan, probe, parts)
-    for share in ("process start + imports", "data", "training", "evaluation", "explanations", "report", "total"):
+    for share in ("process start + imports", "data", "training", "evaluation", "explanations", "report",
+                  "process exit", "total"):
         assert share in text
     assert "fits one 12 h" in text
 

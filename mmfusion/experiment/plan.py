@@ -20,7 +20,10 @@ from typing import Callable
 
 SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
 REPORT_SECONDS = 0.5          # report + headline files: 0.3-0.5 s in every quick run (bench RESULTS.md), not probed
-SHARES = ("start", "data", "training", "evaluation", "explanations", "report")
+# the interpreter's exit after TensorFlow was imported (its teardown): `python -c "import tensorflow,
+# keras"` exits 1.4-1.8 s after its last line on the project's 2-core machine; a process cannot time its own exit
+EXIT_SECONDS = 1.6
+SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "exit")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,7 +415,7 @@ def explanation_seconds(e: PlannedExplanation, p: Probe) -> float:
 
 
 def estimate(plan, p: Probe) -> dict:
-    """{share: seconds} for SHARES, and "total": the whole run from process start to report."""
+    """{share: seconds} for SHARES, and "total": the whole run, from process start to its exit."""
     plan = as_plan(plan)
     evaluation = sum(math.ceil(f.n_predict / f.predict_batch) * p.forward[(f.arch, min(f.predict_batch, f.n_predict),
                                                                              False)][1]
@@ -421,7 +424,8 @@ def estimate(plan, p: Probe) -> dict:
     if any(f.figures for f in plan.fits) or any(e.figures for e in plan.explanations):
         explanations += p.figure[0]       # pyplot's start, once per process (counted here)
     parts = {"start": p.start or 0.0, "data": p.data, "training": training_seconds(plan.fits, p.fits),
-             "evaluation": evaluation, "explanations": explanations, "report": REPORT_SECONDS}
+             "evaluation": evaluation, "explanations": explanations, "report": REPORT_SECONDS,
+             "exit": EXIT_SECONDS}
     return {**parts, "total": sum(parts.values())}
 
 
@@ -457,8 +461,9 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
                          "figures, imports" + (f"; not timed: {'; '.join(unmeasured)}" if unmeasured else "")
                          if plan.explanations else "none planned"),
         "report": "a constant (0.3-0.5 s in the quick runs of mmfusion/bench/RESULTS.md), not probed",
+        "exit": "a constant (TensorFlow's teardown, 1.4-1.8 s measured once here), not probed",
     }
-    names = {"start": "process start + imports"}
+    names = {"start": "process start + imports", "exit": "process exit"}
     lines = ["estimate on this device (seconds):"]
     lines += [f"  {names.get(k, k):<24} {parts[k]:8.1f}  {why[k]}" for k in SHARES]
     if plan.explanations:
