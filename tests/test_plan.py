@@ -34,14 +34,15 @@ def test_whole_run_estimate_by_hand():
     cam = P.PlannedExplanation("Grad-CAM", "cnn", 4, 32, cam="GradCAM", cam_batch=4, traces=2, models=1,
                                figures=1, panels=8)
     styled = P.PlannedExplanation("LIME (per-call style)", "cnn", 1, 32, calls=((10, 10),), predict=True, traces=1)
-    plan = P.Plan([fit], (lime, cam, styled))
+    plan = P.Plan([fit], (lime, cam, styled), bootstraps=((3, "auc", 100, 50, "binary"),))
     probe = P.Probe(fits={"cnn": (2.0, 0.5, 0.25)}, start=4.0, data=0.3, build={"cnn": 0.7},
                     forward={("cnn", 64, False): (0.2, 0.1), ("cnn", 10, True): (1.5, 0.05)},
                     cam={P.cam_key(cam): (0.9, 0.01)}, segment={32: 0.02}, sample={("lime", 32): 0.001},
-                    figure=(0.5, 0.1, 0.02), imports={"lime": 0.15})
+                    figure=(0.5, 0.1, 0.02), evaluation_figure=0.3, imports={"lime": 0.15},
+                    bootstrap={("auc", 100, 50, "binary"): 0.2})
     parts = P.estimate(plan, probe)
     training = 2.0 + (2 - 1) * 0.5 + 1 * (math.ceil(0.2 * 64 / 32) * 0.5 / 3 + 0.25)   # 2 steps, 1 epoch
-    evaluation = 2 * 0.1 + 2 * (0.1 + 0.02)                              # ceil(100 / 64) calls, two 1-panel figures
+    evaluation = 2 * 0.1 + 2 * 0.3 + 3 * 0.2                 # ceil(100 / 64) calls, two figures, 3 CIs
     explanations = (4 * (2 * 0.1 + 0.02 + 100 * 0.001)                   # LIME: calls, quickshift, its own work
                     + 4 * 0.01 + 2 * 0.9 + 0.7 + 0.1 + 8 * 0.02          # CAM: passes, traces, a model, a figure
                     + 1 * 10 * 0.05 + 1 * (1.5 - 0.05)                   # model.predict calls and its trace
@@ -58,9 +59,9 @@ def test_whole_run_estimate_by_hand():
     assert "fits one 12 h" in text
 
 
-def test_the_probe_measures_what_the_plan_needs(monkeypatch):
-    """A tiny CNN's plan through the real probe: every forward key, CAM, segmentation size, sampler
-    and import the estimate reads is measured (positive), and the estimate has every share."""
+def test_the_probe_measures_what_the_plan_needs():
+    """A tiny CNN's plan through the real probe: every forward key, CAM, segmentation size, sampler,
+    figure and bootstrap the estimate reads is measured (positive), and the estimate has every share."""
     import keras
 
     def build():
@@ -69,14 +70,17 @@ def test_the_probe_measures_what_the_plan_needs(monkeypatch):
         x = keras.layers.GlobalAveragePooling2D()(x)
         return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
 
-    fit = P.PlannedFit("a", "tiny", build, n_train=8, epochs=1, batch_size=4, n_predict=8, predict_batch=4)
+    fit = P.PlannedFit("a", "tiny", build, n_train=8, epochs=1, batch_size=4, n_predict=8, predict_batch=4,
+                       figures=1)
     plan = P.Plan([fit], (P.PlannedExplanation("LIME", "tiny", 1, 32, calls=((1, 8),), segment=True, samples=8,
                                                sampler="lime", libraries=("lime",)),
                           P.PlannedExplanation("Grad-CAM", "tiny", 2, 32, cam="GradCAM", cam_batch=2, traces=1,
-                                               cam_options=(("layer_name", "conv"),), figures=1, panels=4)))
+                                               cam_options=(("layer_name", "conv"),), figures=1, panels=4)),
+                  bootstraps=((2, "auc", 20, 30, "binary"),))
     probe = P.probe(plan, steps=1, quick=True)
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
-    assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.figure[1] > 0
+    assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.figure[1] > 0 < probe.evaluation_figure
+    assert probe.bootstrap[("auc", 20, 30, "binary")] > 0
     parts = P.estimate(plan, probe)
     assert all(parts[k] > 0 for k in ("training", "evaluation", "explanations", "total"))
 

@@ -37,7 +37,7 @@ class PlannedFit:
     eager: bool | None = None  # trained eagerly? None: as ctx.train_config decides (eager on quick runs)
     n_predict: int = 0        # images its evaluation predicts (test, validation, robustness variants)
     predict_batch: int = 64   # images per prediction call
-    figures: int = 0          # figures its evaluation writes (ROC, confusion, curves: one panel each)
+    figures: int = 0          # figures its evaluation writes (ROC, confusion matrix, learning curves)
 
     @property
     def steps(self) -> int:
@@ -72,7 +72,8 @@ class Plan:
     fits: list
     explanations: tuple = ()
     data: str = ""            # what data preparation does besides loading (e.g. crops, cached after a first run)
-    evaluation: str = ""      # evaluation work no probe times (bootstrap CIs, tests)
+    evaluation: str = ""      # evaluation work no probe times (e.g. statistical tests)
+    bootstraps: tuple = ()    # ((calls, metric, resamples, test images, average), ...): bootstrap CIs
 
 
 @dataclasses.dataclass
@@ -86,7 +87,9 @@ class Probe:
     cam: dict = dataclasses.field(default_factory=dict)      # cam key -> (first call's extra, s per image later)
     segment: dict = dataclasses.field(default_factory=dict)  # size -> s per quickshift segmentation
     sample: dict = dataclasses.field(default_factory=dict)   # (sampler, size) -> s of its own work per sample
-    figure: tuple = (0.0, 0.0, 0.0)   # (first figure's extra, s per figure, s per panel)
+    figure: tuple = (0.0, 0.0, 0.0)   # explanation grids: (first figure's extra, s per figure, s per panel)
+    evaluation_figure: float = 0.0    # s per evaluation figure (mean of a ROC, a confusion matrix, learning curves)
+    bootstrap: dict = dataclasses.field(default_factory=dict)  # (metric, resamples, n, average) -> s per CI
     imports: dict = dataclasses.field(default_factory=dict)  # library -> s to import
 
 
@@ -170,6 +173,9 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
     out.imports = {lib: _import_seconds(lib) for lib in libraries}   # first: nothing has imported them yet
     if any(f.figures for f in plan.fits) or any(e.figures for e in plan.explanations):
         out.figure = _figure_seconds()
+    if any(f.figures for f in plan.fits):
+        out.evaluation_figure = _evaluation_figure_seconds()
+    out.bootstrap = {tuple(b[1:]): _bootstrap_seconds(*b[1:]) for b in plan.bootstraps}
     for size in sorted({e.size for e in plan.explanations if e.segment or e.sampler}):
         image = example_image(sources, size)
         out.segment[size], samples = _segment_seconds(image, size, {e.sampler for e in plan.explanations
@@ -310,6 +316,20 @@ def _segment_seconds(image, size: int, samplers) -> tuple:
     return segment, per_sample
 
 
+def _bootstrap_seconds(metric: str, resamples: int, n: int, average: str) -> float:
+    """One bootstrap CI of ``metric`` over ``n`` random binary test predictions."""
+    import numpy as np
+
+    from mmfusion.evaluation import bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    p = rng.random(n)
+    start = time.perf_counter()
+    bootstrap_ci(rng.integers(0, 2, n), np.stack([1 - p, p], 1), metric=metric, n_resamples=resamples,
+                 average=average)
+    return time.perf_counter() - start
+
+
 def _figure_seconds() -> tuple:
     """(the first figure's extra: pyplot's start, s per figure, s per image panel): explanation
     grids of 1 x 2 and 2 x 4 panels written to a temporary folder."""
@@ -333,6 +353,28 @@ def _figure_seconds() -> tuple:
         large = grid(os.path.join(tmp, "c.png"), 2, 3)
     panel = max(0.0, (large - small) / 6)
     return max(0.0, first - small), max(0.0, small - 2 * panel), panel
+
+
+def _evaluation_figure_seconds() -> float:
+    """Mean seconds of the evaluation figures the papers write: a ROC, a confusion matrix, the
+    learning curves of two folds (random values, a temporary folder)."""
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+
+    from mmfusion.evaluation.figures import confusion_matrix_figure, learning_curves, roc_curves
+
+    rng = np.random.default_rng(0)
+    p = rng.random(40)
+    history = pd.DataFrame({"epoch": [0, 1] * 2, "fold": [0, 0, 1, 1], "loss": rng.random(4),
+                            "accuracy": rng.random(4), "val_loss": rng.random(4), "val_accuracy": rng.random(4)})
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        roc_curves(rng.integers(0, 2, 40), np.stack([1 - p, p], 1), os.path.join(tmp, "roc.png"))
+        confusion_matrix_figure([[10, 3], [4, 12]], os.path.join(tmp, "cm.png"))
+        learning_curves(history, os.path.join(tmp, "curves.png"))
+        return (time.perf_counter() - start) / 3
 
 
 def _import_seconds(library: str) -> float:
@@ -419,7 +461,8 @@ def estimate(plan, p: Probe) -> dict:
     plan = as_plan(plan)
     evaluation = sum(math.ceil(f.n_predict / f.predict_batch) * p.forward[(f.arch, min(f.predict_batch, f.n_predict),
                                                                              False)][1]
-                     + f.figures * (p.figure[1] + p.figure[2]) for f in plan.fits if f.n_predict or f.figures)
+                     + f.figures * p.evaluation_figure for f in plan.fits if f.n_predict or f.figures)
+    evaluation += sum(b[0] * p.bootstrap[tuple(b[1:])] for b in plan.bootstraps)
     explanations = sum(explanation_seconds(e, p) for e in plan.explanations) + sum(p.imports.values())
     if any(f.figures for f in plan.fits) or any(e.figures for e in plan.explanations):
         explanations += p.figure[0]       # pyplot's start, once per process (counted here)
@@ -439,7 +482,9 @@ def describe_probe(p: Probe) -> str:
                 for k, (first, per) in p.cam.items()]
              + [f"{k[0]}: {'model.predict' if k[2] else 'call'} of {k[1]} {later * 1000:.1f} ms"
                 for k, (_, later) in p.forward.items()]
-             + ([f"figure {p.figure[1]:.2f} s + {p.figure[2]:.3f} s/panel"] if any(p.figure) else []))
+             + ([f"figure {p.figure[1]:.2f} s + {p.figure[2]:.3f} s/panel"] if any(p.figure) else [])
+             + ([f"evaluation figure {p.evaluation_figure:.2f} s"] if p.evaluation_figure else [])
+             + [f"bootstrap CI of {k[0]} ({k[1]} resamples of {k[2]}) {s:.2f} s" for k, s in p.bootstrap.items()])
     if parts:
         lines.append("  probe, evaluation and explanations: " + "; ".join(parts))
     return "\n".join(lines)
@@ -456,6 +501,7 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
         "training": "probe: fixed cost per fit, steps, validation passes, checkpoints (early stopping may end sooner)",
         "evaluation": (f"probe: forward calls over {sum(f.n_predict for f in plan.fits):,} images, "
                        f"{sum(f.figures for f in plan.fits)} figures"
+                       + (f", {sum(b[0] for b in plan.bootstraps)} bootstrap CIs" if plan.bootstraps else "")
                        + (f"; not timed: {plan.evaluation}" if plan.evaluation else "")),
         "explanations": ("probe: model calls, segmentations, LIME/SHAP sample work, CAM traces and passes, "
                          "figures, imports" + (f"; not timed: {'; '.join(unmeasured)}" if unmeasured else "")

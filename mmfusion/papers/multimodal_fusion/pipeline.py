@@ -170,7 +170,8 @@ def plan(cfg, sources):
           samples=samples, sampler="lime", libraries=("lime",)),
         E("figures", arch, 0, size, figures=1 + cases + (cases > 0), panels=1 + 3 * cases + 3 * cases))
     return Plan(fits, explanations, data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
-                evaluation=f"bootstrap CIs ({cfg.bootstrap} resamples x 2 metrics per row), McNemar tests")
+                evaluation="McNemar tests", bootstraps=tuple((len(rows), metric, cfg.bootstrap, n_test, cfg.average)
+                                                             for metric in CI_COLUMNS))
 
 
 EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps, plan=plan,
