@@ -167,3 +167,42 @@ def test_whole_number_float_images_are_held_as_uint8_but_come_out_unchanged():
     assert _as_tensor(fractional)[0].dtype == tf.float32 and _as_tensor(fractional)[1] is None
     (x, _), = list(make_dataset(fractional, Y, batch_size=10))
     np.testing.assert_array_equal(x, fractional)
+
+
+def test_in_step_feeds_held_images_with_the_seeds_and_augment_batch_gives_the_feeds_values():
+    from mmfusion.data.pipeline import augment_batch, in_step
+
+    aug = A.compose(A.random_flip(), A.random_rotation(15.0), A.random_brightness(0.1))
+    clinical = RNG.normal(size=(10, 2)).astype("float32")
+    for x in (X.astype("float32"), {"image": X.astype("float32"), "clinical": clinical}):
+        kw = dict(batch_size=4, shuffle=True, seed=2, repeat=True, start_epoch=1)
+        fed, stepped = _take(make_dataset(x, Y, augment=aug, **kw), 3), _take(make_dataset(x, Y, augment=in_step(aug), **kw), 3)
+        for f, ((held, seeds), y) in zip(fed, stepped):
+            image = held["image"] if isinstance(held, dict) else held
+            assert image.dtype == tf.uint8 and seeds.dtype == tf.int64    # uncast: 4x less to move
+            np.testing.assert_array_equal(seeds[:, 1], y)                 # (seed, epoch, index)
+            np.testing.assert_array_equal(seeds[:, 0], 2 * 1_000_003 + 1)
+            np.testing.assert_array_equal(y, f[1])
+            out = augment_batch(aug, held, seeds, draw_device="/cpu:0")
+            if isinstance(x, dict):
+                np.testing.assert_array_equal(out["clinical"], f[0]["clinical"])
+                out, expected = out["image"], f[0]["image"]
+            else:
+                expected = f[0]
+            np.testing.assert_array_equal(out, expected)
+    elements = tf.data.Dataset.from_tensor_slices((X, Y))          # the file feed's uint8 elements
+    (a, _), = list(make_dataset(elements, batch_size=10, seed=4, augment=aug))
+    ((held, seeds), _), = list(make_dataset(elements, batch_size=10, seed=4, augment=in_step(aug)))
+    assert held.dtype == tf.uint8
+    np.testing.assert_array_equal(augment_batch(aug, held, seeds), a)
+    with pytest.raises(ValueError, match="per-image functions run in the feed"):
+        in_step(lambda image, seed: image)
+    with pytest.raises(ValueError, match="'image' key"):
+        make_dataset({"img": X}, Y, augment=in_step(aug))
+
+
+def test_augmentation_keys_tell_computations_apart():
+    assert A.random_rotation(15).key == A.random_rotation(15.0).key != A.random_rotation(10).key
+    assert A.compose(A.random_flip(), A.random_rotation(15)).key == A.compose(A.random_flip(), A.random_rotation(15)).key
+    assert A.compose(A.random_flip(), A.random_rotation(15)).key != A.compose(A.random_rotation(15), A.random_flip()).key
+    assert A.random_flip().key != A.random_flip(vertical=True).key

@@ -24,9 +24,9 @@ def build(size=8, seed=None):
 
 def _config(seed, **kw):
     # the learning rate differs per seed: a reused optimizer must take the new one
-    return TrainConfig(epochs=3, batch_size=16, seed=seed, verbose=0, restore_best=True,
-                       learning_rate=1e-3 * seed, schedule="plateau", schedule_patience=1,
-                       augment=A.random_flip(), **kw)
+    return TrainConfig(**{"epochs": 3, "batch_size": 16, "seed": seed, "verbose": 0, "restore_best": True,
+                          "learning_rate": 1e-3 * seed, "schedule": "plateau", "schedule_patience": 1,
+                          "augment": A.random_flip(), **kw})
 
 
 def _fit(seed, **kw):
@@ -60,6 +60,29 @@ def test_reused_fits_equal_fresh_fits_and_keep_earlier_models(monkeypatch):
         np.testing.assert_array_equal(a, b.numpy())
     probs = second.model(X[:4], training=False).numpy()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_a_reused_trainer_augments_in_its_step_exactly_what_each_fit_asks(monkeypatch):
+    """The in-step augmentation is traced into the trainer's train function: a fit with another
+    augmentation (or in the feed) must get a new trace, one with an equal augmentation keeps it."""
+    rotate = A.compose(A.random_flip(), A.random_rotation(20.0))
+    fits = [(1, A.random_flip(), "step"), (2, A.random_flip(), "step"), (3, rotate, "step"),
+            (4, A.random_flip(), "feed"), (5, rotate, "step")]
+    monkeypatch.setenv("MMFUSION_REUSE", "0")
+    fresh = [_values(_fit(s, augment=a, augment_on=on)) for s, a, on in fits]
+    monkeypatch.setenv("MMFUSION_REUSE", "1")
+    reuse.clear()
+    functions = []
+    for (s, a, on), (weights, history) in zip(fits, fresh):
+        result = _fit(s, augment=a, augment_on=on)
+        (trainer,) = reuse._TRAINERS.values()
+        functions.append(trainer.train_function)
+        ours, our_history = _values(result)
+        assert our_history == history, (s, on)
+        for u, v in zip(ours, weights):
+            np.testing.assert_array_equal(u, v)
+    assert functions[1] is functions[0]                  # an equal augmentation: the same trace
+    assert len({id(f) for f in functions[1:]}) == 4      # another one, or none: traced anew
 
 
 def test_architecture_key_ignores_names_and_seeds_but_not_shapes():

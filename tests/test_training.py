@@ -159,3 +159,71 @@ def test_a_finished_fit_keeps_its_training_time(tmp_path):
     assert json.loads((tmp_path / "fit" / "fit.json").read_text())["train_seconds"] == first.train_seconds
     again = fit(build, (x, y), None, TrainConfig(epochs=1, batch_size=8, verbose=0), run=run)
     assert again.train_seconds == first.train_seconds
+
+
+IMAGES = RNG.integers(0, 256, (40, 12, 12, 3)).astype("float32")
+CLINICAL = RNG.normal(size=(40, 2)).astype("float32")
+IMAGE_Y = (IMAGES[:, :6, :6, 0].mean(axis=(1, 2)) > 127).astype(int) + (CLINICAL[:, 0] > 0)
+
+
+def image_model(dict_inputs: bool):
+    inp = keras.Input((12, 12, 3), name="image")
+    h = keras.layers.Rescaling(1 / 255.0)(inp)
+    h = keras.layers.Conv2D(4, 3, kernel_initializer=keras.initializers.HeUniform(1))(h)
+    h = keras.layers.Flatten()(keras.layers.Dropout(0.2)(keras.layers.BatchNormalization()(h)))
+    if not dict_inputs:
+        return keras.Model(inp, keras.layers.Dense(3, activation="softmax")(h))
+    clinical = keras.Input((2,), name="clinical")
+    h = keras.layers.Concatenate()([h, clinical])
+    return keras.Model({"image": inp, "clinical": clinical}, keras.layers.Dense(3, activation="softmax")(h))
+
+
+@pytest.mark.parametrize("dict_inputs", [False, True], ids=["array", "dict"])
+def test_augmenting_in_the_train_step_trains_exactly_like_augmenting_in_the_feed(dict_inputs, monkeypatch):
+    from mmfusion.data import augment as A
+
+    # dict: no trace reuse, so the fit trains (and must then clean up) the caller's own model
+    monkeypatch.setenv("MMFUSION_REUSE", "0" if dict_inputs else "1")
+
+    x = {"image": IMAGES, "clinical": CLINICAL} if dict_inputs else IMAGES
+    val = ({"image": IMAGES[:8], "clinical": CLINICAL[:8]} if dict_inputs else IMAGES[:8], IMAGE_Y[:8])
+    aug = A.compose(A.random_flip(), A.random_rotation(20.0), A.random_brightness(0.1))
+    results = {}
+    for on in ("feed", "step"):
+        config = cfg(batch_size=16, seed=3, augment=aug, augment_on=on, restore_best=True,
+                     class_weight="balanced")
+        results[on] = fit(lambda: image_model(dict_inputs), (x, IMAGE_Y), val, config)
+    feed, step = results["feed"], results["step"]
+    assert step.history == feed.history
+    for a, b in zip(step.model.variables, feed.model.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    plain = fit(lambda: image_model(dict_inputs), (x, IMAGE_Y), val, cfg(batch_size=16, seed=3, restore_best=True,
+                                                                          class_weight="balanced"))
+    assert plain.history["loss"] != step.history["loss"]        # the augmentation did run
+    assert "train_step" not in vars(step.model)                 # the caller's model trains plainly again
+    step.model.fit(x, IMAGE_Y, epochs=1, verbose=0)
+
+
+def test_augment_site_auto_and_its_refusals():
+    import tensorflow as tf
+
+    from mmfusion.data import augment as A
+    from mmfusion.training.loop import augment_site
+
+    model, strategy = image_model(False), tf.distribute.get_strategy()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    aug = A.random_flip()
+    gpu = bool(tf.config.list_logical_devices("GPU"))
+    assert augment_site(cfg(augment=aug), model, strategy, True) == ("step" if gpu else "feed")
+    assert augment_site(cfg(augment=aug, augment_on="step"), model, strategy, True) == "step"
+    assert augment_site(cfg(augment=lambda i, s: i), model, strategy, True) == "feed"   # per-image
+    assert augment_site(cfg(augment=aug), model, strategy, False) == "feed"             # a Dataset
+    assert augment_site(cfg(augment=None, augment_on="step"), model, strategy, True) == "feed"
+    with pytest.raises(ValueError, match="Dataset"):
+        augment_site(cfg(augment=aug, augment_on="step"), model, strategy, False)
+    with pytest.raises(ValueError, match="augment_on must be"):
+        TrainConfig(augment_on="gpu")
+    with pytest.raises(ValueError, match="per-image functions run in the feed"):
+        TrainConfig(augment=lambda image, seed: image, augment_on="step")
+    with pytest.raises(ValueError, match="XLA"):
+        TrainConfig(augment=aug, augment_on="step", jit_compile=True)

@@ -8,6 +8,7 @@ resume. Ops carry ``batched = True``, which tells the pipeline to augment whole 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import tensorflow as tf
@@ -23,19 +24,27 @@ class _Op:
     params)`` then transforms the whole batch at once."""
     batched = True
 
-    def __init__(self, name, draw, apply, spec):
+    def __init__(self, name, draw, apply, spec, key):
         self.__qualname__ = self.__name__ = name
         self.draw, self.apply, self.spec = draw, apply, spec
+        self.key = key   # (name, parameters): equal keys, equal computation (a reused trace)
 
     def params(self, seeds, shape):
         return tf.map_fn(lambda s: self.draw(s, shape), seeds, fn_output_signature=self.spec)
 
-    def __call__(self, image, seed):
+    def __call__(self, image, seed, draw_device=None):
+        """``draw_device``: where the per-sample parameter draws run; "/cpu:0" in a GPU train step
+        keeps them where the feed draws them (the same kernels: the same values), and a loop of
+        scalar ops on the host costs no device round trip per sample."""
         image = _float(image)
         seed = tf.cast(seed, tf.int64)
         if image.shape.rank == 3:
-            return self(image[None], seed[None])[0]
-        return self.apply(image, self.params(seed, tf.shape(image)[1:]))
+            return self(image[None], seed[None], draw_device)[0]
+        with tf.device(draw_device) if draw_device else contextlib.nullcontext():
+            params = self.params(seed, tf.shape(image)[1:])
+        out = self.apply(image, params)
+        out.set_shape(image.shape)   # every op keeps it; the gathers lose it (Keras 3.8's Flatten needs it)
+        return out
 
     def __repr__(self):
         return self.__name__
@@ -61,7 +70,7 @@ def random_flip(horizontal: bool = True, vertical: bool = False):
                 index = tf.where(flips[:, 2 - axis, None], size - 1 - ahead, ahead)
                 images = tf.gather(images, index, axis=axis, batch_dims=1)
         return images
-    return _Op("random_flip", draw, apply, tf.TensorSpec([2], tf.bool))
+    return _Op("random_flip", draw, apply, tf.TensorSpec([2], tf.bool), ("random_flip", horizontal, vertical))
 
 
 def random_rot90():
@@ -77,7 +86,7 @@ def random_rot90():
         for turns in (1, 2, 3):
             out = tf.where(k == turns, tf.image.rot90(images, turns), out)
         return out
-    return _Op("random_rot90", draw, apply, tf.TensorSpec([], tf.int32))
+    return _Op("random_rot90", draw, apply, tf.TensorSpec([], tf.int32), ("random_rot90",))
 
 
 def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
@@ -96,7 +105,8 @@ def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
             fill_value=fill_value, interpolation="BILINEAR", fill_mode="CONSTANT")
-    return _Op("random_rotation", draw, apply, tf.TensorSpec([8], tf.float32))
+    return _Op("random_rotation", draw, apply, tf.TensorSpec([8], tf.float32),
+               ("random_rotation", float(max_degrees), float(fill_value)))
 
 
 def random_crop_resize(scale=(0.8, 1.0)):
@@ -134,7 +144,8 @@ def random_crop_resize(scale=(0.8, 1.0)):
         top, bottom = tl + (tr - tl) * wx, bl + (br - bl) * wx
         return top + (bottom - top) * wy
 
-    return _Op("random_crop_resize", draw, apply, tf.TensorSpec([4], tf.int32))
+    return _Op("random_crop_resize", draw, apply, tf.TensorSpec([4], tf.int32),
+               ("random_crop_resize", float(low), float(high)))
 
 
 def random_brightness(max_delta: float = 0.1):
@@ -144,7 +155,7 @@ def random_brightness(max_delta: float = 0.1):
 
     def apply(images, delta):
         return tf.clip_by_value(images + _per_sample(delta), 0.0, 255.0)
-    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32))
+    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32), ("random_brightness", float(max_delta)))
 
 
 def random_contrast(lower: float = 0.9, upper: float = 1.1):
@@ -155,7 +166,8 @@ def random_contrast(lower: float = 0.9, upper: float = 1.1):
     def apply(images, factor):
         mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
         return tf.clip_by_value((images - mean) * _per_sample(factor) + mean, 0.0, 255.0)
-    return _Op("random_contrast", draw, apply, tf.TensorSpec([], tf.float32))
+    return _Op("random_contrast", draw, apply, tf.TensorSpec([], tf.float32),
+               ("random_contrast", float(lower), float(upper)))
 
 
 def compose(*ops):
@@ -174,7 +186,7 @@ def compose(*ops):
                 images = op.apply(images, p)
             return images
         spec = tuple(op.spec for op in ops) or (tf.TensorSpec([], tf.float32),)
-        return _Op("compose", draw, apply, spec)
+        return _Op("compose", draw, apply, spec, ("compose",) + tuple(op.key for op in ops))
 
     def op(image, seed):
         seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), count)

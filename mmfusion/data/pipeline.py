@@ -7,6 +7,9 @@ resumed at epoch e therefore sees exactly the batches an uninterrupted run would
 Every path gathers and augments whole batches (one map call per batch, run in parallel and
 prefetched): per-element maps cost more in call overhead than the augmentation itself.
 Images that hold whole numbers in 0..255 are kept as uint8 in memory and cast per batch.
+``augment=in_step(op)`` moves the augmentation (and the cast) into the train step: the feed then
+yields each batch as ``((x, seeds), y[, w])`` with the images as held, and the step computes
+``augment_batch(op, x, seeds)`` — the values the feed would have made.
 """
 from __future__ import annotations
 
@@ -18,13 +21,43 @@ import tensorflow as tf
 AUTOTUNE = tf.data.AUTOTUNE
 
 
+class InStep:
+    """``make_dataset(..., augment=in_step(op))``: the feed draws no augmentation; each batch
+    carries its per-sample seeds, ``((x, seeds), y[, w])``, for the train step to augment
+    (``training.loop.augment_in_step``). Only mmfusion.data.augment's batched ops: their values
+    do not depend on the input dtype (they cast to float32 first), so uint8 can travel as is."""
+
+    def __init__(self, augment):
+        if not isinstance(getattr(augment, "key", None), tuple) or not getattr(augment, "batched", False):
+            raise ValueError(f"augmenting in the train step needs an op from mmfusion.data.augment, "
+                             f"got {augment!r} (per-image functions run in the feed)")
+        self.augment = augment
+
+    def __repr__(self):
+        return f"in_step({self.augment!r})"
+
+
+def in_step(augment) -> InStep:
+    return InStep(augment)
+
+
+def augment_batch(augment, x, seeds, draw_device=None):
+    """The feed's augmentation of one batch ``x`` (array, or dict: only ``x["image"]``) with its
+    per-sample ``seeds``, as a train step computes it (``draw_device``: see augment._Op)."""
+    if isinstance(x, dict):
+        return {**x, "image": augment_batch(augment, x["image"], seeds, draw_device)}
+    return augment(x, seeds, draw_device=draw_device)
+
+
 def _apply_augment(augment, x, seeds):
     """``augment`` on a batch with per-sample ``seeds`` (n, 2); per-image functions via map_fn."""
     if augment is None:
         return x
+    if isinstance(x, dict) and "image" not in x:
+        raise ValueError(f"augment needs an 'image' key in dict inputs, got keys {sorted(x)}")
+    if isinstance(augment, InStep):   # the step augments: the images travel as held, with seeds
+        return x, seeds
     if isinstance(x, dict):
-        if "image" not in x:
-            raise ValueError(f"augment needs an 'image' key in dict inputs, got keys {sorted(x)}")
         return {**x, "image": _apply_augment(augment, x["image"], seeds)}
     if getattr(augment, "batched", False):
         return augment(x, seeds)
@@ -71,7 +104,8 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
 
     ``x``: array, dict of arrays (multi-input models; ``augment`` touches ``x["image"]`` only) or a
     Dataset of elements. ``augment(image, seed)`` comes from mmfusion.data.augment (a plain
-    per-image function works too, mapped over the batch).
+    per-image function works too, mapped over the batch); ``in_step(op)`` leaves it to the train
+    step (batches ``((x, seeds), y[, w])``, images uncast).
     ``repeat=True`` with arrays: an endless epoch-indexed stream starting at ``start_epoch``
     (use ``steps_per_epoch`` batches per epoch).
     """
@@ -87,13 +121,16 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
     tx = {k: _as_tensor(v) for k, v in x.items()} if isinstance(x, dict) else _as_tensor(x)
     (ty, _), (tw, _) = _as_tensor(y), _as_tensor(sample_weight)
 
-    def take(pair, i):
+    step = isinstance(augment, InStep)
+
+    def take(pair, i, held=False):
         t, dtype = pair
         out = tf.gather(t, i)
-        return out if dtype is None else tf.cast(out, dtype)
+        return out if dtype is None or held else tf.cast(out, dtype)
 
-    def batch(i, seeds=None):
-        xi = {k: take(v, i) for k, v in tx.items()} if isinstance(tx, dict) else take(tx, i)
+    def batch(i, seeds=None):   # in_step: the images stay as held (uint8), the step casts them
+        xi = ({k: take(v, i, step and k == "image") for k, v in tx.items()} if isinstance(tx, dict)
+              else take(tx, i, step))
         xi = _apply_augment(augment, xi, seeds)
         return _pack(xi, None if ty is None else tf.gather(ty, i), None if tw is None else tf.gather(tw, i))
 
@@ -147,7 +184,7 @@ def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_r
 
     def finish(element, seeds=None):
         x, rest = (element[0], element[1:]) if isinstance(element, tuple) else (element, None)
-        x = _apply_augment(augment, _float_images(x), seeds)
+        x = _apply_augment(augment, x if isinstance(augment, InStep) else _float_images(x), seeds)
         return x if rest is None else (x,) + rest
     if augment is None:   # map unpacks tuple elements into arguments: pack them back
         fn = lambda *e: finish(e if len(e) > 1 else e[0])   # noqa: E731

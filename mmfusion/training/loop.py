@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mmfusion.data.pipeline import make_dataset, steps_per_epoch
+from mmfusion.data.pipeline import augment_batch, in_step, make_dataset, steps_per_epoch
 from mmfusion.training import checkpoint, reuse
 from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
@@ -113,6 +113,8 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         trainer = reuse.trainer_for(model, build_model, config, strategy,
                                     reseed=lambda: set_seed(config.seed, config.deterministic))
         result = _fit(trainer, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
+        if trainer is model:   # the caller's model gets its plain train step back
+            augment_in_step(model, None)
         return reuse.hand_back(result, model)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -147,13 +149,14 @@ class _Data:
     y_shape: tuple
     in_memory: bool
 
-    def fit_arguments(self, config: TrainConfig, start_epoch: int) -> dict:
+    def fit_arguments(self, config: TrainConfig, start_epoch: int, site: str = "feed") -> dict:
         if not self.in_memory:
             return {"x": self.train, "class_weight": config.class_weight
                     if isinstance(config.class_weight, dict) else None}
         x, y, w = self.train      # epoch-indexed order: a resumed fit replays the same batches
+        augment = in_step(config.augment) if site == "step" else config.augment
         return {"x": make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
-                                  seed=config.seed, augment=config.augment, repeat=True,
+                                  seed=config.seed, augment=augment, repeat=True,
                                   start_epoch=start_epoch),
                 "steps_per_epoch": steps_per_epoch(len(y), config.batch_size)}
 
@@ -195,13 +198,15 @@ class _Training:
         if self.frozen_names:
             _set_backbone_trainable(self.model, self.frozen_names, not frozen)
         self._compile(lr)
+        site = augment_site(self.config, self.model, self.strategy, self.data.in_memory)
+        augment_in_step(self.model, self.config.augment if site == "step" else None)
         directory = self.state / f"phase{k}" if self.state else None
         resume = checkpoint.latest(directory) if directory else None
         resume_at = self._rewind(resume, start)
         if resume is not None and (resume_at >= end or resume[1].get("stopped")):
             load_weight_dict(self.model, resume[0])    # the phase had ended
         else:
-            self.model.fit(**self.data.fit_arguments(self.config, resume_at), epochs=end,
+            self.model.fit(**self.data.fit_arguments(self.config, resume_at, site), epochs=end,
                            initial_epoch=resume_at, validation_data=self.data.val,
                            callbacks=self._callbacks(k, start, directory, resume),
                            verbose=_verbosity(self.config), shuffle=False)
@@ -281,6 +286,54 @@ def _finished(model, run) -> FitResult | None:
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
     done = json.loads((run.path / FIT_DONE).read_text())
     return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
+
+
+def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
+    """Where ``config.augment`` runs in this fit of the compiled ``model``: "feed" or "step".
+
+    "step" (``augment_in_step``) needs array inputs (a Dataset augments itself), an op from
+    mmfusion.data.augment, no XLA (it draws other random values and cannot compile
+    ImageProjectiveTransformV3) and one device (under MirroredStrategy Keras builds the model
+    from the first batch as fed). "auto" takes "step" when all of that holds and a GPU is
+    visible: the step's device then does the work the host's tf.data threads would. On a CPU it
+    stays "feed": there the step and tf.data share the same cores, and the feed overlaps the
+    augmentation with the step (RESULTS.md, Issue 19 part 1).
+    """
+    if config.augment is None or config.augment_on == "feed":
+        return "feed"
+    blocker = ("training data given as a Dataset (it augments itself)" if not in_memory
+               else "a MirroredStrategy" if isinstance(strategy, tf.distribute.MirroredStrategy)
+               else "XLA (jit_compile)" if model.jit_compile
+               else None)
+    if config.augment_on == "step":
+        if blocker:
+            raise ValueError(f"augment_on='step' cannot be used with {blocker}; use 'feed' or 'auto'")
+        return "step"
+    batched = getattr(config.augment, "batched", False) and isinstance(getattr(config.augment, "key", None), tuple)
+    return "step" if batched and not blocker and tf.config.list_logical_devices("GPU") else "feed"
+
+
+def augment_in_step(model, augment) -> None:
+    """Make ``model``'s train step augment its batches: it takes ``((x, seeds), y[, w])`` (a feed
+    built with ``pipeline.in_step(augment)``), computes the feed's augmentation of x in the step
+    (parameter draws on the host, the image work on the step's device) and runs the class's own
+    ``train_step``. ``augment=None`` gives back the plain step. A train function traced with
+    another augmentation (or none) is dropped, so a reused trainer (training/reuse.py) never runs
+    a stale one; the test step is left alone."""
+    key = None if augment is None else augment.key
+    if key != getattr(model, "_mmfusion_step_augment", None):
+        model.train_function = None   # Keras makes it anew, from the train_step set here
+    if augment is None:
+        if "train_step" in vars(model):
+            del model.train_step
+    else:
+        plain = type(model).train_step
+
+        def train_step(data):
+            (x, seeds), *rest = data
+            return plain(model, (augment_batch(augment, x, seeds, draw_device="/cpu:0"), *rest))
+        model.train_step = train_step
+    model._mmfusion_step_augment = key
 
 
 def _verbosity(config) -> int:
