@@ -70,8 +70,10 @@ def test_the_probe_measures_what_the_plan_needs():
         x = keras.layers.GlobalAveragePooling2D()(x)
         return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
 
+    from mmfusion.data import augment
+
     fit = P.PlannedFit("a", "tiny", build, n_train=8, epochs=1, batch_size=4, n_predict=8, predict_batch=4,
-                       figures=1)
+                       figures=1, augment=augment.random_flip(horizontal=True))   # its step: a real fit's
     plan = P.Plan([fit], (P.PlannedExplanation("LIME", "tiny", 1, 32, calls=((1, 8),), segment=True, samples=8,
                                                sampler="lime", libraries=("lime",)),
                           P.PlannedExplanation("Grad-CAM", "tiny", 2, 32, cam="GradCAM", cam_batch=2, traces=1,
@@ -81,6 +83,7 @@ def test_the_probe_measures_what_the_plan_needs():
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
     assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.figure[1] > 0 < probe.evaluation_figure
     assert probe.bootstrap[("auc", 20, 30, "binary")] > 0
+    assert len(probe.fits["tiny"]) == 4 and probe.fits["tiny"][1] > 0
     parts = P.estimate(plan, probe)
     assert all(parts[k] > 0 for k in ("training", "evaluation", "explanations", "total"))
 

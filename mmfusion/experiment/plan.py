@@ -19,7 +19,9 @@ import time
 from typing import Callable
 
 SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
-REPORT_SECONDS = 0.5          # report + headline files: 0.3-0.5 s in every quick run (bench RESULTS.md), not probed
+# the report stage and the run's files written outside any stage (headline, metrics.json): 0.5-1.5 s
+# in the quick runs (RESULTS.md, Issue 17), not probed
+REPORT_SECONDS = 0.9
 # the interpreter's exit after TensorFlow was imported (its teardown): `python -c "import tensorflow,
 # keras"` exits 1.4-1.8 s after its last line on the project's 2-core machine; a process cannot time its own exit
 EXIT_SECONDS = 1.6
@@ -38,6 +40,7 @@ class PlannedFit:
     n_predict: int = 0        # images its evaluation predicts (test, validation, robustness variants)
     predict_batch: int = 64   # images per prediction call
     figures: int = 0          # figures its evaluation writes (ROC, confusion matrix, learning curves)
+    augment: Callable | None = None   # the TrainConfig.augment steps() trains with (probed through a real fit)
 
     @property
     def steps(self) -> int:
@@ -209,8 +212,10 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
         keras.backend.clear_session()
         # what one real fit costs beyond its steps (build, compile, feed, callbacks, model save); a
         # second one: what every later fit of the architecture costs (traced train functions reused)
-        once, again = (_one_step_fit_seconds(fit, x, y, quick) - step for _ in range(2))
-        out.fits[fit.arch] = (max(first, once), step, checkpoint, max(0.0, again))
+        once, again = (_one_step_fit_seconds(fit, x, y, quick) for _ in range(2))
+        if fit.augment is not None:   # train_on_batch does not augment: a step of a real 3-batch fit does
+            step = max(step, (_one_step_fit_seconds(fit, x, y, quick, batches=3) - again) / 2)
+        out.fits[fit.arch] = (max(first, once - step), step, checkpoint, max(0.0, again - step))
     return out
 
 
@@ -391,19 +396,24 @@ def _import_seconds(library: str) -> float:
     return time.perf_counter() - start
 
 
-def _one_step_fit_seconds(fit, x, y, quick: bool) -> float:
-    """Wall time of ``training.fit`` for one epoch of one batch, in a throw-away run directory."""
+def _one_step_fit_seconds(fit, x, y, quick: bool, batches: int = 1) -> float:
+    """Wall time of ``training.fit`` (with the fit's augmentation) for one epoch of ``batches``
+    batches, in a throw-away run directory."""
     import tempfile
+
+    import numpy as np
 
     from mmfusion.training import TrainConfig
     from mmfusion.training import fit as train
     from mmfusion.training.records import RunDir
 
-    config = TrainConfig(epochs=1, batch_size=fit.batch_size, verbose=0, seed=0,
+    config = TrainConfig(epochs=1, batch_size=fit.batch_size, verbose=0, seed=0, augment=fit.augment,
                          run_eagerly=quick if fit.eager is None else fit.eager)
+    train_x = ({k: np.concatenate([v] * batches) for k, v in x.items()} if isinstance(x, dict)
+               else np.concatenate([x] * batches))
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        train(fit.build, (x, y), (x, y), config, run=RunDir(tmp))
+        train(fit.build, (train_x, np.concatenate([y] * batches)), (x, y), config, run=RunDir(tmp))
         return time.perf_counter() - start
 
 
@@ -428,8 +438,8 @@ VALIDATION_SHARE = 0.2       # validation images per training image (0.15-0.25 i
 def training_seconds(fits, probes: dict) -> float:
     """Seconds of training: each fit's fixed cost (the first of an architecture's, then a later
     one's), its steps at its architecture's step time, a validation pass per epoch (forward only: a
-    third of a step, on VALIDATION_SHARE as many images) and a checkpoint per epoch. Augmentation
-    is not in it."""
+    third of a step, on VALIDATION_SHARE as many images) and a checkpoint per epoch. A fit's
+    augmentation is in its step time only where the plan names it (PlannedFit.augment)."""
     total, seen = 0.0, set()
     for f in fits:
         first, step, checkpoint, *later = probes[f.arch]
@@ -506,7 +516,7 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
         "explanations": ("probe: model calls, segmentations, LIME/SHAP sample work, CAM traces and passes, "
                          "figures, imports" + (f"; not timed: {'; '.join(unmeasured)}" if unmeasured else "")
                          if plan.explanations else "none planned"),
-        "report": "a constant (0.3-0.5 s in the quick runs of mmfusion/bench/RESULTS.md), not probed",
+        "report": "a constant (report + headline files: 0.5-1.5 s in the quick runs, RESULTS.md), not probed",
         "exit": "a constant (TensorFlow's teardown, 1.4-1.8 s measured once here), not probed",
     }
     names = {"start": "process start + imports", "exit": "process exit"}

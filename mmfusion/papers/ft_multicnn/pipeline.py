@@ -165,11 +165,13 @@ def plan(cfg, sources):
     from mmfusion.data.metadata import MetadataEncoder
     from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
     from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
+    from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_augment_normalized
 
     frame = sources[cfg.dataset].frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
     meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
     n_train, n_test = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(len(frame) / cfg.folds)
+    augment = (paper_augment_normalized if cfg.normalize == "paper" else paper_augment) if cfg.augment else None
     fits, cams = [], []
     for protocol in cfg.protocols:
         rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
@@ -183,7 +185,7 @@ def plan(cfg, sources):
                                        lambda row=row: build_model(row.model, cfg.image_size, meta, classes, cfg.dropout,
                                                                    cfg.backbone if row.model == "ft_multicnn" else None),
                                        n_train, cfg.epochs, cfg.batch_size, n_predict=n_test,
-                                       predict_batch=cfg.batch_size))
+                                       predict_batch=cfg.batch_size, augment=augment))
         if rows and any(cfg.input_of(r) != "raw" for r in rows):   # the maps of every image, per fold
             cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
                                            cfg.image_size, cam="GradCAM", cam_options=(("layer_name", CAM_LAYER),

@@ -153,7 +153,7 @@ def plan(cfg, sources):
     variants = len(MISSING_RATES) + sum(math.comb(5, k) for k in MISSING_GROUP_COUNTS)   # explain.missing_modality
     fits = [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
                        lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0, weights=None),
-                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size,
+                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size, augment=augment(cfg),
                        n_predict=n_test * (1 + variants * (row.key == best))) for row in rows]
     arch, size = next(f.arch for f in fits if f.name == best), cfg.input_size
     n, cases = min(n_test, cfg.shap_cases), 2 if cfg.num_classes == 2 else 0   # cases: at most (each may be absent)
