@@ -74,9 +74,22 @@ def cmd_fixtures(args) -> int:
         if name not in DATASETS:
             raise UsageError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
         # one folder per dataset: several twins in one folder would mix their files
-        root = write_twin(name, Path(args.out) / name, n=args.n, seed=args.seed)
+        counts = _counts(args.counts, name)
+        root = write_twin(name, Path(args.out) / name, n=args.n, seed=args.seed, **counts)
         print(f"{name}: {root}   (pass this as --data-dir)")
     return EXIT_OK
+
+
+def _counts(text, name) -> dict:
+    """``--counts 207,64,51``: the mias twin's normal/benign/malignant films (others take none)."""
+    if text is None:
+        return {}
+    if name != "mias":
+        raise UsageError(f"--counts is for the mias twin only (got dataset {name!r})")
+    try:
+        return {"counts": tuple(int(c) for c in text.split(","))}
+    except ValueError:
+        raise UsageError(f"--counts expects normal,benign,malignant integers, got {text!r}") from None
 
 
 def _options(args):
@@ -189,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="only this dataset (default: all)")
     p.add_argument("--n", type=int, default=None, help="samples per twin (default: the twin's own)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--counts", help="mias only: normal,benign,malignant films, e.g. 207,64,51 as the "
+                                    "real MIAS (with --n 322) for timing runs")
     p.set_defaults(func=cmd_fixtures)
 
     p = sub.add_parser("reproduce", help="run a paper's experiments and write a run directory")

@@ -127,3 +127,17 @@ def test_fixtures_writes_one_loadable_folder_per_dataset(tmp_path, capsys):
         frame = load_dataset(name, root)
         assert len(frame) > 0 and frame.attrs["report"]["rows_read"] >= len(frame), name
     assert cli.main(["fixtures", "--out", str(tmp_path), "--dataset", "no-such-set"]) == 2
+
+
+def test_fixtures_mias_counts_like_the_real_mias(tmp_path, capsys):
+    from mmfusion.data import load_dataset
+
+    assert cli.main(["fixtures", "--out", str(tmp_path), "--dataset", "mias", "--n", "322",
+                     "--counts", "207,64,51"]) == 0
+    frame = load_dataset("mias", tmp_path / "mias")
+    # Info.txt rows follow the counts; the twin's one film with a benign and a malignant row is
+    # malignant under the loader's "any" rule, so one benign film moves to malignant
+    assert frame["label"].value_counts().sort_index().tolist() == [207, 63, 52]
+    assert cli.main(["fixtures", "--out", str(tmp_path), "--dataset", "mias", "--n", "40",
+                     "--counts", "207,64,51"]) == 2          # counts must sum to n
+    assert cli.main(["fixtures", "--out", str(tmp_path), "--dataset", "busi", "--counts", "1,2,3"]) == 2

@@ -42,18 +42,19 @@ def default_n(name: str, n=None) -> int:
     return int(getattr(module, key, getattr(module, "DEFAULT_N")))
 
 
-def write_twin(name: str, out_dir, n=None, seed: int = 0) -> Path:
-    """Write the twin of ``name`` under ``out_dir``; returns the root its loader reads."""
+def write_twin(name: str, out_dir, n=None, seed: int = 0, **options) -> Path:
+    """Write the twin of ``name`` under ``out_dir``; returns the root its loader reads.
+    ``options`` go to the twin's writer (e.g. the mias twin's ``counts``)."""
     module = _module(name)
     n = default_n(name, n)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     specific = getattr(module, "write_" + name.replace("-", "_"), None)
     if specific is not None:
-        return Path(specific(out_dir, n, seed))
+        return Path(specific(out_dir, n, seed, **options))
     if "name" in inspect.signature(module.write).parameters:
-        return Path(module.write(out_dir, n, seed, name=name))
-    return Path(module.write(out_dir, n, seed))
+        return Path(module.write(out_dir, n, seed, name=name, **options))
+    return Path(module.write(out_dir, n, seed, **options))
 
 
 def twin_dir(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
