@@ -213,12 +213,15 @@ def test_augment_site_auto_and_its_refusals():
     model, strategy = image_model(False), tf.distribute.get_strategy()
     model.compile("adam", "sparse_categorical_crossentropy")
     aug = A.random_flip()
-    gpu = bool(tf.config.list_logical_devices("GPU"))
-    assert augment_site(cfg(augment=aug), model, strategy, True) == ("step" if gpu else "feed")
+    assert augment_site(cfg(augment=aug), model, strategy, True) == "step"
     assert augment_site(cfg(augment=aug, augment_on="step"), model, strategy, True) == "step"
     assert augment_site(cfg(augment=lambda i, s: i), model, strategy, True) == "feed"   # per-image
     assert augment_site(cfg(augment=aug), model, strategy, False) == "feed"             # a Dataset
     assert augment_site(cfg(augment=None, augment_on="step"), model, strategy, True) == "feed"
+    assert augment_site(cfg(augment=aug, augment_on="feed"), model, strategy, True) == "feed"
+    model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=True)
+    assert augment_site(cfg(augment=aug), model, strategy, True) == "feed"              # eager
+    assert augment_site(cfg(augment=aug, augment_on="step"), model, strategy, True) == "step"
     with pytest.raises(ValueError, match="Dataset"):
         augment_site(cfg(augment=aug, augment_on="step"), model, strategy, False)
     with pytest.raises(ValueError, match="augment_on must be"):
@@ -227,3 +230,32 @@ def test_augment_site_auto_and_its_refusals():
         TrainConfig(augment=lambda image, seed: image, augment_on="step")
     with pytest.raises(ValueError, match="XLA"):
         TrainConfig(augment=aug, augment_on="step", jit_compile=True)
+
+
+def test_a_fit_augmenting_in_the_step_resumes_exactly(tmp_path):
+    from pathlib import Path
+
+    from mmfusion.data import augment as A
+    from mmfusion.training import checkpoint
+    from mmfusion.training.records import RunDir
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 2 and batch == 1:
+                raise RuntimeError("interrupted")
+
+    config = cfg(epochs=4, batch_size=16, seed=5, augment=A.compose(A.random_flip(), A.random_rotation(20.0)),
+                 augment_on="step", schedule="plateau", schedule_patience=1, restore_best=True)
+    data, val = (IMAGES, IMAGE_Y), (IMAGES[:8], IMAGE_Y[:8])
+    straight = fit(lambda: image_model(False), data, val, config)
+    run = RunDir(tmp_path / "fit")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        fit(lambda: image_model(False), data, val, config, run=run, callbacks=[Interrupt()])
+    assert checkpoint.latest(Path(run.state_dir) / "phase0")[1]["epoch"] == 1   # resumes at epoch 2
+    resumed = fit(lambda: image_model(False), data, val, config, run=run)
+    assert resumed.history == straight.history
+    for a, b in zip(resumed.model.variables, straight.model.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

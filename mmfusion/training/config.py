@@ -35,7 +35,8 @@ class TrainConfig:
     augment: Callable | None = None         # augment(image, seed) from mmfusion.data.augment
     augment_on: str = "auto"                # where array inputs are augmented: "feed" (tf.data, on
                                             # the host) | "step" (inside the train step, on its device;
-                                            # same values) | "auto": see training.loop.augment_site
+                                            # same values) | "auto": "step" where it can run (traced,
+                                            # no XLA, one device), see training.loop.augment_site
     verbose: int | str = "auto"
 
     def __post_init__(self):

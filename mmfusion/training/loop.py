@@ -294,10 +294,11 @@ def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
     "step" (``augment_in_step``) needs array inputs (a Dataset augments itself), an op from
     mmfusion.data.augment, no XLA (it draws other random values and cannot compile
     ImageProjectiveTransformV3) and one device (under MirroredStrategy Keras builds the model
-    from the first batch as fed). "auto" takes "step" when all of that holds and a GPU is
-    visible: the step's device then does the work the host's tf.data threads would. On a CPU it
-    stays "feed": there the step and tf.data share the same cores, and the feed overlaps the
-    augmentation with the step (RESULTS.md, Issue 19 part 1).
+    from the first batch as fed). "auto" takes "step" wherever it can and the step is traced (an
+    eager step would run the per-sample draws as a Python loop): on a GPU the step's device does
+    the image work the host's tf.data threads would; on the 2-core CPU it measured as fast or
+    faster than the feed (64 px 1.1-2.5x, 224 px 0.8-1.5x, RESULTS.md Issue 19 part 1), the feed's
+    map function being lighter to start and to run.
     """
     if config.augment is None or config.augment_on == "feed":
         return "feed"
@@ -310,7 +311,7 @@ def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
             raise ValueError(f"augment_on='step' cannot be used with {blocker}; use 'feed' or 'auto'")
         return "step"
     batched = getattr(config.augment, "batched", False) and isinstance(getattr(config.augment, "key", None), tuple)
-    return "step" if batched and not blocker and tf.config.list_logical_devices("GPU") else "feed"
+    return "step" if batched and not blocker and not model.run_eagerly else "feed"
 
 
 def augment_in_step(model, augment) -> None:
