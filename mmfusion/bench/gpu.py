@@ -2,7 +2,8 @@
 
 Prints JSON lines: the effnetv2-smote BUSI-sized run (610 synthetic images, 299 px, 22 epochs,
 through ``training.fit`` with mixed precision + XLA) beside the paper's 121.36 s training and
-0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px);
+0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px),
+augmenting in the feed and in the train step;
 training and inference images/s of each backbone at its paper size in fp32, mixed_float16, XLA
 and both, with the share of the GPU's peak. Cases run in that order until ``BUDGET_S`` (8 minutes)
 is spent; the rest are printed as skipped. ``--dry`` (``--quick`` under ``mmfusion.bench``): tiny sizes, to
@@ -49,27 +50,40 @@ def backbone(name, size, papers, dev, batch, repeat) -> None:
 
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
-    """Arrays (``make_dataset``, epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN."""
+    """Arrays (``make_dataset``, epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN;
+    the augmentation in the feed (tf.data on the host) and in the train step (on the GPU)."""
     import numpy as np
     import tensorflow as tf
 
     from mmfusion.bench.pipeline import augmenter, train_rates
-    from mmfusion.data.pipeline import make_dataset
+    from mmfusion.data.pipeline import in_step, make_dataset
     from mmfusion.papers.mias_xai.model import build_mias_cnn
+    from mmfusion.training.loop import augment_in_step
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
     y = rng.integers(0, 3, n)
-    feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=augmenter(), repeat=True),
-             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat()}
+    aug = augmenter()
+    seeds = tf.constant([[1, i] for i in range(batch)], tf.int64)
+    feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=aug, repeat=True),
+             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat(),
+             "arrays_step": make_dataset(x, y, batch_size=batch, shuffle=True, augment=in_step(aug), repeat=True),
+             "tensors_step": tf.data.Dataset.from_tensors(((tf.constant(x[:batch], tf.uint8), seeds),
+                                                           tf.constant(y[:batch]))).repeat()}
     runs = {}
     for name, feed in feeds.items():
         model = build_mias_cnn(size, seed=0)
-        model.compile("adam", "sparse_categorical_crossentropy")
+        # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
+        model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
+        if name.endswith("_step"):
+            augment_in_step(model, aug)
         runs[name] = (model, feed)
     rates = train_rates(runs, steps_passes * n // batch, batch, rounds=2)
-    emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", arrays_img_s=rates["arrays"],
-         tensors_img_s=rates["tensors"], arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
+    emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},
+         arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
+         arrays_step_over_tensors=ratio(rates["arrays_step"], rates["tensors"]),
+         arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
+         arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
          command="python -m mmfusion.bench gpu")
 
 

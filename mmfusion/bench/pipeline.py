@@ -6,7 +6,10 @@ the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared 
 (``make_dataset`` on decoded arrays, epoch-indexed as ``training.fit`` feeds arrays),
 ``tensors`` (one constant batch repeated: the compute-only ceiling), ``tensors_augmented`` (that
 batch augmented anew each step: the ceiling with augmentation's compute) and ``generator``
-(PIL + NumPy/SciPy per image every epoch, as typical notebooks do).
+(PIL + NumPy/SciPy per image every epoch, as typical notebooks do). ``*_step`` feeds augment
+inside the train step instead (``TrainConfig.augment_on="step"``): ``files_step`` /
+``arrays_step`` yield uint8 batches and their seeds, ``tensors_step`` is the constant uint8 batch
+with fixed seeds, augmented in the step (the in-memory ceiling with in-step augmentation).
 """
 from __future__ import annotations
 
@@ -100,8 +103,9 @@ def run(quick: bool) -> None:
     import tensorflow as tf
 
     from mmfusion.data.decode import decode_images, frame_to_dataset
-    from mmfusion.data.pipeline import make_dataset
+    from mmfusion.data.pipeline import in_step, make_dataset
     from mmfusion.papers.mias_xai.model import build_mias_cnn
+    from mmfusion.training.loop import augment_in_step
 
     n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
     steps = 2 * n // bs   # two passes per timed fit: long enough to time on a busy machine
@@ -125,6 +129,8 @@ def run(quick: bool) -> None:
         x = decode_images(paths, size)
         const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
         seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
+        const_step = tf.data.Dataset.from_tensors(((tf.constant(x[:bs], tf.uint8), seeds),
+                                                   tf.constant(labels[:bs])))
 
         def feeds():
             return {
@@ -138,9 +144,16 @@ def run(quick: bool) -> None:
                 "tensors_augmented": const.repeat().map(lambda a, b: (aug(a, seeds), b),
                                                         num_parallel_calls=tf.data.AUTOTUNE).prefetch(2),
                 "generator": _endless(paths, labels, size, bs),
+                # augmentation in the train step: uint8 batches + seeds, cast and augmented there
+                "files_step": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=in_step(aug),
+                                               repeat=True),
+                "arrays_step": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=in_step(aug),
+                                            repeat=True),
+                "tensors_step": const_step.repeat(),
             }
         cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
-        first = {name: _first_batch_ms(feeds()[name]) for name in ("files", "arrays", "tensors")}
+        first = {name: _first_batch_ms(feeds()[name])
+                 for name in ("files", "arrays", "tensors", "files_step", "arrays_step")}
         emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
              **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
         # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
@@ -149,7 +162,10 @@ def run(quick: bool) -> None:
             runs = {}
             for name, feed in chosen.items():
                 model = build_mias_cnn(size, seed=0)
-                model.compile("adam", "sparse_categorical_crossentropy")
+                # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
+                model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
+                if name.endswith("_step"):
+                    augment_in_step(model, aug)
                 runs[name] = (model, feed)
             rates = train_rates(runs, passes * n // bs, bs, rounds=3 if quick else 2)
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
@@ -157,6 +173,12 @@ def run(quick: bool) -> None:
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
                  arrays_over_tensors_augmented=ratio(rates["arrays"], rates["tensors_augmented"]),
                  files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
+                 # the feed's own cost with in-step augmentation (the issue's ratio) ...
+                 arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
+                 files_step_over_tensors_step=ratio(rates["files_step"], rates["tensors_step"]),
+                 # ... and in-step against in-feed augmentation, same feed
+                 arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
+                 files_step_over_files=ratio(rates["files_step"], rates["files"]),
                  command=cmd)
 
 
