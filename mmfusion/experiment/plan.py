@@ -120,7 +120,11 @@ def describe(plan) -> str:
         lines.append(f"  evaluation: {predicted:,} images predicted, {figures} figures"
                      + (f"; {plan.evaluation}" if plan.evaluation else ""))
     if plan.explanations:
-        methods = "; ".join(f"{e.method} x {e.images:,}" for e in plan.explanations if e.images)
+        images: dict = {}
+        for e in plan.explanations:        # one entry per method (e.g. hmcnet's tasks summed)
+            if e.images:
+                images[e.method] = images.get(e.method, 0) + e.images
+        methods = "; ".join(f"{method} x {n:,}" for method, n in images.items())
         lines.append(f"  explanations: {methods}; {sum(e.figures for e in plan.explanations)} figures")
     return "\n".join(lines)
 
