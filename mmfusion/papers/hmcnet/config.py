@@ -51,8 +51,9 @@ class HmcConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "HmcConfig":
-        """About a minute on 2 CPU cores: the twin at 32 px, normal vs abnormal only, HMC-Net,
-        VGG16 and ViT (the smallest set a Friedman test takes), 2 folds of 1 epoch, 1 CAM film."""
+        """30 s measured on 2 CPU cores (RESULTS.md, Issue 17): the twin at 32 px, normal vs
+        abnormal only, HMC-Net, VGG16 and ViT (the smallest set a Friedman test takes), 2 folds of
+        1 epoch, 1 CAM film."""
         return cls(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
                    batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16, eager_cams=True,
                    vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},

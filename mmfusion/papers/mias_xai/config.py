@@ -41,9 +41,9 @@ class MiasConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "MiasConfig":
-        """About a minute on 2 CPU cores: a 64-image twin at 64 px, 6 epochs (enough for the CNN
-        to learn the twin's lesions, so the explanations have something to show), 2 runs, two
-        class-weight candidates, 6 images explained."""
+        """30 s measured on 2 CPU cores (RESULTS.md, Issue 17): a 64-image twin at 64 px, 6 epochs
+        (enough for the CNN to learn the twin's lesions, so the explanations have something to
+        show), 2 runs, two class-weight candidates, 6 images explained."""
         return cls(input_size=64, epochs=6, patience=2, runs=2, twin_n=64,
                    class_weight_candidates=CLASS_WEIGHT_CANDIDATES[:2], explain_images=6,
                    lime_samples=60, shap_samples=60, per_call_images=2, curve_steps=10)

@@ -103,7 +103,8 @@ class FusionConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "FusionConfig":
-        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows: ~54 s on 2 CPU cores."""
+        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows: 18 s measured on
+        2 CPU cores (RESULTS.md, Issue 17)."""
         return cls(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2), input_size=32,
                    embed_dim=16, token_dim=16, head_hidden=16, batch_size=16, epochs=2, freeze_epochs=0,
                    bootstrap=100, shap_cases=8, lime_samples=100, rows=QUICK_ROWS)
