@@ -175,6 +175,9 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
     import numpy as np
 
     plan = as_plan(plan)
+    arches = {e.arch for e in plan.explanations} - {f.arch for f in plan.fits}
+    if arches:
+        raise ValueError(f"explanations of {sorted(arches)}: no planned fit builds that architecture")
     out = Probe(fits={})
     libraries = sorted({lib for e in plan.explanations for lib in e.libraries})
     out.imports = {lib: _import_seconds(lib) for lib in libraries}   # first: nothing has imported them yet
@@ -188,9 +191,6 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
         out.segment[size], samples = _segment_seconds(image, size, {e.sampler for e in plan.explanations
                                                                      if e.sampler and e.size == size})
         out.sample.update({(s, size): v for s, v in samples.items()})
-    arches = {e.arch for e in plan.explanations} - {f.arch for f in plan.fits}
-    if arches:
-        raise ValueError(f"explanations of {sorted(arches)}: no planned fit builds that architecture")
     for fit in plan.fits:
         if fit.arch in out.fits:
             continue
