@@ -176,7 +176,8 @@ def test_in_step_feeds_held_images_with_the_seeds_and_augment_batch_gives_the_fe
     clinical = RNG.normal(size=(10, 2)).astype("float32")
     for x in (X.astype("float32"), {"image": X.astype("float32"), "clinical": clinical}):
         kw = dict(batch_size=4, shuffle=True, seed=2, repeat=True, start_epoch=1)
-        fed, stepped = _take(make_dataset(x, Y, augment=aug, **kw), 3), _take(make_dataset(x, Y, augment=in_step(aug), **kw), 3)
+        fed = _take(make_dataset(x, Y, augment=aug, **kw), 3)
+        stepped = _take(make_dataset(x, Y, augment=in_step(aug), **kw), 3)
         for f, ((held, seeds), y) in zip(fed, stepped):
             image = held["image"] if isinstance(held, dict) else held
             assert image.dtype == tf.uint8 and seeds.dtype == tf.int64    # uncast: 4x less to move
@@ -203,6 +204,7 @@ def test_in_step_feeds_held_images_with_the_seeds_and_augment_batch_gives_the_fe
 
 def test_augmentation_keys_tell_computations_apart():
     assert A.random_rotation(15).key == A.random_rotation(15.0).key != A.random_rotation(10).key
-    assert A.compose(A.random_flip(), A.random_rotation(15)).key == A.compose(A.random_flip(), A.random_rotation(15)).key
-    assert A.compose(A.random_flip(), A.random_rotation(15)).key != A.compose(A.random_rotation(15), A.random_flip()).key
+    flip_then_rotate = A.compose(A.random_flip(), A.random_rotation(15)).key
+    assert flip_then_rotate == A.compose(A.random_flip(), A.random_rotation(15.0)).key
+    assert flip_then_rotate != A.compose(A.random_rotation(15), A.random_flip()).key
     assert A.random_flip().key != A.random_flip(vertical=True).key

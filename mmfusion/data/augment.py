@@ -155,7 +155,8 @@ def random_brightness(max_delta: float = 0.1):
 
     def apply(images, delta):
         return tf.clip_by_value(images + _per_sample(delta), 0.0, 255.0)
-    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32), ("random_brightness", float(max_delta)))
+    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32),
+               ("random_brightness", float(max_delta)))
 
 
 def random_contrast(lower: float = 0.9, upper: float = 1.1):
