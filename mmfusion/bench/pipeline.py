@@ -167,7 +167,7 @@ def run(quick: bool) -> None:
                 if name.endswith("_step"):
                     augment_in_step(model, aug)
                 runs[name] = (model, feed)
-            rates = train_rates(runs, passes * n // bs, bs, rounds=3 if quick else 2)
+            rates = train_rates(runs, passes * n // bs, bs, rounds=3)
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
