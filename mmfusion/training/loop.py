@@ -318,7 +318,8 @@ def augment_in_step(model, augment) -> None:
     """Make ``model``'s train step augment its batches: it takes ``((x, seeds), y[, w])`` (a feed
     built with ``pipeline.in_step(augment)``), computes the feed's augmentation of x in the step
     (parameter draws on the host, the image work on the step's device) and runs the class's own
-    ``train_step``. ``augment=None`` gives back the plain step. A train function traced with
+    ``train_step`` (on a CPU bit for bit the feed's values; on a GPU the image ops use its kernels).
+    ``augment=None`` gives back the plain step. A train function traced with
     another augmentation (or none) is dropped, so a reused trainer (training/reuse.py) never runs
     a stale one; the test step is left alone."""
     key = None if augment is None else augment.key
