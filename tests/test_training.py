@@ -232,6 +232,22 @@ def test_augment_site_auto_and_its_refusals():
         TrainConfig(augment=aug, augment_on="step", jit_compile=True)
 
 
+def test_keras_auto_xla_gives_way_to_augmenting_in_the_step():
+    import tensorflow as tf
+
+    from mmfusion.data import augment as A
+    from mmfusion.training.loop import jit_setting
+
+    strategy, aug = tf.distribute.get_strategy(), A.random_flip()
+    assert jit_setting(cfg(augment=aug, jit_compile="auto"), strategy, True) is False
+    assert jit_setting(cfg(augment=aug, jit_compile=True), strategy, True) is True      # --jit wins
+    assert jit_setting(cfg(augment=aug, jit_compile="auto", augment_on="feed"), strategy, True) == "auto"
+    assert jit_setting(cfg(augment=None, jit_compile="auto"), strategy, True) == "auto"
+    assert jit_setting(cfg(augment=aug, jit_compile="auto"), strategy, False) == "auto"  # a Dataset
+    assert jit_setting(cfg(augment=aug, jit_compile="auto", run_eagerly=True), strategy, True) == "auto"
+    assert jit_setting(cfg(augment=lambda i, s: i, jit_compile="auto"), strategy, True) == "auto"
+
+
 def test_a_fit_augmenting_in_the_step_resumes_exactly(tmp_path):
     from pathlib import Path
 

@@ -227,7 +227,8 @@ class _Training:
     def _compile(self, lr) -> None:
         with self.strategy.scope():
             self.model.compile(optimizer=make_optimizer(self.config, lr), loss=self.loss,
-                               metrics=list(self.config.metrics), jit_compile=self.config.jit_compile,
+                               metrics=list(self.config.metrics),
+                               jit_compile=jit_setting(self.config, self.strategy, self.data.in_memory),
                                run_eagerly=self.config.run_eagerly)
 
     def _rewind(self, resume, start: int) -> int:
@@ -288,6 +289,21 @@ def _finished(model, run) -> FitResult | None:
     return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
 
 
+def _steppable(augment) -> bool:
+    return getattr(augment, "batched", False) and isinstance(getattr(augment, "key", None), tuple)
+
+
+def jit_setting(config: TrainConfig, strategy, in_memory: bool):
+    """``config.jit_compile``, except that Keras's "auto" becomes no XLA for a fit that can augment
+    in the step: on a GPU "auto" would pick XLA, which keeps the augmentation on the host's tf.data
+    threads (XLA cannot run it in the step). Our choice, not measured on a GPU yet (bench gpu prints
+    both sites); ``--jit`` (True) still forces XLA and the feed. On a CPU "auto" is no XLA anyway."""
+    if (config.jit_compile == "auto" and config.augment_on != "feed" and in_memory and not config.run_eagerly
+            and _steppable(config.augment) and not isinstance(strategy, tf.distribute.MirroredStrategy)):
+        return False
+    return config.jit_compile
+
+
 def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
     """Where ``config.augment`` runs in this fit of the compiled ``model``: "feed" or "step".
 
@@ -310,8 +326,7 @@ def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
         if blocker:
             raise ValueError(f"augment_on='step' cannot be used with {blocker}; use 'feed' or 'auto'")
         return "step"
-    batched = getattr(config.augment, "batched", False) and isinstance(getattr(config.augment, "key", None), tuple)
-    return "step" if batched and not blocker and not model.run_eagerly else "feed"
+    return "step" if _steppable(config.augment) and not blocker and not model.run_eagerly else "feed"
 
 
 def augment_in_step(model, augment) -> None:
