@@ -110,12 +110,13 @@ def cmd_plan(args) -> int:
 
     from mmfusion.experiment import plan as P
     from mmfusion.experiment import prepare
+    from mmfusion.experiment.probe import probe, startup_seconds
 
     spec, options = _options(args)
     experiment = spec.experiment()
     if experiment.plan is None:
         raise UsageError(f"{spec.name} has no plan yet")
-    start = P.startup_seconds()        # before the data: what a run pays before its own timer
+    start = startup_seconds()        # before the data: what a run pays before its own timer
     loading = time.perf_counter()
     cfg, sources, _ = prepare(experiment, options)
     loading = time.perf_counter() - loading
@@ -123,10 +124,10 @@ def cmd_plan(args) -> int:
     print(f"{spec.name}{' --quick' if options.quick else ''}: {P.describe(plan)}")
     if args.no_probe:
         return EXIT_OK
-    probe = P.probe(plan, quick=options.quick, sources=sources)
-    probe.start, probe.data = start, loading
-    print(P.describe_probe(probe))
-    print(P.breakdown(plan, probe, P.estimate(plan, probe)))
+    measured = probe(plan, quick=options.quick, sources=sources)
+    measured.start, measured.data = start, loading
+    print(P.describe_probe(measured))
+    print(P.breakdown(plan, measured, P.estimate(plan, measured)))
     return EXIT_OK
 
 

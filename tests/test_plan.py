@@ -7,6 +7,7 @@ import math
 import pytest
 
 from mmfusion.experiment import plan as P
+from mmfusion.experiment import probe as Q
 
 
 def test_training_estimate_and_verdict_by_hand():
@@ -79,7 +80,7 @@ def test_the_probe_measures_what_the_plan_needs():
                           P.PlannedExplanation("Grad-CAM", "tiny", 2, 32, cam="GradCAM", cam_batch=2, traces=1,
                                                cam_options=(("layer_name", "conv"),), figures=1, panels=4)),
                   bootstraps=((2, "auc", 20, 30, "binary"),))
-    probe = P.probe(plan, steps=1, quick=True)
+    probe = Q.probe(plan, steps=1, quick=True)
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
     assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.figure[1] > 0 < probe.evaluation_figure
     assert probe.bootstrap[("auc", 20, 30, "binary")] > 0

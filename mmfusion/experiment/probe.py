@@ -1,0 +1,324 @@
+"""The timing probe behind ``mmfusion plan``: what a :class:`~mmfusion.experiment.plan.Plan`'s work
+is made of, timed cheaply on this device (a few training steps and two one-batch fits per
+architecture, a forward call at each declared batch, each CAM's first and later calls, one
+quickshift segmentation and LIME's / Kernel SHAP's per-sample work per image size, a figure, the
+explanation libraries' imports, this process's start). ``plan.estimate`` multiplies it out.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from mmfusion.experiment.plan import Probe, as_plan, cam_key, forward_keys
+
+
+def process_seconds() -> float | None:
+    """Seconds since this process started (Linux /proc); None where that cannot be read."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")   # field 22: start time in clock ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def startup_seconds() -> float | None:
+    """This process's start up to TensorFlow and Keras imported: what every run pays before its
+    own timer starts (call it before the data is loaded)."""
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    return process_seconds()
+
+
+def example_image(sources, size: int):
+    """One image of the run's data at ``size`` (segmentation time depends on content), or None."""
+    from mmfusion.data.decode import decode_one
+
+    for source in (sources or {}).values():
+        paths = list(source.frame.get("image_path", ()))
+        if paths:
+            try:
+                return decode_one(paths[0], size)
+            except Exception:   # noqa: BLE001 - a stand-in image is used instead
+                return None
+    return None
+
+
+def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
+    """Time on this device what the plan's work is made of (see the module docstring). Training:
+    {arch: (seconds a fit costs beyond its steps: build, compile, first step, feed, callbacks,
+    model save — timed by one real one-batch fit; seconds per later step; seconds per epoch-end
+    checkpoint; the fixed cost of a later fit of that architecture, which reuses the traced train
+    functions)}, eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
+    import keras
+    import numpy as np
+
+    plan = as_plan(plan)
+    arches = {e.arch for e in plan.explanations} - {f.arch for f in plan.fits}
+    if arches:
+        raise ValueError(f"explanations of {sorted(arches)}: no planned fit builds that architecture")
+    out = Probe(fits={})
+    libraries = sorted({lib for e in plan.explanations for lib in e.libraries})
+    out.imports = {lib: _import_seconds(lib) for lib in libraries}   # first: nothing has imported them yet
+    if any(f.figures for f in plan.fits) or any(e.figures for e in plan.explanations):
+        out.figure = _figure_seconds()
+    if any(f.figures for f in plan.fits):
+        out.evaluation_figure = _evaluation_figure_seconds()
+    out.bootstrap = {tuple(b[1:]): _bootstrap_seconds(*b[1:]) for b in plan.bootstraps}
+    for size in sorted({e.size for e in plan.explanations if e.segment or e.sampler}):
+        image = example_image(sources, size)
+        out.segment[size], samples = _segment_seconds(image, size, {e.sampler for e in plan.explanations
+                                                                     if e.sampler and e.size == size})
+        out.sample.update({(s, size): v for s, v in samples.items()})
+    for fit in plan.fits:
+        if fit.arch in out.fits:
+            continue
+        start = time.perf_counter()
+        model = fit.build()
+        built = time.perf_counter() - start
+        out.build[fit.arch] = built
+        x = _random_inputs(model, fit.batch_size)
+        classes = int(model.output_shape[-1])
+        y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
+                      if classes > 1 else "binary_crossentropy", run_eagerly=quick if fit.eager is None else fit.eager)
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        first = built + time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(x, y)
+        step = (time.perf_counter() - start) / steps
+        checkpoint = _checkpoint_seconds(model)
+        _forward_seconds(model, fit.arch, plan, out.forward)
+        _cam_seconds(model, fit.arch, plan, out.cam)
+        keras.backend.clear_session()
+        # what one real fit costs beyond its steps (build, compile, feed, callbacks, model save); a
+        # second one: what every later fit of the architecture costs (traced train functions reused)
+        once, again = (_one_step_fit_seconds(fit, x, y, quick) for _ in range(2))
+        if fit.augment is not None:   # train_on_batch does not augment: a step of a real 3-batch fit does
+            step = max(step, (_one_step_fit_seconds(fit, x, y, quick, batches=3) - again) / 2)
+        out.fits[fit.arch] = (max(first, once - step), step, checkpoint, max(0.0, again - step))
+    return out
+
+
+def _forward_seconds(model, arch, plan, out: dict) -> None:
+    import numpy as np
+
+    for key in sorted(k for k in forward_keys(plan) if k[0] == arch):
+        _, batch, predict = key
+        x = _random_inputs(model, batch)
+        call = ((lambda: model.predict(x, verbose=0, batch_size=batch)) if predict
+                else (lambda: np.asarray(model(x, training=False))))
+        start = time.perf_counter()
+        call()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(2):
+            call()
+        out[key] = (first, (time.perf_counter() - start) / 2)
+
+
+def _cam_seconds(model, arch, plan, out: dict) -> None:
+    """Per CAM: (construction + first call - a later call: the trace / graph build an explainer
+    pays once, seconds per image of a later call of ``cam_batch`` images)."""
+    import numpy as np
+
+    import mmfusion.xai as xai
+
+    for e in plan.explanations:
+        key = cam_key(e)
+        if e.arch != arch or not e.cam or key in out:
+            continue
+        options = dict(e.cam_options)
+        x = _random_inputs(model, e.cam_batch)
+        image = x[options["input_name"]] if isinstance(x, dict) else x
+        targets = np.zeros(e.cam_batch, np.int32)
+        if e.cam == "naive_gradcam":
+            from mmfusion.xai.naive import naive_gradcam
+
+            timed = [time.perf_counter()]
+            for _ in range(2):
+                naive_gradcam(model, image, options["layer_name"], targets=targets)
+                timed.append(time.perf_counter())
+            later = timed[2] - timed[1]
+            out[key] = (max(0.0, timed[1] - timed[0] - later), later / e.cam_batch)
+            continue
+        start = time.perf_counter()
+        explainer = getattr(xai, e.cam)(model, **options)
+        explainer(x, targets)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        explainer(x, targets)
+        later = time.perf_counter() - start
+        out[key] = (max(0.0, first - later), later / e.cam_batch)
+
+
+def _segment_seconds(image, size: int, samplers) -> tuple:
+    """(seconds of one quickshift segmentation of ``image`` — a smoothed random image when None —
+    at ``size``, {sampler: seconds of LIME's / Kernel SHAP's own work per sample}), the latter from
+    one explanation of 40 samples with a constant stand-in classifier, less the segmentation."""
+    import warnings
+
+    import numpy as np
+
+    from mmfusion.xai.lime_helpers import quickshift_segments, lime_image
+
+    if image is None:
+        from scipy.ndimage import gaussian_filter
+
+        noise = np.random.default_rng(0).uniform(0, 255, (size, size, 3))
+        image = gaussian_filter(noise, sigma=(2, 2, 0))
+    image = np.asarray(image, np.float32)
+    quickshift_segments(image)                       # warm (imports, first-call costs)
+    start = time.perf_counter()
+    quickshift_segments(image)
+    segment = time.perf_counter() - start
+
+    def stub(batch):
+        return np.tile(np.float32([0.3, 0.7]), (len(batch), 1))
+
+    n, per_sample = 40, {}
+    for sampler in samplers:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # shap: singular regression on a constant classifier
+            if sampler == "lime":
+                lime_image(stub, image[None], [1], num_samples=n)
+            else:
+                from mmfusion.xai.shapley import image_kernel_shap
+
+                image_kernel_shap(stub, image[None], [1], nsamples=n)
+        per_sample[sampler] = max(0.0, time.perf_counter() - start - segment) / n
+    return segment, per_sample
+
+
+def _bootstrap_seconds(metric: str, resamples: int, n: int, average: str) -> float:
+    """One bootstrap CI of ``metric`` over ``n`` random binary test predictions."""
+    import numpy as np
+
+    from mmfusion.evaluation import bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    p = rng.random(n)
+    start = time.perf_counter()
+    bootstrap_ci(rng.integers(0, 2, n), np.stack([1 - p, p], 1), metric=metric, n_resamples=resamples,
+                 average=average)
+    return time.perf_counter() - start
+
+
+def _figure_seconds() -> tuple:
+    """(the first figure's extra: pyplot's start, s per figure, s per image panel): explanation
+    grids of 1 x 2 and 2 x 4 panels written to a temporary folder."""
+    import tempfile
+
+    import numpy as np
+
+    from mmfusion.xai.figures import explanation_grid
+
+    rng = np.random.default_rng(0)
+
+    def grid(path, rows, methods):
+        images = rng.uniform(0, 255, (rows, 64, 64, 3)).astype("uint8")
+        start = time.perf_counter()
+        explanation_grid(path, images, {f"m{i}": rng.random((rows, 64, 64)) for i in range(methods)})
+        return time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first = grid(os.path.join(tmp, "a.png"), 1, 1)
+        small = grid(os.path.join(tmp, "b.png"), 1, 1)
+        large = grid(os.path.join(tmp, "c.png"), 2, 3)
+    panel = max(0.0, (large - small) / 6)
+    return max(0.0, first - small), max(0.0, small - 2 * panel), panel
+
+
+def _evaluation_figure_seconds() -> float:
+    """Mean seconds of the evaluation figures the papers write: a ROC, a confusion matrix, the
+    learning curves of two folds (random values, a temporary folder)."""
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+
+    from mmfusion.evaluation.figures import confusion_matrix_figure, learning_curves, roc_curves
+
+    rng = np.random.default_rng(0)
+    p = rng.random(40)
+    history = pd.DataFrame({"epoch": [0, 1] * 2, "fold": [0, 0, 1, 1], "loss": rng.random(4),
+                            "accuracy": rng.random(4), "val_loss": rng.random(4), "val_accuracy": rng.random(4)})
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        roc_curves(rng.integers(0, 2, 40), np.stack([1 - p, p], 1), os.path.join(tmp, "roc.png"))
+        confusion_matrix_figure([[10, 3], [4, 12]], os.path.join(tmp, "cm.png"))
+        learning_curves(history, os.path.join(tmp, "curves.png"))
+        return (time.perf_counter() - start) / 3
+
+
+def _import_seconds(library: str) -> float:
+    import importlib
+    import sys
+
+    modules = {"lime": ("lime.lime_image", "lime.lime_tabular", "lime.wrappers.scikit_image"),
+               "shap": ("shap",)}.get(library, (library,))
+    if all(m in sys.modules for m in modules):
+        return 0.0
+    start = time.perf_counter()
+    for m in modules:
+        importlib.import_module(m)
+    return time.perf_counter() - start
+
+
+def _one_step_fit_seconds(fit, x, y, quick: bool, batches: int = 1) -> float:
+    """Wall time of ``training.fit`` (with the fit's augmentation) for one epoch of ``batches``
+    batches, in a throw-away run directory."""
+    import tempfile
+
+    import numpy as np
+
+    from mmfusion.training import TrainConfig
+    from mmfusion.training import fit as train
+    from mmfusion.training.records import RunDir
+
+    config = TrainConfig(epochs=1, batch_size=fit.batch_size, verbose=0, seed=0, augment=fit.augment,
+                         run_eagerly=quick if fit.eager is None else fit.eager)
+    train_x = ({k: np.concatenate([v] * batches) for k, v in x.items()} if isinstance(x, dict)
+               else np.concatenate([x] * batches))
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        train(fit.build, (train_x, np.concatenate([y] * batches)), (x, y), config, run=RunDir(tmp))
+        return time.perf_counter() - start
+
+
+def _checkpoint_seconds(model) -> float:
+    import tempfile
+
+    import numpy as np
+
+    from mmfusion.utils.io import atomic_save
+
+    arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(model.variables)}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        atomic_save(os.path.join(tmp, "probe.npz"), lambda path: np.savez(path, **arrays), suffix=".npz")
+        return time.perf_counter() - start
+
+
+
+
+def _random_inputs(model, batch: int):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+
+    def one(tensor):
+        return rng.uniform(0, 255, (batch, *tensor.shape[1:])).astype("float32")
+
+    from mmfusion import _keras_compat as compat
+
+    struct = compat.inputs_struct(model)
+    if isinstance(struct, dict):
+        return {name: one(tensor) for name, tensor in struct.items()}
+    return one(model.inputs[0])
