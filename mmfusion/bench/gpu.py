@@ -55,10 +55,8 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from mmfusion.bench.pipeline import augmenter, train_rates
+    from mmfusion.bench.pipeline import augmenter, cnn_runs, train_rates
     from mmfusion.data.pipeline import in_step, make_dataset
-    from mmfusion.papers.mias_xai.model import build_mias_cnn
-    from mmfusion.training.loop import augment_in_step
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
@@ -70,15 +68,7 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
              "arrays_step": make_dataset(x, y, batch_size=batch, shuffle=True, augment=in_step(aug), repeat=True),
              "tensors_step": tf.data.Dataset.from_tensors(((tf.constant(x[:batch], tf.uint8), seeds),
                                                            tf.constant(y[:batch]))).repeat()}
-    runs = {}
-    for name, feed in feeds.items():
-        model = build_mias_cnn(size, seed=0)
-        # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
-        model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
-        if name.endswith("_step"):
-            augment_in_step(model, aug)
-        runs[name] = (model, feed)
-    rates = train_rates(runs, steps_passes * n // batch, batch, rounds=2)
+    rates = train_rates(cnn_runs(feeds, size, aug), steps_passes * n // batch, batch, rounds=2)
     emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},
          arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
          arrays_step_over_tensors=ratio(rates["arrays_step"], rates["tensors"]),

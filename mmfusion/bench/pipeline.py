@@ -85,6 +85,23 @@ def _images_per_s(iterable, n_images):
     return n_images / (time.perf_counter() - start)
 
 
+def cnn_runs(feeds: dict, size: int, augment) -> dict:
+    """{name: (a fresh compiled mias-xai CNN, feed)}; feeds named ``*_step`` yield uint8 batches and
+    seeds, so their model augments in the train step."""
+    from mmfusion.papers.mias_xai.model import build_mias_cnn
+    from mmfusion.training.loop import augment_in_step
+
+    runs = {}
+    for name, feed in feeds.items():
+        model = build_mias_cnn(size, seed=0)
+        # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
+        model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
+        if name.endswith("_step"):
+            augment_in_step(model, augment)
+        runs[name] = (model, feed)
+    return runs
+
+
 def train_rates(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
     """Steady-state training images/s per feed: one warm-up ``fit`` each (tracing, cache fill),
     then ``rounds`` interleaved timed ``fit`` calls of ``steps`` batches; the fastest counts.
@@ -104,8 +121,6 @@ def run(quick: bool) -> None:
 
     from mmfusion.data.decode import decode_images, frame_to_dataset
     from mmfusion.data.pipeline import in_step, make_dataset
-    from mmfusion.papers.mias_xai.model import build_mias_cnn
-    from mmfusion.training.loop import augment_in_step
 
     n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
     steps = 2 * n // bs   # two passes per timed fit: long enough to time on a busy machine
@@ -159,15 +174,7 @@ def run(quick: bool) -> None:
         # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
         for passes in ((2, 16) if quick else (2, 6)):
             chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
-            runs = {}
-            for name, feed in chosen.items():
-                model = build_mias_cnn(size, seed=0)
-                # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
-                model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
-                if name.endswith("_step"):
-                    augment_in_step(model, aug)
-                runs[name] = (model, feed)
-            rates = train_rates(runs, passes * n // bs, bs, rounds=3)
+            rates = train_rates(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=3)
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
