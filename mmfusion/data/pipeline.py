@@ -28,13 +28,18 @@ class InStep:
     do not depend on the input dtype (they cast to float32 first), so uint8 can travel as is."""
 
     def __init__(self, augment):
-        if not isinstance(getattr(augment, "key", None), tuple) or not getattr(augment, "batched", False):
+        if not steppable(augment):
             raise ValueError(f"augmenting in the train step needs an op from mmfusion.data.augment, "
                              f"got {augment!r} (per-image functions run in the feed)")
         self.augment = augment
 
     def __repr__(self):
         return f"in_step({self.augment!r})"
+
+
+def steppable(augment) -> bool:
+    """Can ``augment`` run in the train step: a batched op of mmfusion.data.augment, with its key."""
+    return getattr(augment, "batched", False) and isinstance(getattr(augment, "key", None), tuple)
 
 
 def in_step(augment) -> InStep:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mmfusion.data.pipeline import augment_batch, in_step, make_dataset, steps_per_epoch
+from mmfusion.data.pipeline import augment_batch, in_step, make_dataset, steppable, steps_per_epoch
 from mmfusion.training import checkpoint, reuse
 from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
@@ -289,19 +289,22 @@ def _finished(model, run) -> FitResult | None:
     return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
 
 
-def _steppable(augment) -> bool:
-    return getattr(augment, "batched", False) and isinstance(getattr(augment, "key", None), tuple)
-
-
 def jit_setting(config: TrainConfig, strategy, in_memory: bool):
     """``config.jit_compile``, except that Keras's "auto" becomes no XLA for a fit that can augment
     in the step: on a GPU "auto" would pick XLA, which keeps the augmentation on the host's tf.data
     threads (XLA cannot run it in the step). Our choice, not measured on a GPU yet (bench gpu prints
     both sites); ``--jit`` (True) still forces XLA and the feed. On a CPU "auto" is no XLA anyway."""
-    if (config.jit_compile == "auto" and config.augment_on != "feed" and in_memory and not config.run_eagerly
-            and _steppable(config.augment) and not isinstance(strategy, tf.distribute.MirroredStrategy)):
+    if (config.jit_compile == "auto" and config.augment_on != "feed" and not config.run_eagerly
+            and steppable(config.augment) and _step_blocker(strategy, in_memory) is None):
         return False
     return config.jit_compile
+
+
+def _step_blocker(strategy, in_memory: bool) -> str | None:
+    """What keeps the augmentation out of the train step, whatever the compile settings."""
+    return ("training data given as a Dataset (it augments itself)" if not in_memory
+            else "a MirroredStrategy" if isinstance(strategy, tf.distribute.MirroredStrategy)
+            else None)
 
 
 def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
@@ -318,15 +321,12 @@ def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
     """
     if config.augment is None or config.augment_on == "feed":
         return "feed"
-    blocker = ("training data given as a Dataset (it augments itself)" if not in_memory
-               else "a MirroredStrategy" if isinstance(strategy, tf.distribute.MirroredStrategy)
-               else "XLA (jit_compile)" if model.jit_compile
-               else None)
+    blocker = _step_blocker(strategy, in_memory) or ("XLA (jit_compile)" if model.jit_compile else None)
     if config.augment_on == "step":
         if blocker:
             raise ValueError(f"augment_on='step' cannot be used with {blocker}; use 'feed' or 'auto'")
         return "step"
-    return "step" if _steppable(config.augment) and not blocker and not model.run_eagerly else "feed"
+    return "step" if steppable(config.augment) and not blocker and not model.run_eagerly else "feed"
 
 
 def augment_in_step(model, augment) -> None:
