@@ -82,7 +82,8 @@ def test_the_probe_measures_what_the_plan_needs():
                   bootstraps=((2, "auc", 20, 30, "binary"),))
     probe = Q.probe(plan, steps=1, quick=True)
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
-    assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.figure[1] > 0 < probe.evaluation_figure
+    assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.evaluation_figure > 0
+    assert probe.figure[1] >= 0 and probe.figure[2] >= 0 and probe.figure[1] + 2 * probe.figure[2] > 0  # a 1 x 1 grid
     assert probe.bootstrap[("auc", 20, 30, "binary")] > 0
     assert len(probe.fits["tiny"]) == 4 and probe.fits["tiny"][1] > 0
     parts = P.estimate(plan, probe)

@@ -1,12 +1,12 @@
-"""Shards and merge: `--set shard=I/N` trains every N-th fit; `mmfusion merge` joins the shards into
-one run whose metrics and report tables equal the unsharded run's; mixed or incomplete shards are
-refused by name."""
+"""Shards and merge: `--set shard=I/N` trains every N-th fit (and the shared fits its own depend on);
+`mmfusion merge` joins the shards into one run whose metrics and report tables equal the unsharded
+run's; mixed or incomplete shards are refused by name."""
 import json
 
 import pytest
 
-EXTRA = ["--set", "runs=1", "--set", "class_weight_candidates=1,2,3;2,3,4", "--set", "explain_images=2",
-         "--set", "per_call_images=1", "--set", "protocols=stratified"]      # 3 fits
+EXTRA = ["--set", "runs=2", "--set", "class_weight_candidates=1,2,3;2,3,4", "--set", "explain_images=2",
+         "--set", "per_call_images=1", "--set", "protocols=stratified"]      # 2 candidates, 2 runs
 
 
 def _run(argv):
@@ -37,7 +37,12 @@ def test_two_shards_merge_into_the_unsharded_run(tmp_path, twin_cache):
         _run([*common, "--out", str(tmp_path / f"s{i}"), "--set", f"shard={i}/2"])
     shards = [_only(tmp_path / f"s{i}") for i in (1, 2)]
     trained = [json.loads((s / "shard.json").read_text())["fits_trained"] for s in shards]
-    assert trained == [["stratified-classweight1", "stratified-run1"], ["stratified-classweight2"]]
+    # the candidates pick the runs' class weight: each shard trains both, then its run
+    candidates = ["stratified-classweight1", "stratified-classweight2"]
+    assert trained == [[*candidates, "stratified-run1"], [*candidates, "stratified-run2"]]
+    settings = lambda fit: json.loads((fit / "fit.json").read_text())["settings"]  # noqa: E731
+    whole = _only(tmp_path / "whole")
+    assert settings(shards[1] / "stratified-run2") == settings(whole / "stratified-run2")
     assert not (shards[0] / "report.md").exists()              # a shard judges nothing
     from mmfusion.experiment.merge import merge
 

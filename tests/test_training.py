@@ -161,6 +161,33 @@ def test_a_finished_fit_keeps_its_training_time(tmp_path):
     assert again.train_seconds == first.train_seconds
 
 
+def test_a_finished_fit_is_reloaded_only_when_trained_as_asked(tmp_path, capsys):
+    """A fit asked again with other settings (here the class weight an upstream choice picked, as
+    mias-xai's runs get theirs) is trained again, equal to a fresh fit; asked as trained, reloaded."""
+    import json
+
+    from mmfusion.data import augment
+    from mmfusion.training.records import RunDir
+
+    run = RunDir(tmp_path / "fit")
+    first = fit(tiny, (X, Y), None, cfg(class_weight={0: 1.0, 1: 2.0, 2: 3.0}), run=run)
+    stored = json.loads((tmp_path / "fit" / "fit.json").read_text())["settings"]
+    assert stored["class_weight"] == {"0": 1.0, "1": 2.0, "2": 3.0} and "verbose" not in stored
+    other = cfg(class_weight={0: 1.0, 1: 1.0, 2: 1.0})
+    again = fit(tiny, (X, Y), None, other, run=run)
+    assert "trained with other settings (class_weight differ" in capsys.readouterr().err
+    fresh = fit(tiny, (X, Y), None, other)
+    assert again.history["loss"] == fresh.history["loss"] != first.history["loss"]
+    assert fit(tiny, (X, Y), None, other, run=run).train_seconds == again.train_seconds   # reloaded
+    assert "other settings" not in capsys.readouterr().err
+    # composed ops all carry the name "compose": the settings tell them apart by their parameters
+    flip, turn = augment.compose(augment.random_flip()), augment.compose(augment.random_rotation(10))
+    from mmfusion.training.loop import fit_settings
+
+    assert fit_settings(cfg(augment=flip)) != fit_settings(cfg(augment=turn))
+    assert fit_settings(cfg(augment=flip)) == fit_settings(cfg(augment=augment.compose(augment.random_flip())))
+
+
 IMAGES = RNG.integers(0, 256, (40, 12, 12, 3)).astype("float32")
 CLINICAL = RNG.normal(size=(40, 2)).astype("float32")
 IMAGE_Y = (IMAGES[:, :6, :6, 0].mean(axis=(1, 2)) > 127).astype(int) + (CLINICAL[:, 0] > 0)

@@ -83,26 +83,32 @@ def reproduce(experiment: Experiment, options) -> Path:
 
 
 def _shard(name: str, cfg, planned):
-    """(i, n, index of the shard's last fit; None: it has none) for ``--set shard=i/n``."""
+    """The Shard for ``--set shard=i/n`` (None unsharded). Fits are dealt round-robin in steps()
+    order; a fit the plan marks ``shared`` (later fits depend on its result: mias-xai's class-weight
+    candidates pick the weights of its runs) is not dealt but trained by shard 1 and by every shard
+    that trains a fit after it, so no shard decides on an untrained stand-in."""
     from mmfusion.experiment.config import shard_of
+    from mmfusion.experiment.context import Shard
 
     if cfg.shard is None:
         return None
     if planned is None:
         raise ValueError(f"{name} has no plan, so its fits cannot be sharded")
     i, n = shard_of(cfg.shard)
-    own = [k for k in range(len(planned)) if k % n == i - 1]
-    return i, n, own[-1] if own else None
+    dealt = [k for k, fit in enumerate(planned) if not fit.shared]
+    mine = {k for j, k in enumerate(dealt) if j % n == i - 1}
+    own = mine | {k for k, fit in enumerate(planned) if fit.shared and (i == 1 or k < max(mine, default=-1))}
+    return Shard(i, n, frozenset(own), max(own, default=None))
 
 
 def _run_shard(experiment: Experiment, ctx) -> Path:
-    """Train this shard's fits (fit k belongs to shard k mod n + 1) and stop: no report, no verdict;
-    ``mmfusion merge`` joins the shards and writes them."""
+    """Train this shard's fits (see _shard) and stop: no report, no verdict; ``mmfusion merge``
+    joins the shards and writes them."""
     from mmfusion.experiment.context import ShardComplete
 
-    i, n, last = ctx.shard
+    i, n = ctx.shard.i, ctx.shard.n
     try:
-        if last is not None:
+        if ctx.shard.last is not None:
             experiment.steps(ctx)
     except ShardComplete:
         pass

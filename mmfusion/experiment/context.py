@@ -6,6 +6,7 @@ import contextlib
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from mmfusion.experiment.seeds import fit_seed
 
@@ -14,6 +15,14 @@ STAGES = ("data", "training", "evaluation", "explanations", "report")
 
 class ShardComplete(Exception):
     """This shard's last own fit is trained: the rest is other shards' or the merge's."""
+
+
+class Shard(NamedTuple):
+    """``--set shard=i/n``: the fits (indices in steps() order) this shard trains, and its last."""
+    i: int
+    n: int
+    own: frozenset
+    last: int | None
 
 
 class Context:
@@ -27,7 +36,7 @@ class Context:
         self.timings = dict.fromkeys(STAGES, 0.0)
         self._headline: dict = {}
         self._weights_used: set = set()
-        self.shard = None                       # (i, n, index of this shard's last fit) when sharded
+        self.shard: Shard | None = None         # when sharded: which fits this process trains
         self.fits_trained: list = []
         self._fits_seen = 0
 
@@ -95,7 +104,7 @@ class Context:
         from mmfusion.utils.gpu import tensorboard_callbacks
 
         index, self._fits_seen = self._fits_seen, self._fits_seen + 1
-        if self.shard and index % self.shard[1] != self.shard[0] - 1:
+        if self.shard and index not in self.shard.own:
             from mmfusion.training.loop import FitResult
 
             return FitResult(build(), {}, None)   # another shard's fit: an untrained stand-in, never saved
@@ -104,7 +113,7 @@ class Context:
         with self.stage("training"):
             result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
         self.fits_trained.append(name)
-        if self.shard and index == self.shard[2]:
+        if self.shard and index == self.shard.last:
             raise ShardComplete(name)
         return result
 

@@ -1,10 +1,11 @@
 """``mmfusion merge SHARD_DIR... --out DIR``: join the shards of one run into one run directory.
 
-Each shard (``--set shard=I/N``) trained every N-th fit. The merge refuses shards of different
-configs, data or code (their identity.json must agree but for the shard) and incomplete sets, copies
-every finished fit into a new run directory with the unsharded identity, then runs the paper there
-as a resume: the fits are reloaded, not retrained, and evaluation, explanations and the report are
-made once, as an unsharded run makes them.
+Each shard (``--set shard=I/N``) trained every N-th fit, and the shared fits its own depend on. The
+merge refuses shards of different configs, data or code (their identity.json must agree but for the
+shard) and incomplete sets, copies every finished fit into a new run directory with the unsharded
+identity (a shared fit once), then runs the paper there as a resume: the fits are reloaded, not
+retrained (unless one was trained with other settings than the merge asks for: training/loop.py),
+and evaluation, explanations and the report are made once, as an unsharded run makes them.
 """
 from __future__ import annotations
 
@@ -75,8 +76,9 @@ def merge(dirs, out) -> Path:
     with new_run_dir(out, paper, "quick" if options.quick else "", identity=identity) as run:
         for shard in dirs:
             for done in shard.rglob("fit.json"):
-                fit = done.parent
-                shutil.copytree(fit, run.path / fit.relative_to(shard), dirs_exist_ok=True)
+                fit, into = done.parent, run.path / done.parent.relative_to(shard)
+                if not (into / "fit.json").exists():    # a shared fit: every shard that trained it has it
+                    shutil.copytree(fit, into, dirs_exist_ok=True)
         merged = run.path
     result = reproduce_paper(paper, options)
     if Path(result) != merged:

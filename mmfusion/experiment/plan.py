@@ -36,6 +36,7 @@ class PlannedFit:
     predict_batch: int = 64   # images per prediction call
     figures: int = 0          # figures its evaluation writes (ROC, confusion matrix, learning curves)
     augment: Callable | None = None   # the TrainConfig.augment steps() trains with (probed through a real fit)
+    shared: bool = False      # later fits depend on its result: every shard that trains one of them trains it
 
     @property
     def steps(self) -> int:

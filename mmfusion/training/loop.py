@@ -106,7 +106,7 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         with strategy.scope():
             model = build_model()
         if run is not None and (run.path / FIT_DONE).exists():
-            finished = _finished(model, run)
+            finished = _finished(model, run, config)
             if finished is not None:
                 return finished
         # a traced model of the same architecture trains in its place (training/reuse.py)
@@ -268,14 +268,37 @@ class _Training:
         if run is not None:
             run.write_history(history)
             run.save_model(self.model)
-            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds})  # after the model
+            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds,  # after the model
+                                                    "settings": fit_settings(self.config)})
             shutil.rmtree(self.state, ignore_errors=True)
         return FitResult(self.model, history, best_epoch, seconds)
 
 
-def _finished(model, run) -> FitResult | None:
-    """A fit this run directory already completed (a resumed ``reproduce``): reload, don't retrain.
-    None (retrain it) when its model file is unreadable."""
+def fit_settings(config: TrainConfig) -> dict:
+    """What a fit was trained with, as fit.json keeps it: the augmentation by its key (its
+    parameters: every composed op has the name "compose"), without the console's verbosity."""
+    settings = config.to_dict()
+    settings.pop("verbose")
+    key = getattr(config.augment, "key", None)
+    if key is not None:
+        settings["augment"] = key
+    return json.loads(json.dumps(settings, sort_keys=True, default=str))
+
+
+def _finished(model, run, config: TrainConfig) -> FitResult | None:
+    """A fit this run directory already completed (a resumed ``reproduce``, a merge of shards):
+    reload, don't retrain. None (retrain it) when its model file is unreadable, or when it was
+    trained with other settings than ``config``: a choice made upstream of the fit (a class weight
+    picked from candidates) came out otherwise this time, so the stored fit is not the one asked for."""
+    done = json.loads((run.path / FIT_DONE).read_text())
+    stored, asked = done.get("settings"), fit_settings(config)
+    if stored is not None and stored != asked:     # fit.json from before the settings were kept: trusted
+        differ = sorted(k for k in stored.keys() | asked.keys() if stored.get(k) != asked.get(k))
+        checkpoint.warn(f"finished fit {run.path} was trained with other settings ({', '.join(differ)} "
+                        f"differ: {', '.join(f'{k}={stored.get(k)!r}, now {asked.get(k)!r}' for k in differ)}); "
+                        "training it again")
+        (run.path / FIT_DONE).unlink()
+        return None
     path = run.path / "model.keras"
     try:
         model.load_weights(path)
@@ -285,7 +308,6 @@ def _finished(model, run) -> FitResult | None:
         return None
     rows = read_history(run.path / "history.csv")
     history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
-    done = json.loads((run.path / FIT_DONE).read_text())
     return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
 
 

@@ -176,12 +176,14 @@ def plan(cfg, sources):
     n_test, n_val = math.ceil(0.5 * held), held - math.ceil(0.5 * held)
     k = len(cfg.class_weight_candidates)
     arch = f"mias-xai CNN {cfg.input_size} px"
-    fits = [PlannedFit(f"{p}-classweight{i + 1}", arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
-                       n_train, cfg.epochs, cfg.batch_size, eager=False, n_predict=n_val)
-            for p in cfg.protocols for i in range(k if k > 1 else 0)]
-    fits += [PlannedFit(f"{p}-run{r + 1}", arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES)),
-                        n_train, cfg.epochs, cfg.batch_size, eager=False, n_predict=n_val + n_test)
-             for p in cfg.protocols for r in range(cfg.runs)]
+    build = lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES))  # noqa: E731
+    fits = []
+    for p in cfg.protocols:       # steps() order: a protocol's candidates, then its runs
+        # the candidates pick the runs' class weights: shared, so every shard picks as an unsharded run
+        fits += [PlannedFit(f"{p}-classweight{i + 1}", arch, build, n_train, cfg.epochs, cfg.batch_size,
+                            eager=False, n_predict=n_val, shared=True) for i in range(k if k > 1 else 0)]
+        fits += [PlannedFit(f"{p}-run{r + 1}", arch, build, n_train, cfg.epochs, cfg.batch_size,
+                            eager=False, n_predict=n_val + n_test) for r in range(cfg.runs)]
     return Plan(fits, explanations(cfg, arch, min(cfg.explain_images or n_test, n_test)),
                 data=f"crops at {cfg.input_size} px from {len(frame)} films and their x16 augmentation "
                      "(crops cached after a first run)")
