@@ -50,12 +50,13 @@ def backbone(name, size, papers, dev, batch, repeat) -> None:
 
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
-    """Arrays (``make_dataset``, epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN;
-    the augmentation in the feed (tf.data on the host) and in the train step (on the GPU)."""
+    """Arrays (epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN; the augmentation
+    in the feed (tf.data on the host) and in the train step (on the GPU), the step reading its
+    batch from the host's arrays (StepFeed, what training.fit does) or taking it from tf.data."""
     import numpy as np
     import tensorflow as tf
 
-    from mmfusion.bench.pipeline import augmenter, cnn_runs, train_rates
+    from mmfusion.bench.pipeline import augmenter, cnn_runs, step_feed, train_rates
     from mmfusion.data.pipeline import in_step, make_dataset
 
     rng = np.random.default_rng(0)
@@ -65,7 +66,9 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
     seeds = tf.constant([[1, i] for i in range(batch)], tf.int64)
     feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=aug, repeat=True),
              "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat(),
-             "arrays_step": make_dataset(x, y, batch_size=batch, shuffle=True, augment=in_step(aug), repeat=True),
+             "arrays_step": step_feed(x, y, batch),     # what training.fit feeds (StepFeed)
+             "arrays_step_tfdata": make_dataset(x, y, batch_size=batch, shuffle=True, augment=in_step(aug),
+                                                repeat=True),
              "tensors_step": tf.data.Dataset.from_tensors(((tf.constant(x[:batch], tf.uint8), seeds),
                                                            tf.constant(y[:batch]))).repeat()}
     rates = train_rates(cnn_runs(feeds, size, aug), steps_passes * n // batch, batch, rounds=2)
@@ -73,6 +76,7 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
          arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
          arrays_step_over_tensors=ratio(rates["arrays_step"], rates["tensors"]),
          arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
+         arrays_step_tfdata_over_tensors_step=ratio(rates["arrays_step_tfdata"], rates["tensors_step"]),
          arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
          command="python -m mmfusion.bench gpu")
 

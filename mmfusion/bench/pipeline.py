@@ -7,9 +7,11 @@ the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared 
 ``tensors`` (one constant batch repeated: the compute-only ceiling), ``tensors_augmented`` (that
 batch augmented anew each step: the ceiling with augmentation's compute) and ``generator``
 (PIL + NumPy/SciPy per image every epoch, as typical notebooks do). ``*_step`` feeds augment
-inside the train step instead (``TrainConfig.augment_on="step"``): ``files_step`` /
-``arrays_step`` yield uint8 batches and their seeds, ``tensors_step`` is the constant uint8 batch
-with fixed seeds, augmented in the step (the in-memory ceiling with in-step augmentation).
+inside the train step instead (``TrainConfig.augment_on="step"``): ``arrays_step`` is what
+``training.fit`` feeds then (a StepFeed: batch numbers, the step gathers its batch from arrays
+held on the host), ``files_step`` / ``arrays_step_tfdata`` yield uint8 batches and their seeds
+from a tf.data map, ``tensors_step`` is the constant uint8 batch with fixed seeds, augmented in
+the step (the in-memory ceiling with in-step augmentation).
 """
 from __future__ import annotations
 
@@ -86,8 +88,9 @@ def _images_per_s(iterable, n_images):
 
 
 def cnn_runs(feeds: dict, size: int, augment) -> dict:
-    """{name: (a fresh compiled mias-xai CNN, feed)}; feeds named ``*_step`` yield uint8 batches and
-    seeds, so their model augments in the train step."""
+    """{name: (a fresh compiled mias-xai CNN, feed)}; feeds named ``*_step*`` yield uint8 batches
+    and seeds, and a StepFeed only batch numbers, so their model augments in the train step."""
+    from mmfusion.data.pipeline import StepFeed
     from mmfusion.papers.mias_xai.model import build_mias_cnn
     from mmfusion.training.loop import augment_in_step
 
@@ -96,10 +99,20 @@ def cnn_runs(feeds: dict, size: int, augment) -> dict:
         model = build_mias_cnn(size, seed=0)
         # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
         model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
-        if name.endswith("_step"):
+        if isinstance(feed, StepFeed):
+            augment_in_step(model, augment, feed)
+            feed = feed.dataset()
+        elif "_step" in name:
             augment_in_step(model, augment)
         runs[name] = (model, feed)
     return runs
+
+
+def step_feed(x, labels, batch_size: int):
+    """What ``training.fit`` trains from when it augments in the step: a StepFeed of the arrays."""
+    from mmfusion.data.pipeline import StepFeed
+
+    return StepFeed().load(x, labels, None, batch_size=batch_size, shuffle=True, seed=0)
 
 
 def train_rates(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
@@ -162,19 +175,23 @@ def run(quick: bool) -> None:
                 # augmentation in the train step: uint8 batches + seeds, cast and augmented there
                 "files_step": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=in_step(aug),
                                                repeat=True),
-                "arrays_step": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=in_step(aug),
-                                            repeat=True),
+                # what training.fit feeds: batch numbers only, the step reads its batch (StepFeed) ...
+                "arrays_step": step_feed(x, labels, bs),
+                # ... and the same batches from a tf.data map (the in-step feed before StepFeed)
+                "arrays_step_tfdata": make_dataset(x, labels, batch_size=bs, shuffle=True,
+                                                   augment=in_step(aug), repeat=True),
                 "tensors_step": const_step.repeat(),
             }
         cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
-        first = {name: _first_batch_ms(feeds()[name])
-                 for name in ("files", "arrays", "tensors", "files_step", "arrays_step")}
+        first = {name: _first_batch_ms(feeds()[name])   # arrays_step: its batch number (the step reads the rest)
+                 for name in ("files", "arrays", "tensors", "files_step", "arrays_step", "arrays_step_tfdata")}
         emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
              **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
         # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
         for passes in ((2, 16) if quick else (2, 6)):
             chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
-            rates = train_rates(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=3)
+            # fastest of 10 rounds at 64 px (a round is ~1 s there; single rounds scatter by +-30 %)
+            rates = train_rates(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=10 if quick else 3)
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
@@ -182,6 +199,7 @@ def run(quick: bool) -> None:
                  files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
                  # the feed's own cost with in-step augmentation (the issue's ratio) ...
                  arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
+                 arrays_step_tfdata_over_tensors_step=ratio(rates["arrays_step_tfdata"], rates["tensors_step"]),
                  files_step_over_tensors_step=ratio(rates["files_step"], rates["tensors_step"]),
                  # ... and in-step against in-feed augmentation, same feed
                  arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
@@ -191,6 +209,9 @@ def run(quick: bool) -> None:
 
 def _first_batch_ms(ds, repeat: int = 5) -> float:
     """Fastest time to the first batch of a new iterator (Keras makes one per ``fit``)."""
+    from mmfusion.data.pipeline import StepFeed
+
+    ds = ds.dataset() if isinstance(ds, StepFeed) else ds
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -102,6 +102,50 @@ def _as_tensor(a):
     return tf.convert_to_tensor(a), None
 
 
+class _Held:
+    """x (array or dict of arrays), y and sample_weight as tensors named "x" / "x/<key>", "y", "w";
+    images of whole numbers 0..255 held as uint8 and cast back per batch (``_as_tensor``)."""
+
+    def __init__(self, x, y=None, sample_weight=None):
+        n = _length(x)
+        if y is not None and len(y) != n:
+            raise ValueError(f"x has {n} samples but y has {len(y)}")
+        if sample_weight is not None and len(sample_weight) != n:
+            raise ValueError(f"x has {n} samples but sample_weight has {len(sample_weight)}")
+        if n == 0:
+            raise ValueError("make_dataset got no samples")
+        self.n, self.keys = n, (sorted(x) if isinstance(x, dict) else None)
+        parts = {f"x/{k}": x[k] for k in self.keys} if self.keys else {"x": x}
+        parts.update({name: a for name, a in (("y", y), ("w", sample_weight)) if a is not None})
+        held = {name: _as_tensor(a) for name, a in parts.items()}
+        self.tensors = {name: t for name, (t, _) in held.items()}
+        self.casts = {name: dtype for name, (_, dtype) in held.items()}
+
+    def gather(self, i, images_as_held: bool = False, tensors=None):
+        """(x, y, w) of the samples ``i`` (from ``tensors``: the same names, e.g. a step's
+        variables); ``images_as_held``: the images (x, or x["image"]) stay uncast, for the step."""
+        tensors = self.tensors if tensors is None else tensors
+
+        def take(name):
+            out, dtype = tf.gather(tensors[name], i), self.casts[name]
+            held = images_as_held and name in ("x", "x/image")
+            return out if dtype is None or held else tf.cast(out, dtype)
+        x = {k: take(f"x/{k}") for k in self.keys} if self.keys else take("x")
+        return x, take("y") if "y" in tensors else None, take("w") if "w" in tensors else None
+
+
+def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
+    """Positions and per-sample augmentation seeds of batch ``g`` of the epoch-indexed stream:
+    epoch g // steps in the stateless order of (seed, epoch), seeds (seed * 1 000 003 + epoch, position)."""
+    epoch, k = g // steps, g % steps
+    pos = tf.range(k * batch_size, tf.minimum((k + 1) * batch_size, n))
+    if shuffle:
+        key = tf.stack([tf.convert_to_tensor(seed, tf.int64), epoch])
+        pos = tf.random.experimental.index_shuffle(pos, key, tf.convert_to_tensor(n - 1, tf.int64))
+    seeds = tf.stack([tf.fill(tf.shape(pos), tf.convert_to_tensor(seed, tf.int64) * 1_000_003 + epoch), pos], axis=1)
+    return pos, seeds
+
+
 def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = False,
                  seed: int = 0, augment=None, cache: bool = True, repeat: bool = False,
                  drop_remainder: bool = False, start_epoch: int = 0):
@@ -112,57 +156,89 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
     per-image function works too, mapped over the batch); ``in_step(op)`` leaves it to the train
     step (batches ``((x, seeds), y[, w])``, images uncast).
     ``repeat=True`` with arrays: an endless epoch-indexed stream starting at ``start_epoch``
-    (use ``steps_per_epoch`` batches per epoch).
+    (use ``steps_per_epoch`` batches per epoch). ``StepFeed`` yields the same batches from the step.
     """
     if isinstance(x, tf.data.Dataset):
         return _from_elements(x, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder)
-    n = _length(x)
-    if y is not None and len(y) != n:
-        raise ValueError(f"x has {n} samples but y has {len(y)}")
-    if sample_weight is not None and len(sample_weight) != n:
-        raise ValueError(f"x has {n} samples but sample_weight has {len(sample_weight)}")
-    if n == 0:
-        raise ValueError("make_dataset got no samples")
-    tx = {k: _as_tensor(v) for k, v in x.items()} if isinstance(x, dict) else _as_tensor(x)
-    (ty, _), (tw, _) = _as_tensor(y), _as_tensor(sample_weight)
-
+    held = _Held(x, y, sample_weight)
     step = isinstance(augment, InStep)
 
-    def take(pair, i, held=False):
-        t, dtype = pair
-        out = tf.gather(t, i)
-        return out if dtype is None or held else tf.cast(out, dtype)
-
     def batch(i, seeds=None):   # in_step: the images stay as held (uint8), the step casts them
-        xi = ({k: take(v, i, step and k == "image") for k, v in tx.items()} if isinstance(tx, dict)
-              else take(tx, i, step))
-        xi = _apply_augment(augment, xi, seeds)
-        return _pack(xi, None if ty is None else tf.gather(ty, i), None if tw is None else tf.gather(tw, i))
+        xi, yi, wi = held.gather(i, images_as_held=step)
+        return _pack(_apply_augment(augment, xi, seeds), yi, wi)
 
     if repeat:
-        steps = steps_per_epoch(n, batch_size, drop_remainder)
+        steps = steps_per_epoch(held.n, batch_size, drop_remainder)
         if steps == 0:
-            raise ValueError(f"{n} samples make no full batch of {batch_size} (drop_remainder)")
-
-        def indices(g):
-            epoch, k = g // steps, g % steps
-            pos = tf.range(k * batch_size, tf.minimum((k + 1) * batch_size, n))
-            if shuffle:
-                key = tf.stack([tf.constant(seed, tf.int64), epoch])
-                pos = tf.random.experimental.index_shuffle(pos, key, tf.constant(n - 1, tf.int64))
-            seeds = tf.stack([tf.fill(tf.shape(pos), seed * 1_000_003 + epoch), pos], axis=1)
-            return pos, seeds
+            raise ValueError(f"{held.n} samples make no full batch of {batch_size} (drop_remainder)")
         # one flat stream of batch numbers (no per-epoch flat_map: its map restarts every epoch)
-        ds = tf.data.Dataset.range(start_epoch * steps, 2**62).map(indices)
+        ds = tf.data.Dataset.range(start_epoch * steps, 2**62).map(
+            lambda g: _epoch_batch(g, held.n, steps, batch_size, shuffle, seed))
     else:
-        idx = tf.data.Dataset.range(n)
+        idx = tf.data.Dataset.range(held.n)
         if shuffle:
-            idx = idx.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+            idx = idx.shuffle(held.n, seed=seed, reshuffle_each_iteration=True)
         if augment is not None:
             seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
             idx = tf.data.Dataset.zip(idx, seeds)
         ds = idx.batch(batch_size, drop_remainder=drop_remainder)
     return ds.map(batch, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
+
+
+class StepFeed:
+    """make_dataset's epoch-indexed training stream with ``augment=in_step(op)``, read by the train
+    step itself: the feed is the stream of batch numbers alone, and ``batch(g)``, traced into the
+    step, gathers batch g — the positions, seeds, uncast images, labels and weights the stream
+    would yield, bit for bit — from tensors held on the host. No tf.data map runs per batch: on
+    the 2-core CPU the map's per-batch cost was what kept the 64 px feed at 0.8 of a constant
+    batch (RESULTS.md Issue 19 part 1c).
+
+    One StepFeed per trainer: ``load`` puts a fit's arrays, seed and length into its variables
+    (shape-less, so another fit's data fits them), and a train function traced once keeps
+    reading the current fit's data (training/reuse.py). ``key`` is what a trace depends on.
+    """
+
+    def __init__(self):
+        self.variables: dict = {}
+        self.held = self.key = None
+
+    def load(self, x, y, sample_weight, batch_size: int, shuffle: bool, seed: int) -> "StepFeed":
+        held = _Held(x, y, sample_weight)
+        values = {**held.tensors, "n": tf.constant(held.n, tf.int64), "seed": tf.constant(seed, tf.int64)}
+        held.tensors = {}             # the variables hold the one copy
+        key = (batch_size, bool(shuffle), held.keys,
+               tuple((name, t.dtype.name, tuple(t.shape[1:]), held.casts.get(name)) for name, t in values.items()))
+        with tf.device("/cpu:0"):   # the host holds the data; the step's device gets each batch
+            if key != self.key:
+                self.variables = {name: tf.Variable(t, trainable=False, shape=tf.TensorShape(None))
+                                  for name, t in values.items()}
+            else:
+                for name, t in values.items():
+                    self.variables[name].assign(t)
+        self.held, self.key, self.batch_size, self.shuffle = held, key, batch_size, bool(shuffle)
+        self.sample_shapes = {name: tuple(values[name].shape[1:]) for name in held.casts}
+        return self
+
+    @property
+    def steps(self) -> int:
+        return steps_per_epoch(self.held.n, self.batch_size)
+
+    def dataset(self, start_epoch: int = 0) -> tf.data.Dataset:
+        # no prefetch: a batch number costs nothing to make, and a prefetch thread's start-up
+        # cost 64 px fits 2-6 % (fastest of 10 fits: 0.94 -> 0.98-0.99 of a constant batch)
+        return tf.data.Dataset.range(start_epoch * self.steps, 2**62)
+
+    def batch(self, g):
+        """((x, seeds), y[, w]) of batch number ``g``, as make_dataset(..., in_step(op), repeat=True)."""
+        with tf.device("/cpu:0"):
+            v = self.variables
+            n, seed = (tf.ensure_shape(v[name].read_value(), ()) for name in ("n", "seed"))
+            steps = (n + self.batch_size - 1) // self.batch_size
+            pos, seeds = _epoch_batch(g, n, steps, self.batch_size, self.shuffle, seed)
+            tensors = {name: tf.ensure_shape(v[name].read_value(), (None, *shape))
+                       for name, shape in self.sample_shapes.items()}
+            x, y, w = self.held.gather(pos, images_as_held=True, tensors=tensors)
+        return _pack((x, seeds), y, w)
 
 
 def _float_images(x):

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mmfusion.data.pipeline import augment_batch, in_step, make_dataset, steppable, steps_per_epoch
+from mmfusion.data.pipeline import StepFeed, augment_batch, make_dataset, steppable, steps_per_epoch
 from mmfusion.training import checkpoint, reuse
 from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
@@ -149,14 +149,21 @@ class _Data:
     y_shape: tuple
     in_memory: bool
 
-    def fit_arguments(self, config: TrainConfig, start_epoch: int, site: str = "feed") -> dict:
+    def step_feed(self, model, config: TrainConfig) -> StepFeed:
+        """The arrays loaded into ``model``'s StepFeed (one per model: its trace reads them)."""
+        feed = vars(model).get("_mmfusion_step_feed") or StepFeed()
+        model._mmfusion_step_feed = feed
+        return feed.load(*self.train, batch_size=config.batch_size, shuffle=config.shuffle, seed=config.seed)
+
+    def fit_arguments(self, config: TrainConfig, start_epoch: int, feed: StepFeed | None = None) -> dict:
         if not self.in_memory:
             return {"x": self.train, "class_weight": config.class_weight
                     if isinstance(config.class_weight, dict) else None}
         x, y, w = self.train      # epoch-indexed order: a resumed fit replays the same batches
-        augment = in_step(config.augment) if site == "step" else config.augment
+        if feed is not None:      # the step reads its batches (augment_in_step)
+            return {"x": feed.dataset(start_epoch), "steps_per_epoch": feed.steps}
         return {"x": make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
-                                  seed=config.seed, augment=augment, repeat=True,
+                                  seed=config.seed, augment=config.augment, repeat=True,
                                   start_epoch=start_epoch),
                 "steps_per_epoch": steps_per_epoch(len(y), config.batch_size)}
 
@@ -199,14 +206,15 @@ class _Training:
             _set_backbone_trainable(self.model, self.frozen_names, not frozen)
         self._compile(lr)
         site = augment_site(self.config, self.model, self.strategy, self.data.in_memory)
-        augment_in_step(self.model, self.config.augment if site == "step" else None)
+        feed = self.data.step_feed(self.model, self.config) if site == "step" else None
+        augment_in_step(self.model, self.config.augment if feed else None, feed)
         directory = self.state / f"phase{k}" if self.state else None
         resume = checkpoint.latest(directory) if directory else None
         resume_at = self._rewind(resume, start)
         if resume is not None and (resume_at >= end or resume[1].get("stopped")):
             load_weight_dict(self.model, resume[0])    # the phase had ended
         else:
-            self.model.fit(**self.data.fit_arguments(self.config, resume_at, site), epochs=end,
+            self.model.fit(**self.data.fit_arguments(self.config, resume_at, feed), epochs=end,
                            initial_epoch=resume_at, validation_data=self.data.val,
                            callbacks=self._callbacks(k, start, directory, resume),
                            verbose=_verbosity(self.config), shuffle=False)
@@ -351,25 +359,27 @@ def augment_site(config: TrainConfig, model, strategy, in_memory: bool) -> str:
     return "step" if steppable(config.augment) and not blocker and not model.run_eagerly else "feed"
 
 
-def augment_in_step(model, augment) -> None:
+def augment_in_step(model, augment, feed: StepFeed | None = None) -> None:
     """Make ``model``'s train step augment its batches: it takes ``((x, seeds), y[, w])`` (a feed
-    built with ``pipeline.in_step(augment)``), computes the feed's augmentation of x in the step
-    (parameter draws on the host, the image work on the step's device) and runs the class's own
-    ``train_step`` (on a CPU bit for bit the feed's values; on a GPU the image ops use its kernels).
-    ``augment=None`` gives back the plain step. A train function traced with
-    another augmentation (or none) is dropped, so a reused trainer (training/reuse.py) never runs
-    a stale one; the test step is left alone."""
-    key = None if augment is None else augment.key
+    built with ``pipeline.in_step(augment)``), or with ``feed`` the batch number g and reads that
+    batch itself (``feed.batch(g)``, the same values), computes the feed's augmentation of x in the
+    step (parameter draws on the host, the image work on the step's device) and runs the class's
+    own ``train_step`` (on a CPU bit for bit the feed's values; on a GPU the image ops use its
+    kernels). ``augment=None`` gives back the plain step (and lets go of the model's StepFeed).
+    A train function traced with another augmentation or feed layout is dropped, so a reused
+    trainer (training/reuse.py) never runs a stale one; the test step is left alone."""
+    key = None if augment is None else (augment.key, feed and feed.key)
     if key != getattr(model, "_mmfusion_step_augment", None):
         model.train_function = None   # Keras makes it anew, from the train_step set here
     if augment is None:
-        if "train_step" in vars(model):
-            del model.train_step
+        for name in ("train_step", "_mmfusion_step_feed"):
+            if name in vars(model):
+                delattr(model, name)
     else:
         plain = type(model).train_step
 
         def train_step(data):
-            (x, seeds), *rest = data
+            (x, seeds), *rest = data if feed is None else feed.batch(data)
             return plain(model, (augment_batch(augment, x, seeds, draw_device="/cpu:0"), *rest))
         model.train_step = train_step
     model._mmfusion_step_augment = key

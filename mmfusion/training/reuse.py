@@ -141,6 +141,8 @@ def hand_back(result, model):
     return dataclasses.replace(result, model=model)
 
 
+# RandomIndexShuffle takes its seed as an input (the epoch's order, StepFeed): stateless
+_SEEDED = {"RandomIndexShuffle"}
 _RANDOM_PREFIXES = ("Random", "TruncatedNormal", "Multinomial", "ParameterizedTruncatedNormal",
                     "StatefulUniform", "StatefulStandardNormal", "StatefulTruncatedNormal")
 
@@ -158,7 +160,7 @@ def stateful_random_ops(trainer) -> set:
                 for concrete in target._list_all_concrete_functions():
                     graph, graphs = concrete.graph.as_graph_def(), graphs + 1
                     ops = [n.op for n in graph.node] + [n.op for f in graph.library.function for n in f.node_def]
-                    found |= {op for op in ops if op.startswith(_RANDOM_PREFIXES)}
+                    found |= {op for op in ops if op.startswith(_RANDOM_PREFIXES) and op not in _SEEDED}
     except (AttributeError, ValueError, TypeError):
         return {"unknown"}
     return found if graphs else {"unknown"}
