@@ -182,11 +182,12 @@ def test_a_finished_fit_is_reloaded_not_retrained(tmp_path):
     def build():
         return build_classifier("vit", (16, 16, 3), 2, patch_size=8, dim=8, depth=1, heads=2)
     run = RunDir(tmp_path / "fit")
-    first = fit(build, (x, y), (x[:4], y[:4]), TrainConfig(epochs=2, batch_size=4, verbose=0,
-                                                         restore_best=True), run=run)
+    config = TrainConfig(epochs=2, batch_size=4, verbose=0, restore_best=True)
+    first = fit(build, (x, y), (x[:4], y[:4]), config, run=run)
     assert (run.path / "fit.json").exists()
-    # Garbage data would change the weights if it were trained on: it is not used.
-    again = fit(build, (x * 0, 1 - y), None, TrainConfig(epochs=2, batch_size=4, verbose=0), run=run)
+    # Garbage data would change the weights if it were trained on: it is not used (the run's
+    # identity covers the data; fit.json the settings, which a resume repeats)
+    again = fit(build, (x * 0, 1 - y), None, config, run=run)
     for u, v in zip(first.model.weights, again.model.weights):
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
     assert again.history["val_loss"] == pytest.approx(first.history["val_loss"])
