@@ -93,7 +93,7 @@ def test_kernel_cache_kept_restores_the_clear():
 
 
 def test_fit_runs_an_instance_train_step_and_remakes_a_cleared_train_function():
-    """Not private API, but what training.loop.augment_in_step relies on: Keras makes the train
+    """Not private API, but what training.step.augment_in_step relies on: Keras makes the train
     function from ``self.train_step`` when ``train_function`` is None."""
     model = _model()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")

@@ -235,7 +235,7 @@ def test_augment_site_auto_and_its_refusals():
     import tensorflow as tf
 
     from mmfusion.data import augment as A
-    from mmfusion.training.loop import augment_site
+    from mmfusion.training.step import augment_site
 
     model, strategy = image_model(False), tf.distribute.get_strategy()
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -263,7 +263,7 @@ def test_keras_auto_xla_gives_way_to_augmenting_in_the_step():
     import tensorflow as tf
 
     from mmfusion.data import augment as A
-    from mmfusion.training.loop import jit_setting
+    from mmfusion.training.step import jit_setting
 
     strategy, aug = tf.distribute.get_strategy(), A.random_flip()
     assert jit_setting(cfg(augment=aug, jit_compile="auto"), strategy, True) is False

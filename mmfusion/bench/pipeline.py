@@ -92,7 +92,7 @@ def cnn_runs(feeds: dict, size: int, augment) -> dict:
     and seeds, and a StepFeed only batch numbers, so their model augments in the train step."""
     from mmfusion.data.pipeline import StepFeed
     from mmfusion.papers.mias_xai.model import build_mias_cnn
-    from mmfusion.training.loop import augment_in_step
+    from mmfusion.training.step import augment_in_step
 
     runs = {}
     for name, feed in feeds.items():

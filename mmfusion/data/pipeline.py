@@ -24,7 +24,7 @@ AUTOTUNE = tf.data.AUTOTUNE
 class InStep:
     """``make_dataset(..., augment=in_step(op))``: the feed draws no augmentation; each batch
     carries its per-sample seeds, ``((x, seeds), y[, w])``, for the train step to augment
-    (``training.loop.augment_in_step``). Only mmfusion.data.augment's batched ops: their values
+    (``training.step.augment_in_step``). Only mmfusion.data.augment's batched ops: their values
     do not depend on the input dtype (they cast to float32 first), so uint8 can travel as is."""
 
     def __init__(self, augment):

@@ -36,7 +36,7 @@ class TrainConfig:
     augment_on: str = "auto"                # where array inputs are augmented: "feed" (tf.data, on
                                             # the host) | "step" (inside the train step, on its device;
                                             # same values) | "auto": "step" where it can run (traced,
-                                            # no XLA, one device), see training.loop.augment_site
+                                            # no XLA, one device), see training.step.augment_site
     verbose: int | str = "auto"
 
     def __post_init__(self):

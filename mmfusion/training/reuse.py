@@ -9,7 +9,7 @@ model would do. ``hand_back`` copies the trained variables into the fresh model,
 keeps: models returned by earlier fits are never overwritten by later ones.
 
 An augmentation run inside the train step (``TrainConfig.augment_on``) is traced into the train
-function: ``loop.augment_in_step`` records its key on the trainer and drops a train function
+function: ``step.augment_in_step`` records its key on the trainer and drops a train function
 traced with another one (or none), so a reused trainer never runs a stale augmentation.
 
 Not reused (built and traced as before): fits with a frozen-backbone phase (changing ``trainable``
