@@ -1,5 +1,6 @@
 """Benchmark harness smoke tests: values checked by hand, never timings."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -111,3 +112,39 @@ def test_paper_timings_split_and_fallback(tmp_path):
     (run / "timings.json").write_text(json.dumps({"data": 1.0, "total": 2.0}))
     with pytest.raises(ValueError, match="lacks .*training"):
         read_timings(tmp_path, "mias-xai", wall=3.0)
+
+
+def _fake_fit(run, name, epochs, record, finished_at):
+    fit = run / name
+    fit.mkdir(parents=True)
+    rows = "".join(f"{e},0,0.0001,0.5,1.0,0.5,1.0\n" for e in range(epochs))
+    (fit / "history.csv").write_text("epoch,phase,learning_rate,accuracy,loss,val_accuracy,val_loss\n" + rows)
+    (fit / "fit.json").write_text(json.dumps(record))
+    os.utime(fit / "fit.json", (finished_at, finished_at))
+
+
+def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
+    from mmfusion.bench import protocol
+
+    run = tmp_path / "mias-xai" / "20240101-000000"
+    _fake_fit(run, "stratified-run1", 3, {"best_epoch": 1, "train_seconds": 30.0}, finished_at=2000)
+    _fake_fit(run, "stratified-classweight1", 5, {"best_epoch": 4, "train_seconds": 84.0}, finished_at=1000)
+    out = protocol.summarise(run, images_per_epoch=1680)
+    assert [f["fit"] for f in out["per_fit"]] == ["stratified-classweight1", "stratified-run1"]
+    assert (out["fits"], out["epochs"], out["fits_train_seconds"]) == (2, 8, 114.0)
+    assert [f["train_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 84), pytest.approx(3 * 1680 / 30)]
+    assert out["finished"] is False and "training" not in out          # no timings.json yet
+
+    (run / "timings.json").write_text(json.dumps({"data": 1.0, "training": 114.5, "evaluation": 2.0,
+                                                  "explanations": 40.0, "report": 0.5, "total": 160.0}))
+    _fake_fit(run, "stratified-run2", 2, {"best_epoch": 0}, finished_at=3000)   # fit.json before ccd3519
+    out = protocol.summarise(run)
+    assert out["finished"] and out["largest"] == "training" and out["other"] == pytest.approx(2.0)
+    assert out["fits_train_seconds"] is None and out["per_fit"][-1]["train_seconds"] is None
+    assert "train_img_s" not in out["per_fit"][0]
+
+    assert protocol.main(["--run-dir", str(run)]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["bench"], line["epochs"], line["total"]) == ("protocol", 10, 160.0)
+    with pytest.raises(FileNotFoundError, match="no run directory"):
+        protocol.newest_run(tmp_path, "hmcnet")

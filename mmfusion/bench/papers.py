@@ -24,10 +24,15 @@ def read_timings(out_dir, paper: str, wall: float) -> dict:
     runs = sorted((Path(out_dir) / paper).glob("*/timings.json"), key=lambda p: p.stat().st_mtime)
     if not runs:
         return {"total": wall, "split": "none (no timings.json): total is the process's wall time"}
-    timings = json.loads(runs[-1].read_text())
+    return stage_split(runs[-1])
+
+
+def stage_split(path) -> dict:
+    """One run's ``timings.json`` as the stages, their total, the largest and the rest."""
+    timings = json.loads(Path(path).read_text())
     missing = [k for k in (*STAGES, "total") if k not in timings]
     if missing:
-        raise ValueError(f"{runs[-1]}: timings.json lacks {missing}; expected keys {[*STAGES, 'total']}")
+        raise ValueError(f"{path}: timings.json lacks {missing}; expected keys {[*STAGES, 'total']}")
     total = float(timings["total"])
     out = {k: float(timings[k]) for k in (*STAGES, "total")}
     out["largest"] = max(STAGES, key=lambda k: out[k])

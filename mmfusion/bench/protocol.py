@@ -1,0 +1,116 @@
+"""A paper's whole protocol, end to end: ``python -m mmfusion.bench.protocol --data-dir D``.
+
+Hours, not minutes (mias-xai's 26 fits on a 322-film twin: ~2 h on 2 CPU cores), so it is not one
+of ``python -m mmfusion.bench all``'s benches. It runs ``mmfusion reproduce <paper> --data-dir D
+--weights none --fresh`` in a child process and prints one JSON line: the wall time, the child's
+peak RSS, the template's stages (``timings.json``) and, per fit, its epochs (``history.csv``) and
+training seconds (``fit.json``; a fit.json from before commit ccd3519 has none).
+
+- ``--code DIR`` times another checkout (a ``git worktree`` of the "before" commit): the child
+  runs with ``PYTHONPATH=DIR``, this process only reads the run's files.
+- ``--run-dir R`` only summarises a run already on disk, e.g. one resumed across sessions: then
+  the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
+- ``--images-per-epoch N`` adds each fit's training images/s (mias-xai on the real-count twin:
+  1,680, as ``mmfusion plan`` prints).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mmfusion.bench.harness import emit, header, load_average
+from mmfusion.bench.papers import stage_split
+
+
+def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
+    """Every finished fit under ``run_dir`` (a ``fit.json``), in the order they finished."""
+    fits = []
+    for done in sorted(Path(run_dir).rglob("fit.json"), key=lambda p: p.stat().st_mtime):
+        record = json.loads(done.read_text())
+        history = done.parent / "history.csv"
+        epochs = None
+        if history.exists():
+            with open(history, newline="") as f:
+                epochs = sum(1 for _ in csv.DictReader(f))
+        seconds = record.get("train_seconds")
+        fit = {"fit": str(done.parent.relative_to(run_dir)), "epochs": epochs,
+               "best_epoch": record.get("best_epoch"), "train_seconds": seconds}
+        if images_per_epoch and seconds and epochs:
+            fit["train_img_s"] = epochs * images_per_epoch / seconds
+        fits.append(fit)
+    return fits
+
+
+def summarise(run_dir, images_per_epoch: int | None = None) -> dict:
+    """The stages of ``run_dir``'s timings.json (when it finished) and its fits, summed."""
+    run_dir = Path(run_dir)
+    fits = fit_figures(run_dir, images_per_epoch)
+    timed = [f["train_seconds"] for f in fits if f["train_seconds"] is not None]
+    out = {"run_dir": str(run_dir), "finished": (run_dir / "timings.json").exists(), "fits": len(fits),
+           "epochs": sum(f["epochs"] or 0 for f in fits),
+           "fits_train_seconds": sum(timed) if len(timed) == len(fits) else None,
+           "per_fit": fits}
+    if out["finished"]:
+        out.update(stage_split(run_dir / "timings.json"))
+    return out
+
+
+def newest_run(out_dir, paper: str) -> Path:
+    runs = sorted((Path(out_dir) / paper).glob("*/config.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise FileNotFoundError(f"{Path(out_dir) / paper}: no run directory (config.json) was written")
+    return runs[-1].parent
+
+
+def run_protocol(paper: str, data_dir, out_dir, code=None, extra=()) -> tuple[Path, float, float, int]:
+    """``mmfusion reproduce`` in a child: (its run directory, wall s, peak RSS GB, exit status)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    if code:
+        env["PYTHONPATH"] = str(Path(code).resolve())
+    cmd = [sys.executable, "-m", "mmfusion", "reproduce", paper, "--data-dir", str(data_dir),
+           "--weights", "none", "--fresh", "--out", str(out_dir), *extra]
+    start = time.perf_counter()
+    status = subprocess.run(cmd, env=env, check=False).returncode
+    wall = time.perf_counter() - start
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20   # Linux: KiB
+    return newest_run(out_dir, paper), wall, peak_gb, status
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mmfusion.bench.protocol", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--paper", default="mias-xai")
+    parser.add_argument("--data-dir", help="the dataset (or its twin) as downloaded")
+    parser.add_argument("--out", default="bench-protocol-runs", help="runs are written under OUT/<paper>/")
+    parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
+    parser.add_argument("--run-dir", help="summarise this run directory instead of running")
+    parser.add_argument("--images-per-epoch", type=int)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to mmfusion reproduce")
+    args = parser.parse_args(argv)
+    if not args.run_dir and not args.data_dir:
+        parser.error("give --data-dir (run the protocol) or --run-dir (summarise a run)")
+    header(quick=False)
+    if args.run_dir:
+        emit("protocol", f"{args.paper} (summary of a run on disk)",
+             **summarise(args.run_dir, args.images_per_epoch))
+        return 0
+    load_before = load_average()
+    extra = [a for kv in args.set for a in ("--set", kv)]
+    run_dir, wall, peak_gb, status = run_protocol(args.paper, args.data_dir, args.out, args.code, extra)
+    emit("protocol", f"{args.paper} --data-dir {args.data_dir}", exit_status=status, wall_s=wall,
+         peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(), code=args.code or "this checkout",
+         **summarise(run_dir, args.images_per_epoch),
+         command=f"mmfusion reproduce {args.paper} --data-dir {args.data_dir} --weights none --fresh")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
