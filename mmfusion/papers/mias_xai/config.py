@@ -2,7 +2,8 @@
 
 Command: ``mmfusion reproduce mias-xai --data-dir MIAS`` (the full protocol: 2 protocols x
 (3 class-weight fits + 10 runs) = 26 fits; 59 min on 2 CPU cores on the real MIAS (the developers' guide's figure, not re-measured here), 322
-films). Reproduces papers/mias-xai.yaml "Table Runs" (test accuracy of 10 retrained models),
+films; 2 h 05 min measured on a 322-film twin with the real class counts, whose fits stop later:
+``python -m mmfusion.bench.protocol``, RESULTS.md Issue 19). Reproduces papers/mias-xai.yaml "Table Runs" (test accuracy of 10 retrained models),
 "Table Metrics" (averaged macro P/R/F1, accuracy, per-class P/R/F1) and our "Table XAI"
 (LIME vs Grad-CAM vs Kernel SHAP: cost and quality, with baselines). ``--quick``: a 64-image twin
 at 64 px, 6 epochs, 2 runs; 27 s measured here (idle, twin written first).
