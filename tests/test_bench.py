@@ -148,3 +148,10 @@ def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
     assert (line["bench"], line["epochs"], line["total"]) == ("protocol", 10, 160.0)
     with pytest.raises(FileNotFoundError, match="no run directory"):
         protocol.newest_run(tmp_path, "hmcnet")
+
+
+def test_protocol_needs_a_source():
+    from mmfusion.bench import protocol
+
+    with pytest.raises(SystemExit):
+        protocol.main([])
