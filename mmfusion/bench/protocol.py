@@ -18,7 +18,6 @@ training seconds (``fit.json``; a fit.json from before commit ccd3519 has none).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -29,18 +28,16 @@ from pathlib import Path
 
 from mmfusion.bench.harness import emit, header, load_average
 from mmfusion.bench.papers import stage_split
+from mmfusion.training.loop import FIT_DONE
+from mmfusion.training.records import read_history
 
 
 def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
     """Every finished fit under ``run_dir`` (a ``fit.json``), in the order they finished."""
     fits = []
-    for done in sorted(Path(run_dir).rglob("fit.json"), key=lambda p: p.stat().st_mtime):
+    for done in sorted(Path(run_dir).rglob(FIT_DONE), key=lambda p: p.stat().st_mtime):
         record = json.loads(done.read_text())
-        history = done.parent / "history.csv"
-        epochs = None
-        if history.exists():
-            with open(history, newline="") as f:
-                epochs = sum(1 for _ in csv.DictReader(f))
+        epochs = len(read_history(done.parent / "history.csv"))
         seconds = record.get("train_seconds")
         fit = {"fit": str(done.parent.relative_to(run_dir)), "epochs": epochs,
                "best_epoch": record.get("best_epoch"), "train_seconds": seconds}
@@ -56,7 +53,7 @@ def summarise(run_dir, images_per_epoch: int | None = None) -> dict:
     fits = fit_figures(run_dir, images_per_epoch)
     timed = [f["train_seconds"] for f in fits if f["train_seconds"] is not None]
     out = {"run_dir": str(run_dir), "finished": (run_dir / "timings.json").exists(), "fits": len(fits),
-           "epochs": sum(f["epochs"] or 0 for f in fits),
+           "epochs": sum(f["epochs"] for f in fits),
            "fits_train_seconds": sum(timed) if len(timed) == len(fits) else None,
            "per_fit": fits}
     if out["finished"]:
@@ -71,16 +68,19 @@ def newest_run(out_dir, paper: str) -> Path:
     return runs[-1].parent
 
 
-def run_protocol(paper: str, data_dir, out_dir, code=None, extra=()) -> tuple[Path, float, float, int]:
-    """``mmfusion reproduce`` in a child: (its run directory, wall s, peak RSS GB, exit status)."""
+def reproduce_args(paper: str, data_dir, out_dir, extra=()) -> list[str]:
+    """``mmfusion reproduce``'s arguments for a fresh run of the protocol, without ImageNet weights."""
+    data = ["--data-dir", str(data_dir)] if data_dir else []
+    return ["reproduce", paper, *data, "--weights", "none", "--fresh", "--out", str(out_dir), *extra]
+
+
+def run_protocol(args: list[str], out_dir, paper: str, code=None) -> tuple[Path, float, float, int]:
+    """``mmfusion <args>`` in a child: (its run directory, wall s, peak RSS GB, exit status)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     if code:
         env["PYTHONPATH"] = str(Path(code).resolve())
-    data = ["--data-dir", str(data_dir)] if data_dir else []
-    cmd = [sys.executable, "-m", "mmfusion", "reproduce", paper, *data,
-           "--weights", "none", "--fresh", "--out", str(out_dir), *extra]
     start = time.perf_counter()
-    status = subprocess.run(cmd, env=env, check=False).returncode
+    status = subprocess.run([sys.executable, "-m", "mmfusion", *args], env=env, check=False).returncode
     wall = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20   # Linux: KiB
     return newest_run(out_dir, paper), wall, peak_gb, status
@@ -108,13 +108,12 @@ def main(argv=None) -> int:
         return 0
     load_before = load_average()
     extra = [a for kv in args.set for a in ("--set", kv)] + (["--quick"] if args.quick else [])
-    run_dir, wall, peak_gb, status = run_protocol(args.paper, args.data_dir, args.out, args.code, extra)
+    command = reproduce_args(args.paper, args.data_dir, args.out, extra)
+    run_dir, wall, peak_gb, status = run_protocol(command, args.out, args.paper, args.code)
     source = f"--data-dir {args.data_dir}" if args.data_dir else "the synthetic twin"
     emit("protocol", f"{args.paper} {source}{' --quick' if args.quick else ''}", exit_status=status, wall_s=wall,
          peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(), code=args.code or "this checkout",
-         **summarise(run_dir, args.images_per_epoch),
-         command=" ".join(["mmfusion reproduce", args.paper, *(["--data-dir", args.data_dir] if args.data_dir else []),
-                           "--weights none --fresh", *extra]))
+         **summarise(run_dir, args.images_per_epoch), command=" ".join(["mmfusion", *command]))
     return status
 
 
