@@ -1,6 +1,7 @@
 """Benchmark harness smoke tests: values checked by hand, never timings."""
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -155,3 +156,51 @@ def test_protocol_needs_a_source():
 
     with pytest.raises(SystemExit):
         protocol.main([])
+
+
+FAKE_MAIN = '''import json, subprocess, sys
+from pathlib import Path
+root = Path(__file__).resolve().parents[1]
+out = Path(sys.argv[sys.argv.index("--out") + 1])
+assert out.is_absolute(), out            # the child runs in the checkout: relative paths would move
+run = out / "mias-xai" / "20240101-000000"
+(run / "stratified-run1").mkdir(parents=True)
+commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+(run / "manifest.json").write_text(json.dumps({"git_commit": commit}))
+(run / "config.json").write_text("{}")
+(run / "stratified-run1" / "history.csv").write_text("epoch,loss\\n0,1.0\\n1,0.5\\n")
+(run / "stratified-run1" / "fit.json").write_text(json.dumps({"best_epoch": 1, "train_seconds": 2.0}))
+'''
+
+
+def _fake_checkout(path):
+    """A git checkout whose ``mmfusion`` only writes a one-fit run and its manifest."""
+    (path / "mmfusion").mkdir(parents=True)
+    (path / "mmfusion" / "__init__.py").write_text("")
+    (path / "mmfusion" / "__main__.py").write_text(FAKE_MAIN)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(path)]
+    for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "fake"]):
+        subprocess.run(git + step, check=True)
+    return subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def test_protocol_code_runs_that_checkout(tmp_path, capsys, monkeypatch):
+    from mmfusion.bench import protocol
+
+    commit = _fake_checkout(tmp_path / "before")
+    here = tmp_path / "main"                          # run from a checkout with its own package,
+    (here / "mmfusion").mkdir(parents=True)           # which `python -m` would import before PYTHONPATH
+    (here / "mmfusion" / "__init__.py").write_text("")
+    monkeypatch.chdir(here)                           # relative --out and --data-dir, made absolute
+    assert protocol.main(["--code", "../before", "--data-dir", "twin", "--out", "runs"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["git_commit"], line["fits"], line["epochs"]) == (commit, 1, 2)
+    assert f"--out {here / 'runs'}" in line["command"]
+
+    run = here / "runs" / "mias-xai" / "20240101-000000"
+    (run / "manifest.json").write_text(json.dumps({"git_commit": "0" * 40}))
+    with pytest.raises(SystemExit, match="did not import the checkout"):
+        protocol.run_commit(run, tmp_path / "before")
+    (tmp_path / "empty").mkdir()                      # no package there: this checkout's would run
+    with pytest.raises(SystemExit, match="imports mmfusion from"):
+        protocol.main(["--code", str(tmp_path / "empty"), "--data-dir", "twin", "--out", "runs"])

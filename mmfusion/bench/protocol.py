@@ -7,7 +7,9 @@ peak RSS, the template's stages (``timings.json``) and, per fit, its epochs (``h
 training seconds (``fit.json``; a fit.json from before commit ccd3519 has none).
 
 - ``--code DIR`` times another checkout (a ``git worktree`` of the "before" commit): the child
-  runs with ``PYTHONPATH=DIR``, this process only reads the run's files.
+  runs in DIR with ``PYTHONPATH=DIR`` (in this checkout, ``python -m`` would import this
+  checkout's package first, whatever PYTHONPATH says), this process only reads the run's files;
+  the run's manifest must name DIR's commit, or the line is not printed.
 - ``--run-dir R`` only summarises a run already on disk, e.g. one resumed across sessions: then
   the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
 - ``--images-per-epoch N`` adds each fit's training images/s (mias-xai on the real-count twin:
@@ -30,6 +32,7 @@ from mmfusion.bench.harness import emit, header, load_average
 from mmfusion.bench.papers import stage_split
 from mmfusion.training.loop import FIT_DONE
 from mmfusion.training.records import read_history
+from mmfusion.utils.env import git_commit
 
 
 def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
@@ -75,15 +78,36 @@ def reproduce_args(paper: str, data_dir, out_dir, extra=()) -> list[str]:
 
 
 def run_protocol(args: list[str], out_dir, paper: str, code=None) -> tuple[Path, float, float, int]:
-    """``mmfusion <args>`` in a child: (its run directory, wall s, peak RSS GB, exit status)."""
+    """``mmfusion <args>`` in a child: (its run directory, wall s, peak RSS GB, exit status).
+
+    Paths in ``args`` must be absolute when ``code`` is given: the child runs in ``code``."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    cwd = None
     if code:
-        env["PYTHONPATH"] = str(Path(code).resolve())
+        cwd = Path(code).resolve()
+        env["PYTHONPATH"] = str(cwd)
+        imported = subprocess.run([sys.executable, "-c", "import mmfusion; print(mmfusion.__file__)"],
+                                  env=env, cwd=cwd, capture_output=True, text=True).stdout.strip()
+        if not imported.startswith(str(cwd) + os.sep):   # caught before hours of running, not after
+            raise SystemExit(f"--code {code}: the child imports mmfusion from {imported or 'nowhere'}")
     start = time.perf_counter()
-    status = subprocess.run([sys.executable, "-m", "mmfusion", *args], env=env, check=False).returncode
+    status = subprocess.run([sys.executable, "-m", "mmfusion", *args], env=env, cwd=cwd,
+                            check=False).returncode
     wall = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20   # Linux: KiB
     return newest_run(out_dir, paper), wall, peak_gb, status
+
+
+def run_commit(run_dir, code=None) -> str | None:
+    """The commit the run's manifest names; with ``code``, it must be that checkout's."""
+    manifest = Path(run_dir) / "manifest.json"
+    commit = json.loads(manifest.read_text()).get("git_commit") if manifest.exists() else None
+    if code:
+        expected = git_commit(code)
+        if commit != expected:
+            raise SystemExit(f"{manifest}: the run names commit {commit}, not {code}'s {expected}: "
+                             "the child did not import the checkout given with --code")
+    return commit
 
 
 def main(argv=None) -> int:
@@ -108,11 +132,15 @@ def main(argv=None) -> int:
         return 0
     load_before = load_average()
     extra = [a for kv in args.set for a in ("--set", kv)] + (["--quick"] if args.quick else [])
-    command = reproduce_args(args.paper, args.data_dir, args.out, extra)
-    run_dir, wall, peak_gb, status = run_protocol(command, args.out, args.paper, args.code)
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else None
+    out_dir = Path(args.out).resolve()
+    command = reproduce_args(args.paper, data_dir, out_dir, extra)
+    run_dir, wall, peak_gb, status = run_protocol(command, out_dir, args.paper, args.code)
+    commit = run_commit(run_dir, args.code)
     source = f"--data-dir {args.data_dir}" if args.data_dir else "the synthetic twin"
     emit("protocol", f"{args.paper} {source}{' --quick' if args.quick else ''}", exit_status=status, wall_s=wall,
          peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(), code=args.code or "this checkout",
+         git_commit=commit,
          **summarise(run_dir, args.images_per_epoch), command=" ".join(["mmfusion", *command]))
     return status
 
