@@ -131,6 +131,12 @@ def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
     _fake_fit(run, "stratified-run1", 3, {"best_epoch": 1, "train_seconds": 30.0}, finished_at=2000)
     _fake_fit(run, "stratified-classweight1", 5, {"best_epoch": 4, "train_seconds": 84.0}, finished_at=1000)
     out = protocol.summarise(run, images_per_epoch=1680)
+    assert [f["span_seconds"] for f in out["per_fit"]] == [None, 1000] and out["fits_span_seconds"] is None
+    (run / "config.json").write_text("{}")                               # the run's start
+    os.utime(run / "config.json", (400, 400))
+    out = protocol.summarise(run, images_per_epoch=1680)
+    assert [f["span_seconds"] for f in out["per_fit"]] == [600, 1000] and out["fits_span_seconds"] == 1600
+    assert [f["span_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 600), pytest.approx(3 * 1680 / 1000)]
     assert [f["fit"] for f in out["per_fit"]] == ["stratified-classweight1", "stratified-run1"]
     assert (out["fits"], out["epochs"], out["fits_train_seconds"]) == (2, 8, 114.0)
     assert [f["train_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 84), pytest.approx(3 * 1680 / 30)]
@@ -142,7 +148,7 @@ def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
     out = protocol.summarise(run)
     assert out["finished"] and out["largest"] == "training" and out["other"] == pytest.approx(2.0)
     assert out["fits_train_seconds"] is None and out["per_fit"][-1]["train_seconds"] is None
-    assert "train_img_s" not in out["per_fit"][0]
+    assert "train_img_s" not in out["per_fit"][0] and "span_img_s" not in out["per_fit"][0]
 
     assert protocol.main(["--run-dir", str(run)]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

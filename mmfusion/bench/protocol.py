@@ -4,7 +4,8 @@ Hours, not minutes (mias-xai's 26 fits on a 322-film twin: ~2 h on 2 CPU cores),
 of ``python -m mmfusion.bench all``'s benches. It runs ``mmfusion reproduce <paper> --data-dir D
 --weights none --fresh`` in a child process and prints one JSON line: the wall time, the child's
 peak RSS, the template's stages (``timings.json``) and, per fit, its epochs (``history.csv``) and
-training seconds (``fit.json``; a fit.json from before commit ccd3519 has none).
+training seconds (``fit.json``; a fit.json from before commit ccd3519 has none) and span (from the
+previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file times).
 
 - ``--code DIR`` times another checkout (a ``git worktree`` of the "before" commit): the child
   runs in DIR with ``PYTHONPATH=DIR`` (in this checkout, ``python -m`` would import this
@@ -38,14 +39,23 @@ from mmfusion.utils.env import git_commit
 def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
     """Every finished fit under ``run_dir`` (a ``fit.json``), in the order they finished."""
     fits = []
+    config = Path(run_dir) / "config.json"
+    previous = config.stat().st_mtime if config.exists() else None
     for done in sorted(Path(run_dir).rglob(FIT_DONE), key=lambda p: p.stat().st_mtime):
         record = json.loads(done.read_text())
         epochs = len(read_history(done.parent / "history.csv"))
         seconds = record.get("train_seconds")
+        finished = done.stat().st_mtime
+        # From the previous fit's end (the run's start for the first): build, trace, train and
+        # its evaluation; the one per-fit figure that commits without train_seconds also give.
+        span = finished - previous if previous is not None else None
+        previous = finished
         fit = {"fit": str(done.parent.relative_to(run_dir)), "epochs": epochs,
-               "best_epoch": record.get("best_epoch"), "train_seconds": seconds}
+               "best_epoch": record.get("best_epoch"), "train_seconds": seconds, "span_seconds": span}
         if images_per_epoch and seconds and epochs:
             fit["train_img_s"] = epochs * images_per_epoch / seconds
+        if images_per_epoch and span and epochs:
+            fit["span_img_s"] = epochs * images_per_epoch / span
         fits.append(fit)
     return fits
 
@@ -55,9 +65,11 @@ def summarise(run_dir, images_per_epoch: int | None = None) -> dict:
     run_dir = Path(run_dir)
     fits = fit_figures(run_dir, images_per_epoch)
     timed = [f["train_seconds"] for f in fits if f["train_seconds"] is not None]
+    spans = [f["span_seconds"] for f in fits]
     out = {"run_dir": str(run_dir), "finished": (run_dir / "timings.json").exists(), "fits": len(fits),
            "epochs": sum(f["epochs"] for f in fits),
            "fits_train_seconds": sum(timed) if len(timed) == len(fits) else None,
+           "fits_span_seconds": sum(spans) if fits and None not in spans else None,
            "per_fit": fits}
     if out["finished"]:
         out.update(stage_split(run_dir / "timings.json"))
