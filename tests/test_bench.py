@@ -149,10 +149,17 @@ def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
     assert out["finished"] and out["largest"] == "training" and out["other"] == pytest.approx(2.0)
     assert out["fits_train_seconds"] is None and out["per_fit"][-1]["train_seconds"] is None
     assert "train_img_s" not in out["per_fit"][0] and "span_img_s" not in out["per_fit"][0]
+    out = protocol.summarise(run, images_per_epoch=protocol.parse_per_epoch("stratified-classweight1=10,x=3"))
+    assert [f["images_per_epoch"] for f in out["per_fit"]] == [10, None, None] and out["images"] is None
+    _fake_fit(run, "stratified-run3", 4, {"best_epoch": 0, "train_seconds": 8.0, "samples_per_epoch": 6},
+              finished_at=4000)                                          # fit.json keeps its own count
+    out = protocol.summarise(run, images_per_epoch=1680)
+    assert [f["images_per_epoch"] for f in out["per_fit"]] == [1680, 1680, 1680, 6]
+    assert out["images"] == (5 + 3 + 2) * 1680 + 4 * 6 and out["per_fit"][-1]["train_img_s"] == 3.0
 
     assert protocol.main(["--run-dir", str(run)]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert (line["bench"], line["epochs"], line["total"]) == ("protocol", 10, 160.0)
+    assert (line["bench"], line["epochs"], line["total"]) == ("protocol", 14, 160.0)
     with pytest.raises(FileNotFoundError, match="no run directory"):
         protocol.newest_run(tmp_path, "hmcnet")
 

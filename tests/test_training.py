@@ -138,7 +138,8 @@ def test_auto_verbosity_is_one_line_per_epoch_unless_progress_is_off(monkeypatch
 
 
 def test_a_finished_fit_keeps_its_training_time(tmp_path):
-    """fit.json records the training's wall time; reloading the fit returns that time, not a new one."""
+    """fit.json records the training's wall time and samples per epoch; reloading the fit returns
+    that time, not a new one."""
     import json
 
     import keras
@@ -156,7 +157,9 @@ def test_a_finished_fit_keeps_its_training_time(tmp_path):
     run = RunDir(tmp_path / "fit")
     first = fit(build, (x, y), None, TrainConfig(epochs=1, batch_size=8, verbose=0), run=run)
     assert first.train_seconds > 0
-    assert json.loads((tmp_path / "fit" / "fit.json").read_text())["train_seconds"] == first.train_seconds
+    record = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert record["train_seconds"] == first.train_seconds
+    assert record["samples_per_epoch"] == 16          # what bench.protocol's images/s counts
     again = fit(build, (x, y), None, TrainConfig(epochs=1, batch_size=8, verbose=0), run=run)
     assert again.train_seconds == first.train_seconds
 

@@ -13,8 +13,10 @@ previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file t
   the run's manifest must name DIR's commit, or the line is not printed.
 - ``--run-dir R`` only summarises a run already on disk, e.g. one resumed across sessions: then
   the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
-- ``--images-per-epoch N`` adds each fit's training images/s (mias-xai on the real-count twin:
-  1,680, as ``mmfusion plan`` prints).
+- Each fit's training images/s comes from its fit.json's ``samples_per_epoch``; for runs written
+  before fit.json kept it, give ``--images-per-epoch N``, or per top folder
+  ``FOLDER=N,...`` (mias-xai after issue 19 on the real-count twin: ``stratified=1680,patient=1632``,
+  its metrics.json's ``augmented_training_set``; ``mmfusion plan`` prints 1,680 for both).
 - ``--quick`` runs the quick protocol on the cached synthetic twin instead (under a minute): a
   check that the command works, not a figure to compare.
 """
@@ -36,7 +38,23 @@ from mmfusion.training.records import read_history
 from mmfusion.utils.env import git_commit
 
 
-def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
+def per_epoch(fit: str, record: dict, given) -> int | None:
+    """A fit's training images per epoch: its fit.json's when it has one, else the one given for
+    all fits (an int) or for the fits under a top folder ({"stratified": 1680, ...})."""
+    if record.get("samples_per_epoch"):
+        return record["samples_per_epoch"]
+    return given.get(fit.split("/")[0]) if isinstance(given, dict) else given
+
+
+def parse_per_epoch(text: str | None):
+    """``--images-per-epoch``: ``1680`` or ``stratified=1680,patient=1632``."""
+    if not text or "=" not in text:
+        return int(text) if text else None
+    pairs = [item.split("=", 1) for item in text.split(",")]
+    return {folder: int(n) for folder, n in pairs}
+
+
+def fit_figures(run_dir, images_per_epoch=None) -> list[dict]:
     """Every finished fit under ``run_dir`` (a ``fit.json``), in the order they finished."""
     fits = []
     config = Path(run_dir) / "config.json"
@@ -50,17 +68,19 @@ def fit_figures(run_dir, images_per_epoch: int | None = None) -> list[dict]:
         # its evaluation; the one per-fit figure that commits without train_seconds also give.
         span = finished - previous if previous is not None else None
         previous = finished
-        fit = {"fit": str(done.parent.relative_to(run_dir)), "epochs": epochs,
+        name = done.parent.relative_to(run_dir).as_posix()
+        images = per_epoch(name, record, images_per_epoch)
+        fit = {"fit": name, "epochs": epochs, "images_per_epoch": images,
                "best_epoch": record.get("best_epoch"), "train_seconds": seconds, "span_seconds": span}
-        if images_per_epoch and seconds and epochs:
-            fit["train_img_s"] = epochs * images_per_epoch / seconds
-        if images_per_epoch and span and epochs:
-            fit["span_img_s"] = epochs * images_per_epoch / span
+        if images and seconds and epochs:
+            fit["train_img_s"] = epochs * images / seconds
+        if images and span and epochs:
+            fit["span_img_s"] = epochs * images / span
         fits.append(fit)
     return fits
 
 
-def summarise(run_dir, images_per_epoch: int | None = None) -> dict:
+def summarise(run_dir, images_per_epoch=None) -> dict:
     """The stages of ``run_dir``'s timings.json (when it finished) and its fits, summed."""
     run_dir = Path(run_dir)
     fits = fit_figures(run_dir, images_per_epoch)
@@ -70,6 +90,8 @@ def summarise(run_dir, images_per_epoch: int | None = None) -> dict:
            "epochs": sum(f["epochs"] for f in fits),
            "fits_train_seconds": sum(timed) if len(timed) == len(fits) else None,
            "fits_span_seconds": sum(spans) if fits and None not in spans else None,
+           "images": sum(f["epochs"] * f["images_per_epoch"] for f in fits)
+           if all(f["images_per_epoch"] for f in fits) else None,
            "per_fit": fits}
     if out["finished"]:
         out.update(stage_split(run_dir / "timings.json"))
@@ -130,7 +152,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench-protocol-runs", help="runs are written under OUT/<paper>/")
     parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
     parser.add_argument("--run-dir", help="summarise this run directory instead of running")
-    parser.add_argument("--images-per-epoch", type=int)
+    parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | FOLDER=N,...",
+                        help="for fits whose fit.json lacks samples_per_epoch (before f38529b)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to mmfusion reproduce")
     parser.add_argument("--quick", action="store_true", help="the quick protocol on the synthetic twin")

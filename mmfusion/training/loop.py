@@ -271,7 +271,9 @@ class _Training:
         if run is not None:
             run.write_history(history)
             run.save_model(self.model)
+            samples = self.data.y_shape[0] if self.data.in_memory else None   # a Dataset's: unknown
             atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds,  # after the model
+                                                    "samples_per_epoch": samples,
                                                     "settings": fit_settings(self.config)})
             shutil.rmtree(self.state, ignore_errors=True)
         return FitResult(self.model, history, best_epoch, seconds)
