@@ -14,8 +14,8 @@ previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file t
 - ``--run-dir R`` only summarises a run already on disk, e.g. one resumed across sessions: then
   the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
 - Each fit's training images/s comes from its fit.json's ``samples_per_epoch``; for runs written
-  before fit.json kept it, give ``--images-per-epoch N``, or per top folder
-  ``FOLDER=N,...`` (mias-xai after issue 19 on the real-count twin: ``stratified=1680,patient=1632``,
+  before fit.json kept it, give ``--images-per-epoch N``, or per fit-path prefix
+  ``PREFIX=N,...`` (mias-xai after issue 19 on the real-count twin: ``stratified=1680,patient=1632``,
   its metrics.json's ``augmented_training_set``; ``mmfusion plan`` prints 1,680 for both).
 - ``--quick`` runs the quick protocol on the cached synthetic twin instead (under a minute): a
   check that the command works, not a figure to compare.
@@ -40,18 +40,21 @@ from mmfusion.utils.env import git_commit
 
 def per_epoch(fit: str, record: dict, given) -> int | None:
     """A fit's training images per epoch: its fit.json's when it has one, else the one given for
-    all fits (an int) or for the fits under a top folder ({"stratified": 1680, ...})."""
+    all fits (an int) or for the fits whose path starts with a prefix ({"stratified": 1680, ...})."""
     if record.get("samples_per_epoch"):
         return record["samples_per_epoch"]
-    return given.get(fit.split("/")[0]) if isinstance(given, dict) else given
+    if not isinstance(given, dict):
+        return given
+    prefixes = [p for p in given if fit.startswith(p)]
+    return given[max(prefixes, key=len)] if prefixes else None
 
 
 def parse_per_epoch(text: str | None):
-    """``--images-per-epoch``: ``1680`` or ``stratified=1680,patient=1632``."""
+    """``--images-per-epoch``: ``1680``, or per fit-path prefix ``stratified=1680,patient=1632``."""
     if not text or "=" not in text:
         return int(text) if text else None
     pairs = [item.split("=", 1) for item in text.split(",")]
-    return {folder: int(n) for folder, n in pairs}
+    return {prefix: int(n) for prefix, n in pairs}
 
 
 def fit_figures(run_dir, images_per_epoch=None) -> list[dict]:
@@ -152,7 +155,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench-protocol-runs", help="runs are written under OUT/<paper>/")
     parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
     parser.add_argument("--run-dir", help="summarise this run directory instead of running")
-    parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | FOLDER=N,...",
+    parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | PREFIX=N,...",
                         help="for fits whose fit.json lacks samples_per_epoch (before f38529b)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to mmfusion reproduce")
