@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
     parser.add_argument("--run-dir", help="summarise this run directory instead of running")
     parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | PREFIX=N,...",
-                        help="for fits whose fit.json lacks samples_per_epoch (before f38529b)")
+                        help="for fits whose fit.json lacks samples_per_epoch (before e71321c)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to mmfusion reproduce")
     parser.add_argument("--quick", action="store_true", help="the quick protocol on the synthetic twin")
