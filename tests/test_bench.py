@@ -217,3 +217,32 @@ def test_protocol_code_runs_that_checkout(tmp_path, capsys, monkeypatch):
     (tmp_path / "empty").mkdir()                      # no package there: this checkout's would run
     with pytest.raises(SystemExit, match="imports mmfusion from"):
         protocol.main(["--code", str(tmp_path / "empty"), "--data-dir", "twin", "--out", "runs"])
+
+
+def test_train_timings_fastest_wall_median_cpu_warmup_dropped(monkeypatch):
+    """Scripted clocks: the warm-up fit is dropped, images/s is the fastest round, CPU the median."""
+    from mmfusion.bench import pipeline
+
+    clock = {"wall": 0.0, "cpu": 0.0}
+    monkeypatch.setattr(pipeline.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(pipeline.time, "process_time", lambda: clock["cpu"])
+    order = []
+
+    class Fake:
+        def __init__(self, name, rounds):   # rounds: (wall s, cpu s) per fit, warm-up first
+            self.name, self.rounds = name, list(rounds)
+
+        def fit(self, feed, steps_per_epoch, epochs, verbose):
+            order.append(self.name)
+            wall, cpu = self.rounds.pop(0)
+            clock["wall"] += wall
+            clock["cpu"] += cpu
+
+    runs = {"a": (Fake("a", [(99, 99), (2.0, 3.0), (1.0, 4.0), (4.0, 8.0)]), None),
+            "b": (Fake("b", [(99, 99), (0.5, 1.0), (0.8, 1.6), (0.6, 1.2)]), None)}
+    got = pipeline.train_timings(runs, steps=4, batch_size=8, rounds=3)   # 32 images per fit
+    assert order == ["a", "b"] * 4
+    assert got["a"] == {"img_s": pytest.approx(32 / 1.0), "cpu_ms_per_img": pytest.approx(1000 * 4.0 / 32)}
+    assert got["b"] == {"img_s": pytest.approx(32 / 0.5), "cpu_ms_per_img": pytest.approx(1000 * 1.2 / 32)}
+    ratios = pipeline.cpu_ratios(got, "b", ("a", "missing"))
+    assert ratios == {"a_cpu_over_b": pytest.approx(1.2 / 4.0)}

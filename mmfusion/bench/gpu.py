@@ -56,7 +56,7 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from mmfusion.bench.pipeline import augmenter, cnn_runs, step_feed, train_rates
+    from mmfusion.bench.pipeline import augmenter, cnn_runs, cpu_ratios, step_feed, train_timings
     from mmfusion.data.pipeline import in_step, make_dataset
 
     rng = np.random.default_rng(0)
@@ -71,8 +71,12 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
                                                 repeat=True),
              "tensors_step": tf.data.Dataset.from_tensors(((tf.constant(x[:batch], tf.uint8), seeds),
                                                            tf.constant(y[:batch]))).repeat()}
-    rates = train_rates(cnn_runs(feeds, size, aug), steps_passes * n // batch, batch, rounds=2)
+    timings = train_timings(cnn_runs(feeds, size, aug), steps_passes * n // batch, batch, rounds=2)
+    rates = {k: v["img_s"] for k, v in timings.items()}
     emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},
+         # the host's CPU per image: what the feed costs the host while the GPU trains
+         **{f"{k}_host_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
+         **cpu_ratios(timings, "tensors_step", ("arrays_step", "arrays_step_tfdata")),
          arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
          arrays_step_over_tensors=ratio(rates["arrays_step"], rates["tensors"]),
          arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),

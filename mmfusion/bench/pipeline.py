@@ -11,7 +11,10 @@ inside the train step instead (``TrainConfig.augment_on="step"``): ``arrays_step
 ``training.fit`` feeds then (a StepFeed: batch numbers, the step gathers its batch from arrays
 held on the host), ``files_step`` / ``arrays_step_tfdata`` yield uint8 batches and their seeds
 from a tf.data map, ``tensors_step`` is the constant uint8 batch with fixed seeds, augmented in
-the step (the in-memory ceiling with in-step augmentation).
+the step (the in-memory ceiling with in-step augmentation). ``files_fit`` is the file feed as
+``training.fit`` runs it: the files decoded once (``files_decode_once_img_s``), then a StepFeed.
+Each training row has images/s (fastest round) and CPU ms per image (median round); the
+``*_cpu_over_tensors_step`` ratios are the feed's added work, steadier than wall-time ratios.
 """
 from __future__ import annotations
 
@@ -115,18 +118,32 @@ def step_feed(x, labels, batch_size: int):
     return StepFeed().load(x, labels, None, batch_size=batch_size, shuffle=True, seed=0)
 
 
-def train_rates(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
-    """Steady-state training images/s per feed: one warm-up ``fit`` each (tracing, cache fill),
-    then ``rounds`` interleaved timed ``fit`` calls of ``steps`` batches; the fastest counts.
-    Interleaving keeps the feeds comparable on a machine whose load drifts."""
-    times = {name: [] for name in models_and_feeds}
+def train_timings(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
+    """Per feed: steady-state training images/s and the process's CPU milliseconds per image.
+
+    One warm-up ``fit`` each (tracing, cache fill), then ``rounds`` interleaved timed ``fit`` calls
+    of ``steps`` batches. Images/s is the fastest round (interleaving keeps the feeds comparable
+    on a machine whose load drifts). CPU ms per image is the median round's ``process_time``
+    (every thread of the process: the feed's and the step's): the work a feed adds, which the
+    scheduler's luck on 2 shared cores does not change as it does wall time."""
+    wall = {name: [] for name in models_and_feeds}
+    cpu = {name: [] for name in models_and_feeds}
     for r in range(rounds + 1):
         for name, (model, feed) in models_and_feeds.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             model.fit(feed, steps_per_epoch=steps, epochs=1, verbose=0)
             if r:
-                times[name].append(time.perf_counter() - start)
-    return {name: steps * batch_size / min(t) for name, t in times.items()}
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+    n = steps * batch_size
+    return {name: {"img_s": n / min(wall[name]), "cpu_ms_per_img": 1000 * float(np.median(cpu[name])) / n}
+            for name in models_and_feeds}
+
+
+def cpu_ratios(timings: dict, ceiling: str, names) -> dict:
+    """``<name>_cpu_over_<ceiling>``: the ceiling's CPU per image over the feed's (1 = the feed adds no work)."""
+    return {f"{k}_cpu_over_{ceiling}": ratio(timings[ceiling]["cpu_ms_per_img"], timings[k]["cpu_ms_per_img"])
+            for k in names if k in timings}
 
 
 def run(quick: bool) -> None:
@@ -154,7 +171,9 @@ def run(quick: bool) -> None:
              speedup_cached_vs_generator=ratio(cached, gen),
              command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
 
-        x = decode_images(paths, size)
+        start = time.perf_counter()
+        x = decode_images(paths, size)      # the file feed training.fit runs: decode once, then a StepFeed
+        decode_img_s = n / (time.perf_counter() - start)
         const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
         seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
         const_step = tf.data.Dataset.from_tensors(((tf.constant(x[:bs], tf.uint8), seeds),
@@ -177,6 +196,10 @@ def run(quick: bool) -> None:
                                                repeat=True),
                 # what training.fit feeds: batch numbers only, the step reads its batch (StepFeed) ...
                 "arrays_step": step_feed(x, labels, bs),
+                # the files as training.fit trains from them (the papers' caches hold decode_images'
+                # uint8): the same StepFeed as arrays_step, in its own trainer, so the two rows'
+                # spread is the bench's own noise
+                "files_fit": step_feed(x, labels, bs),
                 # ... and the same batches from a tf.data map (the in-step feed before StepFeed)
                 "arrays_step_tfdata": make_dataset(x, labels, batch_size=bs, shuffle=True,
                                                    augment=in_step(aug), repeat=True),
@@ -191,9 +214,13 @@ def run(quick: bool) -> None:
         for passes in ((2, 16) if quick else (2, 6)):
             chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
             # fastest of 10 rounds at 64 px (a round is ~1 s there; single rounds scatter by +-30 %)
-            rates = train_rates(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=10 if quick else 3)
+            timings = train_timings(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=10 if quick else 3)
+            rates = {k: v["img_s"] for k, v in timings.items()}
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
+                 **{f"{k}_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
+                 **cpu_ratios(timings, "tensors_step", ("arrays_step", "files_fit", "files_step", "arrays_step_tfdata")),
+                 files_decode_once_img_s=decode_img_s,
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
                  arrays_over_tensors_augmented=ratio(rates["arrays"], rates["tensors_augmented"]),
                  files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
@@ -201,6 +228,7 @@ def run(quick: bool) -> None:
                  arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
                  arrays_step_tfdata_over_tensors_step=ratio(rates["arrays_step_tfdata"], rates["tensors_step"]),
                  files_step_over_tensors_step=ratio(rates["files_step"], rates["tensors_step"]),
+                 files_fit_over_tensors_step=ratio(rates["files_fit"], rates["tensors_step"]),
                  # ... and in-step against in-feed augmentation, same feed
                  arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
                  files_step_over_files=ratio(rates["files_step"], rates["files"]),
