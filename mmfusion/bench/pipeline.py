@@ -196,8 +196,8 @@ def run(quick: bool) -> None:
                                                repeat=True),
                 # what training.fit feeds: batch numbers only, the step reads its batch (StepFeed) ...
                 "arrays_step": step_feed(x, labels, bs),
-                # the files as training.fit trains from them (the papers' caches hold decode_images'
-                # uint8): the same StepFeed as arrays_step, in its own trainer, so the two rows'
+                # the files as training.fit trains from them (each paper's cache holds its files
+                # decoded once, as uint8): the same StepFeed as arrays_step, in its own trainer, so the two rows'
                 # spread is the bench's own noise
                 "files_fit": step_feed(x, labels, bs),
                 # ... and the same batches from a tf.data map (the in-step feed before StepFeed)
