@@ -39,7 +39,7 @@ def test_a_quick_run_records_timings_and_no_consistent_verdict(tmp_path, twin_ca
 
     run = reproduce_paper("mias-xai", ReproduceOptions(
         "mias-xai", quick=True, out=str(tmp_path), cache_dir=str(twin_cache),
-        extra={"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 2, "per_call_images": 1,
+        extra={"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none", "explain_images": 2, "per_call_images": 1,
                "protocols": "stratified"}))
     timings = json.loads((run / "timings.json").read_text())
     assert set(timings) == {"data", "training", "evaluation", "explanations", "report", "total"}
@@ -62,7 +62,7 @@ def test_a_relabelled_dataset_is_other_data(tmp_path, twin_cache):
 
     root = tmp_path / "mias"
     shutil.copytree(ensure_twin("mias", twin_cache / "twins", n=64), root)
-    extra = {"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 1, "per_call_images": 1,
+    extra = {"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none", "explain_images": 1, "per_call_images": 1,
              "protocols": "stratified", "epochs": 1}
     options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(root), extra=extra)
     run = reproduce_paper("mias-xai", options)

@@ -126,3 +126,83 @@ def test_quick_run_learns_the_twin(quick_run):
     # at chance (1/3 balanced accuracy on 3 classes).
     metrics = json.loads((quick_run / "metrics.json").read_text())
     assert metrics["stratified"]["runs"]["1"]["macro"]["balanced_accuracy"] > 0.6
+
+
+def test_fixed_weights_retrain_the_sensitivity_weights_beside_them(quick_run):
+    """The paper config's path: {1,2,3} fixed, no search fits, the runs retrained with {1,1,1}."""
+    metrics = json.loads((quick_run / "metrics.json").read_text())
+    info = metrics["protocols"]["stratified"]
+    assert info["class_weight"] == {"0": 1.0, "1": 2.0, "2": 3.0} and info["class_weight_search"] is None
+    assert set(info["class_weight_sensitivity"]) == {"{1,2,3}", "{1,1,1}"}
+    assert "class_weight_sensitivity" not in metrics["protocols"]["patient"] or \
+        set(metrics["protocols"]["patient"]["class_weight_sensitivity"]) == set()
+    assert (quick_run / "stratified-sensitivity1-run1" / "fit.json").is_file()
+    assert not list(quick_run.glob("*classweight*"))
+    # the {1,2,3} row is the main runs' test accuracy, recomputed here with sklearn
+    pred = pd.read_csv(quick_run / "predictions.csv")
+    test = pred[(pred["protocol"] == "stratified") & (pred["split"] == "test")]
+    acc = accuracy_score(test["y_true"], test[["p_0", "p_1", "p_2"]].to_numpy().argmax(1))
+    assert info["class_weight_sensitivity"]["{1,2,3}"]["accuracy"]["values"] == [pytest.approx(acc)]
+    rows = json.loads((quick_run / "results.json").read_text())["tables"]["Class-weight sensitivity (ours)"]
+    assert {r["row"] for r in rows} == {"{1,2,3} (chosen)", "{1,1,1}"}
+
+
+def test_table_runs_compares_the_authors_runs_as_a_sample(quick_run):
+    """No run row is paired with the authors' run of the same number; one row compares the samples."""
+    from scipy import stats
+
+    rows = json.loads((quick_run / "results.json").read_text())["tables"]["Table Runs"]
+    runs = [r for r in rows if r["row"].startswith("run ")]
+    assert len(runs) == 10 and all(r["verdict"].startswith("not paired") and r["difference"] is None for r in runs)
+    (sample,) = [r for r in rows if r["row"] == "runs 1-10"]
+    authors = [0.792, 0.8125, 0.792, 0.792, 0.833, 0.6875, 0.8125, 0.708, 0.75, 0.771]
+    assert sample["paper"] == pytest.approx(np.mean(authors))
+    assert f"sd {np.std(authors, ddof=1):.3f}" in sample["note"] and "range 0.688-0.833" in sample["note"]
+    assert sample["verdict"].startswith("not comparable")        # synthetic, quick
+    ours = sample["reproduced"]["mean"]
+    assert sample["difference"]["value"] == pytest.approx(ours - np.mean(authors))
+    assert stats.ttest_ind([ours], authors).statistic is not None
+
+
+def test_class_weight_search_on_the_real_count_twin(tmp_path, twin_cache):
+    """The search on a twin with MIAS's class counts: chosen weights, per-seed scores with their
+    spread and the rule in metrics.json; the choice and sensitivity rows in the report; the chosen
+    one is the highest mean (recomputed from the scores)."""
+    from mmfusion.cli import main
+    from mmfusion.experiment import prepare, reproduce_paper
+    from mmfusion.registry import ReproduceOptions, get_paper
+
+    data = tmp_path / "data"
+    assert main(["fixtures", "--out", str(data), "--dataset", "mias", "--n", "322", "--counts", "207,64,51"]) == 0
+    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(data / "mias"),
+                               cache_dir=str(twin_cache), extra={
+                                   "runs": 1, "class_weight_candidates": "1,1,1;1,2,3", "class_weight_seeds": 2,
+                                   "epochs": 2, "explain_images": 1, "per_call_images": 1, "protocols": "stratified"})
+    experiment = get_paper("mias-xai").experiment()
+    cfg, sources, _ = prepare(experiment, options)
+    planned = [f.name for f in experiment.plan(cfg, sources).fits]
+    run = reproduce_paper("mias-xai", options)
+    assert sorted(p.parent.name for p in run.glob("*/fit.json")) == sorted(planned)
+    info = json.loads((run / "metrics.json").read_text())["protocols"]["stratified"]
+    assert info["split_sizes"]["test"]["normal"] == 31     # the twin's films differ, its counts are MIAS's
+    search = info["class_weight_search"]
+    assert "ties" in search["rule"] and set(search["scores"]) == {"{1,1,1}", "{1,2,3}"}
+    for s in search["scores"].values():
+        assert len(s["per_seed"]) == 2 and s["mean"] == pytest.approx(np.mean(s["per_seed"]))
+        assert s["std"] == pytest.approx(np.std(s["per_seed"], ddof=1))
+    means = {k: s["mean"] for k, s in search["scores"].items()}
+    best = max(means.values())
+    chosen = "{" + ",".join(f"{info['class_weight'][c]:g}" for c in "012") + "}"
+    assert means[chosen] == best and (chosen == "{1,1,1}" or means["{1,1,1}"] < best)
+    assert set(info["class_weight_sensitivity"]) == {"{1,1,1}", "{1,2,3}"}
+    report = (run / "report.md").read_text()
+    assert "## Class-weight choice (ours)" in report and "## Class-weight sensitivity (ours)" in report
+    assert f"| {chosen} (chosen) | validation balanced accuracy |" in report
+    assert f"| {chosen} (chosen) | benign recall |" in report
+
+
+def test_pick_takes_the_best_mean_then_the_smaller_spread_then_the_earlier():
+    assert T.pick({0: [0.60, 0.62], 1: [0.70, 0.50], 2: [0.66, 0.64]}) == 2      # means .61 .60 .65
+    assert T.pick({0: [0.5, 0.7], 1: [0.6, 0.6]}) == 1                           # tie: spread 0.1 vs 0
+    assert T.pick({0: [0.656], 1: [0.656], 2: [0.614]}) == 0                     # tie, no spread: earlier
+    assert T.weights_label({0: 1.0, 1: 2.0, 2: 3.0}) == "{1,2,3}"

@@ -10,7 +10,7 @@ CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 def _args(out, cache):
     return ["reproduce", "mias-xai", "--quick", "--out", str(out), "--cache-dir", str(cache),
-            "--set", "runs=1", "--set", "class_weight_candidates=1,2,3", "--set", "explain_images=2",
+            "--set", "runs=1", "--set", "class_weight_candidates=1,2,3", "--set", "sensitivity_weights=none", "--set", "explain_images=2",
             "--set", "per_call_images=1"]
 
 

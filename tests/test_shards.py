@@ -38,7 +38,7 @@ def test_two_shards_merge_into_the_unsharded_run(tmp_path, twin_cache):
     shards = [_only(tmp_path / f"s{i}") for i in (1, 2)]
     trained = [json.loads((s / "shard.json").read_text())["fits_trained"] for s in shards]
     # the candidates pick the runs' class weight: each shard trains both, then its run
-    candidates = ["stratified-classweight1", "stratified-classweight2"]
+    candidates = ["stratified-classweight1-seed1", "stratified-classweight2-seed1"]
     assert trained == [[*candidates, "stratified-run1"], [*candidates, "stratified-run2"]]
     settings = lambda fit: json.loads((fit / "fit.json").read_text())["settings"]  # noqa: E731
     whole = _only(tmp_path / "whole")

@@ -54,6 +54,7 @@ class Claim:
     sum_of: list | None = None         # [{table, row, column}, ...] the count is the sum of
     download: str | None = None        # "dataset:key" of audit_counts.DOWNLOAD_COUNTS
     against: list | None = None        # [{table, row}, ...] the baselines a p-value compares with
+    sample: str | None = None          # the row under which this value is compared as one of a sample
     source: str = ""                   # where the paper prints it: "Table 5, row ...", "§III.C text"
     note: str = ""
     index: int = -1                    # position in the file, for messages
@@ -182,6 +183,7 @@ FIELD_RULES = {
     "download": (lambda x: isinstance(x, str) and x.count(":") == 1, "'dataset:key'"),
     "against": (lambda x: isinstance(x, list) and x and all(_is_link(v, ("table", "row")) for v in x),
                 "a list of mappings with table, row"),
+    "sample": (lambda x: isinstance(x, str) and x.strip() != "", "a row name for the pooled sample"),
     "source": (lambda x: isinstance(x, str), "a string"),
     "note": (lambda x: isinstance(x, str), "a string"),
 }

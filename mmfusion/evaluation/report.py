@@ -36,7 +36,7 @@ import numpy as np
 
 from ..utils.io import atomic_write_json, atomic_write_text
 from . import verdict as V
-from .claims import ClaimsError, load_claims, papers_dir
+from .claims import Claim, ClaimsError, load_claims, papers_dir
 from .metrics import mean_std
 
 SYNTHETIC_TITLE = "SYNTHETIC TWIN — not the paper's data"
@@ -193,23 +193,75 @@ def _compare(cell, claim, claims, reasons, run_tol=None):
     return repro, diff, diff.pop("verdict")
 
 
+def _sample_row(group, claims, reasons, run_tol):
+    """The authors' values of a sample (e.g. ten retrained models) against ours as two samples:
+    their run k is not our run k, so no row is paired by index."""
+    first_claim, first_cell = group[0]
+    cells = [c for _, c in group if c is not None]
+    paper_vals = [cl.as_fraction() for cl, _ in group]
+    sample = Claim(table=first_claim.table, row=first_claim.sample, column=first_claim.column, value=paper_vals,
+                   scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size, index=-1)
+    row = {"row": first_claim.sample, "column": first_claim.column, "paper": float(np.mean(paper_vals)),
+           "reproduced": None, "difference": None, "verdict": "not reproduced", "sample": True}
+    if not cells:
+        return row
+    ours_vals = [v for c in cells for v in c["values"]]
+    cell = {**first_cell, "values": ours_vals, "row": first_claim.sample}
+    repro, diff, verdict = _compare(cell, sample, claims, reasons, run_tol)
+    row.update(reproduced=repro, difference=diff, verdict=verdict, note=_two_samples(paper_vals, ours_vals))
+    return row
+
+
+def _two_samples(paper_vals, ours_vals) -> str:
+    from scipy import stats as sps
+
+    def desc(name, v):
+        return (f"{name}: mean {np.mean(v):.3f}, sd {np.std(v, ddof=1):.3f}, range {min(v):.3f}-{max(v):.3f} "
+                f"({len(v)} runs)")
+    text = f"two samples, not paired by run: {desc('paper', paper_vals)}; {desc('ours', ours_vals)}"
+    if len(paper_vals) > 1 and len(ours_vals) > 1 and np.std(paper_vals) + np.std(ours_vals) > 0:
+        lo, hi = sps.ttest_ind(ours_vals, paper_vals, equal_var=False).confidence_interval()
+        text += f"; Welch 95% CI of the difference of means (runs only) [{lo:+.3f}, {hi:+.3f}]"
+    return text
+
+
 def build_results(reproduced: dict, claims=None) -> dict:
-    """results.json content: every reproduced cell and every paper claim, matched by key."""
+    """results.json content: every reproduced cell and every paper claim, matched by key. A claim
+    with ``sample`` is shown beside our row of the same key without a verdict; its sample is
+    compared once, in a row of that name."""
     _check_reproduced(reproduced)
     reasons = run_reasons(reproduced)
-    tables, matched = {}, set()
+    tables, matched, samples = {}, set(), {}
     for cell in reproduced["cells"]:
         key = (str(cell["table"]), str(cell["row"]), str(cell["column"]))
         found = claims.find(*key) if claims else []
         claim = found[0] if found else None
         if claim is not None:
             matched.add(claim.index)
+        if claim is not None and claim.sample:
+            samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, cell))
+            repro = _summary(cell, _ours(cell, _bounds(cell, claim)))
+            tables.setdefault(key[0], []).append({
+                "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
+                "difference": None, "verdict": f"not paired (compared as a sample: {claim.sample})",
+                "note": cell.get("note", "")})
+            continue
         repro, diff, verdict = _compare(cell, claim, claims, reasons, reproduced.get("tolerance"))
         tables.setdefault(key[0], []).append({
             "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
             "difference": diff, "verdict": verdict, "note": cell.get("note", "")})
     for claim in (claims.claims if claims else []):
-        if claim.index not in matched:
+        if claim.sample and claim.index not in matched:
+            samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, None))
+            tables.setdefault(claim.table, []).append({
+                "row": claim.row, "column": claim.column, "paper": _paper_value(claim), "reproduced": None,
+                "difference": None, "verdict": f"not paired (compared as a sample: {claim.sample})",
+                "note": claim.note})
+    for (table, _, _), group in samples.items():
+        group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
+        tables.setdefault(table, []).append(_sample_row(group, claims, reasons, reproduced.get("tolerance")))
+    for claim in (claims.claims if claims else []):
+        if claim.index not in matched and not claim.sample:
             tables.setdefault(claim.table, []).append({
                 "row": claim.row, "column": claim.column, "paper": _paper_value(claim),
                 "reproduced": None, "difference": None, "verdict": "not reproduced", "note": claim.note})

@@ -1,9 +1,10 @@
 """mias-xai's protocol on the experiment template (papers/mias-xai.yaml).
 
 Per protocol (the authors' stratified split, and a patient-grouped one): augment the training
-crops (x16, MD5 dedupe, undersampling), pick the class weights by validation balanced accuracy,
-retrain ``runs`` times (seeds seed .. seed + runs - 1), keep every run's val/test predictions.
-Then the tables from predictions, and the explanation comparison on the first model.
+crops (x16, MD5 dedupe, undersampling), take the authors' class weights (or search candidates
+over seeds), retrain ``runs`` times (seeds seed .. seed + runs - 1), keep every run's val/test
+predictions; on the first protocol also retrain under each sensitivity weight. Then the tables
+from predictions, and the explanation comparison on the first model.
 """
 from __future__ import annotations
 
@@ -39,45 +40,125 @@ def train_one(ctx, crops, split, name, seed, class_weight):
     return result, counts
 
 
+def weights_label(weights) -> str:
+    return "{" + ",".join(f"{weights[c]:g}" for c in sorted(weights)) + "}"
+
+
+def _test_predictions(ctx, model, crops, split, protocol, run, sides=("val", "test")):
+    from mmfusion.training import predict_proba, predictions_frame
+
+    frames = []
+    with ctx.stage("evaluation"):
+        for side in sides:
+            idx = split[side]
+            prob = predict_proba(model, crops.images[idx].astype("float32"))
+            frame = predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0, run=run)
+            frame.insert(1, "protocol", protocol)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def pick(scores: dict) -> int:
+    """The candidate with the highest mean score; ties (1e-9) go to the smaller spread over seeds,
+    then to the earlier candidate."""
+    key = [(-round(float(np.mean(v)), 9), round(float(np.std(v)), 9), k) for k, v in scores.items()]
+    return min(key)[2]
+
+
 def choose_class_weight(ctx, crops, split, protocol):
-    """One fit per candidate; the best validation balanced accuracy wins (ties: the first)."""
+    """Search the candidates: ``class_weight_seeds`` fits each, scored by validation balanced
+    accuracy. Returns (chosen weights, {candidate index: per-seed scores}, {candidate index: its
+    fits' test predictions}); a single candidate is the fixed choice (no fits)."""
     from mmfusion.evaluation import classification_metrics
-    from mmfusion.training import predict_proba
 
     candidates = ctx.cfg.class_weight_candidates
     if len(candidates) == 1:
-        return candidates[0], [float("nan")]
-    scores = []
+        return candidates[0], {}, {}
+    scores, predictions = {}, {}
     for k, weights in enumerate(candidates):
-        result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}", ctx.seed(), weights)
-        prob = predict_proba(result.model, crops.images[split["val"]].astype("float32"))
-        scores.append(classification_metrics(crops.labels[split["val"]], prob, "macro")["balanced_accuracy"])
-    return candidates[int(np.argmax(scores))], scores
+        scores[k], frames = [], []
+        for s in range(ctx.cfg.class_weight_seeds):
+            result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}-seed{s + 1}",
+                                  ctx.seed(run=s), weights)
+            frame = _test_predictions(ctx, result.model, crops, split, protocol, s + 1)
+            val = frame[frame["split"] == "val"]
+            prob = val[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
+            scores[k].append(classification_metrics(val["y_true"].to_numpy(int), prob, "macro")["balanced_accuracy"])
+            frames.append(frame[frame["split"] == "test"])
+        predictions[k] = pd.concat(frames, ignore_index=True)
+    return candidates[pick(scores)], scores, predictions
+
+
+def sensitivity_weights(cfg) -> tuple:
+    """The weights retrained ``runs`` times beside the fixed choice (none under a search: there
+    the candidates' own fits give the sensitivity rows)."""
+    if len(cfg.class_weight_candidates) > 1:
+        return ()
+    return tuple(w for w in cfg.sensitivity_weights if w != cfg.class_weight_candidates[0])
 
 
 def run_protocol(ctx, crops, protocol, split):
-    """Class-weight choice then ``runs`` seeded retrainings: (predictions, info, first model)."""
-    from mmfusion.training import predict_proba, predictions_frame
-
-    weights, scores = choose_class_weight(ctx, crops, split, protocol)
+    """Class-weight choice, ``runs`` seeded retrainings, and (first protocol) the sensitivity
+    retrainings: (predictions, info, first model, {weights label: test predictions})."""
+    weights, scores, searched = choose_class_weight(ctx, crops, split, protocol)
     frames, first, epochs, counts = [], None, [], None
     for r in range(ctx.cfg.runs):
         result, counts = train_one(ctx, crops, split, f"{protocol}-run{r + 1}", ctx.seed(run=r), weights)
-        with ctx.stage("evaluation"):
-            for side in ("val", "test"):
-                idx = split[side]
-                prob = predict_proba(result.model, crops.images[idx].astype("float32"))
-                frame = predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0, run=r + 1)
-                frame.insert(1, "protocol", protocol)
-                frames.append(frame)
+        frames.append(_test_predictions(ctx, result.model, crops, split, protocol, r + 1))
         first = first or result
         epochs.append(len(result.history.get("epoch", [])))
-    info = {"class_weight_scores": {str(dict(c)): s for c, s in zip(ctx.cfg.class_weight_candidates, scores)},
-            "class_weight": {str(k): v for k, v in weights.items()}, "epochs_run": epochs,
+    predictions = pd.concat(frames, ignore_index=True)
+    candidates = ctx.cfg.class_weight_candidates
+    sensitivity = {weights_label(candidates[k]): frame for k, frame in searched.items()}
+    if protocol == ctx.cfg.protocols[0]:
+        sensitivity[weights_label(weights)] = predictions[predictions["split"] == "test"]
+        for j, other in enumerate(sensitivity_weights(ctx.cfg)):
+            runs = [_test_predictions(ctx, train_one(ctx, crops, split, f"{protocol}-sensitivity{j + 1}-run{r + 1}",
+                                                     ctx.seed(run=r), other)[0].model,
+                                      crops, split, protocol, r + 1, sides=("test",))
+                    for r in range(ctx.cfg.runs)]
+            sensitivity[weights_label(other)] = pd.concat(runs, ignore_index=True)
+    search = None
+    if scores:
+        search = {"rule": "mean validation balanced accuracy over "
+                          f"{ctx.cfg.class_weight_seeds} seeded fits per candidate; ties (1e-9): smaller "
+                          "spread over seeds, then the earlier candidate",
+                  "scores": {weights_label(candidates[k]): {"per_seed": v, "mean": float(np.mean(v)),
+                                                             "std": float(np.std(v, ddof=1)) if len(v) > 1 else None}
+                             for k, v in scores.items()}}
+    info = {"class_weight": {str(k): v for k, v in weights.items()},
+            "class_weight_source": "search" if scores else "fixed (the authors' final weights)",
+            "class_weight_search": search, "epochs_run": epochs,
             "split_sizes": {side: {CLASS_NAMES[c]: int((crops.labels[idx] == c).sum()) for c in range(3)}
                             for side, idx in split.items()},
             "augmented_training_set": counts}
-    return pd.concat(frames, ignore_index=True), info, first
+    return predictions, info, first, sensitivity
+
+
+SENSITIVITY_COLUMNS = (("accuracy", None), ("recall", None), ("f1", None), ("recall", "benign"),
+                       ("f1", "benign"), ("recall", "malignant"))
+
+
+def sensitivity_cells(ctx, protocol, chosen: str, by_weights: dict, search) -> dict:
+    """Our tables: the test metrics under each class weight (runs or search fits), and the search's
+    validation scores with their spread."""
+    sfx, out = PROTOCOL_TABLE[protocol] or " (ours)", {}
+    for label, frame in by_weights.items():
+        per = [run_metrics(f) for _, f in frame.groupby("run", sort=True)]
+        row = f"{label}{' (chosen)' if label == chosen else ''}"
+        out[label] = {}
+        for column, cls in SENSITIVITY_COLUMNS:
+            values = [m["macro"][column] if cls is None else m["per_class"][cls][column] for m in per]
+            name = column if cls is None else f"{cls} {column}"
+            out[label][name] = {"mean": float(np.mean(values)), "values": values}
+            ctx.cell("Class-weight sensitivity" + sfx, row, name, values,
+                     f"test, {'macro' if cls is None else 'per class'}, one value per fit ({len(per)})",
+                     bounds=[0, 1], n_test=per[0]["n_test"])
+    if search:
+        for label, s in search["scores"].items():
+            ctx.cell("Class-weight choice" + sfx, label + (" (chosen)" if label == chosen else ""),
+                     "validation balanced accuracy", s["per_seed"], "one value per seeded fit", bounds=[0, 1])
+    return out
 
 
 def run_metrics(frame: pd.DataFrame) -> dict:
@@ -144,22 +225,27 @@ def steps(ctx) -> None:
     ctx.skipped("preprocessing", {**{k: len(v) for k, v in crops.skipped.items()},
                                   "excluded as the authors did (black crops)": len(excluded)},
                 len(ctx.frame), {**crops.skipped, "authors_excluded": excluded})
-    predictions, infos, first = [], {}, None
+    predictions, infos, first, sensitivity = [], {}, None, {}
     for protocol in ctx.cfg.protocols:
-        pred, infos[protocol], model_run = run_protocol(ctx, crops, protocol, all_splits[protocol])
+        pred, infos[protocol], model_run, sensitivity[protocol] = run_protocol(ctx, crops, protocol,
+                                                                               all_splits[protocol])
         predictions.append(pred)
         first = first or model_run          # explained and saved: first run of the first protocol
     predictions = pd.concat(predictions, ignore_index=True)
     ctx.headline(predictions=predictions, history=first.history, model=first.model)
     ctx.metrics.update(protocols=infos, crops=crops.counts(), preprocessing_skipped=crops.skipped,
                        **metric_cells(ctx, predictions, all_splits, crops.labels))
+    for protocol, by_weights in sensitivity.items():
+        chosen = weights_label({int(k): v for k, v in infos[protocol]["class_weight"].items()})
+        infos[protocol]["class_weight_sensitivity"] = sensitivity_cells(
+            ctx, protocol, chosen, by_weights, infos[protocol]["class_weight_search"])
     with ctx.stage("explanations"):
         explain.compare(ctx, first.model, crops, all_splits[ctx.cfg.protocols[0]]["test"])
 
 
 def plan(cfg, sources):
-    """The fits steps() makes: per protocol, one per class-weight candidate (when there are
-    several) and ``runs`` retrainings, each on the x16 set undersampled to 3 x its minority class;
+    """The fits steps() makes: per protocol, ``class_weight_seeds`` per class-weight candidate
+    (when there are several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight, each on the x16 set undersampled to 3 x its minority class;
     their predictions; explain.compare's work on the first model (and its re-initialised copy)."""
     import math
 
@@ -178,12 +264,17 @@ def plan(cfg, sources):
     arch = f"mias-xai CNN {cfg.input_size} px"
     build = lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES))  # noqa: E731
     fits = []
-    for p in cfg.protocols:       # steps() order: a protocol's candidates, then its runs
+    for p in cfg.protocols:       # steps() order: a protocol's candidates, its runs, its sensitivity runs
         # the candidates pick the runs' class weights: shared, so every shard picks as an unsharded run
-        fits += [PlannedFit(f"{p}-classweight{i + 1}", arch, build, n_train, cfg.epochs, cfg.batch_size,
-                            eager=False, n_predict=n_val, shared=True) for i in range(k if k > 1 else 0)]
+        fits += [PlannedFit(f"{p}-classweight{i + 1}-seed{s + 1}", arch, build, n_train, cfg.epochs,
+                            cfg.batch_size, eager=False, n_predict=n_val + n_test, shared=True)
+                 for i in range(k if k > 1 else 0) for s in range(cfg.class_weight_seeds)]
         fits += [PlannedFit(f"{p}-run{r + 1}", arch, build, n_train, cfg.epochs, cfg.batch_size,
                             eager=False, n_predict=n_val + n_test) for r in range(cfg.runs)]
+        if p == cfg.protocols[0]:
+            fits += [PlannedFit(f"{p}-sensitivity{j + 1}-run{r + 1}", arch, build, n_train, cfg.epochs,
+                                cfg.batch_size, eager=False, n_predict=n_test)
+                     for j in range(len(sensitivity_weights(cfg))) for r in range(cfg.runs)]
     return Plan(fits, explanations(cfg, arch, min(cfg.explain_images or n_test, n_test)),
                 data=f"crops at {cfg.input_size} px from {len(frame)} films and their x16 augmentation "
                      "(crops cached after a first run)")
