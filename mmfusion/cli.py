@@ -1,4 +1,4 @@
-"""Command line: ``mmfusion list | fixtures | reproduce | audit | report | kaggle``.
+"""Command line: ``mmfusion list | fixtures | reproduce | plan | merge | audit | report | verify | kaggle``.
 
 Exit codes: 0 ok, 2 usage or bad input, 1 failure. TensorFlow is imported only by the subcommands
 that run models, so ``list`` and ``--help`` stay instant.
@@ -101,7 +101,7 @@ def _options(args):
                                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                                   weights=_weights(args.weights), mixed_precision=_mixed(args.mixed_precision),
                                   jit=args.jit, deterministic=args.deterministic, tensorboard=args.tensorboard,
-                                  cache_dir=args.cache_dir, resume=not args.fresh,
+                                  cache_dir=args.cache_dir, resume=not args.fresh, tolerance=args.tolerance,
                                   extra=_parse_set(args.set))
 
 
@@ -148,8 +148,11 @@ def cmd_reproduce(args) -> int:
 
     run_dir = reproduce_paper(spec.name, options)
     report = Path(run_dir) / "report.md"
-    if report.is_file():   # the results at a glance, as experiments/*.py always printed them
-        print(report.read_text())
+    if report.is_file():   # the first screen; the tables are in the files
+        from mmfusion.evaluation.summary import first_screen
+
+        print(first_screen(report.read_text()))
+        print(f"full report: {report} and {report.with_suffix('.html')}")
     print(f"run directory: {run_dir}")
     return EXIT_OK
 
@@ -163,7 +166,13 @@ def cmd_audit(args) -> int:
 def cmd_report(args) -> int:
     from mmfusion.evaluation.report import report_command
 
-    return int(report_command(args.run_dir, sys.stdout))
+    return int(report_command(args.run_dir, sys.stdout, args.tolerance))
+
+
+def cmd_verify(args) -> int:
+    from mmfusion.evaluation.verify import verify_command
+
+    return int(verify_command(args.run_dir, sys.stdout))
 
 
 def _run_arguments(p) -> None:
@@ -188,6 +197,8 @@ def _run_arguments(p) -> None:
                    help="always start a new run directory (default: continue the newest unfinished "
                         "run of this paper, e.g. after a kill or a Kaggle session timeout)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
+    p.add_argument("--tolerance", type=float, help="δ of the verdict rule for every cell (default: each "
+                                                    "claim's, else 0.2 of a bounded range)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,7 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="(re)write the report of a run directory")
     p.add_argument("run_dir")
+    p.add_argument("--tolerance", type=float, help="δ of the verdict rule for every cell (e.g. 0.05)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("verify", help="re-check a run: file hashes, cells from predictions.csv, verdicts")
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

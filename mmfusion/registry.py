@@ -90,4 +90,5 @@ class ReproduceOptions:
     tensorboard: str | None = None     # a TensorBoard log dir (utils.gpu.tensorboard_callbacks)
     cache_dir: str | None = None       # where synthetic twins are cached (default .mmfusion_cache)
     resume: bool = True                # reopen the newest unfinished run of this paper (same tag)
+    tolerance: float | None = None     # δ of the verdict rule for every cell (None: each claim's / 0.2)
     extra: dict = dataclasses.field(default_factory=dict)   # paper-specific --set key=value

@@ -206,3 +206,15 @@ def test_pick_takes_the_best_mean_then_the_smaller_spread_then_the_earlier():
     assert T.pick({0: [0.5, 0.7], 1: [0.6, 0.6]}) == 1                           # tie: spread 0.1 vs 0
     assert T.pick({0: [0.656], 1: [0.656], 2: [0.614]}) == 0                     # tie, no spread: earlier
     assert T.weights_label({0: 1.0, 1: 2.0, 2: 3.0}) == "{1,2,3}"
+
+
+def test_quick_run_verifies_and_its_first_screen_is_the_summary(quick_run, capsys):
+    from mmfusion.evaluation.summary import first_screen
+    from mmfusion.evaluation.verify import verify_command
+
+    assert verify_command(str(quick_run)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("VERIFIED") and " 0 of " not in out          # derived cells were recomputed
+    screen = first_screen((quick_run / "report.md").read_text())
+    assert "## Summary" in screen and "**Verdicts**" in screen and "## Table Runs" not in screen
+    assert len(screen.splitlines()) < 40

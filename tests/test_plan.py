@@ -174,5 +174,5 @@ def test_plan_command_prints_the_trainings(capsys):
 
     assert main(["plan", "mias-xai", "--no-probe"]) == 0
     out = capsys.readouterr().out
-    assert "mias-xai: 26 trainings" in out            # 2 protocols x (3 class-weight fits + 10 runs)
+    assert "mias-xai: 30 trainings" in out            # 2 protocols x 10 runs + 10 sensitivity runs
     assert "explanations: Grad-CAM x 6; LIME x 6" in out     # all 6 test crops of the default 40-film twin

@@ -50,7 +50,7 @@ def test_real_run_verdicts_and_schema(tmp_path, papers):
     lo, hi = proportion_confint(0.8 * n_eff, n_eff, method="wilson")
     assert (acc["reproduced"]["ci_low"], acc["reproduced"]["ci_high"]) == pytest.approx((lo, hi))
     assert (acc["difference"]["ci_low"], acc["difference"]["ci_high"]) == pytest.approx((lo - 0.8, hi - 0.8))
-    assert acc["paper"] == pytest.approx(0.80) and acc["verdict"] == "consistent"
+    assert acc["paper"] == pytest.approx(0.80) and acc["verdict"] == "consistent within ±0.2"
     f1 = rows[("Table 2", "CNN", "f1")]   # 0.95 above the given [0.65, 0.75]: ours is lower
     assert f1["verdict"] == "lower" and f1["difference"]["value"] == pytest.approx(0.71 - 0.95)
     assert rows[("Table 3", "ViT", "auc")]["verdict"] == "not reproduced"

@@ -72,7 +72,8 @@ print("run directory:", run_dir)
 # %% [markdown]
 # ## Report
 #
-# `report.md` (every reported number beside the reproduced one, with a verdict) and the figures.
+# The report's summary (which of the paper's numbers held), then the figures. Every table is in
+# `report.md` and in `report.html`, one self-contained page to download or mail.
 
 # %%
 shown = runtime.show(run_dir)

@@ -18,7 +18,7 @@ METRIC_KINDS = ("metric", "text", "literature")
 ROUNDINGS = ("round", "truncate")
 RELATIONS = ("=", "<", "<=", ">", ">=", "~")     # "p < 0.01", "over 92 %", "about 0.9978"
 TOP_REQUIRED = ("paper", "title", "citation", "dataset", "claims")
-TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes")
+TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes", "headline")
 CLAIM_REQUIRED = ("table", "row", "column", "value")
 
 
@@ -55,6 +55,7 @@ class Claim:
     download: str | None = None        # "dataset:key" of audit_counts.DOWNLOAD_COUNTS
     against: list | None = None        # [{table, row}, ...] the baselines a p-value compares with
     sample: str | None = None          # the row under which this value is compared as one of a sample
+    tolerance: float | None = None     # δ of the verdict rule for this claim (default: verdict.py's)
     source: str = ""                   # where the paper prints it: "Table 5, row ...", "§III.C text"
     note: str = ""
     index: int = -1                    # position in the file, for messages
@@ -99,6 +100,7 @@ class Claims:
     configs: list = field(default_factory=list)
     deviations: str = ""
     notes: str = ""
+    headline: list = field(default_factory=list)   # [{table, row, column}]: the summary's key cells
     path: Path | None = None
     warnings: list = field(default_factory=list)
 
@@ -184,6 +186,7 @@ FIELD_RULES = {
     "against": (lambda x: isinstance(x, list) and x and all(_is_link(v, ("table", "row")) for v in x),
                 "a list of mappings with table, row"),
     "sample": (lambda x: isinstance(x, str) and x.strip() != "", "a row name for the pooled sample"),
+    "tolerance": (lambda x: _is_number(x) and x > 0, "a number > 0"),
     "source": (lambda x: isinstance(x, str), "a string"),
     "note": (lambda x: isinstance(x, str), "a string"),
 }
@@ -274,10 +277,14 @@ def validate_claims(data, where: str = "<claims>", lines: dict | None = None) ->
     configs = data.get("configs") or []
     if not isinstance(configs, list):
         _fail_top(where, "'configs' must be a list", top_lines.get("configs"), "configs")
+    headline = data.get("headline") or []
+    if not (isinstance(headline, list) and all(map(_is_link, headline))):
+        _fail_top(where, "'headline' must be a list of mappings with table, row, column",
+                  top_lines.get("headline"), "headline")
     return Claims(paper=str(data["paper"]), title=str(data["title"]), citation=str(data["citation"]),
                   dataset=str(data["dataset"]), claims=claims, url=str(data.get("url") or ""),
                   protocol=protocol, configs=configs, deviations=str(data.get("deviations") or ""),
-                  notes=str(data.get("notes") or ""), warnings=warnings)
+                  notes=str(data.get("notes") or ""), headline=headline, warnings=warnings)
 
 
 def yaml_lines(text: str) -> dict:

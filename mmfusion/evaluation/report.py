@@ -50,6 +50,9 @@ RULE = ("Verdict rule: the difference ours − paper gets a 95% interval combini
         "different protocol (never consistent). Details: mmfusion/evaluation/verdict.py.")
 
 
+REDRAWN = ("roc", "confusion_matrix", "learning_curves")   # figures every report step draws again
+
+
 class ReportError(ValueError):
     """``reproduced`` does not follow the contract."""
 
@@ -186,11 +189,41 @@ def _compare(cell, claim, claims, reasons, run_tol=None):
         return repro, None, "no paper value"
     if not (claim.is_scalar or _flat(claim)):
         return repro, None, "not comparable (the paper's value is not one number)"
-    p = V.paper(claim, claims.test_size(claim) if claims else None, bounds)
     cell_reasons = reasons + ([f"different protocol: {cell['protocol_note']}"] if cell.get("protocol_note") else [])
-    tol = V.tolerance_for(bounds, p.value, cell.get("tolerance", run_tol))
+    if _bookkeeping(cell, claim):
+        return _exact(repro, claim, cell_reasons)
+    p = V.paper(claim, claims.test_size(claim) if claims else None, bounds)
+    given = run_tol if run_tol is not None else cell.get("tolerance", claim.tolerance)
+    tol = V.tolerance_for(bounds, p.value, given)
     diff = V.compare(side, p, tol, cell_reasons)
-    return repro, diff, diff.pop("verdict")
+    verdict = diff.pop("verdict")
+    if verdict == "consistent":
+        verdict = f"consistent within ±{tol:.2g}"
+    return repro, diff, verdict
+
+
+def _bookkeeping(cell, claim) -> bool:
+    """A count of the run's own making (runs, images in a split): exact, no sampling interval."""
+    vals = cell["values"]
+    return (claim.kind == "count" and claim.is_scalar and cell.get("bounds") is None and not cell.get("n_test")
+            and cell.get("boot") is None and cell.get("ci") is None and len(set(vals)) == 1
+            and float(vals[0]).is_integer())
+
+
+def _is_count(cell, claim) -> bool:
+    if claim is not None:
+        return claim.kind == "count"
+    b = cell.get("bounds")
+    return all(float(v).is_integer() for v in cell["values"]) and not (b is not None and list(b) == [0, 1])
+
+
+def _exact(repro, claim, reasons):
+    repro.update(std=None, ci_low=None, ci_high=None, ci_source="exact count", exact=True)
+    d = repro["mean"] - float(claim.value)
+    diff = {"value": d, "ci_low": d, "ci_high": d, "tolerance": 0.0, "exact": True}
+    if reasons:
+        return repro, diff, f"not comparable ({'; '.join(reasons)})"
+    return repro, diff, "equal" if d == 0 else ("higher" if d > 0 else "lower")
 
 
 def _sample_row(group, claims, reasons, run_tol):
@@ -219,7 +252,7 @@ def _two_samples(paper_vals, ours_vals) -> str:
         return (f"{name}: mean {np.mean(v):.3f}, sd {np.std(v, ddof=1):.3f}, range {min(v):.3f}-{max(v):.3f} "
                 f"({len(v)} runs)")
     text = f"two samples, not paired by run: {desc('paper', paper_vals)}; {desc('ours', ours_vals)}"
-    if len(paper_vals) > 1 and len(ours_vals) > 1 and np.std(paper_vals) + np.std(ours_vals) > 0:
+    if len(paper_vals) > 1 and len(ours_vals) > 1 and np.std(paper_vals) > 0 and np.std(ours_vals) > 0:
         lo, hi = sps.ttest_ind(ours_vals, paper_vals, equal_var=False).confidence_interval()
         text += f"; Welch 95% CI of the difference of means (runs only) [{lo:+.3f}, {hi:+.3f}]"
     return text
@@ -249,14 +282,16 @@ def build_results(reproduced: dict, claims=None) -> dict:
         repro, diff, verdict = _compare(cell, claim, claims, reasons, reproduced.get("tolerance"))
         tables.setdefault(key[0], []).append({
             "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
-            "difference": diff, "verdict": verdict, "note": cell.get("note", "")})
+            "difference": diff, "verdict": verdict, "note": cell.get("note", ""), "count": _is_count(cell, claim)})
     for claim in (claims.claims if claims else []):
         if claim.sample and claim.index not in matched:
             samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, None))
-            tables.setdefault(claim.table, []).append({
-                "row": claim.row, "column": claim.column, "paper": _paper_value(claim), "reproduced": None,
-                "difference": None, "verdict": f"not paired (compared as a sample: {claim.sample})",
-                "note": claim.note})
+            rows = tables.setdefault(claim.table, [])
+            at = max((i + 1 for i, r in enumerate(rows) if r["verdict"].endswith(f"sample: {claim.sample})")),
+                     default=len(rows))
+            rows.insert(at, {"row": claim.row, "column": claim.column, "paper": _paper_value(claim),
+                             "reproduced": None, "difference": None,
+                             "verdict": f"not paired (compared as a sample: {claim.sample})", "note": claim.note})
     for (table, _, _), group in samples.items():
         group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
         tables.setdefault(table, []).append(_sample_row(group, claims, reasons, reproduced.get("tolerance")))
@@ -268,52 +303,71 @@ def build_results(reproduced: dict, claims=None) -> dict:
     return {"paper": reproduced["paper"], "dataset": reproduced["dataset"],
             "synthetic": reproduced["synthetic"], "quick": bool(reproduced.get("quick", False)),
             "data": reproduced.get("data"), "not_comparable": reasons, "title_flags": run_title(reproduced),
+            "tolerance": reproduced.get("tolerance"),
             "tables": tables}
 
 
-def _fmt(x, digits=4):
+def _fmt(x, digits=4, count=False):
     if x is None:
         return "—"
     if isinstance(x, float):
+        if count:
+            return str(int(x)) if x.is_integer() else f"{x:.2f}"
         return f"{x:.{digits}f}"
     return str(x)
 
 
-def _row_md(r) -> str:
-    rep, diff = r["reproduced"], r.get("difference")
+def row_cells(r) -> tuple:
+    """(paper, ours, 95% CI, ours − paper [95% CI]) as text: counts as integers, exact rows
+    without intervals, a single value without a spread."""
+    rep, diff, count = r["reproduced"], r.get("difference"), bool(r.get("count"))
     rtxt = ctxt = dtxt = "—"
     if rep is not None:
-        nt = f", n_test={rep['n_test']}" if rep.get("n_test") else ""
-        rtxt = f"{_fmt(rep['mean'])} ± {_fmt(rep['std'])} (n={rep['n']}{nt})"
-        ctxt = "—" if rep["ci_low"] is None else f"[{_fmt(rep['ci_low'])}, {_fmt(rep['ci_high'])}]"
+        rtxt = _fmt(rep["mean"], count=count)
+        if rep.get("std") is not None and rep["n"] > 1:
+            rtxt += f" ± {_fmt(rep['std'], 2 if count else 4)}"
+        detail = [f"{rep['n']} runs"] if rep["n"] > 1 else []
+        detail += [f"n_test {rep['n_test']}"] if rep.get("n_test") else []
+        rtxt += f" ({', '.join(detail)})" if detail else ""
+        if rep["ci_low"] is not None:
+            ctxt = f"[{_fmt(rep['ci_low'], 2 if count else 4)}, {_fmt(rep['ci_high'], 2 if count else 4)}]"
     if diff is not None:
-        dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
+        if diff.get("exact"):
+            dtxt = f"{diff['value']:+g}" if diff["value"] else "0"
+        else:
+            dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
+    paper = r["paper"]
+    return _fmt(float(paper) if _num(paper) else paper, count=count), rtxt, ctxt, dtxt
+
+
+def _row_md(r) -> str:
+    paper, rtxt, ctxt, dtxt = row_cells(r)
     note = str(r.get("note") or "").replace("|", "/").replace("\n", " ")
-    return (f"| {r['row']} | {r['column']} | {_fmt(r['paper'])} | {rtxt} | {ctxt} | {dtxt} | "
-            f"{r['verdict']} | {note} |")
+    return f"| {r['row']} | {r['column']} | {paper} | {rtxt} | {ctxt} | {dtxt} | {r['verdict']} | {note} |"
 
 
-def render_markdown(results: dict, claims=None, figures=(), notes=()) -> str:
+TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − paper [95% CI] | verdict | note |",
+              "|---|---|---|---|---|---|---|---|"]
+
+
+def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) -> str:
+    from .summary import summary_markdown
+
     flags = results.get("title_flags", f" — {SYNTHETIC_TITLE}" if results["synthetic"] else "")
     lines = [f"# {results['paper']} — reproduction report ({results['dataset']}){flags}", ""]
-    if claims is not None:
-        lines += [f"Paper: {claims.citation}", ""]
-    else:
+    lines += summary_markdown(results, claims, run or {}) + [""]
+    if claims is None:
         lines += ["No claims file found for this paper: reproduced numbers only.", ""]
-    if results.get("not_comparable"):
-        lines += [f"Not comparable with the paper: {'; '.join(results['not_comparable'])}.", ""]
-    lines += ["Values are fractions (paper percentages converted). Reproduced: mean ± sample std over "
-              "folds/runs (n), and its 95% interval. Difference: ours − paper with its 95% interval.", "",
-              RULE, ""]
     for table, rows in results["tables"].items():
-        lines += [f"## {table}{flags}", "",
-                  "| row | column | paper | reproduced (mean ± std, n) | 95% CI | ours − paper [95% CI] "
-                  "| verdict | note |", "|---|---|---|---|---|---|---|---|"]
-        lines += [_row_md(r) for r in rows] + [""]
+        lines += [f"## {table}{flags}", "", *TABLE_HEAD] + [_row_md(r) for r in rows] + [""]
     if figures:
         lines += [f"## Figures{flags}", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     if notes:
         lines += [f"## Notes{flags}", ""] + [f"- {n}" for n in notes] + [""]
+    lines += [f"## How to read this report{flags}", "",
+              "Values are fractions (paper percentages converted). Ours: mean ± sample std over folds/runs, "
+              "and its 95% interval; exact counts have none. ours − paper: the difference with its 95% "
+              "interval.", "", RULE, ""]
     return "\n".join(lines)
 
 
@@ -362,17 +416,25 @@ def claims_for(paper: str):
     return load_claims(paper)
 
 
-def write_report(run_dir, reproduced: dict) -> dict:
-    """Write reproduced.json, results.json, report.md (+ figures); return the results dict."""
+def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
+    """Write reproduced.json, results.json, report.md, report.html (+ figures); return the results.
+    ``tolerance`` (δ for every cell, e.g. a reviewer's tighter one) is not stored in reproduced.json."""
+    from .html import write_html
+    from .summary import run_facts
+
     run_dir = Path(run_dir)
     _check_reproduced(reproduced)
     atomic_write_json(run_dir / "reproduced.json", reproduced)
     claims = claims_for(reproduced["paper"])
     notes = [str(n) for n in reproduced.get("notes", ())]   # the paper module's own notes
+    if tolerance is not None:
+        reproduced = {**reproduced, "tolerance": float(tolerance)}
     results = build_results(reproduced, claims)
     figs, fig_notes = render_figures(run_dir)
+    run = run_facts(run_dir, reproduced)
+    results["run"] = run
     atomic_write_json(run_dir / "results.json", results)
-    text = render_markdown(results, claims, figs, notes + fig_notes).rstrip("\n") + "\n"
+    text = render_markdown(results, claims, figs, notes + fig_notes, run).rstrip("\n") + "\n"
     flags = results.get("title_flags", "")
     for section in (*reproduced.get("appendix", ()), _audit_section(reproduced["paper"], claims)):
         if section:   # e.g. the template's fidelity table; then the audit of the paper's own numbers
@@ -380,6 +442,7 @@ def write_report(run_dir, reproduced: dict) -> dict:
                      for line in section.rstrip("\n").split("\n")]
             text += "\n" + "\n".join(lines) + "\n"
     atomic_write_text(run_dir / "report.md", text)
+    write_html(run_dir, text, figs)
     return results
 
 
@@ -392,8 +455,9 @@ def _audit_section(paper: str, claims) -> str:
     return audit_markdown(paper)
 
 
-def report_command(run_dir: str, out=None) -> int:
-    """Re-render the report of a run directory from its reproduced.json (exit 0 / 2 bad input)."""
+def report_command(run_dir: str, out=None, tolerance=None) -> int:
+    """Re-render the report of a run directory from its reproduced.json (exit 0 / 2 bad input);
+    ``tolerance``: judge every cell with this δ instead."""
     out = out or sys.stdout
     src = Path(run_dir) / "reproduced.json"
     if not src.is_file():
@@ -401,7 +465,10 @@ def report_command(run_dir: str, out=None) -> int:
         return 2
     try:
         reproduced = json.loads(src.read_text(encoding="utf-8"))
-        results = write_report(run_dir, reproduced)
+        results = write_report(run_dir, reproduced, tolerance)
+        from .verify import refresh_hashes
+
+        refresh_hashes(run_dir, [f"figures/{n}.png" for n in REDRAWN] + ["reproduced.json"])
     except (json.JSONDecodeError, ReportError) as e:
         print(f"{src}: {e}", file=out)
         return 2
@@ -409,6 +476,6 @@ def report_command(run_dir: str, out=None) -> int:
         print(f"error: claims file: {e}", file=out)
         return 2
     n = sum(len(v) for v in results["tables"].values())
-    print(f"wrote {Path(run_dir) / 'report.md'} and results.json ({n} rows in "
+    print(f"wrote {Path(run_dir) / 'report.md'}, report.html and results.json ({n} rows in "
           f"{len(results['tables'])} tables)", file=out)
     return 0

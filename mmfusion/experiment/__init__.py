@@ -76,8 +76,9 @@ def reproduce(experiment: Experiment, options) -> Path:
         if shard is not None:
             return _run_shard(experiment, ctx)
         experiment.steps(ctx)
-        _finish(experiment, ctx)
+        _finish(experiment, ctx, time.perf_counter() - start)
         run.write_json("timings.json", {**ctx.timings, "total": time.perf_counter() - start})
+        record_outputs(run.path)
         run.mark_done()
     return run.path
 
@@ -151,7 +152,27 @@ def reproduce_paper(name: str, options) -> Path:
     return reproduce(get_paper(name).experiment(), options)
 
 
-def _finish(experiment: Experiment, ctx: Context) -> None:
+def record_outputs(run_dir) -> None:
+    """The content hashes ``mmfusion verify`` checks, in manifest.json's ``outputs``."""
+    import json
+
+    from mmfusion.evaluation.verify import output_hashes
+
+    path = Path(run_dir) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["outputs"] = output_hashes(run_dir)
+    from mmfusion.utils.io import atomic_write_json
+
+    atomic_write_json(path, manifest)
+
+
+def _changed(experiment: Experiment, ctx: Context) -> dict:
+    """The options that differ from the paper() (or quick()) config the run started from."""
+    base = (experiment.config.quick() if ctx.quick else experiment.config.paper()).to_dict()
+    return {k: v for k, v in ctx.cfg.to_dict().items() if base.get(k) != v}
+
+
+def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None:
     from mmfusion.evaluation.report import write_report
 
     unused = ctx.unused_weights_note()
@@ -175,7 +196,10 @@ def _finish(experiment: Experiment, ctx: Context) -> None:
             "dataset": experiment.dataset_label or "+".join(ctx.sources),
             "synthetic": ctx.synthetic, "quick": ctx.quick,
             "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
-            "cells": ctx.cells, "notes": ctx.notes, "appendix": [_fidelity_section(experiment)]})
+            "cells": ctx.cells, "notes": ctx.notes, "appendix": [_fidelity_section(experiment)],
+            "run": {"wall_s": elapsed, "changed": _changed(experiment, ctx),
+                    "data": {k: s.describe() for k, s in ctx.sources.items()}}},
+            tolerance=ctx.options.tolerance)
 
 
 def _fidelity_section(experiment: Experiment) -> str:
@@ -193,7 +217,7 @@ def _fidelity_section(experiment: Experiment) -> str:
 def _run_options(options) -> dict:
     """The options that shape results (not where files go, not whether to resume)."""
     keep = {k: v for k, v in dataclasses.asdict(options).items()
-            if k not in ("out", "resume", "cache_dir", "data_dir", "extra", "tensorboard")}
+            if k not in ("out", "resume", "cache_dir", "data_dir", "extra", "tensorboard", "tolerance")}
     return keep
 
 

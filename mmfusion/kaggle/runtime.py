@@ -208,11 +208,16 @@ def run(setup: Setup, quick: bool, **options) -> Path:
 
 
 def show(run_dir, max_figures: int = 12) -> list:
-    """report.md as rendered Markdown (its tables), then the run's figures; returns the figures shown."""
+    """The report's summary as rendered Markdown, links to report.md / report.html, then the run's
+    figures; returns the figures shown."""
     from IPython.display import Image, Markdown, display
 
+    from mmfusion.evaluation.summary import first_screen
+
     run_dir = Path(run_dir)
-    display(Markdown((run_dir / "report.md").read_text()))
+    display(Markdown(first_screen((run_dir / "report.md").read_text())))
+    display(Markdown(f"Every table: `{run_dir / 'report.md'}`, and `{run_dir / 'report.html'}` (one file, "
+                     "figures inside, sortable tables: download it from the output panel)."))
     figures = sorted(run_dir.rglob("*.png"))
     for png in figures[:max_figures]:
         display(Markdown(f"**{png.relative_to(run_dir)}**"), Image(filename=str(png)))

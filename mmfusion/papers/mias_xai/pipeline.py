@@ -183,29 +183,32 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
         runs = {int(r): run_metrics(f) for r, f in test[test["protocol"] == protocol].groupby("run", sort=True)}
         per, sfx = list(runs.values()), PROTOCOL_TABLE[protocol]
         n = {"n_test": per[0]["n_test"]}
+        where = {"protocol": protocol, "split": "test"}     # how `mmfusion verify` recomputes a cell
         for r, m in runs.items():
             ctx.cell("Table Runs" + sfx, f"run {r}", "accuracy", m["macro"]["accuracy"], f"seed offset {r - 1}",
-                     bounds=[0, 1], **n)
+                     bounds=[0, 1], derive={"where": where, "by": "run", "groups": [r], "metric": "accuracy"}, **n)
         ctx.cell("Table Runs" + sfx, "retrained models", "runs", len(per), "retrainings with seeds seed + r")
         for column in AVERAGED:
             values = [m["macro"][column] for m in per]
             if not np.isnan(values).any():
                 ctx.cell("Table Metrics" + sfx, "CNN", column, values, f"macro, one value per run ({len(per)})",
-                         bounds=[0, 1], **n)
-        for c in CLASS_NAMES:
+                         bounds=[0, 1], derive={"where": where, "by": "run", "metric": column}, **n)
+        for k, c in enumerate(CLASS_NAMES):
             for column in ("precision", "recall", "f1"):
                 ctx.cell("Table Metrics" + sfx, c, column, [m["per_class"][c][column] for m in per],
-                         "per class, per run", bounds=[0, 1])
+                         "per class, per run", bounds=[0, 1],
+                         derive={"where": where, "by": "run", "metric": column, "class": k})
         ctx.cell("Table Metrics" + sfx, "Majority baseline", "accuracy", per[0]["majority_accuracy"],
                  f"always '{per[0]['majority_class']}' (the test set's most frequent class)", bounds=[0, 1], **n)
         cms = np.array([m["confusion_matrix"] for m in per])
         for i, t in enumerate(CLASS_NAMES):
             for j, q in enumerate(CLASS_NAMES):
                 # the paper prints its first model's matrix: ours is run 1's; every run's in a table of ours
+                spec = {"where": where, "by": "run", "confusion": [i, j]}
                 ctx.cell("Confusion matrix" + sfx, f"true {t}", f"pred {q}", cms[0, i, j], "counts of run 1",
-                         bounds=[0, per[0]["n_test"]])
+                         bounds=[0, per[0]["n_test"]], derive={**spec, "groups": [min(runs)]})
                 ctx.cell("Confusion matrix (ours: every run)" + sfx, f"true {t}", f"pred {q}", cms[:, i, j],
-                         "counts, one value per run", bounds=[0, per[0]["n_test"]])
+                         "counts, one value per run", bounds=[0, per[0]["n_test"]], derive=spec)
         test_idx = splits_by_protocol[protocol]["test"]
         for c, name in enumerate(CLASS_NAMES):
             ctx.cell("Test set" + sfx, name, "images", int((labels[test_idx] == c).sum()), "our split of our crops")

@@ -1,0 +1,152 @@
+"""``mmfusion verify RUN_DIR``: re-check a finished run in seconds, without retraining.
+
+1. Every file the run wrote (but the report, which step 3 rebuilds) against the sha256 that
+   manifest.json's ``outputs`` recorded when the run finished.
+2. Every cell that names how it is derived (``derive``) recomputed from predictions.csv.
+3. Every verdict recomputed from reproduced.json and the claims file, against results.json.
+VERIFIED, or each file / cell / verdict that differs (exit 1).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from pathlib import Path
+
+# derived from the hashed files, so rebuilt (step 3), not hashed; `mmfusion report` rewrites them
+REBUILT = ("report.md", "report.html", "results.json")
+UNHASHED = ("manifest.json", "DONE", ".lock", *REBUILT)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def output_hashes(run_dir) -> dict:
+    """{relative path: sha256} of every file of the run except the manifest and the report."""
+    run_dir = Path(run_dir)
+    return {str(p.relative_to(run_dir)): _sha256(p) for p in sorted(run_dir.rglob("*"))
+            if p.is_file() and p.name not in UNHASHED}
+
+
+def refresh_hashes(run_dir, names) -> None:
+    """Re-record ``names`` (files the report step redraws) in a finished run's manifest."""
+    from ..utils.io import atomic_write_json
+
+    path = Path(run_dir) / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    if not manifest.get("outputs"):
+        return
+    for name in names:
+        if (Path(run_dir) / name).is_file():
+            manifest["outputs"][name] = _sha256(Path(run_dir) / name)
+    atomic_write_json(path, manifest)
+
+
+def derived_values(spec: dict, predictions) -> list:
+    """A cell's values from predictions.csv: rows where ``where`` holds, one value per ``by`` group
+    (sorted; ``groups`` keeps some), as ``metric`` (macro, or of class ``class``) or the
+    ``confusion`` [true, predicted] count."""
+    import numpy as np
+
+    from .metrics import classification_metrics, confusion_matrix, per_class_report
+
+    frame = predictions
+    for column, value in (spec.get("where") or {}).items():
+        frame = frame[frame[column].astype(str) == str(value)]
+    pcols = sorted((c for c in frame.columns if c.startswith("p_")), key=lambda c: int(c[2:]))
+    groups = [g for _, g in frame.groupby(spec["by"], sort=True)] if spec.get("by") else [frame]
+    if spec.get("groups"):
+        keep = set(spec["groups"])
+        groups = [g for g in groups if g[spec["by"]].iloc[0] in keep]
+    out = []
+    for g in groups:
+        y, p = g["y_true"].to_numpy(int), g[pcols].to_numpy(float)
+        if "confusion" in spec:
+            i, j = spec["confusion"]
+            out.append(float(confusion_matrix(y, p.argmax(1), len(pcols))[i, j]))
+        elif spec.get("class") is not None:
+            out.append(float(per_class_report(y, p).iloc[int(spec["class"])][spec["metric"]]))
+        else:
+            out.append(float(classification_metrics(y, p, spec.get("average", "macro"))[spec["metric"]]))
+    return out
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) or (x != x and y != y)
+                                    for x, y in zip(a, b))
+
+
+def verify(run_dir) -> dict:
+    """{"problems": [text], "files": n, "derived": n, "cells": n, "verdicts": n}."""
+    import pandas as pd
+
+    from .report import build_results, claims_for
+
+    run_dir = Path(run_dir)
+    problems = []
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    recorded = manifest.get("outputs")
+    if not recorded:
+        raise ValueError(f"{run_dir / 'manifest.json'}: no 'outputs' hashes (an unfinished run, or one "
+                         "written before verify existed)")
+    now = output_hashes(run_dir)
+    for name, digest in recorded.items():
+        if name not in now:
+            problems.append(f"file {name}: missing")
+        elif now[name] != digest:
+            problems.append(f"file {name}: content differs from the sha256 recorded in manifest.json")
+    problems += [f"file {name}: not in manifest.json's outputs (added after the run)" for name in now
+                 if name not in recorded]
+    reproduced = json.loads((run_dir / "reproduced.json").read_text())
+    pred_path = run_dir / "predictions.csv"
+    predictions = pd.read_csv(pred_path) if pred_path.is_file() else None
+    derived = 0
+    for cell in reproduced["cells"]:
+        spec = cell.get("derive")
+        if spec is None or predictions is None:
+            continue
+        derived += 1
+        got = derived_values(spec, predictions)
+        if not _same(got, cell["values"]):
+            problems.append(f"cell {cell['table']} / {cell['row']} / {cell['column']}: predictions.csv gives "
+                            f"{[round(v, 6) for v in got]}, reproduced.json has "
+                            f"{[round(v, 6) for v in cell['values']]}")
+    stored = json.loads((run_dir / "results.json").read_text())
+    fresh = build_results({**reproduced, "tolerance": stored.get("tolerance")}, claims_for(reproduced["paper"]))
+    verdicts = 0
+    for table, rows in fresh["tables"].items():
+        old = {(r["row"], r["column"]): r for r in stored["tables"].get(table, [])}
+        for r in rows:
+            verdicts += 1
+            o = old.get((r["row"], r["column"]))
+            if o is None:
+                problems.append(f"verdict {table} / {r['row']} / {r['column']}: not in results.json")
+            elif o["verdict"] != r["verdict"] or o["paper"] != r["paper"]:
+                problems.append(f"verdict {table} / {r['row']} / {r['column']}: results.json says "
+                                f"{o['verdict']!r} (paper {o['paper']}), recomputed {r['verdict']!r} (paper {r['paper']})")
+    return {"problems": problems, "files": len(recorded), "derived": derived, "cells": len(reproduced["cells"]),
+            "verdicts": verdicts}
+
+
+def verify_command(run_dir: str, out=None) -> int:
+    out = out or sys.stdout
+    try:
+        result = verify(run_dir)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"{run_dir}: cannot verify: {e}", file=out)
+        return 2
+    if result["problems"]:
+        print(f"NOT VERIFIED: {run_dir} ({len(result['problems'])} differences)", file=out)
+        for p in result["problems"]:
+            print(f"  {p}", file=out)
+        return 1
+    print(f"VERIFIED: {run_dir}: {result['files']} files match their recorded sha256; {result['derived']} of "
+          f"{result['cells']} cells recomputed from predictions.csv (the rest come from hashed files); "
+          f"{result['verdicts']} verdicts recomputed from reproduced.json and the claims file", file=out)
+    return 0
