@@ -1,3 +1,3 @@
-from mmfusion.cli import main
+from mmfusion.cli import entry
 
-raise SystemExit(main())
+entry()

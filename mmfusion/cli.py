@@ -252,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The console script: quiet TensorFlow's harmless C++ lines, then ``main``."""
+    from mmfusion.utils import quiet
+
+    quiet.install()
+    raise SystemExit(main())
+
+
 def main(argv=None) -> int:
     # TensorFlow's C++ start-up chatter (oneDNN, CPU flags) hides the run's own output
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

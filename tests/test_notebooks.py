@@ -3,6 +3,7 @@ and executed top to bottom as `MMFUSION_QUICK=1 jupyter nbconvert --execute` wou
 data without network; their outputs hold report.md rendered and the run's figures."""
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,14 @@ def _check_outputs(nb, run_dir):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     markdown = [o.data["text/markdown"] for o in outputs if o.output_type == "display_data" and "text/markdown" in o.data]
-    report = (run_dir / "report.md").read_text()
-    assert report in markdown and "\n|" in report          # the report's tables, rendered as Markdown
+    from mmfusion.evaluation.summary import first_screen
+
+    summary = first_screen((run_dir / "report.md").read_text())
+    assert summary in markdown and "**Verdicts**" in summary     # the summary inline, the rest linked
+    assert any("report.html" in m for m in markdown)
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert re.search(r"fit \d+/\d+ \S+: epoch \d+/\d+, [\d.]+ (s|min|h)", text)   # the progress lines, saved
+    assert not re.search(r"absl|oneDNN|E0000|use_unbounded_threadpool", text), text[:2000]
     pngs = [base64.b64decode(o.data["image/png"]) for o in outputs
             if o.output_type == "display_data" and "image/png" in o.data]
     figures = {p.read_bytes() for p in run_dir.rglob("*.png")}

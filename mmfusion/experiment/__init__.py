@@ -66,6 +66,10 @@ def reproduce(experiment: Experiment, options) -> Path:
         ctx = Context(experiment.name, options, cfg, run, sources)
         ctx.missing = missing               # optional dataset -> why it is absent
         ctx.shard = shard
+        if planned is not None:
+            from mmfusion.experiment.progress import RunProgress
+
+            ctx.progress = RunProgress(len(planned))
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),

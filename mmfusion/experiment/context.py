@@ -39,6 +39,9 @@ class Context:
         self.shard: Shard | None = None         # when sharded: which fits this process trains
         self.fits_trained: list = []
         self._fits_seen = 0
+        from mmfusion.experiment.progress import RunProgress
+
+        self.progress = RunProgress(None)       # the template sets the planned number of fits
 
     # ------------------------------------------------------------------ what the run is
     @property
@@ -108,10 +111,15 @@ class Context:
             from mmfusion.training.loop import FitResult
 
             return FitResult(build(), {}, None)   # another shard's fit: an untrained stand-in, never saved
-        callbacks = [*kwargs.pop("callbacks", ()), *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
-                                                                           f"{self.run.path.name}/{name}")]
+        line = self.progress.callback(index, name)
+        callbacks = [*kwargs.pop("callbacks", ()), line,
+                     *tensorboard_callbacks(getattr(self.options, "tensorboard", None), f"{self.run.path.name}/{name}")]
         with self.stage("training"):
             result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
+        if line.start is None:
+            self.progress.say(f"fit {index + 1}{f'/{self.progress.planned}' if self.progress.planned else ''} "
+                              f"{name}: trained earlier in this run directory, reloaded")
+        line.finished()
         self.fits_trained.append(name)
         if self.shard and index == self.shard.last:
             raise ShardComplete(name)

@@ -176,6 +176,9 @@ def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
 def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
             drive_folder: str = "mmfusion") -> Setup:
     """Everything before training, in the order that fails fastest."""
+    from mmfusion.utils import quiet
+
+    quiet.install()              # before TensorFlow loads: its harmless C++ lines stay out of the output
     kernel = KERNELS[name]
     platform = where()
     install_missing(kernel.all_extras, offline and platform == "kaggle")
