@@ -92,26 +92,6 @@ def test_kernel_cache_kept_restores_the_clear():
     assert pywrap_tfe.TFE_ContextClearCaches is before
 
 
-def test_fit_runs_an_instance_train_step_and_remakes_a_cleared_train_function():
-    """Not private API, but what training.step.augment_in_step relies on: Keras makes the train
-    function from ``self.train_step`` when ``train_function`` is None."""
-    model = _model()
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    x, y = np.ones((4, 4), "float32"), np.zeros(4, "int32")
-    calls = []
-
-    def train_step(data):
-        calls.append(1)
-        return type(model).train_step(model, data)
-    model.train_step = train_step
-    model.fit(x, y, epochs=1, verbose=0)
-    assert calls                                     # traced through the instance's step
-    del model.train_step
-    model.train_function, calls[:] = None, []
-    model.fit(x, y, epochs=1, verbose=0)
-    assert not calls
-
-
 @pytest.mark.parametrize("name", ["keras.src", "_run_through_graph", "_inputs_struct", "_keras_history",
                                   "model.compiled =", "_flatten_layers", "pywrap_tfe"])
 def test_no_private_keras_use_outside_the_compat_module(name):

@@ -169,65 +169,6 @@ def test_whole_number_float_images_are_held_as_uint8_but_come_out_unchanged():
     np.testing.assert_array_equal(x, fractional)
 
 
-def test_in_step_feeds_held_images_with_the_seeds_and_augment_batch_gives_the_feeds_values():
-    from mmfusion.data.pipeline import augment_batch, in_step
-
-    aug = A.compose(A.random_flip(), A.random_rotation(15.0), A.random_brightness(0.1))
-    clinical = RNG.normal(size=(10, 2)).astype("float32")
-    for x in (X.astype("float32"), {"image": X.astype("float32"), "clinical": clinical}):
-        kw = dict(batch_size=4, shuffle=True, seed=2, repeat=True, start_epoch=1)
-        fed = _take(make_dataset(x, Y, augment=aug, **kw), 3)
-        stepped = _take(make_dataset(x, Y, augment=in_step(aug), **kw), 3)
-        for f, ((held, seeds), y) in zip(fed, stepped):
-            image = held["image"] if isinstance(held, dict) else held
-            assert image.dtype == tf.uint8 and seeds.dtype == tf.int64    # uncast: 4x less to move
-            np.testing.assert_array_equal(seeds[:, 1], y)                 # (seed, epoch, index)
-            np.testing.assert_array_equal(seeds[:, 0], 2 * 1_000_003 + 1)
-            np.testing.assert_array_equal(y, f[1])
-            out = augment_batch(aug, held, seeds, draw_device="/cpu:0")
-            if isinstance(x, dict):
-                np.testing.assert_array_equal(out["clinical"], f[0]["clinical"])
-                out, expected = out["image"], f[0]["image"]
-            else:
-                expected = f[0]
-            np.testing.assert_array_equal(out, expected)
-    elements = tf.data.Dataset.from_tensor_slices((X, Y))          # the file feed's uint8 elements
-    (a, _), = list(make_dataset(elements, batch_size=10, seed=4, augment=aug))
-    ((held, seeds), _), = list(make_dataset(elements, batch_size=10, seed=4, augment=in_step(aug)))
-    assert held.dtype == tf.uint8
-    np.testing.assert_array_equal(augment_batch(aug, held, seeds), a)
-    with pytest.raises(ValueError, match="per-image functions run in the feed"):
-        in_step(lambda image, seed: image)
-    with pytest.raises(ValueError, match="'image' key"):
-        make_dataset({"img": X}, Y, augment=in_step(aug))
-
-
-def test_step_feed_reads_the_streams_batches_and_a_trace_reads_each_loaded_fit():
-    """StepFeed.batch(g), traced once, equals make_dataset's in-step stream value for value (arrays,
-    dicts, weights, the last short batch, a later start epoch); after loading another fit's data,
-    seed and length into the same feed, the same traced function reads the new fit's batches."""
-    from mmfusion.data.pipeline import StepFeed, in_step
-
-    aug = A.compose(A.random_flip(), A.random_rotation(15.0))
-    clinical = RNG.normal(size=(10, 2)).astype("float32")
-    w = RNG.uniform(0.5, 2, 10).astype("float32")
-    for x in (X.astype("float32"), {"image": X.astype("float32"), "clinical": clinical}):
-        feed = StepFeed()
-        read = tf.function(feed.batch)
-        for n, seed, start in ((10, 2, 1), (7, 5, 0), (10, 3, 2)):
-            part = {k: v[:n] for k, v in x.items()} if isinstance(x, dict) else x[:n]
-            feed.load(part, Y[:n], w[:n], batch_size=4, shuffle=True, seed=seed)
-            stream = _take(make_dataset(part, Y[:n], w[:n], batch_size=4, shuffle=True, seed=seed,
-                                        augment=in_step(aug), repeat=True, start_epoch=start), 6)
-            numbers = _take(feed.dataset(start), 6)
-            assert [int(g) for g in numbers] == list(range(start * feed.steps, start * feed.steps + 6))
-            for g, expected in zip(numbers, stream):
-                for got, want in zip(tf.nest.flatten(read(g)), tf.nest.flatten(expected)):
-                    assert got.dtype == want.dtype
-                    np.testing.assert_array_equal(got, want)
-        assert read.experimental_get_tracing_count() == 1     # one trace served the three fits
-
-
 def test_augmentation_keys_tell_computations_apart():
     assert A.random_rotation(15).key == A.random_rotation(15.0).key != A.random_rotation(10).key
     flip_then_rotate = A.compose(A.random_flip(), A.random_rotation(15)).key

@@ -208,77 +208,7 @@ def image_model(dict_inputs: bool):
     return keras.Model({"image": inp, "clinical": clinical}, keras.layers.Dense(3, activation="softmax")(h))
 
 
-@pytest.mark.parametrize("dict_inputs", [False, True], ids=["array", "dict"])
-def test_augmenting_in_the_train_step_trains_exactly_like_augmenting_in_the_feed(dict_inputs, monkeypatch):
-    from mmfusion.data import augment as A
-
-    # dict: no trace reuse, so the fit trains (and must then clean up) the caller's own model
-    monkeypatch.setenv("MMFUSION_REUSE", "0" if dict_inputs else "1")
-
-    x = {"image": IMAGES, "clinical": CLINICAL} if dict_inputs else IMAGES
-    val = ({"image": IMAGES[:8], "clinical": CLINICAL[:8]} if dict_inputs else IMAGES[:8], IMAGE_Y[:8])
-    aug = A.compose(A.random_flip(), A.random_rotation(20.0), A.random_brightness(0.1))
-    results = {}
-    for on in ("feed", "step"):
-        config = cfg(batch_size=16, seed=3, augment=aug, augment_on=on, restore_best=True,
-                     class_weight="balanced")
-        results[on] = fit(lambda: image_model(dict_inputs), (x, IMAGE_Y), val, config)
-    feed, step = results["feed"], results["step"]
-    assert step.history == feed.history
-    for a, b in zip(step.model.variables, feed.model.variables, strict=True):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
-    plain = fit(lambda: image_model(dict_inputs), (x, IMAGE_Y), val, cfg(batch_size=16, seed=3, restore_best=True,
-                                                                          class_weight="balanced"))
-    assert plain.history["loss"] != step.history["loss"]        # the augmentation did run
-    assert "train_step" not in vars(step.model)                 # the caller's model trains plainly again
-    step.model.fit(x, IMAGE_Y, epochs=1, verbose=0)
-
-
-def test_augment_site_auto_and_its_refusals():
-    import tensorflow as tf
-
-    from mmfusion.data import augment as A
-    from mmfusion.training.step import augment_site
-
-    model, strategy = image_model(False), tf.distribute.get_strategy()
-    model.compile("adam", "sparse_categorical_crossentropy")
-    aug = A.random_flip()
-    assert augment_site(cfg(augment=aug), model, strategy, True) == "step"
-    assert augment_site(cfg(augment=aug, augment_on="step"), model, strategy, True) == "step"
-    assert augment_site(cfg(augment=lambda i, s: i), model, strategy, True) == "feed"   # per-image
-    assert augment_site(cfg(augment=aug), model, strategy, False) == "feed"             # a Dataset
-    assert augment_site(cfg(augment=None, augment_on="step"), model, strategy, True) == "feed"
-    assert augment_site(cfg(augment=aug, augment_on="feed"), model, strategy, True) == "feed"
-    model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=True)
-    assert augment_site(cfg(augment=aug), model, strategy, True) == "feed"              # eager
-    assert augment_site(cfg(augment=aug, augment_on="step"), model, strategy, True) == "step"
-    with pytest.raises(ValueError, match="Dataset"):
-        augment_site(cfg(augment=aug, augment_on="step"), model, strategy, False)
-    with pytest.raises(ValueError, match="augment_on must be"):
-        TrainConfig(augment_on="gpu")
-    with pytest.raises(ValueError, match="per-image functions run in the feed"):
-        TrainConfig(augment=lambda image, seed: image, augment_on="step")
-    with pytest.raises(ValueError, match="XLA"):
-        TrainConfig(augment=aug, augment_on="step", jit_compile=True)
-
-
-def test_keras_auto_xla_gives_way_to_augmenting_in_the_step():
-    import tensorflow as tf
-
-    from mmfusion.data import augment as A
-    from mmfusion.training.step import jit_setting
-
-    strategy, aug = tf.distribute.get_strategy(), A.random_flip()
-    assert jit_setting(cfg(augment=aug, jit_compile="auto"), strategy, True) is False
-    assert jit_setting(cfg(augment=aug, jit_compile=True), strategy, True) is True      # --jit wins
-    assert jit_setting(cfg(augment=aug, jit_compile="auto", augment_on="feed"), strategy, True) == "auto"
-    assert jit_setting(cfg(augment=None, jit_compile="auto"), strategy, True) == "auto"
-    assert jit_setting(cfg(augment=aug, jit_compile="auto"), strategy, False) == "auto"  # a Dataset
-    assert jit_setting(cfg(augment=aug, jit_compile="auto", run_eagerly=True), strategy, True) == "auto"
-    assert jit_setting(cfg(augment=lambda i, s: i, jit_compile="auto"), strategy, True) == "auto"
-
-
-def test_a_fit_augmenting_in_the_step_resumes_exactly(tmp_path):
+def test_an_augmenting_fit_resumes_exactly(tmp_path):
     from pathlib import Path
 
     from mmfusion.data import augment as A
@@ -294,7 +224,7 @@ def test_a_fit_augmenting_in_the_step_resumes_exactly(tmp_path):
                 raise RuntimeError("interrupted")
 
     config = cfg(epochs=4, batch_size=16, seed=5, augment=A.compose(A.random_flip(), A.random_rotation(20.0)),
-                 augment_on="step", schedule="plateau", schedule_patience=1, restore_best=True)
+                 schedule="plateau", schedule_patience=1, restore_best=True)
     data, val = (IMAGES, IMAGE_Y), (IMAGES[:8], IMAGE_Y[:8])
     straight = fit(lambda: image_model(False), data, val, config)
     run = RunDir(tmp_path / "fit")

@@ -50,39 +50,25 @@ def backbone(name, size, papers, dev, batch, repeat) -> None:
 
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
-    """Arrays (epoch-indexed, flip + rotation) vs one constant batch, mias-xai CNN; the augmentation
-    in the feed (tf.data on the host) and in the train step (on the GPU), the step reading its
-    batch from the host's arrays (StepFeed, what training.fit does) or taking it from tf.data."""
+    """Arrays (epoch-indexed, flip + rotation, as training.fit feeds them) vs one constant batch,
+    mias-xai CNN: how much of the GPU's rate the host's tf.data feed keeps."""
     import numpy as np
     import tensorflow as tf
 
-    from mmfusion.bench.pipeline import augmenter, cnn_runs, cpu_ratios, step_feed, train_timings
-    from mmfusion.data.pipeline import in_step, make_dataset
+    from mmfusion.bench.pipeline import augmenter, cnn_runs, train_timings
+    from mmfusion.data.pipeline import make_dataset
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
     y = rng.integers(0, 3, n)
-    aug = augmenter()
-    seeds = tf.constant([[1, i] for i in range(batch)], tf.int64)
-    feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=aug, repeat=True),
-             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat(),
-             "arrays_step": step_feed(x, y, batch),     # what training.fit feeds (StepFeed)
-             "arrays_step_tfdata": make_dataset(x, y, batch_size=batch, shuffle=True, augment=in_step(aug),
-                                                repeat=True),
-             "tensors_step": tf.data.Dataset.from_tensors(((tf.constant(x[:batch], tf.uint8), seeds),
-                                                           tf.constant(y[:batch]))).repeat()}
-    timings = train_timings(cnn_runs(feeds, size, aug), steps_passes * n // batch, batch, rounds=2)
+    feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=augmenter(), repeat=True),
+             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat()}
+    timings = train_timings(cnn_runs(feeds, size), steps_passes * n // batch, batch, rounds=2)
     rates = {k: v["img_s"] for k, v in timings.items()}
     emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},
          # the host's CPU per image: what the feed costs the host while the GPU trains
          **{f"{k}_host_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
-         **cpu_ratios(timings, "tensors_step", ("arrays_step", "arrays_step_tfdata")),
-         arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]),
-         arrays_step_over_tensors=ratio(rates["arrays_step"], rates["tensors"]),
-         arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
-         arrays_step_tfdata_over_tensors_step=ratio(rates["arrays_step_tfdata"], rates["tensors_step"]),
-         arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
-         command="python -m mmfusion.bench gpu")
+         arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]), command="python -m mmfusion.bench gpu")
 
 
 def run(quick: bool) -> None:

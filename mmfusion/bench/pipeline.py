@@ -6,15 +6,9 @@ the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared 
 (``make_dataset`` on decoded arrays, epoch-indexed as ``training.fit`` feeds arrays),
 ``tensors`` (one constant batch repeated: the compute-only ceiling), ``tensors_augmented`` (that
 batch augmented anew each step: the ceiling with augmentation's compute) and ``generator``
-(PIL + NumPy/SciPy per image every epoch, as typical notebooks do). ``*_step`` feeds augment
-inside the train step instead (``TrainConfig.augment_on="step"``): ``arrays_step`` is what
-``training.fit`` feeds then (a StepFeed: batch numbers, the step gathers its batch from arrays
-held on the host), ``files_step`` / ``arrays_step_tfdata`` yield uint8 batches and their seeds
-from a tf.data map, ``tensors_step`` is the constant uint8 batch with fixed seeds, augmented in
-the step (the in-memory ceiling with in-step augmentation). ``files_fit`` is the file feed as
-``training.fit`` runs it: the files decoded once (``files_decode_once_img_s``), then a StepFeed.
-Each training row has images/s (fastest round) and CPU ms per image (median round); the
-``*_cpu_over_tensors_step`` ratios are the feed's added work, steadier than wall-time ratios.
+(PIL + NumPy/SciPy per image every epoch, as typical notebooks do). Each training row has
+images/s (fastest round) and CPU ms per image (median round); ``arrays_cpu_over_tensors_augmented``
+is the feed's added work, steadier than wall-time ratios.
 """
 from __future__ import annotations
 
@@ -90,32 +84,16 @@ def _images_per_s(iterable, n_images):
     return n_images / (time.perf_counter() - start)
 
 
-def cnn_runs(feeds: dict, size: int, augment) -> dict:
-    """{name: (a fresh compiled mias-xai CNN, feed)}; feeds named ``*_step*`` yield uint8 batches
-    and seeds, and a StepFeed only batch numbers, so their model augments in the train step."""
-    from mmfusion.data.pipeline import StepFeed
+def cnn_runs(feeds: dict, size: int) -> dict:
+    """{name: (a fresh compiled mias-xai CNN, feed)}."""
     from mmfusion.papers.mias_xai.model import build_mias_cnn
-    from mmfusion.training.step import augment_in_step
 
     runs = {}
     for name, feed in feeds.items():
         model = build_mias_cnn(size, seed=0)
-        # no XLA for any feed: it cannot compile the in-step rotation (ImageProjectiveTransformV3)
         model.compile("adam", "sparse_categorical_crossentropy", jit_compile=False)
-        if isinstance(feed, StepFeed):
-            augment_in_step(model, augment, feed)
-            feed = feed.dataset()
-        elif "_step" in name:
-            augment_in_step(model, augment)
         runs[name] = (model, feed)
     return runs
-
-
-def step_feed(x, labels, batch_size: int):
-    """What ``training.fit`` trains from when it augments in the step: a StepFeed of the arrays."""
-    from mmfusion.data.pipeline import StepFeed
-
-    return StepFeed().load(x, labels, None, batch_size=batch_size, shuffle=True, seed=0)
 
 
 def train_timings(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
@@ -150,7 +128,7 @@ def run(quick: bool) -> None:
     import tensorflow as tf
 
     from mmfusion.data.decode import decode_images, frame_to_dataset
-    from mmfusion.data.pipeline import in_step, make_dataset
+    from mmfusion.data.pipeline import make_dataset
 
     n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
     steps = 2 * n // bs   # two passes per timed fit: long enough to time on a busy machine
@@ -166,7 +144,7 @@ def run(quick: bool) -> None:
         cached_plain = _images_per_s(plain, n)  # the cache alone: what augmentation costs
         gen = _images_per_s(notebook_batches(paths, labels, size, bs), n)
         start = time.perf_counter()
-        x = decode_images(paths, size)      # the file feed training.fit runs: decode once, then a StepFeed
+        x = decode_images(paths, size)      # what each paper's cache holds: the files decoded once
         decode_img_s = n / (time.perf_counter() - start)
         emit("pipeline", f"input only {n} PNG {hw[0]}x{hw[1]} -> {size}px (synthetic)",
              tfdata_first_epoch_img_s=first, tfdata_cached_img_s=cached, tfdata_cached_no_augment_img_s=cached_plain,
@@ -176,8 +154,6 @@ def run(quick: bool) -> None:
 
         const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
         seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
-        const_step = tf.data.Dataset.from_tensors(((tf.constant(x[:bs], tf.uint8), seeds),
-                                                   tf.constant(labels[:bs])))
 
         def feeds():
             return {
@@ -191,55 +167,31 @@ def run(quick: bool) -> None:
                 "tensors_augmented": const.repeat().map(lambda a, b: (aug(a, seeds), b),
                                                         num_parallel_calls=tf.data.AUTOTUNE).prefetch(2),
                 "generator": _endless(paths, labels, size, bs),
-                # augmentation in the train step: uint8 batches + seeds, cast and augmented there
-                "files_step": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=in_step(aug),
-                                               repeat=True),
-                # what training.fit feeds: batch numbers only, the step reads its batch (StepFeed) ...
-                "arrays_step": step_feed(x, labels, bs),
-                # the files as training.fit trains from them (each paper's cache holds its files
-                # decoded once, as uint8): the same StepFeed as arrays_step, in its own trainer, so the two rows'
-                # spread is the bench's own noise
-                "files_fit": step_feed(x, labels, bs),
-                # ... and the same batches from a tf.data map (the in-step feed before StepFeed)
-                "arrays_step_tfdata": make_dataset(x, labels, batch_size=bs, shuffle=True,
-                                                   augment=in_step(aug), repeat=True),
-                "tensors_step": const_step.repeat(),
             }
         cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
         built = feeds()
-        first = {name: _first_batch_ms(built[name])   # arrays_step: its batch number (the step reads the rest)
-                 for name in ("files", "arrays", "tensors", "files_step", "arrays_step", "arrays_step_tfdata")}
+        first = {name: _first_batch_ms(built[name])
+                 for name in ("files", "arrays", "tensors")}
         emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
              **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
         # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
         for passes in ((2, 16) if quick else (2, 6)):
             chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
             # fastest of 10 rounds at 64 px (a round is ~1 s there; single rounds scatter by +-30 %)
-            timings = train_timings(cnn_runs(chosen, size, aug), passes * n // bs, bs, rounds=10 if quick else 3)
+            timings = train_timings(cnn_runs(chosen, size), passes * n // bs, bs, rounds=10 if quick else 3)
             rates = {k: v["img_s"] for k, v in timings.items()}
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
                  **{f"{k}_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
-                 **cpu_ratios(timings, "tensors_step", ("arrays_step", "files_fit", "files_step", "arrays_step_tfdata")),
+                 **cpu_ratios(timings, "tensors_augmented", ("arrays", "files")),
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
                  arrays_over_tensors_augmented=ratio(rates["arrays"], rates["tensors_augmented"]),
                  files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
-                 # the feed's own cost with in-step augmentation (the issue's ratio) ...
-                 arrays_step_over_tensors_step=ratio(rates["arrays_step"], rates["tensors_step"]),
-                 arrays_step_tfdata_over_tensors_step=ratio(rates["arrays_step_tfdata"], rates["tensors_step"]),
-                 files_step_over_tensors_step=ratio(rates["files_step"], rates["tensors_step"]),
-                 files_fit_over_tensors_step=ratio(rates["files_fit"], rates["tensors_step"]),
-                 # ... and in-step against in-feed augmentation, same feed
-                 arrays_step_over_arrays=ratio(rates["arrays_step"], rates["arrays"]),
-                 files_step_over_files=ratio(rates["files_step"], rates["files"]),
                  command=cmd)
 
 
 def _first_batch_ms(ds, repeat: int = 5) -> float:
     """Fastest time to the first batch of a new iterator (Keras makes one per ``fit``)."""
-    from mmfusion.data.pipeline import StepFeed
-
-    ds = ds.dataset() if isinstance(ds, StepFeed) else ds
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -7,9 +7,6 @@ resumed at epoch e therefore sees exactly the batches an uninterrupted run would
 Every path gathers and augments whole batches (one map call per batch, run in parallel and
 prefetched): per-element maps cost more in call overhead than the augmentation itself.
 Images that hold whole numbers in 0..255 are kept as uint8 in memory and cast per batch.
-``augment=in_step(op)`` moves the augmentation (and the cast) into the train step: the feed then
-yields each batch as ``((x, seeds), y[, w])`` with the images as held, and the step computes
-``augment_batch(op, x, seeds)`` — the values the feed would have made.
 """
 from __future__ import annotations
 
@@ -21,47 +18,12 @@ import tensorflow as tf
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-class InStep:
-    """``make_dataset(..., augment=in_step(op))``: the feed draws no augmentation; each batch
-    carries its per-sample seeds, ``((x, seeds), y[, w])``, for the train step to augment
-    (``training.step.augment_in_step``). Only mmfusion.data.augment's batched ops: their values
-    do not depend on the input dtype (they cast to float32 first), so uint8 can travel as is."""
-
-    def __init__(self, augment):
-        if not steppable(augment):
-            raise ValueError(f"augmenting in the train step needs an op from mmfusion.data.augment, "
-                             f"got {augment!r} (per-image functions run in the feed)")
-        self.augment = augment
-
-    def __repr__(self):
-        return f"in_step({self.augment!r})"
-
-
-def steppable(augment) -> bool:
-    """Can ``augment`` run in the train step: a batched op of mmfusion.data.augment, with its key."""
-    return getattr(augment, "batched", False) and isinstance(getattr(augment, "key", None), tuple)
-
-
-def in_step(augment) -> InStep:
-    return InStep(augment)
-
-
-def augment_batch(augment, x, seeds, draw_device=None):
-    """The feed's augmentation of one batch ``x`` (array, or dict: only ``x["image"]``) with its
-    per-sample ``seeds``, as a train step computes it (``draw_device``: see augment._Op)."""
-    if isinstance(x, dict):
-        return {**x, "image": augment_batch(augment, x["image"], seeds, draw_device)}
-    return augment(x, seeds, draw_device=draw_device)
-
-
 def _apply_augment(augment, x, seeds):
     """``augment`` on a batch with per-sample ``seeds`` (n, 2); per-image functions via map_fn."""
     if augment is None:
         return x
     if isinstance(x, dict) and "image" not in x:
         raise ValueError(f"augment needs an 'image' key in dict inputs, got keys {sorted(x)}")
-    if isinstance(augment, InStep):   # the step augments: the images travel as held, with seeds
-        return x, seeds
     if isinstance(x, dict):
         return {**x, "image": _apply_augment(augment, x["image"], seeds)}
     if getattr(augment, "batched", False):
@@ -121,17 +83,13 @@ class _Held:
         self.tensors = {name: t for name, (t, _) in held.items()}
         self.casts = {name: dtype for name, (_, dtype) in held.items()}
 
-    def gather(self, i, images_as_held: bool = False, tensors=None):
-        """(x, y, w) of the samples ``i`` (from ``tensors``: the same names, e.g. a step's
-        variables); ``images_as_held``: the images (x, or x["image"]) stay uncast, for the step."""
-        tensors = self.tensors if tensors is None else tensors
-
+    def gather(self, i):
+        """(x, y, w) of the samples ``i``, cast back to their dtypes."""
         def take(name):
-            out, dtype = tf.gather(tensors[name], i), self.casts[name]
-            held = images_as_held and name in ("x", "x/image")
-            return out if dtype is None or held else tf.cast(out, dtype)
+            out, dtype = tf.gather(self.tensors[name], i), self.casts[name]
+            return out if dtype is None else tf.cast(out, dtype)
         x = {k: take(f"x/{k}") for k in self.keys} if self.keys else take("x")
-        return x, take("y") if "y" in tensors else None, take("w") if "w" in tensors else None
+        return x, take("y") if "y" in self.tensors else None, take("w") if "w" in self.tensors else None
 
 
 def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
@@ -153,18 +111,16 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
 
     ``x``: array, dict of arrays (multi-input models; ``augment`` touches ``x["image"]`` only) or a
     Dataset of elements. ``augment(image, seed)`` comes from mmfusion.data.augment (a plain
-    per-image function works too, mapped over the batch); ``in_step(op)`` leaves it to the train
-    step (batches ``((x, seeds), y[, w])``, images uncast).
+    per-image function works too, mapped over the batch).
     ``repeat=True`` with arrays: an endless epoch-indexed stream starting at ``start_epoch``
-    (use ``steps_per_epoch`` batches per epoch). ``StepFeed`` yields the same batches from the step.
+    (use ``steps_per_epoch`` batches per epoch).
     """
     if isinstance(x, tf.data.Dataset):
         return _from_elements(x, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder)
     held = _Held(x, y, sample_weight)
-    step = isinstance(augment, InStep)
 
-    def batch(i, seeds=None):   # in_step: the images stay as held (uint8), the step casts them
-        xi, yi, wi = held.gather(i, images_as_held=step)
+    def batch(i, seeds=None):
+        xi, yi, wi = held.gather(i)
         return _pack(_apply_augment(augment, xi, seeds), yi, wi)
 
     if repeat:
@@ -183,62 +139,6 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
             idx = tf.data.Dataset.zip(idx, seeds)
         ds = idx.batch(batch_size, drop_remainder=drop_remainder)
     return ds.map(batch, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
-
-
-class StepFeed:
-    """make_dataset's epoch-indexed training stream with ``augment=in_step(op)``, read by the train
-    step itself: the feed is the stream of batch numbers alone, and ``batch(g)``, traced into the
-    step, gathers batch g — the positions, seeds, uncast images, labels and weights the stream
-    would yield, bit for bit — from tensors held on the host. No tf.data map runs per batch: on
-    the 2-core CPU the map's per-batch cost was what kept the 64 px feed at 0.8 of a constant
-    batch (RESULTS.md Issue 19 part 1c).
-
-    One StepFeed per trainer: ``load`` puts a fit's arrays, seed and length into its variables
-    (shape-less, so another fit's data fits them), and a train function traced once keeps
-    reading the current fit's data (training/reuse.py). ``key`` is what a trace depends on.
-    """
-
-    def __init__(self):
-        self.variables: dict = {}
-        self.held = self.key = None
-
-    def load(self, x, y, sample_weight, batch_size: int, shuffle: bool, seed: int) -> "StepFeed":
-        held = _Held(x, y, sample_weight)
-        values = {**held.tensors, "n": tf.constant(held.n, tf.int64), "seed": tf.constant(seed, tf.int64)}
-        held.tensors = {}             # the variables hold the one copy
-        key = (batch_size, bool(shuffle), held.keys,
-               tuple((name, t.dtype.name, tuple(t.shape[1:]), held.casts.get(name)) for name, t in values.items()))
-        with tf.device("/cpu:0"):   # the host holds the data; the step's device gets each batch
-            if key != self.key:
-                self.variables = {name: tf.Variable(t, trainable=False, shape=tf.TensorShape(None))
-                                  for name, t in values.items()}
-            else:
-                for name, t in values.items():
-                    self.variables[name].assign(t)
-        self.held, self.key, self.batch_size, self.shuffle = held, key, batch_size, bool(shuffle)
-        self.sample_shapes = {name: tuple(values[name].shape[1:]) for name in held.casts}
-        return self
-
-    @property
-    def steps(self) -> int:
-        return steps_per_epoch(self.held.n, self.batch_size)
-
-    def dataset(self, start_epoch: int = 0) -> tf.data.Dataset:
-        # no prefetch: a batch number costs nothing to make, and a prefetch thread's start-up
-        # cost 64 px fits 2-6 % (fastest of 10 fits: 0.94 -> 0.98-0.99 of a constant batch)
-        return tf.data.Dataset.range(start_epoch * self.steps, 2**62)
-
-    def batch(self, g):
-        """((x, seeds), y[, w]) of batch number ``g``, as make_dataset(..., in_step(op), repeat=True)."""
-        with tf.device("/cpu:0"):
-            v = self.variables
-            n, seed = (tf.ensure_shape(v[name].read_value(), ()) for name in ("n", "seed"))
-            steps = (n + self.batch_size - 1) // self.batch_size
-            pos, seeds = _epoch_batch(g, n, steps, self.batch_size, self.shuffle, seed)
-            tensors = {name: tf.ensure_shape(v[name].read_value(), (None, *shape))
-                       for name, shape in self.sample_shapes.items()}
-            x, y, w = self.held.gather(pos, images_as_held=True, tensors=tensors)
-        return _pack((x, seeds), y, w)
 
 
 def _float_images(x):
@@ -265,7 +165,7 @@ def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_r
 
     def finish(element, seeds=None):
         x, rest = (element[0], element[1:]) if isinstance(element, tuple) else (element, None)
-        x = _apply_augment(augment, x if isinstance(augment, InStep) else _float_images(x), seeds)
+        x = _apply_augment(augment, _float_images(x), seeds)
         return x if rest is None else (x,) + rest
     if augment is None:   # map unpacks tuple elements into arguments: pack them back
         fn = lambda *e: finish(e if len(e) > 1 else e[0])   # noqa: E731

@@ -33,10 +33,6 @@ class TrainConfig:
     deterministic: bool = True
     shuffle: bool = True
     augment: Callable | None = None         # augment(image, seed) from mmfusion.data.augment
-    augment_on: str = "auto"                # where array inputs are augmented: "feed" (tf.data, on
-                                            # the host) | "step" (inside the train step, on its device;
-                                            # same values) | "auto": "step" where it can run (traced,
-                                            # no XLA, one device), see training.step.augment_site
     verbose: int | str = "auto"
 
     def __post_init__(self):
@@ -64,15 +60,6 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
             raise ValueError(f"class_weight must be None, 'balanced' or {{class: weight}}, got {self.class_weight!r}")
-        if self.augment_on not in ("auto", "feed", "step"):
-            raise ValueError(f"augment_on must be 'auto', 'feed' or 'step', got {self.augment_on!r}")
-        if self.augment_on == "step" and self.augment is not None:
-            from mmfusion.data.pipeline import in_step
-
-            in_step(self.augment)   # refuses per-image functions
-            if self.jit_compile is True:
-                raise ValueError("augment_on='step' cannot run under jit_compile=True: XLA draws other "
-                                 "random values and has no ImageProjectiveTransformV3 (use 'feed')")
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ValueError(f"monitor must be a metric name such as 'val_loss', got {self.monitor!r}")
         self.metrics = tuple(self.metrics)

@@ -13,14 +13,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mmfusion.data.pipeline import StepFeed, make_dataset, steps_per_epoch
+from mmfusion.data.pipeline import make_dataset, steps_per_epoch
 from mmfusion.training import checkpoint, reuse
 from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
                                          ResumablePlateau, load_weight_dict, save_weight_dict)
 from mmfusion.training.config import TrainConfig
 from mmfusion.training.distribute import get_strategy
 from mmfusion.training.records import RunDir, read_history
-from mmfusion.training.step import augment_in_step, augment_site, jit_setting, load_step_feed
 from mmfusion.utils.io import atomic_write_json
 from mmfusion.utils.seed import set_seed
 
@@ -114,8 +113,6 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         trainer = reuse.trainer_for(model, build_model, config, strategy,
                                     reseed=lambda: set_seed(config.seed, config.deterministic))
         result = _fit(trainer, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
-        if trainer is model:   # the caller's model gets its plain train step back
-            augment_in_step(model, None)
         return reuse.hand_back(result, model)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -150,13 +147,11 @@ class _Data:
     y_shape: tuple
     in_memory: bool
 
-    def fit_arguments(self, config: TrainConfig, start_epoch: int, feed: StepFeed | None = None) -> dict:
+    def fit_arguments(self, config: TrainConfig, start_epoch: int) -> dict:
         if not self.in_memory:
             return {"x": self.train, "class_weight": config.class_weight
                     if isinstance(config.class_weight, dict) else None}
         x, y, w = self.train      # epoch-indexed order: a resumed fit replays the same batches
-        if feed is not None:      # the step reads its batches (augment_in_step)
-            return {"x": feed.dataset(start_epoch), "steps_per_epoch": feed.steps}
         return {"x": make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
                                   seed=config.seed, augment=config.augment, repeat=True,
                                   start_epoch=start_epoch),
@@ -200,16 +195,13 @@ class _Training:
         if self.frozen_names:
             _set_backbone_trainable(self.model, self.frozen_names, not frozen)
         self._compile(lr)
-        site = augment_site(self.config, self.model, self.strategy, self.data.in_memory)
-        feed = load_step_feed(self.model, *self.data.train, self.config) if site == "step" else None
-        augment_in_step(self.model, self.config.augment if feed else None, feed)
         directory = self.state / f"phase{k}" if self.state else None
         resume = checkpoint.latest(directory) if directory else None
         resume_at = self._rewind(resume, start)
         if resume is not None and (resume_at >= end or resume[1].get("stopped")):
             load_weight_dict(self.model, resume[0])    # the phase had ended
         else:
-            self.model.fit(**self.data.fit_arguments(self.config, resume_at, feed), epochs=end,
+            self.model.fit(**self.data.fit_arguments(self.config, resume_at), epochs=end,
                            initial_epoch=resume_at, validation_data=self.data.val,
                            callbacks=self._callbacks(k, start, directory, resume),
                            verbose=_verbosity(self.config), shuffle=False)
@@ -231,7 +223,7 @@ class _Training:
         with self.strategy.scope():
             self.model.compile(optimizer=make_optimizer(self.config, lr), loss=self.loss,
                                metrics=list(self.config.metrics),
-                               jit_compile=jit_setting(self.config, self.strategy, self.data.in_memory),
+                               jit_compile=self.config.jit_compile,
                                run_eagerly=self.config.run_eagerly)
 
     def _rewind(self, resume, start: int) -> int:

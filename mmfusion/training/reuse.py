@@ -8,10 +8,6 @@ just-built state (step 0, zero slots, the new learning rate), so the training is
 model would do. ``hand_back`` copies the trained variables into the fresh model, which the caller
 keeps: models returned by earlier fits are never overwritten by later ones.
 
-An augmentation run inside the train step (``TrainConfig.augment_on``) is traced into the train
-function: ``step.augment_in_step`` records its key on the trainer and drops a train function
-traced with another one (or none), so a reused trainer never runs a stale augmentation.
-
 Not reused (built and traced as before): fits with a frozen-backbone phase (changing ``trainable``
 needs another trace; keeping one per phase is not done), eager fits (nothing traced), distributed
 strategies, models that are not Functional / Sequential (a subclass's config need not describe
@@ -141,7 +137,7 @@ def hand_back(result, model):
     return dataclasses.replace(result, model=model)
 
 
-# RandomIndexShuffle takes its seed as an input (the epoch's order, StepFeed): stateless
+# RandomIndexShuffle takes its seed as an input (the epoch's order): stateless
 _SEEDED = {"RandomIndexShuffle"}
 _RANDOM_PREFIXES = ("Random", "TruncatedNormal", "Multinomial", "ParameterizedTruncatedNormal",
                     "StatefulUniform", "StatefulStandardNormal", "StatefulTruncatedNormal")
