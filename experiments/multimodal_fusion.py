@@ -12,9 +12,10 @@ resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5; ``--set KEY=VALUE``: any f
 mmfusion.papers.multimodal_fusion.config.FusionConfig (rows=..., labels=binary|4class, ...).
 
     python experiments/multimodal_fusion.py --quick                        # CBIS twin, minutes on CPU
-    python experiments/multimodal_fusion.py --data-dir /path/to/cbis-ddsm  # Kaggle JPEG or TCIA layout (GPU: hours)
+    python experiments/multimodal_fusion.py --data-dir /path/to/cbis-ddsm  # Kaggle JPEG or TCIA layout
     python experiments/multimodal_fusion.py --data-dir CBIS --set rows=concat,coattention,crossattention
-    python experiments/multimodal_fusion.py --data-dir CBIS --set labels=4class --set direction="clinical<-image"
+    python experiments/multimodal_fusion.py --data-dir CBIS --set labels=4class \
+        --set direction="clinical<-image"
 """
 import sys
 

@@ -99,8 +99,10 @@ def _options(args):
         raise UsageError(err.args[0]) from None
     return spec, ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
                                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                                  weights=_weights(args.weights), mixed_precision=_mixed(args.mixed_precision),
-                                  jit=args.jit, deterministic=args.deterministic, tensorboard=args.tensorboard,
+                                  weights=_weights(args.weights),
+                                  mixed_precision=_mixed(args.mixed_precision),
+                                  jit=args.jit, deterministic=args.deterministic,
+                                  tensorboard=args.tensorboard,
                                   cache_dir=args.cache_dir, resume=not args.fresh, tolerance=args.tolerance,
                                   extra=_parse_set(args.set))
 
@@ -227,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-probe", action="store_true", help="list the trainings only (no timing probe)")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("merge", help="join the shard run directories of one run (--set shard=I/N) into one run")
+    p = sub.add_parser("merge",
+                       help="join the shard run directories of one run (--set shard=I/N) into one run")
     p.add_argument("shards", nargs="+", metavar="SHARD_DIR")
     p.add_argument("--out", required=True, help="the merged run is written to OUT/<paper>/<timestamp>/")
     p.set_defaults(func=cmd_merge)

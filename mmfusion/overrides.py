@@ -43,7 +43,7 @@ def coerce(value, current, nullable: bool = False):
         return type(current)(items)
     if isinstance(current, dict):
         if isinstance(value, str):
-            import yaml   # JSON is YAML: '{"width": 8}' and '{width: 8}' both read
+            import yaml  # JSON is YAML: '{"width": 8}' and '{width: 8}' both read
 
             value = yaml.safe_load(value)
         if not isinstance(value, dict):
@@ -82,7 +82,8 @@ def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_
             continue
         if key not in current:
             settable = ", ".join(sorted({*current, *skip}))
-            raise ValueError(f"unknown {owner} option {key!r}: there is no setting {key!r}; settable: {settable}")
+            raise ValueError(f"unknown {owner} option {key!r}: there is no setting {key!r}; settable: "
+                             f"{settable}")
         try:
             if key in parsers:
                 changes[key] = parsers[key](value)

@@ -43,11 +43,13 @@ class At:
 
 def prelude() -> str:
     """Python that arms the kill point named in $MMFUSION_KILLTEST (put first in a child script)."""
-    return f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import killtest; killtest.arm()\n"
+    here = str(Path(__file__).parent)
+    return f"import sys; sys.path.insert(0, {here!r}); import killtest; killtest.arm()\n"
 
 
 def run_python(code: str, *args, kill: At | None = None, env: dict | None = None,
-               timeout: float = TIMEOUT, cwd=None, pin_code_version: bool = True) -> subprocess.CompletedProcess:
+               timeout: float = TIMEOUT, cwd=None,
+               pin_code_version: bool = True) -> subprocess.CompletedProcess:
     return start_python(code, *args, kill=kill, env=env, cwd=cwd,
                         pin_code_version=pin_code_version).wait_done(timeout)
 

@@ -88,7 +88,8 @@ def test_busi_unstated_averaging_needs_mixed_readings():
 
 
 def test_busi_binary_sensitivity_9924_is_impossible():
-    f = _by(audit_claims(_claims([_m("T5", "B-M", "sensitivity", 99.24, averaging="binary")], BUSI)), "witness")[0]
+    f = _by(audit_claims(_claims([_m("T5", "B-M", "sensitivity", 99.24, averaging="binary")], BUSI)),
+            "witness")[0]
     assert f.severity == "impossible" and "no witness" in f.message  # 30/31 = 96.77 %, 31/31 = 100 %
 
 
@@ -179,5 +180,6 @@ def test_audit_runs_on_repository_claim_files():
     for paper in available_papers():
         assert f"== {paper}:" in text
         section = text.split(f"== {paper}:")[1].split("\n== ")[0]
-        seen = [s for s in ("[IMPOSSIBLE]", "[INCONSISTENT]", "[UNVERIFIABLE]", "[CONSISTENT]") if s in section]
+        seen = [s for s in ("[IMPOSSIBLE]", "[INCONSISTENT]", "[UNVERIFIABLE]", "[CONSISTENT]")
+                if s in section]
         assert seen == sorted(seen, key=lambda s: section.index(s))  # worst first

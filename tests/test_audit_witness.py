@@ -52,7 +52,8 @@ def test_row_with_exactly_one_witness_matches_brute_force():
 
 def test_row_with_no_witness():
     # binary sensitivity 99.24 % needs 30.76 of 31 malignant images: no integer does it
-    rows = [_m("X", "accuracy", 98.97), _m("X", "sensitivity", 99.24, averaging="binary", positive="malignant")]
+    rows = [_m("X", "accuracy", 98.97),
+            _m("X", "sensitivity", 99.24, averaging="binary", positive="malignant")]
     f = _witness(audit_claims(_claims(rows)), "X")
     assert f.severity == "impossible" and f.details["witnesses"] == [] and "no witness" in f.message
     assert "**none**" in _markdown(rows)

@@ -27,8 +27,10 @@ TABLE = [_c("Table 1", "Other et al.", "accuracy", 0.83, "literature"),
 
 
 def test_text_number_matching_no_row_of_its_table():
-    rows = TABLE + [_c("§2 text", "attention fusion", "auc", 0.890, "text", decimals=3, describes={"table": "Table 2"}),
-                    _c("§2 text", "co-attention", "auc", 0.910, "text", decimals=3, describes={"table": "Table 2"})]
+    rows = TABLE + [_c("§2 text", "attention fusion", "auc", 0.890, "text", decimals=3,
+                       describes={"table": "Table 2"}),
+                    _c("§2 text", "co-attention", "auc", 0.910, "text", decimals=3,
+                       describes={"table": "Table 2"})]
     found = {f.claims[0].split(": ")[0]: f for f in _by(rows, "xref")}
     miss = found["claim 6 (§2 text / attention fusion / auc)"]
     assert miss.severity == "inconsistent" and "matches no row of Table 2" in miss.message
@@ -37,11 +39,14 @@ def test_text_number_matching_no_row_of_its_table():
 
 
 def test_text_row_that_repeats_another_studys_row():
-    rows = TABLE + [_c("§1 text", "best unimodal", "accuracy", 0.830, "text", decimals=3, describes={"table": "Table 1"}),
-                    _c("§1 text", "best unimodal", "precision", 0.840, "text", decimals=3, describes={"table": "Table 1"})]
+    rows = TABLE + [_c("§1 text", "best unimodal", "accuracy", 0.830, "text", decimals=3,
+                       describes={"table": "Table 1"}),
+                    _c("§1 text", "best unimodal", "precision", 0.840, "text", decimals=3,
+                       describes={"table": "Table 1"})]
     found = _by(rows, "xref")
     twin = [f for f in found if "another study's:" in f.message]
-    assert len(twin) == 1 and twin[0].severity == "inconsistent" and twin[0].details["twin"] == ["Table 1", "Other et al."]
+    assert len(twin) == 1 and twin[0].severity == "inconsistent"
+    assert twin[0].details["twin"] == ["Table 1", "Other et al."]
     assert "accuracy 0.830 = 0.83" in twin[0].message
     # one shared number is a coincidence, not a twin; a clashing metric rules the row out
     single = TABLE + [_c("§1 text", "x", "accuracy", 0.83, "text")]
@@ -57,8 +62,10 @@ def test_two_printings_that_disagree():
     assert {f.severity for f in _by(ok, "same_quantity")} == {"consistent"}
     assert [f.severity for f in _by(bad, "same_quantity")] == ["inconsistent"]
     # "over 92 %" is consistent with 0.96, "about 96 %" too, "over 97 %" is not
-    curve = [_c("A", "m", "accuracy", 0.96), _c("C", "m2", "accuracy", 92, "text", scale="percent", decimals=0,
-                                                 relation=">", same_as={"table": "A", "row": "m", "column": "accuracy"})]
+    curve = [_c("A", "m", "accuracy", 0.96),
+             _c("C", "m2", "accuracy", 92, "text", scale="percent", decimals=0,
+                                                 relation=">",
+                same_as={"table": "A", "row": "m", "column": "accuracy"})]
     assert _by(curve, "same_quantity")[0].severity == "consistent"
     curve[1]["value"] = 97
     assert _by(curve, "same_quantity")[0].severity == "inconsistent"
@@ -85,7 +92,8 @@ def test_significance_against_numbers_that_are_not_the_papers():
         return _c("§2 text", "McNemar", "p_value", 0.01, "p_value", relation="<",
                   against=[{"table": t, "row": r} for t, r in against])
     sev = {a: _by(base + [p(a)], "significance")[0].severity for a in
-           [("Table 1", "Other et al."), ("§1 text", "best unimodal"), ("Table 2", "Co-attention"), ("Table 2", "ResNet")]}
+           [("Table 1", "Other et al."), ("§1 text", "best unimodal"), ("Table 2", "Co-attention"),
+            ("Table 2", "ResNet")]}
     assert sev == {("Table 1", "Other et al."): "inconsistent", ("§1 text", "best unimodal"): "inconsistent",
                    ("Table 2", "Co-attention"): "consistent", ("Table 2", "ResNet"): "unverifiable"}
 
@@ -106,4 +114,5 @@ def test_mias_download_counts(shared_samples):
     images = per_image(read_info(shared_samples / "mias" / "Info.txt"), label_rule="first")
     mias = DOWNLOAD_COUNTS["mias"]
     assert len(images) == mias["films"]
-    assert images["label_name"].value_counts().to_dict() == {k: mias[k] for k in ("normal", "benign", "malignant")}
+    assert images["label_name"].value_counts().to_dict() == {k: mias[k]
+                                                             for k in ("normal", "benign", "malignant")}

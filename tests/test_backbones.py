@@ -1,13 +1,17 @@
 """Backbones: pinned parameter counts, flat layer access, preprocessing, weights handling."""
+import keras
 import numpy as np
 import pytest
-
-import keras
-
-from mmfusion.models import (ImagenetPreprocess, WeightsError, build_backbone, build_classifier,
-                             backbone_layer_names)
-from mmfusion.models.vit import PositionEmbedding
 from helpers import assert_keras_roundtrip
+
+from mmfusion.models import (
+    ImagenetPreprocess,
+    WeightsError,
+    backbone_layer_names,
+    build_backbone,
+    build_classifier,
+)
+from mmfusion.models.vit import PositionEmbedding
 
 # keras.applications include_top=False counts (as published in the Keras docs tables minus the top)
 PINNED = {"resnet50": ((224, 224, 3), 23_587_712), "vgg16": ((224, 224, 3), 14_714_688),
@@ -25,7 +29,8 @@ def test_full_size_parameter_counts(name):
 
 
 def test_vit_parameter_count_matches_hand_count():
-    spec = build_backbone("vit", (32, 32, 3), weights=None, patch_size=8, dim=16, depth=2, heads=2, mlp_dim=32)
+    spec = build_backbone("vit", (32, 32, 3), weights=None, patch_size=8, dim=16, depth=2, heads=2,
+                          mlp_dim=32)
     d, p, t, m = 16, 8, 16, 32
     per_block = 2 * 2 * d + 4 * (d * d + d) + (d * m + m) + (m * d + d)   # 2 LN, q/k/v/o, MLP
     expected = (p * p * 3 * d + d) + t * d + 2 * per_block + 2 * d
@@ -38,7 +43,8 @@ def test_backbone_is_flat_and_stages_are_reachable():
     assert not any(isinstance(layer, keras.Model) for layer in spec.model.layers)
     assert spec.model.layers[1].name == "preprocess"
     shapes = {k: tuple(v.shape[1:]) for k, v in spec.stage_outputs.items()}
-    assert shapes["conv3"] == (8, 8, 512) and shapes["conv4"] == (4, 4, 1024) and shapes["conv5"] == (2, 2, 2048)
+    assert shapes["conv3"] == (8, 8, 512) and shapes["conv4"] == (4, 4, 1024) and shapes["conv5"] == (2, 2,
+                                                                                                      2048)
     model = build_classifier(spec, n_classes=3, hidden=(8,), dropout=0.1)
     assert backbone_layer_names(model) == tuple(layer.name for layer in spec.model.layers)
     # a CAM-style grad model reaches the last conv layer straight through the classifier

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmfusion.data import DatasetError, FULL_SIZES, load_dataset
+from mmfusion.data import FULL_SIZES, DatasetError, load_dataset
 from mmfusion.data.splits import kfold_splits, train_val_test_split
 from mmfusion.data.synthetic import write_twin
 
@@ -32,7 +32,8 @@ def test_two_copies_of_a_dataset_are_refused_naming_both(tmp_path, mias, ham):
     shutil.copytree(mias, both / "a")
     shutil.copytree(mias, both / "b")
     _edit_info(both / "b", lambda t: t.replace("mdb002 F NORM", "mdb002 G NORM"))
-    with pytest.raises(DatasetError, match=r"2 copies of the MIAS label file Info\.txt.*a/Info\.txt.*b/Info\.txt"):
+    with pytest.raises(DatasetError,
+                       match=r"2 copies of the MIAS label file Info\.txt.*a/Info\.txt.*b/Info\.txt"):
         load_dataset("mias", both)
     # images-only copy a/ beside b/ with the CSV and images: labels would pair with a/'s images
     two = tmp_path / "two"
@@ -52,7 +53,8 @@ def test_identical_images_share_a_group_on_every_split(mias):
     assert frame.attrs["report"]["identical_images"]["sets"] == [["mdb001", "mdb006", "mdb008"]]
     g = frame.set_index("sample_id")["group_id"]
     assert g["mdb001"] == g["mdb006"] == g["mdb008"] == g["mdb002"]   # merged with mdb001's patient
-    sides = [set(frame["sample_id"].iloc[te]) for _, te in kfold_splits(frame["label"], frame["group_id"], k=2)]
+    sides = [set(frame["sample_id"].iloc[te]) for _,
+             te in kfold_splits(frame["label"], frame["group_id"], k=2)]
     assert any({"mdb001", "mdb006", "mdb008"} <= s for s in sides)
 
 
@@ -73,7 +75,7 @@ def test_non_utf8_bytes_name_file_line_and_encodings(mias, ham):
     rows = csv.read_bytes().split(b"\n")
     rows[2] = rows[2].replace(b"face", b"f\xff") if b"face" in rows[2] else rows[2] + b"\xff"
     csv.write_bytes(b"\n".join(rows))
-    with pytest.raises(DatasetError, match=rf"HAM10000_metadata\.csv, row 3: byte 0xff .*not UTF-8"):
+    with pytest.raises(DatasetError, match=r"HAM10000_metadata\.csv, row 3: byte 0xff .*not UTF-8"):
         load_dataset("ham10000", ham)
 
 
@@ -95,7 +97,8 @@ def test_duplicate_image_id_names_csv_and_row(ham):
     first_id = rows[1].split(",")[1]
     rows[4] = ",".join([rows[4].split(",")[0], first_id, *rows[4].split(",")[2:]])
     csv.write_text("\n".join(rows) + "\n")
-    with pytest.raises(DatasetError, match=rf"{csv}, row 4: duplicate image_id '{first_id}' \(first in row 1\)"):
+    with pytest.raises(DatasetError,
+                       match=rf"{csv}, row 4: duplicate image_id '{first_id}' \(first in row 1\)"):
         load_dataset("ham10000", ham)
 
 
@@ -143,7 +146,8 @@ def test_no_progress_silences_bars_a_caller_turned_on(monkeypatch):
 
 
 def test_full_sizes_are_the_documented_counts():
-    assert FULL_SIZES["mias"] == 322 and FULL_SIZES["ham10000"] == 10015 and FULL_SIZES["busi"] == 437 + 210 + 133
+    assert FULL_SIZES["mias"] == 322 and FULL_SIZES["ham10000"] == 10015
+    assert FULL_SIZES["busi"] == 437 + 210 + 133
     assert FULL_SIZES["cbis-ddsm"] == 1318 + 378 + 1546 + 326
 
 
@@ -151,7 +155,9 @@ def test_weights_file_not_hdf5_or_not_fitting_names_file_and_keras_name(tmp_path
     from mmfusion.models import WeightsError, build_backbone
     page = tmp_path / "resnet.h5"
     page.write_text("<html>rate limited</html>")
-    with pytest.raises(WeightsError, match=rf"not an HDF5 file: {page}.*resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5"):
+    with pytest.raises(WeightsError,
+                       match=rf"not an HDF5 file: "
+                             rf"{page}.*resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5"):
         build_backbone("resnet50", (32, 32, 3), weights=str(page))
     small = build_backbone("vit", (16, 16, 3), weights=None, patch_size=8, dim=8, depth=1, heads=2)
     path = tmp_path / "vit.weights.h5"

@@ -72,8 +72,8 @@ def test_naive_gradcam_baseline_computes_the_same_map():
     """The naive baseline must do the same job as mmfusion's GradCAM (a fair comparison)."""
     import keras
 
-    from mmfusion.xai.naive import naive_gradcam
     from mmfusion.xai import GradCAM
+    from mmfusion.xai.naive import naive_gradcam
 
     keras.utils.set_random_seed(0)
     inp = keras.Input((16, 16, 3))
@@ -137,10 +137,12 @@ def test_protocol_summary_sums_fits_in_finishing_order(tmp_path, capsys):
     os.utime(run / "config.json", (400, 400))
     out = protocol.summarise(run, images_per_epoch=1680)
     assert [f["span_seconds"] for f in out["per_fit"]] == [600, 1000] and out["fits_span_seconds"] == 1600
-    assert [f["span_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 600), pytest.approx(3 * 1680 / 1000)]
+    assert [f["span_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 600),
+                                                         pytest.approx(3 * 1680 / 1000)]
     assert [f["fit"] for f in out["per_fit"]] == ["stratified-classweight1", "stratified-run1"]
     assert (out["fits"], out["epochs"], out["fits_train_seconds"]) == (2, 8, 114.0)
-    assert [f["train_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 84), pytest.approx(3 * 1680 / 30)]
+    assert [f["train_img_s"] for f in out["per_fit"]] == [pytest.approx(5 * 1680 / 84),
+                                                          pytest.approx(3 * 1680 / 30)]
     assert out["finished"] is False and "training" not in out          # no timings.json yet
 
     (run / "timings.json").write_text(json.dumps({"data": 1.0, "training": 114.5, "evaluation": 2.0,

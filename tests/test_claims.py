@@ -4,8 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmfusion.evaluation.claims import (ClaimsError, available_papers, load_claims, papers_dir,
-                                        validate_claims)
+from mmfusion.evaluation.claims import ClaimsError, available_papers, load_claims, papers_dir, validate_claims
 
 BASE = {"paper": "p", "title": "t", "citation": "c", "dataset": "d",
         "claims": [{"table": "T1", "row": "r", "column": "accuracy", "value": 0.9, "scale": "fraction"}]}
@@ -150,7 +149,8 @@ def test_repository_claim_counts_and_sources():
         assert not claims.warnings, claims.warnings
         for c in claims.claims:  # every link points somewhere
             for link in [c.same_as, c.describes, *(c.sum_of or []), *(c.against or [])]:
-                assert link is None or link.get("row") is None or claims.find_ref(link) or c.kind == "p_value", (paper, c.ref(), link)
+                assert (link is None or link.get("row") is None or claims.find_ref(link)
+                        or c.kind == "p_value"), (paper, c.ref(), link)
     # hmcnet has its abstract only: 6 means with their 6 ± values, the Friedman p (13 numbers), its
     # 0.05 threshold and the 5 folds
     hm = claims_summary("hmcnet")
@@ -166,4 +166,5 @@ def test_fixed_mislabels():
     assert [c.value for c in eff.claims if c.table == "Table 1" and c.column == "Test Set"] == [66, 31, 97]
     assert [c.value for c in eff.claims if c.table == "Table 2" and c.column == "Test Set"] == [111, 111, 222]
     rows = {c.row for c in mmf.claims if c.table == "Table 2"}
-    assert {"Integrated but unweighted approach", "Feature-Specific Modality Integration"} <= rows and len(rows) == 5
+    assert {"Integrated but unweighted approach",
+            "Feature-Specific Modality Integration"} <= rows and len(rows) == 5

@@ -91,7 +91,8 @@ def test_reproduce_prints_the_report(monkeypatch, capsys, tmp_path):
 
 def test_invalid_options_are_refused_before_any_run_directory(tmp_path, capsys):
     for argv, needle in ((["--epochs", "0"], "epochs=0"), (["--set", "runs=0"], "runs=0"),
-                         (["--set", "input_size=8"], "input_size=8"), (["--set", "protocols=bogus"], "protocols"),
+                         (["--set", "input_size=8"], "input_size=8"),
+                         (["--set", "protocols=bogus"], "protocols"),
                          (["--set", "bogus=1"], "no setting 'bogus'")):
         assert cli.main(["reproduce", "mias-xai", "--quick", "--out", str(tmp_path), *argv]) == 2, argv
         assert needle in capsys.readouterr().err, argv

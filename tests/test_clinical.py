@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from mmfusion.data.clinical import (CLINICAL_FEATURE_NAMES, CLINICAL_GROUPS, encode_clinical_row,
-                                    group_mask)
+from mmfusion.data.clinical import CLINICAL_FEATURE_NAMES, CLINICAL_GROUPS, encode_clinical_row, group_mask
 from mmfusion.data.common import DatasetError
 from mmfusion.data.lesion_crop import crop_lesion, square_box
 

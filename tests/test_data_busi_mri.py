@@ -97,4 +97,5 @@ def test_breast_mri_twin_ids_and_bad_input(tmp_path, twin_cache):
     sick.rmdir()
     with pytest.raises(DatasetError, match="validation/Sick/ is missing"):
         load_dataset("breast-mri", copy)
-    assert len(load_dataset("breast-mri", copy, splits=("train",))) == (frame["original_split"] == "train").sum()
+    assert len(load_dataset("breast-mri", copy,
+                            splits=("train",))) == (frame["original_split"] == "train").sum()

@@ -4,8 +4,12 @@ import pandas as pd
 import pytest
 
 from mmfusion.data import load_dataset
-from mmfusion.data.cbis_ddsm import (clinical_matrix, patients_across_split,
-                                     read_case_descriptions, split_official)
+from mmfusion.data.cbis_ddsm import (
+    clinical_matrix,
+    patients_across_split,
+    read_case_descriptions,
+    split_official,
+)
 from mmfusion.data.clinical import CLINICAL_GROUPS
 from mmfusion.data.common import DatasetError
 from mmfusion.data.images import read_image, read_mask

@@ -106,7 +106,8 @@ def test_read_mask_binarises_every_mode_and_or_merges(tmp_path):
     np.testing.assert_array_equal(read_mask(tmp_path / "zero_one.png"), b)
     rgba = np.zeros((8, 10, 4), np.uint8)
     rgba[a] = (255, 255, 255, 255)
-    rgba[~a] = (255, 255, 255, 0)                                                       # white but transparent
+    rgba[~a] = (255, 255, 255,
+                0)                                                       # white but transparent
     Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
     np.testing.assert_array_equal(read_mask(tmp_path / "rgba.png"), a)
     assert read_mask([], shape=(3, 4)).shape == (3, 4)
@@ -148,5 +149,8 @@ def test_find_duplicates_exact_and_near(tmp_path):
     assert len(set(dups.group_ids[:6])) == 6 and dups.n_groups == 1 and dups.n_duplicates == 2
     # hash bit count matches a hand loop over the thumbnail
     thumb = np.asarray(Image.open(paths[1]).convert("L").resize((9, 8), Image.BILINEAR), dtype=int)
-    assert bin(dhash(np.asarray(Image.open(paths[1]).convert("L")))).count("1") == int((thumb[:, 1:] > thumb[:, :-1]).sum())
+    assert bin(dhash(np.asarray(Image.open(paths[1]).convert("L")))).count("1") == int((thumb[:,
+                                                                                              1:] > thumb[:,
+                                                                                                          :
+                                                                                                          -1]).sum())
     assert find_duplicates(paths, near=False).n_duplicates == 1

@@ -4,8 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from mmfusion.data import DatasetError, load_dataset
-from mmfusion.data import mias
+from mmfusion.data import DatasetError, load_dataset, mias
 from mmfusion.data.synthetic import ensure_twin
 
 
@@ -20,7 +19,8 @@ def test_real_info_counts(shared_samples):
     by_id = frame.set_index("sample_id")
     assert sorted(by_id.index[by_id["missing_coordinates"]]) == ["mdb059", "mdb216", "mdb233", "mdb245"]
     assert by_id.loc["mdb226", "n_abnormalities"] == 3 and by_id.loc["mdb144", "label_name"] == "malignant"
-    assert by_id.loc["mdb001", "group_id"] == by_id.loc["mdb002", "group_id"] != by_id.loc["mdb003", "group_id"]
+    assert by_id.loc["mdb001", "group_id"] == by_id.loc["mdb002", "group_id"] != by_id.loc["mdb003",
+                                                                                           "group_id"]
     assert frame["group_id"].nunique() == 161
     # y origin bottom-left: mdb001 "535 425 197" -> row 1024 - 425
     assert (by_id.loc["mdb001", "cx"], by_id.loc["mdb001", "cy"]) == (535, 599)
@@ -59,7 +59,8 @@ def test_short_file_names_are_accepted(tmp_path, twin_cache):
 @pytest.mark.parametrize("text, match", [
     ("REFNUM BG CLASS X Y RADIUS\nmdb001 G NORM \n", "expected header"),
     ("REFNUM BG CLASS SEVERITY X Y RADIUS \nmdb001 G CIRC B 535 425\n", r"row 2.*got 6"),
-    ("REFNUM BG CLASS SEVERITY X Y RADIUS \nmdb001 G BLOB B 1 2 3\n", r"row 2.*unknown BG 'G' or CLASS 'BLOB'"),
+    ("REFNUM BG CLASS SEVERITY X Y RADIUS \nmdb001 G BLOB B 1 2 3\n",
+     r"row 2.*unknown BG 'G' or CLASS 'BLOB'"),
     ("REFNUM BG CLASS SEVERITY X Y RADIUS \nmdb001 G CIRC B 1 two 3\n", r"row 2.*must be numbers"),
     ("REFNUM BG CLASS SEVERITY X Y RADIUS \nmdb001 G CIRC X 1 2 3\n", r"row 2.*SEVERITY 'X'"),
 ])
@@ -81,7 +82,8 @@ def test_twin_has_the_quirks_and_its_circles_are_lesions(twin_cache):
 
     root = ensure_twin("mias", twin_cache)
     lines = (root / "Info.txt").read_text().split("\n")
-    assert lines[0] == "REFNUM BG CLASS SEVERITY X Y RADIUS " and not (root / "Info.txt").read_text().endswith("\n")
+    assert lines[0] == "REFNUM BG CLASS SEVERITY X Y RADIUS "
+    assert not (root / "Info.txt").read_text().endswith("\n")
     assert (root / "all-mias" / "mdb001.pgm").read_bytes().startswith(b"P5\n256 256\n255\n")
     any_rule = load_dataset("mias", root)
     first_rule = load_dataset("mias", root, label_rule="first")

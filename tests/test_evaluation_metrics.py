@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mmfusion.evaluation import (bootstrap_ci, classification_metrics, confusion_matrix, mean_std,
-                                 per_class_report)
+from mmfusion.evaluation import (
+    bootstrap_ci,
+    classification_metrics,
+    confusion_matrix,
+    mean_std,
+    per_class_report,
+)
 
 
 def _data(n_classes, n=120, seed=0):

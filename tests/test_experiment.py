@@ -39,11 +39,13 @@ def test_a_quick_run_records_timings_and_no_consistent_verdict(tmp_path, twin_ca
 
     run = reproduce_paper("mias-xai", ReproduceOptions(
         "mias-xai", quick=True, out=str(tmp_path), cache_dir=str(twin_cache),
-        extra={"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none", "explain_images": 2, "per_call_images": 1,
+        extra={"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none",
+               "explain_images": 2, "per_call_images": 1,
                "protocols": "stratified"}))
     timings = json.loads((run / "timings.json").read_text())
     assert set(timings) == {"data", "training", "evaluation", "explanations", "report", "total"}
-    assert timings["training"] > 0 and sum(v for k, v in timings.items() if k != "total") <= timings["total"] * 1.01
+    assert timings["training"] > 0 and sum(v for k,
+                                           v in timings.items() if k != "total") <= timings["total"] * 1.01
     results = json.loads((run / "results.json").read_text())
     verdicts = [r["verdict"] for rows in results["tables"].values() for r in rows]
     assert verdicts and not any(v.startswith("consistent") for v in verdicts)
@@ -56,15 +58,17 @@ def test_a_relabelled_dataset_is_other_data(tmp_path, twin_cache):
     """Editing a label (same image files) changes the run identity, so a resume is refused."""
     import shutil
 
+    from mmfusion.data.synthetic import ensure_twin
     from mmfusion.experiment import reproduce_paper
     from mmfusion.registry import ReproduceOptions
-    from mmfusion.data.synthetic import ensure_twin
 
     root = tmp_path / "mias"
     shutil.copytree(ensure_twin("mias", twin_cache / "twins", n=64), root)
-    extra = {"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none", "explain_images": 1, "per_call_images": 1,
+    extra = {"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none",
+             "explain_images": 1, "per_call_images": 1,
              "protocols": "stratified", "epochs": 1}
-    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(root), extra=extra)
+    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(root),
+                               extra=extra)
     run = reproduce_paper("mias-xai", options)
     (run / "DONE").unlink()                                   # as if it had been killed
     info = root / "Info.txt"

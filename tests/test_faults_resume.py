@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from killtest import At, assert_killed, result, run_python, start_python
 
 # Two fits in one run directory, each two-phase (backbone frozen in epoch 0) with a plateau
@@ -97,7 +96,8 @@ def assert_same_as(resumed, reference):
             if LOGS_BIT_EXACT:
                 np.testing.assert_array_equal(a["history"][key], b["history"][key], err_msg=f"{fit} {key}")
             else:   # the weights below stay bit-exact; older Keras sums logged losses in another order
-                np.testing.assert_allclose(a["history"][key], b["history"][key], rtol=1e-12, err_msg=f"{fit} {key}")
+                np.testing.assert_allclose(a["history"][key], b["history"][key], rtol=1e-12,
+                                           err_msg=f"{fit} {key}")
         assert a["best_epoch"] == b["best_epoch"]
         for u, v in zip(a["weights"], b["weights"]):
             np.testing.assert_array_equal(u, v)
@@ -186,7 +186,8 @@ def test_a_second_run_into_a_live_run_directory_is_refused_naming_the_holder(tmp
     holder = start_python(HOLD, tmp_path, "--marker-arg")
     try:
         assert holder.stdout.readline().strip() == "HOLDING", holder.stderr.read()
-        second = run_python("from mmfusion.cli import main\nfrom mmfusion.training.records import new_run_dir\n"
+        second = run_python("from mmfusion.cli import main\nfrom mmfusion.training.records import "
+                            "new_run_dir\n"
                             "import mmfusion.cli as cli, argparse\n"
                             "p = argparse.ArgumentParser(); p.set_defaults(func=lambda a: "
                             "new_run_dir(sys.argv[1], 'tiny', resume=True) and 0)\n"

@@ -27,8 +27,10 @@ def test_jit_and_tensorboard(tmp_path):
 
 def test_cli_switches(monkeypatch):
     seen = {}
-    monkeypatch.setattr("mmfusion.experiment.reproduce_paper", lambda name, o: seen.setdefault("o", o) and "x")
-    assert cli.main(["reproduce", "mias-xai", "--no-deterministic", "--tensorboard", "tb", "--no-mixed-precision"]) == 0
+    monkeypatch.setattr("mmfusion.experiment.reproduce_paper", lambda name,
+                        o: seen.setdefault("o", o) and "x")
+    assert cli.main(["reproduce", "mias-xai", "--no-deterministic", "--tensorboard", "tb",
+                     "--no-mixed-precision"]) == 0
     o = seen["o"]
     assert (o.deterministic, o.tensorboard, o.mixed_precision, o.jit) == (False, "tb", False, False)
     seen.clear()

@@ -64,7 +64,8 @@ def test_rendered_metadata_is_what_kaggle_reads(tmp_path, offline):
 def test_committed_kernels_are_the_rendered_ones(tmp_path):
     """kaggle_kernels/ is generated: nobody edits six copies by hand."""
     render.render(out=tmp_path)
-    committed = sorted(p.relative_to(ROOT / "kaggle_kernels") for p in (ROOT / "kaggle_kernels").rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(ROOT / "kaggle_kernels") for p in (ROOT / "kaggle_kernels").rglob("*")
+                       if p.is_file())
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert committed == fresh
     for rel in fresh:
@@ -114,7 +115,8 @@ def test_install_missing_offline_uses_attached_wheels(kaggle_env, monkeypatch):
     wheel = kaggle_env[0] / "wheels" / "No_Such_Dist-1.0-py3-none-any.whl"   # case as uploaded
     wheel.parent.mkdir()
     wheel.write_bytes(b"")
-    assert runtime.install_missing({"no_such_mod_xyz": "no-such-dist>=1"}, offline=True) == ["no-such-dist>=1"]
+    assert runtime.install_missing({"no_such_mod_xyz": "no-such-dist>=1"},
+                                   offline=True) == ["no-such-dist>=1"]
     assert calls == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", str(wheel)]]
 
 
@@ -141,7 +143,8 @@ def test_find_dataset_searches_nested_mounts(kaggle_env):
     mias = inp / "datasets" / "kmader" / "mias-mammography"
     (mias / "all-mias").mkdir(parents=True)
     (mias / "Info.txt").write_text("x")
-    assert runtime.find_dataset("Info.txt", "kmader/mias-mammography", beside=("all-mias", "mdb*.pgm")) == mias
+    assert runtime.find_dataset("Info.txt", "kmader/mias-mammography",
+                                beside=("all-mias", "mdb*.pgm")) == mias
     with pytest.raises(SystemExit, match="add the dataset owner/busi"):
         runtime.find_dataset("Dataset_BUSI_with_GT", "owner/busi")
 
@@ -174,7 +177,8 @@ def test_prepare_local_runs_on_the_twin(monkeypatch, tmp_path):
 
 
 def _git_head():
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def test_build_stamps_version_and_commit(tmp_path):

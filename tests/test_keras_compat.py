@@ -23,7 +23,8 @@ def test_written_for_the_pinned_keras_and_the_oldest_supported():
 
     root = Path(__file__).resolve().parents[1]
     pinned = re.search(r"^keras==(\d+\.\d+)", (root / "requirements.txt").read_text(), re.M).group(1)
-    assert compat.WRITTEN_FOR == pinned, f"requirements.txt pins Keras {pinned}; check every shim, then update WRITTEN_FOR"
+    assert compat.WRITTEN_FOR == pinned, \
+        f"requirements.txt pins Keras {pinned}; check every shim, then update WRITTEN_FOR"
     cfg = configparser.ConfigParser()
     cfg.read(root / "setup.cfg")
     oldest = re.search(r"keras>=(\d+)\.(\d+)", cfg["options.extras_require"]["full"]).groups()

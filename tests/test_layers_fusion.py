@@ -1,14 +1,12 @@
 """Fusion / attention / token layers: NumPy references of their equations and .keras round trips."""
 import numpy as np
 import pytest
-
 from helpers import assert_keras_roundtrip
 
 keras = pytest.importorskip("keras")
 
 from mmfusion.layers.attention import CoAttention, CrossAttention  # noqa: E402
-from mmfusion.layers.fusion import (GMU, MFB, TFN, CoAttentionGate, CrossModalGate,  # noqa: E402
-                                    GatedHead, ModalityDropout)
+from mmfusion.layers.fusion import GMU, MFB, TFN, CoAttentionGate, CrossModalGate, GatedHead, ModalityDropout  # noqa: E402
 from mmfusion.layers.tokens import ClinicalTokens, ImageTokens  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -53,8 +51,10 @@ def test_cross_attention_matches_numpy_both_directions():
 def test_co_attention_matches_numpy_eqs_5_to_9_with_two_affinity_matrices():
     layer = CoAttention(8)                                   # the paper's default: affinity="separate"
     e_out, c_out = (np.asarray(t) for t in layer([E, C]))
-    s_ec = dense(layer.image_query, E) @ dense(layer.clinical_key, C).transpose(0, 2, 1) / np.sqrt(8)   # eq. 5
-    s_ce = dense(layer.clinical_query, C) @ dense(layer.image_key, E).transpose(0, 2, 1) / np.sqrt(8)   # eq. 6
+    s_ec = dense(layer.image_query, E) @ dense(layer.clinical_key, C).transpose(0, 2,
+                                                                                1) / np.sqrt(8)   # eq. 5
+    s_ce = dense(layer.clinical_query, C) @ dense(layer.image_key, E).transpose(0, 2,
+                                                                                1) / np.sqrt(8)   # eq. 6
     e_ref = layer_norm(E + dense(layer.image_output, softmax(s_ec) @ dense(layer.clinical_value, C)))  # 7, 9
     c_ref = layer_norm(C + dense(layer.clinical_output, softmax(s_ce) @ dense(layer.image_value, E)))  # 8, 9
     np.testing.assert_allclose(e_out, e_ref, atol=1e-4)
@@ -71,7 +71,9 @@ def test_co_attention_matches_numpy_eqs_5_to_9_with_two_affinity_matrices():
 def test_cross_attention_uniform_takes_the_mean_value_token():
     layer = CrossAttention(8, uniform=True)
     out = np.asarray(layer([E, C]))
-    ref = layer_norm(E + dense(layer.output_dense, np.repeat(dense(layer.value, C).mean(1, keepdims=True), 4, 1)))
+    ref = layer_norm(E
+                     + dense(layer.output_dense,
+                             np.repeat(dense(layer.value, C).mean(1, keepdims=True), 4, 1)))
     np.testing.assert_allclose(out, ref, atol=1e-4)
     assert layer.query is None and len(layer.weights) == 2 * 2 + 2
 

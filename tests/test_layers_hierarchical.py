@@ -1,12 +1,14 @@
 """HMC-Net attention layers: numeric checks against a hand-written NumPy reference, and .keras round-trips."""
 import numpy as np
 import pytest
-
 from helpers import assert_keras_roundtrip
 
 keras = pytest.importorskip("keras")
 from mmfusion.layers.hierarchical import (  # noqa: E402
-    HierarchicalSelfAttention, MultiScaleCrossAttention, SpatialSelfAttention)
+    HierarchicalSelfAttention,
+    MultiScaleCrossAttention,
+    SpatialSelfAttention,
+)
 
 
 # ---- NumPy reference of the maths (independent of Keras) ----

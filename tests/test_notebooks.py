@@ -47,7 +47,8 @@ def _execute(name, tmp_path) -> tuple:
 def _check_outputs(nb, run_dir):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    markdown = [o.data["text/markdown"] for o in outputs if o.output_type == "display_data" and "text/markdown" in o.data]
+    markdown = [o.data["text/markdown"] for o in outputs if o.output_type == "display_data"
+                and "text/markdown" in o.data]
     from mmfusion.evaluation.summary import first_screen
 
     summary = first_screen((run_dir / "report.md").read_text())

@@ -64,7 +64,8 @@ def test_apply_overrides_dataclass():
     assert apply_overrides(base, {"epochs": 5}, owner="demo", epochs=3).epochs == 5   # --set wins
     assert apply_overrides(base, None, owner="demo") == base
     parsed = apply_overrides(base, {"weights": "1,2"}, owner="demo",
-                             parsers={"weights": lambda t: ({i: float(w) for i, w in enumerate(t.split(","))},)})
+                             parsers={"weights": lambda t: ({i: float(w) for i, w in enumerate(t.split(","))},
+                                                            )})
     assert parsed.weights == ({0: 1.0, 1: 2.0},)
     with pytest.raises(ValueError, match=r"unknown demo option 'epoch'.*settable: batch_size, cams, epochs"):
         apply_overrides(base, {"epoch": 3}, owner="demo")

@@ -104,18 +104,22 @@ def _resolve(quick=True, **extra):
 
 def test_config_paper_quick_overrides_and_messages():
     full = _resolve(quick=False)
-    assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.smote_k) == (299, 22, 32, 1e-4, 5)
+    assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.smote_k) == (299, 22, 32,
+                                                                                                 1e-4, 5)
     assert full.ratios == (0.7, 0.15, 0.15) and full.datasets() == ("busi", "breast-mri")
     quick = _resolve(epochs=2, settings="mri", ratios="0.6,0.2,0.2", mri_dir="/data/mri", twin_n="30")
     assert quick.settings == ("mri",) and quick.epochs == 2 and quick.ratios == (0.6, 0.2, 0.2)
     assert quick.datasets() == ("breast-mri",) and quick.data_dir("breast-mri") == "/data/mri"
     assert quick.data_dir("busi") is None
-    assert (quick.twin_size("busi"), quick.twin_size("breast-mri")) == (60, 30)   # busi_twin_n wins over twin_n
+    assert (quick.twin_size("busi"), quick.twin_size("breast-mri")) == (60,
+                                                                        30)   # busi_twin_n wins over twin_n
     for extra, message in (({"lr": "1"}, "no setting 'lr'"),
-                           ({"settings": "busi_bm,oops"}, r"option settings=busi_bm,oops: unknown \['oops'\]"),
+                           ({"settings": "busi_bm,oops"},
+                            r"option settings=busi_bm,oops: unknown \['oops'\]"),
                            ({"input_size": "8"}, "option input_size=8: EfficientNetV2B0 needs >= 32 px"),
                            ({"smote_k": "0"}, "option smote_k=0"),
-                           ({"ratios": "0.5,0.5"}, "option ratios=0.5,0.5: expected three positive fractions"),
+                           ({"ratios": "0.5,0.5"},
+                            "option ratios=0.5,0.5: expected three positive fractions"),
                            ({"epochs": 0}, "option epochs=0")):
         with pytest.raises(ValueError, match=message):
             _resolve(**extra)
@@ -155,7 +159,8 @@ def test_each_column_uses_the_averaging_the_printed_numbers_imply():
     assert got["f1"] == pytest.approx(skm.f1_score(y, pred, average="macro"))
     assert got["sensitivity"] == pytest.approx(skm.recall_score(y, pred, average="macro"))
     assert got["precision"] == pytest.approx(skm.precision_score(y, pred, average="macro"))
-    assert got["specificity"] == pytest.approx(skm.recall_score(y, pred, pos_label=0)) == pytest.approx(65 / 66)
+    assert got["specificity"] == pytest.approx(skm.recall_score(y, pred, pos_label=0)) == pytest.approx(65
+                                                                                                        / 66)
     assert got["auc"] == pytest.approx(skm.roc_auc_score(y, probs[:, 1]))
     # rounded to the paper's two decimals these are its Table 5 B-M / Table 7 "with SMOTE" cells
     printed = {"accuracy": 98.97, "f1": 98.82, "sensitivity": 99.24, "specificity": 98.48, "precision": 98.44}
@@ -171,7 +176,8 @@ class _Cells:
         self.cells = []
 
     def cell(self, table, row, column, values, note="", **extra):
-        self.cells.append({"table": table, "row": row, "column": column, "values": values, "note": note, **extra})
+        self.cells.append({"table": table, "row": row, "column": column, "values": values, "note": note,
+                           **extra})
 
 
 def test_cells_keys_notes_and_the_claims_they_meet():
@@ -201,7 +207,12 @@ def test_cells_keys_notes_and_the_claims_they_meet():
 
 
 def test_model_parameter_count_pinned_by_hand():
-    from mmfusion.papers.effnetv2_smote.model import BACKBONE_PARAMS, LAST_CONV_LAYER, build_model, expected_params
+    from mmfusion.papers.effnetv2_smote.model import (
+        BACKBONE_PARAMS,
+        LAST_CONV_LAYER,
+        build_model,
+        expected_params,
+    )
 
     assert expected_params(2) == 5_919_312 + 1280 * 2 + 2 == 5_921_874
     model = build_model(299, 2, weights=None)

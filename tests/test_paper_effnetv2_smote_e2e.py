@@ -25,11 +25,14 @@ def _check_setting(run, key):
     y, p = test["y_true"].to_numpy(), test.filter(like="p_").to_numpy()
     m = json.loads((run / key / "metrics.json").read_text())
     assert m["macro"]["accuracy"] == pytest.approx(skm.accuracy_score(y, p.argmax(1)))
-    assert m["macro"]["recall"] == pytest.approx(skm.recall_score(y, p.argmax(1), average="macro", zero_division=0))
+    assert m["macro"]["recall"] == pytest.approx(skm.recall_score(y, p.argmax(1), average="macro",
+                                                                  zero_division=0))
     assert m["macro"]["f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro", zero_division=0))
-    assert m["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1), labels=list(range(p.shape[1]))).tolist()
+    assert m["confusion_matrix"] == skm.confusion_matrix(y, p.argmax(1),
+                                                         labels=list(range(p.shape[1]))).tolist()
     if p.shape[1] == 2:   # the printed specificity is binary: the true-negative rate of class 0
-        assert m["binary"]["specificity"] == pytest.approx(skm.recall_score(y, p.argmax(1), pos_label=0, zero_division=0))
+        assert m["binary"]["specificity"] == pytest.approx(skm.recall_score(y, p.argmax(1), pos_label=0,
+                                                                            zero_division=0))
         assert m["binary"]["auc"] == pytest.approx(skm.roc_auc_score(y, p[:, 1]))
     assert m["counts"]["test"] == len(test) and m["counts"]["val"] == int((pred.split == "val").sum())
     return m
@@ -49,10 +52,13 @@ def test_quick_reproduce_busi_headline(tmp_path, twin_cache):
     assert top["duplicates"]["busi"]["duplicate_images"] == 1
     results = json.loads((run / "results.json").read_text())
     assert results["synthetic"] is True
-    sens = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M" and r["column"] == "sensitivity"][0]
-    assert sens["paper"] == pytest.approx(0.9924) and sens["reproduced"]["mean"] == pytest.approx(m["macro"]["recall"])
+    sens = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M"
+            and r["column"] == "sensitivity"][0]
+    assert sens["paper"] == pytest.approx(0.9924)
+    assert sens["reproduced"]["mean"] == pytest.approx(m["macro"]["recall"])
     assert sens["verdict"].startswith("not comparable")
-    spec = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M" and r["column"] == "specificity"][0]
+    spec = [r for r in results["tables"]["Table 5"] if r["row"] == "BUSI B-M"
+            and r["column"] == "specificity"][0]
     assert spec["reproduced"]["mean"] == pytest.approx(m["binary"]["specificity"])
     auc = [r for r in results["tables"]["§4 Results text"] if r["row"] == "BUSI" and r["column"] == "auc"][0]
     assert auc["reproduced"]["mean"] == pytest.approx(m["binary"]["auc"])
@@ -65,7 +71,8 @@ def test_quick_reproduce_busi_headline(tmp_path, twin_cache):
 
 @pytest.mark.slow
 def test_quick_reproduce_all_settings(tmp_path, twin_cache):
-    run = _reproduce(tmp_path, twin_cache, "busi_bm,busi_bmn,busi_bm_noroi,busi_bmn_noroi,busi_bm_nosmote,mri")
+    run = _reproduce(tmp_path, twin_cache,
+                     "busi_bm,busi_bmn,busi_bm_noroi,busi_bmn_noroi,busi_bm_nosmote,mri")
     for key in ("busi_bm", "busi_bmn", "busi_bm_noroi", "busi_bmn_noroi", "busi_bm_nosmote", "mri"):
         _check_setting(run, key)
     assert (run / "figures" / "gradcam_mri.png").is_file()

@@ -4,7 +4,6 @@ an uninterrupted run's (wall times live in each setting's timings.json, not in m
 import json
 
 import pytest
-
 from killtest import At, assert_killed, assert_ok, only_run, run_python, start_python
 
 pytestmark = pytest.mark.slow        # three quick runs of three fits: ~3 min on 2 cores
@@ -23,7 +22,8 @@ def _args(out, cache):
 
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
     straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache))
-    killed = run_python(CLI, *_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=0, moment="batch", batch=0))
+    killed = run_python(CLI, *_args(tmp_path / "killed", twin_cache),
+                        kill=At(fit=2, epoch=0, moment="batch", batch=0))
     assert_killed(killed)
     run = only_run(tmp_path / "killed", "effnetv2-smote")
     done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in FINISHED}
@@ -31,10 +31,12 @@ def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache
     assert not (run / "mri" / "fit.json").exists() and not (run / "DONE").exists()
     assert_ok(run_python(CLI, *_args(tmp_path / "killed", twin_cache)))
     assert_ok(straight.wait_done())
-    assert only_run(tmp_path / "killed", "effnetv2-smote") == run                        # resumed, not a new run
+    assert only_run(tmp_path / "killed",
+                    "effnetv2-smote") == run                        # resumed, not a new run
     assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
     # a reloaded fit reports the training time it took, not the reload's
     assert all(json.loads((run / n / "timings.json").read_text())["training_s"] == timings[n]["training_s"]
                for n in FINISHED)
-    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, only_run(tmp_path / "straight", "effnetv2-smote"))]
+    metrics = [json.loads((r / "metrics.json").read_text())
+               for r in (run, only_run(tmp_path / "straight", "effnetv2-smote"))]
     assert metrics[0] == metrics[1]

@@ -40,7 +40,8 @@ def test_multicnn_branches_are_wired_as_the_paper_says(tmp_path):
     from mmfusion.papers.ft_multicnn.model import build_multicnn
 
     model = build_multicnn(32, 7, 7, finetune=True)
-    assert [layer.name for layer in model.layers if layer.name.startswith("conv")] == ["conv1", "conv2", "conv3"]
+    assert [layer.name for layer in model.layers if layer.name.startswith("conv")] == ["conv1", "conv2",
+                                                                                       "conv3"]
     assert [model.get_layer(f"conv{i}").filters for i in (1, 2, 3)] == [32, 64, 128]
     concat = model.get_layer("concat")
     assert concat.output.shape[-1] == 128 * 2 * 2 + 64   # 32 px: 30 15 13 6 4 2
@@ -101,7 +102,8 @@ def test_overlay_is_the_weighted_sum():
     maps = rng.integers(0, 256, (2, 5, 5), dtype=np.uint8)
     np.testing.assert_array_equal(H.model_inputs("raw", img, None), img)
     np.testing.assert_array_equal(H.model_inputs("heatmap", img, maps), H.colorize(maps))
-    np.testing.assert_array_equal(H.model_inputs("overlay", img, maps, 0.4), H.overlay(img, H.colorize(maps), 0.4))
+    np.testing.assert_array_equal(H.model_inputs("overlay", img, maps, 0.4),
+                                  H.overlay(img, H.colorize(maps), 0.4))
     with pytest.raises(ValueError, match="raw, heatmap or overlay"):
         H.model_inputs("mask", img, maps)
 
@@ -164,13 +166,16 @@ def test_paper_normalize_is_albumentations_normalize_on_half_the_images():
 
     compose = paper_transforms(normalize=True)
     names = [type(t).__name__ for t in compose.transforms]
-    assert names[7] == "Normalize" and compose.transforms[7].p == 0.5 and compose.transforms[7].max_pixel_value == 255.0
+    assert names[7] == "Normalize" and compose.transforms[7].p == 0.5
+    assert compose.transforms[7].max_pixel_value == 255.0
     # a normalised image has values of a few units, an untouched one stays near 200: about half each
     img = np.full((8, 8, 3), 200, np.uint8)
     normalised = [np.abs(augment_array(img, np.array([3, i]), normalize=True)).max() < 10 for i in range(200)]
     assert 0.35 < np.mean(normalised) < 0.65
     ref = A.Normalize(max_pixel_value=255.0, p=1.0)(image=img)["image"]
-    np.testing.assert_allclose(ref[0, 0], (200 / 255 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225]),
+    np.testing.assert_allclose(ref[0, 0],
+                               (200 / 255 - np.array([0.485, 0.456, 0.406]))
+                               / np.array([0.229, 0.224, 0.225]),
                                rtol=1e-5)
 
 
@@ -193,14 +198,16 @@ def test_config_table_and_overrides():
     from mmfusion.registry import ReproduceOptions
 
     def get(quick=False, **extra):
-        return resolve(cfg.FtMultiCnnConfig, ReproduceOptions("ft-multicnn", quick=quick, extra=extra), "ft-multicnn")
+        return resolve(cfg.FtMultiCnnConfig, ReproduceOptions("ft-multicnn", quick=quick, extra=extra),
+                       "ft-multicnn")
 
     full, quick = get(), get(quick=True)
     assert (full.image_size, full.epochs, full.batch_size, full.metadata) == (128, 50, 32, "seven")
     assert quick.folds == 2 and quick.epochs == 1 and 32 <= quick.image_size <= 64
     assert [r.row for r in full.selected_rows()][:3] == ["CNN", "ResNet50", "InceptionV3"]
     assert {r.key for r in quick.selected_rows()} == {"cnn", "ft_multicnn"}
-    assert [r.key for r in get(quick=True, rows="ft_multicnn_heatmap").selected_rows()] == ["ft_multicnn_heatmap"]
+    assert [r.key
+            for r in get(quick=True, rows="ft_multicnn_heatmap").selected_rows()] == ["ft_multicnn_heatmap"]
     hp = get(input="heatmap", folds="3", protocols="lesion", augment="false")
     assert (hp.input, hp.folds, hp.protocols, hp.augment) == ("heatmap", 3, ("lesion",), False)
     with pytest.raises(ValueError, match="unknown ft-multicnn option 'imput'"):

@@ -48,7 +48,8 @@ def test_predictions_partition_the_twin_and_keep_lesions_together(run_dir):
     assert probs.shape[1] == 7
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     for (protocol, model), p in preds.groupby(["protocol", "model"]):
-        assert sorted(p["sample_id"]) == sorted(frame["sample_id"]), (protocol, model)   # each image tested once
+        assert sorted(p["sample_id"]) == sorted(frame["sample_id"]), (protocol,
+                                                                      model)   # each image tested once
         if protocol == "lesion":
             folds_of = p.assign(lesion=p["sample_id"].map(lesion)).groupby("lesion")["fold"].nunique()
             assert (folds_of == 1).all()
@@ -79,7 +80,8 @@ def test_metrics_json_equals_sklearn_on_predictions(run_dir):
     assert head["mean_std"]["accuracy"]["mean"] == pytest.approx(np.mean(accs))
     assert head["mean_std"]["accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
     reproduced = json.loads((run_dir / "reproduced.json").read_text())
-    cell = next(c for c in reproduced["cells"] if c["table"] == "Table Results (ours)" and c["row"] == "FT-MultiCNN"
+    cell = next(c for c in reproduced["cells"] if c["table"] == "Table Results (ours)"
+                and c["row"] == "FT-MultiCNN"
                 and c["column"] == "f1_weighted")
     assert cell["values"] == pytest.approx([f["f1_weighted"] for f in head["folds"]])
     # one Grad-CAM cache file per (protocol, fold), each keyed by that fold's CNN

@@ -4,7 +4,6 @@ metrics.json equals an uninterrupted run's."""
 import json
 
 import pytest
-
 from killtest import At, assert_killed, assert_ok, only_run, run_cli, start_python
 
 pytestmark = pytest.mark.slow        # three quick runs: ~2 min on 2 cores
@@ -23,7 +22,8 @@ def _metrics(run):
 
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
     straight = start_python(CLI, *_args(tmp_path / "straight", tmp_path / "cache-straight"))
-    killed = run_cli(_args(tmp_path / "killed", tmp_path / "cache-killed"), kill=At(fit=1, epoch=0, moment="batch"))
+    killed = run_cli(_args(tmp_path / "killed", tmp_path / "cache-killed"),
+                     kill=At(fit=1, epoch=0, moment="batch"))
     assert_killed(killed)
     run = only_run(tmp_path / "killed", "ft-multicnn")
     finished = run / "lesion-cnn-fold0" / "fit.json"

@@ -49,7 +49,8 @@ def test_paper_follows_the_abstract_and_quick_is_small():
     full, quick = HmcConfig.paper(), HmcConfig.quick()
     assert (full.folds, full.input_size, full.epochs, full.batch_size) == (5, 224, 50, 16)
     assert set(full.tasks) == {"normal_vs_abnormal", "benign_vs_malignant"}
-    assert {"hmcnet", "resnet50_hsa", "resnet50_msca", "resnet50", "vgg16", "vgg19", "vit"} == set(full.models)
+    assert {"hmcnet", "resnet50_hsa", "resnet50_msca", "resnet50", "vgg16", "vgg19",
+            "vit"} == set(full.models)
     assert (quick.folds, quick.epochs) == (2, 1) and quick.input_size <= 64
     assert set(quick.models) < set(full.models) and quick.eager_cams and not full.eager_cams
     full.validate()
@@ -66,7 +67,8 @@ def test_fidelity_rows_name_paper_values():
 
 def test_overrides_from_cli_strings():
     cfg = resolve(HmcConfig, ReproduceOptions("hmcnet", quick=True, epochs=3, extra={
-        "models": "hmcnet,vgg16", "folds": "3", "learning_rate": "0.001", "attention": '{"width": 8}'}), "hmcnet")
+        "models": "hmcnet,vgg16", "folds": "3", "learning_rate": "0.001", "attention": '{"width": 8}'}),
+                  "hmcnet")
     assert cfg.epochs == 3 and cfg.folds == 3 and cfg.learning_rate == pytest.approx(1e-3)
     assert cfg.models == ("hmcnet", "vgg16") and cfg.attention == {"width": 8}
     with pytest.raises(ValueError, match="no setting 'foldz'"):
@@ -76,7 +78,8 @@ def test_overrides_from_cli_strings():
 @pytest.mark.parametrize("extra, message", [
     ({"folds": 1}, "option folds=1: cross-validation needs at least 2 folds"),
     ({"models": "resnet"}, r"option models=\['resnet'\]: expected some of hmcnet, .* \(unknown: resnet\)"),
-    ({"tasks": "normal_vs_benign"}, r"option tasks=\['normal_vs_benign'\]: expected some of normal_vs_abnormal"),
+    ({"tasks": "normal_vs_benign"},
+     r"option tasks=\['normal_vs_benign'\]: expected some of normal_vs_abnormal"),
     ({"input_size": 8}, "option input_size=8: ResNet50 and VGG need >= 32 px"),
     ({"preprocessing": "clahe"}, "option preprocessing='clahe': expected one of resize, mias-xai"),
     ({"friedman_metric": "loss"}, "option friedman_metric='loss': expected one of accuracy"),

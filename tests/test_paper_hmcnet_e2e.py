@@ -46,7 +46,8 @@ def test_run_directory_contents(quick_run):
         for fold in (0, 1):
             assert (quick_run / "normal_vs_abnormal" / name / f"fold{fold}" / "fit.json").is_file()
     results = json.loads((quick_run / "results.json").read_text())
-    assert {"Abstract", "CAM lesion scores (ours)", "Baselines and ablations (ours)"} <= set(results["tables"])
+    assert {"Abstract", "CAM lesion scores (ours)",
+            "Baselines and ablations (ours)"} <= set(results["tables"])
     assert {r["row"] for r in results["tables"]["Abstract"] if r["reproduced"]} <= {"HMC-Net"} | {
         r["row"] for r in results["tables"]["Abstract"] if r["row"].startswith("Friedman")}
 
@@ -95,7 +96,8 @@ def test_friedman_recomputed_with_scipy(quick_run):
     friedman = [c for c in cells if c["row"] == row]
     assert friedman and friedman[0]["values"] == [pytest.approx(fn["pvalue"])]
     hmc_acc = [c for c in cells if (c["table"], c["row"], c["column"]) == ("Abstract", "HMC-Net", "accuracy")]
-    assert hmc_acc[0]["values"] == pytest.approx([f["accuracy"] for f in metrics["models"]["hmcnet"]["folds"]])
+    assert hmc_acc[0]["values"] == pytest.approx([f["accuracy"]
+                                                  for f in metrics["models"]["hmcnet"]["folds"]])
 
 
 def test_cams_and_learning_curves(quick_run):
@@ -147,7 +149,8 @@ def test_cam_lesion_scores_and_baselines_recomputed(quick_run):
             assert scores[row]["pointing_game"] == pytest.approx(_pointing(maps, masks)), row
         random_row = scores["random map (mean of 3 seeds)"]
         assert random_row["energy_in_mask"] == pytest.approx(np.mean([_energy(r, masks) for r in randoms], 0))
-        assert random_row["pointing_game"] == pytest.approx(np.mean([_pointing(r, masks) for r in randoms], 0))
+        assert random_row["pointing_game"] == pytest.approx(np.mean([_pointing(r, masks) for r in randoms],
+                                                                    0))
         for m in ("Grad-CAM", "Grad-CAM++", "Score-CAM"):
             assert all(0 <= v <= 1 for v in scores[f"{m} of a re-initialised model"]["energy_in_mask"])
         for row, metrics in scores.items():

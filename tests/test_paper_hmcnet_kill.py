@@ -4,7 +4,6 @@ uninterrupted run's."""
 import json
 
 import pytest
-
 from killtest import At, assert_killed, assert_ok, only_run, run_cli, start_python
 
 pytestmark = pytest.mark.slow        # three quick runs: ~3 min on 2 cores
@@ -28,5 +27,6 @@ def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache
     assert_ok(straight.wait_done())
     assert only_run(tmp_path / "killed", "hmcnet") == run                        # resumed, not a new run
     assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
-    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, only_run(tmp_path / "straight", "hmcnet"))]
+    metrics = [json.loads((r / "metrics.json").read_text())
+               for r in (run, only_run(tmp_path / "straight", "hmcnet"))]
     assert metrics[0] == metrics[1]

@@ -1,12 +1,10 @@
 """HMC-Net builder: pinned parameter counts (independent arithmetic), flat graph, variants, round-trip."""
 import numpy as np
 import pytest
-
 from helpers import assert_keras_roundtrip
 
 keras = pytest.importorskip("keras")
-from mmfusion.papers.hmcnet.model import (  # noqa: E402
-    MODELS, AttentionConfig, build_model, last_conv_layer)
+from mmfusion.papers.hmcnet.model import MODELS, AttentionConfig, build_model, last_conv_layer  # noqa: E402
 
 RESNET50_NOTOP = 23_587_712   # keras.applications.ResNet50(include_top=False) parameters
 
@@ -45,7 +43,8 @@ def test_variants_differ_by_exactly_their_module():
     # without self-attention the cross-attention projects the raw stages to the common width itself
     msca_raw = sum(c * 16 + 16 for c in (512, 1024, 2048)) + 2 * (mha_params(16, 2, 8) + 32) + 48 * 16 + 16
     assert counts["resnet50_msca"] == RESNET50_NOTOP + msca_raw + head(16)
-    assert counts["hmcnet"] == RESNET50_NOTOP + hsa + 2 * (mha_params(16, 2, 8) + 32) + 48 * 16 + 16 + head(16)
+    assert counts["hmcnet"] == RESNET50_NOTOP + hsa + 2 * (mha_params(16, 2, 8)
+                                                           + 32) + 48 * 16 + 16 + head(16)
 
 
 def test_baselines_build_and_predict_probabilities():

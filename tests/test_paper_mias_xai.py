@@ -177,7 +177,7 @@ def test_augment_training_set_counts():
 @pytest.mark.realdata
 def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
     from mmfusion.data import load_dataset
-    
+
     frame = load_dataset("mias", shared_samples / "mias", label_rule="first")
     crops = P.cached_crops(frame, 32, tmp_path)
     # mdb059 (B) and mdb216 (M) have no coordinates; mdb144's first row is benign
@@ -186,7 +186,8 @@ def test_real_mias_samples_crops_and_counts(shared_samples, tmp_path):
                                          "mdb178", "mdb226"]
     assert crops.labels.tolist() == [1, 0, 0, 1, 2, 1, 2, 1]
     assert crops.images.shape == (8, 32, 32, 3) and crops.images.dtype == np.uint8
-    assert not crops.lesions[crops.labels == 0].any() and crops.lesions[crops.labels > 0].any(axis=(1, 2)).all()
+    assert not crops.lesions[crops.labels == 0].any() and crops.lesions[crops.labels > 0].any(axis=(1,
+                                                                                                    2)).all()
     again = P.cached_crops(frame, 32, tmp_path)                    # read back from the .npz cache
     assert np.array_equal(again.images, crops.images) and again.skipped == crops.skipped
     assert len(list(tmp_path.glob("mias-xai-crops/*.npz"))) == 1
@@ -206,7 +207,8 @@ def test_authors_split_counts_on_the_real_label_file(shared_samples):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         films = per_image(read_info(shared_samples / "mias" / "Info.txt"), "first")
-    keep = ~((films["label"] > 0) & films["x"].isna()) & ~films["sample_id"].isin(MiasConfig.paper().authors_excluded)
+    keep = ~((films["label"] > 0)
+             & films["x"].isna()) & ~films["sample_id"].isin(MiasConfig.paper().authors_excluded)
     labels = films.loc[keep, "label"].to_numpy(int)
     assert len(labels) == 316 and np.bincount(labels).tolist() == [207, 61, 48]
     split = paper_two_step_split(labels, 0.3, 44)

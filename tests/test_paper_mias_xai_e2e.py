@@ -42,11 +42,13 @@ def test_config_options_and_class_weight_parsing():
     from mmfusion.registry import ReproduceOptions
 
     cfg = resolve(C.MiasConfig, ReproduceOptions("mias-xai", quick=True, epochs=3,
-                                          extra={"runs": "4", "class_weight_candidates": "1,2,3;2,3,4"}), "mias-xai")
+                                          extra={"runs": "4", "class_weight_candidates": "1,2,3;2,3,4"}),
+                  "mias-xai")
     assert (cfg.input_size, cfg.epochs, cfg.runs) == (64, 3, 4)
     assert cfg.class_weight_candidates == ({0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
     full = resolve(C.MiasConfig, ReproduceOptions("mias-xai"), "mias-xai")
-    assert (full.input_size, full.epochs, full.batch_size, full.runs, full.learning_rate) == (224, 50, 16, 10, 1e-4)
+    assert (full.input_size, full.epochs, full.batch_size, full.runs, full.learning_rate) == (224, 50, 16, 10,
+                                                                                              1e-4)
     with pytest.raises(ValueError, match="no setting 'bogus'"):
         resolve(C.MiasConfig, ReproduceOptions("mias-xai", extra={"bogus": 1}), "mias-xai")
     with pytest.raises(ValueError, match="3 weights"):
@@ -88,7 +90,9 @@ def test_quick_run_writes_the_run_directory(quick_run):
     report = (quick_run / "report.md").read_text()
     assert "SYNTHETIC TWIN" in report and "Table XAI" in report
     results = json.loads((quick_run / "results.json").read_text())
-    assert results["synthetic"] is True and {"Table Runs", "Table Metrics", "Table XAI (ours)", "Test set", "Table Metrics (ours: patient-grouped split)"} <= set(results["tables"])
+    assert results["synthetic"] is True
+    assert {"Table Runs", "Table Metrics", "Table XAI (ours)", "Test set",
+            "Table Metrics (ours: patient-grouped split)"} <= set(results["tables"])
 
 
 def test_quick_run_metrics_match_predictions(quick_run):
@@ -153,7 +157,8 @@ def test_table_runs_compares_the_authors_runs_as_a_sample(quick_run):
 
     rows = json.loads((quick_run / "results.json").read_text())["tables"]["Table Runs"]
     runs = [r for r in rows if r["row"].startswith("run ")]
-    assert len(runs) == 10 and all(r["verdict"].startswith("not paired") and r["difference"] is None for r in runs)
+    assert len(runs) == 10 and all(r["verdict"].startswith("not paired") and r["difference"] is None
+                                   for r in runs)
     (sample,) = [r for r in rows if r["row"] == "runs 1-10"]
     authors = [0.792, 0.8125, 0.792, 0.792, 0.833, 0.6875, 0.8125, 0.708, 0.75, 0.771]
     assert sample["paper"] == pytest.approx(np.mean(authors))
@@ -173,11 +178,15 @@ def test_class_weight_search_on_the_real_count_twin(tmp_path, twin_cache):
     from mmfusion.registry import ReproduceOptions, get_paper
 
     data = tmp_path / "data"
-    assert main(["fixtures", "--out", str(data), "--dataset", "mias", "--n", "322", "--counts", "207,64,51"]) == 0
-    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(data / "mias"),
+    assert main(["fixtures", "--out", str(data), "--dataset", "mias", "--n", "322", "--counts",
+                 "207,64,51"]) == 0
+    options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"),
+                               data_dir=str(data / "mias"),
                                cache_dir=str(twin_cache), extra={
-                                   "runs": 1, "class_weight_candidates": "1,1,1;1,2,3", "class_weight_seeds": 2,
-                                   "epochs": 2, "explain_images": 1, "per_call_images": 1, "protocols": "stratified"})
+                                   "runs": 1, "class_weight_candidates": "1,1,1;1,2,3",
+                                                                 "class_weight_seeds": 2,
+                                   "epochs": 2, "explain_images": 1, "per_call_images": 1,
+                                                                 "protocols": "stratified"})
     experiment = get_paper("mias-xai").experiment()
     cfg, sources, _ = prepare(experiment, options)
     planned = [f.name for f in experiment.plan(cfg, sources).fits]

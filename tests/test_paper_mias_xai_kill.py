@@ -10,7 +10,8 @@ CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 def _args(out, cache):
     return ["reproduce", "mias-xai", "--quick", "--out", str(out), "--cache-dir", str(cache),
-            "--set", "runs=1", "--set", "class_weight_candidates=1,2,3", "--set", "sensitivity_weights=none", "--set", "explain_images=2",
+            "--set", "runs=1", "--set", "class_weight_candidates=1,2,3", "--set", "sensitivity_weights=none",
+            "--set", "explain_images=2",
             "--set", "per_call_images=1"]
 
 
@@ -27,7 +28,8 @@ def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache
     assert "resuming" in resumed.stderr and "1 fit done" in resumed.stderr
     assert_ok(straight.wait_done())
     assert only_run(tmp_path / "killed", "mias-xai") == run and finished.stat().st_mtime_ns == stamp
-    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, only_run(tmp_path / "straight", "mias-xai"))]
+    metrics = [json.loads((r / "metrics.json").read_text())
+               for r in (run, only_run(tmp_path / "straight", "mias-xai"))]
     for m in metrics:
         m.pop("xai")   # explanation timings differ run to run; their quality values are checked below
     assert metrics[0] == metrics[1]

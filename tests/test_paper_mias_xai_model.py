@@ -1,7 +1,7 @@
 """The authors' CNN: parameter count pinned at 224 px, layer sizes by hand, .keras round trip."""
 import numpy as np
-
 from helpers import assert_keras_roundtrip
+
 from mmfusion.papers.mias_xai.model import LAST_CONV, PAPER_PARAMS, build_mias_cnn
 
 

@@ -3,7 +3,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-
 from helpers import assert_keras_roundtrip
 
 keras = pytest.importorskip("keras")
@@ -111,7 +110,9 @@ def test_rows_table_and_config_checks():
                        "multimodal-fusion")
     assert [r.key for r in make(True, rows="gmu,tfn").selected_rows()] == ["gmu", "tfn"]
     full = make()
-    assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.patience) == (224, 100, 32, 1e-4, 15)
+    assert (full.input_size, full.epochs, full.batch_size, full.learning_rate, full.patience) == (224, 100,
+                                                                                                  32, 1e-4,
+                                                                                                  15)
     assert [r.key for r in full.selected_rows()] == keys
     for extra, message in [({"rows": "late"}, "option rows=late: expected some of image_only"),
                            ({"input_size": 8}, "option input_size=8: must be >= 32"),
@@ -129,7 +130,8 @@ def _frame(rows):
 
     from mmfusion.data.clinical import encode_clinical_row
 
-    recs = [dict(sample_id=f"s{i}", abnormality_type=kind, full_image_id=image, abnormality_id=aid, split=split,
+    recs = [dict(sample_id=f"s{i}", abnormality_type=kind, full_image_id=image, abnormality_id=aid,
+                 split=split,
                  clinical=encode_clinical_row(kind, density, shape, margins, ctype, dist))
             for i, (kind, image, aid, split, density, shape, margins, ctype, dist) in enumerate(rows)]
     return pd.DataFrame(recs)
@@ -138,7 +140,8 @@ def _frame(rows):
 ROWS_BY_HAND = [
     ("mass", "Mass-Training_P_1_LEFT_CC", "1", "train", "2", "ROUND", "CIRCUMSCRIBED", None, None),
     ("mass", "Mass-Training_P_1_LEFT_CC", "2", "train", "2", "ROUND-OVAL", "CIRCUMSCRIBED", None, None),
-    ("mass", "Mass-Training_P_2_LEFT_CC", "1", "train", "3", "IRREGULAR", "SPICULATED-ILL_DEFINED", None, None),
+    ("mass", "Mass-Training_P_2_LEFT_CC", "1", "train", "3", "IRREGULAR", "SPICULATED-ILL_DEFINED", None,
+     None),
     ("calc", "Calc-Test_P_3_RIGHT_MLO", "1", "test", "1", None, None, "PLEOMORPHIC", "CLUSTERED"),
     ("calc", "Calc-Test_P_3_RIGHT_MLO", "2", "test", "1", None, None, "PUNCTATE", "NA"),
 ]
@@ -185,6 +188,7 @@ def test_the_papers_counts_are_mammograms_of_the_real_csvs():
     frame = read_case_descriptions(root)
     counts = unit_counts(frame)
     # §III.A: "1592 mass and 1511 calcification mammograms ... 1231/361 ... 1227/284"
-    assert counts["mammograms"] == {"mass train": 1231, "mass test": 361, "calc train": 1227, "calc test": 284}
+    assert counts["mammograms"] == {"mass train": 1231, "mass test": 361, "calc train": 1227,
+                                    "calc test": 284}
     assert sum(v for k, v in counts["abnormalities"].items() if "test" in k) == 704
     assert len(single_label(frame)[0]) == 3058               # 510 lesions with a combined value

@@ -23,7 +23,8 @@ def run_dir(tmp_path_factory, twin_cache):
 def test_run_directory_contents(run_dir):
     for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
                  "model.keras", "reproduced.json", "report.md", "results.json", "predictions_all.csv",
-                 "timings.json", "figures/shap_clinical_groups.png", "figures/cases_gradcam_lime.png", "DONE"):
+                 "timings.json", "figures/shap_clinical_groups.png", "figures/cases_gradcam_lime.png",
+                 "DONE"):
         assert (run_dir / name).is_file(), name
     from mmfusion.papers.multimodal_fusion.config import QUICK_ROWS
 
@@ -34,7 +35,8 @@ def test_run_directory_contents(run_dir):
     assert "Fidelity to the paper's protocol" in report
     results = json.loads((run_dir / "results.json").read_text())
     assert results["synthetic"] is True
-    assert {"Table 1", "Table 2", "Table 1 (ours)", "Robustness (ours)", "McNemar (ours)"} <= set(results["tables"])
+    assert {"Table 1", "Table 2", "Table 1 (ours)", "Robustness (ours)",
+            "McNemar (ours)"} <= set(results["tables"])
 
 
 def test_metrics_equal_sklearn_on_predictions(run_dir):
@@ -81,6 +83,7 @@ def test_robustness_and_shap_sanity(run_dir):
     for case in m["xai"]["cases"].values():
         sid = case["sample_id"]
         assert sid in set(pred["sample_id"])
-        zero_groups = ("calc_type", "calc_distribution") if sid.startswith("Mass") else ("mass_shape", "mass_margins")
+        zero_groups = ("calc_type", "calc_distribution") if sid.startswith("Mass") else ("mass_shape",
+                                                                                         "mass_margins")
         for g in zero_groups:
             assert case["shap_groups"][g] == pytest.approx(0.0, abs=1e-9)

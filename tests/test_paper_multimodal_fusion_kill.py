@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from killtest import At, assert_killed, assert_ok, only_run, run_cli, start_python
 
 pytestmark = pytest.mark.slow        # three quick runs: ~3 min on 2 cores
@@ -37,13 +36,15 @@ def _snapshot(tmp_path) -> dict:
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
     frozen = _snapshot(tmp_path)
     straight = start_python(CLI, *_args(tmp_path / "straight", twin_cache), **frozen)
-    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=1, moment="batch"), **frozen)
+    killed = run_cli(_args(tmp_path / "killed", twin_cache), kill=At(fit=2, epoch=1, moment="batch"),
+                     **frozen)
     assert_killed(killed)
     run = only_run(tmp_path / "killed", "multimodal-fusion")
     done = {name: (run / name / "fit.json").stat().st_mtime_ns for name in ("image_only", "clinical_only")}
     assert not (run / "unweighted" / "fit.json").exists() and not (run / "DONE").exists()
     assert_ok(run_cli(_args(tmp_path / "killed", twin_cache), **frozen))
     assert_ok(straight.wait_done())
-    assert only_run(tmp_path / "killed", "multimodal-fusion") == run                        # resumed, not a new run
+    assert only_run(tmp_path / "killed",
+                    "multimodal-fusion") == run                        # resumed, not a new run
     assert {n: (run / n / "fit.json").stat().st_mtime_ns for n in done} == done   # not retrained
     assert _metrics(run) == _metrics(only_run(tmp_path / "straight", "multimodal-fusion"))

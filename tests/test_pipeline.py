@@ -130,7 +130,8 @@ def test_stream_augments_batches_like_the_per_image_op_and_per_image_functions_s
     aug = A.compose(A.random_flip(), A.random_rotation(15.0), A.random_brightness(0.1))
     per_image = lambda img, seed: aug(img, seed)     # noqa: E731  (no `batched`: per-element path)
     kw = dict(batch_size=4, shuffle=True, seed=2, repeat=True, start_epoch=1)
-    fast, slow = _take(make_dataset(X, Y, augment=aug, **kw), 3), _take(make_dataset(X, Y, augment=per_image, **kw), 3)
+    fast, slow = _take(make_dataset(X, Y, augment=aug, **kw),
+                       3), _take(make_dataset(X, Y, augment=per_image, **kw), 3)
     for f, s in zip(fast, slow):                     # 3 batches of 4, 4, 2: all of epoch 1
         np.testing.assert_array_equal(f[0], s[0])
         np.testing.assert_array_equal(f[1], s[1])

@@ -16,7 +16,8 @@ def test_training_estimate_and_verdict_by_hand():
     assert [f.steps for f in fits] == [3 * math.ceil(100 / 32), 2 * 2]
     probes = {"cnn": (2.0, 0.5, 0.25)}
     val = [math.ceil(0.2 * 100 / 32), math.ceil(0.2 * 64 / 32)]          # validation steps per epoch
-    by_hand = (2.0 + 11 * 0.5 + 3 * (val[0] * 0.5 / 3 + 0.25)) + (2.0 + 3 * 0.5 + 2 * (val[1] * 0.5 / 3 + 0.25))
+    by_hand = (2.0 + 11 * 0.5 + 3 * (val[0] * 0.5 / 3 + 0.25)) + (2.0 + 3 * 0.5 + 2
+                                                                  * (val[1] * 0.5 / 3 + 0.25))
     assert P.training_seconds(fits, probes) == pytest.approx(by_hand)
     # a later fit of the architecture pays the later fixed cost (0.5 s) instead of the first's
     assert P.training_seconds(fits, {"cnn": (2.0, 0.5, 0.25, 0.5)}) == pytest.approx(by_hand - 1.5)
@@ -30,11 +31,13 @@ def test_whole_run_estimate_by_hand():
     models built, figures, imports), the report constant."""
     fit = P.PlannedFit("a", "cnn", None, n_train=64, epochs=1, batch_size=32, n_predict=100, predict_batch=64,
                        figures=2)
-    lime = P.PlannedExplanation("LIME", "cnn", 4, 32, calls=((2, 64),), segment=True, samples=100, sampler="lime",
+    lime = P.PlannedExplanation("LIME", "cnn", 4, 32, calls=((2, 64),), segment=True, samples=100,
+                                sampler="lime",
                                 libraries=("lime",))
     cam = P.PlannedExplanation("Grad-CAM", "cnn", 4, 32, cam="GradCAM", cam_batch=4, traces=2, models=1,
                                figures=1, panels=8)
-    styled = P.PlannedExplanation("LIME (per-call style)", "cnn", 1, 32, calls=((10, 10),), predict=True, traces=1)
+    styled = P.PlannedExplanation("LIME (per-call style)", "cnn", 1, 32, calls=((10, 10),), predict=True,
+                                  traces=1)
     plan = P.Plan([fit], (lime, cam, styled), bootstraps=((3, "auc", 100, 50, "binary"),))
     probe = P.Probe(fits={"cnn": (2.0, 0.5, 0.25)}, start=4.0, data=0.3, build={"cnn": 0.7},
                     forward={("cnn", 64, False): (0.2, 0.1), ("cnn", 10, True): (1.5, 0.05)},
@@ -44,13 +47,18 @@ def test_whole_run_estimate_by_hand():
     parts = P.estimate(plan, probe)
     training = 2.0 + (2 - 1) * 0.5 + 1 * (math.ceil(0.2 * 64 / 32) * 0.5 / 3 + 0.25)   # 2 steps, 1 epoch
     evaluation = 2 * 0.1 + 2 * 0.3 + 3 * 0.2                 # ceil(100 / 64) calls, two figures, 3 CIs
-    explanations = (4 * (2 * 0.1 + 0.02 + 100 * 0.001)                   # LIME: calls, quickshift, its own work
-                    + 4 * 0.01 + 2 * 0.9 + 0.7 + 0.1 + 8 * 0.02          # CAM: passes, traces, a model, a figure
+    explanations = (4
+                    * (2 * 0.1 + 0.02 + 100 * 0.001)                   # LIME: calls, quickshift, its own work
+                    + 4 * 0.01 + 2 * 0.9 + 0.7 + 0.1 + 8
+                    * 0.02          # CAM: passes, traces, a model, a figure
                     + 1 * 10 * 0.05 + 1 * (1.5 - 0.05)                   # model.predict calls and its trace
-                    + 0.15 + 0.5)                                        # lime's import, pyplot's first figure
+                    + 0.15
+                    + 0.5)                                        # lime's import, pyplot's first figure
     assert parts == pytest.approx({"start": 4.0, "data": 0.3, "training": training, "evaluation": evaluation,
-                                   "explanations": explanations, "report": P.REPORT_SECONDS, "exit": P.EXIT_SECONDS,
-                                   "total": 4.0 + 0.3 + training + evaluation + explanations + P.REPORT_SECONDS
+                                   "explanations": explanations, "report": P.REPORT_SECONDS,
+                                   "exit": P.EXIT_SECONDS,
+                                   "total": 4.0 + 0.3 + training + evaluation + explanations
+                                   + P.REPORT_SECONDS
                                    + P.EXIT_SECONDS})
     assert P.forward_keys(plan) == {("cnn", 64, False), ("cnn", 10, True)}
     text = P.breakdown(plan, probe, parts)
@@ -75,15 +83,18 @@ def test_the_probe_measures_what_the_plan_needs():
 
     fit = P.PlannedFit("a", "tiny", build, n_train=8, epochs=1, batch_size=4, n_predict=8, predict_batch=4,
                        figures=1, augment=augment.random_flip(horizontal=True))   # its step: a real fit's
-    plan = P.Plan([fit], (P.PlannedExplanation("LIME", "tiny", 1, 32, calls=((1, 8),), segment=True, samples=8,
+    plan = P.Plan([fit],
+                  (P.PlannedExplanation("LIME", "tiny", 1, 32, calls=((1, 8),), segment=True, samples=8,
                                                sampler="lime", libraries=("lime",)),
-                          P.PlannedExplanation("Grad-CAM", "tiny", 2, 32, cam="GradCAM", cam_batch=2, traces=1,
+                          P.PlannedExplanation("Grad-CAM", "tiny", 2, 32, cam="GradCAM", cam_batch=2,
+                                               traces=1,
                                                cam_options=(("layer_name", "conv"),), figures=1, panels=4)),
                   bootstraps=((2, "auc", 20, 30, "binary"),))
     probe = Q.probe(plan, steps=1, quick=True)
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
     assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.evaluation_figure > 0
-    assert probe.figure[1] >= 0 and probe.figure[2] >= 0 and probe.figure[1] + 2 * probe.figure[2] > 0  # a 1 x 1 grid
+    # a 1 x 1 grid
+    assert probe.figure[1] >= 0 and probe.figure[2] >= 0 and probe.figure[1] + 2 * probe.figure[2] > 0
     assert probe.bootstrap[("auc", 20, 30, "binary")] > 0
     assert len(probe.fits["tiny"]) == 4 and probe.fits["tiny"][1] > 0
     parts = P.estimate(plan, probe)
@@ -139,7 +150,8 @@ def _explained(paper, run, sources) -> dict:
 
 
 @pytest.mark.parametrize("paper, extra", [
-    ("mias-xai", {"runs": 1, "class_weight_candidates": "1,2,3;2,3,4", "explain_images": 2, "per_call_images": 1,
+    ("mias-xai",
+     {"runs": 1, "class_weight_candidates": "1,2,3;2,3,4", "explain_images": 2, "per_call_images": 1,
                   "protocols": "stratified"}),
     ("ft-multicnn", {}),
     ("hmcnet", {}),

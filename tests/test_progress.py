@@ -46,7 +46,8 @@ def test_line_per_fit_with_the_run_left(clock):
     # fit 2 runs to its cap: 2 later fits at the mean of 300 s and 20 s
     out.truncate(0), out.seek(0)
     _epochs(run.callback(1, "stratified-run2"), clock, 2, 10.0, 2)
-    assert out.getvalue().splitlines() == ["fit 2/4 stratified-run2: epoch 2/2, 20 s, about 5.3 min left in the run"]
+    assert out.getvalue().splitlines() == ["fit 2/4 stratified-run2: epoch 2/2, 20 s, about 5.3 min left in "
+                                           "the run"]
 
 
 def test_the_last_fit_says_so_and_an_unplanned_run_gives_no_estimate(clock):

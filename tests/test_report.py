@@ -31,7 +31,8 @@ def _reproduced(synthetic):
                        "ci": None, "note": ""},
                       {"table": "Table 2", "row": "CNN", "column": "f1", "values": [0.70, 0.72],
                        "ci": [0.65, 0.75], "note": "bootstrap"},
-                      {"table": "Table 9", "row": "extra", "column": "accuracy", "values": [0.5], "note": ""}]}
+                      {"table": "Table 9", "row": "extra", "column": "accuracy", "values": [0.5],
+                       "note": ""}]}
 
 
 def test_real_run_verdicts_and_schema(tmp_path, papers):

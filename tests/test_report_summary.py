@@ -33,15 +33,18 @@ def _cells(pred):
     where = {"protocol": "stratified", "split": "test"}
     groups = [g for _, g in pred.groupby("run")]
     acc = [accuracy_score(g["y_true"], g[["p_0", "p_1", "p_2"]].to_numpy().argmax(1)) for g in groups]
-    benign = [recall_score(g["y_true"], g[["p_0", "p_1", "p_2"]].to_numpy().argmax(1), labels=[1], average=None)[0]
+    benign = [recall_score(g["y_true"], g[["p_0", "p_1", "p_2"]].to_numpy().argmax(1), labels=[1],
+                           average=None)[0]
               for g in groups]
     cells = [{"table": "Table Runs", "row": f"run {r + 1}", "column": "accuracy", "values": [a], "n_test": 48,
-              "bounds": [0, 1], "derive": {"where": where, "by": "run", "groups": [r + 1], "metric": "accuracy"}}
+              "bounds": [0, 1],
+              "derive": {"where": where, "by": "run", "groups": [r + 1], "metric": "accuracy"}}
              for r, a in enumerate(acc)]
     cells += [{"table": "Table Runs", "row": "retrained models", "column": "runs", "values": [len(acc)]},
               {"table": "Table Metrics", "row": "CNN", "column": "accuracy", "values": acc, "n_test": 48,
                "bounds": [0, 1], "derive": {"where": where, "by": "run", "metric": "accuracy"}},
-              {"table": "Table Metrics", "row": "benign", "column": "recall", "values": benign, "bounds": [0, 1],
+              {"table": "Table Metrics", "row": "benign", "column": "recall", "values": benign,
+               "bounds": [0, 1],
                "derive": {"where": where, "by": "run", "metric": "recall", "class": 1}},
               {"table": "Test set", "row": "normal", "column": "images", "values": [31]}]
     return cells
@@ -57,7 +60,8 @@ def run_dir(tmp_path):
     (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.8}))
     (tmp_path / "manifest.json").write_text(json.dumps({"git_commit": "abc", "tensorflow": "2.21.0"}))
     (tmp_path / "figures").mkdir()
-    R.write_report(tmp_path, {"paper": "mias-xai", "dataset": "mias", "synthetic": False, "cells": _cells(pred),
+    R.write_report(tmp_path,
+                   {"paper": "mias-xai", "dataset": "mias", "synthetic": False, "cells": _cells(pred),
                               "run": {"wall_s": 12.0, "changed": {"runs": 3}}})
     record_outputs(tmp_path)
     return tmp_path
@@ -96,7 +100,8 @@ def test_exact_counts_read_as_integers_without_intervals(run_dir):
 
 def test_consistent_names_its_margin_and_a_tighter_tolerance_is_explained(run_dir):
     results = json.loads((run_dir / "results.json").read_text())
-    (cnn,) = [r for r in results["tables"]["Table Metrics"] if r["row"] == "CNN" and r["column"] == "accuracy"]
+    (cnn,
+     ) = [r for r in results["tables"]["Table Metrics"] if r["row"] == "CNN" and r["column"] == "accuracy"]
     assert cnn["verdict"] == "consistent within ±0.2"
     assert R.report_command(str(run_dir), tolerance=0.02) == 0
     tight = json.loads((run_dir / "results.json").read_text())

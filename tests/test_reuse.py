@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from mmfusion.data import augment as A
-from mmfusion.training import TrainConfig, fit
-from mmfusion.training import reuse
+from mmfusion.training import TrainConfig, fit, reuse
 
 RNG = np.random.default_rng(0)
 X = RNG.integers(0, 256, (40, 8, 8, 3)).astype("float32")
@@ -53,7 +52,8 @@ def test_reused_fits_equal_fresh_fits_and_keep_earlier_models(monkeypatch):
     assert first.model is not trainer and second.model is not first.model
     for (weights, history), result in zip(fresh, (first, second)):
         ours, our_history = _values(result)
-        assert our_history["loss"] == history["loss"] and our_history["learning_rate"] == history["learning_rate"]
+        assert our_history["loss"] == history["loss"]
+        assert our_history["learning_rate"] == history["learning_rate"]
         for a, b in zip(ours, weights):
             np.testing.assert_array_equal(a, b)
     for a, b in zip(kept, first.model.variables):        # the later fit left the first model alone

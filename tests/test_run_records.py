@@ -208,5 +208,7 @@ def test_a_wheel_installed_run_names_its_build(tmp_path, monkeypatch):
     run = RunDir(tmp_path / "r")
     run.write_manifest(0)
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert (manifest["mmfusion"], manifest["git_commit"], manifest["build_source"]) == ("0.2.0", "0123456789ab", "wheel")
+    assert (manifest["mmfusion"], manifest["git_commit"], manifest["build_source"]) == ("0.2.0",
+                                                                                        "0123456789ab",
+                                                                                        "wheel")
     assert manifest["code_version"].startswith("0.1.0") or "+src." in manifest["code_version"]

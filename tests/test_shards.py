@@ -25,7 +25,8 @@ def _comparable(run):
     metrics["xai"].pop("quality")        # LIME / SHAP maps of the same model, but timings and
     metrics["xai"].pop("baselines")      # re-initialised copies are re-drawn per process
     results = json.loads((run / "results.json").read_text())
-    tables = {t: [(r["row"], r["column"], r["reproduced"]) for r in rows] for t, rows in results["tables"].items()
+    tables = {t: [(r["row"], r["column"], r["reproduced"]) for r in rows] for t,
+              rows in results["tables"].items()
               if not t.startswith("Table XAI")}
     return metrics, tables
 

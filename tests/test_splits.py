@@ -4,8 +4,15 @@ import pytest
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from mmfusion.data.common import DatasetError
-from mmfusion.data.splits import (LeakageError, check_leakage, holdout_by_group, kfold_splits,
-                                  merge_groups, paper_two_step_split, train_val_test_split)
+from mmfusion.data.splits import (
+    LeakageError,
+    check_leakage,
+    holdout_by_group,
+    kfold_splits,
+    merge_groups,
+    paper_two_step_split,
+    train_val_test_split,
+)
 
 
 @pytest.fixture
@@ -31,7 +38,8 @@ def test_grouped_split_keeps_patients_and_ratios(data):
     labels, groups = data
     out = train_val_test_split(labels, groups, seed=1)
     sides = {s: set(groups[i]) for s, i in out.items()}
-    assert not (sides["train"] & sides["val"]) and not (sides["train"] & sides["test"]) and not (sides["val"] & sides["test"])
+    assert not (sides["train"] & sides["val"]) and not (sides["train"] & sides["test"])
+    assert not (sides["val"] & sides["test"])
     assert sum(map(len, out.values())) == len(labels)
     for side, ratio in (("train", 0.7), ("val", 0.15), ("test", 0.15)):
         assert len(out[side]) == pytest.approx(ratio * len(labels), abs=4)

@@ -1,11 +1,10 @@
 """The shared fit loop: determinism, two-phase fine-tuning, class weights, labels, CV driver."""
+import keras
 import numpy as np
 import pytest
 
-import keras
-
-from mmfusion.training import TrainConfig, cross_validate, fit, fold_indices
 from mmfusion.models import mark_backbone
+from mmfusion.training import TrainConfig, cross_validate, fit, fold_indices
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(48, 6)).astype("float32")
@@ -188,7 +187,8 @@ def test_a_finished_fit_is_reloaded_only_when_trained_as_asked(tmp_path, capsys)
     from mmfusion.training.loop import fit_settings
 
     assert fit_settings(cfg(augment=flip)) != fit_settings(cfg(augment=turn))
-    assert fit_settings(cfg(augment=flip)) == fit_settings(cfg(augment=augment.compose(augment.random_flip())))
+    composed = augment.compose(augment.random_flip())
+    assert fit_settings(cfg(augment=flip)) == fit_settings(cfg(augment=composed))
 
 
 IMAGES = RNG.integers(0, 256, (40, 12, 12, 3)).astype("float32")

@@ -49,8 +49,10 @@ def test_frame_to_dataset_matches_read_image(twin_cache):
     batches = list(ds)
     x, y = batches[0]
     ref = decode_images(frame["image_path"], 32, channels=1)
-    np.testing.assert_array_equal(np.concatenate([b[0]["image"].numpy() for b in batches]), ref.astype(np.float32))
-    np.testing.assert_array_equal(np.concatenate([b[0]["extra"].numpy() for b in batches]), np.stack(frame["extra"]))
+    np.testing.assert_array_equal(np.concatenate([b[0]["image"].numpy() for b in batches]),
+                                  ref.astype(np.float32))
+    np.testing.assert_array_equal(np.concatenate([b[0]["extra"].numpy() for b in batches]),
+                                  np.stack(frame["extra"]))
     np.testing.assert_array_equal(y.numpy(), np.eye(3)[frame["label"].to_numpy()[:4]])
     plain = next(iter(frame_to_dataset(frame, (24, 16), label_col=None, batch_size=5)))
     assert plain.shape == (5, 24, 16, 3)

@@ -6,8 +6,15 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mmfusion.xai import (GradCAM, GradCAMPlusPlus, ScoreCAM, deletion_auc,  # noqa: E402
-                          energy_in_mask, pointing_game, randomization_check)
+from mmfusion.xai import (  # noqa: E402
+    GradCAM,
+    GradCAMPlusPlus,
+    ScoreCAM,
+    deletion_auc,
+    energy_in_mask,
+    pointing_game,
+    randomization_check,
+)
 
 SIZE = 32
 

@@ -235,7 +235,8 @@ def test_uint8_images_are_explained_like_float_images():
     np.testing.assert_allclose(cam(images, [0, 1, 0]), cam(images.astype(np.float32), [0, 1, 0]), atol=1e-6)
 
 
-@pytest.mark.parametrize("method, kw", [(GradCAM, {}), (GradCAMPlusPlus, {}), (ScoreCAM, {"max_channels": 4})])
+@pytest.mark.parametrize("method, kw",
+                         [(GradCAM, {}), (GradCAMPlusPlus, {}), (ScoreCAM, {"max_channels": 4})])
 def test_eager_explainers_equal_the_traced_ones(method, kw, images):
     model = conv_model(pool=True)
     traced, eager = method(model, **kw), method(model, eager=True, **kw)

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from mmfusion.xai import (deletion_auc, energy_in_mask, insertion_auc, pointing_game,
-                          sparsity)
+from mmfusion.xai import deletion_auc, energy_in_mask, insertion_auc, pointing_game, sparsity
 
 # Model: mean intensity inside the region R = top-left 4x4 block of an 8x8 image (16 pixels).
 REGION = np.zeros((8, 8), bool)

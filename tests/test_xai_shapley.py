@@ -2,8 +2,15 @@
 import numpy as np
 import pytest
 
-from mmfusion.xai import (exact_shapley, explain_tabular, global_importance, group_attributions,
-                          image_kernel_shap, kernel_shap, tabular_model_fn)
+from mmfusion.xai import (
+    exact_shapley,
+    explain_tabular,
+    global_importance,
+    group_attributions,
+    image_kernel_shap,
+    kernel_shap,
+    tabular_model_fn,
+)
 
 RNG = np.random.default_rng(0)
 

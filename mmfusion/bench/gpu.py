@@ -62,7 +62,8 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
     x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
     y = rng.integers(0, 3, n)
     feeds = {"arrays": make_dataset(x, y, batch_size=batch, shuffle=True, augment=augmenter(), repeat=True),
-             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]), tf.constant(y[:batch]))).repeat()}
+             "tensors": tf.data.Dataset.from_tensors((tf.constant(x[:batch]),
+                                                      tf.constant(y[:batch]))).repeat()}
     timings = train_timings(cnn_runs(feeds, size), steps_passes * n // batch, batch, rounds=2)
     rates = {k: v["img_s"] for k, v in timings.items()}
     emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},

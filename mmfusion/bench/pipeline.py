@@ -119,7 +119,7 @@ def train_timings(models_and_feeds: dict, steps: int, batch_size: int, rounds: i
 
 
 def cpu_ratios(timings: dict, ceiling: str, names) -> dict:
-    """``<name>_cpu_over_<ceiling>``: the ceiling's CPU per image over the feed's (1 = the feed adds no work)."""
+    """``<name>_cpu_over_<ceiling>``: the ceiling's CPU per image over the feed's (1: adds no work)."""
     return {f"{k}_cpu_over_{ceiling}": ratio(timings[ceiling]["cpu_ms_per_img"], timings[k]["cpu_ms_per_img"])
             for k in names}
 
@@ -131,7 +131,6 @@ def run(quick: bool) -> None:
     from mmfusion.data.pipeline import make_dataset
 
     n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
-    steps = 2 * n // bs   # two passes per timed fit: long enough to time on a busy machine
     with tempfile.TemporaryDirectory() as tmp:
         frame = write_images(tmp, n, hw)
         paths, labels = frame["image_path"].tolist(), frame["label"].to_numpy()
@@ -147,7 +146,8 @@ def run(quick: bool) -> None:
         x = decode_images(paths, size)      # what each paper's cache holds: the files decoded once
         decode_img_s = n / (time.perf_counter() - start)
         emit("pipeline", f"input only {n} PNG {hw[0]}x{hw[1]} -> {size}px (synthetic)",
-             tfdata_first_epoch_img_s=first, tfdata_cached_img_s=cached, tfdata_cached_no_augment_img_s=cached_plain,
+             tfdata_first_epoch_img_s=first, tfdata_cached_img_s=cached,
+             tfdata_cached_no_augment_img_s=cached_plain,
              generator_img_s=gen, files_decode_once_img_s=decode_img_s,
              speedup_cached_vs_generator=ratio(cached, gen),
              command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))

@@ -176,8 +176,10 @@ def main(argv=None) -> int:
     run_dir, wall, peak_gb, status = run_protocol(command, out_dir, args.paper, args.code)
     commit = run_commit(run_dir, args.code)
     source = f"--data-dir {args.data_dir}" if args.data_dir else "the synthetic twin"
-    emit("protocol", f"{args.paper} {source}{' --quick' if args.quick else ''}", exit_status=status, wall_s=wall,
-         peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(), code=args.code or "this checkout",
+    emit("protocol", f"{args.paper} {source}{' --quick' if args.quick else ''}", exit_status=status,
+         wall_s=wall,
+         peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(),
+         code=args.code or "this checkout",
          git_commit=commit,
          **summarise(run_dir, args.images_per_epoch), command=" ".join(["mmfusion", *command]))
     return status

@@ -54,7 +54,8 @@ def load_dataset(name: str, root=None, **options):
                       stacklevel=2)
     notes = {k: v for k, v in (frame.attrs.get("notes") or {}).items() if isinstance(v, int) and v}
     if notes:   # counts that otherwise reach only manifest.json
-        _console(f"{name} at {root}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(notes.items())))
+        _console(f"{name} at {root}: "
+                 + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(notes.items())))
     return merge_identical(frame, name)
 
 
@@ -104,7 +105,7 @@ def kaggle_input() -> Path:
 
 
 def kaggle_candidates(name: str) -> list[Path]:
-    """Where Kaggle notebooks mount a dataset: /kaggle/input/<slug> and /kaggle/input/datasets/<owner>/<slug>."""
+    """Where Kaggle notebooks mount a dataset: /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>."""
     base = kaggle_input()
     out = []
     for slug in getattr(_module(name), "KAGGLE_SLUGS", {}).get(name, ()):

@@ -120,7 +120,8 @@ def random_crop_resize(scale=(0.8, 1.0)):
                          tf.maximum(1, tf.cast(tf.cast(shape[1], tf.float32) * frac, tf.int32)),
                          shape[2]])
         # the offset draw of tf.image.stateless_random_crop
-        offset = tf.random.stateless_uniform([3], seeds[1], 0, tf.int32.max, dtype=tf.int32) % (shape - size + 1)
+        offset = tf.random.stateless_uniform([3], seeds[1], 0, tf.int32.max,
+                                             dtype=tf.int32) % (shape - size + 1)
         return tf.concat([offset[:2], size[:2]], 0)
 
     def apply(images, window):

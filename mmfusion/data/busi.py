@@ -97,7 +97,7 @@ def load(root, include_normal: bool = True, duplicates: bool = False, check_mask
 
 
 def add_duplicate_groups(frame: pd.DataFrame, report: LoadReport, max_distance: int = 3) -> pd.DataFrame:
-    """``duplicate_group`` (None for unique images) and ``group_id`` set to it, so splits keep copies together."""
+    """``duplicate_group`` (None for unique images), and ``group_id`` set to it to keep copies together."""
     from mmfusion.data.duplicates import find_duplicates
 
     found = find_duplicates(frame["image_path"], max_distance=max_distance)

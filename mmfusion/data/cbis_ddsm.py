@@ -41,7 +41,8 @@ def find_csv_dir(root) -> Path:
     first = CSV_FILES["mass", "train"]
     hits = [c / first for c in (root, root / "csv", *sorted(p for p in root.iterdir() if p.is_dir()))
             if (c / first).is_file()]
-    hits += [c / "csv" / first for c in sorted(p for p in root.iterdir() if p.is_dir()) if (c / "csv" / first).is_file()]
+    hits += [c / "csv" / first for c in sorted(p for p in root.iterdir() if p.is_dir())
+             if (c / "csv" / first).is_file()]
     if hits:
         return single_copy(hits, f"CBIS-DDSM case CSV {first}", root).parent
     raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found",

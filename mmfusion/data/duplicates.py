@@ -49,8 +49,9 @@ def pixel_md5(gray: np.ndarray) -> str:
 
 
 def dhash(gray: np.ndarray, hash_size: int = 8) -> int:
-    """Difference hash: is each pixel brighter than its right neighbour, on a (hash_size+1) x hash_size thumbnail."""
-    thumb = np.asarray(Image.fromarray(gray).resize((hash_size + 1, hash_size), Image.BILINEAR), dtype=np.int16)
+    """Difference hash: is each pixel brighter than its right neighbour, on a small grey thumbnail."""
+    thumb = np.asarray(Image.fromarray(gray).resize((hash_size + 1, hash_size), Image.BILINEAR),
+                       dtype=np.int16)
     bits = (thumb[:, 1:] > thumb[:, :-1]).ravel()
     return int(sum(1 << i for i, b in enumerate(bits) if b))
 

@@ -38,7 +38,8 @@ def find_info(root) -> Path:
 def _parse_row(path, lineno, tokens) -> dict:
     if len(tokens) not in (3, 4, 7):
         raise DatasetError(f"expected 3 (normal), 4 (no coordinates) or 7 fields "
-                           f"{' '.join(HEADER)}, got {len(tokens)}: {' '.join(tokens)!r}", path=path, row=lineno)
+                           f"{' '.join(HEADER)}, got {len(tokens)}: {' '.join(tokens)!r}", path=path,
+                           row=lineno)
     ref, bg, cls = tokens[:3]
     if not ref.lower().startswith("mdb") or not ref[3:].isdigit():
         raise DatasetError(f"REFNUM {ref!r} is not mdbNNN", path=path, row=lineno)
@@ -54,8 +55,10 @@ def _parse_row(path, lineno, tokens) -> dict:
         try:
             x, y, radius = (float(t) for t in tokens[4:])
         except ValueError:
-            raise DatasetError(f"X Y RADIUS must be numbers, got {tokens[4:]}", path=path, row=lineno) from None
-    return {"line": lineno, "refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg, "class": cls,
+            raise DatasetError(f"X Y RADIUS must be numbers, got {tokens[4:]}", path=path,
+                               row=lineno) from None
+    return {"line": lineno, "refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg,
+            "class": cls,
             "severity": severity, "x": x, "y": y, "radius": radius}
 
 
@@ -90,7 +93,8 @@ def per_image(rows: pd.DataFrame, label_rule: str = "any") -> pd.DataFrame:
         raise ValueError(f"label_rule must be one of {LABEL_RULES}, got {label_rule!r}")
     out = []
     for ref, grp in rows.groupby("refnum", sort=True):
-        abn = [{"class": r["class"], "severity": r["severity"], "x": r["x"], "y": r["y"], "radius": r["radius"],
+        abn = [{"class": r["class"], "severity": r["severity"], "x": r["x"], "y": r["y"],
+                "radius": r["radius"],
                 "cx": r["x"], "cy": None if r["y"] is None or pd.isna(r["y"]) else FRAME - r["y"]}
                for r in grp.to_dict("records") if r["class"] != "NORM"]
         first = grp.iloc[0]
@@ -135,7 +139,8 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
     for ref, number in zip(frame["sample_id"], frame["number"]):
         path = images.get(number)
         if path is None:
-            message = f"{ref} is listed in {info.name} but neither all-mias/{ref}.pgm nor mdb{number}.pgm exists"
+            message = (f"{ref} is listed in {info.name} but neither all-mias/{ref}.pgm nor mdb{number}.pgm "
+                       "exists")
             if missing == "error":
                 raise DatasetError(message, path=info)
             report.skip("image_missing", message)
@@ -157,7 +162,8 @@ def _check_coordinates(rows, frame, info) -> None:
         x, y = r["x"], r["y"]
         if x is None or pd.isna(x) or (0 <= x <= FRAME and 0 <= y <= FRAME and r["radius"] > 0):
             continue
-        size = "not on disk" if r["refnum"] not in paths else "%d x %d pixels" % image_size(paths[r["refnum"]])[::-1]
+        size = ("not on disk" if r["refnum"] not in paths
+                else "%d x %d pixels" % image_size(paths[r["refnum"]])[::-1])
         raise DatasetError(f"{r['refnum']}: X {x:g} Y {y:g} RADIUS {r['radius']:g} lies outside the "
                            f"{FRAME} x {FRAME} frame MIAS coordinates use (0..{FRAME}, radius > 0); "
                            f"the image is {size}", path=info, row=int(r["line"]))

@@ -100,7 +100,8 @@ def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
     if shuffle:
         key = tf.stack([tf.convert_to_tensor(seed, tf.int64), epoch])
         pos = tf.random.experimental.index_shuffle(pos, key, tf.convert_to_tensor(n - 1, tf.int64))
-    seeds = tf.stack([tf.fill(tf.shape(pos), tf.convert_to_tensor(seed, tf.int64) * 1_000_003 + epoch), pos], axis=1)
+    seeds = tf.stack([tf.fill(tf.shape(pos), tf.convert_to_tensor(seed, tf.int64) * 1_000_003 + epoch), pos],
+                     axis=1)
     return pos, seeds
 
 

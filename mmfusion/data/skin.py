@@ -14,7 +14,8 @@ import pandas as pd
 from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_csv, single_copy
 
 KAGGLE_SLUGS = {"ham10000": ("kmader/skin-cancer-mnist-ham10000",),
-                "isic2019": ("andrewmvd/isic-2019", "salviohexia/isic-2019-skin-lesion-images-for-classification")}
+                "isic2019": ("andrewmvd/isic-2019",
+                             "salviohexia/isic-2019-skin-lesion-images-for-classification")}
 HAM_CLASSES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 ISIC_CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 HAM_METADATA = "HAM10000_metadata.csv"

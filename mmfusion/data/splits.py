@@ -169,7 +169,8 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     """The two-step 70/15/15 split as the mias-xai authors coded it:
 
         X_train, X_tmp, y_train, y_tmp = train_test_split(X, y, test_size=0.3, stratify=y, random_state=44)
-        X_val, X_test, y_val, y_test = train_test_split(X_tmp, y_tmp, test_size=0.5, stratify=y_tmp, random_state=44)
+        X_val, X_test, y_val, y_test = train_test_split(X_tmp, y_tmp, test_size=0.5, stratify=y_tmp,
+                                                        random_state=44)
 
     Indices are positions in the order the samples were given (for MIAS: Info.txt order). Not
     grouped: the authors split images, so left/right breasts of one patient can straddle sides.
@@ -177,7 +178,8 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     from sklearn.model_selection import train_test_split
 
     labels = _as_array(labels)
-    require_enough(labels, "the two-step 70/15/15 split", 2, _two_step_minimum(labels, first_holdout, 0.5, "test"))
+    require_enough(labels, "the two-step 70/15/15 split", 2,
+                   _two_step_minimum(labels, first_holdout, 0.5, "test"))
     idx = np.arange(len(labels))
     train, tmp = train_test_split(idx, test_size=first_holdout, stratify=labels, random_state=random_state)
     val, test = train_test_split(tmp, test_size=0.5, stratify=labels[tmp], random_state=random_state)
@@ -201,7 +203,8 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
             splitter = ms.GroupKFold(n_splits=k, shuffle=True, random_state=seed)
         folds = list(splitter.split(x, labels, groups))
     else:
-        splitter = (ms.StratifiedKFold if stratified else ms.KFold)(n_splits=k, shuffle=True, random_state=seed)
+        splitter = (ms.StratifiedKFold if stratified else ms.KFold)(n_splits=k, shuffle=True,
+                                                                    random_state=seed)
         folds = list(splitter.split(x, labels))
     for train, test in folds:
         check_leakage({"train": train, "test": test}, None if groups is None else {"group": groups})

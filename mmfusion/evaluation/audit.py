@@ -100,7 +100,8 @@ def _witness_table(findings) -> list:
     rows = [f for f in findings if f.check == "witness"]
     if not rows:
         return []
-    lines = ["| table | row | printed | verdict | witness confusion matrices (rows true, columns predicted) |",
+    lines = ["| table | row | printed | verdict | witness confusion matrices (rows true, columns predicted) "
+             "|",
              "|---|---|---|---|---|"]
     for f in rows:
         d = f.details
@@ -110,7 +111,8 @@ def _witness_table(findings) -> list:
             shown = "; ".join(str(w) for w in d["witnesses"][:3])
             wit = (f"exactly one: {shown}" if d["count"] == 1 else f"{d['count']}, e.g. {shown}")
             wit += f" ({', '.join(d['classes'])})"
-        lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {d.get('printed', '')} | {f.severity} | {wit} |")
+        lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {d.get('printed', '')} | {f.severity} | "
+                     f"{wit} |")
     return lines + [""]
 
 

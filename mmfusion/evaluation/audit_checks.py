@@ -99,11 +99,13 @@ def check_f1(claims) -> list:
             averaged = avg in ("macro", "weighted") or (f.n or 1) > 1
             sev = "impossible" if exact else "consistent" if averaged else "unverifiable"
             why = ("binary F1 must equal HM(P, R)" if exact else
-                   "F1 below HM(P, R), as a macro/weighted average or a mean over folds may be" if averaged else
+                   "F1 below HM(P, R), as a macro/weighted average or a mean over folds may be" if averaged
+                   else
                    "F1 below HM(P, R): possible only as a macro/weighted average or a mean over folds")
             out.append(Finding("f1_harmonic", sev, refs, f"{table} / {row}: {why}", arith))
         else:
-            out.append(Finding("f1_harmonic", "consistent", refs, f"{table} / {row}: F1 consistent with P, R", arith))
+            out.append(Finding("f1_harmonic", "consistent", refs, f"{table} / {row}: F1 consistent with P, R",
+                               arith))
     return out
 
 
@@ -183,7 +185,8 @@ def check_std(claims) -> list:
         same_lo = pm_lo / 100 if c.scale == "percent" else pm_lo
         alt_name = "fraction (not percent)" if c.scale == "percent" else "percentage points"
         scales = {"as printed": same_lo, alt_name: pm_lo if c.scale == "percent" else pm_lo / 100}
-        meanings = [c.pm_meaning] if c.pm_meaning not in (None, "unknown") else ["std", "sem", "ci95_halfwidth"]
+        meanings = [c.pm_meaning] if c.pm_meaning not in (None, "unknown") else ["std", "sem",
+                                                                                 "ci95_halfwidth"]
         smax = {k: fz.max_sample_std_interval(mlo, mhi, k) for k in ks}
         feasible = []
         for sname, pmv in scales.items():
@@ -202,5 +205,6 @@ def check_std(claims) -> list:
         else:
             msg = f"{c.ref()}: ± {c.pm} read as a sample {literal} is impossible for this mean"
             msg += f"; feasible readings: {', '.join(feasible)}" if feasible else "; no reading is feasible"
-            out.append(Finding("std_bound", "impossible", [c.ref()], msg, arith, details={"feasible": feasible}))
+            out.append(Finding("std_bound", "impossible", [c.ref()], msg, arith,
+                               details={"feasible": feasible}))
     return out

@@ -19,23 +19,27 @@ def _sum(claims, c) -> Finding:
     parts = [claims.find_ref(link) for link in c.sum_of]
     missing = [link for link, p in zip(c.sum_of, parts) if len(p) != 1]
     if missing:
-        return Finding("counts", "unverifiable", [c.ref()], f"{c.ref()}: sum_of points to no single claim: {missing}")
+        return Finding("counts", "unverifiable", [c.ref()],
+                       f"{c.ref()}: sum_of points to no single claim: {missing}")
     values = [p[0].value for p in parts]
     total = sum(values)
     refs = [c.ref()] + [p[0].ref() for p in parts]
     arith = " + ".join(str(v) for v in values) + f" = {total}"
     if total == c.value:
         return Finding("counts", "consistent", refs, f"{c.ref()}: {c.value} = the sum of its parts", arith)
-    return Finding("counts", "inconsistent", refs, f"{c.ref()}: printed {c.value}, its parts sum to {total}", arith)
+    return Finding("counts", "inconsistent", refs, f"{c.ref()}: printed {c.value}, its parts sum to {total}",
+                   arith)
 
 
 def _download(c) -> Finding:
     dataset, key = c.download.split(":")
     real = DOWNLOAD_COUNTS.get(dataset, {}).get(key)
     if real is None:
-        return Finding("counts", "unverifiable", [c.ref()], f"{c.ref()}: no download count for {c.download!r}")
+        return Finding("counts", "unverifiable", [c.ref()],
+                       f"{c.ref()}: no download count for {c.download!r}")
     if real == c.value:
-        return Finding("counts", "consistent", [c.ref()], f"{c.ref()}: {c.value} = the download's {key} ({dataset})")
+        return Finding("counts", "consistent", [c.ref()],
+                       f"{c.ref()}: {c.value} = the download's {key} ({dataset})")
     return Finding("counts", "inconsistent", [c.ref()],
                    f"{c.ref()}: printed {c.value}, the {dataset} download has {real} ({key})",
                    f"counted by mmfusion.data in the real {dataset} files")

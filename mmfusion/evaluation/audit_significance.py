@@ -22,8 +22,10 @@ def _baseline(claims, p, link) -> Finding:
     if twin:
         return Finding("significance", "inconsistent", refs + [c.ref() for _, c in twin[2]],
                        f"{p.ref()}: baseline '{name}' prints the numbers of another study (row "
-                       f"'{twin[1]}' of {twin[0]}): significance against numbers that are not the paper's own")
-    return Finding("significance", "consistent", refs, f"{p.ref()}: baseline '{name}' is the paper's own measurement")
+                       f"'{twin[1]}' of {twin[0]}): significance against numbers that are not the "
+                       "paper's own")
+    return Finding("significance", "consistent", refs,
+                   f"{p.ref()}: baseline '{name}' is the paper's own measurement")
 
 
 def check_significance(claims) -> list:

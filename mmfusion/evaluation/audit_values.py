@@ -26,7 +26,8 @@ def check_ci(claims) -> list:
             out.append(Finding("ci_contains", "impossible", [c.ref()],
                                f"{c.ref()}: the CI [{lo}, {hi}] does not contain the point {c.value}", arith))
         else:
-            out.append(Finding("ci_contains", "consistent", [c.ref()], f"{c.ref()}: CI contains the point", arith))
+            out.append(Finding("ci_contains", "consistent", [c.ref()], f"{c.ref()}: CI contains the point",
+                               arith))
     return out
 
 
@@ -99,7 +100,8 @@ def check_same_quantity(claims) -> list:
                 m = float(np.mean(_flat(lst.value)))
                 mlo, mhi = _frac_interval(mean)
                 ok = mlo <= mean.as_fraction(m) <= mhi
-                out.append(Finding("same_quantity", "consistent" if ok else "inconsistent", [lst.ref(), mean.ref()],
+                out.append(Finding("same_quantity", "consistent" if ok else "inconsistent",
+                                   [lst.ref(), mean.ref()],
                                    f"mean of the {len(_flat(lst.value))} listed values {m:.5f} "
                                    f"{'prints' if ok else 'does not print'} as {mean.value}",
                                    f"mean = {m:.6f}; {mean.value} covers [{mlo:.5f}, {mhi:.5f}]"))

@@ -76,7 +76,8 @@ def witness_row(claims, group) -> Finding:
         return Finding("witness", "unverifiable", refs, f"{table} / {row}: not enumerated ({e})")
     header = _header(claims, problem)
     arith = f"{len(problem.cms)} integer confusion matrices enumerated" + (
-        f" (pruned to {sorted(problem.pruned)} correct by the accuracy)" if problem.pruned is not None else "")
+        f" (pruned to {sorted(problem.pruned)} correct by the accuracy)" if problem.pruned is not None
+                                                                           else "")
     label, per_claim, mask, pos = _solve(problem)
     details = {"table": table, "row": row, "classes": problem.names, "counts": problem.counts,
                "printed": ", ".join(_printed(c) for c in group)}
@@ -84,7 +85,8 @@ def witness_row(claims, group) -> Finding:
         details.update(witnesses=[], count=0)
         how = "the stated averaging" if any(c.averaging for c in group) else "any averaging"
         return Finding("witness", "impossible", refs, f"{header}: no witness — no integer confusion matrix "
-                       f"reproduces these numbers at the printed precision under {how}", arith, details=details)
+                       f"reproduces these numbers at the printed precision under {how}", arith,
+                       details=details)
     idx = [int(i) for i in mask.nonzero()[0]]
     listed = [problem.cms[i].tolist() for i in idx[:MAX_LISTED]]
     used = ar.readings_used(problem, per_claim, idx[0], pos)

@@ -51,7 +51,8 @@ def _describes(claims, c) -> Finding:
                        f"{c.ref()}: {printed(c)} ({c.column}) — no cell of {label} prints this quantity")
     hits = [t for t in cells if same_printing(c, t)]
     own = [t for t in hits if t.kind == "metric"]
-    elsewhere = [t for t in claims.claims if t not in cells and t is not c and t.kind in ("metric", "literature")
+    elsewhere = [t for t in claims.claims if t not in cells and t is not c
+                 and t.kind in ("metric", "literature")
                  and same_printing(c, t)]
     also = f"; equal elsewhere: {', '.join(t.ref() for t in elsewhere[:4])}" if elsewhere else ""
     if own:
@@ -73,7 +74,8 @@ def check_xref(claims) -> list:
         if twin:
             t_table, t_row, pairs = twin
             nums = ", ".join(f"{fz.canonical_metric(g.column)} {printed(g)} = {printed(c)}" for g, c in pairs)
-            out.append(Finding("xref", "inconsistent", [g.ref() for g, _ in pairs] + [c.ref() for _, c in pairs],
+            out.append(Finding("xref", "inconsistent",
+                               [g.ref() for g, _ in pairs] + [c.ref() for _, c in pairs],
                                f"{table} / {row}: the text's numbers are another study's: row '{t_row}' of "
                                f"{t_table} ({nums})", details={"twin": [t_table, t_row]}))
     return out

@@ -55,7 +55,8 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
     """Loss and every other metric from a Keras history (CSV path or frame); one line per fold
     when a ``fold`` column is present."""
     frame = pd.read_csv(history) if not isinstance(history, pd.DataFrame) else history
-    metrics = [c for c in frame.columns if not c.startswith("val_") and c not in ("epoch", "fold", "run", "lr")
+    metrics = [c for c in frame.columns if not c.startswith("val_")
+               and c not in ("epoch", "fold", "run", "lr")
                and pd.api.types.is_numeric_dtype(frame[c])]
     if not metrics:
         raise ValueError(f"no metric columns in history ({list(frame.columns)})")

@@ -11,7 +11,8 @@ from ..utils.io import atomic_write_text
 
 STYLE = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;
-vertical-align:top}th{background:#f2f2f2;cursor:pointer}tr.hide{display:none}input.filter{margin:.3em 0;width:22em}
+vertical-align:top}th{background:#f2f2f2;cursor:pointer}tr.hide{display:none}
+input.filter{margin:.3em 0;width:22em}
 .v-lower,.v-higher{background:#fde2e1}.v-consistent,.v-equal{background:#e3f5e1}.v-inconclusive{background:#fff6d9}
 img{max-width:100%}code{background:#f4f4f4}"""
 SCRIPT = """document.querySelectorAll('table.data').forEach(function(t){
@@ -37,7 +38,8 @@ def _cells(line: str) -> list:
 
 def _table(rows: list) -> str:
     head, body = _cells(rows[0]), [_cells(r) for r in rows[2:]]
-    out = ["<table class=data><thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    out = ["<table class=data><thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in head)
+           + "</tr></thead><tbody>"]
     vcol = head.index("verdict") if "verdict" in head else None
     for cells in body:
         cls = ""
@@ -94,7 +96,8 @@ def write_html(run_dir, markdown_text: str, figures=()) -> Path:
                    if p.suffix.lower() in MIME) if (run_dir / "figures").is_dir() else []
     missing = [f for f in extra if f not in listed]
     if missing:
-        markdown_text += "\n## Other figures\n\n" + "\n".join(f"![{Path(f).stem}]({f})" for f in missing) + "\n"
+        markdown_text += "\n## Other figures\n\n" + "\n".join(f"![{Path(f).stem}]({f})"
+                                                              for f in missing) + "\n"
     path = run_dir / "report.html"
     atomic_write_text(path, markdown_to_html(markdown_text, run_dir))
     return path

@@ -141,7 +141,8 @@ def _bounds(cell, claim):
     if claim is None:
         return None
     vals = np.asarray(cell["values"], float)
-    if claim.kind == "metric" and claim.scale in ("fraction", "percent") and ((vals >= 0) & (vals <= 1)).all():
+    if claim.kind == "metric" and claim.scale in ("fraction",
+                                                  "percent") and ((vals >= 0) & (vals <= 1)).all():
         return [0.0, 1.0]
     if claim.kind == "count":
         return [0.0, float(cell["n_test"]) if cell.get("n_test") else None]
@@ -189,7 +190,8 @@ def _compare(cell, claim, claims, reasons, run_tol=None):
         return repro, None, "no paper value"
     if not (claim.is_scalar or _flat(claim)):
         return repro, None, "not comparable (the paper's value is not one number)"
-    cell_reasons = reasons + ([f"different protocol: {cell['protocol_note']}"] if cell.get("protocol_note") else [])
+    cell_reasons = reasons + ([f"different protocol: {cell['protocol_note']}"] if cell.get("protocol_note")
+                              else [])
     if _bookkeeping(cell, claim):
         return _exact(repro, claim, cell_reasons)
     p = V.paper(claim, claims.test_size(claim) if claims else None, bounds)
@@ -205,7 +207,8 @@ def _compare(cell, claim, claims, reasons, run_tol=None):
 def _bookkeeping(cell, claim) -> bool:
     """A count of the run's own making (runs, images in a split): exact, no sampling interval."""
     vals = cell["values"]
-    return (claim.kind == "count" and claim.is_scalar and cell.get("bounds") is None and not cell.get("n_test")
+    return (claim.kind == "count" and claim.is_scalar and cell.get("bounds") is None
+            and not cell.get("n_test")
             and cell.get("boot") is None and cell.get("ci") is None and len(set(vals)) == 1
             and float(vals[0]).is_integer())
 
@@ -232,7 +235,8 @@ def _sample_row(group, claims, reasons, run_tol):
     first_claim, first_cell = group[0]
     cells = [c for _, c in group if c is not None]
     paper_vals = [cl.as_fraction() for cl, _ in group]
-    sample = Claim(table=first_claim.table, row=first_claim.sample, column=first_claim.column, value=paper_vals,
+    sample = Claim(table=first_claim.table, row=first_claim.sample, column=first_claim.column,
+                   value=paper_vals,
                    scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size, index=-1)
     row = {"row": first_claim.sample, "column": first_claim.column, "paper": float(np.mean(paper_vals)),
            "reproduced": None, "difference": None, "verdict": "not reproduced", "sample": True}
@@ -282,7 +286,8 @@ def build_results(reproduced: dict, claims=None) -> dict:
         repro, diff, verdict = _compare(cell, claim, claims, reasons, reproduced.get("tolerance"))
         tables.setdefault(key[0], []).append({
             "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
-            "difference": diff, "verdict": verdict, "note": cell.get("note", ""), "count": _is_count(cell, claim)})
+            "difference": diff, "verdict": verdict, "note": cell.get("note", ""),
+                                              "count": _is_count(cell, claim)})
     for claim in (claims.claims if claims else []):
         if claim.sample and claim.index not in matched:
             samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, None))
@@ -291,7 +296,8 @@ def build_results(reproduced: dict, claims=None) -> dict:
                      default=len(rows))
             rows.insert(at, {"row": claim.row, "column": claim.column, "paper": _paper_value(claim),
                              "reproduced": None, "difference": None,
-                             "verdict": f"not paired (compared as a sample: {claim.sample})", "note": claim.note})
+                             "verdict": f"not paired (compared as a sample: {claim.sample})",
+                             "note": claim.note})
     for (table, _, _), group in samples.items():
         group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
         tables.setdefault(table, []).append(_sample_row(group, claims, reasons, reproduced.get("tolerance")))
@@ -346,7 +352,8 @@ def _row_md(r) -> str:
     return f"| {r['row']} | {r['column']} | {paper} | {rtxt} | {ctxt} | {dtxt} | {r['verdict']} | {note} |"
 
 
-TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − paper [95% CI] | verdict | note |",
+TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − paper [95% CI] | verdict "
+              "| note |",
               "|---|---|---|---|---|---|---|---|"]
 
 

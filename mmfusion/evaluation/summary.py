@@ -49,7 +49,8 @@ def run_facts(run_dir, reproduced: dict) -> dict:
             "data_fingerprint": manifest.get("data_fingerprint"),
             "config": "quick" if config.get("quick") else "paper", "changed": given.get("changed", {}),
             "device": ", ".join(map(str, gpus)) if gpus else device.get("device", "unknown"),
-            "versions": {k: manifest[k] for k in ("tensorflow", "keras", "python", "mmfusion") if k in manifest},
+            "versions": {k: manifest[k] for k in ("tensorflow", "keras", "python", "mmfusion")
+                         if k in manifest},
             "commit": manifest.get("git_commit"), "wall_s": wall}
 
 
@@ -101,12 +102,14 @@ def summary_markdown(results: dict, claims, run: dict) -> list:
               f"| data fingerprint | {fp[:16] if fp else 'unknown'} |",
               f"| config | {run.get('config', '?')}; changed options: {changed} |",
               f"| device | {run.get('device', 'unknown')} |", f"| software | {versions} |",
-              f"| commit | {run.get('commit') or 'unknown'} |", f"| wall time | {_duration(run.get('wall_s'))} |", ""]
+              f"| commit | {run.get('commit') or 'unknown'} |",
+              f"| wall time | {_duration(run.get('wall_s'))} |", ""]
     n = sum(counts.values())
     lines.append(f"**Verdicts** ({n} cells): " + " · ".join(f"{v} {k}" for k, v in counts.items()))
     audit = audit_counts(claims)
     if audit is not None:
-        lines += ["", "**Audit of the paper's own numbers**: " + " · ".join(f"{v} {k}" for k, v in audit.items())]
+        lines += ["",
+                  "**Audit of the paper's own numbers**: " + " · ".join(f"{v} {k}" for k, v in audit.items())]
     lines += _tolerance_lines(results)
     if results.get("not_comparable"):
         lines += ["", f"Not comparable with the paper: {'; '.join(results['not_comparable'])}."]

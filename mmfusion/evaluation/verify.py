@@ -52,7 +52,6 @@ def derived_values(spec: dict, predictions) -> list:
     """A cell's values from predictions.csv: rows where ``where`` holds, one value per ``by`` group
     (sorted; ``groups`` keeps some), as ``metric`` (macro, or of class ``class``) or the
     ``confusion`` [true, predicted] count."""
-    import numpy as np
 
     from .metrics import classification_metrics, confusion_matrix, per_class_report
 
@@ -118,7 +117,8 @@ def verify(run_dir) -> dict:
                             f"{[round(v, 6) for v in got]}, reproduced.json has "
                             f"{[round(v, 6) for v in cell['values']]}")
     stored = json.loads((run_dir / "results.json").read_text())
-    fresh = build_results({**reproduced, "tolerance": stored.get("tolerance")}, claims_for(reproduced["paper"]))
+    fresh = build_results({**reproduced, "tolerance": stored.get("tolerance")},
+                          claims_for(reproduced["paper"]))
     verdicts = 0
     for table, rows in fresh["tables"].items():
         old = {(r["row"], r["column"]): r for r in stored["tables"].get(table, [])}
@@ -129,8 +129,10 @@ def verify(run_dir) -> dict:
                 problems.append(f"verdict {table} / {r['row']} / {r['column']}: not in results.json")
             elif o["verdict"] != r["verdict"] or o["paper"] != r["paper"]:
                 problems.append(f"verdict {table} / {r['row']} / {r['column']}: results.json says "
-                                f"{o['verdict']!r} (paper {o['paper']}), recomputed {r['verdict']!r} (paper {r['paper']})")
-    return {"problems": problems, "files": len(recorded), "derived": derived, "cells": len(reproduced["cells"]),
+                                f"{o['verdict']!r} (paper {o['paper']}), recomputed {r['verdict']!r} (paper "
+                                f"{r['paper']})")
+    return {"problems": problems, "files": len(recorded), "derived": derived,
+            "cells": len(reproduced["cells"]),
             "verdicts": verdicts}
 
 

@@ -26,8 +26,10 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
-    plan: Callable | None = None    # (cfg, sources) -> plan.Plan (fits, explanations): what `mmfusion plan` estimates
-    optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them (ctx.missing)
+    # (cfg, sources) -> plan.Plan (fits, explanations): what `mmfusion plan` estimates
+    plan: Callable | None = None
+    # datasets the steps can do without when --data-dir lacks them (ctx.missing)
+    optional: tuple = ()
 
 
 def prepare(experiment: Experiment, options):
@@ -61,7 +63,8 @@ def reproduce(experiment: Experiment, options) -> Path:
     shard = _shard(experiment.name, cfg, planned)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
     run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
-                      identity={**_identity(cfg, options, files, labels), "labels_fingerprint": labels_digest})
+                      identity={**_identity(cfg, options, files, labels),
+                                "labels_fingerprint": labels_digest})
     with run:
         ctx = Context(experiment.name, options, cfg, run, sources)
         ctx.missing = missing               # optional dataset -> why it is absent
@@ -75,7 +78,8 @@ def reproduce(experiment: Experiment, options) -> Path:
                           "options": _run_options(options),
                           "data": {k: s.describe() for k, s in sources.items()}})
         run.write_manifest(options.seed, data_files=files, label_files=labels,
-                           extra={"load_reports": {k: s.frame.attrs.get("report") for k, s in sources.items()},
+                           extra={"load_reports": {k: s.frame.attrs.get("report") for k,
+                                                   s in sources.items()},
                                   "labels_fingerprint": labels_digest})
         if shard is not None:
             return _run_shard(experiment, ctx)

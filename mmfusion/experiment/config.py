@@ -19,7 +19,8 @@ class PaperConfig:
     epochs: int = 1
     batch_size: int = 16
     twin_n: int | None = None       # synthetic twin size when no data is given (None: the twin's own)
-    shard: str | None = None        # "I/N": train only the I-th of N shares of the fits (mmfusion merge joins them)
+    # "I/N": train only the I-th of N shares of the fits (mmfusion merge joins them)
+    shard: str | None = None
 
     @classmethod
     def paper(cls) -> "PaperConfig":

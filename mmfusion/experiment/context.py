@@ -113,11 +113,13 @@ class Context:
             return FitResult(build(), {}, None)   # another shard's fit: an untrained stand-in, never saved
         line = self.progress.callback(index, name)
         callbacks = [*kwargs.pop("callbacks", ()), line,
-                     *tensorboard_callbacks(getattr(self.options, "tensorboard", None), f"{self.run.path.name}/{name}")]
+                     *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
+                                            f"{self.run.path.name}/{name}")]
         with self.stage("training"):
             result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
         if line.start is None:
-            self.progress.say(f"fit {index + 1}{f'/{self.progress.planned}' if self.progress.planned else ''} "
+            total = f"/{self.progress.planned}" if self.progress.planned else ""
+            self.progress.say(f"fit {index + 1}{total} "
                               f"{name}: trained earlier in this run directory, reloaded")
         line.finished()
         self.fits_trained.append(name)
@@ -171,7 +173,8 @@ class Context:
     def unused_weights_note(self) -> str | None:
         weights = self.options.weights
         if weights and weights != "imagenet" and not self._weights_used:
-            why = "a quick run trains from scratch" if self.quick else "no model of this run has pretrained weights"
+            why = ("a quick run trains from scratch" if self.quick
+                   else "no model of this run has pretrained weights")
             return f"--weights {weights} was given but not used ({why})"
         return None
 

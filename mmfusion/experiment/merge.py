@@ -17,7 +17,8 @@ from pathlib import Path
 def _read(path: Path, name: str) -> dict:
     file = path / name
     if not file.is_file():
-        raise ValueError(f"{path}: no {name}; is it a run directory written by `mmfusion reproduce --set shard=I/N`?")
+        raise ValueError(f"{path}: no {name}; is it a run directory written by `mmfusion reproduce --set "
+                         f"shard=I/N`?")
     return json.loads(file.read_text())
 
 

@@ -18,7 +18,8 @@ SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
 # in the quick runs (RESULTS.md, Issue 17), not probed
 REPORT_SECONDS = 0.9
 # the interpreter's exit after TensorFlow was imported (its teardown): `python -c "import tensorflow,
-# keras"` exits 1.4-1.8 s after its last line on the project's 2-core machine; a process cannot time its own exit
+# keras"` exits 1.4-1.8 s after its last line on the project's 2-core machine; a process cannot time its own
+# exit
 EXIT_SECONDS = 1.6
 SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "exit")
 
@@ -35,7 +36,8 @@ class PlannedFit:
     n_predict: int = 0        # images its evaluation predicts (test, validation, robustness variants)
     predict_batch: int = 64   # images per prediction call
     figures: int = 0          # figures its evaluation writes (ROC, confusion matrix, learning curves)
-    augment: Callable | None = None   # the TrainConfig.augment steps() trains with (probed through a real fit)
+    # the TrainConfig.augment steps() trains with (probed through a real fit)
+    augment: Callable | None = None
     shared: bool = False      # later fits depend on its result: every shard that trains one of them trains it
 
     @property
@@ -55,10 +57,13 @@ class PlannedExplanation:
     segment: bool = False     # one quickshift segmentation per image
     samples: int = 0          # perturbations per image whose own work (masking, fitting) is probed...
     sampler: str | None = None  # ...as "lime" or "shap" (image explainers); None: not probed
-    cam: str | None = None    # a mmfusion.xai CAM class ("GradCAM", "GradCAMPlusPlus", "ScoreCAM") or "naive_gradcam"
-    cam_options: tuple = ()   # ((keyword, value), ...) for the CAM: layer_name, input_name, batch_size, eager, ...
+    # a mmfusion.xai CAM class ("GradCAM", "GradCAMPlusPlus", "ScoreCAM") or "naive_gradcam"
+    cam: str | None = None
+    # ((keyword, value), ...) for the CAM: layer_name, input_name, batch_size, eager, ...
+    cam_options: tuple = ()
     cam_batch: int = 1        # images per CAM call
-    traces: int = 0           # first calls (a CAM's trace per explainer and input shape; a model.predict trace)
+    # first calls (a CAM's trace per explainer and input shape; a model.predict trace)
+    traces: int = 0
     models: int = 0           # models built for it (a re-initialised copy)
     figures: int = 0          # figures written...
     panels: int = 0           # ...with this many image panels in all
@@ -70,7 +75,8 @@ class PlannedExplanation:
 class Plan:
     fits: list
     explanations: tuple = ()
-    data: str = ""            # what data preparation does besides loading (e.g. crops, cached after a first run)
+    # what data preparation does besides loading (e.g. crops, cached after a first run)
+    data: str = ""
     evaluation: str = ""      # evaluation work no probe times (e.g. statistical tests)
     bootstraps: tuple = ()    # ((calls, metric, resamples, test images, average), ...): bootstrap CIs
 
@@ -78,16 +84,20 @@ class Plan:
 @dataclasses.dataclass
 class Probe:
     """What ``probe`` measured on this device (seconds); ``estimate`` multiplies it out."""
-    fits: dict                # arch -> (fixed cost of its first fit, s per step, s per checkpoint[, of a later fit])
+    # arch -> (fixed cost of its first fit, s per step, s per checkpoint[, of a later fit])
+    fits: dict
     start: float | None = None   # this process: start to TensorFlow/Keras imported (None: not measured)
     data: float = 0.0         # loading the data (prepare), this process
     build: dict = dataclasses.field(default_factory=dict)    # arch -> seconds to build the model
-    forward: dict = dataclasses.field(default_factory=dict)  # (arch, batch, predict) -> (first, later) s per call
-    cam: dict = dataclasses.field(default_factory=dict)      # cam key -> (first call's extra, s per image later)
+    # (arch, batch, predict) -> (first, later) s per call
+    forward: dict = dataclasses.field(default_factory=dict)
+    # cam key -> (first call's extra, s per image later)
+    cam: dict = dataclasses.field(default_factory=dict)
     segment: dict = dataclasses.field(default_factory=dict)  # size -> s per quickshift segmentation
     sample: dict = dataclasses.field(default_factory=dict)   # (sampler, size) -> s of its own work per sample
     figure: tuple = (0.0, 0.0, 0.0)   # explanation grids: (first figure's extra, s per figure, s per panel)
-    evaluation_figure: float = 0.0    # s per evaluation figure (mean of a ROC, a confusion matrix, learning curves)
+    # s per evaluation figure (mean of a ROC, a confusion matrix, learning curves)
+    evaluation_figure: float = 0.0
     bootstrap: dict = dataclasses.field(default_factory=dict)  # (metric, resamples, n, average) -> s per CI
     imports: dict = dataclasses.field(default_factory=dict)  # library -> s to import
 
@@ -159,7 +169,8 @@ def explanation_seconds(e: PlannedExplanation, p: Probe) -> float:
     """images x (model calls + segmentation + the sampler's own work + a warm CAM pass per image)
     + first calls (traces) + models built + figures."""
     per_image = sum(n * p.forward[(e.arch, b, e.predict)][1] for n, b in e.calls)
-    per_image += (p.segment[e.size] if e.segment else 0.0) + e.samples * p.sample.get((e.sampler, e.size), 0.0)
+    per_image += (p.segment[e.size] if e.segment else 0.0) + e.samples * p.sample.get((e.sampler, e.size),
+                                                                                      0.0)
     fixed = e.models * p.build[e.arch] + e.figures * p.figure[1] + e.panels * p.figure[2]
     if e.cam:
         first, per = p.cam[cam_key(e)]
@@ -174,7 +185,8 @@ def explanation_seconds(e: PlannedExplanation, p: Probe) -> float:
 def estimate(plan, p: Probe) -> dict:
     """{share: seconds} for SHARES, and "total": the whole run, from process start to its exit."""
     plan = as_plan(plan)
-    evaluation = sum(math.ceil(f.n_predict / f.predict_batch) * p.forward[(f.arch, min(f.predict_batch, f.n_predict),
+    evaluation = sum(math.ceil(f.n_predict / f.predict_batch)
+                     * p.forward[(f.arch, min(f.predict_batch, f.n_predict),
                                                                              False)][1]
                      + f.figures * p.evaluation_figure for f in plan.fits if f.n_predict or f.figures)
     evaluation += sum(b[0] * p.bootstrap[tuple(b[1:])] for b in plan.bootstraps)
@@ -190,7 +202,8 @@ def estimate(plan, p: Probe) -> dict:
 def describe_probe(p: Probe) -> str:
     """What the probe measured, one line per architecture, then the explanation primitives."""
     lines = [f"  probe {arch}: build + first step {t[0]:.2f} s (a later fit's {t[-1]:.2f} s), then "
-             f"{t[1] * 1000:.1f} ms/step, checkpoint {t[2]:.2f} s on this device" for arch, t in p.fits.items()]
+             f"{t[1] * 1000:.1f} ms/step, checkpoint {t[2]:.2f} s on this device" for arch,
+             t in p.fits.items()]
     parts = ([f"quickshift {size} px {s:.3f} s" for size, s in p.segment.items()]
              + [f"{k[0]} {k[1]} px {s * 1000:.2f} ms/sample" for k, s in p.sample.items()]
              + [f"{k[0]}: {k[1]} x{k[2]} first call +{first:.2f} s, {per * 1000:.1f} ms/image"
@@ -199,7 +212,8 @@ def describe_probe(p: Probe) -> str:
                 for k, (_, later) in p.forward.items()]
              + ([f"figure {p.figure[1]:.2f} s + {p.figure[2]:.3f} s/panel"] if any(p.figure) else [])
              + ([f"evaluation figure {p.evaluation_figure:.2f} s"] if p.evaluation_figure else [])
-             + [f"bootstrap CI of {k[0]} ({k[1]} resamples of {k[2]}) {s:.2f} s" for k, s in p.bootstrap.items()])
+             + [f"bootstrap CI of {k[0]} ({k[1]} resamples of {k[2]}) {s:.2f} s" for k,
+                s in p.bootstrap.items()])
     if parts:
         lines.append("  probe, evaluation and explanations: " + "; ".join(parts))
     return "\n".join(lines)
@@ -213,7 +227,8 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
         "start": ("measured: this process, start to TensorFlow/Keras imported" if p.start is not None
                   else "not measured here (no /proc)"),
         "data": "measured: loading the data here" + (f"; not timed: {plan.data}" if plan.data else ""),
-        "training": "probe: fixed cost per fit, steps, validation passes, checkpoints (early stopping may end sooner)",
+        "training": "probe: fixed cost per fit, steps, validation passes, checkpoints (early stopping may "
+                    "end sooner)",
         "evaluation": (f"probe: forward calls over {sum(f.n_predict for f in plan.fits):,} images, "
                        f"{sum(f.figures for f in plan.fits)} figures"
                        + (f", {sum(b[0] for b in plan.bootstraps)} bootstrap CIs" if plan.bootstraps else "")
@@ -231,7 +246,8 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
         each = [f"{e.method} {explanation_seconds(e, p):.2f}" for e in plan.explanations]
         lines.insert(1 + SHARES.index("explanations") + 1, f"  {'':<33}by method: {', '.join(each)}; "
                      f"imports {sum(p.imports.values()):.2f}, first figure {p.figure[0]:.2f}")
-    lines.append(f"  {'total':<24} {parts['total']:8.1f}  ({parts['total'] / 3600:.2f} h): {verdict(parts['total'])}")
+    lines.append(f"  {'total':<24} {parts['total']:8.1f}  ({parts['total'] / 3600:.2f} h): "
+                 f"{verdict(parts['total'])}")
     return "\n".join(lines)
 
 

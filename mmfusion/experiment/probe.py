@@ -84,7 +84,8 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
         classes = int(model.output_shape[-1])
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
-                      if classes > 1 else "binary_crossentropy", run_eagerly=quick if fit.eager is None else fit.eager)
+                      if classes > 1 else "binary_crossentropy",
+                      run_eagerly=quick if fit.eager is None else fit.eager)
         start = time.perf_counter()
         model.train_on_batch(x, y)
         first = built + time.perf_counter() - start
@@ -165,7 +166,7 @@ def _segment_seconds(image, size: int, samplers) -> tuple:
 
     import numpy as np
 
-    from mmfusion.xai.lime_helpers import quickshift_segments, lime_image
+    from mmfusion.xai.lime_helpers import lime_image, quickshift_segments
 
     if image is None:
         from scipy.ndimage import gaussian_filter
@@ -249,7 +250,8 @@ def _evaluation_figure_seconds() -> float:
     rng = np.random.default_rng(0)
     p = rng.random(40)
     history = pd.DataFrame({"epoch": [0, 1] * 2, "fold": [0, 0, 1, 1], "loss": rng.random(4),
-                            "accuracy": rng.random(4), "val_loss": rng.random(4), "val_accuracy": rng.random(4)})
+                            "accuracy": rng.random(4), "val_loss": rng.random(4),
+                            "val_accuracy": rng.random(4)})
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         roc_curves(rng.integers(0, 2, 40), np.stack([1 - p, p], 1), os.path.join(tmp, "roc.png"))

@@ -23,7 +23,8 @@ def main(argv=None) -> int:
     p.add_argument("--offline", action="store_true",
                    help="internet off: attach the data, the mmfusion wheel, extra wheels and ImageNet files")
     p.add_argument("--out", help="folder for the kernel folders (default: kaggle_kernels/)")
-    p.add_argument("--repo", default=render.GITHUB_REPO, help="GitHub owner/name pip installs mmfusion from online")
+    p.add_argument("--repo", default=render.GITHUB_REPO,
+                   help="GitHub owner/name pip installs mmfusion from online")
     p = sub.add_parser("build-wheel", help="a version- and commit-stamped wheel of this checkout")
     p.add_argument("--out", default="dist")
     p.add_argument("--extras", action="store_true", help="also the kernels' extra packages, into OUT/extra")

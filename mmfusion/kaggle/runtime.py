@@ -96,9 +96,10 @@ def data_dir(kernel, platform: str):
     if platform == "kaggle":
         return find_dataset(kernel.marker, kernel.dataset, kernel.beside)
     if platform == "colab":
-        import kagglehub   # Colab ships it; it reads the Kaggle key from Colab's secrets
+        import kagglehub  # Colab ships it; it reads the Kaggle key from Colab's secrets
 
-        return find_dataset(kernel.marker, kernel.dataset, kernel.beside, base=kagglehub.dataset_download(kernel.dataset))
+        return find_dataset(kernel.marker, kernel.dataset, kernel.beside,
+                            base=kagglehub.dataset_download(kernel.dataset))
     return None
 
 
@@ -121,7 +122,8 @@ def cache_dir(platform: str) -> Path:
     from mmfusion.data.cache import cache_root
 
     root = cache_root()
-    if platform == "kaggle" and not str(root).startswith("/kaggle/temp") and not os.environ.get("MMFUSION_CACHE"):
+    if (platform == "kaggle" and not str(root).startswith("/kaggle/temp")
+            and not os.environ.get("MMFUSION_CACHE")):
         return Path(tempfile.gettempdir()) / "mmfusion"
     return root
 
@@ -140,7 +142,8 @@ def stage_weights(files: tuple, offline: bool, quick: bool = False):
             shutil.copy(h5, models / h5.name)
     missing = [f for f in files if not (models / f).exists()]
     if missing and offline:
-        raise SystemExit(f"offline and {len(missing)} ImageNet weights file(s) missing: {', '.join(missing)}; "
+        raise SystemExit(f"offline and {len(missing)} ImageNet weights file(s) missing: "
+                         f"{', '.join(missing)}; "
                          f"attach a dataset holding them (every model of this run needs its file), turn "
                          f"internet on, or set WEIGHTS = 'none' to train from scratch")
     return "imagenet"
@@ -204,8 +207,10 @@ def run(setup: Setup, quick: bool, **options) -> Path:
 
     options["mixed_precision"] = resolve_mixed_precision(options.get("mixed_precision"))
     extra = {**setup.kernel.extra, **options.pop("extra", {})}
-    opts = ReproduceOptions(paper=setup.kernel.paper, data_dir=str(setup.data_dir) if setup.data_dir else None,
-                            out=str(setup.out), quick=quick, weights=setup.weights, cache_dir=str(setup.cache),
+    opts = ReproduceOptions(paper=setup.kernel.paper,
+                            data_dir=str(setup.data_dir) if setup.data_dir else None,
+                            out=str(setup.out), quick=quick, weights=setup.weights,
+                            cache_dir=str(setup.cache),
                             extra=extra, **options)
     return Path(reproduce_paper(setup.kernel.paper, opts))
 

@@ -184,7 +184,8 @@ class MultiScaleCrossAttention(layers.Layer):
                 x = pooling(x)
             kv = ops.reshape(x, (-1, grid[0] * grid[1], self.width))
             outs.append(norm(query + mha(query, kv, training=training)))
-        fused = self.fuse(ops.concatenate(outs, axis=-1)) if self.fusion == "concat" else sum(outs[1:], outs[0])
+        fused = self.fuse(ops.concatenate(outs, axis=-1)) if self.fusion == "concat" else sum(outs[1:],
+                                                                                              outs[0])
         return ops.reshape(fused, (-1, self.query_grid[0], self.query_grid[1], self.width))
 
     def compute_output_shape(self, input_shape):

@@ -144,8 +144,10 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def _misfit_message(path, name, arch, err) -> str:
-    expected = (f"; expected the Keras file {arch.weights_file} (keras.applications."
-                f"{arch.constructor}, include_top=False)") if arch else "; expected weights saved from an mmfusion ViT"
+    expected = "; expected weights saved from an mmfusion ViT"
+    if arch:
+        expected = (f"; expected the Keras file {arch.weights_file} (keras.applications."
+                    f"{arch.constructor}, include_top=False)")
     return f"weights file {path} does not fit the {name} backbone ({type(err).__name__}: {err}){expected}"
 
 

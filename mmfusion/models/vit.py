@@ -39,7 +39,8 @@ def build_vit(input_shape=(224, 224, 3), patch_size: int = 16, dim: int = 192, d
     """Return ``(model, stage_names)``: model maps 0..255 images to a (h/patch, w/patch, dim) map."""
     h, w = input_shape[0] // patch_size, input_shape[1] // patch_size
     if h < 1 or w < 1 or input_shape[0] % patch_size or input_shape[1] % patch_size:
-        raise ValueError(f"ViT input {input_shape[:2]} must be a positive multiple of patch_size {patch_size}")
+        raise ValueError(f"ViT input {input_shape[:2]} must be a positive multiple of patch_size "
+                         f"{patch_size}")
     mlp_dim = mlp_dim or 2 * dim
     inputs = keras.Input(shape=input_shape, name="image")
     x = ImagenetPreprocess("tf", name="preprocess")(inputs)

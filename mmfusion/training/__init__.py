@@ -4,9 +4,15 @@
 on first use.
 """
 from mmfusion.training.config import TrainConfig  # noqa: F401
-from mmfusion.training.records import (ResumeMismatchError, RunDir, RunLockedError,  # noqa: F401
-                                       check_predictions, data_fingerprint, new_run_dir,
-                                       predictions_frame)
+from mmfusion.training.records import (  # noqa: F401
+    ResumeMismatchError,
+    RunDir,
+    RunLockedError,
+    check_predictions,
+    data_fingerprint,
+    new_run_dir,
+    predictions_frame,
+)
 
 _LAZY = {"fit": "loop", "FitResult": "loop", "predict_proba": "loop", "make_optimizer": "loop",
          "cross_validate": "cv", "fold_indices": "cv", "CVResult": "cv", "get_strategy": "distribute"}

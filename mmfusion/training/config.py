@@ -46,7 +46,8 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"epochs and batch_size must be whole numbers >= 1, got {name}={value!r}")
         if not 0 <= self.freeze_backbone_epochs <= self.epochs:
-            raise ValueError(f"freeze_backbone_epochs must be in 0..epochs, got {self.freeze_backbone_epochs}")
+            raise ValueError(f"freeze_backbone_epochs must be in 0..epochs, got "
+                             f"{self.freeze_backbone_epochs}")
         for name in ("learning_rate", "finetune_learning_rate", "min_learning_rate"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, numbers.Real) and 0 <= value < float("inf")
@@ -56,17 +57,21 @@ class TrainConfig:
             raise ValueError(f"schedule_factor must be in (0, 1), got {self.schedule_factor!r}")
         for name in ("schedule_patience", "early_stopping_patience"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                                      or value < 0):
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-        if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
-            raise ValueError(f"class_weight must be None, 'balanced' or {{class: weight}}, got {self.class_weight!r}")
+        if not (self.class_weight is None or self.class_weight == "balanced"
+                or isinstance(self.class_weight, dict)):
+            raise ValueError(f"class_weight must be None, 'balanced' or {{class: weight}}, got "
+                             f"{self.class_weight!r}")
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ValueError(f"monitor must be a metric name such as 'val_loss', got {self.monitor!r}")
         self.metrics = tuple(self.metrics)
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
-        out["augment"] = None if self.augment is None else getattr(self.augment, "__qualname__", repr(self.augment))
+        out["augment"] = None if self.augment is None else getattr(self.augment, "__qualname__",
+                                                                   repr(self.augment))
         return out
 
     def replace(self, **changes) -> "TrainConfig":

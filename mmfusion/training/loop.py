@@ -15,8 +15,15 @@ import tensorflow as tf
 
 from mmfusion.data.pipeline import make_dataset, steps_per_epoch
 from mmfusion.training import checkpoint, reuse
-from mmfusion.training.callbacks import (BestWeights, Checkpoint, HistoryRecorder, ResumableEarlyStopping,
-                                         ResumablePlateau, load_weight_dict, save_weight_dict)
+from mmfusion.training.callbacks import (
+    BestWeights,
+    Checkpoint,
+    HistoryRecorder,
+    ResumableEarlyStopping,
+    ResumablePlateau,
+    load_weight_dict,
+    save_weight_dict,
+)
 from mmfusion.training.config import TrainConfig
 from mmfusion.training.distribute import get_strategy
 from mmfusion.training.records import RunDir, read_history
@@ -171,7 +178,8 @@ def _prepare_data(train, val, config) -> _Data:
     cw = _class_weights(config, y)
     if cw is not None:   # arrays: class weights become sample weights (exact and resumable)
         classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
-        w = (w if w is not None else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
+        w = (w if w is not None
+             else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
     return _Data((x, y, w), val_ds, y.shape, in_memory=True)
 
 
@@ -264,7 +272,8 @@ class _Training:
             run.write_history(history)
             run.save_model(self.model)
             samples = self.data.y_shape[0] if self.data.in_memory else None   # a Dataset's: unknown
-            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds,  # after the model
+            atomic_write_json(run.path / FIT_DONE,
+                              {"best_epoch": best_epoch, "train_seconds": seconds,  # after the model
                                                     "samples_per_epoch": samples,
                                                     "settings": fit_settings(self.config)})
             shutil.rmtree(self.state, ignore_errors=True)
@@ -291,9 +300,9 @@ def _finished(model, run, config: TrainConfig) -> FitResult | None:
     stored, asked = done.get("settings"), fit_settings(config)
     if stored is not None and stored != asked:     # fit.json from before the settings were kept: trusted
         differ = sorted(k for k in stored.keys() | asked.keys() if stored.get(k) != asked.get(k))
+        changes = ", ".join(f"{k}={stored.get(k)!r}, now {asked.get(k)!r}" for k in differ)
         checkpoint.warn(f"finished fit {run.path} was trained with other settings ({', '.join(differ)} "
-                        f"differ: {', '.join(f'{k}={stored.get(k)!r}, now {asked.get(k)!r}' for k in differ)}); "
-                        "training it again")
+                        f"differ: {changes}); training it again")
         (run.path / FIT_DONE).unlink()
         return None
     path = run.path / "model.keras"

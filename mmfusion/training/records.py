@@ -232,7 +232,8 @@ def _differences(old, new, prefix: str = "") -> list[str]:
         for key in sorted(set(old) | set(new), key=str):
             name = f"{prefix}.{key}" if prefix else str(key)
             if key not in old or key not in new:
-                out.append(f"{name}: {_short(old.get(key, '(absent)'))} -> {_short(new.get(key, '(absent)'))}")
+                was, now = _short(old.get(key, '(absent)')), _short(new.get(key, '(absent)'))
+                out.append(f"{name}: {was} -> {now}")
             else:
                 out += _differences(old[key], new[key], name)
         return out

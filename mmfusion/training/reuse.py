@@ -155,7 +155,8 @@ def stateful_random_ops(trainer) -> set:
                     continue
                 for concrete in target._list_all_concrete_functions():
                     graph, graphs = concrete.graph.as_graph_def(), graphs + 1
-                    ops = [n.op for n in graph.node] + [n.op for f in graph.library.function for n in f.node_def]
+                    ops = [n.op for n in graph.node] + [n.op for f in graph.library.function
+                                                        for n in f.node_def]
                     found |= {op for op in ops if op.startswith(_RANDOM_PREFIXES) and op not in _SEEDED}
     except (AttributeError, ValueError, TypeError):
         return {"unknown"}

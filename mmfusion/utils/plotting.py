@@ -17,7 +17,8 @@ def save_figure(fig, path, dpi: int = 120) -> Path:
     """PNG written atomically; the figure is closed (so a notebook does not show it twice)."""
     plt = pyplot()
     try:
-        return atomic_save(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"),
+        return atomic_save(Path(path),
+                           lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"),
                            suffix=".png")
     finally:
         plt.close(fig)

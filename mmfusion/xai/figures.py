@@ -1,8 +1,6 @@
 """Explanation figures (PNG, written atomically into the run directory)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from mmfusion.utils.plotting import pyplot, save_figure

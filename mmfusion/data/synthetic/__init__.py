@@ -58,7 +58,8 @@ def write_twin(name: str, out_dir, n=None, seed: int = 0, **options) -> Path:
 
 
 def twin_dir(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
-    base = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("MMFUSION_TWIN_CACHE", DEFAULT_CACHE))
+    base = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("MMFUSION_TWIN_CACHE",
+                                                                             DEFAULT_CACHE))
     return base / f"{name}-seed{seed}-n{default_n(name, n)}"
 
 

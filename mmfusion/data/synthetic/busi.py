@@ -52,6 +52,7 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     root = Path(out_dir)
     folder = root / FOLDER
+    first_benign = first_masks = None      # benign (1), copied into the last benign image
     for (name, _), (_, count) in zip(SHARES, _counts(n).items()):
         (folder / name).mkdir(parents=True, exist_ok=True)
         for k in range(1, count + 1):
@@ -66,7 +67,8 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
                 n_lesions = 2 if (name == "benign" and k == 2) else 1   # one image with _mask_1
                 img = bg
                 for _ in range(n_lesions):
-                    r = 1.8 * shapes.lesion_radius(rng, label, min(shape))  # ultrasound lesions fill much of the view
+                    r = 1.8 * shapes.lesion_radius(rng, label,
+                                                   min(shape))  # ultrasound lesions fill much of the view
                     cx, cy, r = shapes.place_lesion(rng, shape, label, margin=0.1, radius=r)
                     intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
                     img = img * (1 - 0.9 * np.clip(intensity / 0.7, 0, 1))  # hypoechoic: dark lesion

@@ -62,7 +62,8 @@ def _cases(rng, n: int) -> list[dict]:
         img_label = label if rng.random() >= NOISE else 1 - label
         tok = {k: str(rng.choice(v[tok_label])) for k, v in TOKENS.items()}
         side, view = ("LEFT", "RIGHT")[i % 2], ("CC", "MLO")[(i // 2) % 2]
-        folder = f"{'Mass' if kind == 'mass' else 'Calc'}-{'Training' if split == 'train' else 'Test'}_{patient}_{side}_{view}"
+        folder = (f"{'Mass' if kind == 'mass' else 'Calc'}-{'Training' if split == 'train' else 'Test'}"
+                  f"_{patient}_{side}_{view}")
         pathology = "MALIGNANT" if label else ("BENIGN", "BENIGN_WITHOUT_CALLBACK")[int(rng.random() < 0.3)]
         density = "0" if i == 7 else str(rng.integers(1, 5))
         image, mask, _ = shapes.lesion_image(rng, (SIDE, SIDE), img_label)
@@ -151,7 +152,8 @@ def write_tcia(out_dir, cases) -> Path:
     for c in cases:
         study_dir = tree / c["folder"] / f"07-20-2016-DDSM-NA-{c['study'][-5:]}"
         _write_dicom(study_dir / f"1.000000-full mammogram images-{c['full_series'][-5:]}" / "1-1.dcm",
-                     c["image"].astype(np.uint16) * 257, "full mammogram images", c["full_series"], c["study"])
+                     c["image"].astype(np.uint16) * 257, "full mammogram images", c["full_series"],
+                     c["study"])
         roi_dir = tree / f"{c['folder']}_1" / f"09-06-2017-DDSM-NA-{c['roi_study'][-5:]}"
         for series, description, number, pixels in _files(c):
             _write_dicom(roi_dir / f"1.000000-{description}-{series[-5:]}" / f"1-{number}.dcm",

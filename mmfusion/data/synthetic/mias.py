@@ -83,7 +83,8 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0, counts=None) -> Path:
                 cx, cy = x * SIDE / FRAME, (FRAME - y) * SIDE / FRAME   # y origin is bottom-left
                 intensity, _ = shapes.lesion(rng, (SIDE, SIDE), cx, cy, radius * SIDE / FRAME, sev)
                 img = shapes.compose(img, intensity)
-                cls = ("CIRC", "MISC", "CALC")[rng.integers(3)] if sev == 0 else ("SPIC", "CIRC", "CALC")[rng.integers(3)]
+                cls = ("CIRC", "MISC", "CALC")[rng.integers(3)] if sev == 0 else ("SPIC", "CIRC",
+                                                                                  "CALC")[rng.integers(3)]
                 letter = "BM"[sev]
                 if i == no_coords:
                     lines.append(f"{ref} {bg_letter} {cls} {letter}")  # no coordinates, no trailing space

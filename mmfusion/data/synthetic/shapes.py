@@ -26,7 +26,8 @@ def smooth_noise(rng: np.random.Generator, shape, cells: int = 8) -> np.ndarray:
 def tissue(rng: np.random.Generator, shape, base: float = 0.3, contrast: float = 0.12,
            grain: float = 0.03) -> np.ndarray:
     """Background tissue (float32 in [0, 1]): smooth blotches plus fine grain."""
-    arr = base + contrast * (smooth_noise(rng, shape, 6) - 0.5) + contrast * 0.5 * (smooth_noise(rng, shape, 16) - 0.5)
+    arr = base + contrast * (smooth_noise(rng, shape, 6)
+                             - 0.5) + contrast * 0.5 * (smooth_noise(rng, shape, 16) - 0.5)
     arr = arr + grain * rng.standard_normal(shape).astype(np.float32)
     return np.clip(arr, 0, 1).astype(np.float32)
 

@@ -55,7 +55,8 @@ def _samples(rng, n: int, classes) -> list[dict]:
         dx = classes[lesion % len(classes)]
         _, _, mean_age, sites = HAM_STYLE[dx]
         age = float(np.clip(np.round(rng.normal(mean_age, 8) / 5) * 5, 5, 85))
-        sex, site = str(rng.choice(["male", "female", "male", "unknown"][: 3 + (lesion % 7 == 0)])), str(rng.choice(sites))
+        sex, site = str(rng.choice(["male", "female", "male",
+                                    "unknown"][: 3 + (lesion % 7 == 0)])), str(rng.choice(sites))
         for _ in range(min(int(rng.integers(1, 4)), n - len(out))):
             out.append({"lesion": lesion, "dx": dx, "age": age, "sex": sex, "site": site,
                         "image": _image(rng, dx)})

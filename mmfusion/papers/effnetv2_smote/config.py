@@ -31,7 +31,8 @@ class Setting:
 
 SETTINGS = {
     "busi_bm": Setting("busi", False, True, True,
-                       (("Table 5", "BUSI B-M"), ("Table 6", "ROI, normal excluded"), ("Table 7", "with SMOTE")),
+                       (("Table 5", "BUSI B-M"), ("Table 6", "ROI, normal excluded"),
+                        ("Table 7", "with SMOTE")),
                        "BUSI benign vs malignant, ROI, SMOTE"),
     "busi_bmn": Setting("busi", True, True, True,
                         (("Table 5", "BUSI B-M-N"), ("Table 6", "ROI, normal included")),
@@ -54,7 +55,8 @@ COLUMNS = {"Table 4": ("accuracy", "f1", "sensitivity", "specificity"),
 AVERAGING = {"accuracy": "none", "precision": "macro", "recall": "macro", "sensitivity": "macro",
              "f1": "macro", "specificity": "binary", "auc": "binary"}
 AVERAGING_NOTE = {"none": "", "macro": "macro average over classes",
-                  "binary": "binary: true-negative rate of the benign / healthy class (malignant / sick positive)"}
+                  "binary": "binary: true-negative rate of the benign / healthy class (malignant / sick "
+                            "positive)"}
 AUC_ROW = {"busi_bm": "BUSI", "mri": "MRI"}      # the §4 text prints the ROC-AUC of these runs
 BLACK_NORMAL_NOTE = ("with ROI the normal images are all black (their masks are empty), so 'normal' is "
                      "trivially separable; this cell says little about lesion classification")

@@ -25,7 +25,8 @@ def gradcam_figure(ctx, key, model, frame, images, probs) -> dict:
     maps = explainer(images[idx].astype("float32"), targets)
     names = frame["label_name"].to_numpy()[idx]
     titles = [f"{n}, pred {t}{ctx.tag}" for n, t in zip(names, targets)]
-    path = xai.explanation_grid(ctx.run.figures_dir / f"gradcam_{key}.png", images[idx], {"Grad-CAM": maps}, titles)
+    path = xai.explanation_grid(ctx.run.figures_dir / f"gradcam_{key}.png", images[idx], {"Grad-CAM": maps},
+                                titles)
     return {"figure": str(Path(path).relative_to(ctx.run.path)), "layer": LAST_CONV_LAYER,
             "sample_ids": frame["sample_id"].to_numpy()[idx].tolist(), "targets": targets.tolist(),
             "seconds_per_image": explainer.last_seconds_per_image}

@@ -14,9 +14,19 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.effnetv2_smote.config import (AUC_ROW, AVERAGING, AVERAGING_NOTE, BLACK_NORMAL_NOTE, COLUMNS,
-                                                   DATASET_DIR_KEY, SETTINGS, EffnetConfig, averaging)
+from mmfusion.papers.effnetv2_smote.config import (
+    AUC_ROW,
+    AVERAGING,
+    AVERAGING_NOTE,
+    BLACK_NORMAL_NOTE,
+    COLUMNS,
+    DATASET_DIR_KEY,
+    SETTINGS,
+    EffnetConfig,
+    averaging,
+)
 from mmfusion.papers.effnetv2_smote.preprocess import cached_images, group_exact_copies, oversample
+
 
 def evaluate(y_true, probs, classes) -> dict:
     from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
@@ -51,7 +61,8 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
         tr, va, te = split["train"], split["val"], split["test"]
         if not (len(tr) and len(va) and len(te)):
             raise ValueError(f"{key}: the {cfg.ratios} split of {len(sub)} images left a side empty "
-                             f"({sub['group_id'].nunique()} groups); too few images or one huge duplicate group")
+                             f"({sub['group_id'].nunique()} groups); too few images or one huge duplicate "
+                             f"group")
         x_train, y_train, k_used, note = x_all[tr], y_all[tr], None, ""
         if setting.smote:   # training side only; validation and test stay real images
             x_train, y_train, k_used, note = oversample(x_train, y_train, cfg.smote_k, ctx.seed())
@@ -80,7 +91,8 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
             "per_class": {side: np.bincount(y_all[idx], minlength=len(classes)).tolist()
                           for side, idx in (("train", tr), ("val", va), ("test", te))},
             "train_per_class_after_smote": np.bincount(y_train, minlength=len(classes)).tolist()})
-        figures.evaluation_figures(ctx, key, setting.label, y_all[te], p_test, classes, metrics["confusion_matrix"])
+        figures.evaluation_figures(ctx, key, setting.label, y_all[te], p_test, classes,
+                                   metrics["confusion_matrix"])
     if headline:
         ctx.headline(predictions=preds, history=result.history, model=result.model)
     if explain:
@@ -118,14 +130,17 @@ def setting_cells(ctx, key: str, metrics: dict, timings: dict) -> None:
     if split_table:
         for c, name in enumerate(metrics["classes"]):
             for column, side in sides:
-                ctx.cell(split_table, name.capitalize(), column, counts["per_class"][side][c], bounds=[0, total])
-            ctx.cell(split_table, name.capitalize(), "Images", sum(counts["per_class"][s][c] for _, s in sides),
+                ctx.cell(split_table, name.capitalize(), column, counts["per_class"][side][c],
+                         bounds=[0, total])
+            ctx.cell(split_table, name.capitalize(), "Images",
+                     sum(counts["per_class"][s][c] for _, s in sides),
                      bounds=[0, total])
         for column, side in sides:
             ctx.cell(split_table, "Total", column, counts[side], bounds=[0, total])
         ctx.cell(split_table, "Total", "Images", total, bounds=[0, total])
     if key == "busi_bm":
-        ctx.cell("§3 Data Preprocessing text", "BUSI training set after SMOTE", "images", counts["train_after_smote"],
+        ctx.cell("§3 Data Preprocessing text", "BUSI training set after SMOTE", "images",
+                 counts["train_after_smote"],
                  bounds=[0, None])
     if key == "busi_bmn":   # the paper prints no B-M-N split
         for c, name in enumerate(metrics["classes"]):
@@ -141,14 +156,16 @@ def steps(ctx) -> None:
                    for name, s in ctx.sources.items()}
     for name, (_, dup) in grouped.items():
         if dup:
-            ctx.note(f"{name}: {dup['duplicate_images']} duplicate images in {dup['duplicate_groups']} groups "
+            ctx.note(f"{name}: {dup['duplicate_images']} duplicate images in {dup['duplicate_groups']} "
+                     f"groups "
                      f"among {dup['rows']} (each group kept on one side of the split)")
     runnable = [k for k in cfg.settings if SETTINGS[k].dataset in ctx.sources]
     for name, why in ctx.missing.items():
         needs = [k for k in cfg.settings if SETTINGS[k].dataset == name]
         ctx.say(f"{name} not found ({why}); skipping {', '.join(needs)}: give it with "
                 f"--set {DATASET_DIR_KEY[name]}=PATH")
-        ctx.skipped("settings", {f"need {name} (--set {DATASET_DIR_KEY[name]}=PATH)": len(needs)}, len(cfg.settings),
+        ctx.skipped("settings", {f"need {name} (--set {DATASET_DIR_KEY[name]}=PATH)": len(needs)},
+                    len(cfg.settings),
                     {name: needs})
     metrics, explained = {}, set()
     for i, key in enumerate(runnable):
@@ -158,8 +175,10 @@ def steps(ctx) -> None:
         explained.add(dataset)
         if SETTINGS[key].roi and SETTINGS[key].normal:
             ctx.note(f"{key}: {BLACK_NORMAL_NOTE}")
-    ctx.metrics.update(averaging=AVERAGING, settings=metrics, duplicates={k: v[1] for k, v in grouped.items()})
-    ctx.note("Tables 4-7: precision, recall (= sensitivity) and F1 are macro averages over classes; specificity "
+    ctx.metrics.update(averaging=AVERAGING, settings=metrics,
+                       duplicates={k: v[1] for k, v in grouped.items()})
+    ctx.note("Tables 4-7: precision, recall (= sensitivity) and F1 are macro averages over classes; "
+             "specificity "
              "is the binary true-negative rate of benign / healthy (macro one-vs-rest for three classes); "
              "ROC-AUC is the positive-class AUC (one-vs-rest macro for three); metrics.json also holds the "
              "binary, weighted and per-class values")
@@ -190,15 +209,18 @@ def plan(cfg, sources):
         n_test = round(len(labels) * cfg.ratios[2])
         arch = f"EfficientNetV2B0 {cfg.input_size} px, {len(counts)} classes"
         fits.append(PlannedFit(key, arch, lambda n=len(counts): build_model(cfg.input_size, n, None), n_train,
-                               cfg.epochs, cfg.batch_size, n_predict=n_test + round(len(labels) * cfg.ratios[1]),
+                               cfg.epochs, cfg.batch_size,
+                               n_predict=n_test + round(len(labels) * cfg.ratios[1]),
                                predict_batch=cfg.batch_size, figures=2))
         if setting.dataset not in explained and cfg.cam_images > 0:
             explained.add(setting.dataset)
             n = min(cfg.cam_images, n_test)
             cams += [PlannedExplanation("Grad-CAM", arch, n, cfg.input_size, cam="GradCAM",
-                                        cam_options=(("layer_name", LAST_CONV_LAYER), ("batch_size", cfg.batch_size)),
+                                        cam_options=(("layer_name", LAST_CONV_LAYER),
+                                                     ("batch_size", cfg.batch_size)),
                                         cam_batch=min(n, cfg.batch_size), traces=1, figures=1, panels=2 * n)]
-    return Plan(fits, tuple(cams), data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; cached "
+    return Plan(fits, tuple(cams),
+                data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; cached "
                 "after a first run), duplicate grouping, SMOTE on each training side")
 
 

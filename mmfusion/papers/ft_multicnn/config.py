@@ -81,16 +81,19 @@ class FtMultiCnnConfig(PaperConfig):
         for name, allowed in (("input", INPUTS), ("metadata", METADATA), ("normalize", NORMALIZE),
                               ("dataset", ("ham10000", "isic2019"))):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of "
+                                 f"{', '.join(allowed)}")
         for name, allowed in (("protocols", PROTOCOLS), ("rows", tuple(ROW_BY_KEY)),
                               ("image_level_rows", tuple(ROW_BY_KEY))):
             bad = [v for v in getattr(self, name) if v not in allowed]
             if bad or (name != "image_level_rows" and not getattr(self, name)):
-                raise ValueError(f"option {name}={list(getattr(self, name))}: expected some of {', '.join(allowed)}")
+                raise ValueError(f"option {name}={list(getattr(self, name))}: expected some of "
+                                 f"{', '.join(allowed)}")
         if self.folds < 2:
             raise ValueError(f"option folds={self.folds}: cross-validation needs at least 2")
         if self.image_size < 16:
-            raise ValueError(f"option image_size={self.image_size}: three 3x3 conv + 2x2 pool blocks need >= 16 px")
+            raise ValueError(f"option image_size={self.image_size}: three 3x3 conv + 2x2 pool blocks need >= "
+                             f"16 px")
 
     def selected_rows(self) -> list:
         return [ROW_BY_KEY[k] for k in self.rows]
@@ -101,19 +104,26 @@ class FtMultiCnnConfig(PaperConfig):
 
 FIDELITY = (
     Detail("dataset", "ISIC / HAM10000, seven classes incl. squamous cell carcinoma (§3.1 list: MEL, SCC, "
-           "AKIEC, BKL, BCC, DF, NV)", "ours: HAM10000's seven classes, which have vascular lesions (vasc) and "
-           "no SCC (SCC is an ISIC 2019 class; --set dataset=isic2019 gives its 8 classes)", "dataset", "ham10000",
+           "AKIEC, BKL, BCC, DF, NV)",
+           "ours: HAM10000's seven classes, which have vascular lesions (vasc) and "
+           "no SCC (SCC is an ISIC 2019 class; --set dataset=isic2019 gives its 8 classes)", "dataset",
+           "ham10000",
            "mmfusion/data/skin.py"),
-    Detail("input size", "128x128x3 (§3.5.1)", field="image_size", value=128, where="papers/ft_multicnn/model.py"),
+    Detail("input size", "128x128x3 (§3.5.1)", field="image_size", value=128,
+           where="papers/ft_multicnn/model.py"),
     Detail("conv stack", "Conv2D 32, 64, 128 + MaxPooling, Flatten (§3.5.1)",
-           "as the paper; 3x3 kernels and 'valid' padding are ours (not printed)", where="papers/ft_multicnn/model.py"),
+           "as the paper; 3x3 kernels and 'valid' padding are ours (not printed)",
+           where="papers/ft_multicnn/model.py"),
     Detail("metadata branch", "7 features -> Dense(64) (§3.5.2)", field="metadata", value="seven",
            where="mmfusion/data/metadata.py (encode_seven)"),
-    Detail("fusion and head", "concatenate -> Dense(7, softmax) (§3.5.3); Dropout and BatchNorm in the fine-tune "
+    Detail("fusion and head",
+           "concatenate -> Dense(7, softmax) (§3.5.3); Dropout and BatchNorm in the fine-tune "
            "variant (§3.5.4)", field="dropout", value=0.5, where="papers/ft_multicnn/model.py"),
     Detail("CAM inputs", "Grad-CAM heatmaps of a (pre)trained CNN, overlaid on the image (§3.3)",
-           "ours: the image-only CNN of each fold's training images makes the heatmaps (no test label reaches "
-           "them); conv3, the predicted class", field="input", value="overlay", where="papers/ft_multicnn/preprocess.py"),
+           "ours: the image-only CNN of each fold's training images makes the heatmaps (no test label "
+           "reaches "
+           "them); conv3, the predicted class", field="input", value="overlay",
+           where="papers/ft_multicnn/preprocess.py"),
     Detail("optimiser", "Adam (§4.1)", "Adam; the learning rate 1e-3 (Keras' default) is ours: not printed",
            "learning_rate", 1e-3, "papers/ft_multicnn/pipeline.py"),
     Detail("epochs", "50 (§4.1)", field="epochs", value=50, where="papers/ft_multicnn/pipeline.py"),
@@ -125,17 +135,21 @@ FIDELITY = (
            "as the paper, with albumentations itself (RandomBrightnessContrast with the other limit 0)",
            "augment", True, "papers/ft_multicnn/preprocess.py"),
     Detail("normalisation", "Normalize(max_pixel_value=255.0, p=0.5) among the augmentations (§3.2.3)",
-           "as the paper (normalize=paper): half the training images are ImageNet-normalised by albumentations, "
+           "as the paper (normalize=paper): half the training images are ImageNet-normalised by "
+           "albumentations, "
            "the rest and every test image stay 0..255 — two input scales ~100x apart; normalize=always "
            "(ours: every image / 255 in the model) is the sounder option", "normalize", "paper",
            "papers/ft_multicnn/preprocess.py"),
     Detail("split", "cross-validation, stratified (§3.1; folds not stated)",
-           "ours: 5 stratified folds grouped by lesion_id (an image-level split leaks lesions; it is reported "
+           "ours: 5 stratified folds grouped by lesion_id (an image-level split leaks lesions; it is "
+           "reported "
            "beside)", "folds", 5, "mmfusion/training/cv.py"),
-    Detail("validation", "training and validation curves (§4.3)", "ours: a 10% lesion-grouped hold-out of each "
+    Detail("validation", "training and validation curves (§4.3)",
+           "ours: a 10% lesion-grouped hold-out of each "
            "training fold for the curves", "val_fraction", 0.1, "papers/ft_multicnn/pipeline.py"),
     Detail("reported numbers", "0.96 ± 0.25 accuracy, 0.94 ± 0.34 recall (abstract); curves 'around 96%' "
-           "(training accuracy, §4.3)", "ours: fold-mean test accuracy / macro recall for the abstract; last-epoch "
+           "(training accuracy, §4.3)",
+           "ours: fold-mean test accuracy / macro recall for the abstract; last-epoch "
            "training accuracy for the curve statements, validation accuracy beside it",
            where="papers/ft_multicnn/pipeline.py"),
 )

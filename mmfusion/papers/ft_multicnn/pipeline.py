@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.ft_multicnn.config import (COLUMNS, CURVE_ROWS, HEADLINE, IMAGE_LEVEL_TABLE, ROW_BY_KEY, TABLE,
-                                                FtMultiCnnConfig)
+from mmfusion.papers.ft_multicnn.config import (
+    COLUMNS,
+    CURVE_ROWS,
+    HEADLINE,
+    IMAGE_LEVEL_TABLE,
+    ROW_BY_KEY,
+    TABLE,
+    FtMultiCnnConfig,
+)
 
 
 def _metrics(y, probs) -> dict:
@@ -37,7 +44,8 @@ class Folds:
 
             paths, size = list(self.frame["image_path"]), self.cfg.image_size
             key = content_key(paths, size=size, order=[str(p) for p in paths])   # arrays follow frame order
-            self.images = cached_arrays("ft-multicnn-images", key, lambda: {"images": decode_images(paths, size)},
+            self.images = cached_arrays("ft-multicnn-images", key,
+                                        lambda: {"images": decode_images(paths, size)},
                                         ctx.options.cache_dir)["images"]
         self.cams, self.cam_timings, self.results = [], [], {}
 
@@ -56,15 +64,18 @@ class Folds:
         ctx, cfg = self.ctx, self.cfg
         arch = row.model if row.model in ("resnet50", "inceptionv3") else cfg.backbone
         weights = ctx.weights(arch)
-        take = (lambda idx: {k: v[idx] for k, v in x.items()}) if isinstance(x, dict) else (lambda idx: x[idx])
-        augment = (paper_augment_normalized if cfg.normalize == "paper" else paper_augment) if cfg.augment else None
+        take = (lambda idx: {k: v[idx] for k, v in x.items()}) if isinstance(x,
+                                                                             dict) else (lambda idx: x[idx])
+        augment = (paper_augment_normalized if cfg.normalize == "paper"
+                   else paper_augment) if cfg.augment else None
         # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
         config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
                                   learning_rate=cfg.learning_rate, augment=augment, seed=ctx.seed(fold=fold))
         build = lambda: build_model(row.model, cfg.image_size, meta_dim, self.n_classes, cfg.dropout,  # noqa: E731
                                     cfg.backbone if row.model == "ft_multicnn" else None, weights,
                                     rescale=cfg.normalize == "always")
-        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", build, (take(split["train"]), self.y[split["train"]]),
+        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", build,
+                      (take(split["train"]), self.y[split["train"]]),
                       (take(split["val"]), self.y[split["val"]]), config)
         with ctx.stage("evaluation"):
             test = split["test"]
@@ -78,7 +89,8 @@ class Folds:
         from mmfusion.papers.ft_multicnn.preprocess import model_inputs
 
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else self.ids
-        train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction, seed=self.ctx.seed(fold=fold))
+        train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction,
+                                      seed=self.ctx.seed(fold=fold))
         split = {"train": train, "val": val, "test": np.asarray(test_idx)}
         meta, out, maps = self.metadata(train), {}, None
         needs_cam = any(self.cfg.input_of(r) != "raw" for r in rows)
@@ -126,12 +138,15 @@ def row_cells(ctx, protocol, row, folds) -> dict:
     histories = [res.history for res, _ in folds]
     if protocol == "lesion" and row.row in CURVE_ROWS and all(h.get("accuracy") for h in histories):
         ctx.cell("Training curves", row.row, "accuracy", [h["accuracy"][-1] for h in histories],
-                 "last-epoch TRAINING accuracy per fold: the curve the paper's number is read from", bounds=[0, 1])
+                 "last-epoch TRAINING accuracy per fold: the curve the paper's number is read from",
+                 bounds=[0, 1])
         if all(h.get("val_accuracy") for h in histories):
-            ctx.cell("Training curves (ours)", row.row, "validation accuracy", [h["val_accuracy"][-1] for h in histories],
+            ctx.cell("Training curves (ours)", row.row, "validation accuracy",
+                     [h["val_accuracy"][-1] for h in histories],
                      "last-epoch validation accuracy (10% of each training fold), beside it", bounds=[0, 1])
     probs, y = pooled.filter(regex=r"^p_\d+$").to_numpy(), pooled["y_true"].to_numpy()
-    return {"folds": per_fold, "mean_std": {k: mean_std([m[k] for m in per_fold])._asdict() for k in per_fold[0]},
+    return {"folds": per_fold,
+            "mean_std": {k: mean_std([m[k] for m in per_fold])._asdict() for k in per_fold[0]},
             "confusion_matrix": confusion_matrix(y, probs.argmax(1), probs.shape[1]).tolist()}
 
 
@@ -144,8 +159,10 @@ def steps(ctx) -> None:
             run.protocol(protocol, chosen)
     summary = {p: {key: row_cells(ctx, p, ROW_BY_KEY[key], folds) for key, folds in by_row.items()}
                for p, by_row in run.results.items()}
-    ctx.run.write_predictions(pd.concat([p.assign(protocol=proto, model=key) for proto, by_row in run.results.items()
-                                         for key, folds in by_row.items() for _, p in folds], ignore_index=True),
+    ctx.run.write_predictions(pd.concat([p.assign(protocol=proto, model=key) for proto,
+                                         by_row in run.results.items()
+                                         for key, folds in by_row.items() for _, p in folds],
+                                        ignore_index=True),
                               name="predictions_all.csv")
     proto = "lesion" if "lesion" in run.results else next(iter(run.results))
     key = HEADLINE if HEADLINE in run.results[proto] else next(iter(run.results[proto]))
@@ -170,8 +187,10 @@ def plan(cfg, sources):
     frame = sources[cfg.dataset].frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
     meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
-    n_train, n_test = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(len(frame) / cfg.folds)
-    augment = (paper_augment_normalized if cfg.normalize == "paper" else paper_augment) if cfg.augment else None
+    n_train, n_test = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(len(frame)
+                                                                                                / cfg.folds)
+    augment = (paper_augment_normalized if cfg.normalize == "paper"
+               else paper_augment) if cfg.augment else None
     fits, cams = [], []
     for protocol in cfg.protocols:
         rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
@@ -182,16 +201,20 @@ def plan(cfg, sources):
             for key in keys:
                 row = ROW_BY_KEY[key]
                 fits.append(PlannedFit(f"{protocol}-{key}-fold{fold}", f"{row.model} {cfg.image_size} px",
-                                       lambda row=row: build_model(row.model, cfg.image_size, meta, classes, cfg.dropout,
-                                                                   cfg.backbone if row.model == "ft_multicnn" else None),
+                                       lambda row=row: build_model(row.model, cfg.image_size, meta, classes,
+                                                                   cfg.dropout,
+                                                                   cfg.backbone if row.model == "ft_multicnn"
+                                                                   else None),
                                        n_train, cfg.epochs, cfg.batch_size, n_predict=n_test,
                                        predict_batch=cfg.batch_size, augment=augment))
         if rows and any(cfg.input_of(r) != "raw" for r in rows):   # the maps of every image, per fold
             cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
-                                           cfg.image_size, cam="GradCAM", cam_options=(("layer_name", CAM_LAYER),
+                                           cfg.image_size, cam="GradCAM",
+                                           cam_options=(("layer_name", CAM_LAYER),
                                                                                        ("batch_size", 64)),
                                            cam_batch=min(64, len(frame)), traces=cfg.folds, figures=1,
-                                           panels=2 * classes))   # a rerun with the same weights reads them cached
+                                           panels=2
+                                           * classes))   # a rerun with the same weights reads them cached
     return Plan(fits, tuple(cams), data=f"{len(frame)} images decoded at {cfg.image_size} px (cached after a "
                 "first run), metadata encoding")
 

@@ -33,7 +33,8 @@ def paper_transforms(normalize: bool = False):
     with warnings.catch_warnings():
         # ShiftScaleRotate is deprecated in favour of Affine (warned from its validator); the paper names it
         warnings.filterwarnings("ignore", message="ShiftScaleRotate is a special case", category=UserWarning)
-        shift_scale_rotate = A.ShiftScaleRotate(shift_limit=0.1, scale_limit=0.1, rotate_limit=15, border_mode=0,
+        shift_scale_rotate = A.ShiftScaleRotate(shift_limit=0.1, scale_limit=0.1, rotate_limit=15,
+                                                border_mode=0,
                                                 p=0.85)
     normalize_step = [A.Normalize(max_pixel_value=255.0, p=0.5)] if normalize else []
     return A.Compose([
@@ -51,7 +52,8 @@ def paper_transforms(normalize: bool = False):
 
 def seed_int(seed) -> int:
     """One 32-bit albumentations seed from the pipeline's int64 [2] seed."""
-    return int(np.random.SeedSequence([int(s) & 0xFFFFFFFFFFFFFFFF for s in np.ravel(seed)]).generate_state(1)[0])
+    return int(np.random.SeedSequence([int(s) & 0xFFFFFFFFFFFFFFFF
+                                       for s in np.ravel(seed)]).generate_state(1)[0])
 
 
 def augment_array(image: np.ndarray, seed, normalize: bool = False) -> np.ndarray:

@@ -46,7 +46,8 @@ class HmcConfig(PaperConfig):
     cam_images: int = 4              # test films per fold explained (first model of ``models``)
     scorecam_channels: int | None = None   # Score-CAM channels kept (None: all 2048 of conv5)
     eager_cams: bool = False         # CAMs without tf.function (quick: tracing ResNet50 costs more)
-    vit: dict = dataclasses.field(default_factory=lambda: {"patch_size": 16, "dim": 192, "depth": 6, "heads": 3})
+    vit: dict = dataclasses.field(default_factory=lambda: {"patch_size": 16, "dim": 192, "depth": 6,
+                                                           "heads": 3})
     attention: dict = dataclasses.field(default_factory=dict)   # AttentionConfig overrides
 
     @classmethod
@@ -55,7 +56,8 @@ class HmcConfig(PaperConfig):
         abnormal only, HMC-Net, VGG16 and ViT (the smallest set a Friedman test takes), 2 folds of
         1 epoch, 1 CAM film."""
         return cls(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
-                   batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16, eager_cams=True,
+                   batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16,
+                   eager_cams=True,
                    vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},
                    attention={"width": 32, "num_heads": 4})
 
@@ -64,9 +66,11 @@ class HmcConfig(PaperConfig):
         _some_of("models", self.models, MODELS)
         _some_of("tasks", self.tasks, tuple(TASKS))
         if self.preprocessing not in PREPROCESSING:
-            raise ValueError(f"option preprocessing={self.preprocessing!r}: expected one of {', '.join(PREPROCESSING)}")
+            raise ValueError(f"option preprocessing={self.preprocessing!r}: expected one of "
+                             f"{', '.join(PREPROCESSING)}")
         if self.friedman_metric not in REPORTED:
-            raise ValueError(f"option friedman_metric={self.friedman_metric!r}: expected one of {', '.join(REPORTED)}")
+            raise ValueError(f"option friedman_metric={self.friedman_metric!r}: expected one of "
+                             f"{', '.join(REPORTED)}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"option optimizer={self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
         if self.folds < 2:
@@ -81,7 +85,8 @@ class HmcConfig(PaperConfig):
             raise ValueError(f"option patience={self.patience} / cam_images={self.cam_images}: "
                              "patience must be >= 1 and cam_images >= 0")
         if self.scorecam_channels is not None and self.scorecam_channels < 1:
-            raise ValueError(f"option scorecam_channels={self.scorecam_channels}: must be >= 1 (or none for all)")
+            raise ValueError(f"option scorecam_channels={self.scorecam_channels}: must be >= 1 (or none for "
+                             f"all)")
         try:
             AttentionConfig.from_dict(self.attention)
         except (TypeError, ValueError) as err:
@@ -109,14 +114,18 @@ FIDELITY = (
            "self-attention per stage conv3/conv4/conv5, conv5 tokens cross-attend pooled conv3/conv4 "
            "(papers/hmcnet.yaml notes)", where=_M),
     Detail("layer sizes", _ABSTRACT, "ours, because the abstract gives none: attention width 256, 8 heads, "
-           "key dim 32, keys/values pooled to 7x7, dropout 0.3 (AttentionConfig defaults)", "attention", {}, _M),
+           "key dim 32, keys/values pooled to 7x7, dropout 0.3 (AttentionConfig defaults)", "attention", {},
+           _M),
     Detail("compared models", "baselines ResNet50, VGG19, VGG16, ViT; ablations ResNet50 + hierarchical "
            "attention, ResNet50 + multi-scale attention (abstract)", AS_PAPER, "models", MODELS, _M),
     Detail("ViT variant", "ViT, variant not named", "ours, because unnamed: a small ViT from scratch "
-           "(patch 16, dim 192, depth 6, 3 heads)", "vit", {"patch_size": 16, "dim": 192, "depth": 6, "heads": 3}, _M),
-    Detail("pretrained weights", _ABSTRACT, "ours: ImageNet for ResNet50 / VGG (--weights), none on quick runs",
+           "(patch 16, dim 192, depth 6, 3 heads)", "vit",
+           {"patch_size": 16, "dim": 192, "depth": 6, "heads": 3}, _M),
+    Detail("pretrained weights", _ABSTRACT,
+           "ours: ImageNet for ResNet50 / VGG (--weights), none on quick runs",
            where="mmfusion/experiment/context.py"),
-    Detail("input size", _ABSTRACT, "ours, because ResNet50's native size: 224 px RGB films resized from 1024 px",
+    Detail("input size", _ABSTRACT,
+           "ours, because ResNet50's native size: 224 px RGB films resized from 1024 px",
            "input_size", 224, _D),
     Detail("preprocessing", _ABSTRACT, "ours, because nothing is stated: resize only (`mias-xai` adds "
            "mmfusion.data.mammo.enhance: breast mask + CLAHE)", "preprocessing", "resize", _D),
@@ -132,16 +141,21 @@ FIDELITY = (
            "training fold, by patient, stratified", "val_fraction", 0.15, _P),
     Detail("augmentation", _ABSTRACT, "ours, because nothing is stated: none", where=_P),
     Detail("split", "5-fold cross-validation (abstract)", AS_PAPER, "folds", 5, _P),
-    Detail("fold construction", _ABSTRACT, "ours, because unstated: stratified by label and grouped by patient "
-           "(both breasts of a woman in one fold), the same folds for every model", where="mmfusion/training/cv.py"),
+    Detail("fold construction", _ABSTRACT,
+           "ours, because unstated: stratified by label and grouped by patient "
+           "(both breasts of a woman in one fold), the same folds for every model",
+           where="mmfusion/training/cv.py"),
     Detail("class handling", "binary (specificity is reported); task not named", "ours, because the task is "
-           "unstated: normal vs abnormal carries the abstract's numbers; benign vs malignant is our own table; "
+           "unstated: normal vs abnormal carries the abstract's numbers; benign vs malignant is our own "
+           "table; "
            "a film is malignant if any Info.txt row is; no class weights", "tasks", tuple(TASKS), _D),
-    Detail("metrics", "mean accuracy, precision, recall, F1, AUC-ROC, specificity over the 5 folds (abstract)",
+    Detail("metrics",
+           "mean accuracy, precision, recall, F1, AUC-ROC, specificity over the 5 folds (abstract)",
            AS_PAPER, where=_P),
     Detail("spread", "'(± x)', meaning unstated", "ours: sample std (ddof 1) over folds; positive class = "
            "abnormal / malignant", where=_P),
-    Detail("statistics", "Friedman test over HMC-Net and the baselines, Nemenyi post-hoc (abstract)", AS_PAPER,
+    Detail("statistics", "Friedman test over HMC-Net and the baselines, Nemenyi post-hoc (abstract)",
+           AS_PAPER,
            where="mmfusion/evaluation/stats.py"),
     Detail("Friedman metric", _ABSTRACT, "ours, because unstated: per-fold accuracy; Nemenyi alpha 0.05",
            "friedman_metric", "accuracy", _P),

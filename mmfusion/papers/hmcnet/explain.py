@@ -9,8 +9,6 @@ and the energy inside the lesion circles stand beside what no explanation would 
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from mmfusion.papers.hmcnet.model import last_conv_layer
@@ -58,7 +56,8 @@ def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> di
         return {}
     random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
     randomized = {f"{m} of a re-initialised model": v for m, v in random_model.items()}
-    return {**scores, **baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed, randomized)}
+    return {**scores,
+            **baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed, randomized)}
 
 
 def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:
@@ -82,11 +81,13 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
         tmp, sample_id=ids, targets=targets, lesion_masks=masks, **maps), suffix=".npz")
     atomic_write_json(out / f"cams_fold{fold}.json", {
         "layer": last_conv_layer(name), "model": name, "fold": fold, "sample_ids": ids.tolist(),
-        "targets": targets.tolist(), "seconds_per_image": seconds, "n_lesion_films": int(masks.any((1, 2)).sum()),
+        "targets": targets.tolist(), "seconds_per_image": seconds,
+                                                      "n_lesion_films": int(masks.any((1, 2)).sum()),
         "lesion_scores": scores, "synthetic": ctx.synthetic})
     without = int((rows["n_abnormalities"].to_numpy()[idx] > 0).sum() - masks.any((1, 2)).sum())
     if without:
-        ctx.skipped(f"CAM lesion scores, {task}, fold {fold}", {"abnormal films without lesion coordinates": without},
+        ctx.skipped(f"CAM lesion scores, {task}, fold {fold}",
+                    {"abnormal films without lesion coordinates": without},
                     len(idx))
     return scores
 

@@ -70,7 +70,8 @@ def cross_validate_model(ctx, data, name, folds) -> dict:
             with ctx.stage("explanations"):
                 cams.append(explain_fold(ctx, result.model, data.name, name, data.frame.iloc[test_idx],
                                          data.images[test_idx], probs, fold))
-    return {"predictions": pd.concat(frames, ignore_index=True), "history": pd.concat(histories, ignore_index=True),
+    return {"predictions": pd.concat(frames, ignore_index=True),
+            "history": pd.concat(histories, ignore_index=True),
             "folds": per_fold, "cams": cams, "model": result.model}
 
 
@@ -113,7 +114,8 @@ def friedman_cells(ctx, table, task, per_model) -> dict:
         cd_diagram(fn, ctx.run.figures_dir / f"cd_diagram_{task}_{tag}.png",
                    title=f"Nemenyi CD ({metric}, {task}, {ctx.cfg.folds} folds){ctx.tag}")
     if not out:
-        ctx.note(f"{task}: Friedman / Nemenyi not run: needs HMC-Net and >= 2 other models, got {list(per_model)}")
+        ctx.note(f"{task}: Friedman / Nemenyi not run: needs HMC-Net and >= 2 other models, got "
+                 f"{list(per_model)}")
     return out
 
 
@@ -158,14 +160,17 @@ def plan(cfg, sources):
     labels, fits, cams = sources["mias"].frame["label"].to_numpy(int), [], []
     for task in cfg.tasks:
         films = int(np.isin(labels, TASKS[task]["keep"]).sum())
-        n_train, n_test = int(films * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(films / cfg.folds)
+        n_train, n_test = int(films * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(films
+                                                                                               / cfg.folds)
         for name in cfg.models:
             build = lambda name=name: build_model(name, cfg.input_size, 2, None,  # noqa: E731
                                                   AttentionConfig.from_dict(cfg.attention), cfg.vit)
             last = name == cfg.models[-1]         # the task's Friedman CD diagrams follow its last model
-            fits += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train, cfg.epochs,
+            fits += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train,
+                                cfg.epochs,
                                 cfg.batch_size, n_predict=n_test, predict_batch=cfg.batch_size,
-                                figures=(k == cfg.folds - 1) * (1 + last * len(friedman_sets(list(cfg.models)))))
+                                figures=(k == cfg.folds - 1)
+                                * (1 + last * len(friedman_sets(list(cfg.models)))))
                      for k in range(cfg.folds)]
         n = min(cfg.cam_images, n_test) * cfg.folds
         arch, first = f"{cfg.models[0]} {cfg.input_size} px", cfg.models[0]
@@ -173,11 +178,13 @@ def plan(cfg, sources):
             options = (("layer_name", last_conv_layer(first)), ("batch_size", cfg.batch_size),
                        ("eager", cfg.eager_cams)) + ((("max_channels", cfg.scorecam_channels),)
                                                      if method == "ScoreCAM" else ())
-            for copy in ("", " of a re-initialised model"):   # the copy: when a picked film has a lesion circle
+            for copy in ("",
+                         " of a re-initialised model"):   # the copy: when a picked film has a lesion circle
                 cams.append(PlannedExplanation(CAM_LABELS[method] + copy, arch, n, cfg.input_size, cam=method,
                                                cam_options=options, cam_batch=min(cfg.cam_images, n_test,
                                                                                   cfg.batch_size),
-                                               traces=cfg.folds, models=cfg.folds if copy and method == METHODS[0]
+                                               traces=cfg.folds,
+                                               models=cfg.folds if copy and method == METHODS[0]
                                                else 0))
         if cfg.cam_images:
             cams.append(PlannedExplanation("CAM grids", arch, 0, cfg.input_size, figures=cfg.folds,
@@ -187,4 +194,5 @@ def plan(cfg, sources):
                 evaluation="per-fold metrics, Friedman / Nemenyi")
 
 
-EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, plan=plan, datasets=lambda cfg: {"mias": {}})
+EXPERIMENT = Experiment(name="hmcnet", config=HmcConfig, steps=steps, plan=plan,
+                        datasets=lambda cfg: {"mias": {}})

@@ -21,7 +21,8 @@ def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=No
             from mmfusion.data.images import read_image
             from mmfusion.data.mammo import enhance
 
-            return {"images": np.stack([enhance(read_image(p, "gray"), size)[0] for p in frame["image_path"]])}
+            return {"images": np.stack([enhance(read_image(p, "gray"), size)[0]
+                                        for p in frame["image_path"]])}
         from mmfusion.data.decode import decode_images
 
         return {"images": decode_images(frame["image_path"], size, channels=3)}

@@ -50,7 +50,8 @@ class MiasConfig(PaperConfig):
         the explanations have something to show), 2 runs, a search over two class-weight
         candidates (one fit each), 6 images explained."""
         return cls(input_size=64, epochs=6, patience=2, runs=2, twin_n=64,
-                   class_weight_candidates=CLASS_WEIGHT_CANDIDATES[:2], class_weight_seeds=1, explain_images=6,
+                   class_weight_candidates=CLASS_WEIGHT_CANDIDATES[:2], class_weight_seeds=1,
+                   explain_images=6,
                    lime_samples=60, shap_samples=60, per_call_images=2, curve_steps=10)
 
     @classmethod
@@ -62,10 +63,12 @@ class MiasConfig(PaperConfig):
         if not 1 <= self.runs < 100:
             raise ValueError(f"option runs={self.runs}: must be 1..99 (seeds seed .. seed + runs - 1)")
         if self.input_size < 32:
-            raise ValueError(f"option input_size={self.input_size}: the CNN's three 2x2 poolings need >= 32 px")
+            raise ValueError(f"option input_size={self.input_size}: the CNN's three 2x2 poolings need >= 32 "
+                             f"px")
         bad = [p for p in self.protocols if p not in PROTOCOLS]
         if bad or not self.protocols:
-            raise ValueError(f"option protocols={list(self.protocols)}: expected some of {', '.join(PROTOCOLS)}")
+            raise ValueError(f"option protocols={list(self.protocols)}: expected some of "
+                             f"{', '.join(PROTOCOLS)}")
         if not self.class_weight_candidates:
             raise ValueError("option class_weight_candidates: at least one candidate is needed")
         if not 1 <= self.class_weight_seeds < 100:
@@ -98,22 +101,29 @@ _SRC = "published paper (arXiv 2408.13154, PMLR 248) and the authors' public cod
 FIDELITY = (
     Detail("labels", f"SEVERITY of the first Info.txt row per film ({_SRC}: MIAS.py)",
            where="mmfusion/data/mias.py (label_rule='first')"),
-    Detail("preprocessing", "resize 224, Otsu + 5x5 close/open + largest contour + 55x55 dilation, CLAHE 2.0 / 8x8",
+    Detail("preprocessing",
+           "resize 224, Otsu + 5x5 close/open + largest contour + 55x55 dilation, CLAHE 2.0 / 8x8",
            field="input_size", value=224, where="mmfusion/data/mammo.py, papers/mias_xai/preprocess.py"),
-    Detail("ROI crop", "square of side 2r around (x, 224 - y); normal films: central h//4 crop shifted diagonally "
+    Detail("ROI crop",
+           "square of side 2r around (x, 224 - y); normal films: central h//4 crop shifted diagonally "
            "onto tissue", "as the paper; the y-flip through data.mias.to_pixels (pixel centres)",
            where="papers/mias_xai/preprocess.py"),
     Detail("dropped films", "abnormal films without coordinates skipped; two crops deleted by hand as black "
-           "(roi_images[210], [212] in Data_creation_ROIs.ipynb)", "as the paper: mdb212 and mdb214 excluded by id "
+           "(roi_images[210], [212] in Data_creation_ROIs.ipynb)",
+           "as the paper: mdb212 and mdb214 excluded by id "
            "(316 crops; test 31/9/8, validation 31/9/7)", "authors_excluded", ("mdb212", "mdb214"),
            "papers/mias_xai/pipeline.py"),
-    Detail("split", "70/15/15 stratified two-step train_test_split, random_state 44", field="split_seed", value=44,
+    Detail("split", "70/15/15 stratified two-step train_test_split, random_state 44", field="split_seed",
+           value=44,
            where="mmfusion/data/splits.py (paper_two_step_split)"),
-    Detail("patient-grouped split", "none (image-level)", "ours, beside it: the two breasts of a patient on one side",
+    Detail("patient-grouped split", "none (image-level)",
+           "ours, beside it: the two breasts of a patient on one side",
            "protocols", ("stratified", "patient"), "papers/mias_xai/preprocess.py"),
-    Detail("augmentation", "x16: 4 rotations x vertical flip + one brightness (+-15) / contrast (0.5-1.5) copy; MD5 "
+    Detail("augmentation",
+           "x16: 4 rotations x vertical flip + one brightness (+-15) / contrast (0.5-1.5) copy; MD5 "
            "dedupe; random undersampling", where="papers/mias_xai/preprocess.py"),
-    Detail("model", "Sequential CNN, 1,386,177 parameters, inputs / 255", "as the paper (functional graph of the "
+    Detail("model", "Sequential CNN, 1,386,177 parameters, inputs / 255",
+           "as the paper (functional graph of the "
            "same layers, for Grad-CAM)", where="papers/mias_xai/model.py"),
     Detail("optimiser", "Adam, lr 1e-4, categorical cross-entropy", field="learning_rate", value=1e-4,
            where="papers/mias_xai/pipeline.py"),
@@ -122,18 +132,26 @@ FIDELITY = (
     Detail("early stopping", "val_loss, patience 10, best weights restored", field="patience", value=10,
            where="papers/mias_xai/pipeline.py"),
     Detail("class weights", "{1,2,3}: the pick of their grid search over {1,1,1}, {1,2,3}, {2,3,4} (one fit "
-           "each, validation balanced accuracy; CNN_model_training.ipynb)", "as the paper: {1,2,3} fixed; the "
-           "search is ours on request (--set class_weight_candidates=1,1,1;1,2,3;2,3,4: class_weight_seeds fits "
-           "each, mean score)", "class_weight_candidates", (AUTHORS_CLASS_WEIGHT,), "papers/mias_xai/pipeline.py"),
-    Detail("class-weight sensitivity", "none", "ours: the runs retrained with {1,1,1} on the stratified split",
+           "each, validation balanced accuracy; CNN_model_training.ipynb)",
+           "as the paper: {1,2,3} fixed; the "
+           "search is ours on request (--set class_weight_candidates=1,1,1;1,2,3;2,3,4: class_weight_seeds "
+           "fits "
+           "each, mean score)", "class_weight_candidates", (AUTHORS_CLASS_WEIGHT,),
+           "papers/mias_xai/pipeline.py"),
+    Detail("class-weight sensitivity", "none",
+           "ours: the runs retrained with {1,1,1} on the stratified split",
            "sensitivity_weights", (CLASS_WEIGHT_CANDIDATES[0],), "papers/mias_xai/pipeline.py"),
     Detail("runs", "10 retrained models", field="runs", value=10, where="papers/mias_xai/pipeline.py"),
-    Detail("LIME", "library defaults: 1000 samples, quickshift, positive weights", field="lime_samples", value=1000,
+    Detail("LIME", "library defaults: 1000 samples, quickshift, positive weights", field="lime_samples",
+           value=1000,
            where="papers/mias_xai/explain.py"),
     Detail("Kernel SHAP", "Kernel SHAP (settings not public)", "ours: 1000 coalitions over LIME's quickshift "
            "superpixels", "shap_samples", 1000, "papers/mias_xai/explain.py"),
-    Detail("Grad-CAM", "Grad-CAM, last convolution", "as the paper (conv3)", where="papers/mias_xai/explain.py"),
-    Detail("explanation scores", "none printed", "ours: cost, deletion / insertion AUC, pointing game, energy in the "
-           "lesion circle, beside random-map, centred-blob and re-initialised-model baselines", "curve_steps", 50,
+    Detail("Grad-CAM", "Grad-CAM, last convolution", "as the paper (conv3)",
+           where="papers/mias_xai/explain.py"),
+    Detail("explanation scores", "none printed",
+           "ours: cost, deletion / insertion AUC, pointing game, energy in the "
+           "lesion circle, beside random-map, centred-blob and re-initialised-model baselines", "curve_steps",
+           50,
            "papers/mias_xai/explain.py"),
 )

@@ -130,7 +130,8 @@ def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
     from mmfusion.xai import baseline_scores
 
     return baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
-                           len(images), images.shape[1:3], seed, randomized_maps(model, images, targets, cfg, seed))
+                           len(images), images.shape[1:3], seed,
+                           randomized_maps(model, images, targets, cfg, seed))
 
 
 def figures(ctx, images, labels, maps, per_class=4):
@@ -163,7 +164,8 @@ def compare(ctx, model, crops, test_idx) -> None:
     baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
     figs = figures(ctx, crops.images[chosen], crops.labels[chosen], maps)
-    ctx.run.write_json("xai.json", {"synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
+    ctx.run.write_json("xai.json",
+                       {"synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
                                     "targets": targets.tolist(), "seconds_batched": seconds,
                                     "seconds_per_call": per_call, "quality": scores, "baselines": baselines,
                                     "agreement": pairs, "figures": [str(p) for p in figs]})
@@ -176,12 +178,14 @@ def compare(ctx, model, crops, test_idx) -> None:
 
     for m in METHODS:
         cell(m, "seconds per explanation (batched)", seconds[m],
-             f"; median {statistics.median(seconds[m]):.4g} s" + ("; batch time / N" if m == "Grad-CAM" else ""))
+             f"; median {statistics.median(seconds[m]):.4g} s"
+             + ("; batch time / N" if m == "Grad-CAM" else ""))
         cell(m, "seconds per explanation (authors' per-call style)", per_call[m],
              f"; median {statistics.median(per_call[m]):.4g} s over {k} images")
     for row, values in {**scores, **baselines}.items():
         for metric, v in values.items():
-            cell(row, metric.replace("_", " "), v, "" if row in METHODS else "; baseline: what no explanation scores")
+            cell(row, metric.replace("_", " "), v,
+                 "" if row in METHODS else "; baseline: what no explanation scores")
     for pair, values in pairs.items():
         cell(pair, "spearman", values["spearman"])
         cell(pair, "iou top 10%", values["iou_top10"])

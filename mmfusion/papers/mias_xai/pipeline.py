@@ -83,7 +83,8 @@ def choose_class_weight(ctx, crops, split, protocol):
             frame = _test_predictions(ctx, result.model, crops, split, protocol, s + 1)
             val = frame[frame["split"] == "val"]
             prob = val[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
-            scores[k].append(classification_metrics(val["y_true"].to_numpy(int), prob, "macro")["balanced_accuracy"])
+            scores[k].append(classification_metrics(val["y_true"].to_numpy(int), prob,
+                                                    "macro")["balanced_accuracy"])
             frames.append(frame[frame["split"] == "test"])
         predictions[k] = pd.concat(frames, ignore_index=True)
     return candidates[pick(scores)], scores, predictions
@@ -113,7 +114,9 @@ def run_protocol(ctx, crops, protocol, split):
     if protocol == ctx.cfg.protocols[0]:
         sensitivity[weights_label(weights)] = predictions[predictions["split"] == "test"]
         for j, other in enumerate(sensitivity_weights(ctx.cfg)):
-            runs = [_test_predictions(ctx, train_one(ctx, crops, split, f"{protocol}-sensitivity{j + 1}-run{r + 1}",
+            runs = [_test_predictions(ctx,
+                                      train_one(ctx, crops, split,
+                                                f"{protocol}-sensitivity{j + 1}-run{r + 1}",
                                                      ctx.seed(run=r), other)[0].model,
                                       crops, split, protocol, r + 1, sides=("test",))
                     for r in range(ctx.cfg.runs)]
@@ -124,7 +127,8 @@ def run_protocol(ctx, crops, protocol, split):
                           f"{ctx.cfg.class_weight_seeds} seeded fits per candidate; ties (1e-9): smaller "
                           "spread over seeds, then the earlier candidate",
                   "scores": {weights_label(candidates[k]): {"per_seed": v, "mean": float(np.mean(v)),
-                                                             "std": float(np.std(v, ddof=1)) if len(v) > 1 else None}
+                                                             "std": float(np.std(v, ddof=1)) if len(v) > 1
+                                                            else None}
                              for k, v in scores.items()}}
     info = {"class_weight": {str(k): v for k, v in weights.items()},
             "class_weight_source": "search" if scores else "fixed (the authors' final weights)",
@@ -180,18 +184,22 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
     """The paper's tables from the test rows of every protocol and run; returns metrics.json content."""
     metrics, test = {}, predictions[predictions["split"] == "test"]
     for protocol in ctx.cfg.protocols:
-        runs = {int(r): run_metrics(f) for r, f in test[test["protocol"] == protocol].groupby("run", sort=True)}
+        runs = {int(r): run_metrics(f) for r,
+                f in test[test["protocol"] == protocol].groupby("run", sort=True)}
         per, sfx = list(runs.values()), PROTOCOL_TABLE[protocol]
         n = {"n_test": per[0]["n_test"]}
         where = {"protocol": protocol, "split": "test"}     # how `mmfusion verify` recomputes a cell
         for r, m in runs.items():
-            ctx.cell("Table Runs" + sfx, f"run {r}", "accuracy", m["macro"]["accuracy"], f"seed offset {r - 1}",
-                     bounds=[0, 1], derive={"where": where, "by": "run", "groups": [r], "metric": "accuracy"}, **n)
+            ctx.cell("Table Runs" + sfx, f"run {r}", "accuracy", m["macro"]["accuracy"],
+                     f"seed offset {r - 1}",
+                     bounds=[0, 1], derive={"where": where, "by": "run", "groups": [r], "metric": "accuracy"},
+                     **n)
         ctx.cell("Table Runs" + sfx, "retrained models", "runs", len(per), "retrainings with seeds seed + r")
         for column in AVERAGED:
             values = [m["macro"][column] for m in per]
             if not np.isnan(values).any():
-                ctx.cell("Table Metrics" + sfx, "CNN", column, values, f"macro, one value per run ({len(per)})",
+                ctx.cell("Table Metrics" + sfx, "CNN", column, values,
+                         f"macro, one value per run ({len(per)})",
                          bounds=[0, 1], derive={"where": where, "by": "run", "metric": column}, **n)
         for k, c in enumerate(CLASS_NAMES):
             for column in ("precision", "recall", "f1"):
@@ -199,7 +207,8 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
                          "per class, per run", bounds=[0, 1],
                          derive={"where": where, "by": "run", "metric": column, "class": k})
         ctx.cell("Table Metrics" + sfx, "Majority baseline", "accuracy", per[0]["majority_accuracy"],
-                 f"always '{per[0]['majority_class']}' (the test set's most frequent class)", bounds=[0, 1], **n)
+                 f"always '{per[0]['majority_class']}' (the test set's most frequent class)", bounds=[0, 1],
+                 **n)
         cms = np.array([m["confusion_matrix"] for m in per])
         for i, t in enumerate(CLASS_NAMES):
             for j, q in enumerate(CLASS_NAMES):
@@ -211,9 +220,11 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
                          "counts, one value per run", bounds=[0, per[0]["n_test"]], derive=spec)
         test_idx = splits_by_protocol[protocol]["test"]
         for c, name in enumerate(CLASS_NAMES):
-            ctx.cell("Test set" + sfx, name, "images", int((labels[test_idx] == c).sum()), "our split of our crops")
+            ctx.cell("Test set" + sfx, name, "images", int((labels[test_idx] == c).sum()),
+                     "our split of our crops")
         ctx.cell("Test set" + sfx, "total", "images", len(test_idx), "our split of our crops")
-        metrics[protocol] = {"runs": runs, "mean": {k: float(np.mean([m["macro"][k] for m in per])) for k in AVERAGED},
+        metrics[protocol] = {"runs": runs,
+                             "mean": {k: float(np.mean([m["macro"][k] for m in per])) for k in AVERAGED},
                              "confusion_matrix_mean": cms.mean(axis=0).tolist()}
     return metrics
 
@@ -248,7 +259,8 @@ def steps(ctx) -> None:
 
 def plan(cfg, sources):
     """The fits steps() makes: per protocol, ``class_weight_seeds`` per class-weight candidate
-    (when there are several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight, each on the x16 set undersampled to 3 x its minority class;
+    (when there are several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight,
+    each on the x16 set undersampled to 3 x its minority class;
     their predictions; explain.compare's work on the first model (and its re-initialised copy)."""
     import math
 
@@ -306,16 +318,20 @@ def explanations(cfg, arch, n: int) -> tuple:
                 E("Kernel SHAP" + model, arch, n, size, calls=shap, segment=True, samples=cfg.shap_samples,
                   sampler="shap", libraries=("shap",))]
     steps = cfg.curve_steps + 1
-    per_class = [min(4, len(range(c, n, len(CLASS_NAMES)))) for c in range(len(CLASS_NAMES))]   # round-robin picks
+    per_class = [min(4, len(range(c, n, len(CLASS_NAMES))))
+                 for c in range(len(CLASS_NAMES))]   # round-robin picks
     out += [E("Grad-CAM (per-call style)", arch, k, size, cam="naive_gradcam",
               cam_options=(("layer_name", LAST_CONV),), traces=1 if k else 0),
-            E("LIME (per-call style)", arch, k, size, calls=((math.ceil(cfg.lime_samples / 10), 10),), predict=True,
+            E("LIME (per-call style)", arch, k, size, calls=((math.ceil(cfg.lime_samples / 10), 10),),
+              predict=True,
               segment=True, samples=cfg.lime_samples, sampler="lime", traces=1 if k else 0),
-            E("Kernel SHAP (per-call style)", arch, k, size, calls=((3, 1), (math.ceil(cfg.shap_samples / 10), 10)),
+            E("Kernel SHAP (per-call style)", arch, k, size,
+              calls=((3, 1), (math.ceil(cfg.shap_samples / 10), 10)),
               predict=True, segment=True, samples=cfg.shap_samples, sampler="shap", traces=1 if k else 0),
             E("deletion / insertion curves", arch, 10 * n, size,
               calls=((2 * math.ceil(steps / 128), min(steps, 128)),)),
-            E("explanation grids", arch, 0, size, figures=sum(c > 0 for c in per_class), panels=4 * sum(per_class))]
+            E("explanation grids", arch, 0, size, figures=sum(c > 0 for c in per_class),
+              panels=4 * sum(per_class))]
     return tuple(out)
 
 

@@ -49,7 +49,8 @@ BEST = "crossattention"                        # the paper's framework; its Tabl
 # where the paper prints the framework's numbers again (papers/CELL_KEYS.md): (table, row, columns)
 BEST_AGAIN = (("Table 1", "Our Framework", ("auc", "f1", "accuracy", "precision", "recall")),
               ("Table 3", "Our Proposed Multimodal framework", ("accuracy", "auc", "f1", "precision")),
-              ("§III.C.2 text", "proposed cross-attention fusion", ("auc", "f1", "accuracy", "precision", "recall")))
+              ("§III.C.2 text", "proposed cross-attention fusion",
+               ("auc", "f1", "accuracy", "precision", "recall")))
 MCNEMAR_CLAIM = ("§III.C.2 text", "McNemar cross-attention vs unimodal and simpler fusion baselines")
 METRIC_COLUMNS = ("auc", "f1", "accuracy", "precision", "recall")
 CI_COLUMNS = ("auc", "f1")                     # the paper prints bootstrap CIs for these
@@ -66,7 +67,8 @@ UNITS = ("mammogram", "abnormality")
 class FusionConfig(PaperConfig):
     labels: str = "binary"                     # benign/malignant, or mass/calc x benign/malignant
     single_label_only: bool = True             # drop lesions with a combined clinical value (ROUND-OVAL)
-    unit: str = "mammogram"                    # one sample per mammogram (the paper's counts) or per abnormality
+    # one sample per mammogram (the paper's counts) or per abnormality
+    unit: str = "mammogram"
     rows: tuple = ROW_KEYS
     backbone: str = "resnet50"
     backbone_kw: dict = dataclasses.field(default_factory=dict)
@@ -81,7 +83,8 @@ class FusionConfig(PaperConfig):
     dropout: float = 0.5
     l2: float = 1e-4
     modality_dropout: float = 0.3
-    bait_switch: bool = True                   # clinical vector withheld for a fixed subset of training samples
+    # clinical vector withheld for a fixed subset of training samples
+    bait_switch: bool = True
     bait_switch_fraction: float = 0.3          # that subset's share (the paper gives none)
     mfb_factor: int = 5
     selected_groups: tuple = ("breast_density", "mass_shape")   # "selected clinical features"
@@ -115,11 +118,13 @@ class FusionConfig(PaperConfig):
                    "direction": DIRECTIONS, "coattention_affinity": AFFINITIES, "unit": UNITS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of {', '.join(allowed)}")
+                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of "
+                                 f"{', '.join(allowed)}")
         _some_of("rows", self.rows, ROW_KEYS)
         _some_of("selected_groups", self.selected_groups, CLINICAL_GROUP_NAMES)
         if self.input_size < 32:
-            raise ValueError(f"option input_size={self.input_size}: must be >= 32 (the backbones' smallest input)")
+            raise ValueError(f"option input_size={self.input_size}: must be >= 32 (the backbones' smallest "
+                             f"input)")
         for name in ("embed_dim", "token_dim", "head_hidden", "mfb_factor", "bootstrap", "shap_cases",
                      "lime_samples"):
             if getattr(self, name) < 1:
@@ -128,7 +133,8 @@ class FusionConfig(PaperConfig):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"option {name}={getattr(self, name)}: must be in [0, 1)")
         if not 0 <= self.freeze_epochs <= self.epochs:
-            raise ValueError(f"option freeze_epochs={self.freeze_epochs}: must be in 0..epochs ({self.epochs})")
+            raise ValueError(f"option freeze_epochs={self.freeze_epochs}: must be in 0..epochs "
+                             f"({self.epochs})")
         if not 0.0 < self.random_crop <= 1.0:
             raise ValueError(f"option random_crop={self.random_crop}: the kept share must be in (0, 1]")
 
@@ -160,7 +166,8 @@ FIDELITY = (
            value=100, where=_P + "model.py"),
     Detail("optimiser and learning rate", "Adam, 1e-4 (§III.B)", field="learning_rate", value=1e-4,
            where=_P + "pipeline.py"),
-    Detail("schedule", "x0.1 on a val-loss plateau of 10 epochs (§III.B)", field="reduce_lr_patience", value=10,
+    Detail("schedule", "x0.1 on a val-loss plateau of 10 epochs (§III.B)", field="reduce_lr_patience",
+           value=10,
            where=_P + "pipeline.py"),
     Detail("epochs", "at most 100 (§III.B)", field="epochs", value=100, where=_P + "pipeline.py"),
     Detail("batch size", "32 (§III.B)", field="batch_size", value=32, where=_P + "pipeline.py"),
@@ -176,20 +183,27 @@ FIDELITY = (
            field="modality_dropout", value=0.3, where="mmfusion/layers/fusion.py"),
     Detail("bait and switch", "clinical characteristics withheld for a subset of training samples (§II.B.3)",
            field="bait_switch", value=True, where=_P + "preprocess.py"),
-    Detail("bait-and-switch share", "not stated", "ours, because the text gives none: 30 %, as modality dropout's p",
+    Detail("bait-and-switch share", "not stated",
+           "ours, because the text gives none: 30 %, as modality dropout's p",
            field="bait_switch_fraction", value=0.3, where=_P + "preprocess.py"),
-    Detail("frozen phase", "\"lower layers are frozen for 10 epochs, then unfrozen\" (§II.D)", field="freeze_epochs",
+    Detail("frozen phase", "\"lower layers are frozen for 10 epochs, then unfrozen\" (§II.D)",
+           field="freeze_epochs",
            value=10, where=_P + "pipeline.py"),
     Detail("which layers are lower", "not stated", "ours, because the text does not say: ResNet50's stem and "
-           "stages conv2-conv3 (80 of its 176 layers, conv1_pad .. conv3_block4_out; metrics.json frozen_layers); "
+           "stages conv2-conv3 (80 of its 176 layers, conv1_pad .. conv3_block4_out; metrics.json "
+           "frozen_layers); "
            "conv4-conv5 train throughout",
            field="freeze_stages", value=("conv1", "pool1", "conv2", "conv3"), where=_P + "model.py"),
-    Detail("split", "official train/test, 20 % of train for validation (§III.A)", field="val_fraction", value=0.2,
+    Detail("split", "official train/test, 20 % of train for validation (§III.A)", field="val_fraction",
+           value=0.2,
            where="mmfusion/data/cbis_ddsm.py"),
-    Detail("validation grouping", "not stated", "ours, because a patient's lesions must not sit on both sides: "
+    Detail("validation grouping", "not stated",
+           "ours, because a patient's lesions must not sit on both sides: "
            "validation drawn by patient", where="mmfusion/data/cbis_ddsm.py"),
-    Detail("classes", "benign vs malignant (Tables 1-2)", field="labels", value="binary", where=_P + "pipeline.py"),
-    Detail("sample unit", "1592 mass / 1511 calcification mammograms, official splits 1231/361 and 1227/284 (§III.A)",
+    Detail("classes", "benign vs malignant (Tables 1-2)", field="labels", value="binary",
+           where=_P + "pipeline.py"),
+    Detail("sample unit",
+           "1592 mass / 1511 calcification mammograms, official splits 1231/361 and 1227/284 (§III.A)",
            "as the paper: one sample per mammogram, its first abnormality's ROI crop, clinical vector and "
            "pathology (per abnormality, unit=abnormality, the official test has 704 rows)", field="unit",
            value="mammogram", where=_P + "preprocess.py"),
@@ -197,29 +211,41 @@ FIDELITY = (
            where=_P + "preprocess.py"),
     Detail("clinical vector", "5 one-hot groups, 36-d, zero block when absent (§II.A.2)", AS_PAPER,
            where="mmfusion/data/clinical.py"),
-    Detail("multi-label lesions", "\"we solely take single-label clinical characteristics into account\" (§III.A)",
+    Detail("multi-label lesions",
+           "\"we solely take single-label clinical characteristics into account\" (§III.A)",
            field="single_label_only", value=True, where=_P + "preprocess.py"),
     Detail("cross-attention", "image queries, clinical keys/values (eqs. 10-15)", field="direction",
            value="image<-clinical", where="mmfusion/layers/attention.py"),
-    Detail("co-attention", "two affinity matrices, S_ec from W_Q^e, W_K^c and S_ce from W_Q^c, W_K^e (eqs. 5-9)",
+    Detail("co-attention",
+           "two affinity matrices, S_ec from W_Q^e, W_K^c and S_ce from W_Q^c, W_K^e (eqs. 5-9)",
            field="coattention_affinity", value="separate", where="mmfusion/layers/attention.py"),
     Detail("attention tokens", "E in R^{ne x d}, C in R^{nc x d}; tokens not specified",
            "ours, because the text does not say what a token is: conv-map positions and one token per "
            "clinical group", field="image_tokens", value="spatial", where="mmfusion/layers/tokens.py"),
     Detail("XAI: Grad-CAM", "final conv block of ResNet-50 (§II.C.1)", AS_PAPER, where=_P + "explain.py"),
-    Detail("XAI: KernelSHAP", "KernelSHAP \"to the clinical embedding\", a ranking of clinical variables, global "
-           "mean |phi| (§II.C.2)", "ours, because the embedding's 100 units have no clinical meaning: players are the "
-           "5 clinical groups of the 36-d input; an absent group is its zero block (the encoding of a missing "
-           "value; background = all-zero vector); the image is held fixed per case", field="shap_cases", value=200,
+    Detail("XAI: KernelSHAP",
+           "KernelSHAP \"to the clinical embedding\", a ranking of clinical variables, global "
+           "mean |phi| (§II.C.2)",
+           "ours, because the embedding's 100 units have no clinical meaning: players are the "
+           "5 clinical groups of the 36-d input; an absent group is its zero block (the encoding of a "
+           "missing "
+           "value; background = all-zero vector); the image is held fixed per case", field="shap_cases",
+           value=200,
            where=_P + "explain.py"),
-    Detail("XAI: LIME tabular", "\"perturbed instances were generated by randomly masking features\" (§II.C.3)",
-           "ours, close: each group is one categorical feature redrawn from its training-set frequencies, the "
-           "zero block ('none') being one category, so a 'masked' group is absent or another value; image fixed",
+    Detail("XAI: LIME tabular",
+           "\"perturbed instances were generated by randomly masking features\" (§II.C.3)",
+           "ours, close: each group is one categorical feature redrawn from its training-set frequencies, "
+           "the "
+           "zero block ('none') being one category, so a 'masked' group is absent or another value; image "
+           "fixed",
            field="lime_samples", value=1000, where=_P + "explain.py"),
-    Detail("XAI: LIME image", "\"superpixel segmentation and perturbations\" (§II.C.3)", "as the paper: quickshift "
-           "superpixels, a hidden superpixel takes its mean colour (LIME's default); the clinical vector held fixed",
+    Detail("XAI: LIME image", "\"superpixel segmentation and perturbations\" (§II.C.3)",
+           "as the paper: quickshift "
+           "superpixels, a hidden superpixel takes its mean colour (LIME's default); the clinical vector "
+           "held fixed",
            where=_P + "explain.py"),
-    Detail("statistics", "bootstrap 95 % CIs (§III.C.2)", field="bootstrap", value=1000, where=_P + "pipeline.py"),
+    Detail("statistics", "bootstrap 95 % CIs (§III.C.2)", field="bootstrap", value=1000,
+           where=_P + "pipeline.py"),
     Detail("significance", "McNemar p < 0.01 \"over unimodal and simpler fusion baselines\" (§III.C.2)",
            "as the paper: the framework against every other trained row, each pair a cell; the claim's "
            "cell holds the largest p", where=_P + "pipeline.py"),

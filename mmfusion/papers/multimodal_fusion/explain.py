@@ -25,8 +25,12 @@ import numpy as np
 
 from mmfusion.data.clinical import group_mask
 from mmfusion.evaluation import classification_metrics
-from mmfusion.papers.multimodal_fusion.config import (CLINICAL_GROUP_NAMES, CLINICAL_GROUP_SLICES,
-                                                      MISSING_GROUP_COUNTS, MISSING_RATES)
+from mmfusion.papers.multimodal_fusion.config import (
+    CLINICAL_GROUP_NAMES,
+    CLINICAL_GROUP_SLICES,
+    MISSING_GROUP_COUNTS,
+    MISSING_RATES,
+)
 from mmfusion.training import predict_proba
 
 ROBUST_COLUMNS = ("auc", "f1", "accuracy")
@@ -67,7 +71,8 @@ def missing_modality(ctx, model, x, y) -> dict:
                          n_test=n, bounds=[0, 1])
     for k in MISSING_GROUP_COUNTS:
         per_combo = [m for (kind, value), m in zip(labels, metrics) if kind == "groups" and value == k]
-        summary["groups_missing"][str(k)] = {c: float(np.mean([m[c] for m in per_combo])) for c in ROBUST_COLUMNS}
+        summary["groups_missing"][str(k)] = {c: float(np.mean([m[c] for m in per_combo]))
+                                             for c in ROBUST_COLUMNS}
         for c in ROBUST_COLUMNS:
             ctx.cell(ROBUST_TABLE, f"{k} of 5 clinical feature groups missing", c, [m[c] for m in per_combo],
                      f"one value per choice of {k} groups ({len(per_combo)})", n_test=n, bounds=[0, 1])
@@ -176,7 +181,8 @@ def explain(ctx, model, x, y, ids, probs, train_clinical) -> dict:
                                        cfg, seed)
         lime_maps.append(lime_map)
         summary["cases"][name] = {"sample_id": str(ids[i]), "y_true": int(y[i]),
-                                  "p_malignant": float(probs[i, 1]), "figure": str(path.relative_to(run.path)),
+                                  "p_malignant": float(probs[i, 1]),
+                                  "figure": str(path.relative_to(run.path)),
                                   "shap_groups": dict(zip(CLINICAL_GROUP_NAMES, map(float, case_phi[j]))),
                                   "lime_tabular": lime_tab}
     explanation_grid(run.figures_dir / "cases_gradcam_lime.png", sub["image"],

@@ -15,8 +15,16 @@ from keras import layers
 
 from mmfusion.data.clinical import CLINICAL_DIM, CLINICAL_GROUPS, group_mask
 from mmfusion.layers.attention import CoAttention, CrossAttention
-from mmfusion.layers.fusion import (GMU, MFB, TFN, CoAttentionGate, CrossModalGate, FeatureMask, GatedHead,
-                                    ModalityDropout)
+from mmfusion.layers.fusion import (
+    GMU,
+    MFB,
+    TFN,
+    CoAttentionGate,
+    CrossModalGate,
+    FeatureMask,
+    GatedHead,
+    ModalityDropout,
+)
 from mmfusion.layers.tokens import ClinicalTokens, ImageTokens
 from mmfusion.models import build_backbone, mark_backbone
 from mmfusion.papers.multimodal_fusion.config import CLINICAL_GROUP_SLICES
@@ -55,7 +63,8 @@ def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
         te, tc = _tokens(cfg, feature_map, e, clinical, c)
         te, tc = _modality_dropout(cfg, seed, te, tc)
         if fusion == "coattention":
-            te, tc = CoAttention(cfg.token_dim, affinity=cfg.coattention_affinity, name="coattention")([te, tc])
+            te, tc = CoAttention(cfg.token_dim, affinity=cfg.coattention_affinity,
+                                 name="coattention")([te, tc])
         else:
             layer = CrossAttention(cfg.token_dim, direction=cfg.direction, uniform=fusion == "unweighted",
                                    name=fusion)([te, tc])
@@ -111,9 +120,11 @@ def build_fusion_model(fusion: str, cfg, num_classes: int = 2, seed=None, backbo
     clinical_in = keras.Input((CLINICAL_DIM,), name=CLINICAL_INPUT)
     clinical = clinical_in
     if fusion == "feature_specific":     # the other groups never reach the network
-        clinical = FeatureMask(selected_mask(cfg.selected_groups).tolist(), name="selected_clinical")(clinical_in)
+        clinical = FeatureMask(selected_mask(cfg.selected_groups).tolist(),
+                               name="selected_clinical")(clinical_in)
     l2 = cfg.l2
-    e = _dense(cfg.embed_dim, l2, "image_embed")(layers.GlobalAveragePooling2D(name="image_gap")(spec.features))
+    e = _dense(cfg.embed_dim, l2,
+               "image_embed")(layers.GlobalAveragePooling2D(name="image_gap")(spec.features))
     c = _dense(cfg.embed_dim, l2, "clinical_embed")(clinical)
     z, gated = _fuse(fusion, cfg, seed, spec.features, e, clinical, c)
     if gated:

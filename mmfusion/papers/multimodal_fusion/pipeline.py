@@ -12,8 +12,14 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.multimodal_fusion.config import (BEST, BEST_AGAIN, CI_COLUMNS, MCNEMAR_CLAIM,
-                                                      METRIC_COLUMNS, FusionConfig)
+from mmfusion.papers.multimodal_fusion.config import (
+    BEST,
+    BEST_AGAIN,
+    CI_COLUMNS,
+    MCNEMAR_CLAIM,
+    METRIC_COLUMNS,
+    FusionConfig,
+)
 
 
 def augment(cfg):
@@ -27,7 +33,8 @@ def train_config(ctx, fusion: str):
     cfg = ctx.cfg
     freeze = 0 if fusion == "clinical" else cfg.freeze_epochs
     return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                            learning_rate=cfg.learning_rate, schedule="plateau", schedule_factor=cfg.reduce_lr_factor,
+                            learning_rate=cfg.learning_rate, schedule="plateau",
+                            schedule_factor=cfg.reduce_lr_factor,
                             schedule_patience=cfg.reduce_lr_patience, early_stopping_patience=cfg.patience,
                             restore_best=True, freeze_backbone_epochs=freeze, augment=augment(cfg))
 
@@ -42,7 +49,8 @@ def metric_cells(ctx, row, y, probs) -> dict:
     for col in METRIC_COLUMNS:
         extra = {}
         if col in CI_COLUMNS:
-            ci = bootstrap_ci(y, probs, metric=col, n_resamples=cfg.bootstrap, seed=ctx.seed(), average=cfg.average)
+            ci = bootstrap_ci(y, probs, metric=col, n_resamples=cfg.bootstrap, seed=ctx.seed(),
+                              average=cfg.average)
             ok = bool(np.isfinite([ci["low"], ci["high"]]).all())
             extra = {"ci": [ci["low"], ci["high"]] if ok else None,
                      "note": f"percentile bootstrap, {cfg.bootstrap} resamples" if ok else "CI undefined"}
@@ -64,7 +72,8 @@ def mcnemar_cells(ctx, y, probs: dict, best: str) -> dict:
                  f"b={test['b']}, c={test['c']}", n_test=len(y), bounds=[0, 1])
     if out:   # the paper's "p < 0.01 over unimodal and simpler fusion baselines" holds iff the largest does
         worst = max(out, key=lambda k: out[k]["pvalue"])
-        ctx.cell(*MCNEMAR_CLAIM, "p_value", out[worst]["pvalue"], f"the largest of {len(out)} ({best} vs {worst})",
+        ctx.cell(*MCNEMAR_CLAIM, "p_value", out[worst]["pvalue"],
+                 f"the largest of {len(out)} ({best} vs {worst})",
                  n_test=len(y), bounds=[0, 1])
     return out
 
@@ -73,8 +82,13 @@ def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
-    from mmfusion.papers.multimodal_fusion.preprocess import (bait_and_switch, cached_inputs, one_per_mammogram,
-                                                              single_label, unit_counts)
+    from mmfusion.papers.multimodal_fusion.preprocess import (
+        bait_and_switch,
+        cached_inputs,
+        one_per_mammogram,
+        single_label,
+        unit_counts,
+    )
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, frame = ctx.cfg, ctx.frame
@@ -91,7 +105,8 @@ def steps(ctx) -> None:
         ctx.metrics["unit"] = cfg.unit
         images, clinical, crops = cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
         split = split_official(frame, cfg.val_fraction, ctx.seed())
-    x, y, ids = {"image": images, "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()
+    x, y, ids = {"image": images,
+                 "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()
 
     def subset(idx):
         return {k: v[idx] for k, v in x.items()}
@@ -99,7 +114,8 @@ def steps(ctx) -> None:
     test, train = split["test"], subset(split["train"])
     switched = dict(train)
     if cfg.bait_switch:      # multimodal rows only: a unimodal row has no clinical input to withhold from
-        switched["clinical"], withheld = bait_and_switch(train["clinical"], cfg.bait_switch_fraction, ctx.seed())
+        switched["clinical"], withheld = bait_and_switch(train["clinical"], cfg.bait_switch_fraction,
+                                                         ctx.seed())
         ctx.metrics["bait_and_switch"] = {"withheld": int(len(withheld)), "of": int(len(train["clinical"]))}
     results, frames = {}, []
     for row in cfg.selected_rows():
@@ -111,7 +127,8 @@ def steps(ctx) -> None:
                       train_config(ctx, row.fusion))
         frozen = list(res.model._mmfusion_backbone) if cfg.freeze_epochs else []    # the lower stages
         ctx.metrics.setdefault("frozen_layers", {})[row.key] = {"count": len(frozen), "first": frozen[:1],
-                                                                "last": frozen[-1:], "epochs": cfg.freeze_epochs}
+                                                                "last": frozen[-1:],
+                                                                "epochs": cfg.freeze_epochs}
         with ctx.stage("evaluation"):
             probs = predict_proba(res.model, subset(test), batch_size=cfg.batch_size)
             results[row.key] = dict(result=res, probs=probs, metrics=metric_cells(ctx, row, y[test], probs))
@@ -126,7 +143,8 @@ def steps(ctx) -> None:
     with ctx.stage("evaluation"):
         tests = mcnemar_cells(ctx, y[test], {k: r["probs"] for k, r in results.items()}, best)
         robust = explain.missing_modality(ctx, top["result"].model, subset(test), y[test])
-    ctx.metrics.update(top["metrics"], average=cfg.average, best_multimodal=best, mcnemar=tests, robustness=robust,
+    ctx.metrics.update(top["metrics"], average=cfg.average, best_multimodal=best, mcnemar=tests,
+                       robustness=robust,
                        rows={k: r["metrics"] for k, r in results.items()}, crops=crops,
                        split_sizes={k: int(len(v)) for k, v in split.items()})
     with ctx.stage("explanations"):
@@ -140,7 +158,8 @@ def plan(cfg, sources):
     the best row also the missing-modality variants; explain.explain's work on its model."""
     import math
 
-    from mmfusion.experiment.plan import Plan, PlannedExplanation as E, PlannedFit
+    from mmfusion.experiment.plan import Plan, PlannedFit
+    from mmfusion.experiment.plan import PlannedExplanation as E
     from mmfusion.models.backbones import ARCHS
     from mmfusion.papers.multimodal_fusion.config import MISSING_GROUP_COUNTS, MISSING_RATES
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
@@ -150,27 +169,35 @@ def plan(cfg, sources):
     rows = cfg.selected_rows()
     multimodal = [r.key for r in rows if r.fusion not in ("image", "clinical")]
     best = BEST if BEST in [r.key for r in rows] else (multimodal or [r.key for r in rows])[0]
-    variants = len(MISSING_RATES) + sum(math.comb(5, k) for k in MISSING_GROUP_COUNTS)   # explain.missing_modality
+    variants = len(MISSING_RATES) + sum(math.comb(5, k)
+                                        for k in MISSING_GROUP_COUNTS)   # explain.missing_modality
     fits = [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
-                       lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0, weights=None),
-                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size, augment=augment(cfg),
+                       lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0,
+                                                          weights=None),
+                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size,
+                       augment=augment(cfg),
                        n_predict=n_test * (1 + variants * (row.key == best))) for row in rows]
     arch, size = next(f.arch for f in fits if f.name == best), cfg.input_size
-    n, cases = min(n_test, cfg.shap_cases), 2 if cfg.num_classes == 2 else 0   # cases: at most (each may be absent)
+    n, cases = min(n_test,
+                   cfg.shap_cases), 2 if cfg.num_classes == 2 else 0   # cases: at most (each may be absent)
     layer = "vit_feature_map" if cfg.backbone == "vit" else ARCHS[cfg.backbone].last_conv_layer
     samples = cfg.lime_samples
     explanations = (
-        E("Kernel SHAP (clinical groups)", arch, n + cases, size, calls=((3, 1), (1, 30)), libraries=("shap",),
+        E("Kernel SHAP (clinical groups)", arch, n + cases, size, calls=((3, 1), (1, 30)),
+          libraries=("shap",),
           unmeasured="shap's own work on 30 coalitions"),   # 5 groups: all 2^5 - 2 coalitions
-        E("Grad-CAM", arch, cases, size, cam="GradCAM", cam_options=(("layer_name", layer), ("input_name", "image")),
+        E("Grad-CAM", arch, cases, size, cam="GradCAM",
+          cam_options=(("layer_name", layer), ("input_name", "image")),
           cam_batch=max(cases, 1), traces=1 if cases else 0),
         E("LIME tabular", arch, cases, size, calls=((math.ceil(samples / 1024), min(samples, 1024)),),
           libraries=("lime",), unmeasured="LIME tabular's own work"),
         E("LIME image", arch, cases, size, calls=((math.ceil(samples / 64), min(samples, 64)),), segment=True,
           samples=samples, sampler="lime", libraries=("lime",)),
         E("figures", arch, 0, size, figures=1 + cases + (cases > 0), panels=1 + 3 * cases + 3 * cases))
-    return Plan(fits, explanations, data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
-                evaluation="McNemar tests", bootstraps=tuple((len(rows), metric, cfg.bootstrap, n_test, cfg.average)
+    return Plan(fits, explanations,
+                data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
+                evaluation="McNemar tests",
+                bootstraps=tuple((len(rows), metric, cfg.bootstrap, n_test, cfg.average)
                                                              for metric in CI_COLUMNS))
 
 

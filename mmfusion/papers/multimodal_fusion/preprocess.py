@@ -56,7 +56,8 @@ def cached_inputs(frame, size: int, cache_dir=None):
     def build():
         counts = collections.Counter()
         images = np.stack([lesion_crop(rec, size, counts) for rec in frame.to_dict("records")])
-        return {"images": images, "clinical": clinical_matrix(frame), "counts": np.asarray(json.dumps(counts))}
+        return {"images": images, "clinical": clinical_matrix(frame),
+                "counts": np.asarray(json.dumps(counts))}
 
     z = cached_arrays("multimodal-fusion-crops", key, build, cache_dir)
     return z["images"], z["clinical"], json.loads(str(z["counts"]))
