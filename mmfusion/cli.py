@@ -122,8 +122,9 @@ def cmd_plan(args) -> int:
     loading = time.perf_counter()
     cfg, sources, _ = prepare(experiment, options)
     loading = time.perf_counter() - loading
-    plan = P.as_plan(experiment.plan(cfg, sources))
-    print(f"{spec.name}{' --quick' if options.quick else ''}: {P.describe(plan)}")
+    plan = P.for_shard(experiment.plan(cfg, sources), spec.name, cfg)
+    share = f" shard {cfg.shard}" if cfg.shard else ""
+    print(f"{spec.name}{' --quick' if options.quick else ''}{share}: {P.describe(plan)}")
     if args.no_probe:
         return EXIT_OK
     measured = probe(plan, quick=options.quick, sources=sources)

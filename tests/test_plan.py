@@ -22,6 +22,8 @@ def test_training_estimate_and_verdict_by_hand():
     # a later fit of the architecture pays the later fixed cost (0.5 s) instead of the first's
     assert P.training_seconds(fits, {"cnn": (2.0, 0.5, 0.25, 0.5)}) == pytest.approx(by_hand - 1.5)
     assert "fits one 12 h" in P.verdict(3600) and "does NOT fit" in P.verdict(13 * 3600)
+    assert "(1.00 h estimated; 3 % of Kaggle's 30 h weekly GPU quota)" in P.verdict(3600)
+    assert "run it in 3 shards, --set shard=1/3 ... shard=3/3" in P.verdict(25 * 3600)   # 25 h / 10.8 h
     assert "2 fits x <= 2/3 epochs x 64/100 images" in P.describe(fits)
 
 
@@ -188,3 +190,19 @@ def test_plan_command_prints_the_trainings(capsys):
     out = capsys.readouterr().out
     assert "mias-xai: 30 trainings" in out            # 2 protocols x 10 runs + 10 sensitivity runs
     assert "explanations: Grad-CAM x 6; LIME x 6" in out     # all 6 test crops of the default 40-film twin
+
+
+def test_plan_of_a_shard_counts_that_shards_fits(capsys):
+    """--set shard=I/N: the fits dealt to that shard (round-robin in steps() order) and the shared
+    search fits it needs; no explanations (the merge explains)."""
+    from mmfusion.cli import main
+
+    search = ["--set", "class_weight_candidates=1,1,1;1,2,3", "--set", "class_weight_seeds=1"]
+    assert main(["plan", "mias-xai", "--no-probe", "--set", "shard=2/3"]) == 0
+    out = capsys.readouterr().out
+    # 30 dealt fits, every third from the second: 10
+    assert "mias-xai shard 2/3: 10 trainings" in out and "explanations" not in out
+    assert main(["plan", "mias-xai", "--no-probe", "--set", "shard=1/2", *search]) == 0
+    out = capsys.readouterr().out
+    # 4 shared candidates (2 per protocol) + 10 of the 20 runs
+    assert "mias-xai shard 1/2: 14 trainings" in out

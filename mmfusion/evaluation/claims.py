@@ -1,4 +1,4 @@
-"""Paper claims as data: the ``papers/<paper>.yaml`` schema (README "Claims files"), its validator
+"""Paper claims as data: the ``papers/<paper>.yaml`` schema (docs/claims.md), its validator
 and loader. Errors name the file, the line (from the YAML marks), the claim index and the field."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Side-by-side report of paper claims and reproduced numbers (README "Reproduced numbers → report").
+"""Side-by-side report of paper claims and reproduced numbers (docs/claims.md).
 
 ``write_report(run_dir, reproduced)`` writes ``reproduced.json``, ``results.json`` (schema of
 issue #5) and ``report.md``, plus figures from ``predictions.csv`` / ``history.csv`` when present.

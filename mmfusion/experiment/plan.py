@@ -14,6 +14,7 @@ import math
 from typing import Callable
 
 SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
+WEEKLY_GPU_HOURS = 30.0       # Kaggle's weekly GPU quota
 # the report stage and the run's files written outside any stage (headline, metrics.json): 0.5-1.5 s
 # in the quick runs (RESULTS.md, Issue 17), not probed
 REPORT_SECONDS = 0.9
@@ -106,6 +107,19 @@ def as_plan(planned) -> Plan:
     return planned if isinstance(planned, Plan) else Plan(list(planned))
 
 
+def for_shard(plan, name: str, cfg) -> Plan:
+    """The part of ``plan`` that ``--set shard=I/N`` trains: its own fits (and the shared ones it
+    needs), no evaluation figures or explanations (the merge does those)."""
+    from mmfusion.experiment import _shard
+
+    plan = as_plan(plan)
+    shard = _shard(name, cfg, plan.fits)
+    if shard is None:
+        return plan
+    fits = [dataclasses.replace(f, figures=0) for k, f in enumerate(plan.fits) if k in shard.own]
+    return dataclasses.replace(plan, fits=fits, explanations=(), bootstraps=())
+
+
 # ----------------------------------------------------------------------------- what the run does
 def describe(plan) -> str:
     plan = as_plan(plan)
@@ -186,8 +200,7 @@ def estimate(plan, p: Probe) -> dict:
     """{share: seconds} for SHARES, and "total": the whole run, from process start to its exit."""
     plan = as_plan(plan)
     evaluation = sum(math.ceil(f.n_predict / f.predict_batch)
-                     * p.forward[(f.arch, min(f.predict_batch, f.n_predict),
-                                                                             False)][1]
+                     * p.forward[(f.arch, min(f.predict_batch, f.n_predict), False)][1]
                      + f.figures * p.evaluation_figure for f in plan.fits if f.n_predict or f.figures)
     evaluation += sum(b[0] * p.bootstrap[tuple(b[1:])] for b in plan.bootstraps)
     explanations = sum(explanation_seconds(e, p) for e in plan.explanations) + sum(p.imports.values())
@@ -251,9 +264,14 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
     return "\n".join(lines)
 
 
-def verdict(seconds: float, hours: float = SESSION_HOURS) -> str:
+def verdict(seconds: float, hours: float = SESSION_HOURS, week: float = WEEKLY_GPU_HOURS) -> str:
+    """Does the run fit one session, what share of the weekly GPU quota it takes, and the
+    ``shard=I/N`` that would make each share fit."""
     h = seconds / 3600
+    quota = f"{100 * h / week:.0f} % of Kaggle's {week:.0f} h weekly GPU quota"
     if h <= hours:
-        return f"fits one {hours:.0f} h Kaggle / Colab session ({h:.2f} h estimated)"
-    return (f"does NOT fit one {hours:.0f} h session ({h:.1f} h estimated): run it in "
-            f"{math.ceil(h / hours)}+ sessions (the same command resumes; see README 'Kaggle and Colab')")
+        return f"fits one {hours:.0f} h Kaggle / Colab session ({h:.2f} h estimated; {quota})"
+    n = math.ceil(h / (0.9 * hours))      # 10 % headroom per session
+    return (f"does NOT fit one {hours:.0f} h session ({h:.1f} h estimated; {quota}): run it in {n} "
+            f"shards, --set shard=1/{n} ... shard={n}/{n} (one session each), then `mmfusion merge` "
+            "(docs/kaggle.md); or resume the same command in later sessions")
