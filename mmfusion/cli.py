@@ -108,29 +108,12 @@ def _options(args):
 
 
 def cmd_plan(args) -> int:
-    import time
-
-    from mmfusion.experiment import plan as P
-    from mmfusion.experiment import prepare
-    from mmfusion.experiment.probe import probe, startup_seconds
+    from mmfusion.experiment.plan import plan_text
 
     spec, options = _options(args)
-    experiment = spec.experiment()
-    if experiment.plan is None:
+    if spec.experiment().plan is None:
         raise UsageError(f"{spec.name} has no plan yet")
-    start = startup_seconds()        # before the data: what a run pays before its own timer
-    loading = time.perf_counter()
-    cfg, sources, _ = prepare(experiment, options)
-    loading = time.perf_counter() - loading
-    plan = P.for_shard(experiment.plan(cfg, sources), spec.name, cfg)
-    share = f" shard {cfg.shard}" if cfg.shard else ""
-    print(f"{spec.name}{' --quick' if options.quick else ''}{share}: {P.describe(plan)}")
-    if args.no_probe:
-        return EXIT_OK
-    measured = probe(plan, quick=options.quick, sources=sources)
-    measured.start, measured.data = start, loading
-    print(P.describe_probe(measured))
-    print(P.breakdown(plan, measured, P.estimate(plan, measured)))
+    print(plan_text(spec.name, options, measure=not args.no_probe))
     return EXIT_OK
 
 

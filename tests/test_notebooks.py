@@ -55,6 +55,9 @@ def _check_outputs(nb, run_dir):
     assert summary in markdown and "**Verdicts**" in summary     # the summary inline, the rest linked
     assert any("report.html" in m for m in markdown)
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert re.search(r"total +[\d.]+ +\([\d.]+ h\): fits one 12 h Kaggle / Colab session "
+                     r".*weekly GPU quota", text)
+    assert text.index("estimate on this device") < text.index("fit 1/")     # the estimate comes first
     assert re.search(r"fit \d+/\d+ \S+: epoch \d+/\d+, [\d.]+ (s|min|h)", text)   # the progress lines, saved
     assert not re.search(r"absl|oneDNN|E0000|use_unbounded_threadpool", text), text[:2000]
     pngs = [base64.b64decode(o.data["image/png"]) for o in outputs

@@ -59,6 +59,17 @@ print("mmfusion", build_info())
 setup = runtime.prepare(KERNEL, QUICK, offline=OFFLINE, weights=WEIGHTS, drive_folder=DRIVE_FOLDER)
 
 # %% [markdown]
+# ## How long it takes here
+#
+# `mmfusion plan`: the trainings and explanations this run will do, timed by a short probe on this
+# device, against the 12 h session and the weekly GPU quota. A run that does not fit says which
+# `EXTRA = {"shard": "1/N"}` shares would.
+
+# %%
+estimate = runtime.estimate(setup, QUICK, mixed_precision=MIXED_PRECISION, deterministic=DETERMINISTIC,
+                            jit=JIT, extra=EXTRA)
+
+# %% [markdown]
 # ## Run
 #
 # The same as `mmfusion reproduce mias-xai` with the options above. Started again with the same

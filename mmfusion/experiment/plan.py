@@ -107,6 +107,36 @@ def as_plan(planned) -> Plan:
     return planned if isinstance(planned, Plan) else Plan(list(planned))
 
 
+def plan_text(name: str, options, measure: bool = True) -> str:
+    """What `mmfusion plan` prints: the run's trainings and explanations (this shard's, with
+    ``--set shard=I/N``), then, measured by a short probe on this device, the estimate."""
+    import time
+
+    from mmfusion.experiment import prepare
+    from mmfusion.experiment.probe import probe, startup_seconds
+    from mmfusion.registry import get_paper
+
+    experiment = get_paper(name).experiment()
+    start = startup_seconds()        # before the data: what a run pays before its own timer
+    loading = time.perf_counter()
+    cfg, sources, _ = prepare(experiment, options)
+    loading = time.perf_counter() - loading
+    plan = for_shard(experiment.plan(cfg, sources), name, cfg)
+    share = f" shard {cfg.shard}" if cfg.shard else ""
+    lines = [f"{name}{' --quick' if options.quick else ''}{share}: {describe(plan)}"]
+    if measure:
+        from mmfusion.utils.env import device_info
+
+        measured = probe(plan, quick=options.quick, sources=sources)
+        measured.start, measured.data = start, loading
+        gpus = device_info()["gpus"]
+        device = (f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 and len(gpus) > 1
+                  else ", ".join(gpus) or "CPU only")
+        lines += [describe_probe(measured), f"device: {device}",
+                  breakdown(plan, measured, estimate(plan, measured))]
+    return "\n".join(lines)
+
+
 def for_shard(plan, name: str, cfg) -> Plan:
     """The part of ``plan`` that ``--set shard=I/N`` trains: its own fits (and the shared ones it
     needs), no evaluation figures or explanations (the merge does those)."""

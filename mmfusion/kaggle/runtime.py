@@ -198,21 +198,34 @@ def prepare(name: str, quick: bool, offline: bool = False, weights: str = "image
     return setup
 
 
-def run(setup: Setup, quick: bool, **options) -> Path:
-    """``reproduce`` through the python API; ``options`` are ReproduceOptions fields
-    (mixed_precision None: on only where every GPU has compute capability >= 7.0)."""
-    from mmfusion.experiment import reproduce_paper
+def _options(setup: Setup, quick: bool, **options):
     from mmfusion.registry import ReproduceOptions
     from mmfusion.utils.gpu import resolve_mixed_precision
 
     options["mixed_precision"] = resolve_mixed_precision(options.get("mixed_precision"))
     extra = {**setup.kernel.extra, **options.pop("extra", {})}
-    opts = ReproduceOptions(paper=setup.kernel.paper,
-                            data_dir=str(setup.data_dir) if setup.data_dir else None,
+    data = str(setup.data_dir) if setup.data_dir else None
+    return ReproduceOptions(paper=setup.kernel.paper, data_dir=data,
                             out=str(setup.out), quick=quick, weights=setup.weights,
-                            cache_dir=str(setup.cache),
-                            extra=extra, **options)
-    return Path(reproduce_paper(setup.kernel.paper, opts))
+                            cache_dir=str(setup.cache), extra=extra, **options)
+
+
+def estimate(setup: Setup, quick: bool, **options) -> str:
+    """`mmfusion plan` for this notebook's run on this device: printed before anything trains, so a
+    run that does not fit the session (or the weekly quota) is known up front."""
+    from mmfusion.experiment.plan import plan_text
+
+    text = plan_text(setup.kernel.paper, _options(setup, quick, **options))
+    print(text, flush=True)
+    return text
+
+
+def run(setup: Setup, quick: bool, **options) -> Path:
+    """``reproduce`` through the python API; ``options`` are ReproduceOptions fields
+    (mixed_precision None: on only where every GPU has compute capability >= 7.0)."""
+    from mmfusion.experiment import reproduce_paper
+
+    return Path(reproduce_paper(setup.kernel.paper, _options(setup, quick, **options)))
 
 
 def show(run_dir, max_figures: int = 12) -> list:

@@ -69,6 +69,17 @@ from mmfusion.kaggle import build_info, runtime
 print("mmfusion", build_info())
 setup = runtime.prepare(KERNEL, QUICK, offline=OFFLINE, weights=WEIGHTS, drive_folder=DRIVE_FOLDER)"""
 
+ESTIMATE_INTRO = """\
+## How long it takes here
+
+`mmfusion plan`: the trainings and explanations this run will do, timed by a short probe on this
+device, against the 12 h session and the weekly GPU quota. A run that does not fit says which
+`EXTRA = {{"shard": "1/N"}}` shares would."""
+
+ESTIMATE = """\
+estimate = runtime.estimate(setup, QUICK, mixed_precision=MIXED_PRECISION, deterministic=DETERMINISTIC,
+                            jit=JIT, extra=EXTRA)"""
+
 RUN_INTRO = """\
 ## Run
 
@@ -95,7 +106,8 @@ def cells(kernel, offline: bool, source: str) -> list:
     fill = dict(name=kernel.name, title=kernel.title, summary=kernel.summary, dataset=kernel.dataset,
                 paper=kernel.paper, offline=offline, source=source)
     return [("markdown", INTRO.format(**fill), ()), ("code", PARAMETERS.format(**fill), ("parameters",)),
-            ("code", BOOTSTRAP, ()), ("markdown", RUN_INTRO.format(**fill), ()), ("code", RUN, ()),
+            ("code", BOOTSTRAP, ()), ("markdown", ESTIMATE_INTRO.format(**fill), ()), ("code", ESTIMATE, ()),
+            ("markdown", RUN_INTRO.format(**fill), ()), ("code", RUN, ()),
             ("markdown", REPORT_INTRO, ()), ("code", REPORT, ())]
 
 
