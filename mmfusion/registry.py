@@ -1,7 +1,7 @@
 """A small registry of papers. The CLI iterates it; it holds no paper-specific code.
 
-Entries name their package, so that `mmfusion list` never imports TensorFlow; every paper runs
-through the one experiment template (``mmfusion.experiment``).
+Each package under mmfusion.papers declares its ``SPEC``; importing it never imports TensorFlow,
+so `mmfusion list` stays fast. Every paper runs through the one experiment template.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import importlib
 
 @dataclasses.dataclass(frozen=True)
 class PaperSpec:
-    """What the CLI knows of a paper before importing it. Title, citation and tables are read
-    from its claims file (papers/<name>.yaml), so they are never typed twice."""
+    """What the CLI knows of a paper before importing it, declared as ``SPEC`` in the paper's
+    package. Title, citation and tables are read from its claims file (papers/<name>.yaml), so they
+    are never typed twice."""
 
     name: str                      # short name used by the CLI, folders and files
-    package: str                   # mmfusion.papers.<package>; its pipeline.py holds EXPERIMENT
     datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
-    kaggle_datasets: tuple[str, ...] = ()
+    package: str = ""              # the package that declared it (filled in by the registry)
 
     @property
     def claims(self):
@@ -42,21 +42,37 @@ class PaperSpec:
         return list(dict.fromkeys(names))
 
     def experiment(self):
-        return importlib.import_module(f"mmfusion.papers.{self.package}.pipeline").EXPERIMENT
+        return importlib.import_module(f"{self.package}.pipeline").EXPERIMENT
 
 
 _PAPERS: dict[str, PaperSpec] = {}
+_LOADED = False
 
 
-def register_paper(spec: PaperSpec) -> PaperSpec:
+def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
+    spec = dataclasses.replace(spec, package=package)
     if spec.name in _PAPERS and _PAPERS[spec.name] != spec:
-        raise ValueError(f"paper {spec.name!r} is registered twice")
+        raise ValueError(f"paper {spec.name!r} is declared twice ({_PAPERS[spec.name].package}, {package})")
     _PAPERS[spec.name] = spec
     return spec
 
 
 def _ensure_loaded() -> None:
-    import mmfusion.papers  # noqa: F401  (registers the papers)
+    """Register the ``SPEC`` of every package under mmfusion.papers (their __init__ is TF-free)."""
+    import pkgutil
+
+    import mmfusion.papers
+
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for info in pkgutil.iter_modules(mmfusion.papers.__path__, "mmfusion.papers."):
+        if info.ispkg:
+            spec = getattr(importlib.import_module(info.name), "SPEC", None)
+            if spec is None:
+                raise ValueError(f"{info.name} declares no SPEC (a PaperSpec in its __init__.py)")
+            register_paper(spec, info.name)
 
 
 def get_paper(name: str) -> PaperSpec:

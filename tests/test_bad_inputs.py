@@ -115,7 +115,7 @@ def test_too_few_images_for_a_split_names_classes_counts_and_minimum():
 def test_split_minimum_is_exactly_what_sklearn_accepts(c):
     from sklearn.model_selection import train_test_split
 
-    from mmfusion.data.splits import _two_step_minimum
+    from mmfusion.data.splits import two_step_minimum
 
     def works(n, first, second, again):
         y, i = np.arange(n) % c, np.arange(n)
@@ -127,7 +127,7 @@ def test_split_minimum_is_exactly_what_sklearn_accepts(c):
         except ValueError:
             return False
     for args in ((0.3, 0.5, "test"), (0.15, 0.15 / 0.85, "rest")):
-        m = _two_step_minimum(np.arange(c), *args)
+        m = two_step_minimum(np.arange(c), *args)
         assert works(m, *args) and not works(m - 1, *args)
 
 

@@ -72,8 +72,8 @@ def test_naive_gradcam_baseline_computes_the_same_map():
     """The naive baseline must do the same job as mmfusion's GradCAM (a fair comparison)."""
     import keras
 
+    from mmfusion.papers.mias_xai.explain import naive_gradcam
     from mmfusion.xai import GradCAM
-    from mmfusion.xai.naive import naive_gradcam
 
     keras.utils.set_random_seed(0)
     inp = keras.Input((16, 16, 3))

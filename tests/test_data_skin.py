@@ -6,9 +6,10 @@ import pytest
 from mmfusion.data import load_dataset
 from mmfusion.data.common import DatasetError
 from mmfusion.data.images import read_image
-from mmfusion.data.metadata import MetadataEncoder, encode_seven
+from mmfusion.data.metadata import MetadataEncoder
 from mmfusion.data.skin import HAM_CLASSES, read_ham10000_metadata
 from mmfusion.data.synthetic import write_twin
+from mmfusion.papers.ft_multicnn.preprocess import encode_seven
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,8 @@ def test_config_paper_quick_overrides_and_messages():
                                                                         30)   # busi_twin_n wins over twin_n
     for extra, message in (({"lr": "1"}, "no setting 'lr'"),
                            ({"settings": "busi_bm,oops"},
-                            r"option settings=busi_bm,oops: unknown \['oops'\]"),
+                            r"option settings=\['busi_bm', 'oops'\]: expected some of busi_bm, .*"
+                            r" \(unknown: oops\)"),
                            ({"input_size": "8"}, "option input_size=8: EfficientNetV2B0 needs >= 32 px"),
                            ({"smote_k": "0"}, "option smote_k=0"),
                            ({"ratios": "0.5,0.5"},
@@ -245,12 +246,13 @@ def fake_fit(monkeypatch):
 
 
 def _run(tmp_path, twin_cache, **kw):
-    from mmfusion.papers.effnetv2_smote import reproduce
+    from mmfusion.experiment import reproduce_paper
     from mmfusion.registry import ReproduceOptions
 
     extra = {"cam_images": 0, **kw.pop("extra", {})}
-    return reproduce(ReproduceOptions("effnetv2-smote", quick=True, out=str(tmp_path / "runs"),
-                                      cache_dir=str(twin_cache), extra=extra, **kw))
+    options = ReproduceOptions("effnetv2-smote", quick=True, out=str(tmp_path / "runs"),
+                               cache_dir=str(twin_cache), extra=extra, **kw)
+    return reproduce_paper("effnetv2-smote", options)
 
 
 def test_smote_only_touches_training_images(tmp_path, twin_cache, fake_fit):

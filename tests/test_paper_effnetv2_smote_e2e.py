@@ -9,12 +9,12 @@ from sklearn import metrics as skm
 
 
 def _reproduce(tmp_path, twin_cache, settings):
-    from mmfusion.papers.effnetv2_smote import reproduce
+    from mmfusion.experiment import reproduce_paper
     from mmfusion.registry import ReproduceOptions
 
     options = ReproduceOptions(paper="effnetv2-smote", out=str(tmp_path / "runs"), quick=True,
                                cache_dir=str(twin_cache), extra={"settings": settings})
-    return reproduce(options)
+    return reproduce_paper("effnetv2-smote", options)
 
 
 def _check_setting(run, key):

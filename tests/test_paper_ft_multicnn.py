@@ -226,8 +226,8 @@ def test_real_ham10000_grouped_folds_keep_lesions_and_image_folds_leak(shared_sa
     stratified 5-fold puts images of one lesion on both sides of most folds."""
     from sklearn.model_selection import StratifiedKFold
 
-    from mmfusion.data.metadata import encode_seven
     from mmfusion.data.skin import read_ham10000_metadata
+    from mmfusion.papers.ft_multicnn.preprocess import encode_seven
     from mmfusion.training.cv import fold_indices
 
     frame = read_ham10000_metadata(shared_samples / "ham10000")

@@ -10,11 +10,11 @@ from sklearn import metrics as skm
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, twin_cache):
-    from mmfusion.papers.ft_multicnn import reproduce
+    from mmfusion.experiment import reproduce_paper
     from mmfusion.registry import ReproduceOptions
 
     out = tmp_path_factory.mktemp("runs")
-    return reproduce(ReproduceOptions(paper="ft-multicnn", quick=True, out=str(out),
+    return reproduce_paper("ft-multicnn", ReproduceOptions(paper="ft-multicnn", quick=True, out=str(out),
                                       cache_dir=str(twin_cache), weights=None))
 
 

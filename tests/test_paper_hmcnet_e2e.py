@@ -13,10 +13,11 @@ from mmfusion.registry import ReproduceOptions
 
 @pytest.fixture(scope="module")
 def quick_run(twin_cache, tmp_path_factory):
-    from mmfusion.papers.hmcnet import reproduce
+    from mmfusion.experiment import reproduce_paper
 
     out = tmp_path_factory.mktemp("hmcnet-runs")
-    return reproduce(ReproduceOptions(paper="hmcnet", quick=True, out=str(out), cache_dir=str(twin_cache)))
+    return reproduce_paper("hmcnet", ReproduceOptions(paper="hmcnet", quick=True, out=str(out),
+                                                      cache_dir=str(twin_cache)))
 
 
 def sklearn_metrics(frame):

@@ -201,8 +201,8 @@ def test_authors_split_counts_on_the_real_label_file(shared_samples):
     import warnings
 
     from mmfusion.data.mias import per_image, read_info
-    from mmfusion.data.splits import paper_two_step_split
     from mmfusion.papers.mias_xai.config import MiasConfig
+    from mmfusion.papers.mias_xai.preprocess import paper_two_step_split
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -218,3 +218,17 @@ def test_authors_split_counts_on_the_real_label_file(shared_samples):
     labels_318 = films.loc[~((films["label"] > 0) & films["x"].isna()), "label"].to_numpy(int)
     split_318 = paper_two_step_split(labels_318, 0.3, 44)
     assert (len(split_318["val"]), len(split_318["test"])) == (48, 48)
+
+
+def test_paper_two_step_split_is_the_authors_code():
+    from sklearn.model_selection import train_test_split
+
+    from mmfusion.papers.mias_xai.preprocess import paper_two_step_split
+
+    labels = np.random.default_rng(0).choice(3, size=300, p=[0.6, 0.25, 0.15])
+    out = paper_two_step_split(labels)
+    idx = np.arange(len(labels))
+    x_train, x_tmp, _, y_tmp = train_test_split(idx, labels, test_size=0.3, stratify=labels, random_state=44)
+    x_val, x_test = train_test_split(x_tmp, test_size=0.5, stratify=y_tmp, random_state=44)
+    for side, ref in (("train", x_train), ("val", x_val), ("test", x_test)):
+        np.testing.assert_array_equal(out[side], ref)

@@ -12,12 +12,12 @@ pytest.importorskip("keras")
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, twin_cache):
-    from mmfusion.papers.multimodal_fusion import reproduce
+    from mmfusion.experiment import reproduce_paper
     from mmfusion.registry import ReproduceOptions
 
     out = tmp_path_factory.mktemp("runs")
-    return reproduce(ReproduceOptions(paper="multimodal-fusion", quick=True, out=str(out),
-                                      cache_dir=str(twin_cache)))
+    options = ReproduceOptions(paper="multimodal-fusion", quick=True, out=str(out), cache_dir=str(twin_cache))
+    return reproduce_paper("multimodal-fusion", options)
 
 
 def test_run_directory_contents(run_dir):

@@ -10,7 +10,6 @@ from mmfusion.data.splits import (
     holdout_by_group,
     kfold_splits,
     merge_groups,
-    paper_two_step_split,
     train_val_test_split,
 )
 
@@ -47,16 +46,6 @@ def test_grouped_split_keeps_patients_and_ratios(data):
             assert (labels[out[side]] == c).sum() == pytest.approx(ratio * (labels == c).sum(), abs=2.01)
     assert {k: list(v) for k, v in train_val_test_split(labels, groups, seed=1).items()} == \
         {k: list(v) for k, v in out.items()}  # deterministic
-
-
-def test_paper_two_step_split_is_the_authors_code(data):
-    labels, _ = data
-    out = paper_two_step_split(labels)
-    idx = np.arange(len(labels))
-    x_train, x_tmp, _, y_tmp = train_test_split(idx, labels, test_size=0.3, stratify=labels, random_state=44)
-    x_val, x_test = train_test_split(x_tmp, test_size=0.5, stratify=y_tmp, random_state=44)
-    for side, ref in (("train", x_train), ("val", x_val), ("test", x_test)):
-        np.testing.assert_array_equal(out[side], ref)
 
 
 def test_kfold_matches_sklearn(data):

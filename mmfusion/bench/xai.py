@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from mmfusion.bench.harness import emit, ratio
-from mmfusion.xai.naive import naive_gradcam, naive_scorecam
+from mmfusion.papers.mias_xai.explain import naive_gradcam, naive_scorecam
 
 NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default batch_size
 

@@ -81,3 +81,9 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None
     arrays = build()
     atomic_save(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
     return arrays
+
+
+def cached(name: str, files, build: Callable[[], dict], cache_dir=None, **params) -> dict:
+    """``build()`` cached under ``name`` by the contents of ``files`` and ``params`` (the one way
+    the papers cache what they decode)."""
+    return cached_arrays(name, content_key(files, **params), build, cache_dir)

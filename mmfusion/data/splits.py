@@ -69,7 +69,7 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
                            f"it needs {', '.join(problems)}")
 
 
-def _two_step_minimum(labels, first: float, second: float, again: str) -> int:
+def two_step_minimum(labels, first: float, second: float, again: str) -> int:
     """Fewest images two stratified train_test_split calls accept: test share ``first``, then
     ``second`` of its ``again`` part ("test" or "rest"); sklearn needs one image per class on each
     side of each call and two per class in the part split again."""
@@ -147,7 +147,7 @@ def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: in
     n = len(labels)
     what = f"a train/val/test split {tuple(ratios)}"
     if groups is None:
-        require_enough(labels, what, 2, _two_step_minimum(labels, ratios[2] / sum(ratios),
+        require_enough(labels, what, 2, two_step_minimum(labels, ratios[2] / sum(ratios),
                                                            ratios[1] / (ratios[0] + ratios[1]), "rest"))
     else:
         require_enough(labels, what, 1, 3, groups, 3)
@@ -162,29 +162,6 @@ def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: in
         train, val, test = _grouped_ratio_split(labels, groups, ratios, seed)
         out = {"train": train, "val": val, "test": test}
     check_leakage(out, None if groups is None else {"group": groups})
-    return out
-
-
-def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int = 44) -> dict:
-    """The two-step 70/15/15 split as the mias-xai authors coded it:
-
-        X_train, X_tmp, y_train, y_tmp = train_test_split(X, y, test_size=0.3, stratify=y, random_state=44)
-        X_val, X_test, y_val, y_test = train_test_split(X_tmp, y_tmp, test_size=0.5, stratify=y_tmp,
-                                                        random_state=44)
-
-    Indices are positions in the order the samples were given (for MIAS: Info.txt order). Not
-    grouped: the authors split images, so left/right breasts of one patient can straddle sides.
-    """
-    from sklearn.model_selection import train_test_split
-
-    labels = _as_array(labels)
-    require_enough(labels, "the two-step 70/15/15 split", 2,
-                   _two_step_minimum(labels, first_holdout, 0.5, "test"))
-    idx = np.arange(len(labels))
-    train, tmp = train_test_split(idx, test_size=first_holdout, stratify=labels, random_state=random_state)
-    val, test = train_test_split(tmp, test_size=0.5, stratify=labels[tmp], random_state=random_state)
-    out = {"train": train, "val": val, "test": test}
-    check_leakage(out)
     return out
 
 

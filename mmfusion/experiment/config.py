@@ -38,11 +38,15 @@ class PaperConfig:
         return {}
 
     def validate(self) -> None:
-        """Raise ValueError naming the option and what is allowed; the base checks shared fields."""
+        """Raise ValueError naming the option and what is allowed: every field declared with
+        :func:`option` is checked here; a paper overrides this only for checks across fields."""
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"option {name}={value!r}: must be a whole number >= 1")
+        for field in dataclasses.fields(self):
+            if field.metadata:
+                check_option(field.name, getattr(self, field.name), **field.metadata)
         if self.shard is not None:
             shard_of(self.shard)
         if self.twin_n is not None and self.twin_n < 1:
@@ -57,6 +61,44 @@ class PaperConfig:
 
     def to_dict(self) -> dict:
         return _jsonable(dataclasses.asdict(self))
+
+
+def option(default, *, one_of=None, some_of=None, empty: bool = False, at_least=None, above=None,
+           below=None, at_most=None, why: str = ""):
+    """A config field with its allowed values declared (checked by ``PaperConfig.validate``):
+    ``one_of`` / ``some_of`` (a tuple field, ``empty`` allowed or not) a collection of choices;
+    ``at_least`` / ``above`` / ``below`` / ``at_most`` bounds (None values pass: "not set"); ``why``
+    replaces the generic message after "option NAME=VALUE: "."""
+    rules = {"one_of": one_of, "some_of": some_of, "at_least": at_least, "above": above, "below": below,
+             "at_most": at_most}
+    meta = {k: v for k, v in rules.items() if v is not None}
+    meta.update(empty=empty, why=why)
+    if isinstance(default, (dict, list)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def check_option(name, value, one_of=None, some_of=None, empty=False, at_least=None, above=None,
+                 below=None, at_most=None, why="") -> None:
+    def fail(shown, generic):
+        raise ValueError(f"option {name}={shown}: {why or generic}")
+
+    if one_of is not None and value not in one_of:
+        fail(repr(value), "expected one of " + ", ".join(map(str, one_of)))
+    if some_of is not None:
+        unknown = [v for v in value if v not in some_of]
+        if unknown or not (value or empty):
+            fail(list(value), "expected some of " + ", ".join(map(str, some_of))
+                 + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else ""))
+    if value is None or isinstance(value, (str, tuple, list, dict)):
+        return
+    import operator
+
+    bounds = [(sign, bound) for sign, bound in ((">=", at_least), (">", above), ("<", below), ("<=", at_most))
+              if bound is not None]
+    tests = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
+    if not all(tests[sign](value, bound) for sign, bound in bounds):
+        fail(value, "must be " + " and ".join(f"{sign} {bound}" for sign, bound in bounds))
 
 
 def shard_of(text: str) -> tuple[int, int]:

@@ -58,7 +58,7 @@ class PlannedExplanation:
     segment: bool = False     # one quickshift segmentation per image
     samples: int = 0          # perturbations per image whose own work (masking, fitting) is probed...
     sampler: str | None = None  # ...as "lime" or "shap" (image explainers); None: not probed
-    # a mmfusion.xai CAM class ("GradCAM", "GradCAMPlusPlus", "ScoreCAM") or "naive_gradcam"
+    # a mmfusion.xai CAM class ("GradCAM", ...) or "module:function", a per-call baseline
     cam: str | None = None
     # ((keyword, value), ...) for the CAM: layer_name, input_name, batch_size, eager, ...
     cam_options: tuple = ()

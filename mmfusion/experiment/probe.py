@@ -138,12 +138,14 @@ def _cam_seconds(model, arch, plan, out: dict) -> None:
         x = _random_inputs(model, e.cam_batch)
         image = x[options["input_name"]] if isinstance(x, dict) else x
         targets = np.zeros(e.cam_batch, np.int32)
-        if e.cam == "naive_gradcam":
-            from mmfusion.xai.naive import naive_gradcam
+        if ":" in e.cam:      # "module:function": a per-call baseline, fn(model, images, layer, targets)
+            import importlib
 
+            module, _, function = e.cam.partition(":")
+            per_call = getattr(importlib.import_module(module), function)
             timed = [time.perf_counter()]
             for _ in range(2):
-                naive_gradcam(model, image, options["layer_name"], targets=targets)
+                per_call(model, image, options["layer_name"], targets=targets)
                 timed.append(time.perf_counter())
             later = timed[2] - timed[1]
             out[key] = (max(0.0, timed[1] - timed[0] - later), later / e.cam_batch)

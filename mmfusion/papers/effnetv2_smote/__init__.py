@@ -6,9 +6,6 @@ Modules: ``config`` (paper / quick settings, the settings table, the fidelity ta
 figures). Importing this package stays free of TensorFlow.
 """
 
+from mmfusion.registry import PaperSpec
 
-def reproduce(options):
-    """Run the paper (papers/effnetv2-smote.yaml); returns the run directory."""
-    from mmfusion.experiment import reproduce_paper
-
-    return reproduce_paper("effnetv2-smote", options)
+SPEC = PaperSpec("effnetv2-smote", datasets=("busi", "breast-mri"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.config import option
 from mmfusion.experiment.fidelity import Detail
 
 
@@ -74,16 +75,17 @@ MIN_INPUT = 32     # keras.applications' EfficientNetV2B0 refuses smaller inputs
 
 @dataclasses.dataclass(frozen=True)
 class EffnetConfig(PaperConfig):
-    settings: tuple = tuple(SETTINGS)
-    input_size: int = 299
+    settings: tuple = option(tuple(SETTINGS), some_of=tuple(SETTINGS))
+    input_size: int = option(299, at_least=MIN_INPUT, why=f"EfficientNetV2B0 needs >= {MIN_INPUT} px")
     epochs: int = 22
     batch_size: int = 32
-    learning_rate: float = 1e-4
-    smote_k: int = 5                   # ours: the paper does not state k_neighbors (imblearn's default)
+    learning_rate: float = option(1e-4, above=0)
+    # ours: the paper does not state k_neighbors (imblearn's default)
+    smote_k: int = option(5, at_least=1, why="SMOTE needs k_neighbors >= 1")
     ratios: tuple = (0.7, 0.15, 0.15)
     duplicates: bool = True            # find duplicate images and keep each group on one side
-    duplicate_distance: int = 3        # dHash bits still called a near duplicate (BUSI)
-    cam_images: int = 4                # test images per dataset in the Grad-CAM figure
+    duplicate_distance: int = option(3, at_least=0)  # dHash bits still called a near duplicate (BUSI)
+    cam_images: int = option(4, at_least=0)  # test images per dataset in the Grad-CAM figure
     busi_dir: str | None = None        # per-dataset roots (default: --data-dir for both)
     mri_dir: str | None = None
     busi_twin_n: int | None = None     # synthetic twin sizes (None: twin_n, else the twin's default)
@@ -97,22 +99,9 @@ class EffnetConfig(PaperConfig):
 
     def validate(self) -> None:
         super().validate()
-        bad = [s for s in self.settings if s not in SETTINGS]
-        if bad or not self.settings:
-            raise ValueError(f"option settings={','.join(self.settings)}: unknown {bad or 'empty'}; "
-                             f"expected some of {', '.join(SETTINGS)}")
-        if self.input_size < MIN_INPUT:
-            raise ValueError(f"option input_size={self.input_size}: EfficientNetV2B0 needs >= {MIN_INPUT} px")
         if len(self.ratios) != 3 or min(self.ratios) <= 0 or abs(sum(self.ratios) - 1) > 1e-6:
             raise ValueError(f"option ratios={','.join(map(str, self.ratios))}: expected three positive "
                              "fractions (train, validation, test) summing to 1")
-        if self.smote_k < 1:
-            raise ValueError(f"option smote_k={self.smote_k}: SMOTE needs k_neighbors >= 1")
-        if not self.learning_rate > 0:
-            raise ValueError(f"option learning_rate={self.learning_rate}: must be > 0")
-        for name in ("cam_images", "duplicate_distance"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"option {name}={getattr(self, name)}: must be >= 0")
 
     def datasets(self) -> tuple:
         return tuple(dict.fromkeys(SETTINGS[s].dataset for s in self.settings))

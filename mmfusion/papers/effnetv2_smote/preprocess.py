@@ -51,13 +51,12 @@ IMAGES_VERSION = 1   # bump when roi_image / load_images change what they produc
 def cached_images(frame, size: int, roi: bool, cache_dir=None) -> np.ndarray:
     """``load_images`` once per (image and mask contents, frame order, size, ROI); later runs read
     the core cache (a replaced image with the same size and mtime is a new key)."""
-    from mmfusion.data.cache import cached_arrays, content_key
+    from mmfusion.data.cache import cached
 
     masks = [m for ms in frame["mask_paths"] for m in ms] if roi and "mask_paths" in frame.columns else []
-    key = content_key([*frame["image_path"], *masks], order=frame["sample_id"].astype(str).tolist(),
-                      size=size, roi=roi, version=IMAGES_VERSION)
-    return cached_arrays("effnetv2-smote-images", key, lambda: {"x": load_images(frame, size, roi)},
-                         cache_dir)["x"]
+    return cached("effnetv2-smote-images", [*frame["image_path"], *masks],
+                  lambda: {"x": load_images(frame, size, roi)}, cache_dir, size=size, roi=roi,
+                  order=frame["sample_id"].astype(str).tolist(), version=IMAGES_VERSION)["x"]
 
 
 def group_exact_copies(frame):

@@ -7,9 +7,6 @@ albumentations, §3.3 CAM inputs), ``pipeline`` (the protocol on the experiment 
 ``explain`` (the CAM inputs and their figure).
 """
 
+from mmfusion.registry import PaperSpec
 
-def reproduce(options):
-    """Run the paper (papers/ft-multicnn.yaml); returns the run directory."""
-    from mmfusion.experiment import reproduce_paper
-
-    return reproduce_paper("ft-multicnn", options)
+SPEC = PaperSpec("ft-multicnn", datasets=("ham10000", "isic2019"))

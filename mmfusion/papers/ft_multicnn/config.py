@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.config import option
 from mmfusion.experiment.fidelity import Detail
 
 TABLE = "Table Results (ours)"           # the paper prints no results table
@@ -53,14 +54,14 @@ COLUMNS = (("accuracy", "accuracy", "macro"),
 
 @dataclasses.dataclass(frozen=True)
 class FtMultiCnnConfig(PaperConfig):
-    dataset: str = "ham10000"
-    image_size: int = 128
-    metadata: str = "seven"
-    input: str = "overlay"
-    folds: int = 5
-    protocols: tuple = PROTOCOLS
-    rows: tuple = tuple(r.key for r in ROWS)
-    image_level_rows: tuple = (HEADLINE,)
+    dataset: str = option("ham10000", one_of=("ham10000", "isic2019"))
+    image_size: int = option(128, at_least=16, why="three 3x3 conv + 2x2 pool blocks need >= 16 px")
+    metadata: str = option("seven", one_of=METADATA)
+    input: str = option("overlay", one_of=INPUTS)
+    folds: int = option(5, at_least=2, why="cross-validation needs at least 2")
+    protocols: tuple = option(PROTOCOLS, some_of=PROTOCOLS)
+    rows: tuple = option(tuple(r.key for r in ROWS), some_of=tuple(ROW_BY_KEY))
+    image_level_rows: tuple = option((HEADLINE,), some_of=tuple(ROW_BY_KEY), empty=True)
     epochs: int = 50
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -69,31 +70,12 @@ class FtMultiCnnConfig(PaperConfig):
     backbone: str | None = None
     overlay_alpha: float = 0.4
     augment: bool = True
-    normalize: str = "paper"
+    normalize: str = option("paper", one_of=NORMALIZE)
 
     @classmethod
     def quick(cls) -> "FtMultiCnnConfig":
         return cls(image_size=48, folds=2, epochs=1, batch_size=16,
                    rows=tuple(r.key for r in ROWS if r.quick))
-
-    def validate(self) -> None:
-        super().validate()
-        for name, allowed in (("input", INPUTS), ("metadata", METADATA), ("normalize", NORMALIZE),
-                              ("dataset", ("ham10000", "isic2019"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of "
-                                 f"{', '.join(allowed)}")
-        for name, allowed in (("protocols", PROTOCOLS), ("rows", tuple(ROW_BY_KEY)),
-                              ("image_level_rows", tuple(ROW_BY_KEY))):
-            bad = [v for v in getattr(self, name) if v not in allowed]
-            if bad or (name != "image_level_rows" and not getattr(self, name)):
-                raise ValueError(f"option {name}={list(getattr(self, name))}: expected some of "
-                                 f"{', '.join(allowed)}")
-        if self.folds < 2:
-            raise ValueError(f"option folds={self.folds}: cross-validation needs at least 2")
-        if self.image_size < 16:
-            raise ValueError(f"option image_size={self.image_size}: three 3x3 conv + 2x2 pool blocks need >= "
-                             f"16 px")
 
     def selected_rows(self) -> list:
         return [ROW_BY_KEY[k] for k in self.rows]
@@ -115,7 +97,7 @@ FIDELITY = (
            "as the paper; 3x3 kernels and 'valid' padding are ours (not printed)",
            where="papers/ft_multicnn/model.py"),
     Detail("metadata branch", "7 features -> Dense(64) (§3.5.2)", field="metadata", value="seven",
-           where="mmfusion/data/metadata.py (encode_seven)"),
+           where="mmfusion/papers/ft_multicnn/preprocess.py (encode_seven)"),
     Detail("fusion and head",
            "concatenate -> Dense(7, softmax) (§3.5.3); Dropout and BatchNorm in the fine-tune "
            "variant (§3.5.4)", field="dropout", value=0.5, where="papers/ft_multicnn/model.py"),

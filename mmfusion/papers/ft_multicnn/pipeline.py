@@ -40,17 +40,16 @@ class Folds:
         self.y, self.ids = self.frame["label"].to_numpy(int), self.frame["sample_id"].to_numpy()
         self.n_classes = len(self.frame.attrs.get("classes") or np.unique(self.y))
         with ctx.stage("data"):   # decoded once per file contents and size, as the other papers' inputs
-            from mmfusion.data.cache import cached_arrays, content_key
+            from mmfusion.data.cache import cached
 
             paths, size = list(self.frame["image_path"]), self.cfg.image_size
-            key = content_key(paths, size=size, order=[str(p) for p in paths])   # arrays follow frame order
-            self.images = cached_arrays("ft-multicnn-images", key,
-                                        lambda: {"images": decode_images(paths, size)},
-                                        ctx.options.cache_dir)["images"]
+            self.images = cached("ft-multicnn-images", paths, lambda: {"images": decode_images(paths, size)},
+                                 ctx.options.cache_dir, size=size, order=[str(p) for p in paths])["images"]
         self.cams, self.cam_timings, self.results = [], [], {}
 
     def metadata(self, train_idx) -> np.ndarray:
-        from mmfusion.data.metadata import MetadataEncoder, encode_seven
+        from mmfusion.data.metadata import MetadataEncoder
+        from mmfusion.papers.ft_multicnn.preprocess import encode_seven
 
         if self.cfg.metadata == "seven":
             return encode_seven(self.frame)

@@ -161,3 +161,35 @@ def model_inputs(kind: str, images, maps_u8, alpha: float = 0.4) -> np.ndarray:
     if kind == "overlay":
         return overlay(images, heat, alpha)
     raise ValueError(f"input must be raw, heatmap or overlay, got {kind!r}")
+
+
+SEVEN_FEATURES = ("age", "age_missing", "sex_male", "sex_female",
+                  "site_head_neck", "site_trunk", "site_extremity")
+SITE_REGIONS = {
+    # HAM10000 localization
+    "scalp": "head_neck", "face": "head_neck", "ear": "head_neck", "neck": "head_neck",
+    "back": "trunk", "trunk": "trunk", "chest": "trunk", "abdomen": "trunk", "genital": "trunk",
+    "upper extremity": "extremity", "lower extremity": "extremity", "hand": "extremity",
+    "foot": "extremity", "acral": "extremity",
+    # ISIC 2019 anatom_site_general
+    "head/neck": "head_neck", "anterior torso": "trunk", "posterior torso": "trunk",
+    "lateral torso": "trunk", "oral/genital": "trunk", "palms/soles": "extremity",
+}
+
+
+def encode_seven(frame) -> np.ndarray:
+    """The paper feeds "7 features (age, sex, localization, ...)" without listing them; ours, float32 (N, 7):
+    ``SEVEN_FEATURES``; sex 'unknown' -> both sex slots 0; site 'unknown' -> all three site slots 0;
+    HAM10000 and ISIC sites map to three body regions by ``SITE_REGIONS`` (ISIC 'oral/genital' -> trunk)."""
+    from mmfusion.data.metadata import age_columns, norm_value
+
+    out = np.zeros((len(frame), 7), np.float32)
+    out[:, :2] = age_columns(frame, 100.0)
+    sex = [norm_value(s) for s in frame["sex"]]
+    out[:, 2] = [s == "male" for s in sex]
+    out[:, 3] = [s == "female" for s in sex]
+    for i, site in enumerate(frame["site"]):
+        region = SITE_REGIONS.get(norm_value(site))
+        if region is not None:
+            out[i, 4 + ("head_neck", "trunk", "extremity").index(region)] = 1
+    return out

@@ -7,9 +7,6 @@ experiment template), ``explain`` (CAMs scored against the lesion circles, with 
 Importing this package stays free of TensorFlow.
 """
 
+from mmfusion.registry import PaperSpec
 
-def reproduce(options):
-    """Run the paper (papers/hmcnet.yaml); returns the run directory."""
-    from mmfusion.experiment import reproduce_paper
-
-    return reproduce_paper("hmcnet", options)
+SPEC = PaperSpec("hmcnet", datasets=("mias",))

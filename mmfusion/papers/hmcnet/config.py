@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.config import option
 from mmfusion.experiment.fidelity import AS_PAPER, Detail
 from mmfusion.papers.hmcnet.model import MODELS, AttentionConfig
 
@@ -31,20 +32,23 @@ MIN_INPUT = 32                           # ResNet50 / VGG: five 2x2 downsampling
 
 @dataclasses.dataclass(frozen=True)
 class HmcConfig(PaperConfig):
-    tasks: tuple = tuple(TASKS)
-    models: tuple = MODELS
-    folds: int = 5
+    tasks: tuple = option(tuple(TASKS), some_of=tuple(TASKS))
+    models: tuple = option(MODELS, some_of=MODELS)
+    folds: int = option(5, at_least=2, why="cross-validation needs at least 2 folds")
     epochs: int = 50
     batch_size: int = 16
-    input_size: int = 224
-    optimizer: str = "adam"
-    learning_rate: float = 1e-4
-    patience: int = 10               # early stopping on the inner validation loss, best weights restored
-    val_fraction: float = 0.15       # inner validation split of each training fold, by patient
-    preprocessing: str = "resize"
-    friedman_metric: str = "accuracy"
-    cam_images: int = 4              # test films per fold explained (first model of ``models``)
-    scorecam_channels: int | None = None   # Score-CAM channels kept (None: all 2048 of conv5)
+    input_size: int = option(224, at_least=MIN_INPUT, why=f"ResNet50 and VGG need >= {MIN_INPUT} px")
+    optimizer: str = option("adam", one_of=OPTIMIZERS)
+    learning_rate: float = option(1e-4, above=0)
+    # early stopping on the inner validation loss, best weights restored
+    patience: int = option(10, at_least=1)
+    # inner validation split of each training fold, by patient
+    val_fraction: float = option(0.15, above=0, below=1, why="must lie strictly between 0 and 1")
+    preprocessing: str = option("resize", one_of=PREPROCESSING)
+    friedman_metric: str = option("accuracy", one_of=REPORTED)
+    cam_images: int = option(4, at_least=0)  # test films per fold explained (first model of ``models``)
+    # Score-CAM channels kept (None: all 2048 of conv5)
+    scorecam_channels: int | None = option(None, at_least=1, why="must be >= 1 (or none for all)")
     eager_cams: bool = False         # CAMs without tf.function (quick: tracing ResNet50 costs more)
     vit: dict = dataclasses.field(default_factory=lambda: {"patch_size": 16, "dim": 192, "depth": 6,
                                                            "heads": 3})
@@ -63,30 +67,6 @@ class HmcConfig(PaperConfig):
 
     def validate(self) -> None:
         super().validate()
-        _some_of("models", self.models, MODELS)
-        _some_of("tasks", self.tasks, tuple(TASKS))
-        if self.preprocessing not in PREPROCESSING:
-            raise ValueError(f"option preprocessing={self.preprocessing!r}: expected one of "
-                             f"{', '.join(PREPROCESSING)}")
-        if self.friedman_metric not in REPORTED:
-            raise ValueError(f"option friedman_metric={self.friedman_metric!r}: expected one of "
-                             f"{', '.join(REPORTED)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"option optimizer={self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
-        if self.folds < 2:
-            raise ValueError(f"option folds={self.folds}: cross-validation needs at least 2 folds")
-        if self.input_size < MIN_INPUT:
-            raise ValueError(f"option input_size={self.input_size}: ResNet50 and VGG need >= {MIN_INPUT} px")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"option val_fraction={self.val_fraction}: must lie strictly between 0 and 1")
-        if not self.learning_rate > 0:
-            raise ValueError(f"option learning_rate={self.learning_rate}: must be > 0")
-        if self.patience < 1 or self.cam_images < 0:
-            raise ValueError(f"option patience={self.patience} / cam_images={self.cam_images}: "
-                             "patience must be >= 1 and cam_images >= 0")
-        if self.scorecam_channels is not None and self.scorecam_channels < 1:
-            raise ValueError(f"option scorecam_channels={self.scorecam_channels}: must be >= 1 (or none for "
-                             f"all)")
         try:
             AttentionConfig.from_dict(self.attention)
         except (TypeError, ValueError) as err:
@@ -95,13 +75,6 @@ class HmcConfig(PaperConfig):
         if "vit" in self.models and self.input_size % patch:
             raise ValueError(f"option vit={self.vit!r}: input_size {self.input_size} must be a multiple "
                              f"of the ViT patch_size {patch}")
-
-
-def _some_of(option: str, values, allowed) -> None:
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise ValueError(f"option {option}={list(values)}: expected some of {', '.join(allowed)}"
-                         + (f" (unknown: {', '.join(bad)})" if bad else ""))
 
 
 _ABSTRACT = "not stated (only the abstract is public)"

@@ -14,7 +14,7 @@ FILMS_VERSION = 1     # bump when the decoding below changes: old cache entries 
 
 def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=None) -> np.ndarray:
     """All films as (N, size, size, 3) uint8 in frame order."""
-    from mmfusion.data.cache import cached_arrays, content_key
+    from mmfusion.data.cache import cached
 
     def build():
         if preprocessing == "mias-xai":
@@ -27,9 +27,9 @@ def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=No
 
         return {"images": decode_images(frame["image_path"], size, channels=3)}
 
-    key = content_key(frame["image_path"], order=[str(p) for p in frame["image_path"]], size=size,
-                      preprocessing=preprocessing, version=FILMS_VERSION)
-    return cached_arrays("hmcnet-films", key, build, cache_dir)["images"]
+    paths = frame["image_path"]
+    return cached("hmcnet-films", paths, build, cache_dir, order=[str(p) for p in paths], size=size,
+                  preprocessing=preprocessing, version=FILMS_VERSION)["images"]
 
 
 def task_frame(frame: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int]:

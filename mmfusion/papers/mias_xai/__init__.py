@@ -6,9 +6,6 @@ experiment template), ``explain`` (the explanation comparison). Importing this p
 of TensorFlow.
 """
 
+from mmfusion.registry import PaperSpec
 
-def reproduce(options):
-    """Run the paper (papers/mias-xai.yaml); returns the run directory."""
-    from mmfusion.experiment import reproduce_paper
-
-    return reproduce_paper("mias-xai", options)
+SPEC = PaperSpec("mias-xai", datasets=("mias",))

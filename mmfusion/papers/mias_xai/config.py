@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.config import option
 from mmfusion.experiment.fidelity import Detail
 
 CLASS_WEIGHT_CANDIDATES = ({0: 1.0, 1: 1.0, 2: 1.0}, {0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
@@ -21,19 +22,21 @@ PROTOCOLS = ("stratified", "patient")
 
 @dataclasses.dataclass(frozen=True)
 class MiasConfig(PaperConfig):
-    input_size: int = 224          # the crops are resized to this; the CNN's Flatten follows it
+    # the crops are resized to this; the CNN's Flatten follows it
+    input_size: int = option(224, at_least=32, why="the CNN's three 2x2 poolings need >= 32 px")
     epochs: int = 50
     batch_size: int = 16
     learning_rate: float = 1e-4
     patience: int = 10             # EarlyStopping on val_loss, best weights restored
-    runs: int = 10                 # final model retrained with seeds seed .. seed + runs - 1
+    # final model retrained with seeds seed .. seed + runs - 1
+    runs: int = option(10, at_least=1, below=100, why="must be 1..99 (seeds seed .. seed + runs - 1)")
     # one candidate: the fixed choice; several: searched, class_weight_seeds fits each
     class_weight_candidates: tuple = (AUTHORS_CLASS_WEIGHT,)
-    class_weight_seeds: int = 3
+    class_weight_seeds: int = option(3, at_least=1, below=100, why="must be 1..99")
     # retrained `runs` times beside a fixed choice, on the first protocol: the sensitivity table
     sensitivity_weights: tuple = (CLASS_WEIGHT_CANDIDATES[0],)
     split_seed: int = 44           # the authors' random_state
-    protocols: tuple = PROTOCOLS
+    protocols: tuple = option(PROTOCOLS, some_of=PROTOCOLS)
     explain_images: int | None = None   # test images explained (None: all)
     lime_samples: int = 1000       # LIME's default, as the paper used it
     shap_samples: int = 1000       # Kernel SHAP coalitions per image
@@ -60,19 +63,8 @@ class MiasConfig(PaperConfig):
 
     def validate(self) -> None:
         super().validate()
-        if not 1 <= self.runs < 100:
-            raise ValueError(f"option runs={self.runs}: must be 1..99 (seeds seed .. seed + runs - 1)")
-        if self.input_size < 32:
-            raise ValueError(f"option input_size={self.input_size}: the CNN's three 2x2 poolings need >= 32 "
-                             f"px")
-        bad = [p for p in self.protocols if p not in PROTOCOLS]
-        if bad or not self.protocols:
-            raise ValueError(f"option protocols={list(self.protocols)}: expected some of "
-                             f"{', '.join(PROTOCOLS)}")
         if not self.class_weight_candidates:
             raise ValueError("option class_weight_candidates: at least one candidate is needed")
-        if not 1 <= self.class_weight_seeds < 100:
-            raise ValueError(f"option class_weight_seeds={self.class_weight_seeds}: must be 1..99")
 
     def to_dict(self) -> dict:
         out = super().to_dict()
@@ -115,7 +107,7 @@ FIDELITY = (
            "papers/mias_xai/pipeline.py"),
     Detail("split", "70/15/15 stratified two-step train_test_split, random_state 44", field="split_seed",
            value=44,
-           where="mmfusion/data/splits.py (paper_two_step_split)"),
+           where="mmfusion/papers/mias_xai/preprocess.py (paper_two_step_split)"),
     Detail("patient-grouped split", "none (image-level)",
            "ours, beside it: the two breasts of a patient on one side",
            "protocols", ("stratified", "patient"), "papers/mias_xai/preprocess.py"),

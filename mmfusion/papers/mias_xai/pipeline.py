@@ -320,7 +320,8 @@ def explanations(cfg, arch, n: int) -> tuple:
     steps = cfg.curve_steps + 1
     per_class = [min(4, len(range(c, n, len(CLASS_NAMES))))
                  for c in range(len(CLASS_NAMES))]   # round-robin picks
-    out += [E("Grad-CAM (per-call style)", arch, k, size, cam="naive_gradcam",
+    naive = "mmfusion.papers.mias_xai.explain:naive_gradcam"
+    out += [E("Grad-CAM (per-call style)", arch, k, size, cam=naive,
               cam_options=(("layer_name", LAST_CONV),), traces=1 if k else 0),
             E("LIME (per-call style)", arch, k, size, calls=((math.ceil(cfg.lime_samples / 10), 10),),
               predict=True,

@@ -272,10 +272,8 @@ CROPS_VERSION = 2   # bump when make_crops changes what it produces
 def cached_crops(frame: pd.DataFrame, out_size: int, cache_dir=None) -> Crops:
     """``make_crops`` once per (file contents, labels, coordinates, size); later calls read the
     core cache (a replaced film with the same size and mtime is a new key)."""
-    from mmfusion.data.cache import cached_arrays, content_key
+    from mmfusion.data.cache import cached
 
-    rows = frame[["sample_id", "label", "x", "y", "radius"]].astype(str).values.tolist()
-    key = content_key(frame["image_path"], rows=rows, out_size=out_size, version=CROPS_VERSION)
 
     def build():
         c = make_crops(frame, out_size)
@@ -283,15 +281,42 @@ def cached_crops(frame: pd.DataFrame, out_size: int, cache_dir=None) -> Crops:
                 "groups": c.groups.astype(str), "lesions": c.lesions,
                 "skipped": np.asarray(json.dumps(c.skipped))}
 
-    z = cached_arrays("mias-xai-crops", key, build, cache_dir)
+    rows = frame[["sample_id", "label", "x", "y", "radius"]].astype(str).values.tolist()
+    z = cached("mias-xai-crops", frame["image_path"], build, cache_dir, rows=rows, out_size=out_size,
+               version=CROPS_VERSION)
     return Crops(z["images"], z["labels"], z["sample_ids"], z["groups"], z["lesions"],
                  json.loads(str(z["skipped"])))
 
 
 def splits(crops: Crops, seed: int = 44) -> dict:
     """{"stratified": the authors' two-step split (random_state 44), "patient": patient-grouped}."""
-    from mmfusion.data.splits import paper_two_step_split, train_val_test_split
+    from mmfusion.data.splits import train_val_test_split
 
     return {"stratified": paper_two_step_split(crops.labels, first_holdout=0.3, random_state=seed),
             "patient": train_val_test_split(crops.labels, groups=crops.groups, ratios=(0.7, 0.15, 0.15),
                                             seed=seed)}
+
+
+def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int = 44) -> dict:
+    """The two-step 70/15/15 split as the mias-xai authors coded it:
+
+        X_train, X_tmp, y_train, y_tmp = train_test_split(X, y, test_size=0.3, stratify=y, random_state=44)
+        X_val, X_test, y_val, y_test = train_test_split(X_tmp, y_tmp, test_size=0.5, stratify=y_tmp,
+                                                        random_state=44)
+
+    Indices are positions in the order the samples were given (for MIAS: Info.txt order). Not
+    grouped: the authors split images, so left/right breasts of one patient can straddle sides.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from mmfusion.data.splits import check_leakage, require_enough, two_step_minimum
+
+    labels = np.asarray(labels)
+    require_enough(labels, "the two-step 70/15/15 split", 2,
+                   two_step_minimum(labels, first_holdout, 0.5, "test"))
+    idx = np.arange(len(labels))
+    train, tmp = train_test_split(idx, test_size=first_holdout, stratify=labels, random_state=random_state)
+    val, test = train_test_split(tmp, test_size=0.5, stratify=labels[tmp], random_state=random_state)
+    out = {"train": train, "val": val, "test": test}
+    check_leakage(out)
+    return out

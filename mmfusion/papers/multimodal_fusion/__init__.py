@@ -7,9 +7,6 @@ experiment template), ``explain`` (robustness, Grad-CAM / KernelSHAP / LIME). Im
 package stays free of TensorFlow.
 """
 
+from mmfusion.registry import PaperSpec
 
-def reproduce(options):
-    """Run the paper (papers/multimodal-fusion.yaml); returns the run directory."""
-    from mmfusion.experiment import reproduce_paper
-
-    return reproduce_paper("multimodal-fusion", options)
+SPEC = PaperSpec("multimodal-fusion", datasets=("cbis-ddsm",))

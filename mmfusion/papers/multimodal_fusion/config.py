@@ -15,6 +15,7 @@ import dataclasses
 
 from mmfusion.data.clinical import CLINICAL_GROUPS
 from mmfusion.experiment import PaperConfig
+from mmfusion.experiment.config import option
 from mmfusion.experiment.fidelity import AS_PAPER, Detail
 
 CLINICAL_GROUP_NAMES = tuple(CLINICAL_GROUPS)
@@ -65,29 +66,35 @@ UNITS = ("mammogram", "abnormality")
 
 @dataclasses.dataclass(frozen=True)
 class FusionConfig(PaperConfig):
-    labels: str = "binary"                     # benign/malignant, or mass/calc x benign/malignant
+    labels: str = option("binary", one_of=LABELS)  # benign/malignant, or mass/calc x benign/malignant
     single_label_only: bool = True             # drop lesions with a combined clinical value (ROUND-OVAL)
     # one sample per mammogram (the paper's counts) or per abnormality
-    unit: str = "mammogram"
-    rows: tuple = ROW_KEYS
+    unit: str = option("mammogram", one_of=UNITS)
+    rows: tuple = option(ROW_KEYS, some_of=ROW_KEYS)
     backbone: str = "resnet50"
     backbone_kw: dict = dataclasses.field(default_factory=dict)
-    input_size: int = 224
-    embed_dim: int = 100                       # d of eqs. 2-3
-    token_dim: int = 100
-    image_tokens: str = "spatial"              # conv-map tokens, or the pooled embedding as one token
-    clinical_tokens: str = "groups"            # one token per feature group, or one from the embedding
-    direction: str = "image<-clinical"         # cross-attention: image queries, clinical keys/values
-    coattention_affinity: str = "separate"     # eqs. 5-6: S_ec and S_ce; "shared": one S (ours before)
-    head_hidden: int = 200
-    dropout: float = 0.5
+    input_size: int = option(224, at_least=32, why="must be >= 32 (the backbones' smallest input)")
+    embed_dim: int = option(100, at_least=1)  # d of eqs. 2-3
+    token_dim: int = option(100, at_least=1)
+    # conv-map tokens, or the pooled embedding as one token
+    image_tokens: str = option("spatial", one_of=IMAGE_TOKENS)
+    # one token per feature group, or one from the embedding
+    clinical_tokens: str = option("groups", one_of=CLINICAL_TOKENS)
+    # cross-attention: image queries, clinical keys/values
+    direction: str = option("image<-clinical", one_of=DIRECTIONS)
+    # eqs. 5-6: S_ec and S_ce; "shared": one S (ours before)
+    coattention_affinity: str = option("separate", one_of=AFFINITIES)
+    head_hidden: int = option(200, at_least=1)
+    dropout: float = option(0.5, at_least=0.0, below=1.0)
     l2: float = 1e-4
-    modality_dropout: float = 0.3
+    modality_dropout: float = option(0.3, at_least=0.0, below=1.0)
     # clinical vector withheld for a fixed subset of training samples
     bait_switch: bool = True
-    bait_switch_fraction: float = 0.3          # that subset's share (the paper gives none)
-    mfb_factor: int = 5
-    selected_groups: tuple = ("breast_density", "mass_shape")   # "selected clinical features"
+    # that subset's share (the paper gives none)
+    bait_switch_fraction: float = option(0.3, at_least=0.0, below=1.0)
+    mfb_factor: int = option(5, at_least=1)
+    # "selected clinical features"
+    selected_groups: tuple = option(("breast_density", "mass_shape"), some_of=CLINICAL_GROUP_NAMES)
     learning_rate: float = 1e-4
     epochs: int = 100
     batch_size: int = 32
@@ -96,13 +103,14 @@ class FusionConfig(PaperConfig):
     reduce_lr_factor: float = 0.1
     reduce_lr_patience: int = 10
     patience: int = 15
-    val_fraction: float = 0.2
+    val_fraction: float = option(0.2, at_least=0.0, below=1.0)
     flip: bool = True
     rotation_deg: float = 30.0
-    random_crop: float = 0.9                   # crops keep 90-100 % of the side
-    bootstrap: int = 1000
-    shap_cases: int = 200
-    lime_samples: int = 1000
+    # crops keep 90-100 % of the side
+    random_crop: float = option(0.9, above=0.0, at_most=1.0, why="the kept share must be in (0, 1]")
+    bootstrap: int = option(1000, at_least=1)
+    shap_cases: int = option(200, at_least=1)
+    lime_samples: int = option(1000, at_least=1)
 
     @classmethod
     def quick(cls) -> "FusionConfig":
@@ -114,29 +122,9 @@ class FusionConfig(PaperConfig):
 
     def validate(self) -> None:
         super().validate()
-        choices = {"labels": LABELS, "image_tokens": IMAGE_TOKENS, "clinical_tokens": CLINICAL_TOKENS,
-                   "direction": DIRECTIONS, "coattention_affinity": AFFINITIES, "unit": UNITS}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"option {name}={getattr(self, name)!r}: expected one of "
-                                 f"{', '.join(allowed)}")
-        _some_of("rows", self.rows, ROW_KEYS)
-        _some_of("selected_groups", self.selected_groups, CLINICAL_GROUP_NAMES)
-        if self.input_size < 32:
-            raise ValueError(f"option input_size={self.input_size}: must be >= 32 (the backbones' smallest "
-                             f"input)")
-        for name in ("embed_dim", "token_dim", "head_hidden", "mfb_factor", "bootstrap", "shap_cases",
-                     "lime_samples"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"option {name}={getattr(self, name)}: must be >= 1")
-        for name in ("dropout", "modality_dropout", "val_fraction", "bait_switch_fraction"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"option {name}={getattr(self, name)}: must be in [0, 1)")
         if not 0 <= self.freeze_epochs <= self.epochs:
             raise ValueError(f"option freeze_epochs={self.freeze_epochs}: must be in 0..epochs "
                              f"({self.epochs})")
-        if not 0.0 < self.random_crop <= 1.0:
-            raise ValueError(f"option random_crop={self.random_crop}: the kept share must be in (0, 1]")
 
     @property
     def num_classes(self) -> int:
@@ -148,13 +136,6 @@ class FusionConfig(PaperConfig):
 
     def selected_rows(self) -> list[Row]:
         return [r for r in ROWS if r.key in self.rows]
-
-
-def _some_of(name, values, allowed) -> None:
-    unknown = [v for v in values if v not in allowed]
-    if unknown or not values:
-        raise ValueError(f"option {name}={','.join(map(str, values))}: expected some of {', '.join(allowed)}"
-                         + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else ""))
 
 
 _P = "mmfusion/papers/multimodal_fusion/"

@@ -47,19 +47,19 @@ CROPS_VERSION = 1    # bump when lesion_crop changes what it writes
 def cached_inputs(frame, size: int, cache_dir=None):
     """-> (images uint8 (N, size, size, 3), clinical float32 (N, 36), crop-source counts), computed
     once per (file contents, rows, size) through the core cache."""
-    from mmfusion.data.cache import cached_arrays, content_key
+    from mmfusion.data.cache import cached
 
     files = [p for rec in frame.to_dict("records")
              for p in (rec["image_path"], *(rec.get("mask_paths") or []), rec.get("crop_path") or "") if p]
-    key = content_key(files, rows=frame["sample_id"].astype(str).tolist(), size=size, version=CROPS_VERSION)
-
     def build():
         counts = collections.Counter()
         images = np.stack([lesion_crop(rec, size, counts) for rec in frame.to_dict("records")])
         return {"images": images, "clinical": clinical_matrix(frame),
                 "counts": np.asarray(json.dumps(counts))}
 
-    z = cached_arrays("multimodal-fusion-crops", key, build, cache_dir)
+    rows = frame["sample_id"].astype(str).tolist()
+    z = cached("multimodal-fusion-crops", files, build, cache_dir, rows=rows, size=size,
+               version=CROPS_VERSION)
     return z["images"], z["clinical"], json.loads(str(z["counts"]))
 
 
