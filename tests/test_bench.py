@@ -100,20 +100,18 @@ def test_smote_child_on_the_smallest_case():
     assert small["input_mb"] == pytest.approx(17 * 8 * 8 * 3 / 2**20)
 
 
-def test_paper_timings_split_and_fallback(tmp_path):
-    from mmfusion.bench.papers import read_timings
+def test_timings_stage_split(tmp_path):
+    from mmfusion.bench.protocol import stage_split
 
-    run = tmp_path / "mias-xai" / "20240101-000000"
-    run.mkdir(parents=True)
-    (run / "timings.json").write_text(json.dumps({"data": 1.5, "training": 30.0, "evaluation": 2.0,
-                                                  "explanations": 10.0, "report": 0.5, "total": 45.0}))
-    out = read_timings(tmp_path, "mias-xai", wall=50.0)
+    path = tmp_path / "timings.json"
+    path.write_text(json.dumps({"data": 1.5, "training": 30.0, "evaluation": 2.0,
+                                "explanations": 10.0, "report": 0.5, "total": 45.0}))
+    out = stage_split(path)
     assert out["largest"] == "training" and out["total"] == 45.0
     assert out["other"] == pytest.approx(45.0 - 44.0)
-    assert read_timings(tmp_path, "hmcnet", wall=50.0)["total"] == 50.0   # no timings.json
-    (run / "timings.json").write_text(json.dumps({"data": 1.0, "total": 2.0}))
+    path.write_text(json.dumps({"data": 1.0, "total": 2.0}))
     with pytest.raises(ValueError, match="lacks .*training"):
-        read_timings(tmp_path, "mias-xai", wall=3.0)
+        stage_split(path)
 
 
 def _fake_fit(run, name, epochs, record, finished_at):

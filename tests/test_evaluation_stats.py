@@ -78,6 +78,20 @@ def test_friedman_nemenyi_and_cd_diagram(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_nemenyi_separates_exactly_the_pairs_beyond_the_cd(seed):
+    """scikit-posthocs draws the diagram's bars from the Nemenyi p-values; they are Demšar's bars
+    (ranks closer than the CD) when p < alpha holds exactly for the pairs farther apart than the CD."""
+    rng = np.random.default_rng(seed)
+    scores = {m: (rng.normal(0.8 + 0.02 * i, 0.03, 10)).tolist() for i, m in enumerate("ABCDE")}
+    res = friedman_nemenyi(scores)
+    for a in scores:
+        for b in scores:
+            gap = abs(res.avg_ranks[a] - res.avg_ranks[b])
+            if a != b and abs(gap - res.cd) > 1e-6:
+                assert (res.nemenyi_p.loc[a, b] < res.alpha) == (gap > res.cd), (a, b, gap, res.cd)
+
+
 def test_friedman_needs_three_models():
     with pytest.raises(ValueError, match=">= 3 models"):
         friedman_nemenyi({"A": [1, 2], "B": [2, 3]})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mmfusion.models import mark_backbone
-from mmfusion.training import TrainConfig, cross_validate, fit, fold_indices
+from mmfusion.training import TrainConfig, fit, fold_indices
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(48, 6)).astype("float32")
@@ -106,23 +106,16 @@ def test_restore_best_and_early_stopping():
     assert float(loss) == pytest.approx(min(val), rel=1e-4)
 
 
-def test_cross_validate_partitions_groups_and_collects_predictions():
-    groups = np.repeat(np.arange(16), 3)
-    calls = []
+def test_fold_indices_partition_and_keep_groups_on_one_side():
+    from sklearn.model_selection import StratifiedGroupKFold
 
-    def fold_fn(fold, train_idx, test_idx):
-        calls.append(fold)
-        import pandas as pd
-        frame = pd.DataFrame({"sample_id": test_idx, "split": "test", "fold": -1, "run": 0,
-                              "y_true": Y[test_idx], "p_0": 1.0, "p_1": 0.0, "p_2": 0.0})
-        return {"predictions": frame, "history": {"loss": [float(fold)]}}
-    result = cross_validate(Y, fold_fn, k=4, seed=0, groups=groups)
-    assert calls == [0, 1, 2, 3]
-    assert sorted(result.predictions["sample_id"]) == list(range(48))
-    for fold, (train, test) in enumerate(result.splits):
+    groups = np.repeat(np.arange(16), 3)
+    folds = fold_indices(Y, groups, k=4, seed=0)
+    ref = StratifiedGroupKFold(4, shuffle=True, random_state=0).split(np.zeros(len(Y)), Y, groups)
+    for (train, test), (_, ref_test) in zip(folds, ref):
         assert not set(groups[train]) & set(groups[test])
-        assert set(result.predictions.loc[result.predictions.fold == fold, "sample_id"]) == set(test)
-    assert [h["loss"] for h in result.histories] == [[0.0], [1.0], [2.0], [3.0]]
+        np.testing.assert_array_equal(test, ref_test)
+    assert sorted(np.concatenate([t for _, t in folds]).tolist()) == list(range(48))
     plain = fold_indices(np.zeros(10, int), k=5, stratified=False)
     assert sorted(np.concatenate([t for _, t in plain]).tolist()) == list(range(10))
 

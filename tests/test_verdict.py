@@ -21,6 +21,14 @@ def test_wilson_matches_statsmodels(k, n):
     assert V.wilson(k / n, n) == pytest.approx(proportion_confint(k, n, method="wilson"), abs=1e-12)
 
 
+def test_wilson_on_an_effective_sample_size_by_hand():
+    """A non-integer n (the effective size of a mean over runs): Wilson's closed form."""
+    q, n, z = 0.792, 47.3, 1.959963984540054
+    d = 1 + z * z / n
+    centre, half = (q + z * z / (2 * n)) / d, z * math.sqrt(q * (1 - q) / n + z * z / (4 * n * n)) / d
+    assert V.wilson(q, n) == pytest.approx((centre - half, centre + half))
+
+
 @pytest.mark.parametrize("a,b,n", [(38, 37, 48), (45, 30, 60), (5, 19, 20)])
 def test_two_proportions_is_newcombe(a, b, n):
     # one run on n_test images vs a paper value on its own n test images: Newcombe's hybrid score CI

@@ -2,12 +2,11 @@
 
 Prints JSON lines: the effnetv2-smote BUSI-sized run (610 synthetic images, 299 px, 22 epochs,
 through ``training.fit`` with mixed precision + XLA) beside the paper's 121.36 s training and
-0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px),
-augmenting in the feed and in the train step;
-training and inference images/s of each backbone at its paper size in fp32, mixed_float16, XLA
-and both, with the share of the GPU's peak. Cases run in that order until ``BUDGET_S`` (8 minutes)
-is spent; the rest are printed as skipped. ``--dry`` (``--quick`` under ``mmfusion.bench``): tiny sizes, to
-check on a CPU that every case runs.
+0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px,
+flip + rotation in the feed); training and inference images/s of each backbone at its paper size in
+fp32, mixed_float16, XLA and both, with the share of the GPU's peak. Cases run in that order until
+``BUDGET_S`` (8 minutes) is spent; the rest are printed as skipped. ``--dry`` (``--quick`` under
+``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from mmfusion.bench.harness import best_time, device_info, emit
 FULL = (("resnet50", 224, "multimodal-fusion, hmcnet", True), ("vgg16", 224, "hmcnet", True),
         ("vgg19", 224, "hmcnet", True), ("vit", 224, "hmcnet baseline", True),
         ("efficientnetv2b0", 299, "effnetv2-smote", True), ("mias-cnn", 224, "mias-xai", True))
-# quick: a big backbone's first training step traces for 2-3 min on 2 loaded cores; infer only
+# quick: a big backbone's first training step traces for minutes on a loaded CPU; infer only
 QUICK = (("resnet50", 64, "quick size", False), ("efficientnetv2b0", 64, "quick size", False),
          ("mias-cnn", 64, "quick size", True))
 PAPER_SECONDS = {"busi_run_s": 121.36, "per_image_s": 0.09}   # effnetv2-smote, P100

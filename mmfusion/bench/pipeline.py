@@ -174,10 +174,10 @@ def run(quick: bool) -> None:
                  for name in ("files", "arrays", "tensors")}
         emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
              **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
-        # short fits (2 passes: iterator start-up included, as before) and long ones (steady state)
+        # short fits (2 passes: iterator start-up included) and long ones (steady state)
         for passes in ((2, 16) if quick else (2, 6)):
             chosen = {k: v for k, v in feeds().items() if passes == 2 or k != "generator"}
-            # fastest of 10 rounds at 64 px (a round is ~1 s there; single rounds scatter by +-30 %)
+            # fastest of 10 rounds at 64 px (single rounds are short and scatter widely)
             timings = train_timings(cnn_runs(chosen, size), passes * n // bs, bs, rounds=10 if quick else 3)
             rates = {k: v["img_s"] for k, v in timings.items()}
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",

@@ -1,10 +1,10 @@
 """A paper's whole protocol, end to end: ``python -m mmfusion.bench.protocol --data-dir D``.
 
-Hours, not minutes (mias-xai's 26 fits on a 322-film twin: ~2 h on 2 CPU cores), so it is not one
+Hours, not minutes (e.g. mias-xai's 26 fits on a 322-film twin), so it is not one
 of ``python -m mmfusion.bench all``'s benches. It runs ``mmfusion reproduce <paper> --data-dir D
 --weights none --fresh`` in a child process and prints one JSON line: the wall time, the child's
 peak RSS, the template's stages (``timings.json``) and, per fit, its epochs (``history.csv``) and
-training seconds (``fit.json``; a fit.json from before commit ccd3519 has none) and span (from the
+training seconds (``fit.json``; an older fit.json has none) and span (from the
 previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file times).
 
 - ``--code DIR`` times another checkout (a ``git worktree`` of the "before" commit): the child
@@ -15,7 +15,7 @@ previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file t
   the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
 - Each fit's training images/s comes from its fit.json's ``samples_per_epoch``; for runs written
   before fit.json kept it, give ``--images-per-epoch N``, or per fit-path prefix
-  ``PREFIX=N,...`` (mias-xai after issue 19 on the real-count twin: ``stratified=1680,patient=1632``,
+  ``PREFIX=N,...`` (mias-xai on the real-count twin: ``stratified=1680,patient=1632``,
   its metrics.json's ``augmented_training_set``; ``mmfusion plan`` prints 1,680 for both).
 - ``--quick`` runs the quick protocol on the cached synthetic twin instead (under a minute): a
   check that the command works, not a figure to compare.
@@ -32,10 +32,24 @@ import time
 from pathlib import Path
 
 from mmfusion.bench.harness import emit, header, load_average
-from mmfusion.bench.papers import stage_split
 from mmfusion.training.loop import FIT_DONE
 from mmfusion.training.records import read_history
 from mmfusion.utils.env import git_commit
+
+STAGES = ("data", "training", "evaluation", "explanations", "report")
+
+
+def stage_split(path) -> dict:
+    """One run's ``timings.json`` as the stages, their total, the largest and the rest."""
+    timings = json.loads(Path(path).read_text())
+    missing = [k for k in (*STAGES, "total") if k not in timings]
+    if missing:
+        raise ValueError(f"{path}: timings.json lacks {missing}; expected keys {[*STAGES, 'total']}")
+    total = float(timings["total"])
+    out = {k: float(timings[k]) for k in (*STAGES, "total")}
+    out["largest"] = max(STAGES, key=lambda k: out[k])
+    out["other"] = total - sum(out[k] for k in STAGES)   # template work outside the stages
+    return out
 
 
 def per_epoch(fit: str, record: dict, given) -> int | None:
@@ -156,7 +170,7 @@ def main(argv=None) -> int:
     parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
     parser.add_argument("--run-dir", help="summarise this run directory instead of running")
     parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | PREFIX=N,...",
-                        help="for fits whose fit.json lacks samples_per_epoch (before e71321c)")
+                        help="for fits whose fit.json lacks samples_per_epoch (older runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to mmfusion reproduce")
     parser.add_argument("--quick", action="store_true", help="the quick protocol on the synthetic twin")

@@ -37,17 +37,13 @@ def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Pa
 
 
 def confusion_matrix_figure(cm, path, class_names=None, title: str = "Confusion matrix") -> Path:
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     cm = np.asarray(cm)
-    names = list(class_names) if class_names is not None else [str(i) for i in range(len(cm))]
     fig, ax = pyplot().subplots(figsize=(1.2 + 0.7 * len(cm), 1 + 0.7 * len(cm)))
-    ax.imshow(cm, cmap="Blues")
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                    color="white" if cm[i, j] > cm.max() / 2 else "black")
-    ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names, yticklabels=names,
-           xlabel="Predicted", ylabel="True", title=title)
-    ax.tick_params(axis="x", rotation=45)
+    ConfusionMatrixDisplay(cm, display_labels=class_names).plot(ax=ax, cmap="Blues", colorbar=False,
+                                                               xticks_rotation=45, values_format="d")
+    ax.set(xlabel="Predicted", ylabel="True", title=title)
     return _save(fig, path)
 
 
@@ -77,35 +73,20 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
 
 
 def cd_diagram(result, path, title: str | None = None) -> Path:
-    """Critical-difference diagram (Demšar 2006): models on a rank axis, bars joining models whose
-    average ranks differ by less than the critical difference."""
-    ranks = result.avg_ranks.sort_values()
-    k = len(ranks)
-    fig, ax = pyplot().subplots(figsize=(7, 1.6 + 0.3 * k))
-    ax.set_xlim(0.5, k + 0.5)
-    ax.set_ylim(-k * 0.35 - 0.6, 1.2)
-    ax.hlines(0, 1, k, color="k")
-    for r in range(1, k + 1):
-        ax.vlines(r, 0, 0.1, color="k")
-        ax.text(r, 0.2, str(r), ha="center", fontsize=8)
-    for i, (name, r) in enumerate(ranks.items()):
-        y = -0.35 * (i + 1)
-        left = i < (k + 1) // 2
-        xt = 0.6 if left else k + 0.4
-        ax.plot([r, r, xt], [0, y, y], color="k", lw=0.8)
-        ax.text(xt, y, f"{name} ({r:.2f})", ha="left" if not left else "right", va="center", fontsize=8)
-    # cliques: maximal runs of consecutive models within the CD
-    vals = ranks.to_numpy()
-    cliques, level = [], 0
-    for i in range(k):
-        j = max(jj for jj in range(i, k) if vals[jj] - vals[i] < result.cd)
-        if j > i and not any(a <= i and j <= b for a, b in cliques):
-            cliques.append((i, j))
-    for a, b in cliques:
-        level += 1
-        ax.hlines(-0.12 * level, vals[a] - 0.03, vals[b] + 0.03, color="tab:red", lw=3)
-    ax.hlines(0.8, 1, 1 + result.cd, color="k", lw=1.5)
-    ax.text(1 + result.cd / 2, 0.9, f"CD = {result.cd:.2f}", ha="center", fontsize=8)
-    ax.set_title(title or f"Friedman p = {result.pvalue:.3g}, Nemenyi CD at alpha {result.alpha}", fontsize=9)
-    ax.axis("off")
+    """Critical-difference diagram (Demšar 2006) as scikit-posthocs draws it: models on the
+    average-rank axis, bars over models the Nemenyi test does not separate at ``alpha`` (the
+    pairs whose ranks differ by less than the CD), the CD's length on the scale."""
+    import inspect
+
+    import scikit_posthocs as sp
+
+    draw = sp.critical_difference_diagram
+    # older scikit-posthocs (0.11) take no cd / alpha: bars at alpha 0.05, the CD in the title only
+    known = inspect.signature(draw).parameters
+    extra = {k: v for k, v in (("cd", result.cd), ("alpha", result.alpha)) if k in known}
+    fig, ax = pyplot().subplots(figsize=(7, 1.6 + 0.3 * len(result.avg_ranks)))
+    draw(result.avg_ranks, result.nemenyi_p, ax=ax, label_fmt_left="{label} ({rank:.2f})",
+         label_fmt_right="({rank:.2f}) {label}", **extra)
+    ax.set_title(title or f"Friedman p = {result.pvalue:.3g}, Nemenyi CD {result.cd:.2f} at alpha "
+                 f"{result.alpha}", fontsize=9)
     return _save(fig, path)

@@ -33,10 +33,10 @@ DEFAULT_TOLERANCE = 0.2
 
 def wilson(q: float, n: float, z: float = Z) -> tuple:
     """Wilson score interval of a proportion q observed on n (may be non-integer) trials."""
-    d = 1 + z * z / n
-    c = (q + z * z / (2 * n)) / d
-    h = z * math.sqrt(q * (1 - q) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(q * n, n, alpha=2 * float(sps.norm.sf(z)), method="wilson")
+    return max(0.0, float(low)), min(1.0, float(high))
 
 
 def _finite(bounds):

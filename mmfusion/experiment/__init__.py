@@ -73,6 +73,7 @@ def reproduce(experiment: Experiment, options) -> Path:
             from mmfusion.experiment.progress import RunProgress
 
             ctx.progress = RunProgress(len(planned))
+            ctx.planned = [fit.name for fit in planned]
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),
@@ -182,6 +183,10 @@ def _changed(experiment: Experiment, ctx: Context) -> dict:
 
 def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None:
     from mmfusion.evaluation.report import write_report
+
+    if ctx.planned is not None and ctx.fits_seen != len(ctx.planned):
+        raise RuntimeError(f"{experiment.name}: steps() made {ctx.fits_seen} fits, its plan() declares "
+                           f"{len(ctx.planned)} (next: {ctx.planned[ctx.fits_seen:][:1]})")
 
     unused = ctx.unused_weights_note()
     if unused:

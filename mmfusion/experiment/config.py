@@ -1,7 +1,8 @@
 """One config style for every paper: a frozen dataclass with ``paper()`` and ``quick()``.
 
-A paper's config subclasses :class:`PaperConfig`; its docstring names the command, the measured
-runtime and the tables/rows it reproduces (big_vision's habit). ``resolve`` applies the CLI's
+A paper's config subclasses :class:`PaperConfig`; its docstring names the command and the
+tables/rows it reproduces (big_vision's habit), no runtimes: ``mmfusion plan`` estimates them and
+mmfusion/bench/RESULTS.md holds the measured ones. ``resolve`` applies the CLI's
 ``--epochs/--batch-size/--set`` through :mod:`mmfusion.overrides` (the one ``--set`` path) and
 validates the result *before* any run directory exists.
 """

@@ -39,6 +39,7 @@ class Context:
         self.shard: Shard | None = None         # when sharded: which fits this process trains
         self.fits_trained: list = []
         self._fits_seen = 0
+        self.planned = None                     # the plan's fit names, in order (the template sets it)
         from mmfusion.experiment.progress import RunProgress
 
         self.progress = RunProgress(None)       # the template sets the planned number of fits
@@ -107,6 +108,10 @@ class Context:
         from mmfusion.utils.gpu import tensorboard_callbacks
 
         index, self._fits_seen = self._fits_seen, self._fits_seen + 1
+        if self.planned is not None and (index >= len(self.planned) or self.planned[index] != name):
+            expected = self.planned[index] if index < len(self.planned) else "no more fits"
+            # shards deal fits by plan order, and estimates count them: a drift must stop the run
+            raise RuntimeError(f"{self.name}: fit {index + 1} is {name!r}, its plan() declares {expected!r}")
         if self.shard and index not in self.shard.own:
             from mmfusion.training.loop import FitResult
 
@@ -126,6 +131,10 @@ class Context:
         if self.shard and index == self.shard.last:
             raise ShardComplete(name)
         return result
+
+    @property
+    def fits_seen(self) -> int:
+        return self._fits_seen
 
     # ------------------------------------------------------------------ results
     def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:

@@ -15,12 +15,11 @@ from typing import Callable
 
 SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
 WEEKLY_GPU_HOURS = 30.0       # Kaggle's weekly GPU quota
-# the report stage and the run's files written outside any stage (headline, metrics.json): 0.5-1.5 s
-# in the quick runs (RESULTS.md, Issue 17), not probed
+# the report stage and the run's files written outside any stage (headline, metrics.json): a
+# constant from the quick runs (mmfusion/bench/RESULTS.md), not probed
 REPORT_SECONDS = 0.9
-# the interpreter's exit after TensorFlow was imported (its teardown): `python -c "import tensorflow,
-# keras"` exits 1.4-1.8 s after its last line on the project's 2-core machine; a process cannot time its own
-# exit
+# the interpreter's exit after TensorFlow was imported (its teardown): a constant measured once
+# (mmfusion/bench/RESULTS.md), since a process cannot time its own exit
 EXIT_SECONDS = 1.6
 SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "exit")
 

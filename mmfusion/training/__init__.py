@@ -15,7 +15,7 @@ from mmfusion.training.records import (  # noqa: F401
 )
 
 _LAZY = {"fit": "loop", "FitResult": "loop", "predict_proba": "loop", "make_optimizer": "loop",
-         "cross_validate": "cv", "fold_indices": "cv", "CVResult": "cv", "get_strategy": "distribute"}
+         "fold_indices": "cv", "get_strategy": "distribute"}
 
 
 def __getattr__(name):

@@ -129,7 +129,7 @@ class RunDir:
 
     def save_model(self, model, name: str = "model.keras", include_optimizer: bool = False) -> Path:
         """The trained model as ``.keras``. Without the optimizer by default: Adam's two slots per
-        weight triple the file (285 MB for ResNet50), and resuming uses its own training state."""
+        weight triple the file, and resuming uses its own training state."""
         if include_optimizer:
             return atomic_save(self.path / name, lambda tmp: model.save(tmp), suffix=".keras")
         from mmfusion._keras_compat import without_compile_state

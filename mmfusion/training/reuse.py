@@ -86,9 +86,9 @@ def seeding(config, strategy):
     """Around ``set_seed`` before a fit's build: a fit that may reuse a trainer keeps TensorFlow's
     kernel cache, which ``tf.random.set_seed`` clears. The clear only restarts *stateful* TF random
     kernels (Keras 3 layers and initializers draw statelessly from their SeedGenerator variables),
-    yet it throws away the instantiated train function: ~1 s for a small CNN, seconds for ResNet50,
-    on every fit. A trainer whose graph holds a stateful random op is never reused (``hand_back``).
-    A fit that builds its own trainer seeds again with the clear (``trainer_for``)."""
+    yet it throws away the instantiated train function, which every fit would then build again.
+    A trainer whose graph holds a stateful random op is never reused (``hand_back``). A fit that
+    builds its own trainer seeds again with the clear (``trainer_for``)."""
     if not reusable(config, strategy):
         yield
         return

@@ -108,12 +108,12 @@ class Folds:
         return {"rows": out}
 
     def protocol(self, protocol, rows):
-        from mmfusion.training import cross_validate
+        from mmfusion.training import fold_indices
 
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
-        cv = cross_validate(self.y, lambda f, tr, te: self.fold(protocol, rows, f, tr, te),
-                            k=self.cfg.folds, seed=self.ctx.seed(), groups=groups)
-        self.results[protocol] = {r.key: [o["rows"][r.key] for o in cv.outputs] for r in rows}
+        folds = fold_indices(self.y, groups, self.cfg.folds, self.ctx.seed())
+        outputs = [self.fold(protocol, rows, f, train, test) for f, (train, test) in enumerate(folds)]
+        self.results[protocol] = {r.key: [o["rows"][r.key] for o in outputs] for r in rows}
 
 
 def row_cells(ctx, protocol, row, folds) -> dict:
