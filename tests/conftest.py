@@ -24,3 +24,23 @@ def shared_samples():
 def twin_cache(tmp_path_factory):
     """One cache folder for synthetic twins for the whole session (each twin written once)."""
     return tmp_path_factory.mktemp("twins")
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory, twin_cache):
+    """``quick_runs(paper, **extra)``: one quick run per paper and ``--set`` options for the whole
+    session, shared by every test that reads it (read only: a test that edits a run copies it)."""
+    runs = {}
+
+    def get(paper: str, **extra):
+        key = (paper, tuple(sorted(extra.items())))
+        if key not in runs:
+            from mmfusion.experiment import reproduce_paper
+            from mmfusion.registry import ReproduceOptions
+
+            out = tmp_path_factory.mktemp(f"quick-{paper}")
+            runs[key] = reproduce_paper(paper, ReproduceOptions(paper, quick=True, out=str(out), weights=None,
+                                                                cache_dir=str(twin_cache), extra=dict(extra)))
+        return runs[key]
+
+    return get

@@ -33,15 +33,9 @@ def test_weights_policy():
     assert "was given but not used (a quick run trains from scratch)" in unused.unused_weights_note()
 
 
-def test_a_quick_run_records_timings_and_no_consistent_verdict(tmp_path, twin_cache):
-    from mmfusion.experiment import reproduce_paper
-    from mmfusion.registry import ReproduceOptions
-
-    run = reproduce_paper("mias-xai", ReproduceOptions(
-        "mias-xai", quick=True, out=str(tmp_path), cache_dir=str(twin_cache),
-        extra={"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none",
-               "explain_images": 2, "per_call_images": 1,
-               "protocols": "stratified"}))
+def test_a_quick_run_records_timings_and_no_consistent_verdict(quick_runs):
+    run = quick_runs("mias-xai", runs=1, class_weight_candidates="1,2,3;2,3,4", explain_images=2,
+                     per_call_images=1, protocols="stratified")   # the run test_plan checks
     timings = json.loads((run / "timings.json").read_text())
     assert set(timings) == {"data", "training", "evaluation", "explanations", "report", "total"}
     assert timings["training"] > 0 and sum(v for k,

@@ -9,13 +9,8 @@ from sklearn import metrics as skm
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, twin_cache):
-    from mmfusion.experiment import reproduce_paper
-    from mmfusion.registry import ReproduceOptions
-
-    out = tmp_path_factory.mktemp("runs")
-    return reproduce_paper("ft-multicnn", ReproduceOptions(paper="ft-multicnn", quick=True, out=str(out),
-                                      cache_dir=str(twin_cache), weights=None))
+def run_dir(quick_runs):
+    return quick_runs("ft-multicnn")
 
 
 def test_run_directory_contents(run_dir):

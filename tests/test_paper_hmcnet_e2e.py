@@ -8,16 +8,10 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from mmfusion.registry import ReproduceOptions
-
 
 @pytest.fixture(scope="module")
-def quick_run(twin_cache, tmp_path_factory):
-    from mmfusion.experiment import reproduce_paper
-
-    out = tmp_path_factory.mktemp("hmcnet-runs")
-    return reproduce_paper("hmcnet", ReproduceOptions(paper="hmcnet", quick=True, out=str(out),
-                                                      cache_dir=str(twin_cache)))
+def quick_run(quick_runs):
+    return quick_runs("hmcnet")
 
 
 def sklearn_metrics(frame):

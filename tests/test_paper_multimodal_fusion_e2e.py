@@ -11,13 +11,8 @@ pytest.importorskip("keras")
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, twin_cache):
-    from mmfusion.experiment import reproduce_paper
-    from mmfusion.registry import ReproduceOptions
-
-    out = tmp_path_factory.mktemp("runs")
-    options = ReproduceOptions(paper="multimodal-fusion", quick=True, out=str(out), cache_dir=str(twin_cache))
-    return reproduce_paper("multimodal-fusion", options)
+def run_dir(quick_runs):
+    return quick_runs("multimodal-fusion")
 
 
 def test_run_directory_contents(run_dir):

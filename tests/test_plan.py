@@ -160,10 +160,11 @@ def _explained(paper, run, sources) -> dict:
     ("effnetv2-smote", {"settings": "busi_bm,mri"}),
     ("multimodal-fusion", {}),
 ])
-def test_plan_matches_what_a_quick_run_does(paper, extra, tmp_path, twin_cache):
-    """One quick run per paper: its fit.json files are the planned fits, and what it explained
-    (methods, images, explanation figures) is the planned explanation work."""
-    from mmfusion.experiment import prepare, reproduce_paper
+def test_plan_matches_what_a_quick_run_does(paper, extra, tmp_path, twin_cache, quick_runs):
+    """One quick run per paper (shared with its end-to-end tests): its fit.json files are the
+    planned fits, and what it explained (methods, images, explanation figures) is the planned
+    explanation work."""
+    from mmfusion.experiment import prepare
     from mmfusion.registry import ReproduceOptions, get_paper
 
     options = ReproduceOptions(paper, quick=True, out=str(tmp_path), cache_dir=str(twin_cache), weights=None,
@@ -171,7 +172,7 @@ def test_plan_matches_what_a_quick_run_does(paper, extra, tmp_path, twin_cache):
     experiment = get_paper(paper).experiment()
     cfg, sources, _ = prepare(experiment, options)
     plan = experiment.plan(cfg, sources)
-    run = reproduce_paper(paper, options)
+    run = quick_runs(paper, **extra)
     trained = {str(p.parent.relative_to(run)) for p in run.rglob("fit.json")}
     assert {f.name for f in plan.fits} == trained
     declared = {}
