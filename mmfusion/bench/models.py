@@ -95,7 +95,7 @@ def run(quick: bool) -> None:
         busi_run()
     else:
         emit("models", "effnetv2-smote BUSI-sized run", skipped="needs a GPU and the full bench "
-             "(610 x 299 px x 22 epochs is ~45 min of CPU)")
+             "(610 x 299 px x 22 epochs: CPU hours)")
 
 
 def busi_run(n: int = 610, size: int = 299, epochs: int = 22, arch: str = "efficientnetv2b0",

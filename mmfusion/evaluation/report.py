@@ -1,7 +1,7 @@
 """Side-by-side report of paper claims and reproduced numbers (docs/claims.md).
 
-``write_report(run_dir, reproduced)`` writes ``reproduced.json``, ``results.json`` (schema of
-issue #5) and ``report.md``, plus figures from ``predictions.csv`` / ``history.csv`` when present.
+``write_report(run_dir, reproduced)`` writes ``reproduced.json``, ``results.json`` and
+``report.md``, plus figures from ``predictions.csv`` / ``history.csv`` when present.
 ``mmfusion report RUN_DIR`` re-renders from ``reproduced.json`` via :func:`report_command`.
 
 Contract (every field but paper/dataset/synthetic/cells is optional; old callers keep working)::

@@ -278,8 +278,8 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
         "explanations": ("probe: model calls, segmentations, LIME/SHAP sample work, CAM traces and passes, "
                          "figures, imports" + (f"; not timed: {'; '.join(unmeasured)}" if unmeasured else "")
                          if plan.explanations else "none planned"),
-        "report": "a constant (report + headline files: 0.5-1.5 s in the quick runs, RESULTS.md), not probed",
-        "exit": "a constant (TensorFlow's teardown, 1.4-1.8 s measured once here), not probed",
+        "report": "a constant (report + headline files; RESULTS.md), not probed",
+        "exit": "a constant (TensorFlow's teardown; RESULTS.md), not probed",
     }
     names = {"start": "process start + imports", "exit": "process exit"}
     lines = ["estimate on this device (seconds):"]

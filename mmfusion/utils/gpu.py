@@ -2,8 +2,8 @@
 Keras, determinism as a switch, an optional TensorBoard log."""
 from __future__ import annotations
 
-# Tensor Cores (the only source of a mixed_float16 speed-up) arrive with Volta, compute capability 7.0;
-# on a P100 (6.0) float16 saves memory but costs casts.
+# Tensor Cores (the only source of a mixed_float16 speed-up) arrive with Volta, compute capability 7.0:
+# Kaggle's T4 (7.5) has them; on an older GPU (6.x) float16 saves memory but costs casts.
 MIN_MIXED_CAPABILITY = (7, 0)
 
 

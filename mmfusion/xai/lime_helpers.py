@@ -44,8 +44,8 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
     ``model_fn`` maps (n, H, W, ch) images to (n, C) probabilities (or (n,) for one unit);
     ``targets`` None explains the predicted class; ``hide_color`` None hides a superpixel with
     its mean colour (LIME's default). Segments: ``quickshift_segments``. ``batch_size`` 64: one
-    call of all 1000 perturbations at 224 px was slower (25.1 vs 15.6 s/image, mmfusion.bench xai)
-    and holds 1000 images in memory; LIME's own default of 10 wastes calls (18.5 s).
+    call of all 1000 perturbations is slower and holds 1000 images in memory; LIME's own default
+    of 10 wastes calls (``python -m mmfusion.bench xai`` compares them).
     """
     import lime.lime_image
     from lime.lime_image import LimeImageExplainer

@@ -6,7 +6,8 @@ feature, or a group of features (``groups``: list of column-index lists, e.g. th
 columns of one clinical variable), in which case the group is switched on and off as a whole.
 
 ``model_fn`` maps an (n, M) array to (n,) or (n, C); pass a plain model call, e.g.
-``lambda a: model(a, training=False).numpy()`` (``model.predict`` is ~8x slower here).
+``lambda a: model(a, training=False).numpy()`` (``model.predict`` sets up a data adapter and
+callbacks on every call, far slower for these many small batches).
 Results: (N, P) for a single output, (N, P, C) for C outputs; ``return_info=True`` also returns
 ``{"expected_value", "seconds_per_image"}``.
 """

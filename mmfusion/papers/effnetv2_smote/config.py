@@ -2,14 +2,13 @@
 
 Command: ``mmfusion reproduce effnetv2-smote --data-dir DIR`` (DIR holds Dataset_BUSI_with_GT/
 and/or "Breast Cancer Patients MRI's"/; ``--set busi_dir=... --set mri_dir=...`` give them
-separately). Six fits of EfficientNetV2B0 at 299 px for 22 epochs: estimate ~30 min on a P100
-(the paper: 121 s for BUSI B-M, 4 min 23 s for MRI), hours on 2 CPU cores. Reproduces
+separately): six fits of EfficientNetV2B0 at 299 px for 22 epochs. Reproduces
 papers/effnetv2-smote.yaml Table 4 (MRI), Table 5 (BUSI B-M, B-M-N), Table 6 (ROI x normal),
 Table 7 (with / without SMOTE), the ROC-AUC of both datasets (§4 text), the split counts and the
 timings. A setting whose dataset is not in --data-dir is skipped and counted (the console says
 which ``--set`` key gives it). ``--quick``: 32 px, 1 epoch, from scratch, on the twins (a 60-image
-BUSI twin), all six settings: measured 117 s wall here (2 CPU cores shared with other jobs; 39 s of
-CPU time).
+BUSI twin), all six settings. Runtimes: ``mmfusion plan effnetv2-smote`` (estimate) and
+mmfusion/bench/RESULTS.md (measured).
 """
 from __future__ import annotations
 
@@ -94,7 +93,7 @@ class EffnetConfig(PaperConfig):
     @classmethod
     def quick(cls) -> "EffnetConfig":
         """32 px (the smallest EfficientNetV2B0 input), 1 epoch, batch 16, a 60-image BUSI twin,
-        2 Grad-CAM images: 44 s on 2 CPU cores for all six settings (python -m mmfusion.bench papers)."""
+        2 Grad-CAM images, all six settings."""
         return cls(input_size=MIN_INPUT, epochs=1, batch_size=16, cam_images=2, busi_twin_n=60)
 
     def validate(self) -> None:

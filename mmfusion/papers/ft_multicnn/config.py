@@ -1,12 +1,12 @@
 """ft-multicnn settings: the paper's protocol (§3.2-3.5, §4.1) and the quick smoke run.
 
-Command: ``mmfusion reproduce ft-multicnn --data-dir HAM10000`` (5 lesion-grouped folds x 5
-rows + 5 image-level folds of the headline row = 30 trainings of 50 epochs at 128 px; ~5-6 h on a
-Kaggle P100, an estimate: not measured). Reproduces papers/ft-multicnn.yaml "Abstract"
-(FT-MultiCNN accuracy and recall over folds) and "Training curves" (the §4.3 curve statements:
-training accuracy of CNN, ResNet50, InceptionV3, FT-MultiCNN, our validation accuracy beside it);
-our "Table Results" rows have no paper numbers. ``--quick``: the HAM10000 twin at 48 px, 2 folds,
-1 epoch, CNN + FT-MultiCNN; 14 s measured here (python -m mmfusion.bench papers).
+Command: ``mmfusion reproduce ft-multicnn --data-dir HAM10000`` (every row on 5 lesion-grouped
+folds and the headline row on 5 image-level folds, 50 epochs at 128 px). Reproduces
+papers/ft-multicnn.yaml "Abstract" (FT-MultiCNN accuracy and recall over folds) and "Training
+curves" (the §4.3 curve statements: training accuracy of CNN, ResNet50, InceptionV3, FT-MultiCNN,
+our validation accuracy beside it); our "Table Results" rows have no paper numbers. ``--quick``:
+the HAM10000 twin at 48 px, 2 folds, 1 epoch, CNN + FT-MultiCNN. Runtimes: ``mmfusion plan
+ft-multicnn`` (estimate) and mmfusion/bench/RESULTS.md (measured).
 """
 from __future__ import annotations
 

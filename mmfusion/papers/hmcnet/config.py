@@ -1,14 +1,14 @@
 """hmcnet settings: the paper's protocol (as far as its abstract states it) and the quick smoke run.
 
 Command: ``mmfusion reproduce hmcnet --data-dir MIAS`` (the full protocol: 2 tasks x 7 models x
-5 folds = 70 fits of up to 50 epochs at 224 px; estimate 3-4 h on a Kaggle P100, not measured).
-Reproduces papers/hmcnet.yaml "Abstract" (HMC-Net's 5-fold mean accuracy, precision, recall, F1,
-AUC, specificity on normal vs abnormal; the Friedman test of HMC-Net vs ResNet50, VGG19, VGG16,
-ViT), the baseline and ablation rows beside it, our "Benign vs malignant (ours)" table and our
-"CAM lesion scores (ours)" table (Grad-CAM / Grad-CAM++ / Score-CAM against the lesion circles,
-with random, blob and re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px,
-1 task, 3 models x 2 folds of 1 epoch; measured 52 s wall (27 s of CPU) on 2 CPU cores shared with
-other jobs (load ~5).
+5 folds = 70 fits of up to 50 epochs at 224 px). Reproduces papers/hmcnet.yaml "Abstract"
+(HMC-Net's 5-fold mean accuracy, precision, recall, F1, AUC, specificity on normal vs abnormal;
+the Friedman test of HMC-Net vs ResNet50, VGG19, VGG16, ViT), the baseline and ablation rows
+beside it, our "Benign vs malignant (ours)" table and our "CAM lesion scores (ours)" table
+(Grad-CAM / Grad-CAM++ / Score-CAM against the lesion circles, with random, blob and
+re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px, 1 task, 3 models x 2
+folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet`` (estimate) and mmfusion/bench/RESULTS.md
+(measured).
 """
 from __future__ import annotations
 
@@ -56,9 +56,8 @@ class HmcConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "HmcConfig":
-        """30 s measured on 2 CPU cores (RESULTS.md, Issue 17): the twin at 32 px, normal vs
-        abnormal only, HMC-Net, VGG16 and ViT (the smallest set a Friedman test takes), 2 folds of
-        1 epoch, 1 CAM film."""
+        """The twin at 32 px, normal vs abnormal only, HMC-Net, VGG16 and ViT (the smallest set a
+        Friedman test takes), 2 folds of 1 epoch, 1 CAM film."""
         return cls(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
                    batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16,
                    eager_cams=True,

@@ -5,7 +5,8 @@ class weights {1,2,3}, and 10 runs with {1,1,1} on the stratified protocol: 30 f
 papers/mias-xai.yaml "Table Runs" (test accuracy of 10 retrained models, compared as a sample),
 "Table Metrics" (averaged macro P/R/F1, accuracy, per-class P/R/F1) and our "Table XAI" (LIME vs
 Grad-CAM vs Kernel SHAP: cost and quality, with baselines). ``--quick``: a 64-image twin at 64 px,
-6 epochs, 2 runs, a two-candidate class-weight search. Runtimes: mmfusion/bench/RESULTS.md.
+6 epochs, 2 runs, a two-candidate class-weight search. Runtimes: ``mmfusion plan mias-xai``
+(estimate) and mmfusion/bench/RESULTS.md (measured).
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ TOP_FRACTION = 0.10
 
 
 def plain_call(model):
-    """What shap and lime should get: a direct model call (model.predict is ~8x slower)."""
+    """What shap and lime should get: a direct model call (model.predict is far slower per call)."""
     return lambda x: np.asarray(model(np.asarray(x, np.float32), training=False))
 
 

@@ -1,13 +1,13 @@
 """multimodal-fusion settings: the paper's protocol and the quick smoke run.
 
 Command: ``mmfusion reproduce multimodal-fusion --data-dir CBIS`` (12 fits of ResNet50 at 224 px,
-<= 100 epochs each; estimate ~3 h per fit on a P100, not measured here). Reproduces
-papers/multimodal-fusion.yaml Table 1 "Our Framework", Table 2 (all five rows: unweighted,
-feature-specific, concatenation, co-attention, cross-attention), McNemar of cross-attention against
-every simpler row, and ours: "Table 1 (ours)" (image only, clinical only), "Table 2 (ours)" (gated
-co-/cross-attention, GMU, MFB, TFN), "Robustness (ours)" (missing clinical data) and the XAI
-figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px, 2 epochs, six rows; measured 54 s on 2
-CPU cores.
+<= 100 epochs each). Reproduces papers/multimodal-fusion.yaml Table 1 "Our Framework", Table 2
+(all five rows: unweighted, feature-specific, concatenation, co-attention, cross-attention),
+McNemar of cross-attention against every simpler row, and ours: "Table 1 (ours)" (image only,
+clinical only), "Table 2 (ours)" (gated co-/cross-attention, GMU, MFB, TFN), "Robustness (ours)"
+(missing clinical data) and the XAI figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px,
+2 epochs, six rows. Runtimes: ``mmfusion plan multimodal-fusion`` (estimate) and
+mmfusion/bench/RESULTS.md (measured).
 """
 from __future__ import annotations
 
@@ -114,8 +114,7 @@ class FusionConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "FusionConfig":
-        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows: 18 s measured on
-        2 CPU cores (RESULTS.md, Issue 17)."""
+        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows."""
         return cls(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2), input_size=32,
                    embed_dim=16, token_dim=16, head_hidden=16, batch_size=16, epochs=2, freeze_epochs=0,
                    bootstrap=100, shap_cases=8, lime_samples=100, rows=QUICK_ROWS)
