@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the merged run is written to OUT/<paper>/<timestamp>/")
     p.set_defaults(func=cmd_merge)
 
-    p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | build-wheel", add_help=False)
+    p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | push | build-wheel", add_help=False)
     p.add_argument("kaggle_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_kaggle)
 

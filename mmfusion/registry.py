@@ -94,6 +94,8 @@ class ReproduceOptions:
 
     paper: str
     data_dir: str | None = None        # None: use (or generate, cached) the synthetic twin
+    # where --data-dir came from ("Kaggle owner/slug, version N"): the report names it; not identity
+    data_origin: str | None = None
     out: str = "runs"                  # each run gets its own new directory below this
     quick: bool = False                # tiny sizes and epochs: minutes on 2 CPU cores
     epochs: int | None = None          # None: the paper's value (or the quick value)

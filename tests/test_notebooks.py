@@ -66,8 +66,14 @@ def _check_outputs(nb, run_dir):
     assert pngs and all(p.startswith(b"\x89PNG") and p in figures for p in pngs)
 
 
+def _files(root: Path) -> set:
+    return {p.relative_to(root) for p in root.rglob("*")}
+
+
 def test_mias_xai_notebook_executes(tmp_path):
+    before = _files(ROOT / "kaggle_kernels")
     _check_outputs(*_execute("mias-xai", tmp_path))
+    assert _files(ROOT / "kaggle_kernels") == before      # nothing left beside the committed notebooks
 
 
 @pytest.mark.slow

@@ -34,29 +34,59 @@ DETERMINISTIC = None          # None: deterministic ops (repeatable, slower on G
 JIT = False                   # True: XLA for every model; False: Keras decides ("auto")
 TENSORBOARD = None            # a folder for TensorBoard logs, or None
 DRIVE_FOLDER = "mmfusion"     # Colab: runs go to MyDrive/<this>/runs
-MMFUSION_SOURCE = 'git+https://github.com/mmfusion/mmfusion.git'  # what pip installs when no mmfusion wheel is attached
+DATASET_VERSION = None        # the data version the metadata pins (None: not pinned)
+MMFUSION_WHEEL_DATASET = 'your-kaggle-username/mmfusion-wheel'   # pushed by `mmfusion kaggle push`
+MMFUSION_REPO = None          # GitHub OWNER/NAME to pip-install from when no wheel is attached
 EXTRA = {}                    # paper options, as `--set key=value` would give them
 QUICK = QUICK or os.environ.get("MMFUSION_QUICK", "") not in ("", "0")
 
 # %%
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+KAGGLE_INPUT = Path(os.environ.get("MMFUSION_KAGGLE_INPUT", "/kaggle/input"))
+
+
+def attached(root, pattern, max_depth=5):
+    """Files matching pattern under root; symlinked mounts followed, each real folder once."""
+    seen, found = set(), []
+    for folder, subfolders, _ in os.walk(root, followlinks=True):
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in seen:
+            subfolders[:] = []            # a link back to a folder walked already
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        found += Path(folder).glob(pattern)
+        if len(Path(folder).relative_to(root).parts) >= max_depth:
+            subfolders[:] = []
+    return sorted(found)
+
+
 if importlib.util.find_spec("mmfusion") is None:
-    wheels = sorted(Path("/kaggle/input").glob("**/mmfusion-*.whl"))
-    if not wheels and OFFLINE:
-        raise SystemExit("mmfusion is not installed and no mmfusion-*.whl is attached: attach the "
-                         "dataset made from `python -m mmfusion.kaggle build-wheel`")
-    target = str(wheels[-1]) if wheels else MMFUSION_SOURCE
+    wheels = attached(KAGGLE_INPUT, "mmfusion-*.whl")
+    if wheels:
+        target = str(wheels[-1])
+    elif MMFUSION_REPO and not OFFLINE:
+        target = f"git+https://github.com/{MMFUSION_REPO}.git"
+    else:
+        raise SystemExit(
+            f"mmfusion is not installed and no mmfusion-*.whl is attached under {KAGGLE_INPUT}. From a "
+            f"checkout, `mmfusion kaggle push --user YOUR_KAGGLE_NAME` uploads the wheel as the dataset "
+            f"{MMFUSION_WHEEL_DATASET} and pushes this notebook with it attached. Or attach that dataset "
+            f"yourself, render with `--repo OWNER/NAME` to install from GitHub (internet on), or pip "
+            f"install mmfusion before running this notebook")
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--no-deps", target])
     importlib.invalidate_caches()
 
+# %%
 from mmfusion.kaggle import build_info, runtime
 
 print("mmfusion", build_info())
-setup = runtime.prepare(KERNEL, QUICK, offline=OFFLINE, weights=WEIGHTS, drive_folder=DRIVE_FOLDER)
+setup = runtime.prepare(KERNEL, QUICK, offline=OFFLINE, weights=WEIGHTS, drive_folder=DRIVE_FOLDER,
+                        dataset_version=DATASET_VERSION)
 
 # %% [markdown]
 # ## How long it takes here

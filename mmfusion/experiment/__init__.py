@@ -230,7 +230,8 @@ def _fidelity_section(experiment: Experiment) -> str:
 def _run_options(options) -> dict:
     """The options that shape results (not where files go, not whether to resume)."""
     keep = {k: v for k, v in dataclasses.asdict(options).items()
-            if k not in ("out", "resume", "cache_dir", "data_dir", "extra", "tensorboard", "tolerance")}
+            if k not in ("out", "resume", "cache_dir", "data_dir", "data_origin", "extra", "tensorboard",
+                         "tolerance")}
     return keep
 
 

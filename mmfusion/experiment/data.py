@@ -16,13 +16,15 @@ class DataSource:
     synthetic: bool
     frame: object = None      # the loader's DataFrame
     full_size: int | None = None   # images in the real download (None: unknown / synthetic)
+    origin: str | None = None      # where the folder came from (a Kaggle slug and version)
 
     @property
     def n(self) -> int:
         return 0 if self.frame is None else len(self.frame)
 
     def describe(self) -> dict:
-        return {"root": str(self.root), "synthetic": self.synthetic, "n": self.n, "N": self.full_size}
+        out = {"root": str(self.root), "synthetic": self.synthetic, "n": self.n, "N": self.full_size}
+        return {**out, "kaggle": self.origin} if self.origin else out
 
 
 def locate(name: str, cfg, options) -> tuple[Path, bool]:
@@ -48,7 +50,11 @@ def load(name: str, cfg, options, **loader_options) -> DataSource:
     root, synthetic = locate(name, cfg, options)
     frame = data.load_dataset(name, root, **loader_options)
     full = None if synthetic else getattr(data, "FULL_SIZES", {}).get(name)
-    return DataSource(name, root, synthetic, frame, full)
+    given = getattr(options, "data_dir", None)
+    inside = given is not None and (root.resolve() == Path(given).resolve() or Path(given).resolve() in
+                                    root.resolve().parents)
+    origin = getattr(options, "data_origin", None) if inside and not synthetic else None
+    return DataSource(name, root, synthetic, frame, full, origin)
 
 
 def load_all(datasets: dict, optional, cfg, options) -> tuple[dict, dict]:

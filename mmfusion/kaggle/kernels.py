@@ -7,8 +7,13 @@ import dataclasses
 # Mirrors requirements.txt's names; lower bounds only: online, pip picks what fits the image's
 # own TensorFlow / NumPy (held by a constraints file), offline the attached wheel decides.
 BASE_EXTRAS = {"yaml": "PyYAML", "tqdm": "tqdm"}         # mmfusion's own install_requires
-GITHUB_REPO = "mmfusion/mmfusion"                        # where Colab opens the notebooks from
 MACHINE_SHAPE = "NvidiaTeslaT4"                          # compute capability 7.5: mixed precision pays
+KAGGLE_PYTHON = "3.12"                                   # the Kaggle image's: offline wheels are for it
+SDIST_ONLY = ("lime",)                                   # no wheel on PyPI: built here (pure Python)
+# the datasets `mmfusion kaggle push` keeps under the user's name (slugs)
+WHEEL_DATASET = "mmfusion-wheel"
+EXTRA_WHEELS_DATASET = "mmfusion-extra-wheels"
+WEIGHTS_DATASET = "keras-imagenet-notop-weights"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,57 +3,108 @@ one Kaggle user, online (internet on) or offline (every needed file attached as 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from mmfusion.kaggle import template
-from mmfusion.kaggle.kernels import GITHUB_REPO, KERNELS, MACHINE_SHAPE, slugify
+from mmfusion.kaggle.kernels import (
+    EXTRA_WHEELS_DATASET,
+    KERNELS,
+    MACHINE_SHAPE,
+    WEIGHTS_DATASET,
+    WHEEL_DATASET,
+    slugify,
+)
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "kaggle_kernels"
+# the committed folders: regenerated only by an explicit `render --out kaggle_kernels`
+COMMITTED = Path(__file__).resolve().parents[2] / "kaggle_kernels"
 DEFAULT_USER = "your-kaggle-username"
 
 
-def offline_datasets(user: str, kernel) -> dict:
-    """What an offline kernel must have attached, by role; the user uploads the last three once
-    (`python -m mmfusion.kaggle build-wheel --extras` writes them)."""
-    out = {"data": kernel.dataset, "mmfusion wheel": f"{user}/mmfusion-wheel",
-           "extra wheels": f"{user}/mmfusion-extra-wheels"}
-    if kernel.weights_files:
-        out["ImageNet weights"] = f"{user}/keras-imagenet-notop-weights"
+def default_out(user: str) -> Path:
+    """Where ``render --user NAME`` writes without --out: a build folder, never the committed one."""
+    return Path("build") / "kaggle" / user / "kernels"
+
+
+def check_user(user: str) -> str:
+    if not user or slugify(user) != user.lower():
+        raise ValueError(f"--user {user!r} is not a Kaggle user name (letters, digits, hyphens)")
+    return user
+
+
+def check_repo(repo: str | None) -> str | None:
+    if repo is not None and not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", repo):
+        raise ValueError(f"--repo {repo!r}: expected a GitHub OWNER/NAME")
+    return repo
+
+
+def attached(user: str, kernel, offline: bool, version: int | None = None) -> dict:
+    """The datasets a kernel has attached, by role. The mmfusion wheel always (push uploads it, the
+    notebook installs it); offline also the extra wheels and, for ImageNet backbones, their files."""
+    data = f"{kernel.dataset}/{version}" if version else kernel.dataset   # the client's pinned form
+    out = {"data": data, "mmfusion wheel": f"{user}/{WHEEL_DATASET}"}
+    if offline:
+        out["extra wheels"] = f"{user}/{EXTRA_WHEELS_DATASET}"
+        if kernel.weights_files:
+            out["ImageNet weights"] = f"{user}/{WEIGHTS_DATASET}"
     return out
 
 
-def metadata(user: str, kernel, offline: bool) -> dict:
+def metadata(user: str, kernel, offline: bool, version: int | None = None) -> dict:
     slug = slugify(kernel.title)
-    sources = list(offline_datasets(user, kernel).values()) if offline else [kernel.dataset]
     return {"id": f"{user}/{slug}", "title": kernel.title, "code_file": f"{kernel.name}.ipynb",
             "language": "python", "kernel_type": "notebook", "is_private": True,
             "enable_gpu": True, "enable_tpu": False, "enable_internet": not offline,
-            "machine_shape": MACHINE_SHAPE, "dataset_sources": sources,
+            "machine_shape": MACHINE_SHAPE,
+            "dataset_sources": list(attached(user, kernel, offline, version).values()),
             "competition_sources": [], "kernel_sources": [], "model_sources": []}
 
 
-def source_spec(repo: str = GITHUB_REPO) -> str:
-    return f"git+https://github.com/{repo}.git"
+def dataset_versions(values, kernel_names) -> dict:
+    """{data slug: version} from --dataset-version values: ``N`` when the kernels share one dataset,
+    else ``OWNER/SLUG/N`` for each dataset to pin."""
+    slugs = {KERNELS[k].dataset for k in kernel_names}
+    pins = {}
+    for value in values or ():
+        slug, _, number = str(value).rpartition("/")
+        if not number.isdigit() or int(number) < 1:
+            raise ValueError(f"--dataset-version {value!r}: expected N or OWNER/SLUG/N with N >= 1")
+        if not slug:
+            if len(slugs) != 1:
+                raise ValueError(f"--dataset-version {value}: these kernels read {len(slugs)} datasets; "
+                                 f"pin each as OWNER/SLUG/N ({', '.join(sorted(slugs))})")
+            slug = next(iter(slugs))
+        if slug not in slugs:
+            raise ValueError(f"--dataset-version {value!r}: no kernel here reads {slug} "
+                             f"(they read {', '.join(sorted(slugs))})")
+        pins[slug] = int(number)
+    return pins
 
 
-def render(user: str = DEFAULT_USER, offline: bool = False, out=None, repo: str = GITHUB_REPO) -> list:
-    """Write every kernel folder under ``out``; returns the metadata paths written."""
-    if slugify(user) != user.lower() or not user:
-        raise ValueError(f"--user {user!r} is not a Kaggle user name (letters, digits, hyphens)")
-    out = Path(out) if out is not None else DEFAULT_OUT
+def render(user: str = DEFAULT_USER, offline: bool = False, out=None, repo: str | None = None,
+           versions: dict | None = None, kernels=None) -> list:
+    """Write the kernel folders (all, or the names in ``kernels``) under ``out`` (default
+    ``default_out(user)``); ``versions``: {data slug: pinned version}. Returns the metadata paths."""
+    check_user(user)
+    check_repo(repo)
+    out = Path(out) if out is not None else default_out(user)
+    versions = versions or {}
     written = []
-    for kernel in KERNELS.values():
+    for name in kernels or KERNELS:
+        kernel = KERNELS[name]
+        version = versions.get(kernel.dataset)
         folder = out / kernel.name
         folder.mkdir(parents=True, exist_ok=True)
-        cell_list = template.cells(kernel, offline, source_spec(repo))
+        cell_list = template.cells(kernel, offline, user=user, repo=repo, version=version)
         (folder / f"{kernel.name}.ipynb").write_text(template.to_ipynb(cell_list))
         (folder / f"{kernel.name}.py").write_text(template.to_percent(cell_list))
         meta = folder / "kernel-metadata.json"
-        meta.write_text(json.dumps(metadata(user, kernel, offline), indent=2) + "\n")
+        meta.write_text(json.dumps(metadata(user, kernel, offline, version), indent=2) + "\n")
         written.append(meta)
     return written
 
 
-def colab_url(kernel_name: str, repo: str = GITHUB_REPO, branch: str = "main") -> str:
-    return (f"https://colab.research.google.com/github/{repo}/blob/{branch}/kaggle_kernels/"
+def colab_url(kernel_name: str, repo: str, branch: str = "main") -> str:
+    """Colab opens a notebook straight from a GitHub copy of this repository."""
+    return (f"https://colab.research.google.com/github/{check_repo(repo)}/blob/{branch}/kaggle_kernels/"
             f"{kernel_name}/{kernel_name}.ipynb")

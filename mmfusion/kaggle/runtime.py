@@ -4,10 +4,10 @@ ImageNet files before any training, run the paper and show its report inline."""
 from __future__ import annotations
 
 import dataclasses
-import glob
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,9 +17,10 @@ from pathlib import Path
 from mmfusion.data import kaggle_input
 from mmfusion.kaggle.kernels import KERNELS, dist_name
 
-# the image's own stack: an online install of an extra must never replace these
+# the image's own stack: an install of an extra must never replace these
 HELD = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib")
 DRIVE = Path("/content/drive")
+MAX_DEPTH = 6    # /kaggle/input/datasets/<owner>/<slug>/<folder>/<root>: deep enough, bounded
 
 
 def where() -> str:
@@ -31,6 +32,40 @@ def where() -> str:
     if "google.colab" in sys.modules or os.environ.get("COLAB_RELEASE_TAG"):
         return "colab"
     return "local"
+
+
+def walk_dirs(base, max_depth: int = MAX_DEPTH, skip=None):
+    """Every folder under ``base`` (itself first), breadth first so a shallow mount is found before
+    a deep tree is read. Symlinked folders are followed (pathlib's ``**`` does not) and each real
+    folder is visited once, so a link back up ends there. ``skip(folder)``: do not descend."""
+    seen, level = set(), [Path(base)]
+    for depth in range(max_depth + 1):
+        below = []
+        for folder in level:
+            try:
+                st = folder.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            yield folder
+            if depth < max_depth and not (skip and skip(folder)):
+                below += _subfolders(folder)
+        level = below
+
+
+def _subfolders(folder: Path) -> list:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(folder / e.name for e in entries if e.is_dir())   # is_dir follows links
+    except OSError:
+        return []
+
+
+def find_files(base, pattern: str, max_depth: int = MAX_DEPTH) -> list:
+    """The files matching ``pattern`` in any folder under ``base`` (symlinked mounts included)."""
+    return [f for folder in walk_dirs(base, max_depth) for f in sorted(folder.glob(pattern)) if f.is_file()]
 
 
 def _pip(*args) -> int:
@@ -48,28 +83,33 @@ def held_constraints() -> list:
     return out
 
 
+def _constraints_file() -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(held_constraints()) + "\n")
+    return fh.name
+
+
 def install_missing(extras: dict, offline: bool, wheels=None) -> list:
     """Install each requirement of ``extras`` (import name -> requirement) whose module is not
-    importable; returns the requirements installed. Offline: the attached wheel, --no-deps. Online:
-    from PyPI, with the image's TensorFlow / NumPy / pandas ... held at their versions."""
+    importable; returns the requirements installed. The image's TensorFlow / NumPy / pandas ... are
+    held at their versions. Offline: resolved from the attached wheels alone (the extra-wheels
+    dataset holds each extra and its dependencies). Online: from PyPI."""
     missing = [req for module, req in extras.items() if importlib.util.find_spec(module) is None]
     if not missing:
         return []
+    source = []
     if offline:
         base = Path(wheels) if wheels else kaggle_input()
+        found = find_files(base, "*.whl")
         for req in missing:
             prefix = dist_name(req).lower()
-            found = sorted(w for w in base.glob("**/*.whl") if w.name.lower().startswith(prefix + "-"))
-            if not found:
+            if not any(w.name.lower().startswith(prefix + "-") for w in found):
                 raise SystemExit(f"{req} is missing from this image and no {prefix}-*.whl is attached "
                                  f"under {base} (offline kernel: attach the extra-wheels dataset)")
-            if _pip("--no-deps", str(found[-1])) != 0:
-                raise SystemExit(f"pip could not install {found[-1]}")
-    else:
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-            fh.write("\n".join(held_constraints()) + "\n")
-        if _pip("-c", fh.name, *missing) != 0:
-            raise SystemExit(f"pip could not install {' '.join(missing)} next to this image's packages")
+        folders = sorted({str(w.parent) for w in found})
+        source = ["--no-index", *[a for d in folders for a in ("--find-links", d)]]
+    if _pip(*source, "-c", _constraints_file(), *missing) != 0:
+        raise SystemExit(f"pip could not install {' '.join(missing)} next to this image's packages")
     importlib.invalidate_caches()
     return missing
 
@@ -77,18 +117,21 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
 def find_dataset(marker: str, slug: str, beside: tuple = (), base=None) -> Path:
     """The folder under ``base`` (default the Kaggle input) holding ``marker`` and, when ``beside``
     is given, one of those globs too. Searched, not assumed: datasets are mounted at
-    /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>, sometimes nested."""
+    /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>, sometimes nested or symlinked."""
     base = Path(base) if base is not None else kaggle_input()
-    depth = len(Path(marker).parts)
-    for hit in sorted(base.glob("**/" + glob.escape(marker))):
-        root = hit.parents[depth - 1]
-        if not beside or any(next(root.glob(p), None) for p in beside):
+    for root in walk_dirs(base):
+        if (root / marker).exists() and (not beside or any(next(root.glob(p), None) for p in beside)):
             return root
     wanted = marker + (f" beside {' or '.join(beside)}" if beside else "")
     raise SystemExit(f"{wanted} not found under {base}; add the dataset {slug} to this notebook")
 
 
-def data_dir(kernel, platform: str):
+def data_handle(slug: str, version: int | None) -> str:
+    """kagglehub's name of a dataset version ("owner/slug/versions/N"; unpinned: the latest)."""
+    return f"{slug}/versions/{version}" if version else slug
+
+
+def data_dir(kernel, platform: str, version: int | None = None):
     """$MMFUSION_DATA_DIR, else the Kaggle mount, else (Colab) a kagglehub download, else None:
     a local Jupyter runs on the synthetic twin."""
     if os.environ.get("MMFUSION_DATA_DIR"):
@@ -99,13 +142,33 @@ def data_dir(kernel, platform: str):
         import kagglehub  # Colab ships it; it reads the Kaggle key from Colab's secrets
 
         return find_dataset(kernel.marker, kernel.dataset, kernel.beside,
-                            base=kagglehub.dataset_download(kernel.dataset))
+                            base=kagglehub.dataset_download(data_handle(kernel.dataset, version)))
     return None
+
+
+def data_label(slug: str, version: int | None, platform: str, path=None) -> str | None:
+    """How the report's data line names a Kaggle dataset: slug and version. Unpinned on Kaggle the
+    version is whichever was attached; kagglehub's download path names the one it fetched."""
+    if platform not in ("kaggle", "colab") or os.environ.get("MMFUSION_DATA_DIR"):
+        return None
+    if version is None and path is not None:
+        found = re.search(r"/versions/(\d+)(/|$)", str(path))
+        version = int(found.group(1)) if found else None
+    pinned = f"version {version}" if version else "version not pinned (the one attached)"
+    return f"Kaggle {slug}, {pinned}" + (", via kagglehub" if platform == "colab" else "")
+
+
+def checkout_root() -> Path:
+    """Where a local notebook's runs and caches go: a checkout's root when the notebook runs from
+    its kaggle_kernels/ (so nothing untracked lands beside the committed notebooks), else here."""
+    here = Path.cwd().resolve()
+    return next((p.parent for p in (here, *here.parents) if p.name == "kaggle_kernels"), here)
 
 
 def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
     """Kaggle: /kaggle/working/runs (the saved output). Colab: a Google Drive folder, so the same
-    command after a disconnect finds and continues its run. Local: $MMFUSION_OUT or ./runs."""
+    command after a disconnect finds and continues its run. Local: $MMFUSION_OUT, else runs/ (at
+    the checkout's root when run from kaggle_kernels/)."""
     if platform == "kaggle":
         return Path("/kaggle/working/runs")
     if platform == "colab":
@@ -114,17 +177,23 @@ def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
 
             drive.mount(str(DRIVE))
         return DRIVE / "MyDrive" / drive_folder / "runs"
-    return Path(os.environ.get("MMFUSION_OUT", "runs"))
+    if os.environ.get("MMFUSION_OUT"):
+        return Path(os.environ["MMFUSION_OUT"])
+    return checkout_root() / "runs"
 
 
 def cache_dir(platform: str) -> Path:
-    """Never under the output: on Kaggle /kaggle/temp (or /tmp), on Colab the VM's own disk."""
+    """Never under the output: on Kaggle /kaggle/temp (or /tmp), on Colab the VM's own disk,
+    locally $MMFUSION_CACHE or .mmfusion_cache (at the checkout's root from kaggle_kernels/)."""
     from mmfusion.data.cache import cache_root
 
     root = cache_root()
-    if (platform == "kaggle" and not str(root).startswith("/kaggle/temp")
-            and not os.environ.get("MMFUSION_CACHE")):
+    if os.environ.get("MMFUSION_CACHE"):
+        return root
+    if platform == "kaggle" and not str(root).startswith("/kaggle/temp"):
         return Path(tempfile.gettempdir()) / "mmfusion"
+    if platform == "local" and not root.is_absolute():
+        return checkout_root() / root
     return root
 
 
@@ -137,7 +206,7 @@ def stage_weights(files: tuple, offline: bool, quick: bool = False):
         return None
     models = Path.home() / ".keras" / "models"
     models.mkdir(parents=True, exist_ok=True)
-    for h5 in kaggle_input().glob("**/*_notop.h5"):
+    for h5 in find_files(kaggle_input(), "*_notop.h5"):
         if not (models / h5.name).exists():
             shutil.copy(h5, models / h5.name)
     missing = [f for f in files if not (models / f).exists()]
@@ -157,28 +226,33 @@ class Setup:
     out: Path
     cache: Path
     weights: str | None
+    data_label: str | None = None     # "Kaggle owner/slug, version N": what the report names
 
 
 def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
     """A new Kaggle kernel version starts with an empty /kaggle/working: attach the previous
     version's output (kernel-metadata ``kernel_sources``) and its unfinished runs are copied back
-    here, so the same command continues them (identity permitting: same options, data, code)."""
-    import shutil
-
-    base = Path(base or "/kaggle/input")
+    here, so the same command continues them (identity permitting: same options, data, code).
+    Found wherever the output is mounted: /kaggle/input/<slug>/[<folder>/]runs/<paper>/<run>,
+    /kaggle/input/datasets/<owner>/<slug>/..., through symlinks too."""
+    base = Path(base) if base is not None else kaggle_input()
     adopted = []
-    for run in sorted(base.glob(f"*/runs/{paper}/*")):
-        target = Path(out) / paper / run.name
-        if run.is_dir() and not (run / "DONE").exists() and not target.exists():
-            shutil.copytree(run, target)
-            adopted.append(target)
-            print(f"continuing the previous version's unfinished run {run.name} (copied from {run})")
+    for folder in walk_dirs(base, skip=lambda p: p.name == "runs"):
+        if folder.name != "runs" or not (folder / paper).is_dir():
+            continue
+        for run in _subfolders(folder / paper):
+            target = Path(out) / paper / run.name
+            if not (run / "DONE").exists() and not target.exists():
+                shutil.copytree(run, target, symlinks=True)     # a link inside is kept, not followed
+                adopted.append(target)
+                print(f"continuing the previous version's unfinished run {run.name} (copied from {run})")
     return adopted
 
 
 def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
-            drive_folder: str = "mmfusion") -> Setup:
-    """Everything before training, in the order that fails fastest."""
+            drive_folder: str = "mmfusion", dataset_version: int | None = None) -> Setup:
+    """Everything before training, in the order that fails fastest. ``dataset_version``: the
+    version the kernel's metadata pins (render / push --dataset-version), named in the report."""
     from mmfusion.utils import quiet
 
     quiet.install()              # before TensorFlow loads: its harmless C++ lines stay out of the output
@@ -189,12 +263,15 @@ def prepare(name: str, quick: bool, offline: bool = False, weights: str = "image
         weights = stage_weights(kernel.weights_files, offline and platform == "kaggle", quick)
     elif weights in ("none", None):
         weights = None
-    setup = Setup(kernel, platform, data_dir(kernel, platform), out_dir(platform, drive_folder),
-                  cache_dir(platform), weights)
+    data = data_dir(kernel, platform, dataset_version)
+    setup = Setup(kernel, platform, data, out_dir(platform, drive_folder), cache_dir(platform), weights,
+                  data_label(kernel.dataset, dataset_version, platform, data))
     if platform == "kaggle":
         adopt_previous_runs(setup.out, kernel.paper)
-    print(f"{kernel.paper} on {platform}: data {setup.data_dir or 'synthetic twin'}; output {setup.out}; "
-          f"cache {setup.cache}; weights {weights or 'none'}; {'QUICK' if quick else 'full'} run")
+    named = f" ({setup.data_label})" if setup.data_label else ""
+    print(f"{kernel.paper} on {platform}: data {setup.data_dir or 'synthetic twin'}{named}; "
+          f"output {setup.out}; cache {setup.cache}; weights {weights or 'none'}; "
+          f"{'QUICK' if quick else 'full'} run")
     return setup
 
 
@@ -207,7 +284,7 @@ def _options(setup: Setup, quick: bool, **options):
     data = str(setup.data_dir) if setup.data_dir else None
     return ReproduceOptions(paper=setup.kernel.paper, data_dir=data,
                             out=str(setup.out), quick=quick, weights=setup.weights,
-                            cache_dir=str(setup.cache), extra=extra, **options)
+                            cache_dir=str(setup.cache), extra=extra, data_origin=setup.data_label, **options)
 
 
 def estimate(setup: Setup, quick: bool, **options) -> str:

@@ -1,0 +1,393 @@
+"""``mmfusion kaggle push``: build the wheel(s), create or version the user's wheel datasets, render
+the kernels for the user into a staging folder and push each through the official ``kaggle``
+client (an optional extra: ``pip install mmfusion[kaggle]``).
+
+Every push first runs the client's own code on every folder, its metadata checks included, with
+only its network seams answered here instead of sent: every API request goes through
+``KaggleApi.build_kaggle_client`` and every file upload through ``KaggleApi._upload_blob``
+(replaced whole, so no upload state with a fake token is left for a later push to resume).
+Nothing is sent unless every folder passes; ``--dry-run`` stops there and prints the requests."""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from mmfusion.kaggle import build, render
+from mmfusion.kaggle.kernels import (
+    EXTRA_WHEELS_DATASET,
+    KAGGLE_PYTHON,
+    KERNELS,
+    WEIGHTS_DATASET,
+    WHEEL_DATASET,
+)
+
+NO_CLIENT = "the Kaggle client is not installed: pip install 'mmfusion[kaggle]' (or pip install kaggle)"
+NO_CREDENTIALS = ("no Kaggle credentials: run `kaggle auth login`, or put an API token (kaggle.com > "
+                  "Settings > API) in ~/.kaggle/access_token or $KAGGLE_API_TOKEN, or a legacy kaggle.json "
+                  "in ~/.kaggle/ (or $KAGGLE_USERNAME and $KAGGLE_KEY)")
+# the client only prints these, but each means Kaggle would not run what was rendered
+CLIENT_WARNINGS = ("does not resolve to the specified id", "is retired")
+KERNEL_PROBLEMS = ("error", "invalid_dataset_sources", "invalid_kernel_sources",
+                   "invalid_competition_sources", "invalid_model_sources", "invalid_tags")
+
+
+class PushError(Exception):
+    """The client refused a folder, Kaggle refused a request, or the set-up is incomplete."""
+
+
+@dataclasses.dataclass
+class Staged:
+    user: str
+    datasets: list        # dataset folders (each with dataset-metadata.json), pushed first
+    kernels: list         # kernel folders (each with kernel-metadata.json)
+    notes: str            # the notes of each new dataset version
+
+
+def default_stage(user: str) -> Path:
+    return Path("build") / "kaggle" / user
+
+
+def selected(kernels) -> list:
+    names = list(KERNELS) if not kernels or "all" in kernels else list(dict.fromkeys(kernels))
+    unknown = [k for k in names if k not in KERNELS]
+    if unknown:
+        raise ValueError(f"unknown kernel {', '.join(unknown)}; kernels: {', '.join(KERNELS)}, all")
+    return names
+
+
+# ---- staging: what would be sent, on disk ----------------------------------------------------------------
+
+def _dataset_folder(folder: Path, ref: str, title: str, description: str) -> Path:
+    meta = {"id": ref, "title": title, "description": description, "licenses": [{"name": "other"}]}
+    (folder / "dataset-metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return folder
+
+
+def _fresh(folder: Path) -> Path:
+    """An empty staging folder: a stale wheel left in it would be uploaded too."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def wheel_dataset(folder: Path, user: str, info: dict, run=None) -> Path:
+    if not build.mmfusion_wheel(_fresh(folder), run):
+        raise PushError(f"pip wheel wrote no mmfusion-*.whl into {folder}")
+    return _dataset_folder(folder, f"{user}/{WHEEL_DATASET}", "mmfusion wheel",
+                           f"mmfusion {info['version']} (commit {info['commit']}), the package the mmfusion "
+                           "notebooks install (--no-deps). Uploaded by `mmfusion kaggle push`. MIT license.")
+
+
+def extra_wheels_dataset(folder: Path, user: str, python_version: str, constraints=None,
+                         run=None) -> Path:
+    if not build.extra_wheels(_fresh(folder), python_version, constraints, run=run):
+        raise PushError(f"pip wrote no wheels into {folder}")
+    return _dataset_folder(folder, f"{user}/{EXTRA_WHEELS_DATASET}", "mmfusion extra wheels",
+                           f"The packages the mmfusion notebooks need beyond the Kaggle image, with their "
+                           f"dependencies, as wheels for Python {python_version} (internet off). "
+                           "Each wheel carries its own license.")
+
+
+def weights_dataset(folder: Path, user: str, weights_dir) -> Path:
+    """The ImageNet ``*_notop.h5`` files every offline kernel loads, linked from ``weights_dir``."""
+    needed = sorted({f for k in KERNELS.values() for f in k.weights_files})
+    missing = [f for f in needed if not (Path(weights_dir) / f).is_file()]
+    if missing:
+        raise PushError(f"--weights-dir {weights_dir} lacks {', '.join(missing)}")
+    _fresh(folder)
+    for name in needed:
+        (folder / name).symlink_to((Path(weights_dir) / name).resolve())
+    return _dataset_folder(folder, f"{user}/{WEIGHTS_DATASET}", "Keras ImageNet notop weights",
+                           "The Keras applications' ImageNet weights without the top (*_notop.h5) that "
+                           "the mmfusion notebooks load offline, as Keras distributes them.")
+
+
+def stage(user: str, kernels=None, offline: bool = False, repo: str | None = None, versions=None, out=None,
+          datasets: bool = True, weights_dir=None, python_version: str = KAGGLE_PYTHON, constraints=None,
+          run=None) -> Staged:
+    """Build the dataset folders (unless ``datasets`` is False) and render the kernels for ``user``
+    under ``out`` (default build/kaggle/<user>). ``versions``: {data slug: pinned version}."""
+    render.check_user(user)
+    names = selected(kernels)
+    out = Path(out) if out is not None else default_stage(user)
+    info = build.build_info()
+    folders = []
+    if datasets:
+        folders.append(wheel_dataset(out / WHEEL_DATASET, user, info, run))
+        if offline:
+            folders.append(extra_wheels_dataset(out / EXTRA_WHEELS_DATASET, user, python_version,
+                                                constraints, run))
+    if datasets and offline and weights_dir:
+        folders.append(weights_dataset(out / WEIGHTS_DATASET, user, weights_dir))
+    metas = render.render(user, offline, out / "kernels", repo, versions, names)
+    return Staged(user, folders, [m.parent for m in metas], f"mmfusion {info['version']} {info['commit']}")
+
+
+# ---- the client -------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet():
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(out):
+        yield out
+
+
+@contextlib.contextmanager
+def _stand_in_credentials(user: str):
+    """KAGGLE_USERNAME / KAGGLE_KEY for the length of the block where none are set (a dry run only)."""
+    added = {k: v for k, v in (("KAGGLE_USERNAME", user), ("KAGGLE_KEY", "dry-run")) if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+def load_client(user: str, dry_run: bool = False):
+    """The ``kaggle`` module. It logs in on import (printing help where there are no credentials,
+    which a dry run does not need); kaggle < 2 even stops there, so a dry run imports it again with
+    stand-in credentials."""
+    try:
+        with _quiet():
+            import kaggle
+    except ImportError as err:
+        raise PushError(f"{NO_CLIENT} ({err})") from err
+    except (SystemExit, OSError) as err:
+        if not dry_run:
+            raise PushError(NO_CREDENTIALS) from err
+        with _stand_in_credentials(user), _quiet():
+            import kaggle
+    return kaggle
+
+
+def live_api(client, user: str):
+    """The client's logged-in KaggleApi, refusing credentials of another account (kernels belong to
+    the account that pushes them)."""
+    api = client.api
+    try:
+        with _quiet():
+            api.authenticate()
+    except (SystemExit, OSError) as err:
+        raise PushError(NO_CREDENTIALS) from err
+    who = (api.config_values.get("username") or "").lower()
+    if who and who != user.lower():
+        raise PushError(f"the Kaggle credentials here are {who}'s, not {user}'s: push with --user {who}")
+    return api
+
+
+def _not_found(what: str):
+    import requests
+
+    response = requests.Response()
+    response.status_code = 404
+    return requests.HTTPError(f"404 Client Error: Not Found for {what} (dry run)", response=response)
+
+
+class _Recorded:
+    """Stands in for kagglesdk's KaggleClient: ``client.<service>.<api>.<method>(request)`` is
+    recorded and answered by the dry-run api, never sent."""
+
+    def __init__(self, api, path=()):
+        self._api, self._path = api, path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Recorded(self._api, (*self._path, name))
+
+    def __call__(self, request):
+        return self._api.answer(f"{self._path[0]}.{self._path[-1]}", request)
+
+
+REQUEST_FIELDS = ("slug", "new_title", "owner_slug", "dataset_slug", "title", "license_name", "language",
+                  "kernel_type", "is_private", "enable_gpu", "enable_internet", "machine_shape",
+                  "dataset_data_sources", "kernel_data_sources", "model_data_sources")
+
+
+def request_fields(request) -> dict:
+    """What a request carries, for the dry run's listing."""
+    fields = {f: getattr(request, f, None) for f in REQUEST_FIELDS}
+    fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
+    body = getattr(request, "body", None)
+    if getattr(request, "text", None):
+        fields["code"] = f"{len(request.text)} characters"
+    if getattr(body, "version_notes", None):
+        fields["version_notes"] = body.version_notes
+    files = getattr(request, "files", None) or getattr(body, "files", None)
+    if files is not None:
+        fields["files"] = len(files)
+    return fields
+
+
+def dry_run_api(client, user: str):
+    """The client's own KaggleApi class with its network seams recorded and answered: a dataset is
+    "not found" until this api creates it, a kernel save succeeds."""
+    class DryRunApi(client.KaggleApi):
+        def answer(self, call: str, request):
+            self.sent.append((call, request_fields(request)))
+            owner = getattr(request, "owner_slug", "")
+            ref = f"{owner}/{getattr(request, 'dataset_slug', '') or getattr(request, 'slug', '')}"
+            if call == "datasets.get_dataset_status":
+                if ref not in self.made:
+                    raise _not_found(ref)
+                return SimpleNamespace(status=SimpleNamespace(name="READY"))
+            if call in ("datasets.create_dataset", "datasets.create_dataset_version"):
+                self.made.add(ref)
+                return SimpleNamespace(ref=ref, url=f"https://www.kaggle.com/datasets/{ref}", status="ok",
+                                       error=None, invalid_tags=[])
+            if call == "kernels.save_kernel":
+                return SimpleNamespace(ref=request.slug, url=f"https://www.kaggle.com/code/{request.slug}",
+                                       version_number=None, **dict.fromkeys(KERNEL_PROBLEMS))
+            raise PushError(f"dry run: the client made a request this recorder does not answer ({call})")
+
+        def build_kaggle_client(self):
+            return _Recorded(self)
+
+        def _upload_blob(self, path, quiet, blob_type, upload_context, *args, **kwargs):
+            upload = {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
+            self.sent.append(("blobs.upload", upload))
+            return f"dry-run-token-{len(self.sent)}"
+
+    api = DryRunApi()
+    api.sent, api.made = [], set()
+    api.config_values = {"username": user}    # never logged in: nothing is sent
+    return api
+
+
+# ---- checking and sending ---------------------------------------------------------------------------------
+
+def _meta(folder: Path, name: str) -> dict:
+    try:
+        return json.loads((folder / name).read_text())
+    except (OSError, ValueError) as err:
+        raise PushError(f"{folder}: {name}: {err}") from err
+
+
+def client_check(folder: Path, call):
+    """``call()`` (the client on ``folder``), its refusals and its warnings as PushError."""
+    try:
+        with _quiet() as said:
+            result = call()
+    except ValueError as err:
+        raise PushError(f"{folder}: the kaggle client refuses it: {err}") from err
+    for line in said.getvalue().splitlines():
+        if any(w in line for w in CLIENT_WARNINGS):
+            raise PushError(f"{folder}: the kaggle client warns: {line.strip()}")
+    error = getattr(result, "error", None)
+    if error:
+        raise PushError(f"{folder}: {error}")
+    return result
+
+
+def check(staged: Staged, api) -> list:
+    """Every folder through the client's own code on ``api`` (a dry-run api): dataset folders as a
+    new dataset and as a new version (which one a push makes depends on what Kaggle holds), then
+    the kernels. Returns the requests recorded."""
+    for folder in staged.datasets:
+        client_check(folder, lambda: api.dataset_create_new(str(folder), quiet=True))
+        client_check(folder, lambda: api.dataset_create_version(str(folder), staged.notes, quiet=True))
+    for folder in staged.kernels:
+        client_check(folder, lambda: api.kernels_push(str(folder)))
+    return api.sent
+
+
+WHEN = {"datasets.get_dataset_status": " (does it exist?)",
+        "datasets.create_dataset": " (if it is new)", "datasets.create_dataset_version": " (if it exists)"}
+
+
+def describe(sent) -> list:
+    """One line per recorded request."""
+    return [f"would send {call}{WHEN.get(call, '')}: " + ", ".join(f"{k} {v}" for k, v in fields.items())
+            for call, fields in sent]
+
+
+def dataset_exists(api, ref: str) -> bool:
+    from requests import HTTPError
+
+    try:
+        api.dataset_status(ref)
+    except HTTPError as err:
+        if getattr(err.response, "status_code", None) in (403, 404):
+            return False
+        raise
+    return True
+
+
+def push_dataset(api, folder: Path, notes: str, echo=print) -> None:
+    ref = _meta(folder, "dataset-metadata.json")["id"]
+    if dataset_exists(api, ref):
+        client_check(folder, lambda: api.dataset_create_version(str(folder), notes, quiet=True))
+        echo(f"new version of the dataset {ref}")
+    else:
+        client_check(folder, lambda: api.dataset_create_new(str(folder), quiet=True))
+        echo(f"created the dataset {ref} (private)")
+
+
+def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=time.sleep) -> None:
+    """Until Kaggle has processed the new version: a kernel started before would mount the old one."""
+    waited = 0.0
+    while True:
+        status = api.dataset_status(ref)
+        if status == "ready":
+            return
+        if status == "error" or waited >= timeout_s:
+            raise PushError(f"{ref}: Kaggle's processing of the new version is {status} after "
+                            f"{waited:.0f} s; push the kernels later with --skip-datasets")
+        sleep(poll_s)
+        waited += poll_s
+
+
+def attached_elsewhere(staged: Staged) -> list:
+    """The kernels' dataset sources that this push does not upload (the data, ImageNet weights)."""
+    ours = {_meta(f, "dataset-metadata.json")["id"] for f in staged.datasets}
+    sources = [s for f in staged.kernels for s in _meta(f, "kernel-metadata.json")["dataset_sources"]]
+    return sorted({s for s in sources if "/".join(s.split("/")[:2]) not in ours})
+
+
+def push_kernel(api, folder: Path, echo=print) -> None:
+    response = client_check(folder, lambda: api.kernels_push(str(folder)))
+    problems = [f"{k.replace('_', ' ')}: {v}" for k in KERNEL_PROBLEMS[1:]
+                if (v := getattr(response, k, None))]
+    if problems:
+        raise PushError(f"{folder}: Kaggle refused the push: {'; '.join(problems)}")
+    echo(f"pushed {_meta(folder, 'kernel-metadata.json')['id']} (version {response.version_number}): "
+         f"{response.url}")
+
+
+def send(staged: Staged, dry_run: bool = False, client=None, echo=print, sleep=time.sleep) -> list:
+    """Check every folder with the client (nothing sent), then, unless ``dry_run``, push: the
+    datasets, once Kaggle has processed them the kernels. Returns the dry run's requests."""
+    client = client or load_client(staged.user, dry_run)
+    sent = check(staged, dry_run_api(client, staged.user))
+    echo(f"the kaggle client accepts the {len(staged.datasets)} dataset and {len(staged.kernels)} kernel "
+         "folder(s)")
+    if dry_run:
+        for line in describe(sent):
+            echo(line)
+        return sent
+    api = live_api(client, staged.user)
+    for folder in staged.datasets:
+        push_dataset(api, folder, staged.notes, echo)
+    for folder in staged.datasets:
+        wait_ready(api, _meta(folder, "dataset-metadata.json")["id"], sleep=sleep)
+    missing = [s for s in attached_elsewhere(staged) if not dataset_exists(api, s)]
+    if missing:
+        raise PushError(f"the kernels attach {', '.join(missing)}, which Kaggle does not have (offline, "
+                        f"--weights-dir DIR uploads the ImageNet files; docs/kaggle.md)")
+    for folder in staged.kernels:
+        push_kernel(api, folder, echo)
+    return sent
