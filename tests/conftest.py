@@ -44,3 +44,14 @@ def quick_runs(tmp_path_factory, twin_cache):
         return runs[key]
 
     return get
+
+
+@pytest.fixture
+def kaggle_env(tmp_path, monkeypatch):
+    """/kaggle/input and HOME as tmp folders for the Kaggle runtime tests."""
+    inp, home = tmp_path / "input", tmp_path / "home"
+    inp.mkdir()
+    home.mkdir()
+    monkeypatch.setenv("MMFUSION_KAGGLE_INPUT", str(inp))
+    monkeypatch.setenv("HOME", str(home))
+    return inp, home

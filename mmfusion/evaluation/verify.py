@@ -85,7 +85,7 @@ def verify(run_dir) -> dict:
     """{"problems": [text], "files": n, "derived": n, "cells": n, "verdicts": n}."""
     import pandas as pd
 
-    from .report import build_results, claims_for
+    from .results import build_results, claims_for
 
     run_dir = Path(run_dir)
     problems = []
