@@ -102,9 +102,3 @@ def render(user: str = DEFAULT_USER, offline: bool = False, out=None, repo: str 
         meta.write_text(json.dumps(metadata(user, kernel, offline, version), indent=2) + "\n")
         written.append(meta)
     return written
-
-
-def colab_url(kernel_name: str, repo: str, branch: str = "main") -> str:
-    """Colab opens a notebook straight from a GitHub copy of this repository."""
-    return (f"https://colab.research.google.com/github/{check_repo(repo)}/blob/{branch}/kaggle_kernels/"
-            f"{kernel_name}/{kernel_name}.ipynb")
