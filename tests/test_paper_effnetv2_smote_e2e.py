@@ -38,8 +38,8 @@ def _check_setting(run, key):
     return m
 
 
-def test_quick_reproduce_busi_headline(tmp_path, twin_cache):
-    run = _reproduce(tmp_path, twin_cache, "busi_bm")
+def test_quick_reproduce_busi_headline(quick_runs):
+    run = quick_runs("effnetv2-smote", settings="busi_bm,mri")     # the run test_plan checks
     for name in ("config.json", "manifest.json", "history.csv", "predictions.csv", "metrics.json",
                  "model.keras", "reproduced.json", "report.md", "results.json", "DONE",
                  "figures/gradcam_busi_bm.png", "figures/roc_busi_bm.png", "figures/confusion_busi_bm.png"):

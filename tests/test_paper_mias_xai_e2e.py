@@ -70,16 +70,9 @@ def test_run_metrics_against_sklearn_and_the_papers_matrix():
     assert m["majority_accuracy"] == pytest.approx(31 / 48) and m["majority_class"] == "normal"
 
 
-@pytest.fixture(scope="module")
-def quick_run(twin_cache, tmp_path_factory):
-    from mmfusion.experiment import reproduce_paper
-    from mmfusion.registry import ReproduceOptions
-
-    reproduce = lambda options: reproduce_paper("mias-xai", options)  # noqa: E731
-    out = tmp_path_factory.mktemp("runs")
-    options = ReproduceOptions("mias-xai", quick=True, out=str(out), cache_dir=str(twin_cache),
-                               extra={"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 4})
-    return reproduce(options)
+@pytest.fixture
+def quick_run(quick_runs):
+    return quick_runs("mias-xai", runs=1, class_weight_candidates="1,2,3", explain_images=4)
 
 
 def test_quick_run_writes_the_run_directory(quick_run):
@@ -174,7 +167,7 @@ def test_class_weight_search_on_the_real_count_twin(tmp_path, twin_cache):
     spread and the rule in metrics.json; the choice and sensitivity rows in the report; the chosen
     one is the highest mean (recomputed from the scores)."""
     from mmfusion.cli import main
-    from mmfusion.experiment import prepare, reproduce_paper
+    from mmfusion.experiment import planning_context, reproduce_paper
     from mmfusion.registry import ReproduceOptions, get_paper
 
     data = tmp_path / "data"
@@ -188,8 +181,7 @@ def test_class_weight_search_on_the_real_count_twin(tmp_path, twin_cache):
                                    "epochs": 2, "explain_images": 1, "per_call_images": 1,
                                                                  "protocols": "stratified"})
     experiment = get_paper("mias-xai").experiment()
-    cfg, sources, _ = prepare(experiment, options)
-    planned = [f.name for f in experiment.plan(cfg, sources).fits]
+    planned = [f.name for f in experiment.plan(planning_context(experiment, options)).fits]
     run = reproduce_paper("mias-xai", options)
     assert sorted(p.parent.name for p in run.glob("*/fit.json")) == sorted(planned)
     info = json.loads((run / "metrics.json").read_text())["protocols"]["stratified"]

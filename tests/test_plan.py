@@ -8,11 +8,12 @@ import pytest
 
 from mmfusion.experiment import plan as P
 from mmfusion.experiment import probe as Q
+from mmfusion.training import TrainConfig
 
 
 def test_training_estimate_and_verdict_by_hand():
-    fits = [P.PlannedFit("a", "cnn", None, n_train=100, epochs=3, batch_size=32),
-            P.PlannedFit("b", "cnn", None, n_train=64, epochs=2, batch_size=32)]
+    fits = [P.PlannedFit("a", "cnn", None, n_train=100, config=TrainConfig(epochs=3, batch_size=32)),
+            P.PlannedFit("b", "cnn", None, n_train=64, config=TrainConfig(epochs=2, batch_size=32))]
     assert [f.steps for f in fits] == [3 * math.ceil(100 / 32), 2 * 2]
     probes = {"cnn": (2.0, 0.5, 0.25)}
     val = [math.ceil(0.2 * 100 / 32), math.ceil(0.2 * 64 / 32)]          # validation steps per epoch
@@ -31,8 +32,8 @@ def test_whole_run_estimate_by_hand():
     """Every share from given probe figures: start, data, training, evaluation (forward calls and
     figures), explanations (calls, segmentation, sampler work, CAM passes and traces, predict traces,
     models built, figures, imports), the report constant."""
-    fit = P.PlannedFit("a", "cnn", None, n_train=64, epochs=1, batch_size=32, n_predict=100, predict_batch=64,
-                       figures=2)
+    fit = P.PlannedFit("a", "cnn", None, n_train=64, config=TrainConfig(epochs=1, batch_size=32),
+                       n_predict=100, predict_batch=64, figures=2)
     lime = P.PlannedExplanation("LIME", "cnn", 4, 32, calls=((2, 64),), segment=True, samples=100,
                                 sampler="lime",
                                 libraries=("lime",))
@@ -83,8 +84,9 @@ def test_the_probe_measures_what_the_plan_needs():
 
     from mmfusion.data import augment
 
-    fit = P.PlannedFit("a", "tiny", build, n_train=8, epochs=1, batch_size=4, n_predict=8, predict_batch=4,
-                       figures=1, augment=augment.random_flip(horizontal=True))   # its step: a real fit's
+    config = TrainConfig(epochs=1, batch_size=4, augment=augment.random_flip(horizontal=True))
+    fit = P.PlannedFit("a", "tiny", build, n_train=8, config=config, n_predict=8, predict_batch=4,
+                       figures=1)   # augmented: its step is a real fit's
     plan = P.Plan([fit],
                   (P.PlannedExplanation("LIME", "tiny", 1, 32, calls=((1, 8),), segment=True, samples=8,
                                                sampler="lime", libraries=("lime",)),
@@ -92,7 +94,7 @@ def test_the_probe_measures_what_the_plan_needs():
                                                traces=1,
                                                cam_options=(("layer_name", "conv"),), figures=1, panels=4)),
                   bootstraps=((2, "auc", 20, 30, "binary"),))
-    probe = Q.probe(plan, steps=1, quick=True)
+    probe = Q.probe(plan, steps=1)
     assert set(probe.forward) == P.forward_keys(plan) and set(probe.cam) == {P.cam_key(plan.explanations[1])}
     assert probe.segment[32] > 0 and ("lime", 32) in probe.sample and probe.evaluation_figure > 0
     # a 1 x 1 grid
@@ -152,9 +154,7 @@ def _explained(paper, run, sources) -> dict:
 
 
 @pytest.mark.parametrize("paper, extra", [
-    ("mias-xai",
-     {"runs": 1, "class_weight_candidates": "1,2,3;2,3,4", "explain_images": 2, "per_call_images": 1,
-                  "protocols": "stratified"}),
+    ("mias-xai", {"runs": 1, "class_weight_candidates": "1,2,3", "explain_images": 4}),
     ("ft-multicnn", {}),
     ("hmcnet", {}),
     ("effnetv2-smote", {"settings": "busi_bm,mri"}),
@@ -164,14 +164,14 @@ def test_plan_matches_what_a_quick_run_does(paper, extra, tmp_path, twin_cache, 
     """One quick run per paper (shared with its end-to-end tests): its fit.json files are the
     planned fits, and what it explained (methods, images, explanation figures) is the planned
     explanation work."""
-    from mmfusion.experiment import prepare
+    from mmfusion.experiment import planning_context
     from mmfusion.registry import ReproduceOptions, get_paper
 
     options = ReproduceOptions(paper, quick=True, out=str(tmp_path), cache_dir=str(twin_cache), weights=None,
                                extra=extra)
     experiment = get_paper(paper).experiment()
-    cfg, sources, _ = prepare(experiment, options)
-    plan = experiment.plan(cfg, sources)
+    ctx = planning_context(experiment, options)
+    plan, sources = experiment.plan(ctx), ctx.sources
     run = quick_runs(paper, **extra)
     trained = {str(p.parent.relative_to(run)) for p in run.rglob("fit.json")}
     assert {f.name for f in plan.fits} == trained

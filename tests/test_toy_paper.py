@@ -50,7 +50,7 @@ def steps(ctx):
         return model
 
     config = ctx.train_config(epochs=ctx.cfg.epochs, batch_size=8, learning_rate=0.1, seed=ctx.seed())
-    result = ctx.fit("toy", build, (x[train], y[train]), (x[test], y[test]), config)
+    result = ctx.fit("toy", (x[train], y[train]), (x[test], y[test]), build=build, config=config)
     probs = predict_proba(result.model, x[test])
     accuracy = float((probs.argmax(1) == y[test]).mean())
     ctx.cell("Table 1", "Toy", "accuracy", accuracy, "one fit", n_test=int(test.sum()), bounds=[0, 1])

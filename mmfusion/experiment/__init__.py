@@ -26,7 +26,8 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
-    # (cfg, sources) -> plan.Plan (fits, explanations): what `mmfusion plan` estimates
+    # ctx -> plan.Plan: the fits (ctx.fit trains them as declared) and explanations, estimated by
+    # `mmfusion plan`; ctx.run is not there yet
     plan: Callable | None = None
     # datasets the steps can do without when --data-dir lacks them (ctx.missing)
     optional: tuple = ()
@@ -41,6 +42,15 @@ def prepare(experiment: Experiment, options):
     return cfg, sources, missing
 
 
+def planning_context(experiment: Experiment, options, probing: bool = False) -> Context:
+    """The run's Context before its run directory exists: what ``experiment.plan`` is given
+    (``probing``: for `mmfusion plan`, whose probe builds the fits without pretrained weights)."""
+    cfg, sources, missing = prepare(experiment, options)
+    ctx = Context(experiment.name, options, cfg, None, sources)
+    ctx.missing, ctx.probing = missing, probing   # missing: optional dataset -> why it is absent
+    return ctx
+
+
 def reproduce(experiment: Experiment, options) -> Path:
     """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
     import time
@@ -48,32 +58,26 @@ def reproduce(experiment: Experiment, options) -> Path:
     from mmfusion.training.records import new_run_dir
 
     start = time.perf_counter()
-    cfg, sources, missing = prepare(experiment, options)
+    ctx = planning_context(experiment, options)
+    cfg, sources = ctx.cfg, ctx.sources
     data_s = time.perf_counter() - start
-    planned = None
     if experiment.plan is not None:
         from mmfusion.experiment.plan import as_plan, describe
+        from mmfusion.experiment.progress import RunProgress
 
-        plan = as_plan(experiment.plan(cfg, sources))     # asked once: printed, and its fits shard the run
+        plan = as_plan(experiment.plan(ctx))     # asked once: printed, and its fits shard the run
         print(f"{experiment.name}: {describe(plan)}", file=sys.stderr)
-        planned = plan.fits
+        ctx.planned, ctx.progress = plan.fits, RunProgress(len(plan.fits))
     files = [p for s in sources.values() for p in s.frame["image_path"]]
     labels = [p for s in sources.values() for p in s.frame.attrs.get("label_files", ())]
     labels_digest = _labels_digest(sources)
-    shard = _shard(experiment.name, cfg, planned)
+    shard = ctx.shard = _shard(experiment.name, cfg, ctx.planned)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
-    run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
-                      identity={**_identity(cfg, options, files, labels),
-                                "labels_fingerprint": labels_digest})
+    ctx.run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
+                          identity={**_identity(cfg, options, files, labels),
+                                    "labels_fingerprint": labels_digest})
+    run = ctx.run
     with run:
-        ctx = Context(experiment.name, options, cfg, run, sources)
-        ctx.missing = missing               # optional dataset -> why it is absent
-        ctx.shard = shard
-        if planned is not None:
-            from mmfusion.experiment.progress import RunProgress
-
-            ctx.progress = RunProgress(len(planned))
-            ctx.planned = [fit.name for fit in planned]
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),

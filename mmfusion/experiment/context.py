@@ -39,7 +39,8 @@ class Context:
         self.shard: Shard | None = None         # when sharded: which fits this process trains
         self.fits_trained: list = []
         self._fits_seen = 0
-        self.planned = None                     # the plan's fit names, in order (the template sets it)
+        self.planned = None                     # the plan's PlannedFits, in order (the template sets them)
+        self.probing = False                    # planning for `mmfusion plan`: no weights are loaded
         from mmfusion.experiment.progress import RunProgress
 
         self.progress = RunProgress(None)       # the template sets the planned number of fits
@@ -81,7 +82,7 @@ class Context:
         from mmfusion.models.backbones import ARCHS
 
         weights = self.options.weights
-        if self.quick or arch is None or arch not in ARCHS or not ARCHS[arch].weights_file:
+        if self.quick or self.probing or arch is None or arch not in ARCHS or not ARCHS[arch].weights_file:
             return None
         if weights and weights != "imagenet" and Path(weights).is_dir():
             weights = str(Path(weights) / ARCHS[arch].weights_file)
@@ -101,27 +102,40 @@ class Context:
             base["deterministic"] = bool(self.options.deterministic)
         return TrainConfig(**{**base, **fields})
 
-    def fit(self, name: str, build, train, val, config, **kwargs):
-        """``training.fit`` in the sub-run ``name``: resumable, and reloaded (not retrained) when a
-        previous, interrupted run of the same command already finished it."""
+    def fit(self, name: str, train, val, build=None, config=None, build_args=None, **changes):
+        """``training.fit`` of the plan's next fit, ``name``, in its sub-run: built and configured as
+        its PlannedFit declares (``build_args`` and config ``changes``: what only the data decides;
+        ``build`` and ``config``: for a paper without a plan). Resumable, and reloaded (not
+        retrained) when a previous, interrupted run of the same command already finished it."""
+        import dataclasses
+        import functools
+
         from mmfusion.training import fit
         from mmfusion.utils.gpu import tensorboard_callbacks
 
         index, self._fits_seen = self._fits_seen, self._fits_seen + 1
-        if self.planned is not None and (index >= len(self.planned) or self.planned[index] != name):
-            expected = self.planned[index] if index < len(self.planned) else "no more fits"
-            # shards deal fits by plan order, and estimates count them: a drift must stop the run
-            raise RuntimeError(f"{self.name}: fit {index + 1} is {name!r}, its plan() declares {expected!r}")
+        if self.planned is not None:
+            declared = self.planned[index] if index < len(self.planned) else None
+            if declared is None or declared.name != name:
+                # shards deal fits by plan order, and estimates count them: a drift must stop the run
+                raise RuntimeError(f"{self.name}: fit {index + 1} is {name!r}, its plan() declares "
+                                   f"{declared.name if declared else 'no more fits'!r}")
+            if build is not None or config is not None:
+                raise TypeError(f"{self.name}: fit {name!r} is built and configured by its plan()")
+            build, config = declared.build, declared.config
+        elif build is None or config is None:
+            raise TypeError(f"{self.name}: fit {name!r} has no plan, so it needs build and config")
+        build = functools.partial(build, **build_args) if build_args else build
+        config = dataclasses.replace(config, **changes) if changes else config
         if self.shard and index not in self.shard.own:
             from mmfusion.training.loop import FitResult
 
             return FitResult(build(), {}, None)   # another shard's fit: an untrained stand-in, never saved
         line = self.progress.callback(index, name)
-        callbacks = [*kwargs.pop("callbacks", ()), line,
-                     *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
-                                            f"{self.run.path.name}/{name}")]
+        callbacks = [line, *tensorboard_callbacks(getattr(self.options, "tensorboard", None),
+                                                  f"{self.run.path.name}/{name}")]
         with self.stage("training"):
-            result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks, **kwargs)
+            result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks)
         if line.start is None:
             total = f"/{self.progress.planned}" if self.progress.planned else ""
             self.progress.say(f"fit {index + 1}{total} "

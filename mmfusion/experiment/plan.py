@@ -1,9 +1,10 @@
 """Plan before you spend: what a run will do, and how long the whole run takes on this device.
 
-A paper's ``Experiment.plan(cfg, sources)`` returns a :class:`Plan`: its fits as :class:`PlannedFit`
-(the same names its ``steps`` give ``ctx.fit``; a test keeps them in step), the images each fit's
-evaluation predicts, and its explanation work as :class:`PlannedExplanation` rows (data only: how
-many images, how many model calls of how many images each, segmentations, CAM passes, figures).
+A paper's ``Experiment.plan(ctx)`` returns a :class:`Plan`: its fits as :class:`PlannedFit` (the
+one declaration of each: ``ctx.fit`` trains them in this order and stops a run that drifts), the
+images each fit's evaluation predicts, and its explanation work as :class:`PlannedExplanation`
+rows (data only: how many images, how many model calls of how many images each, segmentations,
+CAM passes, figures).
 ``experiment.probe.probe`` times on this device what that work is made of (a :class:`Probe`);
 ``estimate`` here multiplies it out per share of the run; what no probe measures is named.
 """
@@ -26,19 +27,22 @@ SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "
 
 @dataclasses.dataclass(frozen=True)
 class PlannedFit:
-    name: str                 # the sub-run name steps() gives ctx.fit
+    """One fit, declared once: ``steps`` trains it through ``ctx.fit(name, train, val)``, which builds
+    and configures it from here; the plan and the probe read the same declaration."""
+    name: str                 # its sub-run
     arch: str                 # what the probe times once (same arch = same step time)
-    build: Callable           # () -> keras.Model, as steps() builds it
-    n_train: int              # training samples per epoch
-    epochs: int               # the most epochs it can run (early stopping may end sooner)
-    batch_size: int
-    eager: bool | None = None  # trained eagerly? None: as ctx.train_config decides (eager on quick runs)
+    build: Callable           # (**build_args) -> keras.Model; the probe calls it without arguments
+    n_train: int              # training samples per epoch, as the plan counts them before the split
+    config: object            # the TrainConfig it trains with (ctx.train_config)
     n_predict: int = 0        # images its evaluation predicts (test, validation, robustness variants)
     predict_batch: int = 64   # images per prediction call
     figures: int = 0          # figures its evaluation writes (ROC, confusion matrix, learning curves)
-    # the TrainConfig.augment steps() trains with (probed through a real fit)
-    augment: Callable | None = None
     shared: bool = False      # later fits depend on its result: every shard that trains one of them trains it
+
+    epochs = property(lambda self: self.config.epochs)    # the most it runs (early stopping may end sooner)
+    batch_size = property(lambda self: self.config.batch_size)
+    eager = property(lambda self: self.config.run_eagerly)
+    augment = property(lambda self: self.config.augment)  # probed through a real fit
 
     @property
     def steps(self) -> int:
@@ -111,22 +115,23 @@ def plan_text(name: str, options, measure: bool = True) -> str:
     ``--set shard=I/N``), then, measured by a short probe on this device, the estimate."""
     import time
 
-    from mmfusion.experiment import prepare
+    from mmfusion.experiment import planning_context
     from mmfusion.experiment.probe import probe, startup_seconds
     from mmfusion.registry import get_paper
 
     experiment = get_paper(name).experiment()
     start = startup_seconds()        # before the data: what a run pays before its own timer
     loading = time.perf_counter()
-    cfg, sources, _ = prepare(experiment, options)
+    ctx = planning_context(experiment, options, probing=True)
     loading = time.perf_counter() - loading
-    plan = for_shard(experiment.plan(cfg, sources), name, cfg)
+    cfg, sources = ctx.cfg, ctx.sources
+    plan = for_shard(experiment.plan(ctx), name, cfg)
     share = f" shard {cfg.shard}" if cfg.shard else ""
     lines = [f"{name}{' --quick' if options.quick else ''}{share}: {describe(plan)}"]
     if measure:
         from mmfusion.utils.env import device_info
 
-        measured = probe(plan, quick=options.quick, sources=sources)
+        measured = probe(plan, sources=sources)
         measured.start, measured.data = start, loading
         gpus = device_info()["gpus"]
         device = (f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 and len(gpus) > 1

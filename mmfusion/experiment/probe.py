@@ -47,12 +47,12 @@ def example_image(sources, size: int):
     return None
 
 
-def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
+def probe(plan, steps: int = 3, sources=None) -> Probe:
     """Time on this device what the plan's work is made of (see the module docstring). Training:
     {arch: (seconds a fit costs beyond its steps: build, compile, first step, feed, callbacks,
     model save — timed by one real one-batch fit; seconds per later step; seconds per epoch-end
     checkpoint; the fixed cost of a later fit of that architecture, which reuses the traced train
-    functions)}, eager where the run trains eagerly (quick runs, unless a fit says otherwise)."""
+    functions)}, eager where the fit's config trains eagerly."""
     import keras
     import numpy as np
 
@@ -85,7 +85,7 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
                       if classes > 1 else "binary_crossentropy",
-                      run_eagerly=quick if fit.eager is None else fit.eager)
+                      run_eagerly=bool(fit.eager))
         start = time.perf_counter()
         model.train_on_batch(x, y)
         first = built + time.perf_counter() - start
@@ -99,9 +99,9 @@ def probe(plan, steps: int = 3, quick: bool = False, sources=None) -> Probe:
         keras.backend.clear_session()
         # what one real fit costs beyond its steps (build, compile, feed, callbacks, model save); a
         # second one: what every later fit of the architecture costs (traced train functions reused)
-        once, again = (_one_step_fit_seconds(fit, x, y, quick) for _ in range(2))
+        once, again = (_one_step_fit_seconds(fit, x, y) for _ in range(2))
         if fit.augment is not None:   # train_on_batch does not augment: a step of a real 3-batch fit does
-            step = max(step, (_one_step_fit_seconds(fit, x, y, quick, batches=3) - again) / 2)
+            step = max(step, (_one_step_fit_seconds(fit, x, y, batches=3) - again) / 2)
         out.fits[fit.arch] = (max(first, once - step), step, checkpoint, max(0.0, again - step))
     return out
 
@@ -276,7 +276,7 @@ def _import_seconds(library: str) -> float:
     return time.perf_counter() - start
 
 
-def _one_step_fit_seconds(fit, x, y, quick: bool, batches: int = 1) -> float:
+def _one_step_fit_seconds(fit, x, y, batches: int = 1) -> float:
     """Wall time of ``training.fit`` (with the fit's augmentation) for one epoch of ``batches``
     batches, in a throw-away run directory."""
     import tempfile
@@ -288,7 +288,7 @@ def _one_step_fit_seconds(fit, x, y, quick: bool, batches: int = 1) -> float:
     from mmfusion.training.records import RunDir
 
     config = TrainConfig(epochs=1, batch_size=fit.batch_size, verbose=0, seed=0, augment=fit.augment,
-                         run_eagerly=quick if fit.eager is None else fit.eager)
+                         run_eagerly=bool(fit.eager))
     train_x = ({k: np.concatenate([v] * batches) for k, v in x.items()} if isinstance(x, dict)
                else np.concatenate([x] * batches))
     with tempfile.TemporaryDirectory() as tmp:

@@ -47,7 +47,6 @@ def value(metrics: dict, column: str) -> float:
 def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: bool) -> dict:
     from mmfusion.data.splits import train_val_test_split
     from mmfusion.papers.effnetv2_smote import explain as figures
-    from mmfusion.papers.effnetv2_smote.model import BACKBONE, build_model
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, setting = ctx.cfg, SETTINGS[key]
@@ -68,11 +67,8 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
             x_train, y_train, k_used, note = oversample(x_train, y_train, cfg.smote_k, ctx.seed())
     if note:
         ctx.note(f"{key}: {note}")
-    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="nadam",
-                              learning_rate=cfg.learning_rate, loss="sparse_categorical_crossentropy")
-    weights, child = ctx.weights(BACKBONE), ctx.run.child(key)
-    result = ctx.fit(key, lambda: build_model(cfg.input_size, len(classes), weights),
-                     (x_train, y_train), (x_all[va], y_all[va]), config)
+    child = ctx.run.child(key)
+    result = ctx.fit(key, (x_train, y_train), (x_all[va], y_all[va]))
     timings = {"training_s": result.train_seconds}    # a reloaded fit keeps the time it was trained in
     with ctx.stage("evaluation"):
         start = time.perf_counter()
@@ -190,27 +186,29 @@ def datasets(cfg) -> dict:
     return {name: options[name] for name in cfg.datasets()}
 
 
-def plan(cfg, sources):
+def plan(ctx):
     """One fit per runnable setting, on its training share (after SMOTE: every class at the majority);
     each predicts its test and validation shares and writes two figures; Grad-CAM of the first
     setting of each dataset on ``cam_images`` test images."""
     from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
-    from mmfusion.papers.effnetv2_smote.model import LAST_CONV_LAYER, build_model
+    from mmfusion.papers.effnetv2_smote.model import BACKBONE, LAST_CONV_LAYER, build_model
 
-    fits, cams, explained = [], [], set()
+    cfg, fits, cams, explained = ctx.cfg, [], [], set()
+    weights = ctx.weights(BACKBONE)
+    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="nadam",
+                              learning_rate=cfg.learning_rate, loss="sparse_categorical_crossentropy")
     for key in cfg.settings:
         setting = SETTINGS[key]
-        if setting.dataset not in sources:
+        if setting.dataset not in ctx.sources:
             continue
-        labels = sources[setting.dataset].frame["label"].to_numpy(int)
+        labels = ctx.sources[setting.dataset].frame["label"].to_numpy(int)
         labels = labels if setting.normal else labels[labels != 2]
         counts = np.bincount(labels)
         n_train = int((len(counts) * counts.max() if setting.smote else len(labels)) * cfg.ratios[0])
         n_test = round(len(labels) * cfg.ratios[2])
         arch = f"EfficientNetV2B0 {cfg.input_size} px, {len(counts)} classes"
-        fits.append(PlannedFit(key, arch, lambda n=len(counts): build_model(cfg.input_size, n, None), n_train,
-                               cfg.epochs, cfg.batch_size,
-                               n_predict=n_test + round(len(labels) * cfg.ratios[1]),
+        fits.append(PlannedFit(key, arch, lambda n=len(counts): build_model(cfg.input_size, n, weights),
+                               n_train, config, n_predict=n_test + round(len(labels) * cfg.ratios[1]),
                                predict_batch=cfg.batch_size, figures=2))
         if setting.dataset not in explained and cfg.cam_images > 0:
             explained.add(setting.dataset)

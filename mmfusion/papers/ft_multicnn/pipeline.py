@@ -56,26 +56,16 @@ class Folds:
         return MetadataEncoder().fit(self.frame.iloc[train_idx]).transform(self.frame)
 
     def fit_row(self, protocol, row, fold, split, x, meta_dim):
-        from mmfusion.papers.ft_multicnn.model import build_model
-        from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_augment_normalized
+        """The fit plan() declares for ``row`` in this fold, on the metadata width this fold's
+        training rows give, and its test-fold predictions."""
         from mmfusion.training import predict_proba, predictions_frame
 
         ctx, cfg = self.ctx, self.cfg
-        arch = row.model if row.model in ("resnet50", "inceptionv3") else cfg.backbone
-        weights = ctx.weights(arch)
-        take = (lambda idx: {k: v[idx] for k, v in x.items()}) if isinstance(x,
-                                                                             dict) else (lambda idx: x[idx])
-        augment = (paper_augment_normalized if cfg.normalize == "paper"
-                   else paper_augment) if cfg.augment else None
-        # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
-        config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                                  learning_rate=cfg.learning_rate, augment=augment, seed=ctx.seed(fold=fold))
-        build = lambda: build_model(row.model, cfg.image_size, meta_dim, self.n_classes, cfg.dropout,  # noqa: E731
-                                    cfg.backbone if row.model == "ft_multicnn" else None, weights,
-                                    rescale=cfg.normalize == "always")
-        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", build,
-                      (take(split["train"]), self.y[split["train"]]),
-                      (take(split["val"]), self.y[split["val"]]), config)
+        def take(idx):
+            return {k: v[idx] for k, v in x.items()} if isinstance(x, dict) else x[idx]
+
+        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", (take(split["train"]), self.y[split["train"]]),
+                      (take(split["val"]), self.y[split["val"]]), build_args={"meta_dim": meta_dim})
         with ctx.stage("evaluation"):
             test = split["test"]
             probs = predict_proba(res.model, take(test), batch_size=cfg.batch_size)
@@ -173,9 +163,9 @@ def steps(ctx) -> None:
     ctx.run.write_json("cams.json", run.cam_timings)
 
 
-def plan(cfg, sources):
-    """The fits steps() makes: per protocol and fold, the CNN (also the CAM source) and each row, each
-    predicting its test fold; the fold CNN's Grad-CAM of every image where a row needs the maps."""
+def plan(ctx):
+    """Per protocol and fold, the CNN (also the CAM source) and each row, each predicting its test
+    fold; the fold CNN's Grad-CAM of every image where a row needs the maps."""
     import math
 
     from mmfusion.data.metadata import MetadataEncoder
@@ -183,13 +173,19 @@ def plan(cfg, sources):
     from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
     from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_augment_normalized
 
-    frame = sources[cfg.dataset].frame
+    cfg, frame = ctx.cfg, ctx.frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
     meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
-    n_train, n_test = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(len(frame)
-                                                                                                / cfg.folds)
-    augment = (paper_augment_normalized if cfg.normalize == "paper"
-               else paper_augment) if cfg.augment else None
+    n_train = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
+    n_test = math.ceil(len(frame) / cfg.folds)
+    augment = paper_augment_normalized if cfg.normalize == "paper" else paper_augment
+    augment = augment if cfg.augment else None
+
+    def build(row, weights):   # meta_dim: the estimate here; ctx.fit gives the fold's
+        backbone = cfg.backbone if row.model == "ft_multicnn" else None
+        return lambda meta_dim=meta: build_model(row.model, cfg.image_size, meta_dim, classes, cfg.dropout,
+                                                 backbone, weights, rescale=cfg.normalize == "always")
+
     fits, cams = [], []
     for protocol in cfg.protocols:
         rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
@@ -197,23 +193,23 @@ def plan(cfg, sources):
         needs_cnn = any(cfg.input_of(r) != "raw" for r in rows) or any(r.key == "cnn" for r in rows)
         keys = (["cnn"] if needs_cnn else []) + [r.key for r in rows if r.key != "cnn"]
         for fold in range(cfg.folds) if rows else ():
+            # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
+            config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
+                                      learning_rate=cfg.learning_rate, augment=augment,
+                                      seed=ctx.seed(fold=fold))
             for key in keys:
                 row = ROW_BY_KEY[key]
+                weights = ctx.weights(row.model if row.model in ("resnet50", "inceptionv3") else cfg.backbone)
                 fits.append(PlannedFit(f"{protocol}-{key}-fold{fold}", f"{row.model} {cfg.image_size} px",
-                                       lambda row=row: build_model(row.model, cfg.image_size, meta, classes,
-                                                                   cfg.dropout,
-                                                                   cfg.backbone if row.model == "ft_multicnn"
-                                                                   else None),
-                                       n_train, cfg.epochs, cfg.batch_size, n_predict=n_test,
-                                       predict_batch=cfg.batch_size, augment=augment))
+                                       build(row, weights), n_train, config, n_predict=n_test,
+                                       predict_batch=cfg.batch_size))
         if rows and any(cfg.input_of(r) != "raw" for r in rows):   # the maps of every image, per fold
+            # a rerun with the same weights reads them cached
             cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
                                            cfg.image_size, cam="GradCAM",
-                                           cam_options=(("layer_name", CAM_LAYER),
-                                                                                       ("batch_size", 64)),
+                                           cam_options=(("layer_name", CAM_LAYER), ("batch_size", 64)),
                                            cam_batch=min(64, len(frame)), traces=cfg.folds, figures=1,
-                                           panels=2
-                                           * classes))   # a rerun with the same weights reads them cached
+                                           panels=2 * classes))
     return Plan(fits, tuple(cams), data=f"{len(frame)} images decoded at {cfg.image_size} px (cached after a "
                 "first run), metadata encoding")
 

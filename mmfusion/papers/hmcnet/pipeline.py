@@ -37,19 +37,14 @@ def friedman_sets(models) -> dict:
 
 
 def fit_fold(ctx, data, name, fold, train_idx):
-    """One fold's fit of ``name`` (inner validation split by patient, same seed for every model)."""
+    """One fold's fit of ``name``, as plan() declares it, on an inner validation split by patient
+    (the same for every model)."""
     from mmfusion.data.splits import holdout_by_group
 
-    cfg, seed = ctx.cfg, ctx.seed(fold=fold)
-    train_idx, val_idx = holdout_by_group(train_idx, data.labels, data.groups, cfg.val_fraction, seed)
-    weights, attention = ctx.weights(backbone(name)), AttentionConfig.from_dict(cfg.attention)
-    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer=cfg.optimizer,
-                              learning_rate=cfg.learning_rate, early_stopping_patience=cfg.patience,
-                              monitor="val_loss", restore_best=True, seed=seed)
+    train_idx, val_idx = holdout_by_group(train_idx, data.labels, data.groups, ctx.cfg.val_fraction,
+                                          ctx.seed(fold=fold))
     x, y = data.images, data.labels
-    return ctx.fit(f"{data.name}/{name}/fold{fold}",
-                   lambda: build_model(name, cfg.input_size, 2, weights, attention, cfg.vit),
-                   (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), config)
+    return ctx.fit(f"{data.name}/{name}/fold{fold}", (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]))
 
 
 def cross_validate_model(ctx, data, name, folds) -> dict:
@@ -148,44 +143,46 @@ def steps(ctx) -> None:
                              "cam_lesion_scores": score_cells(ctx, CAM_TABLE, suffix, cams)}
 
 
-def plan(cfg, sources):
-    """The fits steps() makes: every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's
-    films; each predicts its test fold; explain_fold's CAMs of the first model on every test fold."""
+def plan(ctx):
+    """Every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's films; each
+    predicts its test fold; explain_fold's CAMs of the first model on every test fold."""
     import math
 
     from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
     from mmfusion.papers.hmcnet.explain import LABELS as CAM_LABELS
     from mmfusion.papers.hmcnet.explain import METHODS
 
-    labels, fits, cams = sources["mias"].frame["label"].to_numpy(int), [], []
+    cfg, attention = ctx.cfg, AttentionConfig.from_dict(ctx.cfg.attention)
+    labels, fits, cams = ctx.frame["label"].to_numpy(int), [], []
     for task in cfg.tasks:
         films = int(np.isin(labels, TASKS[task]["keep"]).sum())
-        n_train, n_test = int(films * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction)), math.ceil(films
-                                                                                               / cfg.folds)
+        n_train = int(films * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
+        n_test = math.ceil(films / cfg.folds)
         for name in cfg.models:
-            build = lambda name=name: build_model(name, cfg.input_size, 2, None,  # noqa: E731
-                                                  AttentionConfig.from_dict(cfg.attention), cfg.vit)
-            last = name == cfg.models[-1]         # the task's Friedman CD diagrams follow its last model
-            fits += [PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build, n_train,
-                                cfg.epochs,
-                                cfg.batch_size, n_predict=n_test, predict_batch=cfg.batch_size,
-                                figures=(k == cfg.folds - 1)
-                                * (1 + last * len(friedman_sets(list(cfg.models)))))
-                     for k in range(cfg.folds)]
+            weights, last = ctx.weights(backbone(name)), name == cfg.models[-1]
+            build = lambda name=name, weights=weights: build_model(  # noqa: E731
+                name, cfg.input_size, 2, weights, attention, cfg.vit)
+            for k in range(cfg.folds):
+                config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size,
+                                          optimizer=cfg.optimizer, learning_rate=cfg.learning_rate,
+                                          early_stopping_patience=cfg.patience, monitor="val_loss",
+                                          restore_best=True, seed=ctx.seed(fold=k))
+                # the last fold writes learning curves; after the task's last model, its CD diagrams
+                figures = (k == cfg.folds - 1) * (1 + last * len(friedman_sets(list(cfg.models))))
+                fits.append(PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build,
+                                       n_train, config, n_predict=n_test, predict_batch=cfg.batch_size,
+                                       figures=figures))
         n = min(cfg.cam_images, n_test) * cfg.folds
         arch, first = f"{cfg.models[0]} {cfg.input_size} px", cfg.models[0]
+        batch = min(cfg.cam_images, n_test, cfg.batch_size)
         for method in METHODS if cfg.cam_images else ():
             options = (("layer_name", last_conv_layer(first)), ("batch_size", cfg.batch_size),
-                       ("eager", cfg.eager_cams)) + ((("max_channels", cfg.scorecam_channels),)
-                                                     if method == "ScoreCAM" else ())
-            for copy in ("",
-                         " of a re-initialised model"):   # the copy: when a picked film has a lesion circle
+                       ("eager", cfg.eager_cams))
+            options += (("max_channels", cfg.scorecam_channels),) if method == "ScoreCAM" else ()
+            for copy in ("", " of a re-initialised model"):   # the copy: when a film has a lesion circle
                 cams.append(PlannedExplanation(CAM_LABELS[method] + copy, arch, n, cfg.input_size, cam=method,
-                                               cam_options=options, cam_batch=min(cfg.cam_images, n_test,
-                                                                                  cfg.batch_size),
-                                               traces=cfg.folds,
-                                               models=cfg.folds if copy and method == METHODS[0]
-                                               else 0))
+                                               cam_options=options, cam_batch=batch, traces=cfg.folds,
+                                               models=cfg.folds if copy and method == METHODS[0] else 0))
         if cfg.cam_images:
             cams.append(PlannedExplanation("CAM grids", arch, 0, cfg.input_size, figures=cfg.folds,
                                            panels=n * (1 + len(METHODS))))

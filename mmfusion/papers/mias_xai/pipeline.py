@@ -24,20 +24,12 @@ def _one_hot(labels):
     return np.eye(len(CLASS_NAMES), dtype="float32")[labels]
 
 
-def train_one(ctx, crops, split, name, seed, class_weight):
-    """Augment the training side with ``seed`` and fit the CNN in sub-run ``name``."""
-    from mmfusion.papers.mias_xai.model import build_mias_cnn
-
-    cfg = ctx.cfg
+def train_one(ctx, crops, split, name, seed, **changes):
+    """Augment the training side with ``seed`` and fit the CNN in sub-run ``name`` as plan()
+    declares it (``changes``: the class weight a search chose)."""
     x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]], seed)
     val = (crops.images[split["val"]].astype("float32"), _one_hot(crops.labels[split["val"]]))
-    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                              learning_rate=cfg.learning_rate, loss="categorical_crossentropy",
-                              early_stopping_patience=cfg.patience, monitor="val_loss", restore_best=True,
-                              class_weight=class_weight, seed=seed, run_eagerly=False)
-    result = ctx.fit(name, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES), seed=seed),
-                     (x.astype("float32"), _one_hot(y)), val, config)
-    return result, counts
+    return ctx.fit(name, (x.astype("float32"), _one_hot(y)), val, **changes), counts
 
 
 def weights_label(weights) -> str:
@@ -79,7 +71,7 @@ def choose_class_weight(ctx, crops, split, protocol):
         scores[k], frames = [], []
         for s in range(ctx.cfg.class_weight_seeds):
             result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}-seed{s + 1}",
-                                  ctx.seed(run=s), weights)
+                                  ctx.seed(run=s))
             frame = _test_predictions(ctx, result.model, crops, split, protocol, s + 1)
             val = frame[frame["split"] == "val"]
             prob = val[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
@@ -103,8 +95,9 @@ def run_protocol(ctx, crops, protocol, split):
     retrainings: (predictions, info, first model, {weights label: test predictions})."""
     weights, scores, searched = choose_class_weight(ctx, crops, split, protocol)
     frames, first, epochs, counts = [], None, [], None
+    chosen = {"class_weight": weights} if scores else {}
     for r in range(ctx.cfg.runs):
-        result, counts = train_one(ctx, crops, split, f"{protocol}-run{r + 1}", ctx.seed(run=r), weights)
+        result, counts = train_one(ctx, crops, split, f"{protocol}-run{r + 1}", ctx.seed(run=r), **chosen)
         frames.append(_test_predictions(ctx, result.model, crops, split, protocol, r + 1))
         first = first or result
         epochs.append(len(result.history.get("epoch", [])))
@@ -114,12 +107,10 @@ def run_protocol(ctx, crops, protocol, split):
     if protocol == ctx.cfg.protocols[0]:
         sensitivity[weights_label(weights)] = predictions[predictions["split"] == "test"]
         for j, other in enumerate(sensitivity_weights(ctx.cfg)):
-            runs = [_test_predictions(ctx,
-                                      train_one(ctx, crops, split,
-                                                f"{protocol}-sensitivity{j + 1}-run{r + 1}",
-                                                     ctx.seed(run=r), other)[0].model,
-                                      crops, split, protocol, r + 1, sides=("test",))
-                    for r in range(ctx.cfg.runs)]
+            fits = [train_one(ctx, crops, split, f"{protocol}-sensitivity{j + 1}-run{r + 1}",
+                              ctx.seed(run=r))[0] for r in range(ctx.cfg.runs)]
+            runs = [_test_predictions(ctx, fit.model, crops, split, protocol, r + 1, sides=("test",))
+                    for r, fit in enumerate(fits)]
             sensitivity[weights_label(other)] = pd.concat(runs, ignore_index=True)
     search = None
     if scores:
@@ -257,17 +248,17 @@ def steps(ctx) -> None:
         explain.compare(ctx, first.model, crops, all_splits[ctx.cfg.protocols[0]]["test"])
 
 
-def plan(cfg, sources):
-    """The fits steps() makes: per protocol, ``class_weight_seeds`` per class-weight candidate
-    (when there are several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight,
-    each on the x16 set undersampled to 3 x its minority class;
-    their predictions; explain.compare's work on the first model (and its re-initialised copy)."""
+def plan(ctx):
+    """Per protocol, ``class_weight_seeds`` fits per class-weight candidate (when there are
+    several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight, each on the x16
+    set undersampled to 3 x its minority class; their predictions; explain.compare's work on the
+    first model (and its re-initialised copy)."""
     import math
 
     from mmfusion.experiment.plan import Plan, PlannedFit
     from mmfusion.papers.mias_xai.model import build_mias_cnn
 
-    frame = sources["mias"].frame
+    cfg, frame = ctx.cfg, ctx.frame
     counts = np.bincount(frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
     n_train = len(CLASS_NAMES) * 16 * int(0.7 * counts.min())
     # crops: abnormal films without coordinates and the authors' two black crops are left out
@@ -275,21 +266,29 @@ def plan(cfg, sources):
         cfg.authors_excluded).sum())
     held = math.ceil(0.3 * n)                        # the two-step split: 30 % held out, then halved
     n_test, n_val = math.ceil(0.5 * held), held - math.ceil(0.5 * held)
-    k = len(cfg.class_weight_candidates)
-    arch = f"mias-xai CNN {cfg.input_size} px"
-    build = lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES))  # noqa: E731
+    candidates, arch = cfg.class_weight_candidates, f"mias-xai CNN {cfg.input_size} px"
+
+    def fit(name, run, class_weight, n_predict=n_val + n_test, shared=False):
+        seed = ctx.seed(run=run)
+        config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
+                                  learning_rate=cfg.learning_rate, loss="categorical_crossentropy",
+                                  early_stopping_patience=cfg.patience, monitor="val_loss", restore_best=True,
+                                  class_weight=class_weight, seed=seed, run_eagerly=False)
+        return PlannedFit(name, arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES), seed=seed),
+                          n_train, config, n_predict=n_predict, shared=shared)
+
     fits = []
     for p in cfg.protocols:       # steps() order: a protocol's candidates, its runs, its sensitivity runs
         # the candidates pick the runs' class weights: shared, so every shard picks as an unsharded run
-        fits += [PlannedFit(f"{p}-classweight{i + 1}-seed{s + 1}", arch, build, n_train, cfg.epochs,
-                            cfg.batch_size, eager=False, n_predict=n_val + n_test, shared=True)
-                 for i in range(k if k > 1 else 0) for s in range(cfg.class_weight_seeds)]
-        fits += [PlannedFit(f"{p}-run{r + 1}", arch, build, n_train, cfg.epochs, cfg.batch_size,
-                            eager=False, n_predict=n_val + n_test) for r in range(cfg.runs)]
+        fits += [fit(f"{p}-classweight{i + 1}-seed{s + 1}", s, w, shared=True)
+                 for i, w in enumerate(candidates if len(candidates) > 1 else ())
+                 for s in range(cfg.class_weight_seeds)]
+        # under a search, the runs train with the weights it picks (ctx.fit's change)
+        fits += [fit(f"{p}-run{r + 1}", r, candidates[0] if len(candidates) == 1 else None)
+                 for r in range(cfg.runs)]
         if p == cfg.protocols[0]:
-            fits += [PlannedFit(f"{p}-sensitivity{j + 1}-run{r + 1}", arch, build, n_train, cfg.epochs,
-                                cfg.batch_size, eager=False, n_predict=n_test)
-                     for j in range(len(sensitivity_weights(cfg))) for r in range(cfg.runs)]
+            fits += [fit(f"{p}-sensitivity{j + 1}-run{r + 1}", r, w, n_predict=n_test)
+                     for j, w in enumerate(sensitivity_weights(cfg)) for r in range(cfg.runs)]
     return Plan(fits, explanations(cfg, arch, min(cfg.explain_images or n_test, n_test)),
                 data=f"crops at {cfg.input_size} px from {len(frame)} films and their x16 augmentation "
                      "(crops cached after a first run)")

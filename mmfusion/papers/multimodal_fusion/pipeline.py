@@ -81,7 +81,6 @@ def mcnemar_cells(ctx, y, probs: dict, best: str) -> dict:
 def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
-    from mmfusion.papers.multimodal_fusion.model import build_fusion_model
     from mmfusion.papers.multimodal_fusion.preprocess import (
         bait_and_switch,
         cached_inputs,
@@ -119,12 +118,8 @@ def steps(ctx) -> None:
         ctx.metrics["bait_and_switch"] = {"withheld": int(len(withheld)), "of": int(len(train["clinical"]))}
     results, frames = {}, []
     for row in cfg.selected_rows():
-        weights = None if row.fusion == "clinical" else ctx.weights(cfg.backbone)
         x_train = train if row.fusion in ("image", "clinical") else switched
-        res = ctx.fit(row.key, lambda: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=ctx.seed(),
-                                                          weights=weights),
-                      (x_train, y[split["train"]]), (subset(split["val"]), y[split["val"]]),
-                      train_config(ctx, row.fusion))
+        res = ctx.fit(row.key, (x_train, y[split["train"]]), (subset(split["val"]), y[split["val"]]))
         frozen = list(res.model._mmfusion_backbone) if cfg.freeze_epochs else []    # the lower stages
         ctx.metrics.setdefault("frozen_layers", {})[row.key] = {"count": len(frozen), "first": frozen[:1],
                                                                 "last": frozen[-1:],
@@ -152,7 +147,7 @@ def steps(ctx) -> None:
                                              top["probs"], clinical[split["train"]])
 
 
-def plan(cfg, sources):
+def plan(ctx):
     """One fit per row, on the official training rows less the validation share (an upper bound:
     the single-label and one-per-mammogram filters only remove rows), each predicting the test rows;
     the best row also the missing-modality variants; explain.explain's work on its model."""
@@ -164,22 +159,23 @@ def plan(cfg, sources):
     from mmfusion.papers.multimodal_fusion.config import MISSING_GROUP_COUNTS, MISSING_RATES
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
 
-    split = sources["cbis-ddsm"].frame["split"]
+    cfg, split = ctx.cfg, ctx.frame["split"]
     n_train, n_test = int((split == "train").sum() * (1 - cfg.val_fraction)), int((split == "test").sum())
     rows = cfg.selected_rows()
     multimodal = [r.key for r in rows if r.fusion not in ("image", "clinical")]
     best = BEST if BEST in [r.key for r in rows] else (multimodal or [r.key for r in rows])[0]
-    variants = len(MISSING_RATES) + sum(math.comb(5, k)
-                                        for k in MISSING_GROUP_COUNTS)   # explain.missing_modality
-    fits = [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px",
-                       lambda row=row: build_fusion_model(row.fusion, cfg, cfg.num_classes, seed=0,
-                                                          weights=None),
-                       n_train, cfg.epochs, cfg.batch_size, predict_batch=cfg.batch_size,
-                       augment=augment(cfg),
+    variants = len(MISSING_RATES) + sum(math.comb(5, k) for k in MISSING_GROUP_COUNTS)  # missing_modality
+
+    def build(fusion):
+        weights = None if fusion == "clinical" else ctx.weights(cfg.backbone)
+        return lambda: build_fusion_model(fusion, cfg, cfg.num_classes, seed=ctx.seed(), weights=weights)
+
+    fits = [PlannedFit(row.key, f"{row.fusion} {cfg.input_size} px", build(row.fusion), n_train,
+                       train_config(ctx, row.fusion), predict_batch=cfg.batch_size,
                        n_predict=n_test * (1 + variants * (row.key == best))) for row in rows]
     arch, size = next(f.arch for f in fits if f.name == best), cfg.input_size
-    n, cases = min(n_test,
-                   cfg.shap_cases), 2 if cfg.num_classes == 2 else 0   # cases: at most (each may be absent)
+    n = min(n_test, cfg.shap_cases)
+    cases = 2 if cfg.num_classes == 2 else 0   # at most (each may be absent)
     layer = "vit_feature_map" if cfg.backbone == "vit" else ARCHS[cfg.backbone].last_conv_layer
     samples = cfg.lime_samples
     explanations = (
@@ -197,8 +193,7 @@ def plan(cfg, sources):
     return Plan(fits, explanations,
                 data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
                 evaluation="McNemar tests",
-                bootstraps=tuple((len(rows), metric, cfg.bootstrap, n_test, cfg.average)
-                                                             for metric in CI_COLUMNS))
+                bootstraps=tuple((len(rows), m, cfg.bootstrap, n_test, cfg.average) for m in CI_COLUMNS))
 
 
 EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps, plan=plan,
