@@ -116,12 +116,19 @@ def test_install_missing_online_holds_the_image_stack(monkeypatch):
 
     import numpy
 
-    calls = []
-    monkeypatch.setattr(runtime.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    calls, files = [], []     # the constraints file lives as long as pip runs: read it then
+
+    def call(argv):
+        calls.append(argv)
+        files.append(Path(argv[argv.index("-c") + 1]).read_text())
+        return 0
+
+    monkeypatch.setattr(runtime.subprocess, "call", call)
     runtime.install_missing({"no_such_mod_xyz": "scikit-posthocs"}, offline=False)
     argv = calls[0]
     assert argv[:5] == [sys.executable, "-m", "pip", "install", "-q"] and argv[-1] == "scikit-posthocs"
-    held = Path(argv[argv.index("-c") + 1]).read_text().split()
+    assert not Path(argv[argv.index("-c") + 1]).exists()                      # nothing left behind
+    held = files[0].split()
     assert f"numpy=={numpy.__version__}" in held
     assert f"keras=={importlib.metadata.version('keras')}" in held
 

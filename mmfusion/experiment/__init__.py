@@ -73,10 +73,9 @@ def reproduce(experiment: Experiment, options) -> Path:
     labels_digest = _labels_digest(sources)
     shard = ctx.shard = _shard(experiment.name, cfg, ctx.planned)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
-    ctx.run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
-                          identity={**_identity(cfg, options, files, labels),
-                                    "labels_fingerprint": labels_digest})
-    run = ctx.run
+    run = ctx.run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
+                                identity={**_identity(cfg, options, files, labels),
+                                          "labels_fingerprint": labels_digest})
     with run:
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),

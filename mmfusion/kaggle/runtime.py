@@ -83,12 +83,6 @@ def held_constraints() -> list:
     return out
 
 
-def _constraints_file() -> str:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-        fh.write("\n".join(held_constraints()) + "\n")
-    return fh.name
-
-
 def install_missing(extras: dict, offline: bool, wheels=None) -> list:
     """Install each requirement of ``extras`` (import name -> requirement) whose module is not
     importable; returns the requirements installed. The image's TensorFlow / NumPy / pandas ... are
@@ -108,7 +102,11 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
                                  f"under {base} (offline kernel: attach the extra-wheels dataset)")
         folders = sorted({str(w.parent) for w in found})
         source = ["--no-index", *[a for d in folders for a in ("--find-links", d)]]
-    if _pip(*source, "-c", _constraints_file(), *missing) != 0:
+    with tempfile.TemporaryDirectory() as tmp:     # pip reads the held versions as a constraints file
+        constraints = Path(tmp) / "held.txt"
+        constraints.write_text("\n".join(held_constraints()) + "\n")
+        status = _pip(*source, "-c", str(constraints), *missing)
+    if status != 0:
         raise SystemExit(f"pip could not install {' '.join(missing)} next to this image's packages")
     importlib.invalidate_caches()
     return missing
