@@ -17,6 +17,7 @@ class PaperSpec:
 
     name: str                      # short name used by the CLI, folders and files
     datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
+    kernels: tuple = ()            # its Kaggle / Colab notebooks (mmfusion.kaggle.kernels.Kernel)
     package: str = ""              # the package that declared it (filled in by the registry)
 
     @property
@@ -50,7 +51,8 @@ _LOADED = False
 
 
 def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
-    spec = dataclasses.replace(spec, package=package)
+    kernels = tuple(dataclasses.replace(k, paper=spec.name) for k in spec.kernels)
+    spec = dataclasses.replace(spec, package=package, kernels=kernels)
     if spec.name in _PAPERS and _PAPERS[spec.name] != spec:
         raise ValueError(f"paper {spec.name!r} is declared twice ({_PAPERS[spec.name].package}, {package})")
     _PAPERS[spec.name] = spec

@@ -1,7 +1,7 @@
 """Adding a sixth paper is one package under mmfusion/papers and one claims YAML: this test walks
 through it with a toy paper (a logistic model on the MIAS twin's one-hot labels plus noise) and
-checks that the registry finds it, `mmfusion list` names it, and a quick run ends in a report
-whose verdict is the one the claim and the toy's accuracy imply."""
+checks that the registry finds it and its Kaggle kernel, `mmfusion list` names it, and a quick run
+ends in a report whose verdict is the one the claim and the toy's accuracy imply."""
 import json
 import shutil
 import textwrap
@@ -12,9 +12,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 INIT = '''
+from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 
-SPEC = PaperSpec("toy-paper", datasets=("mias",))
+SPEC = PaperSpec("toy-paper", datasets=("mias",), kernels=(Kernel("toy-paper", "A toy on MIAS", "mias"),))
 '''
 PIPELINE = '''
 import dataclasses
@@ -105,6 +106,11 @@ def test_a_sixth_paper_is_one_package_and_one_yaml(toy_paper, tmp_path, twin_cac
     assert get_paper("toy-paper").title == "A toy paper" and get_paper("toy-paper").tables == ["Table 1"]
     cli.main(["list"])
     assert "toy-paper\n  A toy paper" in capsys.readouterr().out
+    from mmfusion.kaggle.kernels import KERNELS  # its notebook: declared in its SPEC, nowhere else
+
+    kernel = KERNELS["toy-paper"]
+    assert (kernel.paper, kernel.dataset, kernel.marker) == ("toy-paper", "kmader/mias-mammography",
+                                                             "Info.txt")
     with pytest.raises(ValueError, match=r"option noise=-1.0: must be >= 0.0"):
         reproduce_paper(toy_paper, ReproduceOptions(toy_paper, quick=True, out=str(tmp_path / "runs"),
                                                     extra={"noise": "-1"}))

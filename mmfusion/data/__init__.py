@@ -3,7 +3,7 @@
 ``load_dataset(name, root, **options)`` returns a DataFrame with one row per sample and at least
 ``sample_id, image_path, label, group_id`` (plus ``mask_paths`` where masks exist and the
 clinical / metadata columns). ``frame.attrs['report']`` counts every skipped row.
-Each loader module defines ``load(root, **options)`` and ``KAGGLE_SLUGS``.
+Each loader module defines ``load(root, **options)`` and ``KAGGLE`` (name -> KaggleData).
 """
 from __future__ import annotations
 
@@ -104,11 +104,16 @@ def kaggle_input() -> Path:
     return Path(os.environ.get("MMFUSION_KAGGLE_INPUT", "/kaggle/input"))
 
 
+def kaggle_data(name: str):
+    """Dataset ``name`` as Kaggle hosts it (common.KaggleData: slugs, root marker)."""
+    return _module(name).KAGGLE[name]
+
+
 def kaggle_candidates(name: str) -> list[Path]:
     """Where Kaggle notebooks mount a dataset: /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>."""
     base = kaggle_input()
     out = []
-    for slug in getattr(_module(name), "KAGGLE_SLUGS", {}).get(name, ()):
+    for slug in kaggle_data(name).slugs:
         owner, _, short = slug.partition("/")
         out += [base / short, base / "datasets" / owner / short, base / owner / short]
     return out

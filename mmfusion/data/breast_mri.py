@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame, single_copy
+from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame, single_copy
 
-KAGGLE_SLUGS = {"breast-mri": ("uzairkhan45/breast-cancer-patients-mris",)}
 FOLDER = "Breast Cancer Patients MRI's"
+KAGGLE = {"breast-mri": KaggleData(("uzairkhan45/breast-cancer-patients-mris",), FOLDER)}
 SPLITS = ("train", "validation")
 CLASSES = ("Healthy", "Sick")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

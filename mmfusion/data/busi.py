@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame
+from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame
 
-KAGGLE_SLUGS = {"busi": ("aryashah2k/breast-ultrasound-images-dataset",
-                         "sabahesaraki/breast-ultrasound-images-dataset")}
 FOLDER = "Dataset_BUSI_with_GT"
+KAGGLE = {"busi": KaggleData(("aryashah2k/breast-ultrasound-images-dataset",
+                               "sabahesaraki/breast-ultrasound-images-dataset"), FOLDER)}
 CLASSES = ("benign", "malignant", "normal")
 _NAME = re.compile(r"^(?P<stem>.+?)(?P<mask>_mask(?:_\d+)?)?$")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")

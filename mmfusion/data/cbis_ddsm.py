@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.data.clinical import encode_clinical
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_csv, single_copy
+from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame, read_csv, single_copy
 
-KAGGLE_SLUGS = {"cbis-ddsm": ("awsaf49/cbis-ddsm-breast-cancer-image-dataset",)}
+KAGGLE = {"cbis-ddsm": KaggleData(("awsaf49/cbis-ddsm-breast-cancer-image-dataset",), "csv/dicom_info.csv",
+                                  ("jpeg",))}
 CSV_FILES = {("mass", "train"): "mass_case_description_train_set.csv",
              ("mass", "test"): "mass_case_description_test_set.csv",
              ("calc", "train"): "calc_case_description_train_set.csv",

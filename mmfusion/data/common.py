@@ -61,6 +61,16 @@ def single_copy(hits, what: str, root) -> Path:
     return hits[0]
 
 
+@dataclasses.dataclass(frozen=True)
+class KaggleData:
+    """A dataset as Kaggle hosts it: its slugs (the first is the one the notebooks attach) and the
+    file or folder that marks its root inside a mount, with one of the ``beside`` globs next to it."""
+
+    slugs: tuple
+    marker: str = ""
+    beside: tuple = ()
+
+
 @dataclasses.dataclass
 class LoadReport:
     """Counts everything a loader read and everything it skipped (never drop rows silently)."""

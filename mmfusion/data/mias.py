@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_text, single_copy
+from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame, read_text, single_copy
 
-KAGGLE_SLUGS = {"mias": ("kmader/mias-mammography",)}
+KAGGLE = {"mias": KaggleData(("kmader/mias-mammography",), "Info.txt", ("all-mias", "mdb*.pgm"))}
 HEADER = ("REFNUM", "BG", "CLASS", "SEVERITY", "X", "Y", "RADIUS")
 CLASSES = ("CALC", "CIRC", "SPIC", "MISC", "ARCH", "ASYM", "NORM")
 BACKGROUNDS = ("F", "G", "D")

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.common import DatasetError, LoadReport, finish_frame, read_csv, single_copy
+from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame, read_csv, single_copy
 
-KAGGLE_SLUGS = {"ham10000": ("kmader/skin-cancer-mnist-ham10000",),
-                "isic2019": ("andrewmvd/isic-2019",
-                             "salviohexia/isic-2019-skin-lesion-images-for-classification")}
 HAM_CLASSES = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 ISIC_CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 HAM_METADATA = "HAM10000_metadata.csv"
 ISIC_TRUTH = "ISIC_2019_Training_GroundTruth.csv"
+KAGGLE = {"ham10000": KaggleData(("kmader/skin-cancer-mnist-ham10000",), HAM_METADATA, ("**/ISIC_*.jpg",)),
+          "isic2019": KaggleData(("andrewmvd/isic-2019",
+                                  "salviohexia/isic-2019-skin-lesion-images-for-classification"))}
 ISIC_METADATA = "ISIC_2019_Training_Metadata.csv"
 
 

@@ -1,6 +1,6 @@
-"""Kaggle and Colab notebooks: the kernel table (kernels), the one notebook template (template),
-``mmfusion kaggle render`` (render), ``mmfusion kaggle push`` (push), what a notebook runs
-(runtime) and the stamped build (build).
+"""Kaggle and Colab notebooks: the Kernel record each paper declares in its SPEC (kernels), the
+one notebook template (template), ``mmfusion kaggle render`` (render), ``mmfusion kaggle push``
+(push), what a notebook runs (runtime) and the stamped build (build).
 
 ``python -m mmfusion.kaggle push --user NAME`` is the same as ``mmfusion kaggle push``.
 """

@@ -1,4 +1,4 @@
-"""The six notebooks as data: which paper, which dataset (and how to recognise its mount), which
+"""The notebooks as data (each paper declares its own in ``SPEC.kernels``): which dataset, which
 backbones need ImageNet files, which packages a Kaggle / Colab image may lack."""
 from __future__ import annotations
 
@@ -18,20 +18,40 @@ WEIGHTS_DATASET = "keras-imagenet-notop-weights"
 
 @dataclasses.dataclass(frozen=True)
 class Kernel:
+    """One notebook, declared in its paper's ``SPEC.kernels``; the data's Kaggle slug and root
+    marker come from the dataset's loader (``KAGGLE``)."""
+
     name: str                     # folder, notebook file stem
-    paper: str
     summary: str                  # one line under the notebook's title
-    dataset: str                  # Kaggle slug of the data
-    marker: str                   # relative path inside the dataset that identifies its root
-    beside: tuple = ()            # globs of which one must sit next to ``marker``
+    data: str                     # the mmfusion dataset it reads
     archs: tuple = ()             # backbones whose ImageNet weights the full run loads
     extras: dict = dataclasses.field(default_factory=dict)   # import name -> pip requirement
     extra: dict = dataclasses.field(default_factory=dict)    # --set options of this kernel
+    paper: str = ""               # filled in by the registry
 
     @property
     def title(self) -> str:
         """Kaggle finds a kernel by the slug of its title, so the title is built to slug to the id."""
         return f"mmfusion {self.name} reproduction"
+
+    @property
+    def _source(self):
+        from mmfusion.data import kaggle_data
+
+        return kaggle_data(self.data)
+
+    @property
+    def dataset(self) -> str:
+        """The Kaggle slug the notebook attaches."""
+        return self._source.slugs[0]
+
+    @property
+    def marker(self) -> str:
+        return self._source.marker
+
+    @property
+    def beside(self) -> tuple:
+        return self._source.beside
 
     @property
     def weights_files(self) -> tuple:
@@ -44,31 +64,12 @@ class Kernel:
         return {**BASE_EXTRAS, **self.extras}
 
 
-_MIAS = dict(dataset="kmader/mias-mammography", marker="Info.txt", beside=("all-mias", "mdb*.pgm"))
-_BUSI_SETTINGS = "busi_bm,busi_bmn,busi_bm_noroi,busi_bmn_noroi,busi_bm_nosmote"
+def __getattr__(name):
+    if name == "KERNELS":   # every paper's SPEC.kernels, by name (computed: the registry imports papers)
+        from mmfusion.registry import list_papers
 
-KERNELS = {k.name: k for k in (
-    Kernel("mias-xai", "mias-xai", "Balve & Hendrix 2024: MIAS CNN, LIME vs Grad-CAM vs Kernel SHAP", **_MIAS,
-           extras={"lime": "lime", "shap": "shap", "imblearn": "imbalanced-learn",
-                   "cv2": "opencv-python-headless", "skimage": "scikit-image"}),
-    # scikit-posthocs: the Nemenyi post-hoc of the Friedman test (mmfusion.evaluation.stats)
-    Kernel("hmcnet", "hmcnet", "Fatima et al. 2026: HMC-Net on MIAS, 5-fold CV, Friedman + Nemenyi", **_MIAS,
-           archs=("resnet50", "vgg16", "vgg19"), extras={"scikit_posthocs": "scikit-posthocs"}),
-    Kernel("effnetv2-smote-busi", "effnetv2-smote", "EfficientNetV2B0 + SMOTE + ROI on BUSI (Tables 4-7)",
-           "aryashah2k/breast-ultrasound-images-dataset", "Dataset_BUSI_with_GT", archs=("efficientnetv2b0",),
-           extras={"imblearn": "imbalanced-learn"}, extra={"settings": _BUSI_SETTINGS}),
-    Kernel("effnetv2-smote-mri", "effnetv2-smote", "EfficientNetV2B0 on breast MRI",
-           "uzairkhan45/breast-cancer-patients-mris", "Breast Cancer Patients MRI's",
-           archs=("efficientnetv2b0",),
-           extras={"imblearn": "imbalanced-learn"}, extra={"settings": "mri"}),
-    Kernel("ft-multicnn", "ft-multicnn", "Shimbre & Solanki 2025: FT-MultiCNN on HAM10000",
-           "kmader/skin-cancer-mnist-ham10000", "HAM10000_metadata.csv", beside=("**/ISIC_*.jpg",),
-           archs=("resnet50", "inceptionv3"),
-           extras={"albumentations": "albumentations", "cv2": "opencv-python-headless"}),
-    Kernel("multimodal-fusion", "multimodal-fusion", "Image + clinical fusion on CBIS-DDSM (Tables 1-2, XAI)",
-           "awsaf49/cbis-ddsm-breast-cancer-image-dataset", "csv/dicom_info.csv", beside=("jpeg",),
-           archs=("resnet50",), extras={"lime": "lime", "shap": "shap"}),
-)}
+        return {k.name: k for spec in list_papers() for k in spec.kernels}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def slugify(text: str) -> str:

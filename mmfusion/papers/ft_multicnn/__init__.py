@@ -7,6 +7,10 @@ albumentations, §3.3 CAM inputs), ``pipeline`` (the protocol on the experiment 
 ``explain`` (the CAM inputs and their figure).
 """
 
+from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 
-SPEC = PaperSpec("ft-multicnn", datasets=("ham10000", "isic2019"))
+SPEC = PaperSpec("ft-multicnn", datasets=("ham10000", "isic2019"), kernels=(
+    Kernel("ft-multicnn", "Shimbre & Solanki 2025: FT-MultiCNN on HAM10000", "ham10000",
+           archs=("resnet50", "inceptionv3"),
+           extras={"albumentations": "albumentations", "cv2": "opencv-python-headless"}),))

@@ -7,6 +7,9 @@ experiment template), ``explain`` (robustness, Grad-CAM / KernelSHAP / LIME). Im
 package stays free of TensorFlow.
 """
 
+from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 
-SPEC = PaperSpec("multimodal-fusion", datasets=("cbis-ddsm",))
+SPEC = PaperSpec("multimodal-fusion", datasets=("cbis-ddsm",), kernels=(
+    Kernel("multimodal-fusion", "Image + clinical fusion on CBIS-DDSM (Tables 1-2, XAI)", "cbis-ddsm",
+           archs=("resnet50",), extras={"lime": "lime", "shap": "shap"}),))
