@@ -1,9 +1,5 @@
-"""Every use of Keras (and TensorFlow) private API in mmfusion, in one place (written for Keras 3.15).
-
-A Keras upgrade that moves one of these fails in tests/test_keras_compat.py, one test per shim,
-instead of deep inside an explainer or a save. Nothing else in mmfusion touches ``keras.src`` or
-an underscore attribute of a Keras object.
-"""
+"""Every use of Keras (and TensorFlow) private API in mmfusion, in one place (written for Keras 3.15);
+tests/test_keras_compat.py has one test per shim."""
 from __future__ import annotations
 
 import contextlib

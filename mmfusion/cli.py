@@ -1,7 +1,7 @@
 """Command line: ``mmfusion list | fixtures | reproduce | plan | merge | audit | report | verify | kaggle``.
 
-Exit codes: 0 ok, 2 usage or bad input, 1 failure. TensorFlow is imported only by the subcommands
-that run models, so ``list`` and ``--help`` stay instant.
+Exit codes: 0 ok, 2 usage or bad input, 1 failure. Only the subcommands that run models import
+TensorFlow.
 """
 from __future__ import annotations
 
@@ -31,16 +31,6 @@ def _parse_set(items) -> dict:
             raise UsageError(f"--set expects key=value, got {item!r}")
         out[key.strip()] = yaml.safe_load(value)
     return out
-
-
-def _weights(value: str):
-    return None if value.lower() == "none" else value
-
-
-def _mixed(flag) -> bool:
-    from mmfusion.utils.gpu import resolve_mixed_precision
-
-    return resolve_mixed_precision(flag)
 
 
 def cmd_kaggle(args) -> int:
@@ -74,8 +64,7 @@ def cmd_fixtures(args) -> int:
         if name not in DATASETS:
             raise UsageError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
         # one folder per dataset: several twins in one folder would mix their files
-        counts = _counts(args.counts, name)
-        root = write_twin(name, Path(args.out) / name, n=args.n, seed=args.seed, **counts)
+        root = write_twin(name, Path(args.out) / name, n=args.n, seed=args.seed, **_counts(args.counts, name))
         print(f"{name}: {root}   (pass this as --data-dir)")
     return EXIT_OK
 
@@ -93,14 +82,16 @@ def _counts(text, name) -> dict:
 
 
 def _options(args):
+    from mmfusion.utils.gpu import resolve_mixed_precision
+
     try:
         spec = get_paper(args.paper)
     except KeyError as err:
         raise UsageError(err.args[0]) from None
     return spec, ReproduceOptions(paper=spec.name, data_dir=args.data_dir, out=args.out, quick=args.quick,
                                   epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                                  weights=_weights(args.weights),
-                                  mixed_precision=_mixed(args.mixed_precision),
+                                  weights=None if args.weights.lower() == "none" else args.weights,
+                                  mixed_precision=resolve_mixed_precision(args.mixed_precision),
                                   jit=args.jit, deterministic=args.deterministic,
                                   tensorboard=args.tensorboard,
                                   cache_dir=args.cache_dir, resume=not args.fresh, tolerance=args.tolerance,
@@ -162,7 +153,7 @@ def cmd_verify(args) -> int:
 
 
 def _run_arguments(p) -> None:
-    """The options `reproduce` and `plan` share (one definition)."""
+    """The options `reproduce` and `plan` share."""
     p.add_argument("paper", help="short paper name (see `mmfusion list`)")
     p.add_argument("--data-dir", help="the dataset as downloaded (default: the cached synthetic twin)")
     p.add_argument("--out", default="runs", help="runs are written to OUT/<paper>/<timestamp>/")

@@ -1,8 +1,7 @@
 """The CLI's --epochs / --batch-size / ``--set key=value`` applied to a paper's config.
 
-Values come YAML-parsed from the CLI (``3``, ``True``, ``{width: 8}``, ``"a,b"``) or as raw strings
-from Python callers (``ReproduceOptions(extra={"epochs": "3"})``); ``coerce`` makes both forms give
-the same value, its type taken from the value it replaces.
+Values come YAML-parsed from the CLI or as raw strings from Python callers; ``coerce`` makes both
+forms give the same value, its type taken from the value it replaces.
 """
 from __future__ import annotations
 
@@ -60,12 +59,9 @@ def _int(value) -> int:
 
 def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_size=None,
                     parsers: dict | None = None, skip=()):
-    """``base`` (a dataclass or a dict, not modified) with the overrides; a new one of the same kind.
-
-    ``epochs`` / ``batch_size`` (the CLI flags) go first, so ``--set epochs=...`` wins as before.
-    ``parsers``: key -> callable(value) for keys the generic coercion cannot read; ``skip``: keys
-    the paper reads from ``extra`` itself (still settable, so not an error here).
-    """
+    """A new ``base`` (dataclass or dict) with the overrides; ``--set epochs=...`` wins over the
+    flags. ``parsers``: key -> callable(value) where coercion cannot read it; ``skip``: keys the
+    paper reads itself."""
     parsers = parsers or {}
     is_dataclass = dataclasses.is_dataclass(base)
     if is_dataclass:
@@ -85,12 +81,8 @@ def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_
             raise ValueError(f"unknown {owner} option {key!r}: there is no setting {key!r}; settable: "
                              f"{settable}")
         try:
-            if key in parsers:
-                changes[key] = parsers[key](value)
-            else:
-                changes[key] = coerce(value, current[key], nullable.get(key, False))
+            changes[key] = (parsers[key](value) if key in parsers
+                            else coerce(value, current[key], nullable.get(key, False)))
         except (TypeError, ValueError) as err:
             raise ValueError(f"{owner} option {key}={value!r}: {err}") from None
-    if is_dataclass:
-        return dataclasses.replace(base, **changes)
-    return {**current, **changes}
+    return dataclasses.replace(base, **changes) if is_dataclass else {**current, **changes}

@@ -1,8 +1,5 @@
-"""A small registry of papers. The CLI iterates it; it holds no paper-specific code.
-
-Each package under mmfusion.papers declares its ``SPEC``; importing it never imports TensorFlow,
-so `mmfusion list` stays fast. Every paper runs through the one experiment template.
-"""
+"""The registry of papers (no paper-specific code): each package under mmfusion.papers declares
+its ``SPEC`` in a TensorFlow-free ``__init__``, so `mmfusion list` stays fast."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,9 +8,8 @@ import importlib
 
 @dataclasses.dataclass(frozen=True)
 class PaperSpec:
-    """What the CLI knows of a paper before importing it, declared as ``SPEC`` in the paper's
-    package. Title, citation and tables are read from its claims file (papers/<name>.yaml), so they
-    are never typed twice."""
+    """What the CLI knows of a paper before importing it; title, citation and tables are read from
+    its claims file (papers/<name>.yaml)."""
 
     name: str                      # short name used by the CLI, folders and files
     datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
@@ -60,7 +56,7 @@ def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
 
 
 def _ensure_loaded() -> None:
-    """Register the ``SPEC`` of every package under mmfusion.papers (their __init__ is TF-free)."""
+    """Register the ``SPEC`` of every package under mmfusion.papers."""
     import pkgutil
 
     import mmfusion.papers

@@ -1,4 +1,5 @@
-"""Shared fixtures. One pytest process runs everything, so TensorFlow is imported once."""
+"""Shared fixtures. Session fixtures are per xdist worker: a quick run is shared by the tests of its
+xdist_group, which run on one worker."""
 import os
 from pathlib import Path
 

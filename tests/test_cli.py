@@ -43,7 +43,7 @@ def _fake_paper(monkeypatch, name, func):
     """Register paper ``name`` whose reproduce is ``func(options)`` (the template is bypassed)."""
     import mmfusion.experiment
 
-    monkeypatch.setitem(registry._PAPERS, name, registry.PaperSpec(name, ("mias",), name))
+    monkeypatch.setitem(registry._PAPERS, name, registry.PaperSpec(name, ("mias",), package=name))
     real = mmfusion.experiment.reproduce_paper
     monkeypatch.setattr(mmfusion.experiment, "reproduce_paper",
                         lambda paper, options: func(options) if paper == name else real(paper, options))
@@ -61,7 +61,7 @@ def test_reproduce_builds_options(monkeypatch, tmp_path):
 
 
 def test_a_missing_paper_module_surfaces_as_itself(monkeypatch, capsys):
-    ghost = registry.PaperSpec("ghost", ("mias",), "mmfusion.papers.ghost_paper")
+    ghost = registry.PaperSpec("ghost", ("mias",), package="mmfusion.papers.ghost_paper")
     monkeypatch.setitem(registry._PAPERS, "ghost", ghost)
     assert cli.main(["reproduce", "ghost"]) == 1
     assert "ModuleNotFoundError" in capsys.readouterr().err

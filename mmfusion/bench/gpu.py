@@ -1,12 +1,7 @@
 """The GPU figures in one bounded run: ``python -m mmfusion.bench gpu`` (or ``python -m mmfusion.bench.gpu``).
 
-Prints JSON lines: the effnetv2-smote BUSI-sized run (610 synthetic images, 299 px, 22 epochs,
-through ``training.fit`` with mixed precision + XLA) beside the paper's 121.36 s training and
-0.09 s/image inference (P100); the array feed's ratio to in-memory tensors (mias-xai CNN, 224 px,
-flip + rotation in the feed); training and inference images/s of each backbone at its paper size in
-fp32, mixed_float16, XLA and both, with the share of the GPU's peak. Cases run in that order until
-``BUDGET_S`` (8 minutes) is spent; the rest are printed as skipped. ``--dry`` (``--quick`` under
-``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
+Cases run in order until ``BUDGET_S`` is spent, the rest printed as skipped. ``--dry`` (``--quick``
+under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
 """
 from __future__ import annotations
 
@@ -14,26 +9,17 @@ import sys
 import time
 
 from mmfusion.bench.harness import device_info, emit, ratio
+from mmfusion.bench.models import VARIANTS
 
 BUDGET_S = 480.0
-_DEADLINE = [float("inf")]   # set by run(); checked before each case and each variant
-VARIANTS = ((False, False), (True, False), (False, True), (True, True))   # (mixed, xla)
 
 
-def _cases(dry: bool):
-    from mmfusion.bench.models import FULL
-
-    if dry:   # a big backbone's traces take minutes on a CPU: the small CNN runs the same code
-        return [("mias-cnn", 32, "dry run")]
-    return [(name, size, papers) for name, size, papers, _ in FULL]
-
-
-def backbone(name, size, papers, dev, batch, repeat) -> None:
+def backbone(name, size, papers, dev, batch, repeat, deadline=float("inf")) -> None:
     from mmfusion.bench.models import measure
 
     flops = None
     for mixed, xla in VARIANTS:
-        if time.perf_counter() > _DEADLINE[0]:
+        if time.perf_counter() > deadline:
             emit("gpu", f"{name} {size}px", mixed_precision=mixed, xla=xla, skipped="budget spent")
             continue
         r = measure(name, size, batch, repeat, mixed, xla, train=True)
@@ -49,8 +35,8 @@ def backbone(name, size, papers, dev, batch, repeat) -> None:
 
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
-    """Arrays (epoch-indexed, flip + rotation, as training.fit feeds them) vs one constant batch,
-    mias-xai CNN: how much of the GPU's rate the host's tf.data feed keeps."""
+    """Arrays (as training.fit feeds them, flip + rotation) vs one constant batch, mias-xai CNN:
+    how much of the GPU's rate the host's tf.data feed keeps, and the host's CPU per image."""
     import numpy as np
     import tensorflow as tf
 
@@ -66,13 +52,12 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
     timings = train_timings(cnn_runs(feeds, size), steps_passes * n // batch, batch, rounds=2)
     rates = {k: v["img_s"] for k, v in timings.items()}
     emit("gpu", f"feed: train mias-cnn {size}px batch {batch}", **{f"{k}_img_s": v for k, v in rates.items()},
-         # the host's CPU per image: what the feed costs the host while the GPU trains
          **{f"{k}_host_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
          arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]), command="python -m mmfusion.bench gpu")
 
 
 def run(quick: bool) -> None:
-    from mmfusion.bench.models import busi_run
+    from mmfusion.bench.models import FULL, busi_run
 
     dry = quick
     dev = device_info()
@@ -80,16 +65,17 @@ def run(quick: bool) -> None:
         emit("gpu", "skipped", reason="no GPU visible to TensorFlow; --dry checks the script on a CPU")
         return
     start = time.perf_counter()
-    _DEADLINE[0] = start + BUDGET_S
+    # dry: a big backbone's traces take minutes on a CPU, the small CNN runs the same code
+    cases = [("mias-cnn", 32, "dry run")] if dry else [case[:3] for case in FULL]
     tasks = [("effnetv2-smote BUSI-sized run",
               lambda: busi_run(8, 32, 1, "mias-cnn", "gpu") if dry else busi_run(bench="gpu")),
              ("feed ratio", lambda: feed_ratio(32, 16, 4) if dry else feed_ratio(224, 512, 32))]
     tasks += [(f"{name} {size}px", lambda a=(name, size, papers): backbone(*a, dev, 2 if dry else 32,
-                                                                       1 if dry else 3))
-              for name, size, papers in _cases(dry)]
+                                                                       1 if dry else 3, start + BUDGET_S))
+              for name, size, papers in cases]
     for label, task in tasks:
         spent = time.perf_counter() - start
-        if time.perf_counter() > _DEADLINE[0]:
+        if spent > BUDGET_S:
             emit("gpu", label, skipped=f"budget of {BUDGET_S:.0f} s spent ({spent:.0f} s)")
             continue
         try:

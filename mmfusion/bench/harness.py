@@ -1,7 +1,5 @@
 """Benchmark plumbing: timing, JSON-line records, the summary table, the device's peak FLOP/s.
-
-Benchmarks print figures and never assert: speed targets live here, not in tests.
-"""
+Benchmarks print figures and never assert: speed targets live here, not in tests."""
 from __future__ import annotations
 
 import json
@@ -12,6 +10,13 @@ import sys
 import time
 
 RECORDS: list[dict] = []
+# FP32 FLOPs per cycle per core: FMA counts 2; (FMA pipes x lanes x 2).
+_FLOPS_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
+# FP32 / FP16-tensor-core dense peaks (TFLOP/s) from the vendors' data sheets.
+GPU_PEAKS = {
+    "H200": (67.0, 989.0), "H100": (67.0, 989.0), "A100": (19.5, 312.0),
+    "L4": (30.3, 121.0), "T4": (8.1, 65.0), "P100": (9.3, 18.7), "V100": (15.7, 125.0),
+}
 
 
 def emit(bench: str, case: str, **fields) -> dict:
@@ -25,9 +30,7 @@ def emit(bench: str, case: str, **fields) -> dict:
 def _plain(v):
     if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
         v = v.item()
-    if isinstance(v, float):
-        return float(f"{v:.4g}")
-    return v
+    return float(f"{v:.4g}") if isinstance(v, float) else v
 
 
 def best_time(fn, repeat: int = 3, warmup: int = 1) -> float:
@@ -46,41 +49,27 @@ def ratio(a, b):
     return None if not a or not b else a / b
 
 
-# ----------------------------------------------------------------------------- device peak
-# FP32 FLOPs per cycle per core: FMA counts 2; (FMA pipes x lanes x 2).
-_FLOPS_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
-
-# FP32 / FP16-tensor-core dense peaks (TFLOP/s) from the vendors' data sheets.
-GPU_PEAKS = {
-    "H200": (67.0, 989.0), "H100": (67.0, 989.0), "A100": (19.5, 312.0),
-    "L4": (30.3, 121.0), "T4": (8.1, 65.0), "P100": (9.3, 18.7), "V100": (15.7, 125.0),
-}
+def _field(text: str, name: str):
+    m = re.search(rf"^{re.escape(name)}\s*:\s*(.*)$", text, re.M)
+    return m.group(1) if m else None
 
 
 def cpu_peak(cpuinfo: str, cores: int) -> dict:
     """FP32 peak from /proc/cpuinfo text: cores x GHz x FLOPs/cycle (flags decide the vector width).
-
-    AMD Zen 4 runs AVX-512 on 256-bit pipes, so an AMD chip with avx512f counts as AVX2+FMA (32).
-    """
-    flags = set(re.search(r"^flags\s*:(.*)$", cpuinfo, re.M).group(1).split()) \
-        if re.search(r"^flags\s*:", cpuinfo, re.M) else set()
+    AMD Zen 4 runs AVX-512 on 256-bit pipes, so an AMD chip with avx512f counts as AVX2+FMA (32)."""
+    flags = set((_field(cpuinfo, "flags") or "").split())
+    model = _field(cpuinfo, "model name") or ""
     per_cycle = next((n for flag, n in _FLOPS_PER_CYCLE if flag in flags), 4)
-    amd = "AuthenticAMD" in cpuinfo or "AMD" in (_field(cpuinfo, "model name") or "")
+    amd = "AuthenticAMD" in cpuinfo or "AMD" in model
     if amd and per_cycle == 64:
         per_cycle = 32
-    named = re.search(r"@\s*([\d.]+)\s*GHz", _field(cpuinfo, "model name") or "")
+    named = re.search(r"@\s*([\d.]+)\s*GHz", model)
     mhz = _field(cpuinfo, "cpu MHz")
     ghz = float(named.group(1)) if named else (float(mhz) / 1000 if mhz else 1.0)
-    return {"device": f"CPU {(_field(cpuinfo, 'model name') or platform.processor()).strip()}"
-                      f" x{cores} cores",
+    return {"device": f"CPU {(model or platform.processor()).strip()} x{cores} cores",
             "peak_flops": cores * ghz * 1e9 * per_cycle,
             "peak_how": f"{cores} cores x {ghz:.2f} GHz x {per_cycle} FP32 FLOP/cycle "
                         f"(/proc/cpuinfo flags{', AMD 256-bit pipes' if amd and 'avx512f' in flags else ''})"}
-
-
-def _field(text: str, name: str):
-    m = re.search(rf"^{re.escape(name)}\s*:\s*(.*)$", text, re.M)
-    return m.group(1) if m else None
 
 
 def device_info() -> dict:
@@ -111,7 +100,6 @@ def load_average() -> float | None:
         return None
 
 
-# ----------------------------------------------------------------------------- table
 def format_table(records=None) -> str:
     """Markdown table of the records: bench, case, then every measured field."""
     records = RECORDS if records is None else records
@@ -125,6 +113,5 @@ def format_table(records=None) -> str:
 
 
 def header(quick: bool) -> dict:
-    info = device_info()
     return emit("env", "device", quick=quick, python=sys.version.split()[0],
-                load_average=load_average(), **info)
+                load_average=load_average(), **device_info())

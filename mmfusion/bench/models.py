@@ -1,12 +1,6 @@
-"""Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak.
-
-Each case is ``build_classifier(backbone, ...)`` (random weights: speed does not depend on
-them) or a paper's own small CNN. Inference: a traced ``model(x, training=False)``; training:
-``train_on_batch`` of the compiled model (Adam). Achieved FLOP/s uses the graph's forward FLOPs;
-a training step is counted as 3 x forward (forward + two backward matmuls per layer), the usual
-rule of thumb. On a GPU each case also runs with mixed precision and XLA on and off, and the
-effnetv2-smote BUSI-sized run (610 images x 22 epochs, 299 px) is timed end to end.
-"""
+"""Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak
+(random weights). A training step (``train_on_batch``, Adam) counts as 3 x the forward FLOPs, the
+usual rule of thumb."""
 from __future__ import annotations
 
 import time
@@ -24,6 +18,7 @@ FULL = (("resnet50", 224, "multimodal-fusion, hmcnet", True), ("vgg16", 224, "hm
 QUICK = (("resnet50", 64, "quick size", False), ("efficientnetv2b0", 64, "quick size", False),
          ("mias-cnn", 64, "quick size", True))
 PAPER_SECONDS = {"busi_run_s": 121.36, "per_image_s": 0.09}   # effnetv2-smote, P100
+VARIANTS = ((False, False), (True, False), (False, True), (True, True))   # (mixed, xla)
 
 
 def build(name: str, size: int, n_classes: int = 3):
@@ -61,11 +56,10 @@ def measure(name: str, size: int, batch: int, repeat: int, mixed=False, xla=Fals
             model.train_on_batch(x, y)
             trace_train = time.perf_counter() - start
             t_train = best_time(lambda: model.train_on_batch(x, y), repeat=repeat, warmup=0)
-        flops = graph_flops(model) if not mixed else None
         return {"params": model.count_params(), "infer_img_s": batch / t_infer,
                 "train_img_s": t_train and batch / t_train, "first_call_s": trace_infer,
-                "first_train_step_s": trace_train, "flops_per_img": flops,
-                "hand_conv_dense_flops": hand_flops(model) if not mixed else None}
+                "first_train_step_s": trace_train, "flops_per_img": None if mixed else graph_flops(model),
+                "hand_conv_dense_flops": None if mixed else hand_flops(model)}
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
@@ -73,12 +67,9 @@ def measure(name: str, size: int, batch: int, repeat: int, mixed=False, xla=Fals
 def run(quick: bool) -> None:
     dev = device_info()
     cases, batch, repeat = (QUICK, 8, 2) if quick else (FULL, 32, 3)
-    variants = [(False, False)]
-    if dev.get("gpu"):
-        variants += [(True, False), (False, True), (True, True)]
     for name, size, papers, train in cases:
         flops = None
-        for mixed, xla in variants:
+        for mixed, xla in VARIANTS if dev.get("gpu") else VARIANTS[:1]:
             r = measure(name, size, batch, repeat, mixed, xla, train)
             flops = r["flops_per_img"] or flops
             peak = dev.get("peak_fp16_flops") if mixed else dev.get("peak_flops")
@@ -109,14 +100,12 @@ def busi_run(n: int = 610, size: int = 299, epochs: int = 22, arch: str = "effic
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8).astype(np.float32)
     y = rng.integers(0, 3, n)
-    config = TrainConfig(epochs=epochs, batch_size=32, mixed_precision=True, jit_compile=True,
-                         verbose=0)
+    config = TrainConfig(epochs=epochs, batch_size=32, mixed_precision=True, jit_compile=True, verbose=0)
     start = time.perf_counter()
-    result = fit(lambda: build(arch, size), (x, y), None, config)
+    model = fit(lambda: build(arch, size), (x, y), None, config).model
     seconds = time.perf_counter() - start
-    model = result.model
-    one = tf.constant(x[:1])
     call = tf.function(lambda t: model(t, training=False), jit_compile=True)
+    one = tf.constant(x[:1])
     per_image = best_time(lambda: call(one).numpy(), repeat=20)
     emit(bench, f"effnetv2-smote BUSI-sized run ({arch}, {n} synthetic {size}px x {epochs} epochs, "
          f"mixed+XLA)", seconds=seconds, paper_seconds_p100=PAPER_SECONDS["busi_run_s"],

@@ -1,24 +1,16 @@
-"""Input pipeline: mmfusion's tf.data path vs a per-image Python generator, alone and feeding training.
-
-Files are synthetic noisy-ultrasound PNGs written at BUSI's size (RGB, R = G = B); the model is
-the mias-xai CNN (small, so the input side is stressed hardest). Feeds compared in training:
-``files`` (``frame_to_dataset``: decode once, cache, in-graph augmentation), ``arrays``
-(``make_dataset`` on decoded arrays, epoch-indexed as ``training.fit`` feeds arrays),
-``tensors`` (one constant batch repeated: the compute-only ceiling), ``tensors_augmented`` (that
-batch augmented anew each step: the ceiling with augmentation's compute) and ``generator``
-(PIL + NumPy/SciPy per image every epoch, as typical notebooks do). Each training row has
-images/s (fastest round) and CPU ms per image (median round); ``arrays_cpu_over_tensors_augmented``
-is the feed's added work, steadier than wall-time ratios.
+"""Input pipeline: mmfusion's tf.data path vs a per-image Python generator, alone and feeding training
+the mias-xai CNN (small, so the input side is stressed hardest), on synthetic BUSI-sized PNGs.
 """
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from mmfusion.bench.harness import emit, ratio
+from mmfusion.bench.harness import best_time, emit, ratio
 
 ROTATE_DEG = 15.0
 
@@ -29,15 +21,14 @@ def write_images(folder, n: int, hw=(500, 560), seed: int = 0):
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    Path(folder).mkdir(parents=True, exist_ok=True)
     rows = []
     yy, xx = np.mgrid[:hw[0], :hw[1]]
     for i in range(n):
         label = i % 3
         base = 110 + 40 * np.sin(xx / (17 + 5 * label)) * np.cos(yy / 23)
         img = np.clip(base * (1 + 0.25 * rng.standard_normal(hw)), 0, 255).astype(np.uint8)
-        path = folder / f"img_{i:04d}.png"
+        path = Path(folder) / f"img_{i:04d}.png"
         Image.fromarray(np.dstack([img] * 3)).save(path)
         rows.append({"sample_id": f"s{i}", "image_path": str(path), "label": label})
     return pd.DataFrame(rows)
@@ -70,13 +61,6 @@ def notebook_batches(paths, labels, size: int, batch_size: int, seed: int = 0):
         yield np.stack(xs), np.asarray(ys, np.int32)
 
 
-def _endless(paths, labels, size, batch_size):
-    epoch = 0
-    while True:
-        yield from notebook_batches(paths, labels, size, batch_size, seed=epoch)
-        epoch += 1
-
-
 def _images_per_s(iterable, n_images):
     start = time.perf_counter()
     for _ in iterable:
@@ -97,13 +81,9 @@ def cnn_runs(feeds: dict, size: int) -> dict:
 
 
 def train_timings(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
-    """Per feed: steady-state training images/s and the process's CPU milliseconds per image.
-
-    One warm-up ``fit`` each (tracing, cache fill), then ``rounds`` interleaved timed ``fit`` calls
-    of ``steps`` batches. Images/s is the fastest round (interleaving keeps the feeds comparable
-    on a machine whose load drifts). CPU ms per image is the median round's ``process_time``
-    (every thread of the process: the feed's and the step's): the work a feed adds, which the
-    scheduler's luck on 2 shared cores does not change as it does wall time."""
+    """Per feed: images/s (fastest round) and the process's CPU ms per image (median round, all
+    threads: the feed's added work, which the scheduler's luck does not change as it does wall
+    time), over ``rounds`` interleaved ``fit`` calls of ``steps`` batches after one warm-up each."""
     wall = {name: [] for name in models_and_feeds}
     cpu = {name: [] for name in models_and_feeds}
     for r in range(rounds + 1):
@@ -131,6 +111,7 @@ def run(quick: bool) -> None:
     from mmfusion.data.pipeline import make_dataset
 
     n, size, bs, hw = (64, 64, 16, (250, 280)) if quick else (256, 224, 32, (500, 560))
+    cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
     with tempfile.TemporaryDirectory() as tmp:
         frame = write_images(tmp, n, hw)
         paths, labels = frame["image_path"].tolist(), frame["label"].to_numpy()
@@ -149,8 +130,7 @@ def run(quick: bool) -> None:
              tfdata_first_epoch_img_s=first, tfdata_cached_img_s=cached,
              tfdata_cached_no_augment_img_s=cached_plain,
              generator_img_s=gen, files_decode_once_img_s=decode_img_s,
-             speedup_cached_vs_generator=ratio(cached, gen),
-             command="python -m mmfusion.bench pipeline" + (" --quick" if quick else ""))
+             speedup_cached_vs_generator=ratio(cached, gen), command=cmd)
 
         const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
         seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
@@ -166,11 +146,12 @@ def run(quick: bool) -> None:
                 # the same batch augmented every step: the ceiling once augmentation is paid for
                 "tensors_augmented": const.repeat().map(lambda a, b: (aug(a, seeds), b),
                                                         num_parallel_calls=tf.data.AUTOTUNE).prefetch(2),
-                "generator": _endless(paths, labels, size, bs),
+                "generator": (batch for epoch in itertools.count()
+                              for batch in notebook_batches(paths, labels, size, bs, seed=epoch)),
             }
-        cmd = "python -m mmfusion.bench pipeline" + (" --quick" if quick else "")
         built = feeds()
-        first = {name: _first_batch_ms(built[name])
+        # the fastest time to the first batch of a new iterator (Keras makes one per ``fit``)
+        first = {name: 1000 * best_time(lambda: next(iter(built[name])), repeat=5, warmup=0)
                  for name in ("files", "arrays", "tensors")}
         emit("pipeline", f"first batch of a new iterator (ms), {size}px batch {bs}",
              **{f"{k}_ms": v for k, v in first.items()}, command=cmd)
@@ -185,16 +166,5 @@ def run(quick: bool) -> None:
                  **{f"{k}_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
                  **cpu_ratios(timings, "tensors_augmented", ("arrays", "files")),
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
-                 arrays_over_tensors_augmented=ratio(rates["arrays"], rates["tensors_augmented"]),
-                 files_over_tensors_augmented=ratio(rates["files"], rates["tensors_augmented"]),
-                 command=cmd)
-
-
-def _first_batch_ms(ds, repeat: int = 5) -> float:
-    """Fastest time to the first batch of a new iterator (Keras makes one per ``fit``)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        next(iter(ds))
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+                 **{f"{k}_over_tensors_augmented": ratio(rates[k], rates["tensors_augmented"])
+                    for k in ("arrays", "files")}, command=cmd)

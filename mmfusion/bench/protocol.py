@@ -1,24 +1,11 @@
-"""A paper's whole protocol, end to end: ``python -m mmfusion.bench.protocol --data-dir D``.
+"""A paper's whole protocol, end to end (hours): ``python -m mmfusion.bench.protocol --data-dir D``.
 
-Hours, not minutes (e.g. mias-xai's 26 fits on a 322-film twin), so it is not one
-of ``python -m mmfusion.bench all``'s benches. It runs ``mmfusion reproduce <paper> --data-dir D
---weights none --fresh`` in a child process and prints one JSON line: the wall time, the child's
-peak RSS, the template's stages (``timings.json``) and, per fit, its epochs (``history.csv``) and
-training seconds (``fit.json``; an older fit.json has none) and span (from the
-previous fit's ``fit.json``, or the run's ``config.json``, to its own, by file times).
-
-- ``--code DIR`` times another checkout (a ``git worktree`` of the "before" commit): the child
-  runs in DIR with ``PYTHONPATH=DIR`` (in this checkout, ``python -m`` would import this
-  checkout's package first, whatever PYTHONPATH says), this process only reads the run's files;
-  the run's manifest must name DIR's commit, or the line is not printed.
-- ``--run-dir R`` only summarises a run already on disk, e.g. one resumed across sessions: then
-  the stages are the last process's, the fits' seconds each fit's own, and there is no wall time.
-- Each fit's training images/s comes from its fit.json's ``samples_per_epoch``; for runs written
-  before fit.json kept it, give ``--images-per-epoch N``, or per fit-path prefix
-  ``PREFIX=N,...`` (mias-xai on the real-count twin: ``stratified=1680,patient=1632``,
-  its metrics.json's ``augmented_training_set``; ``mmfusion plan`` prints 1,680 for both).
-- ``--quick`` runs the quick protocol on the cached synthetic twin instead (under a minute): a
-  check that the command works, not a figure to compare.
+Runs ``mmfusion reproduce <paper> --data-dir D --weights none --fresh`` in a child process and
+prints one JSON line: wall time, the child's peak RSS, the template's stages (``timings.json``) and,
+per fit, its epochs (``history.csv``), training seconds (``fit.json``) and span (from the previous
+fit's ``fit.json``, or the run's ``config.json``, to its own, by file times). ``--code DIR`` times
+another checkout (the child runs in DIR; the run's manifest must name DIR's commit); ``--run-dir R``
+only summarises a run on disk (a resumed run: the last process's stages, no wall time).
 """
 from __future__ import annotations
 
@@ -45,16 +32,15 @@ def stage_split(path) -> dict:
     missing = [k for k in (*STAGES, "total") if k not in timings]
     if missing:
         raise ValueError(f"{path}: timings.json lacks {missing}; expected keys {[*STAGES, 'total']}")
-    total = float(timings["total"])
     out = {k: float(timings[k]) for k in (*STAGES, "total")}
     out["largest"] = max(STAGES, key=lambda k: out[k])
-    out["other"] = total - sum(out[k] for k in STAGES)   # template work outside the stages
+    out["other"] = out["total"] - sum(out[k] for k in STAGES)   # template work outside the stages
     return out
 
 
 def per_epoch(fit: str, record: dict, given) -> int | None:
-    """A fit's training images per epoch: its fit.json's when it has one, else the one given for
-    all fits (an int) or for the fits whose path starts with a prefix ({"stratified": 1680, ...})."""
+    """A fit's training images per epoch: its fit.json's, else ``given`` (an int, or per longest
+    fit-path prefix: {"stratified": 1680, ...})."""
     if record.get("samples_per_epoch"):
         return record["samples_per_epoch"]
     if not isinstance(given, dict):
@@ -67,8 +53,7 @@ def parse_per_epoch(text: str | None):
     """``--images-per-epoch``: ``1680``, or per fit-path prefix ``stratified=1680,patient=1632``."""
     if not text or "=" not in text:
         return int(text) if text else None
-    pairs = [item.split("=", 1) for item in text.split(",")]
-    return {prefix: int(n) for prefix, n in pairs}
+    return {prefix: int(n) for prefix, n in (item.split("=", 1) for item in text.split(","))}
 
 
 def fit_figures(run_dir, images_per_epoch=None) -> list[dict]:
@@ -81,8 +66,7 @@ def fit_figures(run_dir, images_per_epoch=None) -> list[dict]:
         epochs = len(read_history(done.parent / "history.csv"))
         seconds = record.get("train_seconds")
         finished = done.stat().st_mtime
-        # From the previous fit's end (the run's start for the first): build, trace, train and
-        # its evaluation; the one per-fit figure that commits without train_seconds also give.
+        # from the previous fit's end (the run's start for the first): build, trace, train, evaluate
         span = finished - previous if previous is not None else None
         previous = finished
         name = done.parent.relative_to(run_dir).as_posix()
@@ -122,16 +106,11 @@ def newest_run(out_dir, paper: str) -> Path:
     return runs[-1].parent
 
 
-def reproduce_args(paper: str, data_dir, out_dir, extra=()) -> list[str]:
-    """``mmfusion reproduce``'s arguments for a fresh run of the protocol, without ImageNet weights."""
-    data = ["--data-dir", str(data_dir)] if data_dir else []
-    return ["reproduce", paper, *data, "--weights", "none", "--fresh", "--out", str(out_dir), *extra]
-
-
 def run_protocol(args: list[str], out_dir, paper: str, code=None) -> tuple[Path, float, float, int]:
     """``mmfusion <args>`` in a child: (its run directory, wall s, peak RSS GB, exit status).
 
-    Paths in ``args`` must be absolute when ``code`` is given: the child runs in ``code``."""
+    Paths in ``args`` must be absolute when ``code`` is given: the child runs in ``code`` (there,
+    ``python -m`` imports the checkout's own package first, whatever PYTHONPATH says)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     cwd = None
     if code:
@@ -153,11 +132,9 @@ def run_commit(run_dir, code=None) -> str | None:
     """The commit the run's manifest names; with ``code``, it must be that checkout's."""
     manifest = Path(run_dir) / "manifest.json"
     commit = json.loads(manifest.read_text()).get("git_commit") if manifest.exists() else None
-    if code:
-        expected = git_commit(code)
-        if commit != expected:
-            raise SystemExit(f"{manifest}: the run names commit {commit}, not {code}'s {expected}: "
-                             "the child did not import the checkout given with --code")
+    if code and commit != (expected := git_commit(code)):
+        raise SystemExit(f"{manifest}: the run names commit {commit}, not {code}'s {expected}: "
+                         "the child did not import the checkout given with --code")
     return commit
 
 
@@ -170,10 +147,12 @@ def main(argv=None) -> int:
     parser.add_argument("--code", help="a checkout to time instead of this one (the child's PYTHONPATH)")
     parser.add_argument("--run-dir", help="summarise this run directory instead of running")
     parser.add_argument("--images-per-epoch", type=parse_per_epoch, metavar="N | PREFIX=N,...",
-                        help="for fits whose fit.json lacks samples_per_epoch (older runs)")
+                        help="for fits whose fit.json lacks samples_per_epoch (older runs; mias-xai on "
+                             "the real-count twin: stratified=1680,patient=1632)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed to mmfusion reproduce")
-    parser.add_argument("--quick", action="store_true", help="the quick protocol on the synthetic twin")
+    parser.add_argument("--quick", action="store_true",
+                        help="the quick protocol on the synthetic twin (checks the command, not a figure)")
     args = parser.parse_args(argv)
     if not (args.run_dir or args.data_dir or args.quick):
         parser.error("give --data-dir (run the protocol), --quick or --run-dir (summarise a run)")
@@ -183,18 +162,16 @@ def main(argv=None) -> int:
              **summarise(args.run_dir, args.images_per_epoch))
         return 0
     load_before = load_average()
-    extra = [a for kv in args.set for a in ("--set", kv)] + (["--quick"] if args.quick else [])
-    data_dir = Path(args.data_dir).resolve() if args.data_dir else None
     out_dir = Path(args.out).resolve()
-    command = reproduce_args(args.paper, data_dir, out_dir, extra)
+    data = ["--data-dir", str(Path(args.data_dir).resolve())] if args.data_dir else []
+    extra = [a for kv in args.set for a in ("--set", kv)] + (["--quick"] if args.quick else [])
+    command = ["reproduce", args.paper, *data, "--weights", "none", "--fresh", "--out", str(out_dir), *extra]
     run_dir, wall, peak_gb, status = run_protocol(command, out_dir, args.paper, args.code)
     commit = run_commit(run_dir, args.code)
     source = f"--data-dir {args.data_dir}" if args.data_dir else "the synthetic twin"
     emit("protocol", f"{args.paper} {source}{' --quick' if args.quick else ''}", exit_status=status,
-         wall_s=wall,
-         peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(),
-         code=args.code or "this checkout",
-         git_commit=commit,
+         wall_s=wall, peak_rss_gb=peak_gb, load_before=load_before, load_after=load_average(),
+         code=args.code or "this checkout", git_commit=commit,
          **summarise(run_dir, args.images_per_epoch), command=" ".join(["mmfusion", *command]))
     return status
 

@@ -1,10 +1,6 @@
-"""SMOTE time and peak memory on BUSI's benign-vs-malignant training side (452 images), uint8 vs float.
-
-Each variant runs in its own Python process so that peak memory is its own: ``tracemalloc``
-peak during ``fit_resample`` (NumPy reports its buffers to it) and the process's
-peak RSS (VmHWM). uint8 goes through ``mmfusion.data.resample.smote_images`` (mmfusion's path);
-float32 / float64 call imblearn's SMOTE on the same pixels, as notebooks that scale to 0..1 first.
-"""
+"""SMOTE time and peak memory on BUSI's benign-vs-malignant training side (452 images): uint8 through
+``smote_images``, float32 / float64 through imblearn on 0..1 pixels, each in its own process so
+its peaks (``tracemalloc``, RSS) are its own."""
 from __future__ import annotations
 
 import json
@@ -70,8 +66,7 @@ def run(quick: bool) -> None:
     results = {}
     for dtype in ("uint8", "float32", "float64"):
         results[dtype] = r = measure(size, dtype)
-        emit("smote", f"{sum(COUNTS)} random images {size}px {dtype} -> {r['n_out']}", **r,
-             command=cmd)
+        emit("smote", f"{sum(COUNTS)} random images {size}px {dtype} -> {r['n_out']}", **r, command=cmd)
     emit("smote", f"{size}px float64 over uint8",
          time_ratio=ratio(results["float64"]["seconds"], results["uint8"]["seconds"]),
          peak_ratio=ratio(results["float64"]["tracemalloc_peak_mb"],

@@ -1,15 +1,9 @@
-"""Explanation cost, seconds per image: ``mmfusion.xai`` (batched) vs the naive per-call path.
-
-Naive paths, as typical notebooks write them:
-- Grad-CAM / Grad-CAM++: per image, ``keras.Model(model.inputs, [layer.output, model.output])``
-  rebuilt, one eager GradientTape pass (the Keras Grad-CAM tutorial);
-- Score-CAM: per image the same sub-model, then one eager model call per channel mask;
-- LIME / KernelSHAP: ``model.predict`` on chunks of 10 (LIME's default ``batch_size``).
-mmfusion's paths: one traced function per explainer over batches (CAMs); one plain
-``model(x, training=False)`` call over all perturbations (LIME, KernelSHAP).
-"""
+"""Explanation cost, seconds per image: ``mmfusion.xai`` (batched) vs the naive path notebooks write
+(CAMs: the Keras tutorial's eager per-image code; LIME / KernelSHAP: ``model.predict`` in chunks
+of LIME's default 10)."""
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -40,14 +34,6 @@ def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-def _predict_fn(model):
-    return lambda a: model.predict(a, batch_size=NAIVE_BATCH, verbose=0)
-
-
-def _call_fn(model):
-    return lambda a: model(a, training=False).numpy()
-
-
 def run(quick: bool) -> None:
     from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
     from mmfusion.xai import GradCAM, GradCAMPlusPlus, ScoreCAM, image_kernel_shap, lime_image
@@ -55,7 +41,7 @@ def run(quick: bool) -> None:
     size, n, samples = (64, 4, 200) if quick else (224, 8, 1000)
     model = build_mias_cnn(size, seed=0)
     images = smooth_images(n, size)
-    case = f"mias-cnn {size}px, {n} synthetic images"
+    case = f"mias-cnn {size}px, "
     cmd = "python -m mmfusion.bench xai" + (" --quick" if quick else "")
 
     for name, cls, naive in (("gradcam", GradCAM, lambda: naive_gradcam(model, images, LAST_CONV)),
@@ -66,22 +52,23 @@ def run(quick: bool) -> None:
         _, first = _timed(lambda: explainer(images))
         _, steady = _timed(lambda: explainer(images))
         _, naive_s = _timed(naive)
-        emit("xai", f"{name} {case}", batched_s_per_img=steady / n,
+        emit("xai", f"{name} {case}{n} synthetic images", batched_s_per_img=steady / n,
              batched_first_call_s=setup + first, naive_s_per_img=naive_s / n,
              speedup=ratio(naive_s, steady), command=cmd)
 
-    _, fast = _timed(lambda: lime_image(_call_fn(model), images[:2], num_samples=samples))
-    _, plain10 = _timed(lambda: lime_image(_call_fn(model), images[:2], num_samples=samples,
-                                           batch_size=NAIVE_BATCH))
-    _, slow = _timed(lambda: lime_image(_predict_fn(model), images[:2], num_samples=samples,
-                                        batch_size=NAIVE_BATCH))
-    emit("xai", f"lime {case[:-len(f'{n} synthetic images')]}2 images, {samples} samples",
+    def call(a):
+        return model(a, training=False).numpy()
+
+    predict = functools.partial(model.predict, batch_size=NAIVE_BATCH, verbose=0)
+    _, fast = _timed(lambda: lime_image(call, images[:2], num_samples=samples))
+    _, plain10 = _timed(lambda: lime_image(call, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
+    _, slow = _timed(lambda: lime_image(predict, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
+    emit("xai", f"lime {case}2 images, {samples} samples",
          batched_s_per_img=fast / 2, call_batch10_s_per_img=plain10 / 2,
          naive_predict_batch10_s_per_img=slow / 2, speedup=ratio(slow, fast), command=cmd)
 
-    _, fast = _timed(lambda: image_kernel_shap(_call_fn(model), images[:2], nsamples=samples))
-    _, slow = _timed(lambda: image_kernel_shap(_predict_fn(model), images[:2], nsamples=samples,
-                                               batch_size=NAIVE_BATCH))
-    emit("xai", f"kernelshap {case[:-len(f'{n} synthetic images')]}2 images, {samples} samples",
+    _, fast = _timed(lambda: image_kernel_shap(call, images[:2], nsamples=samples))
+    _, slow = _timed(lambda: image_kernel_shap(predict, images[:2], nsamples=samples, batch_size=NAIVE_BATCH))
+    emit("xai", f"kernelshap {case}2 images, {samples} samples",
          batched_s_per_img=fast / 2, naive_predict_batch10_s_per_img=slow / 2,
          speedup=ratio(slow, fast), command=cmd)

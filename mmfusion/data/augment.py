@@ -1,48 +1,27 @@
-"""In-graph image augmentation with stateless random ops, per image or per batch.
-
-Every op is ``op(image, seed) -> image``: either one float image (h, w, c) in 0..255 with an int64
-seed of shape [2], or a batch (n, h, w, c) with one seed per sample, shape [n, 2]. A sample's
-result depends only on its own seed and is the same on both paths (a single image is a batch of
-one), so a pipeline that derives seeds from (run seed, epoch, sample index) replays exactly after a
-resume. Ops carry ``batched = True``, which tells the pipeline to augment whole batches.
+"""In-graph augmentation with stateless random ops: ``op(image, seed) -> image`` on one float
+image (h, w, c) in 0..255 with an int64 seed [2], or a batch with seeds [n, 2] (``batched = True``).
+A sample's result depends only on its own seed, so a resumed run replays exactly.
 """
-from __future__ import annotations
-
-import contextlib
 import math
 
 import tensorflow as tf
 
 
-def _float(image):
-    return tf.cast(image, tf.float32)
-
-
 class _Op:
-    """``draw(seed, shape) -> params`` runs once per sample (tf.map_fn over the seeds), so the
-    random values and the scalar maths on them never depend on the batch size; ``apply(images,
-    params)`` then transforms the whole batch at once."""
+    """``draw(seed, shape)`` per sample (never batch-size dependent), then ``apply`` on the whole batch."""
     batched = True
 
-    def __init__(self, name, draw, apply, spec, key):
-        self.__qualname__ = self.__name__ = name
+    def __init__(self, draw, apply, spec, key):
+        self.__qualname__ = self.__name__ = key[0]
         self.draw, self.apply, self.spec = draw, apply, spec
         self.key = key   # (name, parameters): equal keys, equal computation (a reused trace)
 
-    def params(self, seeds, shape):
-        return tf.map_fn(lambda s: self.draw(s, shape), seeds, fn_output_signature=self.spec)
-
-    def __call__(self, image, seed, draw_device=None):
-        """``draw_device``: where the per-sample parameter draws run; "/cpu:0" in a GPU train step
-        keeps them where the feed draws them (the same kernels: the same values), and a loop of
-        scalar ops on the host costs no device round trip per sample."""
-        image = _float(image)
-        seed = tf.cast(seed, tf.int64)
+    def __call__(self, image, seed):
+        image, seed = tf.cast(image, tf.float32), tf.cast(seed, tf.int64)
         if image.shape.rank == 3:
-            return self(image[None], seed[None], draw_device)[0]
-        with tf.device(draw_device) if draw_device else contextlib.nullcontext():
-            params = self.params(seed, tf.shape(image)[1:])
-        out = self.apply(image, params)
+            return self(image[None], seed[None])[0]
+        shape = tf.shape(image)[1:]
+        out = self.apply(image, tf.map_fn(lambda s: self.draw(s, shape), seed, fn_output_signature=self.spec))
         out.set_shape(image.shape)   # every op keeps it; the gathers lose it (Keras 3.8's Flatten needs it)
         return out
 
@@ -70,7 +49,7 @@ def random_flip(horizontal: bool = True, vertical: bool = False):
                 index = tf.where(flips[:, 2 - axis, None], size - 1 - ahead, ahead)
                 images = tf.gather(images, index, axis=axis, batch_dims=1)
         return images
-    return _Op("random_flip", draw, apply, tf.TensorSpec([2], tf.bool), ("random_flip", horizontal, vertical))
+    return _Op(draw, apply, tf.TensorSpec([2], tf.bool), ("random_flip", horizontal, vertical))
 
 
 def random_rot90():
@@ -86,7 +65,7 @@ def random_rot90():
         for turns in (1, 2, 3):
             out = tf.where(k == turns, tf.image.rot90(images, turns), out)
         return out
-    return _Op("random_rot90", draw, apply, tf.TensorSpec([], tf.int32), ("random_rot90",))
+    return _Op(draw, apply, tf.TensorSpec([], tf.int32), ("random_rot90",))
 
 
 def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
@@ -97,15 +76,14 @@ def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
         cos, sin = tf.cos(angle), tf.sin(angle)
         # output pixel (x, y) samples input at R^-1 about the centre
         cx, cy = (w - 1) / 2, (h - 1) / 2
-        return tf.stack([cos, -sin, cx - cos * cx + sin * cy,
-                         sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
+        return tf.stack([cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
 
     def apply(images, transforms):
         # one ImageProjectiveTransformV3 over the batch, a (n, 8) transform per image
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
             fill_value=fill_value, interpolation="BILINEAR", fill_mode="CONSTANT")
-    return _Op("random_rotation", draw, apply, tf.TensorSpec([8], tf.float32),
+    return _Op(draw, apply, tf.TensorSpec([8], tf.float32),
                ("random_rotation", float(max_degrees), float(fill_value)))
 
 
@@ -116,9 +94,8 @@ def random_crop_resize(scale=(0.8, 1.0)):
     def draw(seed, shape):
         seeds = tf.random.experimental.stateless_split(seed, 2)
         frac = tf.random.stateless_uniform([], seeds[0], low, high)
-        size = tf.stack([tf.maximum(1, tf.cast(tf.cast(shape[0], tf.float32) * frac, tf.int32)),
-                         tf.maximum(1, tf.cast(tf.cast(shape[1], tf.float32) * frac, tf.int32)),
-                         shape[2]])
+        hw = tf.maximum(1, tf.cast(tf.cast(shape[:2], tf.float32) * frac, tf.int32))
+        size = tf.concat([hw, shape[2:]], 0)
         # the offset draw of tf.image.stateless_random_crop
         offset = tf.random.stateless_uniform([3], seeds[1], 0, tf.int32.max,
                                              dtype=tf.int32) % (shape - size + 1)
@@ -145,8 +122,7 @@ def random_crop_resize(scale=(0.8, 1.0)):
         top, bottom = tl + (tr - tl) * wx, bl + (br - bl) * wx
         return top + (bottom - top) * wy
 
-    return _Op("random_crop_resize", draw, apply, tf.TensorSpec([4], tf.int32),
-               ("random_crop_resize", float(low), float(high)))
+    return _Op(draw, apply, tf.TensorSpec([4], tf.int32), ("random_crop_resize", float(low), float(high)))
 
 
 def random_brightness(max_delta: float = 0.1):
@@ -156,8 +132,7 @@ def random_brightness(max_delta: float = 0.1):
 
     def apply(images, delta):
         return tf.clip_by_value(images + _per_sample(delta), 0.0, 255.0)
-    return _Op("random_brightness", draw, apply, tf.TensorSpec([], tf.float32),
-               ("random_brightness", float(max_delta)))
+    return _Op(draw, apply, tf.TensorSpec([], tf.float32), ("random_brightness", float(max_delta)))
 
 
 def random_contrast(lower: float = 0.9, upper: float = 1.1):
@@ -168,15 +143,11 @@ def random_contrast(lower: float = 0.9, upper: float = 1.1):
     def apply(images, factor):
         mean = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
         return tf.clip_by_value((images - mean) * _per_sample(factor) + mean, 0.0, 255.0)
-    return _Op("random_contrast", draw, apply, tf.TensorSpec([], tf.float32),
-               ("random_contrast", float(lower), float(upper)))
+    return _Op(draw, apply, tf.TensorSpec([], tf.float32), ("random_contrast", float(lower), float(upper)))
 
 
 def compose(*ops):
-    """Apply ``ops`` in order, each with its own seed split from the one given.
-
-    Batched when every op is one of this module's; otherwise a per-image function.
-    """
+    """``ops`` in order, each with its own seed split from the one given (batched if all are ours)."""
     count = max(1, len(ops))
     if all(isinstance(op, _Op) for op in ops):
         def draw(seed, shape):
@@ -188,11 +159,11 @@ def compose(*ops):
                 images = op.apply(images, p)
             return images
         spec = tuple(op.spec for op in ops) or (tf.TensorSpec([], tf.float32),)
-        return _Op("compose", draw, apply, spec, ("compose",) + tuple(op.key for op in ops))
+        return _Op(draw, apply, spec, ("compose",) + tuple(op.key for op in ops))
 
     def op(image, seed):
         seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), count)
-        image = _float(image)
+        image = tf.cast(image, tf.float32)
         for i, fn in enumerate(ops):
             image = fn(image, seeds[i])
         return image

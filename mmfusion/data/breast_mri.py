@@ -1,12 +1,6 @@
-"""Breast MRI (Kaggle ``uzairkhan45/breast-cancer-patients-mris``).
-
-Layout: ``Breast Cancer Patients MRI's/{train,validation}/{Healthy,Sick}/*.jpg``. The same file name
-occurs in both classes, so the sample id is ``<split>/<class>/<file stem>``. Healthy = 0, Sick = 1.
-The original split is kept in the ``original_split`` column. No patient ids are shipped: the group
-id is the sample itself (consider ``duplicates.find_duplicates`` before trusting a random split).
+"""Breast MRI (Kaggle): ``Breast Cancer Patients MRI's/{train,validation}/{Healthy,Sick}/*.jpg``.
+File names repeat across classes: the sample (and group, no patient ids) id is ``<split>/<class>/<stem>``.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import pandas as pd

@@ -1,14 +1,8 @@
-"""BUSI (Breast Ultrasound Images) as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/``.
-
-Each image ``benign (1).png`` has one or more masks ``benign (1)_mask.png``, ``benign (1)_mask_1.png``
-(OR-merge them; see images.read_mask). Masks come as 1-bit, L, RGB or RGBA; normal masks are all
-zero. BUSI has no patient ids, so the group id is the image itself, or its duplicate group when
-``duplicates=True`` (BUSI holds many duplicated images; splits must keep copies on one side).
-Labels follow the folder names in alphabetical order (benign 0, malignant 1, normal 2), as Keras'
-directory loaders give them; ``include_normal=False`` leaves the binary benign/malignant task.
+"""BUSI as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` with masks
+``benign (1)_mask.png``, ``benign (1)_mask_1.png``. No patient ids: the group id is the image (its
+duplicate group with ``duplicates=True``). Labels follow the folder names alphabetically, as Keras'
+directory loaders give them.
 """
-from __future__ import annotations
-
 import re
 from pathlib import Path
 
@@ -39,11 +33,10 @@ def _scan_class(folder: Path, report: LoadReport) -> list[dict]:
             report.skip("not_an_image", str(path))
             continue
         match = _NAME.match(path.stem)
-        target = masks.setdefault(match["stem"], []) if match["mask"] else None
-        if target is None:
-            images[match["stem"]] = path
+        if match["mask"]:
+            masks.setdefault(match["stem"], []).append(path)
         else:
-            target.append(path)
+            images[match["stem"]] = path
     for stem in sorted(set(masks) - set(images)):
         for path in masks[stem]:
             report.skip("mask_without_image", str(path))
@@ -57,20 +50,10 @@ def _scan_class(folder: Path, report: LoadReport) -> list[dict]:
     return rows
 
 
-def _check_mask_sizes(frame: pd.DataFrame, report: LoadReport) -> None:
-    """Header-only comparison; read_mask resizes a mismatching mask nearest when it is read."""
-    from mmfusion.data.images import image_size
-
-    for image, masks in zip(frame["image_path"], frame["mask_paths"]):
-        size = image_size(image)
-        for mask in masks:
-            if image_size(mask) != size:
-                report.warn(f"{mask}: mask size {image_size(mask)} differs from image size {size} "
-                            "(it will be resized nearest-neighbour when read)")
-
-
 def load(root, include_normal: bool = True, duplicates: bool = False, check_masks: bool = True,
          near_duplicate_distance: int = 3) -> pd.DataFrame:
+    from mmfusion.data.images import image_size
+
     folder = find_folder(root)
     report = LoadReport("busi", str(root))
     classes = CLASSES if include_normal else CLASSES[:2]
@@ -89,8 +72,13 @@ def load(root, include_normal: bool = True, duplicates: bool = False, check_mask
     report.rows_read = len(rows)
     frame = pd.DataFrame(rows).rename(columns={"stem": "sample_id"})
     frame["group_id"] = frame["sample_id"]
-    if check_masks:
-        _check_mask_sizes(frame, report)
+    if check_masks:   # headers only; read_mask resizes a mismatching mask when it is read
+        for image, masks in zip(frame["image_path"], frame["mask_paths"]):
+            size = image_size(image)
+            for mask, got in ((m, image_size(m)) for m in masks):
+                if got != size:
+                    report.warn(f"{mask}: mask size {got} differs from image size {size} "
+                                "(it will be resized nearest-neighbour when read)")
     if duplicates:
         frame = add_duplicate_groups(frame, report, near_duplicate_distance)
     return finish_frame(frame, report)
@@ -103,8 +91,7 @@ def add_duplicate_groups(frame: pd.DataFrame, report: LoadReport, max_distance: 
     found = find_duplicates(frame["image_path"], max_distance=max_distance)
     counts = pd.Series(found.group_ids).value_counts()
     dup = [f"dup-{g}" if counts[g] > 1 else None for g in found.group_ids]
-    frame = frame.assign(duplicate_group=dup)
-    frame["group_id"] = [d if d is not None else s for d, s in zip(dup, frame["sample_id"])]
+    frame = frame.assign(duplicate_group=dup, group_id=[d or s for d, s in zip(dup, frame["sample_id"])])
     mixed = frame[frame["duplicate_group"].notna()].groupby("duplicate_group")["label"].nunique()
     report.warn(f"duplicates: {found.summary()}; {int((mixed > 1).sum())} groups span two classes")
     return frame

@@ -1,15 +1,7 @@
-"""The one cache: content-hashed keys, one root, atomic writes, verified reads.
-
-Keys are a hash of the input files' *content* and the preprocessing parameters: file size + mtime
-is not enough (all MIAS PGMs have one size, and ``cp -p``, ``rsync -a`` and ``unzip`` keep mtimes).
-Content digests are memoised per process on ``(size, mtime_ns, ctime_ns, inode)``: no user tool
-can set ctime, so any rewrite of a file changes the memo key (git's index uses the same idea).
-
-The root is ``--cache-dir``, else ``$MMFUSION_CACHE``, else ``/kaggle/temp/mmfusion`` on Kaggle
-(``/kaggle/working`` becomes the saved output), else ``.mmfusion_cache``; never a run directory.
+"""The one cache: keys hash the input files' *content* (all MIAS PGMs have one size; ``cp -p`` and
+``unzip`` keep mtimes) and the parameters; atomic writes, verified reads. Digests are memoised
+on ``(size, mtime_ns, ctime_ns, inode)``: no user tool can set ctime.
 """
-from __future__ import annotations
-
 import hashlib
 import json
 import os
@@ -24,36 +16,32 @@ import numpy as np
 from mmfusion.utils.io import atomic_save
 
 _DIGESTS: dict = {}
-_CHUNK = 1 << 20
 
 
 def cache_root(cache_dir=None) -> Path:
+    """``cache_dir``, else ``$MMFUSION_CACHE``, else ``/kaggle/temp/mmfusion`` on Kaggle, else local."""
     if cache_dir is not None:
         return Path(cache_dir)
     if os.environ.get("MMFUSION_CACHE"):
         return Path(os.environ["MMFUSION_CACHE"])
-    if Path("/kaggle/temp").is_dir():
-        return Path("/kaggle/temp/mmfusion")
-    return Path(".mmfusion_cache")
+    return Path("/kaggle/temp/mmfusion" if Path("/kaggle/temp").is_dir() else ".mmfusion_cache")
 
 
 def file_digest(path) -> str:
     """sha256 of the file's bytes (memoised on its stat, ctime included)."""
     st = os.stat(path)
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-    digest = _DIGESTS.get(key)
-    if digest is None:
+    if key not in _DIGESTS:
         h = hashlib.sha256()
         with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
+            for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        digest = _DIGESTS[key] = h.hexdigest()
-    return digest
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
 
 
 def content_key(files=(), **params) -> str:
-    """A short hex key over the files' contents (order-free, names relative to their common root)
-    and the JSON of ``params``: the same inputs and parameters always give the same key."""
+    """Hex key over the files' contents (order-free, names relative to their common root) and ``params``."""
     files = sorted(os.fspath(p) for p in files)
     root = os.path.commonpath(files) if len(files) > 1 else (os.path.dirname(files[0]) if files else "")
     h = hashlib.sha256()
@@ -64,11 +52,8 @@ def content_key(files=(), **params) -> str:
 
 
 def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None) -> dict:
-    """``build()`` (a dict of NumPy arrays) cached as ``<root>/<name>/<key>.npz``.
-
-    Written atomically; on read every array is loaded (so a torn or corrupt file fails here, not
-    later); a corrupt entry is rebuilt with a warning naming the file.
-    """
+    """``build()`` (a dict of arrays) cached atomically as ``<root>/<name>/<key>.npz``; every array is
+    loaded on read, so a torn or corrupt entry is found here and rebuilt with a warning."""
     path = cache_root(cache_dir) / name / f"{key}.npz"
     if path.exists():
         try:
@@ -84,6 +69,5 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None
 
 
 def cached(name: str, files, build: Callable[[], dict], cache_dir=None, **params) -> dict:
-    """``build()`` cached under ``name`` by the contents of ``files`` and ``params`` (the one way
-    the papers cache what they decode)."""
+    """``build()`` cached under ``name`` by the contents of ``files`` and ``params``."""
     return cached_arrays(name, content_key(files, **params), build, cache_dir)

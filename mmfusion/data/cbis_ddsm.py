@@ -1,11 +1,7 @@
-"""CBIS-DDSM: the four case-description CSVs, both on-disk layouts, labels, clinical vector, splits.
-
-Layouts (see ``cbis_layouts``): the TCIA DICOM tree from the NBIA retriever and the Kaggle JPEG
-copy (awsaf49/cbis-ddsm-breast-cancer-image-dataset: ``csv/`` + ``jpeg/<SeriesUID>/1-NNN.jpg``).
-One frame row per abnormality; ``group_id`` is the patient; ``split`` is the official train/test.
+"""CBIS-DDSM: the four case-description CSVs, both on-disk layouts (``cbis_layouts``: TCIA DICOM
+tree, Kaggle JPEG copy), labels, clinical vector, splits. One row per abnormality; ``group_id``
+is the patient; ``split`` is the official train/test.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -16,51 +12,39 @@ from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_fr
 
 KAGGLE = {"cbis-ddsm": KaggleData(("awsaf49/cbis-ddsm-breast-cancer-image-dataset",), "csv/dicom_info.csv",
                                   ("jpeg",))}
-CSV_FILES = {("mass", "train"): "mass_case_description_train_set.csv",
-             ("mass", "test"): "mass_case_description_test_set.csv",
-             ("calc", "train"): "calc_case_description_train_set.csv",
-             ("calc", "test"): "calc_case_description_test_set.csv"}
+CSV_FILES = {(kind, split): f"{kind}_case_description_{split}_set.csv"
+             for kind in ("mass", "calc") for split in ("train", "test")}
 PATHOLOGIES = ("BENIGN", "BENIGN_WITHOUT_CALLBACK", "MALIGNANT")
 BINARY_CLASSES = ("benign", "malignant")
 FOUR_CLASSES = ("mass_benign", "mass_malignant", "calc_benign", "calc_malignant")
 PATH_COLUMNS = ("image_file_path", "cropped_image_file_path", "roi_mask_file_path")
-COMMON_COLUMNS = ("patient_id", "breast_density", "left_or_right_breast", "image_view",
-                  "abnormality_id", "abnormality_type", "assessment", "pathology", "subtlety",
-                  *PATH_COLUMNS)
+COMMON_COLUMNS = ("patient_id", "breast_density", "left_or_right_breast", "image_view", "abnormality_id",
+                  "abnormality_type", "assessment", "pathology", "subtlety", *PATH_COLUMNS)
 KIND_COLUMNS = {"mass": ("mass_shape", "mass_margins"), "calc": ("calc_type", "calc_distribution")}
 CLINICAL_COLUMN = "clinical"   # one float32 (36,) array per row; stack with clinical_matrix()
-
-
-def _normalise_column(name: str) -> str:
-    # mass files say "breast_density", calc files "breast density"; "ROI mask file path" etc.
-    return "_".join(str(name).strip().lower().split())
 
 
 def find_csv_dir(root) -> Path:
     """The folder holding the four case CSVs: root, root/csv, or one level below root."""
     root = Path(root)
     first = CSV_FILES["mass", "train"]
-    hits = [c / first for c in (root, root / "csv", *sorted(p for p in root.iterdir() if p.is_dir()))
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir())
+    hits = [c / first for c in (root, root / "csv", *subdirs, *(d / "csv" for d in subdirs))
             if (c / first).is_file()]
-    hits += [c / "csv" / first for c in sorted(p for p in root.iterdir() if p.is_dir())
-             if (c / "csv" / first).is_file()]
     if hits:
         return single_copy(hits, f"CBIS-DDSM case CSV {first}", root).parent
-    raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found",
-                       path=root)
+    raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found", path=root)
 
 
 def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
-    """One case CSV as written (CRLF, NA or N/A, quoted paths with newlines), normalised.
-
-    Adds ``abnormality_type`` ('mass'/'calc'), ``split``, ``source_file``, ``source_row``
-    (1-based data row), stripped paths and the 36-d ``clinical`` vector.
-    """
+    """One case CSV as written (CRLF, NA or N/A, quoted paths with newlines), normalised, plus
+    ``abnormality_type``, ``split``, ``source_file``, ``source_row`` (1-based) and ``clinical``."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError("CBIS-DDSM case CSV is missing", path=path)
     frame = read_csv(path, dtype=str, keep_default_na=False)
-    frame.columns = [_normalise_column(c) for c in frame.columns]
+    # mass files say "breast_density", calc files "breast density"; "ROI mask file path" etc.
+    frame.columns = ["_".join(str(c).strip().lower().split()) for c in frame.columns]
     wanted = COMMON_COLUMNS + KIND_COLUMNS[kind]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -68,10 +52,8 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
     frame = frame[list(wanted)].copy()
     for column in frame.columns:
         frame[column] = frame[column].str.strip()      # the quoted path fields end in "\n"
-    frame["abnormality_type"] = kind
-    frame["split"] = split
-    frame["source_file"] = str(path)
-    frame["source_row"] = np.arange(1, len(frame) + 1)
+    frame = frame.assign(abnormality_type=kind, split=split, source_file=str(path),
+                         source_row=np.arange(1, len(frame) + 1))
     bad = ~frame["pathology"].isin(PATHOLOGIES)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -81,7 +63,14 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
     return frame
 
 
-def _add_labels(frame: pd.DataFrame) -> pd.DataFrame:
+def read_case_descriptions(root, abnormality: str = "both") -> pd.DataFrame:
+    """All case CSV rows (no images needed): one row per abnormality, labels and clinical vector."""
+    kinds = {"both": ("mass", "calc"), "mass": ("mass",), "calc": ("calc",)}.get(abnormality)
+    if kinds is None:
+        raise DatasetError(f"abnormality {abnormality!r}; expected both, mass or calc")
+    csv_dir = find_csv_dir(root)
+    frame = pd.concat([read_case_csv(csv_dir / CSV_FILES[kind, split], kind, split)
+                       for kind in kinds for split in ("train", "test")], ignore_index=True)
     malignant = (frame["pathology"] == "MALIGNANT").astype(int)
     frame["label_binary"] = malignant
     frame["label_4class"] = np.where(frame["abnormality_type"] == "mass", 0, 2) + malignant
@@ -96,48 +85,28 @@ def _add_labels(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read_case_descriptions(root, abnormality: str = "both") -> pd.DataFrame:
-    """All case CSV rows (no images needed): one row per abnormality, labels and clinical vector."""
-    kinds = {"both": ("mass", "calc"), "mass": ("mass",), "calc": ("calc",)}.get(abnormality)
-    if kinds is None:
-        raise DatasetError(f"abnormality {abnormality!r}; expected both, mass or calc")
-    csv_dir = find_csv_dir(root)
-    parts = [read_case_csv(csv_dir / CSV_FILES[kind, split], kind, split)
-             for kind in kinds for split in ("train", "test")]
-    return _add_labels(pd.concat(parts, ignore_index=True))
-
-
 def patients_across_split(frame: pd.DataFrame) -> dict:
     """Patients on both sides of the official split (happens when mass and calc are merged)."""
-    def patients(kind, split):
-        rows = frame[(frame["abnormality_type"] == kind) & (frame["split"] == split)]
-        return set(rows["patient_id"])
-    train = set(frame.loc[frame["split"] == "train", "patient_id"])
-    test = set(frame.loc[frame["split"] == "test", "patient_id"])
-    mass = set(frame.loc[frame["abnormality_type"] == "mass", "patient_id"])
-    calc = set(frame.loc[frame["abnormality_type"] == "calc", "patient_id"])
-    return {"train_and_test": sorted(train & test),
-            "mass_train_calc_test": sorted(patients("mass", "train") & patients("calc", "test")),
-            "calc_train_mass_test": sorted(patients("calc", "train") & patients("mass", "test")),
-            "mass_and_calc": sorted(mass & calc)}
+    kind, split, pid = frame["abnormality_type"], frame["split"], frame["patient_id"]
+    mass_train, calc_train = (set(pid[(kind == k) & (split == "train")]) for k in ("mass", "calc"))
+    mass_test, calc_test = (set(pid[(kind == k) & (split == "test")]) for k in ("mass", "calc"))
+    return {"train_and_test": sorted((mass_train | calc_train) & (mass_test | calc_test)),
+            "mass_train_calc_test": sorted(mass_train & calc_test),
+            "calc_train_mass_test": sorted(calc_train & mass_test),
+            "mass_and_calc": sorted((mass_train | mass_test) & (calc_train | calc_test))}
 
 
 def clinical_matrix(frame: pd.DataFrame) -> np.ndarray:
     """(N, 36) float32 from the frame's ``clinical`` column."""
-    if len(frame) == 0:
-        return np.zeros((0, 36), np.float32)
-    return np.stack(frame[CLINICAL_COLUMN].to_numpy()).astype(np.float32)
+    return (np.stack(frame[CLINICAL_COLUMN].to_numpy()).astype(np.float32) if len(frame)
+            else np.zeros((0, 36), np.float32))
 
 
 def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
                    missing: str = "skip", layout: str = "auto") -> pd.DataFrame:
-    """CBIS-DDSM in either layout, one row per abnormality.
-
-    ``labels``: 'binary' (benign / malignant) or '4class' (FOUR_CLASSES). ``missing``: 'skip'
-    (count rows whose image files are absent) or 'error'. ``layout``: 'auto', 'tcia', 'kaggle'.
-    Columns: the shared ones, ``mask_paths`` ([ROI mask]), ``crop_path``, the CSV columns,
-    ``clinical`` (36-d), ``label_binary``, ``label_4class``, ``split``, ``full_image_id``.
-    """
+    """CBIS-DDSM in either layout, one row per abnormality, ``labels`` 'binary' or '4class'; rows
+    without images are counted (``missing="skip"``) or raise. Adds ``mask_paths``, ``crop_path``,
+    ``clinical``, ``label_binary``, ``label_4class``, ``split``, ``full_image_id``."""
     from mmfusion.data.cbis_layouts import open_layout
 
     if labels not in ("binary", "4class"):
@@ -164,12 +133,9 @@ def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
         masks.append([str(mask)] if mask else [])
     frame = frame[frame["sample_id"].isin(set(keep))].copy()
     frame["image_path"], frame["crop_path"], frame["mask_paths"] = images, crops, masks
-    if labels == "binary":
-        frame["label"] = frame["label_binary"]
-        frame["label_name"] = [BINARY_CLASSES[i] for i in frame["label"]]
-    else:
-        frame["label"] = frame["label_4class"]
-        frame["label_name"] = [FOUR_CLASSES[i] for i in frame["label"]]
+    names = BINARY_CLASSES if labels == "binary" else FOUR_CLASSES
+    frame["label"] = frame["label_" + labels]
+    frame["label_name"] = [names[i] for i in frame["label"]]
     frame["layout"] = resolver.name
     leaks = patients_across_split(frame)
     if leaks["train_and_test"]:
@@ -182,16 +148,13 @@ def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
     return finish_frame(frame, report)
 
 
-def load(root, **options) -> pd.DataFrame:
-    return load_cbis_ddsm(root, **options)
+load = load_cbis_ddsm
 
 
 def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0,
                    drop_leaking_patients: bool = False) -> dict:
-    """{'train', 'val', 'test'} index arrays: official test; validation carved from train by patient.
-
-    With ``drop_leaking_patients`` the train rows of patients who also sit in test are dropped.
-    """
+    """{'train', 'val', 'test'} index arrays: official test; validation carved from train by patient
+    (``drop_leaking_patients``: without the train rows of patients who also sit in test)."""
     from mmfusion.data import splits
 
     is_train = frame["split"].to_numpy() == "train"

@@ -1,15 +1,9 @@
-"""Find the CBIS-DDSM files a CSV row names, in the TCIA DICOM tree or the Kaggle JPEG copy.
-
-CSV paths read ``<PatientFolder>/<StudyInstanceUID>/<SeriesInstanceUID>/000000.dcm``.
-TCIA (NBIA retriever): ``CBIS-DDSM/<PatientFolder>/<date>-DDSM-NA-<last 5 of StudyUID>/
-<n>.000000-<SeriesDescription>-<last 5 of SeriesUID>/1-1.dcm`` (or the CSV path verbatim).
-Kaggle: ``csv/dicom_info.csv`` maps ``image_path = CBIS-DDSM/jpeg/<SeriesUID>/<file>.jpg`` to its
-``SeriesDescription``. Crop and mask file names are inconsistent (mass: crop 000000 / mask 000001
-in one series, or both 000000 in two series; calc the reverse), so a mask is told from a crop by
-SeriesDescription, else by content (binary), never by file name.
+"""Find the CBIS-DDSM files a CSV row names (``<Folder>/<StudyUID>/<SeriesUID>/000000.dcm``).
+TCIA: ``CBIS-DDSM/<Folder>/<date>-DDSM-NA-<StudyUID[-5:]>/<n>.000000-<desc>-<SeriesUID[-5:]>/1-1.dcm``
+(or the CSV path verbatim). Kaggle: ``csv/dicom_info.csv`` maps ``CBIS-DDSM/jpeg/<SeriesUID>/<file>``
+to its SeriesDescription. Crop and mask file names are inconsistent, so a mask is told from a crop
+by SeriesDescription, else by content, never by file name.
 """
-from __future__ import annotations
-
 import functools
 from pathlib import Path
 
@@ -17,14 +11,7 @@ import numpy as np
 
 from mmfusion.data.common import DatasetError, read_csv
 
-FULL, CROP, MASK = "full mammogram images", "cropped images", "roi mask images"
-
-
-def _kind(description) -> str | None:
-    if description is None or (isinstance(description, float) and np.isnan(description)):
-        return None
-    text = str(description).strip().lower()
-    return {FULL: "full", CROP: "crop", MASK: "mask"}.get(text)
+FULL, MASK = "full mammogram images", "roi mask images"   # SeriesDescription, lower-cased
 
 
 def looks_binary(arr: np.ndarray, tolerance: float = 0.06, share: float = 0.995) -> bool:
@@ -38,10 +25,7 @@ def looks_binary(arr: np.ndarray, tolerance: float = 0.06, share: float = 0.995)
 
 
 def split_crop_mask(candidates) -> tuple:
-    """``candidates``: [(path, description)] of the crop and mask series; returns (crop, mask).
-
-    SeriesDescription decides when it names exactly one mask; otherwise pixel content does.
-    """
+    """(crop, mask) of ``candidates`` [(path, SeriesDescription)], by description, else by content."""
     from mmfusion.data.images import read_image
 
     files = list(dict.fromkeys((Path(p), d) for p, d in candidates))
@@ -51,16 +35,15 @@ def split_crop_mask(candidates) -> tuple:
             raise FileNotFoundError(str(path))
     if len(paths) == 1:
         raise FileNotFoundError(f"only one file for crop and mask: {paths[0]}")
-    kinds = {p: _kind(d) for p, d in files}
-    masks = [p for p in paths if kinds[p] == "mask"]
+    descriptions = dict(files)
+    masks = [p for p in paths if str(descriptions[p]).strip().lower() == MASK]
     if len(masks) == 1 and len(paths) == 2:
         return next(p for p in paths if p != masks[0]), masks[0]
     binary = [p for p in paths if looks_binary(read_image(p, "gray", dtype=np.float32))]
     if len(binary) != 1:
         raise DatasetError(f"cannot tell the ROI mask from the crop among {[str(p) for p in paths]}"
                            f" ({len(binary)} look binary)")
-    others = [p for p in paths if p != binary[0]]
-    return others[0], binary[0]
+    return next(p for p in paths if p != binary[0]), binary[0]
 
 
 def _uids(csv_path: str):
@@ -87,33 +70,21 @@ class TciaLayout:
             return tuple(sorted(literal.glob("*.dcm")))
         if not base.is_dir():
             raise FileNotFoundError(str(base))
-        studies = [d for d in base.iterdir() if d.is_dir() and d.name.endswith("-" + study[-5:])]
-        files = []
-        for study_dir in studies:
-            for d in study_dir.iterdir():
-                if d.is_dir() and d.name.endswith("-" + series[-5:]):
-                    files += sorted(d.glob("*.dcm"))
+        files = [f for s in base.iterdir() if s.is_dir() and s.name.endswith("-" + study[-5:])
+                 for d in s.iterdir() if d.is_dir() and d.name.endswith("-" + series[-5:])
+                 for f in sorted(d.glob("*.dcm"))]
         if not files:
             raise FileNotFoundError(f"{base}/*-{study[-5:]}/*-{series[-5:]}/*.dcm")
         return tuple(files)
 
-    @staticmethod
-    def _description(path: Path):
-        import pydicom
-
-        try:
-            return pydicom.dcmread(str(path), stop_before_pixels=True).get("SeriesDescription")
-        except Exception as err:  # pydicom raises many types for broken files
-            raise DatasetError(f"cannot read DICOM header ({err})", path=path) from None
-
     def resolve(self, rec: dict):
+        from mmfusion.data.images import read_dicom_header
+
         full = self._series_files(*_uids(rec["image_file_path"]))
-        candidates = []
-        for column in ("cropped_image_file_path", "roi_mask_file_path"):
-            candidates += [(p, self._description(p))
-                           for p in self._series_files(*_uids(rec[column]))]
-        crop, mask = split_crop_mask(candidates)
-        return full[0], crop, mask
+        candidates = [(p, read_dicom_header(p, lambda ds: ds.get("SeriesDescription")))
+                      for c in ("cropped_image_file_path", "roi_mask_file_path")
+                      for p in self._series_files(*_uids(rec[c]))]
+        return (full[0], *split_crop_mask(candidates))
 
 
 class KaggleLayout:
@@ -140,21 +111,19 @@ class KaggleLayout:
 
     def _files(self, csv_path: str) -> list:
         series = _uids(csv_path)[2]
-        files = self.series.get(series)
-        if files is None:   # not in dicom_info.csv: take what the folder holds, undescribed
-            files = [(p, None) for p in sorted((self.root / "jpeg" / series).glob("*.jpg"))]
+        folder = self.root / "jpeg" / series   # not in dicom_info.csv: take what it holds, undescribed
+        files = self.series.get(series) or [(p, None) for p in sorted(folder.glob("*.jpg"))]
         if not files:
-            raise FileNotFoundError(str(self.root / "jpeg" / series))
+            raise FileNotFoundError(str(folder))
         return files
 
     def resolve(self, rec: dict):
         full = self._files(rec["image_file_path"])
-        described = [p for p, d in full if _kind(d) == "full"] or [p for p, _ in full]
+        described = [p for p, d in full if str(d).strip().lower() == FULL] or [p for p, _ in full]
         if not described[0].is_file():
             raise FileNotFoundError(str(described[0]))
         candidates = self._files(rec["cropped_image_file_path"]) + self._files(rec["roi_mask_file_path"])
-        crop, mask = split_crop_mask(candidates)
-        return described[0], crop, mask
+        return (described[0], *split_crop_mask(candidates))
 
 
 class NoImages:

@@ -1,6 +1,4 @@
 """What every loader shares: the error type for bad input and the report of skipped rows."""
-from __future__ import annotations
-
 import collections
 import dataclasses
 import io
@@ -16,17 +14,9 @@ class DatasetError(ValueError):
     """Bad input. The message names the file, the row (when there is one) and what was expected."""
 
     def __init__(self, message: str, *, path=None, row=None):
-        where = ""
-        if path is not None:
-            where = f"{path}"
-            if row is not None:
-                where += f", row {row}"
-            where += ": "
+        where = "" if path is None else f"{path}" + ("" if row is None else f", row {row}") + ": "
         super().__init__(where + message)
         self.path, self.row = path, row
-
-
-ENCODINGS_TRIED = ("utf-8", "utf-8 with BOM")
 
 
 def read_text(path) -> str:
@@ -35,11 +25,10 @@ def read_text(path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise DatasetError(f"byte 0x{data[e.start]:02x} at column {col} is not UTF-8 (tried "
-                           f"{', '.join(ENCODINGS_TRIED)}); re-save the file as UTF-8 "
-                           f"(e.g. iconv -f cp1252 -t utf-8)", path=path, row=line) from None
+        col = e.start - data.rfind(b"\n", 0, e.start)
+        raise DatasetError(f"byte 0x{data[e.start]:02x} at column {col} is not UTF-8 (tried utf-8, utf-8 "
+                           "with BOM); re-save the file as UTF-8 (e.g. iconv -f cp1252 -t utf-8)",
+                           path=path, row=data.count(b"\n", 0, e.start) + 1) from None
 
 
 def read_csv(path, **kwargs) -> pd.DataFrame:
@@ -48,9 +37,8 @@ def read_csv(path, **kwargs) -> pd.DataFrame:
 
 
 def single_copy(hits, what: str, root) -> Path:
-    """The one place a dataset's marker (label file / folder) was found under ``root``. Two copies
-    would pair one copy's labels with the other's images, so they are refused, naming both; the
-    same file nested in its own copy (``root/Info.txt`` and ``root/all-mias/Info.txt``) is allowed."""
+    """The one place a dataset's marker was found under ``root``: two copies (one's labels, the
+    other's images) are refused, except the same file nested in its own copy."""
     hits = list(dict.fromkeys(Path(h).resolve() for h in hits))
     if len(hits) > 1:
         nested = all(a.parent in b.parents or a.parent == b.parent for a, b in zip(hits, hits[1:]))
@@ -63,8 +51,7 @@ def single_copy(hits, what: str, root) -> Path:
 
 @dataclasses.dataclass(frozen=True)
 class KaggleData:
-    """A dataset as Kaggle hosts it: its slugs (the first is the one the notebooks attach) and the
-    file or folder that marks its root inside a mount, with one of the ``beside`` globs next to it."""
+    """Kaggle slugs (the notebooks attach the first) and the root ``marker`` inside a mount (``beside``)."""
 
     slugs: tuple
     marker: str = ""
@@ -99,21 +86,15 @@ class LoadReport:
                 "skipped": dict(self.skipped), "n_skipped": self.n_skipped,
                 "details": list(self.details), "warnings": list(self.warnings)}
 
-    def summary(self) -> str:
-        if not self.skipped:
-            return f"{self.dataset}: read {self.rows_read} rows, skipped none"
-        parts = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
-        return f"{self.dataset}: read {self.rows_read} rows, skipped {self.n_skipped} ({parts})"
-
 
 def finish_frame(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     """Check the shared columns and attach the report as ``frame.attrs['report']``."""
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise AssertionError(f"loader for {report.dataset} did not produce columns {missing}")
-    if frame["sample_id"].duplicated().any():
-        dup = frame.loc[frame["sample_id"].duplicated(), "sample_id"].iloc[0]
-        raise DatasetError(f"duplicate sample_id {dup!r}", path=report.root)
+    dup = frame.loc[frame["sample_id"].duplicated(), "sample_id"]
+    if len(dup):
+        raise DatasetError(f"duplicate sample_id {dup.iloc[0]!r}", path=report.root)
     frame = frame.reset_index(drop=True)
     frame.attrs["report"] = report.to_dict()
     return frame

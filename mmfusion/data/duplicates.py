@@ -1,12 +1,7 @@
-"""Find duplicated images (BUSI holds many): exact pixel hash plus a near-duplicate difference hash.
-
-Exact: MD5 of the decoded grayscale pixels and their shape (same image re-saved with other
-metadata or PNG compression still matches). Near: a 64-bit difference hash (dHash) of the image
-downscaled to 9x8, so re-scaled or lightly re-encoded copies match within ``max_distance`` bits.
-Duplicates join transitively into groups (union-find).
+"""Duplicated images (BUSI holds many): MD5 of the decoded pixels (re-saved copies match) and a
+64-bit difference hash (dHash) on a 9x8 thumbnail (re-scaled copies match within ``max_distance``
+bits). Duplicates join transitively.
 """
-from __future__ import annotations
-
 import dataclasses
 import hashlib
 
@@ -28,24 +23,16 @@ class Duplicates:
     @property
     def n_groups(self) -> int:
         """Groups holding more than one image."""
-        _, counts = np.unique(self.group_ids, return_counts=True)
-        return int((counts > 1).sum())
+        return int((np.unique(self.group_ids, return_counts=True)[1] > 1).sum())
 
     @property
     def n_duplicates(self) -> int:
         """Images that are a copy of another one (group size minus one, summed over groups)."""
-        _, counts = np.unique(self.group_ids, return_counts=True)
-        return int((counts - 1).sum())
+        return len(self.group_ids) - len(np.unique(self.group_ids))
 
     def summary(self) -> str:
         return (f"{self.n_duplicates} duplicate images in {self.n_groups} groups among {len(self.paths)} "
                 f"({len(self.exact_pairs)} exact pairs, {len(self.near_pairs)} near pairs)")
-
-
-def pixel_md5(gray: np.ndarray) -> str:
-    h = hashlib.md5(np.ascontiguousarray(gray).tobytes())
-    h.update(repr(gray.shape).encode())
-    return h.hexdigest()
 
 
 def dhash(gray: np.ndarray, hash_size: int = 8) -> int:
@@ -56,47 +43,31 @@ def dhash(gray: np.ndarray, hash_size: int = 8) -> int:
     return int(sum(1 << i for i, b in enumerate(bits) if b))
 
 
-def _hamming_matrix(hashes: list[int], n_bits: int) -> np.ndarray:
-    bits = np.array([[(h >> i) & 1 for i in range(n_bits)] for h in hashes], dtype=np.uint8)
-    ones = bits.sum(axis=1)
-    common = bits.astype(np.int32) @ bits.T.astype(np.int32)
-    return ones[:, None] + ones[None, :] - 2 * common
-
-
-def _components(n: int, pairs) -> np.ndarray:
-    """Transitive closure of the duplicate pairs: connected components of the pair graph."""
+def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool = True) -> Duplicates:
+    """The duplicate groups and pairs among ``paths``: near duplicates differ in at most ``max_distance``
+    of the ``hash_size**2`` dHash bits; ``near=False`` checks exact copies only."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    if not pairs:
-        return np.arange(n)
-    i, j = np.array(pairs).T
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool = True) -> Duplicates:
-    """Hash every image in ``paths``; returns the duplicate groups and the pairs found.
-
-    ``max_distance``: the largest dHash Hamming distance (of ``hash_size**2`` bits) still called a
-    near duplicate; ``near=False`` checks exact copies only.
-    """
     paths = [str(p) for p in paths]
     md5s, hashes = [], []
     for path in paths:
         gray = read_image(path, mode="gray")
-        md5s.append(pixel_md5(gray))
+        md5s.append(hashlib.md5(np.ascontiguousarray(gray).tobytes() + repr(gray.shape).encode()).hexdigest())
         hashes.append(dhash(gray, hash_size))
-    exact_pairs, near_pairs = [], []
-    first: dict = {}
+    exact_pairs, near_pairs, first = [], [], {}
     for i, digest in enumerate(md5s):
-        j = first.setdefault(digest, i)
-        if j != i:
-            exact_pairs.append((j, i))
+        if first.setdefault(digest, i) != i:
+            exact_pairs.append((first[digest], i))
     if near and len(paths) > 1:
-        dist = _hamming_matrix(hashes, hash_size * hash_size)
+        bits = np.array([[(h >> i) & 1 for i in range(hash_size * hash_size)] for h in hashes], np.int64)
+        ones = bits.sum(axis=1)
+        dist = ones[:, None] + ones[None, :] - 2 * (bits @ bits.T)   # Hamming distances
         ii, jj = np.nonzero(np.triu(dist <= max_distance, k=1))
         near_pairs = [(int(i), int(j), int(dist[i, j])) for i, j in zip(ii, jj) if md5s[i] != md5s[j]]
     pairs = [(i, j) for i, j, *_ in exact_pairs + near_pairs]
-    group_ids = _components(len(paths), pairs)
-    return Duplicates(paths, group_ids, exact_pairs, near_pairs)
+    if not pairs:
+        return Duplicates(paths, np.arange(len(paths)), exact_pairs, near_pairs)
+    i, j = np.array(pairs).T
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(paths), len(paths)))
+    return Duplicates(paths, connected_components(graph, directed=False)[1], exact_pairs, near_pairs)

@@ -1,11 +1,6 @@
-"""Read images and masks in the formats the datasets ship: PGM (P5), PNG (RGB, L, 1-bit, RGBA), JPEG, DICOM.
-
-Sizes are ``(height, width)`` everywhere (numpy order); ``size`` may also be one int for a square.
-A file PIL or pydicom cannot decode (corrupt, truncated, not an image) raises ``DatasetError``
-naming the file.
+"""Images and masks as the datasets ship them: PGM, PNG (RGB, L, 1-bit, RGBA), JPEG, DICOM.
+Sizes are ``(height, width)`` or one int; an undecodable file raises ``DatasetError`` naming it.
 """
-from __future__ import annotations
-
 import warnings
 from pathlib import Path
 
@@ -15,21 +10,20 @@ from PIL import Image, UnidentifiedImageError
 from mmfusion.data.common import DatasetError
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
+FLOAT_MODES = ("I;16", "I;16B", "I;16L", "I", "F")   # 16-bit PGM / PNG: values kept as float
+ALPHA_MODES = ("RGBA", "LA", "P", "PA")
 
 
 def _hw(size):
     if size is None:
         return None
-    if np.isscalar(size):
-        return int(size), int(size)
-    h, w = size
+    h, w = (size, size) if np.isscalar(size) else size
     return int(h), int(w)
 
 
 def is_dicom(path) -> bool:
     """By suffix, or by the ``DICM`` magic at byte 128 (NBIA files always carry the preamble)."""
-    path = Path(path)
-    if path.suffix.lower() in DICOM_SUFFIXES:
+    if Path(path).suffix.lower() in DICOM_SUFFIXES:
         return True
     try:
         with open(path, "rb") as f:
@@ -39,15 +33,17 @@ def is_dicom(path) -> bool:
         return False
 
 
-def _open_pil(path) -> Image.Image:
+def _open_pil(path, decode: bool = True) -> Image.Image:
+    """The opened image, decoded now (PIL decodes lazily) so that truncation shows up here."""
     try:
         img = Image.open(path)
-        img.load()  # PIL decodes lazily; force it so truncation shows up here
+        if decode:
+            img.load()
     except FileNotFoundError:
         raise DatasetError("image file not found", path=path) from None
     except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as err:
-        raise DatasetError(f"cannot decode image ({err}); the file is corrupt, truncated or not an "
-                           "image", path=path) from None
+        raise DatasetError(f"cannot decode image ({err}); the file is corrupt, truncated or not an image"
+                           if decode else f"cannot read image header ({err})", path=path) from None
     return img
 
 
@@ -68,6 +64,16 @@ def read_dicom(path) -> np.ndarray:
     return arr
 
 
+def read_dicom_header(path, read):
+    """``read(header)`` of a DICOM file read without its pixels; errors name the file."""
+    import pydicom
+
+    try:
+        return read(pydicom.dcmread(str(path), stop_before_pixels=True))
+    except Exception as err:  # pydicom raises many types for broken files
+        raise DatasetError(f"cannot read DICOM header ({err})", path=path) from None
+
+
 def window_to_uint8(arr: np.ndarray, window=None) -> np.ndarray:
     """Linear map of ``window=(low, high)`` to 0..255, clipped. Default window: the image's min..max."""
     arr = np.asarray(arr, np.float32)
@@ -75,17 +81,6 @@ def window_to_uint8(arr: np.ndarray, window=None) -> np.ndarray:
     if high <= low:
         return np.zeros(arr.shape, np.uint8)
     return np.clip(np.round((arr - low) * (255.0 / (high - low))), 0, 255).astype(np.uint8)
-
-
-def _pil_to_array(img: Image.Image, mode: str) -> np.ndarray:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit PGM / PNG: keep the values as float
-        arr = np.asarray(img, dtype=np.float32)
-        return np.repeat(arr[..., None], 3, axis=-1) if mode == "rgb" else arr
-    if img.mode in ("RGBA", "LA", "P", "PA") and mode == "rgb":
-        img = img.convert("RGBA")
-        background = Image.new("RGBA", img.size, (0, 0, 0, 255))  # transparent = black
-        img = Image.alpha_composite(background, img)
-    return np.asarray(img.convert("RGB" if mode == "rgb" else "L"))
 
 
 def _resize(arr: np.ndarray, size, resample) -> np.ndarray:
@@ -100,93 +95,66 @@ def _resize(arr: np.ndarray, size, resample) -> np.ndarray:
 
 
 def read_image(path, mode: str = "rgb", size=None, dtype=np.uint8, window=None) -> np.ndarray:
-    """Decode ``path`` to ``(H, W, 3)`` (mode "rgb") or ``(H, W)`` (mode "gray").
-
-    ``dtype=np.uint8`` returns 0..255: 8-bit files as stored; 16-bit files (DICOM, 16-bit PGM/PNG)
-    are mapped linearly by ``window=(low, high)``, default the image's own min..max. A float dtype
-    returns the stored values unscaled (DICOM after RescaleSlope/Intercept). ``size=(H, W)`` resizes
-    bilinearly.
-    """
+    """``(H, W, 3)`` ("rgb") or ``(H, W)`` ("gray"), resized bilinearly to ``size``. As uint8, 16-bit
+    files are mapped by ``window=(low, high)`` (default min..max); a float dtype keeps the values."""
     if mode not in ("rgb", "gray"):
         raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
-    if is_dicom(path):
-        arr = read_dicom(path)
+    img = None if is_dicom(path) else _open_pil(path)
+    if img is None or img.mode in FLOAT_MODES:
+        arr = read_dicom(path) if img is None else np.asarray(img, dtype=np.float32)
         if arr.ndim == 3 and arr.shape[-1] == 3 and mode == "gray":
             arr = arr.mean(axis=-1)
         elif arr.ndim == 2 and mode == "rgb":
             arr = np.repeat(arr[..., None], 3, axis=-1)
     else:
-        arr = _pil_to_array(_open_pil(path), mode)
+        if img.mode in ALPHA_MODES and mode == "rgb":   # transparent = black
+            img = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img.convert("RGBA"))
+        arr = np.asarray(img.convert("RGB" if mode == "rgb" else "L"))
     if np.dtype(dtype) == np.uint8 and arr.dtype != np.uint8:
         arr = window_to_uint8(arr, window)
-    size = _hw(size)
     if size is not None:
-        arr = _resize(arr, size, Image.BILINEAR)
+        arr = _resize(arr, _hw(size), Image.BILINEAR)
     return arr.astype(dtype, copy=False)
 
 
 def image_size(path) -> tuple[int, int]:
     """``(height, width)`` from the header only (cheap; used to check masks against images)."""
     if is_dicom(path):
-        import pydicom
-
-        try:
-            ds = pydicom.dcmread(str(path), stop_before_pixels=True)
-            return int(ds.Rows), int(ds.Columns)
-        except Exception as err:
-            raise DatasetError(f"cannot read DICOM header ({err})", path=path) from None
-    try:
-        with Image.open(path) as img:
-            return img.size[1], img.size[0]
-    except FileNotFoundError:
-        raise DatasetError("image file not found", path=path) from None
-    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as err:
-        raise DatasetError(f"cannot read image header ({err})", path=path) from None
+        return read_dicom_header(path, lambda ds: (int(ds.Rows), int(ds.Columns)))
+    with _open_pil(path, decode=False) as img:
+        return img.size[1], img.size[0]
 
 
 def binarise_mask(img: Image.Image) -> np.ndarray:
-    """Foreground = any colour channel lit (transparent pixels are background).
-
-    Masks are stored 0/255 (L, RGB, RGBA), as 1-bit, or sometimes 0/1: the threshold is half the
-    value range, so both conventions and JPEG ringing near 0 / 255 binarise the same way.
-    """
+    """Foreground = any colour channel lit (transparent pixels are background). Masks come 0/255,
+    1-bit or 0/1: the threshold is half the value range, so JPEG ringing binarises the same way."""
     if img.mode == "1":
         return np.asarray(img, dtype=bool)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if img.mode in FLOAT_MODES:
         arr = np.asarray(img, dtype=np.float32)
         return arr > (0 if arr.max() <= 1 else arr.max() / 2)
-    if img.mode in ("RGBA", "LA", "P", "PA"):
+    if img.mode in ALPHA_MODES:
         rgba = np.asarray(img.convert("RGBA"))
         value = np.where(rgba[..., 3] > 127, rgba[..., :3].max(axis=-1), 0)
     else:
-        arr = np.asarray(img.convert("RGB"))
-        value = arr.max(axis=-1)
+        value = np.asarray(img.convert("RGB")).max(axis=-1)
     return value > (0 if value.max() <= 1 else 127)
 
 
 def read_mask(paths, shape=None, report=None) -> np.ndarray:
-    """OR-merge the mask files ``paths`` (one path or several) into one bool ``(H, W)`` array.
-
-    ``shape=(H, W)`` is the image's size: a mask of another size is resized nearest-neighbour with a
-    warning (recorded in ``report``, a LoadReport, when given). Without ``shape`` all masks must
-    match the first one's size (others are resized to it, with the same warning).
-    """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    paths = list(paths)
-    if not paths:
-        if shape is None:
-            raise DatasetError("read_mask needs at least one mask file or a shape")
-        return np.zeros(_hw(shape), bool)
-    merged = None
+    """The OR of the mask files ``paths`` (one or several) as bool ``(H, W)``; a mask of another size
+    than ``shape`` (default: the first mask's) is resized nearest with a warning (to ``report``)."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths and shape is None:
+        raise DatasetError("read_mask needs at least one mask file or a shape")
+    merged = np.zeros(_hw(shape), bool) if shape is not None else None
     target = _hw(shape)
     for path in paths:
         if is_dicom(path):   # CBIS-DDSM TCIA ROI masks are 16-bit DICOM with values 0 / max
             mask = window_to_uint8(read_dicom(path)) > 127
         else:
             mask = binarise_mask(_open_pil(path))
-        if target is None:
-            target = mask.shape
+        target = target or mask.shape
         if mask.shape != target:
             message = (f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "
                        f"{target[1]}x{target[0]}; resized nearest-neighbour")

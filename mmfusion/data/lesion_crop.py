@@ -1,15 +1,10 @@
 """Lesion crop from an ROI mask: the mask's bounding box, squared (side = max(h, w)), zero-padded."""
-from __future__ import annotations
-
 import numpy as np
 
 
 def square_box(mask: np.ndarray, margin: float = 0.0) -> tuple[int, int, int]:
-    """``(top, left, side)`` of the square centred on the mask's bounding box.
-
-    ``side = max(h, w)`` of the box, enlarged by ``margin`` (a fraction of it) when given. The
-    square may extend past the image border; ``crop_lesion`` pads it with zeros.
-    """
+    """``(top, left, side)`` of the square centred on the mask's bounding box, its side enlarged by
+    ``margin`` (a fraction); it may extend past the image border (``crop_lesion`` pads it)."""
     mask = np.asarray(mask).astype(bool)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
@@ -17,16 +12,12 @@ def square_box(mask: np.ndarray, margin: float = 0.0) -> tuple[int, int, int]:
     if rows.size == 0:
         raise ValueError("the ROI mask is empty: no lesion to crop")
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    side = max(bottom - top, right - left)
-    side = int(round(side * (1.0 + margin)))
-    # Centre the square on the box; integer division keeps the box inside it.
-    top = top - (side - (bottom - top)) // 2
-    left = left - (side - (right - left)) // 2
-    return int(top), int(left), int(side)
+    side = int(round(max(bottom - top, right - left) * (1.0 + margin)))
+    # integer division keeps the box inside the square
+    return int(top - (side - (bottom - top)) // 2), int(left - (side - (right - left)) // 2), side
 
 
-def crop_lesion(image: np.ndarray, mask: np.ndarray, margin: float = 0.0,
-                pad_value=0) -> np.ndarray:
+def crop_lesion(image: np.ndarray, mask: np.ndarray, margin: float = 0.0, pad_value=0) -> np.ndarray:
     """The square lesion crop of ``image`` ((H, W) or (H, W, C)); outside the image = ``pad_value``."""
     image = np.asarray(image)
     if image.shape[:2] != np.shape(mask):

@@ -1,9 +1,5 @@
-"""Film clean-up shared by the MIAS papers (the Balve & Hendrix 2024 steps, OpenCV on uint8):
-largest-bright-object breast mask (Otsu, 5x5 close/open, largest contour, 55x55 dilation) to
-remove film labels and scanner noise, then CLAHE. mias-xai uses it as its paper's preprocessing;
-hmcnet offers it as an option (``preprocessing="mias-xai"``)."""
-from __future__ import annotations
-
+"""Film clean-up of the MIAS papers (Balve & Hendrix 2024; hmcnet's ``preprocessing="mias-xai"``):
+a largest-bright-object breast mask removes film labels and scanner noise, then CLAHE."""
 import cv2
 import numpy as np
 
@@ -13,13 +9,10 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image, got {image.dtype}")
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=-1)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        return np.repeat(image, 3, axis=-1)
-    if image.ndim == 3 and image.shape[-1] == 3:
-        return image
-    raise ValueError(f"expected an (H, W), (H, W, 1) or (H, W, 3) image, got shape {image.shape}")
+    image = image[..., None] if image.ndim == 2 else image
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(f"expected an (H, W), (H, W, 1) or (H, W, 3) image, got shape {image.shape}")
+    return image if image.shape[-1] == 3 else np.repeat(image, 3, axis=-1)
 
 
 def breast_mask(image: np.ndarray, dilate: int = 55) -> np.ndarray:
@@ -33,10 +26,8 @@ def breast_mask(image: np.ndarray, dilate: int = 55) -> np.ndarray:
     mask = np.zeros_like(gray)
     if not contours:
         return mask
-    largest = max(contours, key=cv2.contourArea)
-    cv2.drawContours(mask, [largest], -1, 255, thickness=cv2.FILLED)
-    big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dilate, dilate))
-    return cv2.dilate(mask, big)
+    cv2.drawContours(mask, [max(contours, key=cv2.contourArea)], -1, 255, thickness=cv2.FILLED)
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dilate, dilate)))
 
 
 def remove_noise(image: np.ndarray) -> np.ndarray:
@@ -47,16 +38,12 @@ def remove_noise(image: np.ndarray) -> np.ndarray:
 
 def apply_clahe(image: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
     gray = cv2.cvtColor(to_rgb(image), cv2.COLOR_RGB2GRAY)
-    out = cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(gray)
-    return to_rgb(out)
+    return to_rgb(cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(gray))
 
 
 def enhance(image: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
-    """Full-film steps: resize to ``size`` (3-channel), remove noise, CLAHE.
-
-    Returns (image, tissue): ``tissue`` marks the pixels that are not black after noise removal.
-    "Black" is judged there because CLAHE lifts a black background to 2-3 grey levels.
-    """
+    """Resize to ``size`` (3-channel), remove noise, CLAHE. Returns (image, tissue): ``tissue`` marks
+    the pixels not black after noise removal (CLAHE lifts a black background to 2-3 grey levels)."""
     image = cv2.resize(to_rgb(image), (size, size), interpolation=cv2.INTER_AREA)
     clean = remove_noise(image)
     return apply_clahe(clean), clean.any(axis=-1)

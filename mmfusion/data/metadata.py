@@ -1,11 +1,4 @@
-"""Patient-metadata vectors for skin-lesion frames (columns ``age``, ``sex``, ``site``).
-
-Full encoding (``MetadataEncoder``): ``age / age_scale`` (0 when missing) + an age-missing flag,
-sex one-hot, site one-hot; categories are learned from the training frame, and a value unseen
-there gives a zero block (counted in ``unseen``).
-"""
-from __future__ import annotations
-
+"""Patient-metadata vectors for skin-lesion frames (columns ``age``, ``sex``, ``site``)."""
 import collections
 import dataclasses
 
@@ -15,9 +8,8 @@ MISSING = {"", "unknown", "nan", "none"}
 
 
 def norm_value(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "unknown"
-    return str(value).strip().lower()
+    missing = value is None or (isinstance(value, float) and np.isnan(value))
+    return "unknown" if missing else str(value).strip().lower()
 
 
 def age_columns(frame, age_scale: float) -> np.ndarray:
@@ -28,7 +20,8 @@ def age_columns(frame, age_scale: float) -> np.ndarray:
 
 @dataclasses.dataclass
 class MetadataEncoder:
-    """Age scaled + missing flag, sex one-hot, site one-hot. ``fit`` on training rows only."""
+    """``age / age_scale`` (0 when missing), age-missing flag, sex and site one-hot; ``fit`` on
+    training rows only (a value unseen there gives a zero block, counted in ``unseen``)."""
 
     age_scale: float = 100.0
     sexes: tuple = ()
@@ -42,8 +35,7 @@ class MetadataEncoder:
 
     @property
     def feature_names(self) -> list[str]:
-        return (["age", "age_missing"] + [f"sex={s}" for s in self.sexes]
-                + [f"site={s}" for s in self.sites])
+        return ["age", "age_missing"] + [f"sex={s}" for s in self.sexes] + [f"site={s}" for s in self.sites]
 
     @property
     def dim(self) -> int:
@@ -54,8 +46,7 @@ class MetadataEncoder:
             raise RuntimeError("MetadataEncoder.transform before fit")
         out = np.zeros((len(frame), self.dim), np.float32)
         out[:, :2] = age_columns(frame, self.age_scale)
-        for offset, vocab, column in ((2, self.sexes, "sex"),
-                                      (2 + len(self.sexes), self.sites, "site")):
+        for offset, vocab, column in ((2, self.sexes, "sex"), (2 + len(self.sexes), self.sites, "site")):
             for i, value in enumerate(frame[column]):
                 value = norm_value(value)
                 if value in vocab:
@@ -63,9 +54,6 @@ class MetadataEncoder:
                 elif value not in MISSING:
                     self.unseen[f"{column}={value}"] += 1
         return out
-
-    def fit_transform(self, frame) -> np.ndarray:
-        return self.fit(frame).transform(frame)
 
     def get_config(self) -> dict:
         return {"age_scale": self.age_scale, "sexes": list(self.sexes), "sites": list(self.sites)}

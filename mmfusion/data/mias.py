@@ -1,14 +1,8 @@
 """mini-MIAS as Kaggle ships it (``kmader/mias-mammography``): ``Info.txt`` + ``all-mias/mdbNNN.pgm``.
-
-Info.txt quirks handled here: header ``REFNUM BG CLASS SEVERITY X Y RADIUS `` and trailing spaces;
-330 rows for 322 images (several abnormalities per image; mdb144 has a benign and a malignant
-row); abnormal rows without coordinates (mdb059, 216, 233, 245); coordinates in the 1024x1024
-frame with the origin at the bottom-left (image row = 1024 - y). Files are named ``mdb001.pgm``
-or, in some copies, ``mdb1.pgm``. Consecutive images are the left and right breast of one patient
-(mdb001/002, 003/004, ...), which gives the group id.
+Info.txt: trailing spaces; 330 rows for 322 images (mdb144 has a benign and a malignant row);
+abnormal rows without coordinates (mdb059, 216, 233, 245); coordinates in the 1024x1024 frame,
+origin bottom-left. Consecutive images are one patient's two breasts (mdb001/002, ...).
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +31,8 @@ def find_info(root) -> Path:
 
 def _parse_row(path, lineno, tokens) -> dict:
     if len(tokens) not in (3, 4, 7):
-        raise DatasetError(f"expected 3 (normal), 4 (no coordinates) or 7 fields "
-                           f"{' '.join(HEADER)}, got {len(tokens)}: {' '.join(tokens)!r}", path=path,
-                           row=lineno)
+        raise DatasetError(f"expected 3 (normal), 4 (no coordinates) or 7 fields {' '.join(HEADER)}, "
+                           f"got {len(tokens)}: {' '.join(tokens)!r}", path=path, row=lineno)
     ref, bg, cls = tokens[:3]
     if not ref.lower().startswith("mdb") or not ref[3:].isdigit():
         raise DatasetError(f"REFNUM {ref!r} is not mdbNNN", path=path, row=lineno)
@@ -58,8 +51,7 @@ def _parse_row(path, lineno, tokens) -> dict:
             raise DatasetError(f"X Y RADIUS must be numbers, got {tokens[4:]}", path=path,
                                row=lineno) from None
     return {"line": lineno, "refnum": "mdb%03d" % int(ref[3:]), "number": int(ref[3:]), "background": bg,
-            "class": cls,
-            "severity": severity, "x": x, "y": y, "radius": radius}
+            "class": cls, "severity": severity, "x": x, "y": y, "radius": radius}
 
 
 def read_info(path) -> pd.DataFrame:
@@ -78,54 +70,30 @@ def read_info(path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _image_label(severities, rule) -> int:
-    present = [s for s in severities if isinstance(s, str)]  # pandas stores a missing one as NaN
-    if not present:
-        return 0
-    if rule == "first":
-        return 2 if present[0] == "M" else 1
-    return 2 if "M" in present else 1
-
-
 def per_image(rows: pd.DataFrame, label_rule: str = "any") -> pd.DataFrame:
     """Collapse Info.txt rows to one per image; ``label_rule`` "any" (malignant if any row is) or "first"."""
     if label_rule not in LABEL_RULES:
         raise ValueError(f"label_rule must be one of {LABEL_RULES}, got {label_rule!r}")
     out = []
     for ref, grp in rows.groupby("refnum", sort=True):
-        abn = [{"class": r["class"], "severity": r["severity"], "x": r["x"], "y": r["y"],
-                "radius": r["radius"],
-                "cx": r["x"], "cy": None if r["y"] is None or pd.isna(r["y"]) else FRAME - r["y"]}
+        abn = [{**{k: r[k] for k in ("class", "severity", "x", "y", "radius")}, "cx": r["x"],
+                "cy": None if pd.isna(r["y"]) else FRAME - r["y"]}
                for r in grp.to_dict("records") if r["class"] != "NORM"]
         first = grp.iloc[0]
-        label = _image_label(grp["severity"].tolist(), label_rule)
-        no_coords = any(a["x"] is None or pd.isna(a["x"]) for a in abn)
+        present = [s for s in grp["severity"] if isinstance(s, str)]  # pandas stores a missing one as NaN
+        malignant = present and (present[0] == "M" if label_rule == "first" else "M" in present)
+        label = 0 if not present else 2 if malignant else 1
         out.append({"sample_id": ref, "number": int(first["number"]), "label": label,
                     "label_name": LABEL_NAMES[label], "group_id": "mias-p%03d" % ((first["number"] + 1) // 2),
-                    "background": first["background"], "abnormality": first["class"],
-                    "x": first["x"], "y": first["y"], "radius": first["radius"],
-                    "cx": abn[0]["cx"] if abn else None, "cy": abn[0]["cy"] if abn else None,
-                    "n_abnormalities": len(abn), "abnormalities": abn,
-                    "missing_coordinates": bool(abn) and no_coords})
+                    "background": first["background"], "abnormality": first["class"], "x": first["x"],
+                    "y": first["y"], "radius": first["radius"], "cx": abn[0]["cx"] if abn else None,
+                    "cy": abn[0]["cy"] if abn else None, "n_abnormalities": len(abn), "abnormalities": abn,
+                    "missing_coordinates": bool(abn) and any(pd.isna(a["x"]) for a in abn)})
     return pd.DataFrame(out)
 
 
-def _image_index(root: Path) -> dict:
-    """Map image number -> path, for mdb001.pgm and mdb1.pgm spellings, in all-mias/ or the root."""
-    found = {}
-    for folder in (root / "all-mias", root):
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            stem = path.stem.lower()
-            if path.suffix.lower() == ".pgm" and stem.startswith("mdb") and stem[3:].isdigit():
-                found.setdefault(int(stem[3:]), path.resolve())
-    return found
-
-
 def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
-    """One row per image found. ``missing="skip"`` counts listed-but-absent images in the report;
-    ``missing="error"`` raises on the first one."""
+    """One row per image found; listed-but-absent images are counted (``missing="skip"``) or raise."""
     if missing not in ("skip", "error"):
         raise ValueError(f"missing must be 'skip' or 'error', got {missing!r}")
     root = Path(root)
@@ -134,18 +102,19 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
     rows = read_info(info)
     report.rows_read = len(rows)
     frame = per_image(rows, label_rule)
-    images = _image_index(info.parent)
-    paths = []
+    images = {}   # image number -> path, for mdb001.pgm and mdb1.pgm spellings, in all-mias/ or the root
+    for path in (p for d in (info.parent / "all-mias", info.parent) if d.is_dir() for p in d.iterdir()):
+        stem = path.stem.lower()
+        if path.suffix.lower() == ".pgm" and stem.startswith("mdb") and stem[3:].isdigit():
+            images.setdefault(int(stem[3:]), path.resolve())
     for ref, number in zip(frame["sample_id"], frame["number"]):
-        path = images.get(number)
-        if path is None:
+        if number not in images:
             message = (f"{ref} is listed in {info.name} but neither all-mias/{ref}.pgm nor mdb{number}.pgm "
                        "exists")
             if missing == "error":
                 raise DatasetError(message, path=info)
             report.skip("image_missing", message)
-        paths.append(None if path is None else str(path))
-    frame["image_path"] = paths
+    frame["image_path"] = [str(images[n]) if n in images else None for n in frame["number"]]
     frame = frame[frame["image_path"].notna()]
     _check_coordinates(rows, frame, info)
     frame["mask_paths"] = [[] for _ in range(len(frame))]  # lesions are circles: see lesion_mask
@@ -153,14 +122,13 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
 
 
 def _check_coordinates(rows, frame, info) -> None:
-    """X, Y must lie in the 1024 frame the coordinates are given in (the error names the line and
-    the image's real size, read from its header)."""
+    """X, Y must lie in the 1024 frame (the error names the line and the image's real size)."""
     from mmfusion.data.images import image_size
 
     paths = dict(zip(frame["sample_id"], frame["image_path"]))
     for r in rows.to_dict("records"):
         x, y = r["x"], r["y"]
-        if x is None or pd.isna(x) or (0 <= x <= FRAME and 0 <= y <= FRAME and r["radius"] > 0):
+        if pd.isna(x) or (0 <= x <= FRAME and 0 <= y <= FRAME and r["radius"] > 0):
             continue
         size = ("not on disk" if r["refnum"] not in paths
                 else "%d x %d pixels" % image_size(paths[r["refnum"]])[::-1])
@@ -170,28 +138,18 @@ def _check_coordinates(rows, frame, info) -> None:
 
 
 def to_pixels(x, y, r, shape=(FRAME, FRAME)) -> tuple[float, float, float]:
-    """Info.txt ``(x, y, radius)`` -> ``(column, row, radius)`` on an image of ``shape`` resized
-    from the 1024 frame: the one MIAS y-flip of the project.
-
-    MIAS counts ``y`` from the bottom pixel row, so row = FRAME - 1 - y on the film; between grids
-    pixel centres map as (i + 0.5) * scale - 0.5. Columns/rows are pixel-centre coordinates, what
-    ``images.circle_mask`` takes.
-    """
+    """Info.txt ``(x, y, radius)`` -> pixel-centre ``(column, row, radius)`` on an image of ``shape``:
+    the one MIAS y-flip of the project (row = FRAME - 1 - y on the film, centres (i + 0.5) * s - 0.5)."""
     h, w = shape
     sx, sy = w / FRAME, h / FRAME
     return (float(x) + 0.5) * sx - 0.5, (FRAME - float(y) - 0.5) * sy - 0.5, float(r) * min(sx, sy)
 
 
 def lesion_mask(abnormalities, shape) -> np.ndarray:
-    """Bool ``(H, W)`` union of an image's abnormality circles, scaled from the 1024 frame to ``shape``.
-
-    Abnormalities without coordinates contribute nothing (check ``missing_coordinates``).
-    """
+    """Bool ``(H, W)`` union of an image's abnormality circles with coordinates, scaled to ``shape``."""
     from mmfusion.data.images import circle_mask
 
     mask = np.zeros(tuple(shape), bool)
-    for a in abnormalities:
-        if a.get("x") is None or pd.isna(a.get("x")):
-            continue
+    for a in (a for a in abnormalities if not pd.isna(a.get("x"))):   # pd.isna(None) is True
         mask |= circle_mask(shape, *to_pixels(a["x"], a["y"], a["radius"], shape))
     return mask

@@ -1,24 +1,10 @@
-"""Oversampling of image sets: SMOTE (imblearn) on flattened uint8 pixels.
-
-Only ever applied to the training side of a split: validation and test images stay real.
-SMOTE interpolates between an image and one of its ``k`` nearest same-class neighbours in pixel
-space and casts the synthetic rows back to the input dtype. It must NOT be fed uint8 itself:
-imblearn computes ``neighbour - image`` in the input dtype, so negative differences wrap around
-(10 and 200 give 168, not a value between them). We feed int16 (exact differences, half the
-memory of float32) and cast the result, always within 0..255, back to uint8.
-"""
-from __future__ import annotations
-
+"""SMOTE (imblearn) on flattened uint8 pixels, for the training side of a split only. SMOTE takes
+``neighbour - image`` in the input dtype, where uint8 wraps around: it is fed int16 instead."""
 import numpy as np
 
 
 def smote_images(x_uint8, y, k: int = 5, seed: int = 0, sampling_strategy="auto"):
-    """``(x_resampled, y_resampled)``: the original images first, then the synthetic ones.
-
-    ``x_uint8``: ``(N, H, W[, C])`` uint8; ``y``: ``(N,)`` integer labels. With the default
-    ``sampling_strategy="auto"`` every minority class is raised to the majority's count.
-    Raises ValueError when a class has ``k`` or fewer images (SMOTE needs ``k`` neighbours).
-    """
+    """``(x, y)`` resampled: the ``(N, H, W[, C])`` uint8 originals first, then the synthetic ones."""
     from imblearn.over_sampling import SMOTE
 
     x = np.asarray(x_uint8)

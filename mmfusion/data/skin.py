@@ -1,11 +1,6 @@
-"""HAM10000 (Kaggle kmader/skin-cancer-mnist-ham10000) and ISIC 2019, as they are downloaded.
-
-Both frames carry ``age`` (float, NaN when empty), ``sex`` and ``site`` for the metadata encoder
-(``mmfusion.data.metadata``); ``group_id`` is the lesion (image id when the lesion id is empty,
-counted in ``frame.attrs['notes']``).
+"""HAM10000 and ISIC 2019 as downloaded: ``age`` (NaN when empty), ``sex``, ``site`` for
+``data.metadata``; ``group_id`` is the lesion (the image id when empty, counted in attrs['notes']).
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -31,15 +26,14 @@ def _find_file(root: Path, name: str, depth: int = 3) -> Path:
 
 
 def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, int]:
-    """``{stem: path}`` of every image under ``root``; copies of one stem in several folders (the
-    HAM10000 zip's lower-case duplicate folders) are kept once. Returns ``(index, n_copies)``."""
+    """``({stem: path}, n_copies)`` of the images under ``root``; the HAM10000 zip's lower-case
+    duplicate folders are counted in ``n_copies``, any other second copy is refused."""
     index, folder, copies = {}, {}, 0
     for path in sorted(root.rglob("*"), key=lambda p: (p.parent.name.lower() == p.parent.name, str(p))):
         if path.suffix.lower() not in suffixes or not path.is_file():
             continue
         if path.stem in index:
             if str(folder[path.stem]).lower() != str(path.parent).lower():
-                # not the zip's case-only twin folder: a second copy of the dataset
                 raise DatasetError(f"image {path.stem} is in two copies of the dataset: {folder[path.stem]} "
                                    f"and {path.parent}; point --data-dir at one copy", path=root)
             copies += 1
@@ -67,8 +61,9 @@ def _unique_ids(ids: pd.Series, path: Path, column: str) -> None:
 
 
 def _age(values, path: Path) -> np.ndarray:
-    out = pd.to_numeric(pd.Series(values).str.strip().replace("", np.nan), errors="coerce")
-    bad = out.isna() & pd.Series(values).str.strip().ne("")
+    text = pd.Series(values).str.strip()
+    out = pd.to_numeric(text.replace("", np.nan), errors="coerce")
+    bad = out.isna() & text.ne("")
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DatasetError(f"age {values[i]!r} is not a number", path=path, row=i + 1)
@@ -88,8 +83,7 @@ def _attach_images(frame, root, report, missing, notes) -> pd.DataFrame:
                            path=frame["source_file"].iloc[i], row=i + 1)
     for i in absent:
         report.skip("image missing", f"{frame['sample_id'].iloc[i]} (row {i + 1})")
-    frame = frame.assign(image_path=[str(p) if p else "" for p in paths])
-    frame = frame[[p is not None for p in paths]]
+    frame = frame.assign(image_path=[str(p) if p else "" for p in paths])[[p is not None for p in paths]]
     if report.rows_read and len(frame) == 0:
         report.warn(f"no image of {report.dataset} was found under {root}; every row was skipped")
     return frame
@@ -102,19 +96,14 @@ def _group(frame: pd.DataFrame, notes: dict) -> pd.DataFrame:
 
 
 def _finish(frame, report, notes, classes):
-    frame = frame.assign(label_name=[classes[i] for i in frame["label"]])
-    out = finish_frame(frame, report)
-    out.attrs["notes"] = notes
-    out.attrs["classes"] = list(classes)
+    out = finish_frame(frame.assign(label_name=[classes[i] for i in frame["label"]]), report)
+    out.attrs.update(notes=notes, classes=list(classes))
     return out
 
 
 def read_ham10000_metadata(root) -> pd.DataFrame:
-    """HAM10000_metadata.csv as a frame (no images needed): ids, label, age, sex, site, group_id.
-
-    ``image_id`` with or without ``.jpg``; optional ``dataset`` column; ages may be empty.
-    ``frame.attrs['notes']`` counts empty ages and lesion ids.
-    """
+    """HAM10000_metadata.csv (no images needed): ids (with or without ``.jpg``), label, age, sex,
+    site, group_id; ``frame.attrs['notes']`` counts empty ages and lesion ids."""
     root = Path(root)
     path = _find_file(root, HAM_METADATA)
     raw = _read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
@@ -126,11 +115,10 @@ def read_ham10000_metadata(root) -> pd.DataFrame:
                            path=path, row=i + 1)
     image_id = raw["image_id"].str.strip().str.replace(r"\.jpe?g$", "", regex=True)
     _unique_ids(image_id, path, "image_id")
-    frame = raw.assign(sample_id=image_id, image_id=image_id, dx=dx,
-                       label=[HAM_CLASSES.index(d) for d in dx], age=_age(raw["age"].tolist(), path),
+    frame = raw.assign(sample_id=image_id, image_id=image_id, dx=dx, label=[HAM_CLASSES.index(d) for d in dx],
+                       age=_age(raw["age"].tolist(), path), source_file=str(path),
                        sex=raw["sex"].str.strip().str.lower().replace("", "unknown"),
-                       site=raw["localization"].str.strip().str.lower().replace("", "unknown"),
-                       source_file=str(path))
+                       site=raw["localization"].str.strip().str.lower().replace("", "unknown"))
     notes = {"age_missing": int(np.isnan(frame["age"]).sum())}
     frame = _group(frame, notes)
     frame.attrs["notes"] = notes
@@ -138,22 +126,17 @@ def read_ham10000_metadata(root) -> pd.DataFrame:
 
 
 def load_ham10000(root, missing: str = "skip") -> pd.DataFrame:
-    """HAM10000: one row per image (10,015 of 7,470 lesions in the full set); images are found
-    anywhere under ``root`` (part_1 / part_2 and their lower-case copies, counted once)."""
+    """HAM10000: one row per image (10,015 of 7,470 lesions), found anywhere under ``root``."""
     root = Path(root)
     frame = read_ham10000_metadata(root)
     notes = dict(frame.attrs["notes"])
     report = LoadReport("ham10000", str(root), rows_read=len(frame))
-    frame = _attach_images(frame, root, report, missing, notes)
-    return _finish(frame, report, notes, HAM_CLASSES)
+    return _finish(_attach_images(frame, root, report, missing, notes), report, notes, HAM_CLASSES)
 
 
 def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
-    """ISIC 2019 training set: one-hot float labels → class index; metadata joined by image id.
-
-    ``gender`` is read as ``sex``; ``_downsampled`` ids are kept as sample ids, ``isic_id`` drops
-    the suffix (for duplicate checks against HAM10000). UNK-labelled rows are skipped and counted.
-    """
+    """ISIC 2019 training set: one-hot labels → class index, metadata joined by image id. ``isic_id``
+    drops the ``_downsampled`` suffix (to check against HAM10000); UNK rows are skipped and counted."""
     root = Path(root)
     truth_path = _find_file(root, ISIC_TRUTH)
     truth = _read_csv(truth_path, ("image", *ISIC_CLASSES))
@@ -183,8 +166,7 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
     for column in ("age", "sex", "site", "lesion_id"):
         if column not in meta.columns:
             raise DatasetError(f"missing column {column!r} (or its alias)", path=meta_path)
-    meta = meta.assign(image=meta["image"].str.strip())
-    meta = meta.assign(age=_age(meta["age"].tolist(), meta_path),
+    meta = meta.assign(image=meta["image"].str.strip(), age=_age(meta["age"].tolist(), meta_path),
                        sex=meta["sex"].str.strip().str.lower().replace("", "unknown"),
                        site=meta["site"].str.strip().str.lower().replace("", "unknown"))
     frame = frame.merge(meta[["image", "age", "sex", "site", "lesion_id"]], how="left",
@@ -192,10 +174,8 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
     notes = {"metadata_row_missing": int(frame["lesion_id"].isna().sum()),
              "age_missing": int(frame["age"].isna().sum())}
     frame = frame.fillna({"sex": "unknown", "site": "unknown", "lesion_id": ""})
-    frame = _group(frame, notes)
-    frame = _attach_images(frame, root, report, missing, notes)
+    frame = _attach_images(_group(frame, notes), root, report, missing, notes)
     return _finish(frame, report, notes, ISIC_CLASSES)
 
 
-def load(root, **options) -> pd.DataFrame:
-    return load_ham10000(root, **options)
+load = load_ham10000

@@ -1,10 +1,5 @@
-"""Leak-free splits: stratified, grouped (patient / lesion / duplicate group), k-fold and fixed ratio.
-
-Every splitter returns positional indices into the frame and runs ``check_leakage`` before
-returning, so a group (patient, lesion, duplicate image) can never sit on two sides.
-"""
-from __future__ import annotations
-
+"""Leak-free splits (stratified, grouped, k-fold, fixed ratio): every splitter returns positional
+indices and runs ``check_leakage`` first, so no patient / lesion / duplicate group sits on two sides."""
 import numpy as np
 import pandas as pd
 
@@ -24,35 +19,22 @@ def _missing(value) -> bool:
 
 
 def check_leakage(splits: dict, groups: dict | None = None) -> None:
-    """Raise LeakageError if an index or a group value occurs in two splits.
-
-    ``splits``: side name -> positional indices. ``groups``: kind ("patient", "duplicate", ...) ->
-    array of group values over all samples; None/NaN values belong to no group.
-    """
-    owner: dict = {}
-    for side, idx in splits.items():
-        for i in np.asarray(idx, dtype=int):
-            if i in owner and owner[i] != side:
-                raise LeakageError(f"sample index {int(i)} is on both {owner[i]!r} and {side!r}")
-            owner[i] = side
-    for kind, values in (groups or {}).items():
-        values = _as_array(values)
+    """Raise LeakageError if an index or a group value occurs in two of ``splits`` (side -> indices);
+    ``groups``: kind -> values over all samples (None/NaN: no group)."""
+    for kind, values in {"sample index": None, **(groups or {})}.items():
+        values = None if values is None else _as_array(values)
         seen: dict = {}
         for side, idx in splits.items():
-            for value in values[np.asarray(idx, dtype=int)]:
-                if _missing(value):
-                    continue
-                if seen.setdefault(value, side) != side:
+            idx = np.asarray(idx, dtype=int)
+            for value in (idx if values is None else values[idx]):
+                if not _missing(value) and seen.setdefault(value, side) != side:
                     shown = value.item() if isinstance(value, np.generic) else value
                     raise LeakageError(f"{kind} {shown!r} is on both {seen[value]!r} and {side!r}")
 
 
 def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups=None,
                    n_groups: int = 0) -> None:
-    """Too few images for a split stop here, naming the classes, their counts and the minimum
-    needed, instead of in sklearn or as an empty side."""
-    from mmfusion.data.common import DatasetError
-
+    """Too few images for a split stop here, naming the class counts and the minimum needed."""
     labels = _as_array(labels)
     classes, counts = np.unique(labels, return_counts=True)
     problems = []
@@ -70,9 +52,8 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
 
 
 def two_step_minimum(labels, first: float, second: float, again: str) -> int:
-    """Fewest images two stratified train_test_split calls accept: test share ``first``, then
-    ``second`` of its ``again`` part ("test" or "rest"); sklearn needs one image per class on each
-    side of each call and two per class in the part split again."""
+    """Fewest images two stratified train_test_split calls accept (test share ``first``, then ``second``
+    of the ``again`` part, "test" or "rest"): one per class on each side, two in the part split again."""
     c = len(np.unique(_as_array(labels)))
     for n in range(2, 100000):
         t1 = int(np.ceil(first * n))
@@ -84,11 +65,8 @@ def two_step_minimum(labels, first: float, second: float, again: str) -> int:
 
 
 def merge_groups(*arrays) -> np.ndarray:
-    """Connected components over several group kinds (e.g. patient and duplicate group).
-
-    Two samples share a component when they share any non-missing value of any kind, so splitting
-    on the component keeps every kind leak-free at once.
-    """
+    """Connected components (each named by its first index) over several group kinds, e.g. patient
+    and duplicate group: samples sharing any non-missing value of any kind share a component."""
     n = len(arrays[0])
     parent = np.arange(n)
 
@@ -101,11 +79,8 @@ def merge_groups(*arrays) -> np.ndarray:
     for values in arrays:
         first: dict = {}
         for i, value in enumerate(_as_array(values)):
-            if _missing(value):
-                continue
-            j = first.setdefault(value, i)
-            a, b = find(i), find(j)
-            if a != b:
+            if not _missing(value):
+                a, b = find(i), find(first.setdefault(value, i))
                 parent[max(a, b)] = min(a, b)
     return np.array([find(i) for i in range(n)])
 
@@ -127,40 +102,28 @@ def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:
     side_of = np.empty(len(uniq), int)
     for gi in order:
         need = (targets - current) / np.maximum(targets, 1e-9)  # relative deficit per side and class
-        score = need @ counts[gi]
-        side = int(np.argmax(score))
-        side_of[gi] = side
+        side_of[gi] = side = int(np.argmax(need @ counts[gi]))
         current[side] += counts[gi]
     return [np.flatnonzero(side_of[g] == s) for s in range(len(ratios))]
 
 
 def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: int = 0) -> dict:
-    """``{"train", "val", "test"}`` positional indices, stratified by label.
-
-    Without groups: sklearn's ``train_test_split`` twice (test first, then val from the rest,
-    ``random_state=seed``), so the result equals that reference exactly. With groups: the greedy
-    stratified group assignment above (no group on two sides).
-    """
+    """``{"train", "val", "test"}`` indices stratified by label: without groups exactly sklearn's
+    ``train_test_split`` twice (test first, then val from the rest), else ``_grouped_ratio_split``."""
     from sklearn.model_selection import train_test_split
 
     labels = _as_array(labels)
-    n = len(labels)
     what = f"a train/val/test split {tuple(ratios)}"
     if groups is None:
-        require_enough(labels, what, 2, two_step_minimum(labels, ratios[2] / sum(ratios),
-                                                           ratios[1] / (ratios[0] + ratios[1]), "rest"))
-    else:
-        require_enough(labels, what, 1, 3, groups, 3)
-    if groups is None:
-        idx = np.arange(n)
-        rest, test = train_test_split(idx, test_size=ratios[2] / sum(ratios), stratify=labels,
+        test_share, val_share = ratios[2] / sum(ratios), ratios[1] / (ratios[0] + ratios[1])
+        require_enough(labels, what, 2, two_step_minimum(labels, test_share, val_share, "rest"))
+        rest, test = train_test_split(np.arange(len(labels)), test_size=test_share, stratify=labels,
                                       random_state=seed)
-        train, val = train_test_split(rest, test_size=ratios[1] / (ratios[0] + ratios[1]),
-                                      stratify=labels[rest], random_state=seed)
+        train, val = train_test_split(rest, test_size=val_share, stratify=labels[rest], random_state=seed)
         out = {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
     else:
-        train, val, test = _grouped_ratio_split(labels, groups, ratios, seed)
-        out = {"train": train, "val": val, "test": test}
+        require_enough(labels, what, 1, 3, groups, 3)
+        out = dict(zip(("train", "val", "test"), _grouped_ratio_split(labels, groups, ratios, seed)))
     check_leakage(out, None if groups is None else {"group": groups})
     return out
 
@@ -171,29 +134,21 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
 
     labels = _as_array(labels)
     require_enough(labels, f"{k}-fold cross-validation", 1, k, groups, k)
-    x = np.zeros((len(labels), 1))
     if groups is not None:
         groups = _as_array(groups)
-        if stratified:
-            splitter = ms.StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-        else:
-            splitter = ms.GroupKFold(n_splits=k, shuffle=True, random_state=seed)
-        folds = list(splitter.split(x, labels, groups))
+        splitter = ms.StratifiedGroupKFold if stratified else ms.GroupKFold
     else:
-        splitter = (ms.StratifiedKFold if stratified else ms.KFold)(n_splits=k, shuffle=True,
-                                                                    random_state=seed)
-        folds = list(splitter.split(x, labels))
+        splitter = ms.StratifiedKFold if stratified else ms.KFold
+    folds = list(splitter(n_splits=k, shuffle=True, random_state=seed).split(np.zeros((len(labels), 1)),
+                                                                             labels, groups))
     for train, test in folds:
         check_leakage({"train": train, "test": test}, None if groups is None else {"group": groups})
     return folds
 
 
 def holdout_by_group(train_idx, labels, groups, fraction: float = 0.15, seed: int = 0):
-    """Carve a validation set from ``train_idx`` by group (patient), stratified by label.
-
-    ``labels`` and ``groups`` are over all samples; returns ``(train_idx, val_idx)`` as positions
-    into the same full arrays.
-    """
+    """``(train_idx, val_idx)``: a validation set carved from ``train_idx`` by group (patient),
+    stratified by label; ``labels``, ``groups`` and the results are over all samples."""
     train_idx = np.asarray(train_idx, dtype=int)
     labels, groups = _as_array(labels), _as_array(groups)
     require_enough(labels[train_idx], f"a {fraction:.0%} validation hold-out", 1, 2, groups[train_idx], 2)

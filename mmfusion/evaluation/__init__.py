@@ -4,19 +4,16 @@ Names are resolved lazily so that importing this package (e.g. from the CLI) sta
 """
 import importlib
 
-_EXPORTS = {
-    "classification_metrics": "metrics", "confusion_matrix": "metrics",
-    "per_class_report": "metrics", "bootstrap_ci": "metrics", "mean_std": "metrics",
-    "metric_function": "metrics", "METRIC_NAMES": "metrics",
-    "mcnemar": "stats", "delong": "stats", "wilcoxon": "stats", "friedman_nemenyi": "stats",
-    "critical_difference": "stats", "FriedmanNemenyi": "stats",
-    "Claim": "claims", "Claims": "claims", "ClaimsError": "claims", "load_claims": "claims",
-    "validate_claims": "claims", "papers_dir": "claims", "available_papers": "claims",
-    "audit_claims": "audit", "audit_command": "audit", "Finding": "audit",
-    "write_report": "report", "report_command": "report",
-    "cd_diagram": "figures", "roc_curves": "figures", "confusion_matrix_figure": "figures",
-    "learning_curves": "figures",
+_MODULES = {
+    "metrics": "classification_metrics confusion_matrix per_class_report bootstrap_ci mean_std "
+               "metric_function METRIC_NAMES",
+    "stats": "mcnemar delong wilcoxon friedman_nemenyi critical_difference FriedmanNemenyi",
+    "claims": "Claim Claims ClaimsError load_claims validate_claims papers_dir available_papers",
+    "audit": "audit_claims audit_command Finding",
+    "report": "write_report report_command",
+    "figures": "cd_diagram roc_curves confusion_matrix_figure learning_curves",
 }
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names.split()}
 __all__ = sorted(_EXPORTS)
 
 

@@ -1,28 +1,24 @@
-"""Claims audit: run the consistency checks on ``papers/*.yaml`` and print the findings, one
-section per paper, worst first (impossible, inconsistent, unverifiable, consistent).
-
-``mmfusion audit [PAPER|all] [--json]`` calls :func:`audit_command`. Exit codes: 0 the audit ran
-(findings are results, not failures), 2 bad input (unknown paper, invalid claims file), 1 an
-unexpected failure. :func:`audit_markdown` renders one paper's findings for ``report.md``.
-"""
+"""Claims audit: the consistency checks on ``papers/*.yaml``, findings worst first (impossible,
+inconsistent, unverifiable, consistent). ``mmfusion audit [PAPER|all] [--json]`` exits 0 when the
+audit ran (findings are results, not failures), 2 on bad input (unknown paper, invalid claims
+file), 1 on an unexpected failure."""
 from __future__ import annotations
 
 import json
 import sys
 import traceback
 
-from .audit_checks import SEVERITIES, Finding, check_f1, check_grim, check_std
+from . import audit_checks as ac
+from .audit_checks import SEVERITIES, Finding
 from .audit_counts import check_counts
-from .audit_significance import check_significance
-from .audit_values import check_ci, check_range, check_same_quantity
 from .audit_witness import check_witness
-from .audit_xref import check_xref
+from .audit_xref import check_significance, check_xref
 from .claims import ClaimsError, available_papers, claims_summary, load_claims
 
 __all__ = ["Finding", "audit_claims", "audit_command", "audit_markdown"]
 
-ALL_CHECKS = (check_witness, check_f1, check_grim, check_std, check_ci, check_range, check_same_quantity,
-              check_xref, check_counts, check_significance)
+ALL_CHECKS = (check_witness, ac.check_f1, ac.check_grim, ac.check_std, ac.check_ci, ac.check_range,
+              ac.check_same_quantity, check_xref, check_counts, check_significance)
 
 
 def audit_claims(claims, include_ok: bool = True) -> list:
@@ -44,23 +40,9 @@ def severity_counts(findings) -> dict:
     return {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
 
 
-def _print_paper(paper, summary, findings, out):
-    counts = severity_counts(findings)
-    kinds = ", ".join(f"{v} {k}" for k, v in summary.items() if k not in ("total", "numbers"))
-    print(f"== {paper}: {summary['total']} claims ({summary['numbers']} printed numbers: {kinds})", file=out)
-    print("   findings: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=out)
-    for f in findings:
-        print(f"  [{f.severity.upper()}] {f.check}: {f.message}", file=out)
-        if f.severity != "consistent":
-            if f.arithmetic:
-                print(f"      arithmetic: {f.arithmetic}", file=out)
-            for c in f.claims:
-                print(f"      - {c}", file=out)
-
-
-def _audit_one(paper):
+def _audit(paper):
     claims = load_claims(paper)
-    return claims_summary(claims.path), audit_claims(claims)
+    return claims, claims_summary(claims.path), audit_claims(claims)
 
 
 def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
@@ -73,37 +55,52 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
     results, status = {}, 0
     for paper in papers:
         try:
-            summary, findings = _audit_one(paper)
+            _, summary, findings = _audit(paper)
         except ClaimsError as e:
-            results[paper] = {"error": str(e), "line": e.line, "field": e.field}
-            status = max(status, 2)
+            results[paper], status = {"error": str(e), "line": e.line, "field": e.field}, 2
             if not as_json:
                 print(f"== {paper}: INVALID CLAIMS FILE\n  {e}", file=out)
             continue
         except Exception as e:  # a bug in a check must not hide the other papers' findings
             results[paper] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-            status = 1 if status != 2 else 2
+            status = max(status, 1)
             if not as_json:
                 print(f"== {paper}: AUDIT FAILED: {type(e).__name__}: {e}", file=out)
             continue
-        results[paper] = {"counts": summary, "severity_counts": severity_counts(findings),
+        counts = severity_counts(findings)
+        results[paper] = {"counts": summary, "severity_counts": counts,
                           "findings": [f.to_dict() for f in findings]}
-        if not as_json:
-            _print_paper(paper, summary, findings, out)
+        if as_json:
+            continue
+        kinds = ", ".join(f"{v} {k}" for k, v in summary.items() if k not in ("total", "numbers"))
+        print(f"== {paper}: {summary['total']} claims ({summary['numbers']} printed numbers: {kinds})",
+              file=out)
+        print("   findings: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=out)
+        for f in findings:
+            print(f"  [{f.severity.upper()}] {f.check}: {f.message}", file=out)
+            if f.severity != "consistent":
+                if f.arithmetic:
+                    print(f"      arithmetic: {f.arithmetic}", file=out)
+                for c in f.claims:
+                    print(f"      - {c}", file=out)
     if as_json:
         json.dump(results, out, indent=2, default=str)
         print(file=out)
     return status
 
 
-def _witness_table(findings) -> list:
-    rows = [f for f in findings if f.check == "witness"]
-    if not rows:
-        return []
-    lines = ["| table | row | printed | verdict | witness confusion matrices (rows true, columns predicted) "
-             "|",
-             "|---|---|---|---|---|"]
-    for f in rows:
+def audit_markdown(paper, include_ok: bool = False) -> str:
+    """The paper's audit as Markdown: claim counts, the witness table (one line per printed row with
+    known class counts) and the findings by severity, each with the claims it involves."""
+    claims, summary, findings = _audit(paper)
+    lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
+             f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "
+             + ", ".join(f"{v} {k}" for k, v in severity_counts(findings).items()), ""]
+    witnesses = [f for f in findings if f.check == "witness"]
+    if witnesses:
+        lines += ["| table | row | printed | verdict | witness confusion matrices (rows true, columns "
+                  "predicted) |", "|---|---|---|---|---|"]
+    for f in witnesses:
         d = f.details
         if not d.get("witnesses"):
             wit = "**none**" if d.get("count") == 0 else "not enumerated"
@@ -113,19 +110,7 @@ def _witness_table(findings) -> list:
             wit += f" ({', '.join(d['classes'])})"
         lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {d.get('printed', '')} | {f.severity} | "
                      f"{wit} |")
-    return lines + [""]
-
-
-def audit_markdown(paper, include_ok: bool = False) -> str:
-    """The paper's audit as Markdown: claim counts, the witness table (one line per printed row with
-    known class counts) and the findings by severity, each with the claims it involves."""
-    claims = load_claims(paper)
-    summary, findings = claims_summary(claims.path), audit_claims(claims)
-    counts = severity_counts(findings)
-    lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
-             f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "
-             + ", ".join(f"{v} {k}" for k, v in counts.items()), ""]
-    lines += _witness_table(findings)
+    lines += [""] if witnesses else []
     for sev in SEVERITIES:
         chosen = [f for f in findings if f.severity == sev and f.check != "witness"]
         if not chosen or (sev == "consistent" and not include_ok):

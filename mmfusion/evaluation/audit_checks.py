@@ -1,19 +1,21 @@
-"""Internal-consistency checks of the claims audit (F1 vs P/R, GRIM on accuracies, std bounds) and
-the Finding they return, with the arithmetic behind it. Severity: impossible (as printed),
-inconsistent (two printings disagree, or possible only under an unusual reading), unverifiable
-(the paper does not print what a check needs), consistent."""
+"""Internal-consistency checks of the claims audit and the Finding they return: F1 vs P/R, GRIM on
+accuracies, std bounds, a CI containing its point, values in range, the same quantity printed the
+same way twice. Severity: impossible (as printed), inconsistent (two printings disagree, or possible
+only under an unusual reading), unverifiable (the paper does not print what a check needs), consistent."""
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from scipy import stats as sps
 
 from . import feasibility as fz
 from .claims import METRIC_KINDS
 
 SEVERITIES = ("impossible", "inconsistent", "unverifiable", "consistent")
+GRIM_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1")
 
 
 @dataclass
@@ -72,7 +74,6 @@ def _hm(p, r):
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
-# 1 -------------------------------------------------------------------------------------------
 def check_f1(claims) -> list:
     groups = defaultdict(dict)
     for c in _metric_claims(claims, METRIC_KINDS):
@@ -86,31 +87,25 @@ def check_f1(claims) -> list:
         p, r, f = g["precision"], g["recall"], g["f1"]
         (plo, phi), (rlo, rhi), (flo, fhi) = _frac_interval(p), _frac_interval(r), _frac_interval(f)
         hlo, hhi = _hm(plo, rlo), _hm(phi, rhi)
-        refs = [p.ref(), r.ref(), f.ref()]
         arith = (f"HM(P, R) = 2PR/(P+R) with P in [{plo:.5f}, {phi:.5f}], R in [{rlo:.5f}, {rhi:.5f}] "
                  f"gives [{hlo:.5f}, {hhi:.5f}]; reported F1 in [{flo:.5f}, {fhi:.5f}]")
-        exact = avg in ("binary", "micro") and (f.n or 1) == 1
+        averaged = avg in ("macro", "weighted") or (f.n or 1) > 1
         if flo > hhi:
-            out.append(Finding("f1_harmonic", "impossible", refs,
-                               f"{table} / {row}: F1 exceeds the harmonic mean of P and R, impossible "
-                               "for a single evaluation, a macro/weighted average or a mean over folds "
-                               "(all are <= HM by concavity)", arith))
+            sev, why = "impossible", ("F1 exceeds the harmonic mean of P and R, impossible for a single "
+                                      "evaluation, a macro/weighted average or a mean over folds (all are <= "
+                                      "HM by concavity)")
+        elif fhi < hlo and avg in ("binary", "micro") and (f.n or 1) == 1:
+            sev, why = "impossible", "binary F1 must equal HM(P, R)"
+        elif fhi < hlo and averaged:
+            sev, why = "consistent", ("F1 below HM(P, R), as a macro/weighted average or a mean over folds "
+                                      "may be")
         elif fhi < hlo:
-            averaged = avg in ("macro", "weighted") or (f.n or 1) > 1
-            sev = "impossible" if exact else "consistent" if averaged else "unverifiable"
-            why = ("binary F1 must equal HM(P, R)" if exact else
-                   "F1 below HM(P, R), as a macro/weighted average or a mean over folds may be" if averaged
-                   else
-                   "F1 below HM(P, R): possible only as a macro/weighted average or a mean over folds")
-            out.append(Finding("f1_harmonic", sev, refs, f"{table} / {row}: {why}", arith))
+            sev, why = "unverifiable", ("F1 below HM(P, R): possible only as a macro/weighted average or a "
+                                        "mean over folds")
         else:
-            out.append(Finding("f1_harmonic", "consistent", refs, f"{table} / {row}: F1 consistent with P, R",
-                               arith))
+            sev, why = "consistent", "F1 consistent with P, R"
+        out.append(Finding("f1_harmonic", sev, [p.ref(), r.ref(), f.ref()], f"{table} / {row}: {why}", arith))
     return out
-
-
-# 2 -------------------------------------------------------------------------------------------
-GRIM_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1")
 
 
 def accuracy_only(group) -> bool:
@@ -125,15 +120,13 @@ def check_grim(claims) -> list:
         if (fz.canonical_metric(c.column) in GRIM_METRICS and (c.n or 1) == 1
                 and c.averaging not in ("per-class", "samples")):
             groups[(c.table, c.row)].append(c)
-    for (table, row), group in groups.items():
+    for group in groups.values():
         counts = claims.class_counts(group[0])
         size = claims.test_size(group[0])
         if counts and sum(counts.values()) > 0 and not accuracy_only(group):
             continue  # the row's confusion matrices are enumerated by audit_witness
         if size:
-            for c in group:
-                if fz.canonical_metric(c.column) == "accuracy":
-                    out.append(_grim_accuracy(c, size, 1))
+            out += [_grim_accuracy(c, size, 1) for c in group if fz.canonical_metric(c.column) == "accuracy"]
     # per-run lists and means over n runs of a fixed-size test set: accuracy = correct / (n * N)
     for c in claims.claims:
         size = claims.test_size(c)
@@ -161,7 +154,6 @@ def _grim_accuracy(c, size, runs, value=None, label=""):
                    f"{what} is not k/{denom} for any integer k at {d} decimals", arith)
 
 
-# 3 -------------------------------------------------------------------------------------------
 def _implied_std(pm, meaning, k):
     if meaning == "sem":
         return pm * math.sqrt(k)
@@ -173,20 +165,16 @@ def _implied_std(pm, meaning, k):
 def check_std(claims) -> list:
     out = []
     for c in _metric_claims(claims, METRIC_KINDS):
-        if c.pm is None or fz.canonical_metric(c.column) not in fz.BOUNDED:
+        if c.pm is None or fz.canonical_metric(c.column) not in fz.BOUNDED or c.n == 1:
             continue
         ks = [c.n] if c.n else list(range(2, 101))
-        if c.n == 1:
-            continue
         mlo, mhi = _frac_interval(c)
-        pd_ = fz.inferred_decimals(c.pm)
-        pm_lo = max(c.pm - 0.5 * 10 ** -pd_, 0.0)
-        same = c.pm / 100 if c.scale == "percent" else c.pm
-        same_lo = pm_lo / 100 if c.scale == "percent" else pm_lo
-        alt_name = "fraction (not percent)" if c.scale == "percent" else "percentage points"
-        scales = {"as printed": same_lo, alt_name: pm_lo if c.scale == "percent" else pm_lo / 100}
-        meanings = [c.pm_meaning] if c.pm_meaning not in (None, "unknown") else ["std", "sem",
-                                                                                 "ci95_halfwidth"]
+        pm_lo = max(c.pm - 0.5 * 10 ** -fz.inferred_decimals(c.pm), 0.0)
+        pct = c.scale == "percent"
+        scales = {"as printed": pm_lo / 100 if pct else pm_lo,
+                  "fraction (not percent)" if pct else "percentage points": pm_lo if pct else pm_lo / 100}
+        stated = c.pm_meaning not in (None, "unknown")
+        meanings = [c.pm_meaning] if stated else ["std", "sem", "ci95_halfwidth"]
         smax = {k: fz.max_sample_std_interval(mlo, mhi, k) for k in ks}
         feasible = []
         for sname, pmv in scales.items():
@@ -195,16 +183,109 @@ def check_std(claims) -> list:
                 if kok:
                     feasible.append(f"{meaning} in {sname}" + ("" if c.n else f" (k in {kok[0]}..{kok[-1]})"))
         kdesc = f"k = {c.n}" if c.n else "k unknown, tried 2..100"
-        best = max(smax.values())
         arith = (f"mean in [{mlo:.5f}, {mhi:.5f}], {kdesc}: largest possible sample std "
-                 f"{best:.5f} (j values at 1, one fractional, rest 0); ± {c.pm} as printed = {same:g}")
-        literal = meanings[0] if c.pm_meaning not in (None, "unknown") else "std"
-        literal_ok = any(f.startswith(f"{literal} in as printed") for f in feasible)
-        if literal_ok:
+                 f"{max(smax.values()):.5f} (j values at 1, one fractional, rest 0); ± {c.pm} as printed = "
+                 f"{c.as_fraction(c.pm):g}")
+        if any(f.startswith(f"{meanings[0]} in as printed") for f in feasible):
             out.append(Finding("std_bound", "consistent", [c.ref()], f"{c.ref()}: ± {c.pm} possible", arith))
         else:
-            msg = f"{c.ref()}: ± {c.pm} read as a sample {literal} is impossible for this mean"
+            msg = f"{c.ref()}: ± {c.pm} read as a sample {meanings[0]} is impossible for this mean"
             msg += f"; feasible readings: {', '.join(feasible)}" if feasible else "; no reading is feasible"
             out.append(Finding("std_bound", "impossible", [c.ref()], msg, arith,
                                details={"feasible": feasible}))
+    return out
+
+
+def check_ci(claims) -> list:
+    out = []
+    for c in claims.claims:
+        if c.ci is None or not c.is_scalar:
+            continue
+        lo, hi = c.ci
+        tol = 10 ** -max(_dec(c), fz.inferred_decimals(lo), fz.inferred_decimals(hi))
+        if lo > hi:
+            sev, msg = "impossible", "CI lower > upper"
+        elif not (lo - tol <= c.value <= hi + tol):
+            sev, msg = "impossible", f"the CI [{lo}, {hi}] does not contain the point {c.value}"
+        else:
+            sev, msg = "consistent", "CI contains the point"
+        out.append(Finding("ci_contains", sev, [c.ref()], f"{c.ref()}: {msg}",
+                           f"{lo} <= {c.value} <= {hi} (tolerance {tol:g} for rounding)"))
+    return out
+
+
+def _flat(v):
+    return [x for y in v for x in _flat(y)] if isinstance(v, list) else [v]
+
+
+def check_range(claims) -> list:
+    out = []
+    for c in claims.claims:
+        vals = _flat(c.value) + ([*c.ci] if c.ci else [])
+        bad, bound = [], ""
+        if c.kind == "metric" and fz.canonical_metric(c.column) in fz.BOUNDED:
+            top = 100.0 if c.scale == "percent" else 1.0
+            bad, bound = [v for v in vals if not 0 <= v <= top], f"[0, {top:g}] ({c.scale})"
+        elif c.kind == "p_value":
+            bad, bound = [v for v in vals if not 0 <= v <= 1], "[0, 1]"
+        elif c.kind == "count":
+            bad, bound = [v for v in vals if v < 0 or v != int(v)], "non-negative integers"
+        elif c.kind == "time_s":
+            bad, bound = [v for v in vals if v < 0], ">= 0"
+        if bad:
+            out.append(Finding("range", "impossible", [c.ref()], f"{c.ref()}: {bad} outside {bound}",
+                               f"allowed {bound}"))
+        if c.decimals is not None and c.is_scalar and fz.inferred_decimals(c.value) > c.decimals:
+            out.append(Finding("range", "inconsistent", [c.ref()],
+                               f"{c.ref()}: value {c.value} has more digits than decimals={c.decimals}"))
+    return out
+
+
+def _same_pair(a, b, why):
+    alo, ahi = _frac_interval(a)
+    blo, bhi = _frac_interval(b)
+    arith = f"{printed(a)} -> [{alo:.5f}, {ahi:.5f}]; {printed(b)} -> [{blo:.5f}, {bhi:.5f}]"
+    if ahi < blo or bhi < alo:
+        return Finding("same_quantity", "inconsistent", [a.ref(), b.ref()],
+                       f"the same quantity ({why}) is reported as {printed(a)} and {printed(b)}", arith)
+    return Finding("same_quantity", "consistent", [a.ref(), b.ref()], f"{why}: consistent", arith)
+
+
+def check_same_quantity(claims) -> list:
+    """One quantity printed in two tables (same row, metric, averaging) or linked by ``same_as``."""
+    out, seen = [], set()
+    by_key = defaultdict(list)
+    for c in claims.claims:
+        if c.is_scalar and c.kind == "metric":
+            by_key[(c.row, fz.canonical_metric(c.column) or c.column, c.averaging)].append(c)
+    for (row, col, _), cs in by_key.items():
+        for i, a in enumerate(cs):
+            for b in cs[i + 1:]:
+                seen.add((a.index, b.index))
+                out.append(_same_pair(a, b, f"{row} / {col} in {a.table} and {b.table}"))
+    for c in claims.claims:
+        if not c.same_as:
+            continue
+        targets = claims.find(c.same_as["table"], c.same_as["row"], c.same_as["column"])
+        if not targets:
+            out.append(Finding("same_quantity", "inconsistent", [c.ref()],
+                               f"{c.ref()}: same_as points to no claim {c.same_as}"))
+        for t in targets:
+            if (min(t.index, c.index), max(t.index, c.index)) in seen:
+                continue
+            if c.is_scalar and t.is_scalar:
+                out.append(_same_pair(c, t, f"same_as link {c.ref()} -> {t.ref()}"))
+                continue
+            lst, mean = (c, t) if isinstance(c.value, list) else (t, c)   # the per-run list and its mean
+            if not mean.is_scalar:
+                continue
+            values = _flat(lst.value)
+            m = float(np.mean(values))
+            mlo, mhi = _frac_interval(mean)
+            ok = mlo <= mean.as_fraction(m) <= mhi
+            out.append(Finding("same_quantity", "consistent" if ok else "inconsistent",
+                               [lst.ref(), mean.ref()],
+                               f"mean of the {len(values)} listed values {m:.5f} "
+                               f"{'prints' if ok else 'does not print'} as {mean.value}",
+                               f"mean = {m:.6f}; {mean.value} covers [{mlo:.5f}, {mhi:.5f}]"))
     return out

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .audit_checks import Finding
 
-# Counted by mmfusion.data in the real downloads (tests/test_audit_counts.py checks the CBIS-DDSM
-# and MIAS numbers against the loaders on ../shared/data-samples when present).
+# counted by mmfusion.data in the real downloads (tests/test_audit_xref.py checks CBIS-DDSM and MIAS)
 DOWNLOAD_COUNTS = {
     "busi": {"benign": 437, "malignant": 210, "normal": 133, "total": 780},
     "cbis-ddsm": {"mass train images": 1231, "mass test images": 361, "calc train images": 1227,

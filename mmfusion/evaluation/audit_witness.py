@@ -1,18 +1,96 @@
 """Witness confusion matrices: for every printed row of the paper's own results whose test-set
 class counts are known, the integer confusion matrices consistent with all of its printed metrics
-under the stated (or inferred) averaging and the printed rounding — or "none"."""
+under the stated (or inferred) averaging and the printed rounding — or "none". Every matrix is
+enumerated once (pruned by the row's accuracy), then each printed metric is matched under each
+averaging reading it may have."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
-from . import audit_rows as ar
+import numpy as np
+
 from . import feasibility as fz
-from .audit_checks import Finding, accuracy_only, printed
+from .audit_checks import GRIM_METRICS, Finding, _dec, _modes, accuracy_only, printed
 
+NO_AVERAGING = ("accuracy", "balanced_accuracy")
 MAX_LISTED = 10
 # tried in this order: the first that admits a matrix is reported
 MODES = (("rounded", ("round",)), ("truncated", ("truncate",)),
          ("some rounded, some truncated", ("round", "truncate")))
+
+
+@dataclass
+class RowProblem:
+    table: str
+    row: str
+    claims: list            # the row's metric claims
+    names: list             # class names, in the order of the matrices' rows
+    counts: list            # test images per class
+    cms: np.ndarray         # (M, k, k) candidate matrices, rows true, columns predicted
+    readings: list          # averaging readings tried (binary(pos=..), macro, weighted, micro)
+    pruned: set | None      # correct counts allowed by the accuracy (None: not pruned)
+
+    def __post_init__(self):
+        self._values = {r: fz.metrics_of_matrices(self.cms, r, self.names) for r in self.readings}
+
+    def fits(self, c, reading, modes) -> np.ndarray:
+        """Which matrices print as claim ``c`` under ``reading`` (``c.rounding`` overrides ``modes``)."""
+        x = self._values[reading][fz.canonical_metric(c.column)] * (100 if c.scale == "percent" else 1)
+        return fz.matches(x, c.value, _dec(c), (c.rounding,) if c.rounding else modes)
+
+    def claim_readings(self, c) -> list:
+        """The readings a claim may have: its stated averaging (and positive class), else all."""
+        if c.averaging is None or fz.canonical_metric(c.column) in NO_AVERAGING:
+            return list(self.readings)
+        if c.averaging == "binary":
+            pos = [f"binary(pos={c.positive})"] if c.positive else None
+            return [r for r in self.readings if r.startswith("binary") and (pos is None or r in pos)]
+        return [r for r in self.readings if r == c.averaging]
+
+
+def row_problem(claims, table, row, group) -> RowProblem:
+    """Enumerate the row's candidate matrices (OverflowError past the enumeration limit)."""
+    counts = claims.class_counts(group[0])
+    names, n = list(counts), sum(counts.values())
+    acc = [c for c in group if fz.canonical_metric(c.column) == "accuracy"]
+    allowed = (fz.allowed_correct_counts(n, acc[0].value, _dec(acc[0]), acc[0].scale == "percent",
+                                         _modes(acc[0])) if acc else None)
+    cms = fz.enumerate_confusion_matrices(list(counts.values()), allowed)
+    return RowProblem(table, row, group, names, list(counts.values()), cms,
+                      fz.readings(len(names), names), allowed)
+
+
+def _restrict(readings: dict, positive):
+    """Binary readings of one positive class only (all claims of a row share it)."""
+    return {r: m for r, m in readings.items()
+            if not r.startswith("binary") or positive is None or r == f"binary(pos={positive})"}
+
+
+def joint_fit(problem: RowProblem, per_claim: dict):
+    """(mask, positive): matrices where every claim prints under one of its readings, binary
+    readings sharing one positive class; the positive tried first is the last class."""
+    positives = problem.names[::-1] if len(problem.names) == 2 else [None]
+    for pos in positives:
+        m = np.ones(len(problem.cms), bool)
+        for c in problem.claims:
+            rs = _restrict(per_claim[c.index], pos)
+            m &= np.any(list(rs.values()), axis=0) if rs else False
+        if m.any():
+            return m, pos
+    return np.zeros(len(problem.cms), bool), positives[0]
+
+
+def single_readings(problem: RowProblem, per_claim: dict) -> list:
+    """The readings under which every claim of the row prints as printed (one averaging for all)."""
+    good = []
+    for r in problem.readings:
+        m = np.ones(len(problem.cms), bool)
+        for c in problem.claims:
+            m &= per_claim[c.index].get(r, np.zeros(len(problem.cms), bool))
+        if m.any():
+            good.append(r)
+    return good
 
 
 def witness_groups(claims) -> dict:
@@ -20,7 +98,7 @@ def witness_groups(claims) -> dict:
     groups = defaultdict(list)
     for c in claims.claims:
         if (c.kind == "metric" and c.is_scalar and (c.n or 1) == 1 and c.relation in (None, "=")
-                and fz.canonical_metric(c.column) in ar.GRIM_METRICS
+                and fz.canonical_metric(c.column) in GRIM_METRICS
                 and c.averaging not in ("per-class", "samples")):
             counts = claims.class_counts(c)
             if counts and sum(counts.values()) > 0:
@@ -29,28 +107,16 @@ def witness_groups(claims) -> dict:
     return {k: g for k, g in groups.items() if not accuracy_only(g)}
 
 
-def _printed(c) -> str:
-    avg = c.averaging + (f", positive {c.positive}" if c.positive else "") if c.averaging else ""
-    return f"{c.column} {printed(c)}" + (f" ({avg})" if avg else "")
-
-
 def _solve(problem):
-    """(mode label, per-claim fits, mask, positive) under the first rounding mode that fits."""
+    """(mode label, per-claim fits, mask, positive) under the first rounding mode that fits; the
+    fits map claim index -> {reading: mask} over the readings the claim may have."""
     for label, modes in MODES:
-        per_claim = ar.per_claim_fits(problem, modes)
-        mask, pos = ar.joint_fit(problem, per_claim)
+        per_claim = {c.index: {r: problem.fits(c, r, modes) for r in problem.claim_readings(c)}
+                     for c in problem.claims}
+        mask, pos = joint_fit(problem, per_claim)
         if mask.any():
             return label, per_claim, mask, pos
     return None, per_claim, mask, pos
-
-
-def _header(claims, problem):
-    c = problem.claims[0]
-    src = ("class counts: given on the claim (its note says where from)" if c.test_class_counts else
-           claims.protocol.get("test_counts_source", "class counts: protocol.test_class_counts"))
-    counts = ", ".join(f"{k} {v}" for k, v in zip(problem.names, problem.counts))
-    return (f"{problem.table} / {problem.row}: test set {problem.n} ({counts}"
-            + (f"; {src}" if src else "") + ")")
 
 
 def _severity(problem, label, per_claim):
@@ -60,8 +126,8 @@ def _severity(problem, label, per_claim):
         why.append("only if some numbers are rounded and others truncated")
     elif label == "truncated":
         why.append("with every number truncated")
-    stated = all(c.averaging for c in problem.claims if fz.canonical_metric(c.column) not in ar.NO_AVERAGING)
-    if not stated and not ar.single_readings(problem, per_claim):
+    stated = all(c.averaging for c in problem.claims if fz.canonical_metric(c.column) not in NO_AVERAGING)
+    if not stated and not single_readings(problem, per_claim):
         why.append("no single averaging reproduces every number (the unstated averagings must differ)")
     bad = label == "some rounded, some truncated" or len(why) > (label == "truncated")
     return ("inconsistent" if bad else "consistent"), "".join(f" — {w}" for w in why)
@@ -71,16 +137,24 @@ def witness_row(claims, group) -> Finding:
     table, row = group[0].table, group[0].row
     refs = [c.ref() for c in group]
     try:
-        problem = ar.row_problem(claims, table, row, group)
+        problem = row_problem(claims, table, row, group)
     except OverflowError as e:
         return Finding("witness", "unverifiable", refs, f"{table} / {row}: not enumerated ({e})")
-    header = _header(claims, problem)
+    c = problem.claims[0]
+    src = ("class counts: given on the claim (its note says where from)" if c.test_class_counts else
+           claims.protocol.get("test_counts_source", "class counts: protocol.test_class_counts"))
+    counts = ", ".join(f"{k} {v}" for k, v in zip(problem.names, problem.counts))
+    header = f"{table} / {row}: test set {sum(problem.counts)} ({counts}" + (f"; {src}" if src else "") + ")"
     arith = f"{len(problem.cms)} integer confusion matrices enumerated" + (
         f" (pruned to {sorted(problem.pruned)} correct by the accuracy)" if problem.pruned is not None
-                                                                           else "")
+        else "")
     label, per_claim, mask, pos = _solve(problem)
+    shown = []
+    for c in group:
+        avg = c.averaging + (f", positive {c.positive}" if c.positive else "") if c.averaging else ""
+        shown.append(f"{c.column} {printed(c)}" + (f" ({avg})" if avg else ""))
     details = {"table": table, "row": row, "classes": problem.names, "counts": problem.counts,
-               "printed": ", ".join(_printed(c) for c in group)}
+               "printed": ", ".join(shown)}
     if label is None:
         details.update(witnesses=[], count=0)
         how = "the stated averaging" if any(c.averaging for c in group) else "any averaging"
@@ -89,7 +163,9 @@ def witness_row(claims, group) -> Finding:
                        details=details)
     idx = [int(i) for i in mask.nonzero()[0]]
     listed = [problem.cms[i].tolist() for i in idx[:MAX_LISTED]]
-    used = ar.readings_used(problem, per_claim, idx[0], pos)
+    # the readings under which the first witness prints as each claim
+    used = {c.ref(): [r for r, m in _restrict(per_claim[c.index], pos).items() if m[idx[0]]]
+            for c in problem.claims}
     severity, why = _severity(problem, label, per_claim)
     details.update(witnesses=listed, count=len(idx), positive=pos, readings=used, rounding=label)
     what = (f"exactly one witness {listed[0]}" if len(idx) == 1 else

@@ -3,6 +3,7 @@ and loader. Errors name the file, the line (from the YAML marks), the claim inde
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,11 +82,7 @@ class Claim:
 
     @property
     def is_scalar(self) -> bool:
-        return isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
-
-    @property
-    def is_metric(self) -> bool:
-        return self.kind in METRIC_KINDS
+        return _is_number(self.value)
 
 
 @dataclass
@@ -125,9 +122,8 @@ class Claims:
 
 
 def papers_dir() -> Path:
-    """``$MMFUSION_PAPERS_DIR``, else the repository's ``papers/`` (a checkout or editable install),
-    else the copy a wheel installs under ``<prefix>/share/mmfusion/papers`` (setup.cfg data_files:
-    a Kaggle kernel installs mmfusion from a wheel and still needs the claims)."""
+    """``$MMFUSION_PAPERS_DIR``, else the repository's ``papers/``, else the copy a wheel installs
+    under ``<prefix>/share/mmfusion/papers`` (setup.cfg data_files; Kaggle kernels install a wheel)."""
     env = os.environ.get("MMFUSION_PAPERS_DIR")
     if env:
         return Path(env)
@@ -149,9 +145,7 @@ def _is_number(x):
 
 
 def _is_numeric_tree(x):
-    if _is_number(x):
-        return True
-    return isinstance(x, list) and len(x) > 0 and all(_is_numeric_tree(v) for v in x)
+    return _is_number(x) or (isinstance(x, list) and len(x) > 0 and all(map(_is_numeric_tree, x)))
 
 
 def _is_link(x, keys=("table", "row", "column")):
@@ -225,9 +219,7 @@ def _claim(raw, i, where, warnings, lines=None) -> Claim:
     if extra:
         warnings.append(f"{where}: claims[{i}] has unknown fields {sorted(extra)} (kept, not checked)")
     kw = {k: raw[k] for k in known if k in raw and raw[k] is not None}
-    for f in ("table", "row", "column"):
-        kw[f] = str(raw[f])
-    kw["kind"] = kind
+    kw.update({f: str(raw[f]) for f in ("table", "row", "column")}, kind=kind)
     return Claim(**kw, index=i, line=lines.get(None), extra=extra)
 
 
@@ -335,9 +327,6 @@ def claims_summary(paper_or_path) -> dict:
         flat = [x for y in v for x in (y if isinstance(y, list) else [y])]
         return len(flat) + (c.pm is not None) + (2 if c.ci else 0)
 
-    out = {"total": len(claims.claims), "numbers": sum(numbers(c) for c in claims.claims)}
-    for kind in KINDS:
-        n = sum(c.kind == kind for c in claims.claims)
-        if n:
-            out[kind] = n
-    return out
+    kinds = Counter(c.kind for c in claims.claims)
+    return {"total": len(claims.claims), "numbers": sum(numbers(c) for c in claims.claims),
+            **{k: kinds[k] for k in KINDS if kinds[k]}}

@@ -14,16 +14,12 @@ import math
 import numpy as np
 
 EPS = 1e-9
-METRIC_ALIASES = {
-    "accuracy": "accuracy", "acc": "accuracy",
-    "balanced_accuracy": "balanced_accuracy", "balanced accuracy": "balanced_accuracy",
-    "precision": "precision", "ppv": "precision",
-    "recall": "recall", "sensitivity": "recall", "tpr": "recall",
-    "specificity": "specificity", "tnr": "specificity",
-    "f1": "f1", "f1-score": "f1", "f1_score": "f1", "f1 score": "f1",
-    "auc": "auc", "auc-roc": "auc", "roc_auc": "auc", "auc_roc": "auc",
-}
 BOUNDED = {"accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "auc"}
+METRIC_ALIASES = {
+    **{m: m for m in BOUNDED}, "acc": "accuracy", "balanced accuracy": "balanced_accuracy",
+    "ppv": "precision", "sensitivity": "recall", "tpr": "recall", "tnr": "specificity", "f1-score": "f1",
+    "f1_score": "f1", "f1 score": "f1", "auc-roc": "auc", "roc_auc": "auc", "auc_roc": "auc",
+}
 
 
 def canonical_metric(column: str):
@@ -80,33 +76,21 @@ def max_sample_std_interval(lo: float, hi: float, k: int, grid: int = 201) -> fl
     return max(max_sample_std(m, k) for m in cands)
 
 
-# --- GRIM-style confusion matrix enumeration -------------------------------------------------
-
 def _compositions(n: int, k: int) -> np.ndarray:
-    """All ways to split n into k non-negative integers, as an array (P, k)."""
-    rows = []
-    for bars in itertools.combinations(range(n + k - 1), k - 1):
-        prev, parts = -1, []
-        for b in bars:
-            parts.append(b - prev - 1)
-            prev = b
-        parts.append(n + k - 2 - prev)
-        rows.append(parts)
-    return np.array(rows, dtype=np.int32).reshape(-1, k)
+    """All ways to split n into k non-negative integers, as an array (P, k) (stars and bars)."""
+    bars = np.array(list(itertools.combinations(range(n + k - 1), k - 1)), dtype=np.int64)
+    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), n + k - 1)])
+    return (np.diff(edges, axis=1) - 1).astype(np.int32)
 
 
 def enumerate_confusion_matrices(class_counts, allowed_correct=None, limit: int = 3_000_000):
-    """Integer confusion matrices (M, k, k) with row sums ``class_counts``.
-
-    ``allowed_correct``: set of allowed traces (number of correct predictions) — pruning by the
-    reported accuracy before anything else is built. Raises OverflowError past ``limit`` matrices.
-    """
+    """Integer confusion matrices (M, k, k) with row sums ``class_counts``, only those whose trace
+    (correct predictions) is in ``allowed_correct`` when given. OverflowError past ``limit``."""
     counts = [int(c) for c in class_counts]
     k = len(counts)
     comps = [_compositions(n, k) for n in counts]
     by_diag = [{d: c[c[:, i] == d] for d in range(counts[i] + 1)} for i, c in enumerate(comps)]
-    total_rows = []
-    size = 0
+    total_rows, size = [], 0
     for diag in itertools.product(*[range(n + 1) for n in counts]):
         if allowed_correct is not None and sum(diag) not in allowed_correct:
             continue
@@ -124,10 +108,8 @@ def enumerate_confusion_matrices(class_counts, allowed_correct=None, limit: int 
 
 def readings(k: int, class_names) -> list:
     """Averaging readings tried for a k-class confusion matrix."""
-    out = ["macro", "weighted", "micro"]
-    if k == 2:
-        out = [f"binary(pos={class_names[j]})" for j in (1, 0)] + out
-    return out
+    binary = [f"binary(pos={class_names[j]})" for j in (1, 0)] if k == 2 else []
+    return binary + ["macro", "weighted", "micro"]
 
 
 def metrics_of_matrices(cms: np.ndarray, reading: str, class_names) -> dict:

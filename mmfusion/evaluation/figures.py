@@ -10,10 +10,6 @@ import pandas as pd
 from ..utils.plotting import pyplot, save_figure
 
 
-def _save(fig, path):
-    return save_figure(fig, path, dpi=120)
-
-
 def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Path:
     """One-vs-rest ROC per class (the positive class only when there are 2), with AUCs."""
     from sklearn.metrics import auc, roc_curve
@@ -33,7 +29,7 @@ def roc_curves(y_true, y_prob, path, class_names=None, title: str = "ROC") -> Pa
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set(xlabel="False positive rate", ylabel="True positive rate", title=title)
     ax.legend(loc="lower right", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def confusion_matrix_figure(cm, path, class_names=None, title: str = "Confusion matrix") -> Path:
@@ -44,7 +40,7 @@ def confusion_matrix_figure(cm, path, class_names=None, title: str = "Confusion 
     ConfusionMatrixDisplay(cm, display_labels=class_names).plot(ax=ax, cmap="Blues", colorbar=False,
                                                                xticks_rotation=45, values_format="d")
     ax.set(xlabel="Predicted", ylabel="True", title=title)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def learning_curves(history, path, title: str = "Learning curves") -> Path:
@@ -69,7 +65,7 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
         ax.set(xlabel="epoch", title=m)
         ax.legend(fontsize=7)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def cd_diagram(result, path, title: str | None = None) -> Path:
@@ -89,4 +85,4 @@ def cd_diagram(result, path, title: str | None = None) -> Path:
          label_fmt_right="({rank:.2f}) {label}", **extra)
     ax.set_title(title or f"Friedman p = {result.pvalue:.3g}, Nemenyi CD {result.cd:.2f} at alpha "
                  f"{result.alpha}", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=120)

@@ -42,9 +42,8 @@ def _table(rows: list) -> str:
            + "</tr></thead><tbody>"]
     vcol = head.index("verdict") if "verdict" in head else None
     for cells in body:
-        cls = ""
-        if vcol is not None and vcol < len(cells) and cells[vcol]:
-            cls = f' class="v-{cells[vcol].split()[0]}"'
+        verdict = cells[vcol] if vcol is not None and vcol < len(cells) else ""
+        cls = f' class="v-{verdict.split()[0]}"' if verdict else ""
         out.append(f"<tr{cls}>" + "".join(f"<td>{_inline(c)}</td>" for c in cells) + "</tr>")
     return "\n".join(out + ["</tbody></table>"])
 
@@ -92,9 +91,8 @@ def write_html(run_dir, markdown_text: str, figures=()) -> Path:
     """report.html beside report.md; every figure of ``figures/`` is embedded, listed or not."""
     run_dir = Path(run_dir)
     listed = set(figures)
-    extra = sorted(str(p.relative_to(run_dir)) for p in (run_dir / "figures").glob("*")
-                   if p.suffix.lower() in MIME) if (run_dir / "figures").is_dir() else []
-    missing = [f for f in extra if f not in listed]
+    missing = sorted(str(p.relative_to(run_dir)) for p in (run_dir / "figures").glob("*")
+                     if p.suffix.lower() in MIME and str(p.relative_to(run_dir)) not in listed)
     if missing:
         markdown_text += "\n## Other figures\n\n" + "\n".join(f"![{Path(f).stem}]({f})"
                                                               for f in missing) + "\n"

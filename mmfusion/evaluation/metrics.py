@@ -1,8 +1,6 @@
-"""Classification metrics on top of scikit-learn, bootstrap CIs and mean ± sample std.
-
-Every number comes from sklearn; this module only fixes the conventions (argmax predictions,
-class 1 is the positive class for ``average="binary"``, specificity as one-vs-rest TNR).
-"""
+"""Classification metrics on top of scikit-learn, bootstrap CIs and mean ± sample std. Every number
+comes from sklearn; this module only fixes the conventions (argmax predictions, class 1 is the
+positive class for ``average="binary"``, specificity as one-vs-rest TNR)."""
 from __future__ import annotations
 
 import warnings
@@ -15,6 +13,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 METRIC_NAMES = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "auc")
 AVERAGES = ("binary", "macro", "weighted")
+_AVERAGED = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}
 
 
 def _as_arrays(y_true, y_prob):
@@ -63,26 +62,16 @@ def _specificity(y_true, y_pred, n_classes, average):
 
 
 def _auc(y_true, y_prob, average):
-    with warnings.catch_warnings():  # one class present: sklearn warns and returns NaN
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return _auc_raw(y_true, y_prob, average)
-
-
-def _auc_raw(y_true, y_prob, average):
+    """NaN when a class is absent from y_true (sklearn raises, or warns and returns NaN)."""
     try:
-        if y_prob.shape[1] == 2:
-            return float(skm.roc_auc_score(y_true, y_prob[:, 1]))
-        return float(skm.roc_auc_score(y_true, y_prob, multi_class="ovr", average=average,
-                                       labels=list(range(y_prob.shape[1]))))
-    except ValueError:  # a class absent from y_true: AUC undefined
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            if y_prob.shape[1] == 2:
+                return float(skm.roc_auc_score(y_true, y_prob[:, 1]))
+            return float(skm.roc_auc_score(y_true, y_prob, multi_class="ovr", average=average,
+                                           labels=list(range(y_prob.shape[1]))))
+    except ValueError:
         return float("nan")
-
-
-def _check_average(average, n_classes):
-    if average not in AVERAGES:
-        raise ValueError(f"average must be one of {AVERAGES}; got {average!r}")
-    if average == "binary" and n_classes != 2:
-        raise ValueError(f"average='binary' needs 2 classes; y_prob has {n_classes}")
 
 
 def metric_function(name: str, average: str = "binary") -> Callable[[np.ndarray, np.ndarray], float]:
@@ -93,25 +82,22 @@ def metric_function(name: str, average: str = "binary") -> Callable[[np.ndarray,
     def fn(y_true, y_prob):
         y_true, y_prob = _as_arrays(y_true, y_prob)
         n_classes = y_prob.shape[1]
-        _check_average(average, n_classes)
+        if average not in AVERAGES:
+            raise ValueError(f"average must be one of {AVERAGES}; got {average!r}")
+        if average == "binary" and n_classes != 2:
+            raise ValueError(f"average='binary' needs 2 classes; y_prob has {n_classes}")
         if name == "auc":
             return _auc(y_true, y_prob, "macro" if average == "binary" else average)
         y_pred = y_prob.argmax(axis=1)
-        labels = list(range(n_classes))
-        kw = dict(labels=labels, average=average, zero_division=0)
-        if average == "binary":
-            kw["pos_label"] = 1
         if name == "accuracy":
             return float(skm.accuracy_score(y_true, y_pred))
         if name == "balanced_accuracy":
             return float(skm.balanced_accuracy_score(y_true, y_pred))
-        if name == "precision":
-            return float(skm.precision_score(y_true, y_pred, **kw))
-        if name == "recall":
-            return float(skm.recall_score(y_true, y_pred, **kw))
-        if name == "f1":
-            return float(skm.f1_score(y_true, y_pred, **kw))
-        return _specificity(y_true, y_pred, n_classes, average)
+        if name == "specificity":
+            return _specificity(y_true, y_pred, n_classes, average)
+        # binary: sklearn's default pos_label=1
+        return float(_AVERAGED[name](y_true, y_pred, labels=list(range(n_classes)), average=average,
+                                     zero_division=0))
 
     fn.__name__ = f"{name}_{average}"
     return fn
@@ -119,11 +105,8 @@ def metric_function(name: str, average: str = "binary") -> Callable[[np.ndarray,
 
 def classification_metrics(y_true, y_prob, average: str = "binary") -> dict:
     """accuracy, balanced_accuracy, precision, recall, specificity, f1, auc of argmax(y_prob).
-
-    ``y_prob`` is (N, C) (a 1-D array is read as p(class 1)). ``binary``: class 1 positive.
-    ``macro`` specificity is the mean over classes of the one-vs-rest TNR; ``weighted`` weights
-    it by class support. AUC is NaN when a class is absent from ``y_true``.
-    """
+    ``y_prob`` is (N, C) (a 1-D array is read as p(class 1)). ``macro`` specificity is the mean of
+    the one-vs-rest TNRs, ``weighted`` weights them by support. AUC is NaN if a class is absent."""
     return {name: metric_function(name, average)(y_true, y_prob) for name in METRIC_NAMES}
 
 
@@ -154,18 +137,14 @@ def mean_std(values) -> MeanStd:
     v = np.asarray(values, dtype=float).ravel()
     if v.size == 0:
         raise ValueError("mean_std of no values")
-    std = float(np.std(v, ddof=1)) if v.size > 1 else float("nan")
-    return MeanStd(float(v.mean()), std)
+    return MeanStd(float(v.mean()), float(np.std(v, ddof=1)) if v.size > 1 else float("nan"))
 
 
 def bootstrap_ci(y_true, y_prob, metric="auc", n_resamples: int = 1000, seed: int = 0,
                  stratified: bool = False, alpha: float = 0.05, average: str = "binary") -> dict:
-    """Percentile bootstrap CI of one metric over resampled test samples.
-
-    ``metric``: a name from :data:`METRIC_NAMES` or a callable ``(y_true, y_prob) -> float``.
-    ``stratified`` resamples within each class (class counts fixed). Resamples where the metric is
-    undefined (NaN, e.g. AUC with one class) are skipped and counted in ``n_skipped``.
-    """
+    """Percentile bootstrap CI of one metric (a name from :data:`METRIC_NAMES` or a callable
+    ``(y_true, y_prob) -> float``); ``stratified`` keeps class counts fixed. Resamples where the
+    metric is undefined (NaN, e.g. AUC with one class) are skipped and counted in ``n_skipped``."""
     y_true, y_prob = _as_arrays(y_true, y_prob)
     fn = metric_function(metric, average) if isinstance(metric, str) else metric
     rng = np.random.default_rng(seed)

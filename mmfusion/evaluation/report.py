@@ -1,9 +1,5 @@
-"""Side-by-side report of paper claims and reproduced numbers (docs/claims.md).
-
-``write_report(run_dir, reproduced)`` writes ``reproduced.json``, ``results.json`` and
-``report.md``, plus figures from ``predictions.csv`` / ``history.csv`` when present.
-``mmfusion report RUN_DIR`` re-renders from ``reproduced.json`` via :func:`report_command`. The
-comparison itself (contract checks, claims matched, verdicts) is :mod:`mmfusion.evaluation.results`.
+"""Side-by-side report of paper claims and reproduced numbers (docs/claims.md); the comparison
+itself (contract checks, claims matched, verdicts) is :mod:`mmfusion.evaluation.results`.
 
 Contract (every field but paper/dataset/synthetic/cells is optional; old callers keep working)::
 
@@ -33,16 +29,9 @@ import sys
 from pathlib import Path
 
 from ..utils.io import atomic_write_json, atomic_write_text
+from . import results as _results
 from .claims import ClaimsError
-from .results import (  # noqa: F401  (QUICK_TITLE, SYNTHETIC_TITLE, ReportError: part of this API)
-    QUICK_TITLE,
-    SYNTHETIC_TITLE,
-    ReportError,
-    _check_reproduced,
-    _num,
-    build_results,
-    claims_for,
-)
+from .results import QUICK_TITLE, SYNTHETIC_TITLE, ReportError  # noqa: F401  (part of this API)
 
 RULE = ("Verdict rule: the difference ours − paper gets a 95% interval combining run-to-run variation, "
         "test-set sampling (bootstrap, the run's CI, or binomial on n_test) and the paper's printed "
@@ -86,7 +75,7 @@ def row_cells(r) -> tuple:
         else:
             dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
     paper = r["paper"]
-    return _fmt(float(paper) if _num(paper) else paper, count=count), rtxt, ctxt, dtxt
+    return _fmt(float(paper) if isinstance(paper, (int, float)) else paper, count=count), rtxt, ctxt, dtxt
 
 
 def _row_md(r) -> str:
@@ -122,8 +111,8 @@ def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) 
 
 
 def render_figures(run_dir) -> tuple:
-    """ROC and confusion matrix from predictions.csv (test split), learning curves from
-    history.csv. Returns (relative figure paths, notes on anything not drawn)."""
+    """ROC and confusion matrix from predictions.csv (test split), learning curves from history.csv:
+    (relative figure paths, notes on anything not drawn)."""
     import pandas as pd
 
     from . import figures
@@ -152,32 +141,33 @@ def render_figures(run_dir) -> tuple:
             made.append(figures.learning_curves(hist, run_dir / "figures" / "learning_curves.png"))
         except ValueError as e:
             notes.append(f"{hist.name}: learning curves not drawn ({e})")
-    extra = sorted(p for p in (run_dir / "figures").glob("*.png")) if (run_dir / "figures").is_dir() else []
-    rel = sorted({str(p.relative_to(run_dir)) for p in [*made, *extra]})
-    return rel, notes
+    extra = (run_dir / "figures").glob("*.png")   # figures a paper module drew itself
+    return sorted({str(p.relative_to(run_dir)) for p in [*made, *extra]}), notes
 
 
 def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
     """Write reproduced.json, results.json, report.md, report.html (+ figures); return the results.
-    ``tolerance`` (δ for every cell, e.g. a reviewer's tighter one) is not stored in reproduced.json."""
+    ``tolerance`` (δ for every cell) is not stored in reproduced.json."""
+    from .audit import audit_markdown
     from .html import write_html
     from .summary import run_facts
 
     run_dir = Path(run_dir)
-    _check_reproduced(reproduced)
+    _results._check_reproduced(reproduced)
     atomic_write_json(run_dir / "reproduced.json", reproduced)
-    claims = claims_for(reproduced["paper"])
+    claims = _results.claims_for(reproduced["paper"])
     notes = [str(n) for n in reproduced.get("notes", ())]   # the paper module's own notes
     if tolerance is not None:
         reproduced = {**reproduced, "tolerance": float(tolerance)}
-    results = build_results(reproduced, claims)
+    results = _results.build_results(reproduced, claims)
     figs, fig_notes = render_figures(run_dir)
     run = run_facts(run_dir, reproduced)
     results["run"] = run
     atomic_write_json(run_dir / "results.json", results)
     text = render_markdown(results, claims, figs, notes + fig_notes, run).rstrip("\n") + "\n"
     flags = results.get("title_flags", "")
-    for section in (*reproduced.get("appendix", ()), _audit_section(reproduced["paper"], claims)):
+    audit = audit_markdown(reproduced["paper"]) if claims is not None else ""
+    for section in (*reproduced.get("appendix", ()), audit):
         if section:   # e.g. the template's fidelity table; then the audit of the paper's own numbers
             lines = [line + flags if line.startswith("#") and flags not in line else line
                      for line in section.rstrip("\n").split("\n")]
@@ -187,17 +177,8 @@ def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
     return results
 
 
-def _audit_section(paper: str, claims) -> str:
-    """The audit of the paper's printed numbers (witness matrices, findings), when it has claims."""
-    if claims is None:
-        return ""
-    from .audit import audit_markdown
-
-    return audit_markdown(paper)
-
-
 def report_command(run_dir: str, out=None, tolerance=None) -> int:
-    """Re-render the report of a run directory from its reproduced.json (exit 0 / 2 bad input);
+    """``mmfusion report RUN_DIR``: re-render from reproduced.json (exit 0, 2 on bad input);
     ``tolerance``: judge every cell with this δ instead."""
     out = out or sys.stdout
     src = Path(run_dir) / "reproduced.json"

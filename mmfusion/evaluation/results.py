@@ -9,6 +9,7 @@ import numpy as np
 
 from . import verdict as V
 from .claims import Claim, load_claims, papers_dir
+from .claims import _is_number as _num
 from .metrics import mean_std
 
 SYNTHETIC_TITLE = "SYNTHETIC TWIN — not the paper's data"
@@ -19,8 +20,17 @@ class ReportError(ValueError):
     """``reproduced`` does not follow the contract."""
 
 
-def _num(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+# optional cell field -> (test of its value, what it must be); null passes, but for test_sets
+CELL_RULES = {
+    "ci": (lambda x: isinstance(x, (list, tuple)) and len(x) == 2 and all(map(_num, x)),
+           "[low, high] or null"),
+    "n_test": (lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0, "an integer > 0"),
+    "bounds": (lambda x: isinstance(x, (list, tuple)) and len(x) == 2 and all(b is None or _num(b) for b in x)
+               and (None in x or x[0] < x[1]), "[low, high] with low < high (null = open)"),
+    "boot": (lambda x: isinstance(x, (list, tuple)) and all(map(_num, x)), "a list of numbers"),
+    "test_sets": (lambda x: x in ("shared", "disjoint"), "'shared' or 'disjoint'"),
+    "tolerance": (lambda x: _num(x) and x > 0, "a number > 0"),
+}
 
 
 def _check_cell(i, c):
@@ -32,24 +42,9 @@ def _check_cell(i, c):
     v = c["values"]
     if not isinstance(v, (list, tuple)) or not v or not all(_num(x) for x in v):
         raise ReportError(f"{where}: 'values' must be a non-empty list of numbers; got {v!r}")
-    ci = c.get("ci")
-    if ci is not None and not (isinstance(ci, (list, tuple)) and len(ci) == 2 and all(map(_num, ci))):
-        raise ReportError(f"{where}: 'ci' must be [low, high] or null; got {ci!r}")
-    nt = c.get("n_test")
-    if nt is not None and not (isinstance(nt, int) and not isinstance(nt, bool) and nt > 0):
-        raise ReportError(f"{where}: 'n_test' must be an integer > 0; got {nt!r}")
-    b = c.get("bounds")
-    if b is not None and not (isinstance(b, (list, tuple)) and len(b) == 2
-                              and all(x is None or _num(x) for x in b)
-                              and (None in b or b[0] < b[1])):
-        raise ReportError(f"{where}: 'bounds' must be [low, high] with low < high (null = open); got {b!r}")
-    boot = c.get("boot")
-    if boot is not None and not (isinstance(boot, (list, tuple)) and all(map(_num, boot))):
-        raise ReportError(f"{where}: 'boot' must be a list of numbers; got {boot!r}")
-    if c.get("test_sets", "shared") not in ("shared", "disjoint"):
-        raise ReportError(f"{where}: 'test_sets' must be 'shared' or 'disjoint'; got {c['test_sets']!r}")
-    if c.get("tolerance") is not None and not (_num(c["tolerance"]) and c["tolerance"] > 0):
-        raise ReportError(f"{where}: 'tolerance' must be a number > 0; got {c['tolerance']!r}")
+    for k, (ok, expected) in CELL_RULES.items():
+        if k in c and (c[k] is not None or k == "test_sets") and not ok(c[k]):
+            raise ReportError(f"{where}: '{k}' must be {expected}; got {c[k]!r}")
 
 
 def _check_reproduced(rep):
@@ -71,16 +66,18 @@ def _check_reproduced(rep):
         _check_cell(i, c)
 
 
+def _partial(rep):
+    data = rep.get("data") or {}
+    return (data["n"], data["N"]) if data.get("N") is not None and data["n"] < data["N"] else None
+
+
 def run_reasons(rep) -> list:
     """Why no cell of this run can be compared with the paper (empty: comparable)."""
-    reasons = []
-    if rep["synthetic"]:
-        reasons.append("synthetic data")
+    reasons = ["synthetic data"] if rep["synthetic"] else []
     if rep.get("quick"):
         reasons.append("quick run")
-    data = rep.get("data") or {}
-    if data.get("N") is not None and data["n"] < data["N"]:
-        reasons.append(f"partial data: {data['n']} of {data['N']} images")
+    if _partial(rep):
+        reasons.append("partial data: {} of {} images".format(*_partial(rep)))
     if rep.get("protocol_note"):
         reasons.append(f"different protocol: {rep['protocol_note']}")
     return reasons
@@ -91,9 +88,8 @@ def run_title(rep) -> str:
     parts = [SYNTHETIC_TITLE] if rep["synthetic"] else []
     if rep.get("quick"):
         parts.append(QUICK_TITLE)
-    data = rep.get("data") or {}
-    if data.get("N") is not None and data["n"] < data["N"]:
-        parts.append(f"PARTIAL DATA ({data['n']} of {data['N']} images)")
+    if _partial(rep):
+        parts.append("PARTIAL DATA ({} of {} images)".format(*_partial(rep)))
     return "".join(f" — {p}" for p in parts)
 
 
@@ -103,8 +99,8 @@ def _bounds(cell, claim):
     if claim is None:
         return None
     vals = np.asarray(cell["values"], float)
-    if claim.kind == "metric" and claim.scale in ("fraction",
-                                                  "percent") and ((vals >= 0) & (vals <= 1)).all():
+    if (claim.kind == "metric" and claim.scale in ("fraction", "percent")
+            and ((vals >= 0) & (vals <= 1)).all()):
         return [0.0, 1.0]
     if claim.kind == "count":
         return [0.0, float(cell["n_test"]) if cell.get("n_test") else None]
@@ -129,6 +125,10 @@ def _summary(cell, side: V.Side):
             "n": int(len(vals)), "n_test": cell.get("n_test"), "ci_source": source}
 
 
+def _flat(claim):
+    return isinstance(claim.value, list) and len(claim.value) > 1 and all(map(_num, claim.value))
+
+
 def _paper_value(claim):
     if claim is None:
         return None
@@ -137,10 +137,6 @@ def _paper_value(claim):
     if _flat(claim):
         return float(np.mean([claim.as_fraction(v) for v in claim.value]))
     return claim.value
-
-
-def _flat(claim):
-    return isinstance(claim.value, list) and len(claim.value) > 1 and all(map(_num, claim.value))
 
 
 def _compare(cell, claim, claims, reasons, run_tol=None):
@@ -152,27 +148,27 @@ def _compare(cell, claim, claims, reasons, run_tol=None):
         return repro, None, "no paper value"
     if not (claim.is_scalar or _flat(claim)):
         return repro, None, "not comparable (the paper's value is not one number)"
-    cell_reasons = reasons + ([f"different protocol: {cell['protocol_note']}"] if cell.get("protocol_note")
-                              else [])
-    if _bookkeeping(cell, claim):
-        return _exact(repro, claim, cell_reasons)
+    if cell.get("protocol_note"):
+        reasons = reasons + [f"different protocol: {cell['protocol_note']}"]
+    vals = cell["values"]
+    if (claim.kind == "count" and claim.is_scalar and cell.get("bounds") is None and not cell.get("n_test")
+            and cell.get("boot") is None and cell.get("ci") is None and len(set(vals)) == 1
+            and float(vals[0]).is_integer()):
+        # a count of the run's own making (runs, images in a split): exact, no sampling interval
+        repro.update(std=None, ci_low=None, ci_high=None, ci_source="exact count", exact=True)
+        d = repro["mean"] - float(claim.value)
+        diff = {"value": d, "ci_low": d, "ci_high": d, "tolerance": 0.0, "exact": True}
+        if reasons:
+            return repro, diff, f"not comparable ({'; '.join(reasons)})"
+        return repro, diff, "equal" if d == 0 else ("higher" if d > 0 else "lower")
     p = V.paper(claim, claims.test_size(claim) if claims else None, bounds)
     given = run_tol if run_tol is not None else cell.get("tolerance", claim.tolerance)
     tol = V.tolerance_for(bounds, p.value, given)
-    diff = V.compare(side, p, tol, cell_reasons)
+    diff = V.compare(side, p, tol, reasons)
     verdict = diff.pop("verdict")
     if verdict == "consistent":
         verdict = f"consistent within ±{tol:.2g}"
     return repro, diff, verdict
-
-
-def _bookkeeping(cell, claim) -> bool:
-    """A count of the run's own making (runs, images in a split): exact, no sampling interval."""
-    vals = cell["values"]
-    return (claim.kind == "count" and claim.is_scalar and cell.get("bounds") is None
-            and not cell.get("n_test")
-            and cell.get("boot") is None and cell.get("ci") is None and len(set(vals)) == 1
-            and float(vals[0]).is_integer())
 
 
 def _is_count(cell, claim) -> bool:
@@ -182,15 +178,6 @@ def _is_count(cell, claim) -> bool:
     return all(float(v).is_integer() for v in cell["values"]) and not (b is not None and list(b) == [0, 1])
 
 
-def _exact(repro, claim, reasons):
-    repro.update(std=None, ci_low=None, ci_high=None, ci_source="exact count", exact=True)
-    d = repro["mean"] - float(claim.value)
-    diff = {"value": d, "ci_low": d, "ci_high": d, "tolerance": 0.0, "exact": True}
-    if reasons:
-        return repro, diff, f"not comparable ({'; '.join(reasons)})"
-    return repro, diff, "equal" if d == 0 else ("higher" if d > 0 else "lower")
-
-
 def _sample_row(group, claims, reasons, run_tol):
     """The authors' values of a sample (e.g. ten retrained models) against ours as two samples:
     their run k is not our run k, so no row is paired by index."""
@@ -198,15 +185,15 @@ def _sample_row(group, claims, reasons, run_tol):
     cells = [c for _, c in group if c is not None]
     paper_vals = [cl.as_fraction() for cl, _ in group]
     sample = Claim(table=first_claim.table, row=first_claim.sample, column=first_claim.column,
-                   value=paper_vals,
-                   scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size, index=-1)
+                   value=paper_vals, scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size,
+                   index=-1)
     row = {"row": first_claim.sample, "column": first_claim.column, "paper": float(np.mean(paper_vals)),
            "reproduced": None, "difference": None, "verdict": "not reproduced", "sample": True}
     if not cells:
         return row
     ours_vals = [v for c in cells for v in c["values"]]
-    cell = {**first_cell, "values": ours_vals, "row": first_claim.sample}
-    repro, diff, verdict = _compare(cell, sample, claims, reasons, run_tol)
+    repro, diff, verdict = _compare({**first_cell, "values": ours_vals, "row": first_claim.sample}, sample,
+                                    claims, reasons, run_tol)
     row.update(reproduced=repro, difference=diff, verdict=verdict, note=_two_samples(paper_vals, ours_vals))
     return row
 
@@ -224,12 +211,18 @@ def _two_samples(paper_vals, ours_vals) -> str:
     return text
 
 
+def _row(row, column, claim, verdict, note, reproduced=None, difference=None) -> dict:
+    return {"row": row, "column": column, "paper": _paper_value(claim), "reproduced": reproduced,
+            "difference": difference, "verdict": verdict, "note": note}
+
+
 def build_results(reproduced: dict, claims=None) -> dict:
     """results.json content: every reproduced cell and every paper claim, matched by key. A claim
     with ``sample`` is shown beside our row of the same key without a verdict; its sample is
     compared once, in a row of that name."""
     _check_reproduced(reproduced)
-    reasons = run_reasons(reproduced)
+    reasons, run_tol = run_reasons(reproduced), reproduced.get("tolerance")
+    all_claims = claims.claims if claims else []
     tables, matched, samples = {}, set(), {}
     for cell in reproduced["cells"]:
         key = (str(cell["table"]), str(cell["row"]), str(cell["column"]))
@@ -239,46 +232,37 @@ def build_results(reproduced: dict, claims=None) -> dict:
             matched.add(claim.index)
         if claim is not None and claim.sample:
             samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, cell))
-            repro = _summary(cell, _ours(cell, _bounds(cell, claim)))
-            tables.setdefault(key[0], []).append({
-                "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
-                "difference": None, "verdict": f"not paired (compared as a sample: {claim.sample})",
-                "note": cell.get("note", "")})
+            tables.setdefault(key[0], []).append(_row(
+                *key[1:], claim, f"not paired (compared as a sample: {claim.sample})", cell.get("note", ""),
+                _summary(cell, _ours(cell, _bounds(cell, claim)))))
             continue
-        repro, diff, verdict = _compare(cell, claim, claims, reasons, reproduced.get("tolerance"))
-        tables.setdefault(key[0], []).append({
-            "row": key[1], "column": key[2], "paper": _paper_value(claim), "reproduced": repro,
-            "difference": diff, "verdict": verdict, "note": cell.get("note", ""),
-                                              "count": _is_count(cell, claim)})
-    for claim in (claims.claims if claims else []):
+        repro, diff, verdict = _compare(cell, claim, claims, reasons, run_tol)
+        row = _row(*key[1:], claim, verdict, cell.get("note", ""), repro, diff)
+        tables.setdefault(key[0], []).append({**row, "count": _is_count(cell, claim)})
+    for claim in all_claims:
         if claim.sample and claim.index not in matched:
             samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, None))
             rows = tables.setdefault(claim.table, [])
             at = max((i + 1 for i, r in enumerate(rows) if r["verdict"].endswith(f"sample: {claim.sample})")),
                      default=len(rows))
-            rows.insert(at, {"row": claim.row, "column": claim.column, "paper": _paper_value(claim),
-                             "reproduced": None, "difference": None,
-                             "verdict": f"not paired (compared as a sample: {claim.sample})",
-                             "note": claim.note})
+            rows.insert(at, _row(claim.row, claim.column, claim,
+                                 f"not paired (compared as a sample: {claim.sample})", claim.note))
     for (table, _, _), group in samples.items():
         group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
-        tables.setdefault(table, []).append(_sample_row(group, claims, reasons, reproduced.get("tolerance")))
-    for claim in (claims.claims if claims else []):
+        tables.setdefault(table, []).append(_sample_row(group, claims, reasons, run_tol))
+    for claim in all_claims:
         if claim.index not in matched and not claim.sample:
-            tables.setdefault(claim.table, []).append({
-                "row": claim.row, "column": claim.column, "paper": _paper_value(claim),
-                "reproduced": None, "difference": None, "verdict": "not reproduced", "note": claim.note})
+            tables.setdefault(claim.table, []).append(_row(claim.row, claim.column, claim, "not reproduced",
+                                                           claim.note))
     return {"paper": reproduced["paper"], "dataset": reproduced["dataset"],
             "synthetic": reproduced["synthetic"], "quick": bool(reproduced.get("quick", False)),
             "data": reproduced.get("data"), "not_comparable": reasons, "title_flags": run_title(reproduced),
-            "tolerance": reproduced.get("tolerance"),
-            "tables": tables}
+            "tolerance": run_tol, "tables": tables}
 
 
 def claims_for(paper: str):
     """The paper's claims, or None when it has no claims file. A file that exists but does not
-    parse or validate raises ClaimsError (file, claim, field): a broken value must not silently
-    remove every paper number from the report."""
+    parse or validate raises ClaimsError: a broken value must not silently drop the paper's numbers."""
     if not (papers_dir() / f"{paper}.yaml").is_file():
         return None
     return load_claims(paper)

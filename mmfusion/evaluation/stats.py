@@ -10,10 +10,8 @@ from scipy import stats as sps
 
 
 def mcnemar(y_true, pred_a, pred_b) -> dict:
-    """McNemar test on paired predictions; exact binomial when discordant pairs < 25.
-
-    b = a right & b wrong, c = a wrong & b right. Continuity correction on the chi² version.
-    """
+    """McNemar test on paired predictions; exact binomial when discordant pairs < 25, else chi² with
+    continuity correction. b = a right & b wrong, c = a wrong & b right."""
     from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
     y = np.asarray(y_true).ravel()
@@ -29,15 +27,9 @@ def mcnemar(y_true, pred_a, pred_b) -> dict:
             "b": n01, "c": n10, "table": table.tolist()}
 
 
-def _midrank(x):
-    return sps.rankdata(x, method="average")
-
-
 def delong(y_true, score_a, score_b) -> dict:
-    """DeLong et al. (1988) test of two correlated ROC AUCs (fast form of Sun & Xu 2014).
-
-    Returns both AUCs, their covariance matrix, z and the two-sided p-value.
-    """
+    """DeLong et al. (1988) test of two correlated ROC AUCs (fast form of Sun & Xu 2014): both AUCs,
+    their covariance matrix, z and the two-sided p-value."""
     y = np.asarray(y_true).astype(int).ravel()
     scores = np.vstack([np.asarray(score_a, float).ravel(), np.asarray(score_b, float).ravel()])
     if scores.shape[1] != len(y) or set(np.unique(y)) - {0, 1}:
@@ -46,9 +38,7 @@ def delong(y_true, score_a, score_b) -> dict:
     m, n = pos.shape[1], neg.shape[1]
     if m < 2 or n < 2:
         raise ValueError(f"delong needs >= 2 positives and negatives; got {m} and {n}")
-    tx = np.array([_midrank(r) for r in pos])
-    ty = np.array([_midrank(r) for r in neg])
-    tz = np.array([_midrank(r) for r in np.hstack([pos, neg])])
+    tx, ty, tz = (sps.rankdata(s, method="average", axis=1) for s in (pos, neg, np.hstack([pos, neg])))
     aucs = (tz[:, :m].sum(axis=1) / m - (m + 1) / 2) / n
     v01 = (tz[:, :m] - tx) / n            # structural components of positives
     v10 = 1.0 - (tz[:, m:] - ty) / m      # ... and of negatives
@@ -92,10 +82,8 @@ class FriedmanNemenyi:
 
 
 def friedman_nemenyi(scores, alpha: float = 0.05, higher_is_better: bool = True) -> FriedmanNemenyi:
-    """Friedman test over models × folds, Nemenyi post-hoc and the critical difference.
-
-    ``scores``: DataFrame with one row per model and one column per fold, or {model: [scores]}.
-    """
+    """Friedman test over models × folds, Nemenyi post-hoc and the critical difference. ``scores``:
+    DataFrame with one row per model and one column per fold, or {model: [scores]}."""
     import scikit_posthocs as sp
 
     frame = pd.DataFrame(scores).T if isinstance(scores, dict) else pd.DataFrame(scores)

@@ -3,6 +3,7 @@ cells a reviewer checks first (the claims file's ``headline`` and every lower / 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 VERDICTS = ("consistent", "lower", "higher", "inconclusive", "not comparable", "not reproduced")
@@ -21,13 +22,8 @@ def verdict_class(verdict: str) -> str | None:
 
 
 def verdict_counts(results: dict) -> dict:
-    counts = dict.fromkeys(VERDICTS, 0)
-    for rows in results["tables"].values():
-        for r in rows:
-            word = verdict_class(r["verdict"])
-            if word:
-                counts[word] += 1
-    return counts
+    words = Counter(verdict_class(r["verdict"]) for rows in results["tables"].values() for r in rows)
+    return {v: words[v] for v in VERDICTS}
 
 
 def _read(path: Path) -> dict:
@@ -77,16 +73,8 @@ def key_rows(results: dict, claims) -> list:
     return out[:MAX_KEY_CELLS], max(0, len(out) - MAX_KEY_CELLS)
 
 
-def audit_counts(claims) -> dict | None:
-    if claims is None:
-        return None
-    from .audit import audit_claims, severity_counts
-
-    counts = severity_counts(audit_claims(claims))
-    return {k: counts.get(k, 0) for k in AUDIT_SEVERITIES}
-
-
 def summary_markdown(results: dict, claims, run: dict) -> list:
+    from .audit import audit_claims, severity_counts
     from .report import row_cells
 
     counts = verdict_counts(results)
@@ -104,12 +92,12 @@ def summary_markdown(results: dict, claims, run: dict) -> list:
               f"| device | {run.get('device', 'unknown')} |", f"| software | {versions} |",
               f"| commit | {run.get('commit') or 'unknown'} |",
               f"| wall time | {_duration(run.get('wall_s'))} |", ""]
-    n = sum(counts.values())
-    lines.append(f"**Verdicts** ({n} cells): " + " · ".join(f"{v} {k}" for k, v in counts.items()))
-    audit = audit_counts(claims)
-    if audit is not None:
-        lines += ["",
-                  "**Audit of the paper's own numbers**: " + " · ".join(f"{v} {k}" for k, v in audit.items())]
+    lines.append(f"**Verdicts** ({sum(counts.values())} cells): "
+                 + " · ".join(f"{v} {k}" for k, v in counts.items()))
+    if claims is not None:
+        audit = severity_counts(audit_claims(claims))
+        lines += ["", "**Audit of the paper's own numbers**: "
+                  + " · ".join(f"{audit[k]} {k}" for k in AUDIT_SEVERITIES)]
     lines += _tolerance_lines(results)
     if results.get("not_comparable"):
         lines += ["", f"Not comparable with the paper: {'; '.join(results['not_comparable'])}."]

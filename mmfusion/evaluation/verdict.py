@@ -1,23 +1,13 @@
 """Verdicts: the difference (ours − paper) with a 95% interval that carries every known source of
-uncertainty, and one word for it. The rule (also printed in every report.md):
+uncertainty, and one word for it (the rule is printed in every report.md, docs/claims.md).
 
-* Each side gets a 95% interval. Ours combines run-to-run variation (sample variance over
-  runs/folds / r) with test-set sampling: the variance of the cell's bootstrap replicates (``boot``),
-  else the run's own CI (``ci``), else the binomial variance q(1-q)/n_test of a bounded quantity
-  (a proportion, or a count out of n_test). The paper's combines its printed spread (± as std over
-  n folds/runs -> pm²/n; sem -> pm²; CI half-width -> (pm/1.96)²; unknown read as std; a printed CI;
-  per-run values) with the binomial test sampling of its test size. Variances add (errs wide when a
-  fold spread already contains test sampling).
-* A bounded side uses the Wilson score interval on its effective sample size q(1-q)/variance, so it
-  never leaves its range; unbounded sides use mean ± z·sd (t quantile when only runs vary).
-* The difference's interval is Newcombe's square-and-add (MOVER) of the two sides, so it is exact
-  for the textbook two-proportion case and stays inside [lo - hi, hi - lo] of the bounds.
-* Verdict: **higher** / **lower** when the interval excludes 0; **consistent** when it contains 0
-  and lies within ±δ; else **inconclusive** (with the width and the n that would settle it).
-  δ (``tolerance``) defaults to 0.2 of a bounded range (0.2 for a proportion: MIAS's 48 test images
-  alone give ±0.12 of test sampling on each side, so no reproduction on it can rule out less), else
-  0.2·|paper|. **not comparable** for synthetic data, a quick run, part of the dataset, a different
-  protocol: those never say consistent.
+Ours: run-to-run variance / r plus test sampling (variance of ``boot``, else the run's ``ci``, else
+binomial q(1-q)/n_test for a bounded quantity). The paper's: its printed spread (± as std over n
+runs -> pm²/n; sem -> pm²; CI half-width -> (pm/1.96)²; unknown read as std; a printed CI; per-run
+values) plus binomial sampling of its test size. Variances add (errs wide when a fold spread already
+holds test sampling). Bounded sides use the Wilson score interval on the effective sample size
+q(1-q)/variance; the difference uses Newcombe's square-and-add (MOVER). δ defaults to 0.2 of a
+bounded range (MIAS's 48 test images alone give ±0.12 of test sampling per side), else 0.2·|paper|.
 """
 from __future__ import annotations
 
@@ -145,9 +135,7 @@ def paper(claim, test_size=None, bounds=None) -> Side:
 def tolerance_for(bounds, paper_value, given=None) -> float:
     if given is not None:
         return float(given)
-    if _finite(bounds):
-        return DEFAULT_TOLERANCE * (bounds[1] - bounds[0])
-    return DEFAULT_TOLERANCE * abs(paper_value)
+    return DEFAULT_TOLERANCE * ((bounds[1] - bounds[0]) if _finite(bounds) else abs(paper_value))
 
 
 def compare(o: Side, p: Side, tolerance: float, reasons=()) -> dict:

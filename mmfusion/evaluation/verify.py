@@ -1,11 +1,7 @@
-"""``mmfusion verify RUN_DIR``: re-check a finished run in seconds, without retraining.
-
-1. Every file the run wrote (but the report, which step 3 rebuilds) against the sha256 that
-   manifest.json's ``outputs`` recorded when the run finished.
-2. Every cell that names how it is derived (``derive``) recomputed from predictions.csv.
-3. Every verdict recomputed from reproduced.json and the claims file, against results.json.
-VERIFIED, or each file / cell / verdict that differs (exit 1).
-"""
+"""``mmfusion verify RUN_DIR``: re-check a finished run without retraining. (1) Every file the run
+wrote (but the report, which (3) rebuilds) against the sha256 manifest.json's ``outputs`` recorded;
+(2) every cell with a ``derive`` recomputed from predictions.csv; (3) every verdict recomputed from
+reproduced.json and the claims file, against results.json. VERIFIED, or each difference (exit 1)."""
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +48,6 @@ def derived_values(spec: dict, predictions) -> list:
     """A cell's values from predictions.csv: rows where ``where`` holds, one value per ``by`` group
     (sorted; ``groups`` keeps some), as ``metric`` (macro, or of class ``class``) or the
     ``confusion`` [true, predicted] count."""
-
     from .metrics import classification_metrics, confusion_matrix, per_class_report
 
     frame = predictions
@@ -105,13 +100,9 @@ def verify(run_dir) -> dict:
     reproduced = json.loads((run_dir / "reproduced.json").read_text())
     pred_path = run_dir / "predictions.csv"
     predictions = pd.read_csv(pred_path) if pred_path.is_file() else None
-    derived = 0
-    for cell in reproduced["cells"]:
-        spec = cell.get("derive")
-        if spec is None or predictions is None:
-            continue
-        derived += 1
-        got = derived_values(spec, predictions)
+    cells = [c for c in reproduced["cells"] if c.get("derive") is not None and predictions is not None]
+    for cell in cells:
+        got = derived_values(cell["derive"], predictions)
         if not _same(got, cell["values"]):
             problems.append(f"cell {cell['table']} / {cell['row']} / {cell['column']}: predictions.csv gives "
                             f"{[round(v, 6) for v in got]}, reproduced.json has "
@@ -119,11 +110,9 @@ def verify(run_dir) -> dict:
     stored = json.loads((run_dir / "results.json").read_text())
     fresh = build_results({**reproduced, "tolerance": stored.get("tolerance")},
                           claims_for(reproduced["paper"]))
-    verdicts = 0
     for table, rows in fresh["tables"].items():
         old = {(r["row"], r["column"]): r for r in stored["tables"].get(table, [])}
         for r in rows:
-            verdicts += 1
             o = old.get((r["row"], r["column"]))
             if o is None:
                 problems.append(f"verdict {table} / {r['row']} / {r['column']}: not in results.json")
@@ -131,9 +120,8 @@ def verify(run_dir) -> dict:
                 problems.append(f"verdict {table} / {r['row']} / {r['column']}: results.json says "
                                 f"{o['verdict']!r} (paper {o['paper']}), recomputed {r['verdict']!r} (paper "
                                 f"{r['paper']})")
-    return {"problems": problems, "files": len(recorded), "derived": derived,
-            "cells": len(reproduced["cells"]),
-            "verdicts": verdicts}
+    return {"problems": problems, "files": len(recorded), "derived": len(cells),
+            "cells": len(reproduced["cells"]), "verdicts": sum(map(len, fresh["tables"].values()))}
 
 
 def verify_command(run_dir: str, out=None) -> int:

@@ -1,16 +1,19 @@
 """The one experiment template: every paper's ``reproduce`` is ``reproduce(EXPERIMENT, options)``.
 
-The template owns, once for all papers: the config (``PaperConfig.paper()/quick()`` + ``--set``,
-validated before anything is written), the data (``--data-dir``, a Kaggle mount or the seed-0
-twin), the run directory (locked; resumed only when config, data and code match), config.json and
+The template owns, once for all papers: the config (validated before anything is written), the data,
+the run directory (locked; resumed only when config, data and code match), config.json and
 manifest.json, resumable fits (``ctx.fit``), the seed and weights policies, the headline files,
-metrics.json, the report, timings.json and the DONE marker. A paper supplies an
-:class:`Experiment`: its config class, its datasets and a ``steps(ctx)`` function.
+metrics.json, the report, timings.json and the DONE marker. A paper supplies an :class:`Experiment`.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib
+import json
+import re
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -29,23 +32,16 @@ class Experiment:
     # ctx -> plan.Plan: the fits (ctx.fit trains them as declared) and explanations, estimated by
     # `mmfusion plan`; ctx.run is not there yet
     plan: Callable | None = None
-    # datasets the steps can do without when --data-dir lacks them (ctx.missing)
-    optional: tuple = ()
+    optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them
 
 
-def prepare(experiment: Experiment, options):
-    """(cfg, sources, missing): the validated config and the loaded data, before anything is written."""
+def planning_context(experiment: Experiment, options, probing: bool = False) -> Context:
+    """The run's Context before its run directory exists, config validated and data loaded: what
+    ``experiment.plan`` is given (``probing``: `mmfusion plan` builds the fits without weights)."""
     from mmfusion.experiment.data import load_all
 
     cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
     sources, missing = load_all(experiment.datasets(cfg), experiment.optional, cfg, options)
-    return cfg, sources, missing
-
-
-def planning_context(experiment: Experiment, options, probing: bool = False) -> Context:
-    """The run's Context before its run directory exists: what ``experiment.plan`` is given
-    (``probing``: for `mmfusion plan`, whose probe builds the fits without pretrained weights)."""
-    cfg, sources, missing = prepare(experiment, options)
     ctx = Context(experiment.name, options, cfg, None, sources)
     ctx.missing, ctx.probing = missing, probing   # missing: optional dataset -> why it is absent
     return ctx
@@ -53,8 +49,6 @@ def planning_context(experiment: Experiment, options, probing: bool = False) -> 
 
 def reproduce(experiment: Experiment, options) -> Path:
     """Run ``experiment`` with the CLI's ``options``; returns the run directory."""
-    import time
-
     from mmfusion.training.records import new_run_dir
 
     start = time.perf_counter()
@@ -115,8 +109,7 @@ def _shard(name: str, cfg, planned):
 
 
 def _run_shard(experiment: Experiment, ctx) -> Path:
-    """Train this shard's fits (see _shard) and stop: no report, no verdict; ``mmfusion merge``
-    joins the shards and writes them."""
+    """Train this shard's fits and stop: ``mmfusion merge`` joins the shards and reports."""
     from mmfusion.experiment.context import ShardComplete
 
     i, n = ctx.shard.i, ctx.shard.n
@@ -134,9 +127,7 @@ def _run_shard(experiment: Experiment, ctx) -> Path:
 
 def _labels_digest(sources) -> str:
     """sha256 of every sample's id, label and group as loaded: a relabelled or regrouped dataset
-    (an edited Info.txt or metadata CSV) is other data, even with the same image files."""
-    import hashlib
-
+    is other data, even with the same image files."""
     digest = hashlib.sha256()
     for name, source in sorted(sources.items()):
         digest.update(name.encode())
@@ -145,13 +136,11 @@ def _labels_digest(sources) -> str:
 
 
 def _identity(cfg, options, files, labels) -> dict:
-    """What a resume must match: the resolved config and options, the data, the code."""
-    import re
-
+    """What a resume must match: the resolved config and options, the data, the code (its sources:
+    the commit suffix goes, so a commit touching only docs does not block a resume)."""
     from mmfusion.training.records import data_fingerprint
     from mmfusion.utils.env import code_version
 
-    # the code's identity is its sources: a commit that touches only docs must not block a resume
     return {"config": cfg.to_dict(), "options": _run_options(options),
             "data_fingerprint": data_fingerprint(files, labels),
             "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
@@ -166,31 +155,22 @@ def reproduce_paper(name: str, options) -> Path:
 
 def record_outputs(run_dir) -> None:
     """The content hashes ``mmfusion verify`` checks, in manifest.json's ``outputs``."""
-    import json
-
     from mmfusion.evaluation.verify import output_hashes
+    from mmfusion.utils.io import atomic_write_json
 
     path = Path(run_dir) / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["outputs"] = output_hashes(run_dir)
-    from mmfusion.utils.io import atomic_write_json
-
     atomic_write_json(path, manifest)
-
-
-def _changed(experiment: Experiment, ctx: Context) -> dict:
-    """The options that differ from the paper() (or quick()) config the run started from."""
-    base = (experiment.config.quick() if ctx.quick else experiment.config.paper()).to_dict()
-    return {k: v for k, v in ctx.cfg.to_dict().items() if base.get(k) != v}
 
 
 def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None:
     from mmfusion.evaluation.report import write_report
+    from mmfusion.experiment import fidelity
 
     if ctx.planned is not None and ctx.fits_seen != len(ctx.planned):
         raise RuntimeError(f"{experiment.name}: steps() made {ctx.fits_seen} fits, its plan() declares "
                            f"{len(ctx.planned)} (next: {ctx.planned[ctx.fits_seen:][:1]})")
-
     unused = ctx.unused_weights_note()
     if unused:
         ctx.say(unused)
@@ -204,38 +184,30 @@ def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None
     if ctx.quick:
         ctx.note("QUICK run: tiny sizes and epochs; its numbers judge nothing about the paper")
     ctx.run.write_metrics({**ctx.metrics, "notes": ctx.notes})
-    n = sum(s.n for s in ctx.sources.values())
     full = [s.full_size for s in ctx.sources.values()]
     with ctx.stage("report"):
+        rows = getattr(importlib.import_module(experiment.config.__module__), "FIDELITY", ())
+        fidelity_section = ("## Fidelity to the paper's protocol (the paper() config)\n\n"
+                            + fidelity.markdown(rows) if rows else "")
+        base = (experiment.config.quick() if ctx.quick else experiment.config.paper()).to_dict()
+        changed = {k: v for k, v in ctx.cfg.to_dict().items() if base.get(k) != v}   # options off the base
         write_report(ctx.run.path, {
             "paper": experiment.name,
             "dataset": experiment.dataset_label or "+".join(ctx.sources),
             "synthetic": ctx.synthetic, "quick": ctx.quick,
-            "data": {"n": n, "N": sum(full) if all(f is not None for f in full) else None},
-            "cells": ctx.cells, "notes": ctx.notes, "appendix": [_fidelity_section(experiment)],
-            "run": {"wall_s": elapsed, "changed": _changed(experiment, ctx),
+            "data": {"n": sum(s.n for s in ctx.sources.values()),
+                     "N": sum(full) if all(f is not None for f in full) else None},
+            "cells": ctx.cells, "notes": ctx.notes, "appendix": [fidelity_section],
+            "run": {"wall_s": elapsed, "changed": changed,
                     "data": {k: s.describe() for k, s in ctx.sources.items()}}},
             tolerance=ctx.options.tolerance)
 
 
-def _fidelity_section(experiment: Experiment) -> str:
-    """The paper config's fidelity table as a report section ("" when the paper has none)."""
-    import importlib
-
-    from mmfusion.experiment import fidelity
-
-    rows = getattr(importlib.import_module(experiment.config.__module__), "FIDELITY", ())
-    if not rows:
-        return ""
-    return "## Fidelity to the paper's protocol (the paper() config)\n\n" + fidelity.markdown(rows)
-
-
 def _run_options(options) -> dict:
     """The options that shape results (not where files go, not whether to resume)."""
-    keep = {k: v for k, v in dataclasses.asdict(options).items()
+    return {k: v for k, v in dataclasses.asdict(options).items()
             if k not in ("out", "resume", "cache_dir", "data_dir", "data_origin", "extra", "tensorboard",
                          "tolerance")}
-    return keep
 
 
 __all__ = ["Experiment", "PaperConfig", "Context", "reproduce", "reproduce_paper", "fit_seed"]

@@ -1,14 +1,13 @@
 """One config style for every paper: a frozen dataclass with ``paper()`` and ``quick()``.
 
-A paper's config subclasses :class:`PaperConfig`; its docstring names the command and the
-tables/rows it reproduces (big_vision's habit), no runtimes: ``mmfusion plan`` estimates them and
-mmfusion/bench/RESULTS.md holds the measured ones. ``resolve`` applies the CLI's
-``--epochs/--batch-size/--set`` through :mod:`mmfusion.overrides` (the one ``--set`` path) and
+A paper's config subclasses :class:`PaperConfig`; its docstring names the command and the tables it
+reproduces. ``resolve`` applies ``--epochs/--batch-size/--set`` (:mod:`mmfusion.overrides`) and
 validates the result *before* any run directory exists.
 """
 from __future__ import annotations
 
 import dataclasses
+import operator
 
 from mmfusion.overrides import apply_overrides
 
@@ -20,8 +19,7 @@ class PaperConfig:
     epochs: int = 1
     batch_size: int = 16
     twin_n: int | None = None       # synthetic twin size when no data is given (None: the twin's own)
-    # "I/N": train only the I-th of N shares of the fits (mmfusion merge joins them)
-    shard: str | None = None
+    shard: str | None = None        # "I/N": train the I-th of N shares of the fits (mmfusion merge)
 
     @classmethod
     def paper(cls) -> "PaperConfig":
@@ -93,8 +91,6 @@ def check_option(name, value, one_of=None, some_of=None, empty=False, at_least=N
                  + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else ""))
     if value is None or isinstance(value, (str, tuple, list, dict)):
         return
-    import operator
-
     bounds = [(sign, bound) for sign, bound in ((">=", at_least), (">", above), ("<", below), ("<=", at_most))
               if bound is not None]
     tests = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}

@@ -3,10 +3,15 @@ shared step (seeds, weights, training config, resumable fits, cells, headline fi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
+import json
 import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from mmfusion.experiment.seeds import fit_seed
 
@@ -45,7 +50,6 @@ class Context:
 
         self.progress = RunProgress(None)       # the template sets the planned number of fits
 
-    # ------------------------------------------------------------------ what the run is
     @property
     def quick(self) -> bool:
         return bool(self.options.quick)
@@ -71,7 +75,6 @@ class Context:
         parts = (["SYNTHETIC TWIN"] if self.synthetic else []) + (["QUICK RUN"] if self.quick else [])
         return (" — " + ", ".join(parts)) if parts else ""
 
-    # ------------------------------------------------------------------ shared policies
     def seed(self, fold: int = 0, run: int = 0) -> int:
         return fit_seed(self.options.seed, fold, run)
 
@@ -103,13 +106,9 @@ class Context:
         return TrainConfig(**{**base, **fields})
 
     def fit(self, name: str, train, val, build=None, config=None, build_args=None, **changes):
-        """``training.fit`` of the plan's next fit, ``name``, in its sub-run: built and configured as
-        its PlannedFit declares (``build_args`` and config ``changes``: what only the data decides;
-        ``build`` and ``config``: for a paper without a plan). Resumable, and reloaded (not
-        retrained) when a previous, interrupted run of the same command already finished it."""
-        import dataclasses
-        import functools
-
+        """``training.fit`` of the plan's next fit, ``name``, in its sub-run, built and configured as its
+        PlannedFit declares (``build_args`` and config ``changes``: what only the data decides; ``build``
+        and ``config``: for a paper without a plan). Reloaded when an interrupted run finished it."""
         from mmfusion.training import fit
         from mmfusion.utils.gpu import tensorboard_callbacks
 
@@ -138,8 +137,8 @@ class Context:
             result = fit(build, train, val, config, run=self.run.child(name), callbacks=callbacks)
         if line.start is None:
             total = f"/{self.progress.planned}" if self.progress.planned else ""
-            self.progress.say(f"fit {index + 1}{total} "
-                              f"{name}: trained earlier in this run directory, reloaded")
+            self.progress.say(f"fit {index + 1}{total} {name}: trained earlier in this run directory, "
+                              "reloaded")
         line.finished()
         self.fits_trained.append(name)
         if self.shard and index == self.shard.last:
@@ -150,10 +149,7 @@ class Context:
     def fits_seen(self) -> int:
         return self._fits_seen
 
-    # ------------------------------------------------------------------ results
     def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:
-        import numpy as np
-
         values = np.atleast_1d(np.asarray(values, dtype=float)).tolist()
         cell = {"table": table, "row": row, "column": column, "values": values, "note": note, **extra}
         self.cells.append(cell)
@@ -164,8 +160,6 @@ class Context:
 
     def skipped(self, what: str, counts: dict, total: int, details=None) -> None:
         """Samples a step left out: counted on the console, in manifest.json and in the notes."""
-        import json
-
         counts = {k: int(v) for k, v in counts.items() if v}
         if not counts:
             return
@@ -180,15 +174,11 @@ class Context:
 
     def headline(self, predictions=None, history=None, model=None) -> None:
         """The top-level predictions.csv / history.csv / model.keras: the paper's headline row."""
-        if predictions is not None:
-            self.run.write_predictions(predictions)
-            self._headline["predictions"] = True
-        if history is not None:
-            self.run.write_history(history)
-            self._headline["history"] = True
-        if model is not None:
-            self.run.save_model(model)
-            self._headline["model"] = True
+        for key, value, write in (("predictions", predictions, "write_predictions"),
+                                  ("history", history, "write_history"), ("model", model, "save_model")):
+            if value is not None:
+                getattr(self.run, write)(value)
+                self._headline[key] = True
 
     def missing_headline(self) -> list:
         return [k for k in ("predictions", "history", "model") if k not in self._headline]
@@ -201,7 +191,6 @@ class Context:
             return f"--weights {weights} was given but not used ({why})"
         return None
 
-    # ------------------------------------------------------------------ timings
     @contextlib.contextmanager
     def stage(self, name: str):
         """Wall time spent in ``name`` (nested stages count once, in the outer one)."""

@@ -4,6 +4,7 @@ dataset, and ``--seed`` varies the training, never the data."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from pathlib import Path
 
 TWIN_SEED = 0
@@ -59,9 +60,8 @@ def load(name: str, cfg, options, **loader_options) -> DataSource:
 
 def load_all(datasets: dict, optional, cfg, options) -> tuple[dict, dict]:
     """({name: DataSource}, {name: why it is absent}): a dataset named in ``optional`` that the
-    folder given as --data-dir does not hold is left out (the paper skips what needs it), so a
-    paper with two datasets runs what it can on a folder holding one. A dataset that is there but
-    broken still raises; so does a folder holding none of them."""
+    folder given as --data-dir does not hold is left out (the paper skips what needs it). A dataset
+    that is there but broken still raises; so does a folder holding none of them."""
     from mmfusion.data import DatasetError
 
     sources, missing = {}, {}
@@ -78,8 +78,6 @@ def load_all(datasets: dict, optional, cfg, options) -> tuple[dict, dict]:
 
 def absent(name: str, cfg, options) -> str | None:
     """Why ``name`` is not under --data-dir (None: it is there, or another root serves it)."""
-    import importlib
-
     from mmfusion.data import LOADER_MODULES, DatasetError
 
     if cfg.data_dir(name) is not None or options.data_dir is None:

@@ -1,9 +1,6 @@
-"""Each paper's fidelity table: every protocol detail of its text -> "as the paper" or "ours,
-because ...", with the config field that holds it and the file that implements it.
-
-A paper's ``config.py`` defines ``FIDELITY = (Detail(...), ...)``. A test checks every row that
-names a ``field`` against ``Config.paper()``, so the table cannot drift from the code; the
-template appends the table to every report.
+"""Each paper's fidelity table (``FIDELITY = (Detail(...), ...)`` in its config.py): every protocol
+detail of its text -> "as the paper" or "ours, because ...", with the config field that holds it
+(checked against ``Config.paper()`` by a test) and the file that implements it; appended to every report.
 """
 from __future__ import annotations
 
@@ -29,15 +26,12 @@ class Detail:
 def check(config, rows) -> list[str]:
     """Rows whose ``field`` does not hold ``value`` in ``config`` (empty when in step)."""
     out = []
-    for row in rows:
-        if row.field is None:
-            continue
+    for row in (r for r in rows if r.field is not None):
         if not hasattr(config, row.field):
             out.append(f"{row.detail}: config has no field {row.field!r}")
-            continue
-        actual = getattr(config, row.field)
-        if _norm(actual) != _norm(row.value):
-            out.append(f"{row.detail}: {row.field} is {actual!r} in paper(), the table says {row.value!r}")
+        elif _norm(getattr(config, row.field)) != _norm(row.value):
+            out.append(f"{row.detail}: {row.field} is {getattr(config, row.field)!r} in paper(), the table "
+                       f"says {row.value!r}")
     return out
 
 

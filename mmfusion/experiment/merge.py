@@ -1,11 +1,8 @@
 """``mmfusion merge SHARD_DIR... --out DIR``: join the shards of one run into one run directory.
 
-Each shard (``--set shard=I/N``) trained every N-th fit, and the shared fits its own depend on. The
-merge refuses shards of different configs, data or code (their identity.json must agree but for the
-shard) and incomplete sets, copies every finished fit into a new run directory with the unsharded
-identity (a shared fit once), then runs the paper there as a resume: the fits are reloaded, not
-retrained (unless one was trained with other settings than the merge asks for: training/loop.py),
-and evaluation, explanations and the report are made once, as an unsharded run makes them.
+Shards of different configs, data or code, and incomplete sets, are refused. Every finished fit is
+copied into a new run directory with the unsharded identity, then the paper runs there as a resume:
+the fits are reloaded, and evaluation, explanations and the report are made as an unsharded run's.
 """
 from __future__ import annotations
 
@@ -28,8 +25,7 @@ def check_shards(dirs) -> tuple[dict, int]:
 
     identities, parts = [], {}
     for d in dirs:
-        shard = _read(d, "shard.json")["shard"]
-        identity = _read(d, "identity.json")
+        shard, identity = _read(d, "shard.json")["shard"], _read(d, "identity.json")
         identity["config"] = {**identity["config"], "shard": None}
         identities.append(identity)
         i, n = shard_of(shard)

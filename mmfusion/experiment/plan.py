@@ -1,34 +1,28 @@
 """Plan before you spend: what a run will do, and how long the whole run takes on this device.
 
-A paper's ``Experiment.plan(ctx)`` returns a :class:`Plan`: its fits as :class:`PlannedFit` (the
-one declaration of each: ``ctx.fit`` trains them in this order and stops a run that drifts), the
-images each fit's evaluation predicts, and its explanation work as :class:`PlannedExplanation`
-rows (data only: how many images, how many model calls of how many images each, segmentations,
-CAM passes, figures).
-``experiment.probe.probe`` times on this device what that work is made of (a :class:`Probe`);
-``estimate`` here multiplies it out per share of the run; what no probe measures is named.
+A paper's ``Experiment.plan(ctx)`` returns a :class:`Plan`: its fits as :class:`PlannedFit` (the one
+declaration of each: ``ctx.fit`` trains them in this order), their evaluation work and its
+explanation work as :class:`PlannedExplanation` rows. ``experiment.probe.probe`` times what that
+work is made of (a :class:`Probe`); ``estimate`` multiplies it out; what no probe measures is named.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from typing import Callable
 
 SESSION_HOURS = 12.0          # a Kaggle kernel / Colab session
 WEEKLY_GPU_HOURS = 30.0       # Kaggle's weekly GPU quota
-# the report stage and the run's files written outside any stage (headline, metrics.json): a
-# constant from the quick runs (mmfusion/bench/RESULTS.md), not probed
-REPORT_SECONDS = 0.9
-# the interpreter's exit after TensorFlow was imported (its teardown): a constant measured once
-# (mmfusion/bench/RESULTS.md), since a process cannot time its own exit
-EXIT_SECONDS = 1.6
+REPORT_SECONDS = 0.9          # the report stage and the files outside any stage: a constant, not probed
+EXIT_SECONDS = 1.6            # TensorFlow's teardown at exit: a process cannot time its own exit
 SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "exit")
 
 
 @dataclasses.dataclass(frozen=True)
 class PlannedFit:
-    """One fit, declared once: ``steps`` trains it through ``ctx.fit(name, train, val)``, which builds
-    and configures it from here; the plan and the probe read the same declaration."""
+    """One fit, declared once: ``ctx.fit(name, train, val)`` builds and configures it from here; the
+    plan and the probe read the same declaration."""
     name: str                 # its sub-run
     arch: str                 # what the probe times once (same arch = same step time)
     build: Callable           # (**build_args) -> keras.Model; the probe calls it without arguments
@@ -61,13 +55,10 @@ class PlannedExplanation:
     segment: bool = False     # one quickshift segmentation per image
     samples: int = 0          # perturbations per image whose own work (masking, fitting) is probed...
     sampler: str | None = None  # ...as "lime" or "shap" (image explainers); None: not probed
-    # a mmfusion.xai CAM class ("GradCAM", ...) or "module:function", a per-call baseline
-    cam: str | None = None
-    # ((keyword, value), ...) for the CAM: layer_name, input_name, batch_size, eager, ...
-    cam_options: tuple = ()
+    cam: str | None = None    # a mmfusion.xai CAM class ("GradCAM", ...) or "module:function" (per call)
+    cam_options: tuple = ()   # ((keyword, value), ...) for the CAM: layer_name, input_name, batch_size, ...
     cam_batch: int = 1        # images per CAM call
-    # first calls (a CAM's trace per explainer and input shape; a model.predict trace)
-    traces: int = 0
+    traces: int = 0           # first calls (a CAM's trace per explainer and input shape; a predict trace)
     models: int = 0           # models built for it (a re-initialised copy)
     figures: int = 0          # figures written...
     panels: int = 0           # ...with this many image panels in all
@@ -79,8 +70,7 @@ class PlannedExplanation:
 class Plan:
     fits: list
     explanations: tuple = ()
-    # what data preparation does besides loading (e.g. crops, cached after a first run)
-    data: str = ""
+    data: str = ""            # what data preparation does besides loading (e.g. crops, cached)
     evaluation: str = ""      # evaluation work no probe times (e.g. statistical tests)
     bootstraps: tuple = ()    # ((calls, metric, resamples, test images, average), ...): bootstrap CIs
 
@@ -88,20 +78,16 @@ class Plan:
 @dataclasses.dataclass
 class Probe:
     """What ``probe`` measured on this device (seconds); ``estimate`` multiplies it out."""
-    # arch -> (fixed cost of its first fit, s per step, s per checkpoint[, of a later fit])
-    fits: dict
+    fits: dict                # arch -> (fixed cost of its first fit, s/step, s/checkpoint[, of a later fit])
     start: float | None = None   # this process: start to TensorFlow/Keras imported (None: not measured)
     data: float = 0.0         # loading the data (prepare), this process
     build: dict = dataclasses.field(default_factory=dict)    # arch -> seconds to build the model
-    # (arch, batch, predict) -> (first, later) s per call
-    forward: dict = dataclasses.field(default_factory=dict)
-    # cam key -> (first call's extra, s per image later)
-    cam: dict = dataclasses.field(default_factory=dict)
+    forward: dict = dataclasses.field(default_factory=dict)  # (arch, batch, predict) -> (first, later) s/call
+    cam: dict = dataclasses.field(default_factory=dict)      # cam key -> (first call's extra, s/image later)
     segment: dict = dataclasses.field(default_factory=dict)  # size -> s per quickshift segmentation
     sample: dict = dataclasses.field(default_factory=dict)   # (sampler, size) -> s of its own work per sample
     figure: tuple = (0.0, 0.0, 0.0)   # explanation grids: (first figure's extra, s per figure, s per panel)
-    # s per evaluation figure (mean of a ROC, a confusion matrix, learning curves)
-    evaluation_figure: float = 0.0
+    evaluation_figure: float = 0.0    # s per evaluation figure (mean of a ROC, a confusion matrix, curves)
     bootstrap: dict = dataclasses.field(default_factory=dict)  # (metric, resamples, n, average) -> s per CI
     imports: dict = dataclasses.field(default_factory=dict)  # library -> s to import
 
@@ -113,8 +99,6 @@ def as_plan(planned) -> Plan:
 def plan_text(name: str, options, measure: bool = True) -> str:
     """What `mmfusion plan` prints: the run's trainings and explanations (this shard's, with
     ``--set shard=I/N``), then, measured by a short probe on this device, the estimate."""
-    import time
-
     from mmfusion.experiment import planning_context
     from mmfusion.experiment.probe import probe, startup_seconds
     from mmfusion.registry import get_paper
@@ -124,14 +108,14 @@ def plan_text(name: str, options, measure: bool = True) -> str:
     loading = time.perf_counter()
     ctx = planning_context(experiment, options, probing=True)
     loading = time.perf_counter() - loading
-    cfg, sources = ctx.cfg, ctx.sources
+    cfg = ctx.cfg
     plan = for_shard(experiment.plan(ctx), name, cfg)
     share = f" shard {cfg.shard}" if cfg.shard else ""
     lines = [f"{name}{' --quick' if options.quick else ''}{share}: {describe(plan)}"]
     if measure:
         from mmfusion.utils.env import device_info
 
-        measured = probe(plan, sources=sources)
+        measured = probe(plan, sources=ctx.sources)
         measured.start, measured.data = start, loading
         gpus = device_info()["gpus"]
         device = (f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 and len(gpus) > 1
@@ -154,7 +138,6 @@ def for_shard(plan, name: str, cfg) -> Plan:
     return dataclasses.replace(plan, fits=fits, explanations=(), bootstraps=())
 
 
-# ----------------------------------------------------------------------------- what the run does
 def describe(plan) -> str:
     plan = as_plan(plan)
     fits = plan.fits
@@ -194,7 +177,6 @@ def cam_key(e: PlannedExplanation) -> tuple:
     return e.arch, e.cam, e.cam_batch, e.cam_options
 
 
-# ----------------------------------------------------------------------------- the estimate
 VALIDATION_SHARE = 0.2       # validation images per training image (0.15-0.25 in the five protocols)
 
 

@@ -1,19 +1,32 @@
 """The timing probe behind ``mmfusion plan``: what a :class:`~mmfusion.experiment.plan.Plan`'s work
-is made of, timed cheaply on this device (a few training steps and two one-batch fits per
-architecture, a forward call at each declared batch, each CAM's first and later calls, one
-quickshift segmentation and LIME's / Kernel SHAP's per-sample work per image size, a figure, the
-explanation libraries' imports, this process's start). ``plan.estimate`` multiplies it out.
+is made of, timed cheaply on this device; ``plan.estimate`` multiplies it out.
 """
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import tempfile
 import time
+import warnings
+
+import numpy as np
 
 from mmfusion.experiment.plan import Probe, as_plan, cam_key, forward_keys
 
 
-def process_seconds() -> float | None:
-    """Seconds since this process started (Linux /proc); None where that cannot be read."""
+def _seconds(fn, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def startup_seconds() -> float | None:
+    """This process's start up to TensorFlow and Keras imported (Linux /proc; None where unreadable):
+    what every run pays before its own timer starts (call it before the data is loaded)."""
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
     try:
         with open("/proc/self/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -24,16 +37,7 @@ def process_seconds() -> float | None:
         return None
 
 
-def startup_seconds() -> float | None:
-    """This process's start up to TensorFlow and Keras imported: what every run pays before its
-    own timer starts (call it before the data is loaded)."""
-    import keras  # noqa: F401
-    import tensorflow  # noqa: F401
-
-    return process_seconds()
-
-
-def example_image(sources, size: int):
+def _example_image(sources, size: int):
     """One image of the run's data at ``size`` (segmentation time depends on content), or None."""
     from mmfusion.data.decode import decode_one
 
@@ -48,13 +52,11 @@ def example_image(sources, size: int):
 
 
 def probe(plan, steps: int = 3, sources=None) -> Probe:
-    """Time on this device what the plan's work is made of (see the module docstring). Training:
-    {arch: (seconds a fit costs beyond its steps: build, compile, first step, feed, callbacks,
-    model save — timed by one real one-batch fit; seconds per later step; seconds per epoch-end
-    checkpoint; the fixed cost of a later fit of that architecture, which reuses the traced train
-    functions)}, eager where the fit's config trains eagerly."""
+    """Time the plan's work on this device: a few training steps and two one-batch fits per
+    architecture, a forward call at each declared batch, each CAM's first and later calls, a
+    segmentation and the LIME / SHAP per-sample work per image size, figures, imports. ``fits``:
+    {arch: (a fit's cost beyond its steps, s per step, s per checkpoint, a later fit's fixed cost)}."""
     import keras
-    import numpy as np
 
     plan = as_plan(plan)
     arches = {e.arch for e in plan.explanations} - {f.arch for f in plan.fits}
@@ -69,7 +71,7 @@ def probe(plan, steps: int = 3, sources=None) -> Probe:
         out.evaluation_figure = _evaluation_figure_seconds()
     out.bootstrap = {tuple(b[1:]): _bootstrap_seconds(*b[1:]) for b in plan.bootstraps}
     for size in sorted({e.size for e in plan.explanations if e.segment or e.sampler}):
-        image = example_image(sources, size)
+        image = _example_image(sources, size)
         out.segment[size], samples = _segment_seconds(image, size, {e.sampler for e in plan.explanations
                                                                      if e.sampler and e.size == size})
         out.sample.update({(s, size): v for s, v in samples.items()})
@@ -78,17 +80,14 @@ def probe(plan, steps: int = 3, sources=None) -> Probe:
             continue
         start = time.perf_counter()
         model = fit.build()
-        built = time.perf_counter() - start
-        out.build[fit.arch] = built
+        built = out.build[fit.arch] = time.perf_counter() - start
         x = _random_inputs(model, fit.batch_size)
         classes = int(model.output_shape[-1])
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
                       if classes > 1 else "binary_crossentropy",
                       run_eagerly=bool(fit.eager))
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        first = built + time.perf_counter() - start
+        first = built + _seconds(model.train_on_batch, x, y)
         start = time.perf_counter()
         for _ in range(steps):
             model.train_on_batch(x, y)
@@ -107,16 +106,12 @@ def probe(plan, steps: int = 3, sources=None) -> Probe:
 
 
 def _forward_seconds(model, arch, plan, out: dict) -> None:
-    import numpy as np
-
     for key in sorted(k for k in forward_keys(plan) if k[0] == arch):
         _, batch, predict = key
         x = _random_inputs(model, batch)
         call = ((lambda: model.predict(x, verbose=0, batch_size=batch)) if predict
                 else (lambda: np.asarray(model(x, training=False))))
-        start = time.perf_counter()
-        call()
-        first = time.perf_counter() - start
+        first = _seconds(call)
         start = time.perf_counter()
         for _ in range(2):
             call()
@@ -126,8 +121,6 @@ def _forward_seconds(model, arch, plan, out: dict) -> None:
 def _cam_seconds(model, arch, plan, out: dict) -> None:
     """Per CAM: (construction + first call - a later call: the trace / graph build an explainer
     pays once, seconds per image of a later call of ``cam_batch`` images)."""
-    import numpy as np
-
     import mmfusion.xai as xai
 
     for e in plan.explanations:
@@ -139,24 +132,16 @@ def _cam_seconds(model, arch, plan, out: dict) -> None:
         image = x[options["input_name"]] if isinstance(x, dict) else x
         targets = np.zeros(e.cam_batch, np.int32)
         if ":" in e.cam:      # "module:function": a per-call baseline, fn(model, images, layer, targets)
-            import importlib
-
             module, _, function = e.cam.partition(":")
             per_call = getattr(importlib.import_module(module), function)
-            timed = [time.perf_counter()]
-            for _ in range(2):
-                per_call(model, image, options["layer_name"], targets=targets)
-                timed.append(time.perf_counter())
-            later = timed[2] - timed[1]
-            out[key] = (max(0.0, timed[1] - timed[0] - later), later / e.cam_batch)
-            continue
-        start = time.perf_counter()
-        explainer = getattr(xai, e.cam)(model, **options)
-        explainer(x, targets)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        explainer(x, targets)
-        later = time.perf_counter() - start
+            first = _seconds(per_call, model, image, options["layer_name"], targets=targets)
+            later = _seconds(per_call, model, image, options["layer_name"], targets=targets)
+        else:
+            start = time.perf_counter()
+            explainer = getattr(xai, e.cam)(model, **options)
+            explainer(x, targets)
+            first = time.perf_counter() - start
+            later = _seconds(explainer, x, targets)
         out[key] = (max(0.0, first - later), later / e.cam_batch)
 
 
@@ -164,10 +149,6 @@ def _segment_seconds(image, size: int, samplers) -> tuple:
     """(seconds of one quickshift segmentation of ``image`` — a smoothed random image when None —
     at ``size``, {sampler: seconds of LIME's / Kernel SHAP's own work per sample}), the latter from
     one explanation of 40 samples with a constant stand-in classifier, less the segmentation."""
-    import warnings
-
-    import numpy as np
-
     from mmfusion.xai.lime_helpers import lime_image, quickshift_segments
 
     if image is None:
@@ -177,9 +158,7 @@ def _segment_seconds(image, size: int, samplers) -> tuple:
         image = gaussian_filter(noise, sigma=(2, 2, 0))
     image = np.asarray(image, np.float32)
     quickshift_segments(image)                       # warm (imports, first-call costs)
-    start = time.perf_counter()
-    quickshift_segments(image)
-    segment = time.perf_counter() - start
+    segment = _seconds(quickshift_segments, image)
 
     def stub(batch):
         return np.tile(np.float32([0.3, 0.7]), (len(batch), 1))
@@ -201,34 +180,25 @@ def _segment_seconds(image, size: int, samplers) -> tuple:
 
 def _bootstrap_seconds(metric: str, resamples: int, n: int, average: str) -> float:
     """One bootstrap CI of ``metric`` over ``n`` random binary test predictions."""
-    import numpy as np
-
     from mmfusion.evaluation import bootstrap_ci
 
     rng = np.random.default_rng(0)
     p = rng.random(n)
-    start = time.perf_counter()
-    bootstrap_ci(rng.integers(0, 2, n), np.stack([1 - p, p], 1), metric=metric, n_resamples=resamples,
-                 average=average)
-    return time.perf_counter() - start
+    return _seconds(bootstrap_ci, rng.integers(0, 2, n), np.stack([1 - p, p], 1), metric=metric,
+                    n_resamples=resamples, average=average)
 
 
 def _figure_seconds() -> tuple:
     """(the first figure's extra: pyplot's start, s per figure, s per image panel): explanation
     grids of 1 x 2 and 2 x 4 panels written to a temporary folder."""
-    import tempfile
-
-    import numpy as np
-
     from mmfusion.xai.figures import explanation_grid
 
     rng = np.random.default_rng(0)
 
     def grid(path, rows, methods):
         images = rng.uniform(0, 255, (rows, 64, 64, 3)).astype("uint8")
-        start = time.perf_counter()
-        explanation_grid(path, images, {f"m{i}": rng.random((rows, 64, 64)) for i in range(methods)})
-        return time.perf_counter() - start
+        return _seconds(explanation_grid, path, images,
+                        {f"m{i}": rng.random((rows, 64, 64)) for i in range(methods)})
 
     with tempfile.TemporaryDirectory() as tmp:
         first = grid(os.path.join(tmp, "a.png"), 1, 1)
@@ -242,9 +212,6 @@ def _figure_seconds() -> tuple:
 def _evaluation_figure_seconds() -> float:
     """Mean seconds of the evaluation figures the papers write: a ROC, a confusion matrix, the
     learning curves of two folds (random values, a temporary folder)."""
-    import tempfile
-
-    import numpy as np
     import pandas as pd
 
     from mmfusion.evaluation.figures import confusion_matrix_figure, learning_curves, roc_curves
@@ -263,9 +230,6 @@ def _evaluation_figure_seconds() -> float:
 
 
 def _import_seconds(library: str) -> float:
-    import importlib
-    import sys
-
     modules = {"lime": ("lime.lime_image", "lime.lime_tabular", "lime.wrappers.scikit_image"),
                "shap": ("shap",)}.get(library, (library,))
     if all(m in sys.modules for m in modules):
@@ -279,10 +243,6 @@ def _import_seconds(library: str) -> float:
 def _one_step_fit_seconds(fit, x, y, batches: int = 1) -> float:
     """Wall time of ``training.fit`` (with the fit's augmentation) for one epoch of ``batches``
     batches, in a throw-away run directory."""
-    import tempfile
-
-    import numpy as np
-
     from mmfusion.training import TrainConfig
     from mmfusion.training import fit as train
     from mmfusion.training.records import RunDir
@@ -292,36 +252,26 @@ def _one_step_fit_seconds(fit, x, y, batches: int = 1) -> float:
     train_x = ({k: np.concatenate([v] * batches) for k, v in x.items()} if isinstance(x, dict)
                else np.concatenate([x] * batches))
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        train(fit.build, (train_x, np.concatenate([y] * batches)), (x, y), config, run=RunDir(tmp))
-        return time.perf_counter() - start
+        return _seconds(train, fit.build, (train_x, np.concatenate([y] * batches)), (x, y), config,
+                        run=RunDir(tmp))
 
 
 def _checkpoint_seconds(model) -> float:
-    import tempfile
-
-    import numpy as np
-
     from mmfusion.utils.io import atomic_save
 
     arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(model.variables)}
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        atomic_save(os.path.join(tmp, "probe.npz"), lambda path: np.savez(path, **arrays), suffix=".npz")
-        return time.perf_counter() - start
-
-
+        return _seconds(atomic_save, os.path.join(tmp, "probe.npz"), lambda path: np.savez(path, **arrays),
+                        suffix=".npz")
 
 
 def _random_inputs(model, batch: int):
-    import numpy as np
+    from mmfusion import _keras_compat as compat
 
     rng = np.random.default_rng(0)
 
     def one(tensor):
         return rng.uniform(0, 255, (batch, *tensor.shape[1:])).astype("float32")
-
-    from mmfusion import _keras_compat as compat
 
     struct = compat.inputs_struct(model)
     if isinstance(struct, dict):

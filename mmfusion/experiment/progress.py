@@ -43,16 +43,15 @@ class FitProgress(keras.callbacks.Callback):
     def __init__(self, run: RunProgress, index: int, name: str):
         super().__init__()
         self.run, self.index, self.name = run, index, name
-        self.start = self.last = None
+        self.start = self.last = self.first_epoch = self.seen = None
+        self.ended = False
 
     def on_train_begin(self, logs=None):
         if self.start is None:       # a two-phase fit trains twice: one clock
             self.start = self.last = time.perf_counter()
-            self.first_epoch = int(self.params.get("initial_epoch", 0) or 0)
 
     def on_epoch_begin(self, epoch, logs=None):
-        if not hasattr(self, "first_epoch_seen"):   # a resumed fit starts past epoch 0
-            self.first_epoch_seen = True
+        if self.first_epoch is None:   # a resumed fit starts past epoch 0
             self.first_epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
@@ -62,14 +61,13 @@ class FitProgress(keras.callbacks.Callback):
             self._line(epoch, epochs, final=epoch + 1 >= epochs)
 
     def on_train_end(self, logs=None):   # early stopping ends a fit before its last epoch
-        seen = getattr(self, "seen", None)
-        if seen is not None and not getattr(self, "ended", False):
-            self._line(seen, int(self.params.get("epochs") or seen + 1), final=True)
+        if self.seen is not None and not self.ended:
+            self._line(self.seen, int(self.params.get("epochs") or self.seen + 1), final=True)
 
     def _line(self, epoch: int, epochs: int, final: bool) -> None:
         now = time.perf_counter()
         self.last, self.ended, elapsed = now, final, now - self.start
-        per_epoch = elapsed / (epoch + 1 - getattr(self, "first_epoch", 0))
+        per_epoch = elapsed / (epoch + 1 - (self.first_epoch or 0))
         total = f"/{self.run.planned}" if self.run.planned else ""
         text = f"fit {self.index + 1}{total} {self.name}: epoch {epoch + 1}/{epochs}, {_minutes(elapsed)}"
         left = self.run.left_after(self.index, 0.0 if final else per_epoch * (epochs - epoch - 1),

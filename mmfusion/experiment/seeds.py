@@ -1,12 +1,9 @@
 """The one seed policy of every fit (and every seeded split inside a fit).
 
-``fit_seed(seed, fold, run) = seed + run + 100 * fold``:
-- ``run`` (retrainings of one model, mias-xai's ten runs) steps by 1, so run r of the default
-  seed 0 trains with seed r, as the authors' loop did;
-- ``fold`` (cross-validation) steps by 100, so folds and runs never share a seed while fewer than
-  100 runs are made;
-- every row (model) of a table trains with the same seeds: rows then differ by their model only,
-  which is what a paired comparison (McNemar, Friedman) across rows assumes.
+``fit_seed(seed, fold, run) = seed + run + 100 * fold``: run r of the default seed 0 (mias-xai's ten
+runs) trains with seed r, as the authors' loop did; folds and runs never share a seed below 100 runs;
+every row (model) of a table trains with the same seeds, so rows differ by their model only, as a
+paired comparison (McNemar, Friedman) across rows assumes.
 """
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Kaggle and Colab notebooks: the Kernel record each paper declares in its SPEC (kernels), the
-one notebook template (template), ``mmfusion kaggle render`` (render), ``mmfusion kaggle push``
-(push), what a notebook runs (runtime) and the stamped build (build).
-
-``python -m mmfusion.kaggle push --user NAME`` is the same as ``mmfusion kaggle push``.
-"""
+"""Kaggle and Colab notebooks: ``mmfusion kaggle render | push | build-wheel`` (also
+``python -m mmfusion.kaggle ...``) and what a notebook runs (``runtime``)."""
 from __future__ import annotations
 
 import sys
@@ -60,44 +56,30 @@ def _parser():
     return parser
 
 
-def _render(args) -> int:
-    from mmfusion.kaggle import push, render
-
-    names = push.selected(args.kernel)
-    metas = render.render(args.user, args.offline, args.out, args.repo,
-                          render.dataset_versions(args.dataset_version, names), names)
-    for meta in metas:
-        print(meta)
-    where = args.out or render.default_out(args.user)
-    print(f"wrote {len(metas)} kernel folder(s) under {where}", file=sys.stderr)
-    return 0
-
-
-def _push(args) -> int:
-    from mmfusion.kaggle import push, render
-
-    names = push.selected(args.kernel)
-    staged = push.stage(args.user, names, args.offline, args.repo,
-                        render.dataset_versions(args.dataset_version, names), args.stage,
-                        datasets=not args.skip_datasets, weights_dir=args.weights_dir,
-                        python_version=args.python_version, constraints=args.constraints)
-    print(f"staged under {args.stage or push.default_stage(args.user)}", file=sys.stderr)
-    push.send(staged, dry_run=args.dry_run)
-    return 0
-
-
 def main(argv=None) -> int:
     """``mmfusion kaggle render | push | build-wheel``."""
-    from mmfusion.kaggle import build, push
+    from mmfusion.kaggle import build, push, render
 
     args = _parser().parse_args(argv)
     try:
+        if args.action == "build-wheel":
+            for wheel in build.build_wheel(args.out, args.extras, args.python_version, args.constraints):
+                print(wheel)
+            return 0
+        names = push.selected(args.kernel)
+        versions = render.dataset_versions(args.dataset_version, names)
         if args.action == "render":
-            return _render(args)
-        if args.action == "push":
-            return _push(args)
-        for wheel in build.build_wheel(args.out, args.extras, args.python_version, args.constraints):
-            print(wheel)
+            metas = render.render(args.user, args.offline, args.out, args.repo, versions, names)
+            for meta in metas:
+                print(meta)
+            print(f"wrote {len(metas)} kernel folder(s) under {args.out or render.default_out(args.user)}",
+                  file=sys.stderr)
+            return 0
+        staged = push.stage(args.user, names, args.offline, args.repo, versions, args.stage,
+                            datasets=not args.skip_datasets, weights_dir=args.weights_dir,
+                            python_version=args.python_version, constraints=args.constraints)
+        print(f"staged under {args.stage or push.default_stage(args.user)}", file=sys.stderr)
+        push.send(staged, dry_run=args.dry_run)
         return 0
     except push.PushError as err:
         print(f"error: {err}", file=sys.stderr)

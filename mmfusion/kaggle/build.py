@@ -1,9 +1,6 @@
-"""Which build is running (a wheel carries its version and commit in mmfusion/_build.py, written
-by setup.py at build time), and the wheels a Kaggle kernel needs attached: mmfusion's own and,
-offline, every kernel's extra packages with their dependencies, built for the Kaggle image's Python.
-
-Every pip command goes through ``run`` (None: ``subprocess.check_call``), so tests see the
-commands without running pip."""
+"""The wheels a Kaggle kernel needs attached: mmfusion's own (setup.py stamps version and commit in
+mmfusion/_build.py) and, offline, the kernels' extras. pip runs through ``run`` (None:
+``subprocess.check_call``), so tests see the commands without running pip."""
 from __future__ import annotations
 
 import subprocess
@@ -23,9 +20,8 @@ def _pip(*args) -> list:
 
 def mmfusion_wheel(out, run=None) -> list:
     """``pip wheel --no-deps`` of this checkout into ``out`` (stamped by setup.py)."""
-    out = Path(out)
     (run or subprocess.check_call)(_pip("wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)))
-    return sorted(out.glob("mmfusion-*.whl"))
+    return sorted(Path(out).glob("mmfusion-*.whl"))
 
 
 def extra_requirements() -> list:
@@ -34,24 +30,11 @@ def extra_requirements() -> list:
     return sorted({r for k in KERNELS.values() for r in k.all_extras.values()})
 
 
-def target_options(python_version: str) -> list:
-    """pip's options for wheels of another interpreter: CPython ``python_version`` on x86-64 Linux."""
-    abi = "cp" + python_version.replace(".", "")
-    return ["--python-version", python_version, "--implementation", "cp", "--abi", abi,
-            *[a for p in PLATFORMS for a in ("--platform", p)], "--only-binary=:all:"]
-
-
-def wheel_project(wheel: Path) -> str:
-    """The normalised project name of a wheel file ("scikit_learn-1.6.1-..." -> "scikit-learn")."""
-    return wheel.name.split("-", 1)[0].lower().replace("_", "-")
-
-
 def extra_wheels(out, python_version: str | None = None, constraints=None, requirements=None,
                  run=None) -> list:
-    """Every kernel's extra packages and their dependencies as wheels for the Kaggle image's Python
-    into ``out``. ``constraints``: a pip constraints file (e.g. the image's ``pip freeze``) so the
-    versions picked fit the image. What the image ships and the notebooks hold (TensorFlow, NumPy,
-    pandas ...) is dropped: it is never installed from here."""
+    """Every kernel's extra packages and their dependencies as wheels for CPython ``python_version``
+    on x86-64 Linux into ``out``. ``constraints``: a pip constraints file (e.g. the image's ``pip
+    freeze``). What the image ships and the notebooks hold (TensorFlow, NumPy ...) is dropped."""
     from mmfusion.kaggle.kernels import KAGGLE_PYTHON, SDIST_ONLY, dist_name
     from mmfusion.kaggle.runtime import HELD
 
@@ -62,11 +45,14 @@ def extra_wheels(out, python_version: str | None = None, constraints=None, requi
     sdists = [r for r in reqs if dist_name(r).lower() in SDIST_ONLY]
     if sdists:   # pure Python: the wheel built here serves any Python 3; an offline kernel cannot build one
         run(_pip("wheel", "--no-deps", "-q", "-w", str(out), *sdists))
+    python_version = python_version or KAGGLE_PYTHON
+    target = ["--python-version", python_version, "--implementation", "cp",
+              "--abi", "cp" + python_version.replace(".", ""),
+              *[a for p in PLATFORMS for a in ("--platform", p)], "--only-binary=:all:"]
     pinned = ["-c", str(constraints)] if constraints else []
-    run(_pip("download", "-q", "-d", str(out), "--find-links", str(out),
-             *target_options(python_version or KAGGLE_PYTHON), *pinned, *reqs))
+    run(_pip("download", "-q", "-d", str(out), "--find-links", str(out), *target, *pinned, *reqs))
     for wheel in out.glob("*.whl"):
-        if wheel_project(wheel) in HELD:
+        if wheel.name.split("-", 1)[0].lower().replace("_", "-") in HELD:   # the wheel's project name
             wheel.unlink()
     return sorted(out.glob("*.whl"))
 
@@ -75,8 +61,7 @@ def build_wheel(out="dist", extras: bool = False, python_version: str | None = N
                 run=None) -> list:
     """``build-wheel``: the mmfusion wheel into ``out``; with ``extras`` also the extra wheels into
     ``out/extra`` (the extra-wheels dataset)."""
-    out = Path(out)
     wheels = mmfusion_wheel(out, run)
     if extras:
-        wheels += extra_wheels(out / "extra", python_version, constraints, run=run)
+        wheels += extra_wheels(Path(out) / "extra", python_version, constraints, run=run)
     return wheels

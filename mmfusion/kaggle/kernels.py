@@ -3,6 +3,7 @@ backbones need ImageNet files, which packages a Kaggle / Colab image may lack.""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 # Mirrors requirements.txt's names; lower bounds only: online, pip picks what fits the image's
 # own TensorFlow / NumPy (held by a constraints file), offline the attached wheel decides.
@@ -18,8 +19,7 @@ WEIGHTS_DATASET = "keras-imagenet-notop-weights"
 
 @dataclasses.dataclass(frozen=True)
 class Kernel:
-    """One notebook, declared in its paper's ``SPEC.kernels``; the data's Kaggle slug and root
-    marker come from the dataset's loader (``KAGGLE``)."""
+    """One notebook; the data's Kaggle slug and root marker come from the dataset's loader (``KAGGLE``)."""
 
     name: str                     # folder, notebook file stem
     summary: str                  # one line under the notebook's title
@@ -74,13 +74,9 @@ def __getattr__(name):
 
 def slugify(text: str) -> str:
     """Kaggle's slug of a title: lower case, every run of other characters one hyphen."""
-    import re
-
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def dist_name(requirement: str) -> str:
     """The wheel file prefix of a requirement ("scikit-posthocs>=0.9" -> "scikit_posthocs")."""
-    import re
-
     return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].replace("-", "_")

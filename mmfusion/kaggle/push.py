@@ -1,11 +1,8 @@
 """``mmfusion kaggle push``: build the wheel(s), create or version the user's wheel datasets, render
-the kernels for the user into a staging folder and push each through the official ``kaggle``
-client (an optional extra: ``pip install mmfusion[kaggle]``).
-
-Every push first runs the client's own code on every folder, its metadata checks included, with
-only its network seams answered here instead of sent: every API request goes through
-``KaggleApi.build_kaggle_client`` and every file upload through ``KaggleApi._upload_blob``
-(replaced whole, so no upload state with a fake token is left for a later push to resume).
+the kernels into a staging folder and push each through the official ``kaggle`` client (extra
+``mmfusion[kaggle]``). Every push first runs the client's own code, metadata checks included, on
+every folder, with only its network seams answered here: ``KaggleApi.build_kaggle_client`` and
+``KaggleApi._upload_blob`` (replaced whole: no upload state with a fake token is left to resume).
 Nothing is sent unless every folder passes; ``--dry-run`` stops there and prints the requests."""
 from __future__ import annotations
 
@@ -36,6 +33,11 @@ NO_CREDENTIALS = ("no Kaggle credentials: run `kaggle auth login`, or put an API
 CLIENT_WARNINGS = ("does not resolve to the specified id", "is retired")
 KERNEL_PROBLEMS = ("error", "invalid_dataset_sources", "invalid_kernel_sources",
                    "invalid_competition_sources", "invalid_model_sources", "invalid_tags")
+REQUEST_FIELDS = ("slug", "new_title", "owner_slug", "dataset_slug", "title", "license_name", "language",
+                  "kernel_type", "is_private", "enable_gpu", "enable_internet", "machine_shape",
+                  "dataset_data_sources", "kernel_data_sources", "model_data_sources")
+WHEN = {"datasets.get_dataset_status": " (does it exist?)",
+        "datasets.create_dataset": " (if it is new)", "datasets.create_dataset_version": " (if it exists)"}
 
 
 class PushError(Exception):
@@ -62,8 +64,6 @@ def selected(kernels) -> list:
     return names
 
 
-# ---- staging: what would be sent, on disk ----------------------------------------------------------------
-
 def _dataset_folder(folder: Path, ref: str, title: str, description: str) -> Path:
     meta = {"id": ref, "title": title, "description": description, "licenses": [{"name": "other"}]}
     (folder / "dataset-metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -78,60 +78,48 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
-def wheel_dataset(folder: Path, user: str, info: dict, run=None) -> Path:
-    if not build.mmfusion_wheel(_fresh(folder), run):
-        raise PushError(f"pip wheel wrote no mmfusion-*.whl into {folder}")
-    return _dataset_folder(folder, f"{user}/{WHEEL_DATASET}", "mmfusion wheel",
-                           f"mmfusion {info['version']} (commit {info['commit']}), the package the mmfusion "
-                           "notebooks install (--no-deps). Uploaded by `mmfusion kaggle push`. MIT license.")
-
-
-def extra_wheels_dataset(folder: Path, user: str, python_version: str, constraints=None,
-                         run=None) -> Path:
-    if not build.extra_wheels(_fresh(folder), python_version, constraints, run=run):
-        raise PushError(f"pip wrote no wheels into {folder}")
-    return _dataset_folder(folder, f"{user}/{EXTRA_WHEELS_DATASET}", "mmfusion extra wheels",
-                           f"The packages the mmfusion notebooks need beyond the Kaggle image, with their "
-                           f"dependencies, as wheels for Python {python_version} (internet off). "
-                           "Each wheel carries its own license.")
-
-
-def weights_dataset(folder: Path, user: str, weights_dir) -> Path:
-    """The ImageNet ``*_notop.h5`` files every offline kernel loads, linked from ``weights_dir``."""
-    needed = sorted({f for k in KERNELS.values() for f in k.weights_files})
-    missing = [f for f in needed if not (Path(weights_dir) / f).is_file()]
-    if missing:
-        raise PushError(f"--weights-dir {weights_dir} lacks {', '.join(missing)}")
-    _fresh(folder)
-    for name in needed:
-        (folder / name).symlink_to((Path(weights_dir) / name).resolve())
-    return _dataset_folder(folder, f"{user}/{WEIGHTS_DATASET}", "Keras ImageNet notop weights",
-                           "The Keras applications' ImageNet weights without the top (*_notop.h5) that "
-                           "the mmfusion notebooks load offline, as Keras distributes them.")
-
-
 def stage(user: str, kernels=None, offline: bool = False, repo: str | None = None, versions=None, out=None,
           datasets: bool = True, weights_dir=None, python_version: str = KAGGLE_PYTHON, constraints=None,
           run=None) -> Staged:
-    """Build the dataset folders (unless ``datasets`` is False) and render the kernels for ``user``
-    under ``out`` (default build/kaggle/<user>). ``versions``: {data slug: pinned version}."""
+    """The dataset folders (unless not ``datasets``: the wheel; offline the extra wheels and the
+    ImageNet files from ``weights_dir``) and the kernels rendered for ``user`` under ``out``."""
     render.check_user(user)
     names = selected(kernels)
     out = Path(out) if out is not None else default_stage(user)
     info = build.build_info()
     folders = []
     if datasets:
-        folders.append(wheel_dataset(out / WHEEL_DATASET, user, info, run))
-        if offline:
-            folders.append(extra_wheels_dataset(out / EXTRA_WHEELS_DATASET, user, python_version,
-                                                constraints, run))
+        folder = out / WHEEL_DATASET
+        if not build.mmfusion_wheel(_fresh(folder), run):
+            raise PushError(f"pip wheel wrote no mmfusion-*.whl into {folder}")
+        folders.append(_dataset_folder(
+            folder, f"{user}/{WHEEL_DATASET}", "mmfusion wheel",
+            f"mmfusion {info['version']} (commit {info['commit']}), the package the mmfusion "
+            "notebooks install (--no-deps). Uploaded by `mmfusion kaggle push`. MIT license."))
+    if datasets and offline:
+        folder = out / EXTRA_WHEELS_DATASET
+        if not build.extra_wheels(_fresh(folder), python_version, constraints, run=run):
+            raise PushError(f"pip wrote no wheels into {folder}")
+        folders.append(_dataset_folder(
+            folder, f"{user}/{EXTRA_WHEELS_DATASET}", "mmfusion extra wheels",
+            f"The packages the mmfusion notebooks need beyond the Kaggle image, with their "
+            f"dependencies, as wheels for Python {python_version} (internet off). "
+            "Each wheel carries its own license."))
     if datasets and offline and weights_dir:
-        folders.append(weights_dataset(out / WEIGHTS_DATASET, user, weights_dir))
+        needed = sorted({f for k in KERNELS.values() for f in k.weights_files})
+        missing = [f for f in needed if not (Path(weights_dir) / f).is_file()]
+        if missing:
+            raise PushError(f"--weights-dir {weights_dir} lacks {', '.join(missing)}")
+        folder = _fresh(out / WEIGHTS_DATASET)
+        for name in needed:
+            (folder / name).symlink_to((Path(weights_dir) / name).resolve())
+        folders.append(_dataset_folder(
+            folder, f"{user}/{WEIGHTS_DATASET}", "Keras ImageNet notop weights",
+            "The Keras applications' ImageNet weights without the top (*_notop.h5) that "
+            "the mmfusion notebooks load offline, as Keras distributes them."))
     metas = render.render(user, offline, out / "kernels", repo, versions, names)
     return Staged(user, folders, [m.parent for m in metas], f"mmfusion {info['version']} {info['commit']}")
 
-
-# ---- the client -------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
 def _quiet():
@@ -139,22 +127,10 @@ def _quiet():
         yield out
 
 
-@contextlib.contextmanager
-def _stand_in_credentials(user: str):
-    """KAGGLE_USERNAME / KAGGLE_KEY for the length of the block where none are set (a dry run only)."""
-    added = {k: v for k, v in (("KAGGLE_USERNAME", user), ("KAGGLE_KEY", "dry-run")) if k not in os.environ}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for key in added:
-            os.environ.pop(key, None)
-
-
 def load_client(user: str, dry_run: bool = False):
     """The ``kaggle`` module. It logs in on import (printing help where there are no credentials,
     which a dry run does not need); kaggle < 2 even stops there, so a dry run imports it again with
-    stand-in credentials."""
+    stand-in KAGGLE_USERNAME / KAGGLE_KEY where none are set."""
     try:
         with _quiet():
             import kaggle
@@ -163,14 +139,20 @@ def load_client(user: str, dry_run: bool = False):
     except (SystemExit, OSError) as err:
         if not dry_run:
             raise PushError(NO_CREDENTIALS) from err
-        with _stand_in_credentials(user), _quiet():
-            import kaggle
+        stand_in = {"KAGGLE_USERNAME": user, "KAGGLE_KEY": "dry-run"}
+        added = {k: v for k, v in stand_in.items() if k not in os.environ}
+        os.environ.update(added)
+        try:
+            with _quiet():
+                import kaggle
+        finally:
+            for key in added:
+                os.environ.pop(key, None)
     return kaggle
 
 
 def live_api(client, user: str):
-    """The client's logged-in KaggleApi, refusing credentials of another account (kernels belong to
-    the account that pushes them)."""
+    """The client's logged-in KaggleApi, refusing another account's credentials (it would own the kernels)."""
     api = client.api
     try:
         with _quiet():
@@ -213,15 +195,9 @@ class _Recorded:
         return self._api.answer(f"{self._path[0]}.{self._path[-1]}", request)
 
 
-REQUEST_FIELDS = ("slug", "new_title", "owner_slug", "dataset_slug", "title", "license_name", "language",
-                  "kernel_type", "is_private", "enable_gpu", "enable_internet", "machine_shape",
-                  "dataset_data_sources", "kernel_data_sources", "model_data_sources")
-
-
 def request_fields(request) -> dict:
     """What a request carries, for the dry run's listing."""
-    fields = {f: getattr(request, f, None) for f in REQUEST_FIELDS}
-    fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
+    fields = {f: v for f in REQUEST_FIELDS if (v := getattr(request, f, None)) not in (None, "", [])}
     body = getattr(request, "body", None)
     if getattr(request, "text", None):
         fields["code"] = f"{len(request.text)} characters"
@@ -268,8 +244,6 @@ def dry_run_api(client, user: str):
     return api
 
 
-# ---- checking and sending ---------------------------------------------------------------------------------
-
 def _meta(folder: Path, name: str) -> dict:
     try:
         return json.loads((folder / name).read_text())
@@ -287,32 +261,9 @@ def client_check(folder: Path, call):
     for line in said.getvalue().splitlines():
         if any(w in line for w in CLIENT_WARNINGS):
             raise PushError(f"{folder}: the kaggle client warns: {line.strip()}")
-    error = getattr(result, "error", None)
-    if error:
+    if error := getattr(result, "error", None):
         raise PushError(f"{folder}: {error}")
     return result
-
-
-def check(staged: Staged, api) -> list:
-    """Every folder through the client's own code on ``api`` (a dry-run api): dataset folders as a
-    new dataset and as a new version (which one a push makes depends on what Kaggle holds), then
-    the kernels. Returns the requests recorded."""
-    for folder in staged.datasets:
-        client_check(folder, lambda: api.dataset_create_new(str(folder), quiet=True))
-        client_check(folder, lambda: api.dataset_create_version(str(folder), staged.notes, quiet=True))
-    for folder in staged.kernels:
-        client_check(folder, lambda: api.kernels_push(str(folder)))
-    return api.sent
-
-
-WHEN = {"datasets.get_dataset_status": " (does it exist?)",
-        "datasets.create_dataset": " (if it is new)", "datasets.create_dataset_version": " (if it exists)"}
-
-
-def describe(sent) -> list:
-    """One line per recorded request."""
-    return [f"would send {call}{WHEN.get(call, '')}: " + ", ".join(f"{k} {v}" for k, v in fields.items())
-            for call, fields in sent]
 
 
 def dataset_exists(api, ref: str) -> bool:
@@ -325,16 +276,6 @@ def dataset_exists(api, ref: str) -> bool:
             return False
         raise
     return True
-
-
-def push_dataset(api, folder: Path, notes: str, echo=print) -> None:
-    ref = _meta(folder, "dataset-metadata.json")["id"]
-    if dataset_exists(api, ref):
-        client_check(folder, lambda: api.dataset_create_version(str(folder), notes, quiet=True))
-        echo(f"new version of the dataset {ref}")
-    else:
-        client_check(folder, lambda: api.dataset_create_new(str(folder), quiet=True))
-        echo(f"created the dataset {ref} (private)")
 
 
 def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=time.sleep) -> None:
@@ -351,43 +292,49 @@ def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=
         waited += poll_s
 
 
-def attached_elsewhere(staged: Staged) -> list:
-    """The kernels' dataset sources that this push does not upload (the data, ImageNet weights)."""
-    ours = {_meta(f, "dataset-metadata.json")["id"] for f in staged.datasets}
-    sources = [s for f in staged.kernels for s in _meta(f, "kernel-metadata.json")["dataset_sources"]]
-    return sorted({s for s in sources if "/".join(s.split("/")[:2]) not in ours})
-
-
-def push_kernel(api, folder: Path, echo=print) -> None:
-    response = client_check(folder, lambda: api.kernels_push(str(folder)))
-    problems = [f"{k.replace('_', ' ')}: {v}" for k in KERNEL_PROBLEMS[1:]
-                if (v := getattr(response, k, None))]
-    if problems:
-        raise PushError(f"{folder}: Kaggle refused the push: {'; '.join(problems)}")
-    echo(f"pushed {_meta(folder, 'kernel-metadata.json')['id']} (version {response.version_number}): "
-         f"{response.url}")
-
-
 def send(staged: Staged, dry_run: bool = False, client=None, echo=print, sleep=time.sleep) -> list:
-    """Check every folder with the client (nothing sent), then, unless ``dry_run``, push: the
-    datasets, once Kaggle has processed them the kernels. Returns the dry run's requests."""
+    """Check every folder through the client's own code on a dry-run api (nothing sent): dataset
+    folders as a new dataset and as a new version (which one a push makes depends on what Kaggle
+    holds), then the kernels. Unless ``dry_run``, then push: the datasets, once Kaggle has
+    processed them the kernels. Returns the dry run's requests."""
     client = client or load_client(staged.user, dry_run)
-    sent = check(staged, dry_run_api(client, staged.user))
+    dry = dry_run_api(client, staged.user)
+    for folder in staged.datasets:
+        client_check(folder, lambda: dry.dataset_create_new(str(folder), quiet=True))
+        client_check(folder, lambda: dry.dataset_create_version(str(folder), staged.notes, quiet=True))
+    for folder in staged.kernels:
+        client_check(folder, lambda: dry.kernels_push(str(folder)))
     echo(f"the kaggle client accepts the {len(staged.datasets)} dataset and {len(staged.kernels)} kernel "
          "folder(s)")
     if dry_run:
-        for line in describe(sent):
-            echo(line)
-        return sent
+        for call, fields in dry.sent:
+            listing = ", ".join(f"{k} {v}" for k, v in fields.items())
+            echo(f"would send {call}{WHEN.get(call, '')}: {listing}")
+        return dry.sent
     api = live_api(client, staged.user)
-    for folder in staged.datasets:
-        push_dataset(api, folder, staged.notes, echo)
-    for folder in staged.datasets:
-        wait_ready(api, _meta(folder, "dataset-metadata.json")["id"], sleep=sleep)
-    missing = [s for s in attached_elsewhere(staged) if not dataset_exists(api, s)]
+    ours = [_meta(folder, "dataset-metadata.json")["id"] for folder in staged.datasets]
+    for folder, ref in zip(staged.datasets, ours):
+        if dataset_exists(api, ref):
+            client_check(folder, lambda: api.dataset_create_version(str(folder), staged.notes, quiet=True))
+            echo(f"new version of the dataset {ref}")
+        else:
+            client_check(folder, lambda: api.dataset_create_new(str(folder), quiet=True))
+            echo(f"created the dataset {ref} (private)")
+    for ref in ours:
+        wait_ready(api, ref, sleep=sleep)
+    # the kernels' dataset sources that this push does not upload (the data, ImageNet weights)
+    sources = {s for f in staged.kernels for s in _meta(f, "kernel-metadata.json")["dataset_sources"]
+               if "/".join(s.split("/")[:2]) not in ours}
+    missing = [s for s in sorted(sources) if not dataset_exists(api, s)]
     if missing:
         raise PushError(f"the kernels attach {', '.join(missing)}, which Kaggle does not have (offline, "
                         f"--weights-dir DIR uploads the ImageNet files; docs/kaggle.md)")
     for folder in staged.kernels:
-        push_kernel(api, folder, echo)
-    return sent
+        response = client_check(folder, lambda: api.kernels_push(str(folder)))
+        problems = [f"{k.replace('_', ' ')}: {v}" for k in KERNEL_PROBLEMS[1:]
+                    if (v := getattr(response, k, None))]
+        if problems:
+            raise PushError(f"{folder}: Kaggle refused the push: {'; '.join(problems)}")
+        echo(f"pushed {_meta(folder, 'kernel-metadata.json')['id']} (version {response.version_number}): "
+             f"{response.url}")
+    return dry.sent

@@ -32,31 +32,18 @@ def check_user(user: str) -> str:
     return user
 
 
-def check_repo(repo: str | None) -> str | None:
-    if repo is not None and not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", repo):
-        raise ValueError(f"--repo {repo!r}: expected a GitHub OWNER/NAME")
-    return repo
-
-
-def attached(user: str, kernel, offline: bool, version: int | None = None) -> dict:
-    """The datasets a kernel has attached, by role. The mmfusion wheel always (push uploads it, the
-    notebook installs it); offline also the extra wheels and, for ImageNet backbones, their files."""
-    data = f"{kernel.dataset}/{version}" if version else kernel.dataset   # the client's pinned form
-    out = {"data": data, "mmfusion wheel": f"{user}/{WHEEL_DATASET}"}
-    if offline:
-        out["extra wheels"] = f"{user}/{EXTRA_WHEELS_DATASET}"
-        if kernel.weights_files:
-            out["ImageNet weights"] = f"{user}/{WEIGHTS_DATASET}"
-    return out
-
-
 def metadata(user: str, kernel, offline: bool, version: int | None = None) -> dict:
-    slug = slugify(kernel.title)
-    return {"id": f"{user}/{slug}", "title": kernel.title, "code_file": f"{kernel.name}.ipynb",
-            "language": "python", "kernel_type": "notebook", "is_private": True,
-            "enable_gpu": True, "enable_tpu": False, "enable_internet": not offline,
-            "machine_shape": MACHINE_SHAPE,
-            "dataset_sources": list(attached(user, kernel, offline, version).values()),
+    """kernel-metadata.json. Attached: the data (``owner/slug/N`` when pinned) and the mmfusion
+    wheel always; offline also the extra wheels and, for ImageNet backbones, their files."""
+    sources = [f"{kernel.dataset}/{version}" if version else kernel.dataset, f"{user}/{WHEEL_DATASET}"]
+    if offline:
+        sources.append(f"{user}/{EXTRA_WHEELS_DATASET}")
+        if kernel.weights_files:
+            sources.append(f"{user}/{WEIGHTS_DATASET}")
+    return {"id": f"{user}/{slugify(kernel.title)}", "title": kernel.title,
+            "code_file": f"{kernel.name}.ipynb", "language": "python", "kernel_type": "notebook",
+            "is_private": True, "enable_gpu": True, "enable_tpu": False, "enable_internet": not offline,
+            "machine_shape": MACHINE_SHAPE, "dataset_sources": sources,
             "competition_sources": [], "kernel_sources": [], "model_sources": []}
 
 
@@ -86,13 +73,13 @@ def render(user: str = DEFAULT_USER, offline: bool = False, out=None, repo: str 
     """Write the kernel folders (all, or the names in ``kernels``) under ``out`` (default
     ``default_out(user)``); ``versions``: {data slug: pinned version}. Returns the metadata paths."""
     check_user(user)
-    check_repo(repo)
+    if repo is not None and not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", repo):
+        raise ValueError(f"--repo {repo!r}: expected a GitHub OWNER/NAME")
     out = Path(out) if out is not None else default_out(user)
-    versions = versions or {}
     written = []
     for name in kernels or KERNELS:
         kernel = KERNELS[name]
-        version = versions.get(kernel.dataset)
+        version = (versions or {}).get(kernel.dataset)
         folder = out / kernel.name
         folder.mkdir(parents=True, exist_ok=True)
         cell_list = template.cells(kernel, offline, user=user, repo=repo, version=version)

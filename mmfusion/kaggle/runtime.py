@@ -35,9 +35,8 @@ def where() -> str:
 
 
 def walk_dirs(base, max_depth: int = MAX_DEPTH, skip=None):
-    """Every folder under ``base`` (itself first), breadth first so a shallow mount is found before
-    a deep tree is read. Symlinked folders are followed (pathlib's ``**`` does not) and each real
-    folder is visited once, so a link back up ends there. ``skip(folder)``: do not descend."""
+    """Every folder under ``base`` (itself first), breadth first, following symlinked folders (pathlib's
+    ``**`` does not), each real folder once (a link back up ends there). ``skip(folder)``: do not descend."""
     seen, level = set(), [Path(base)]
     for depth in range(max_depth + 1):
         below = []
@@ -68,26 +67,10 @@ def find_files(base, pattern: str, max_depth: int = MAX_DEPTH) -> list:
     return [f for folder in walk_dirs(base, max_depth) for f in sorted(folder.glob(pattern)) if f.is_file()]
 
 
-def _pip(*args) -> int:
-    return subprocess.call([sys.executable, "-m", "pip", "install", "-q", *args])
-
-
-def held_constraints() -> list:
-    """``name==version`` of every held package installed here."""
-    out = []
-    for name in HELD:
-        try:
-            out.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return out
-
-
 def install_missing(extras: dict, offline: bool, wheels=None) -> list:
     """Install each requirement of ``extras`` (import name -> requirement) whose module is not
-    importable; returns the requirements installed. The image's TensorFlow / NumPy / pandas ... are
-    held at their versions. Offline: resolved from the attached wheels alone (the extra-wheels
-    dataset holds each extra and its dependencies). Online: from PyPI."""
+    importable, the image's ``HELD`` packages held at their versions; returns those installed.
+    Offline: from the attached wheels alone (the extra-wheels dataset). Online: from PyPI."""
     missing = [req for module, req in extras.items() if importlib.util.find_spec(module) is None]
     if not missing:
         return []
@@ -102,10 +85,17 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
                                  f"under {base} (offline kernel: attach the extra-wheels dataset)")
         folders = sorted({str(w.parent) for w in found})
         source = ["--no-index", *[a for d in folders for a in ("--find-links", d)]]
+    held = []
+    for name in HELD:
+        try:
+            held.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
     with tempfile.TemporaryDirectory() as tmp:     # pip reads the held versions as a constraints file
         constraints = Path(tmp) / "held.txt"
-        constraints.write_text("\n".join(held_constraints()) + "\n")
-        status = _pip(*source, "-c", str(constraints), *missing)
+        constraints.write_text("\n".join(held) + "\n")
+        status = subprocess.call([sys.executable, "-m", "pip", "install", "-q", *source,
+                                  "-c", str(constraints), *missing])
     if status != 0:
         raise SystemExit(f"pip could not install {' '.join(missing)} next to this image's packages")
     importlib.invalidate_caches()
@@ -113,9 +103,8 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
 
 
 def find_dataset(marker: str, slug: str, beside: tuple = (), base=None) -> Path:
-    """The folder under ``base`` (default the Kaggle input) holding ``marker`` and, when ``beside``
-    is given, one of those globs too. Searched, not assumed: datasets are mounted at
-    /kaggle/input/<slug>, /kaggle/input/datasets/<owner>/<slug>, sometimes nested or symlinked."""
+    """The folder under ``base`` (default the Kaggle input) holding ``marker`` (and one of the globs
+    ``beside``): searched, since mounts vary (<slug>, datasets/<owner>/<slug>, nested, symlinked)."""
     base = Path(base) if base is not None else kaggle_input()
     for root in walk_dirs(base):
         if (root / marker).exists() and (not beside or any(next(root.glob(p), None) for p in beside)):
@@ -157,16 +146,15 @@ def data_label(slug: str, version: int | None, platform: str, path=None) -> str 
 
 
 def checkout_root() -> Path:
-    """Where a local notebook's runs and caches go: a checkout's root when the notebook runs from
-    its kaggle_kernels/ (so nothing untracked lands beside the committed notebooks), else here."""
+    """A checkout's root when the notebook runs from its kaggle_kernels/ (so no run or cache lands
+    beside the committed notebooks), else here."""
     here = Path.cwd().resolve()
     return next((p.parent for p in (here, *here.parents) if p.name == "kaggle_kernels"), here)
 
 
 def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
-    """Kaggle: /kaggle/working/runs (the saved output). Colab: a Google Drive folder, so the same
-    command after a disconnect finds and continues its run. Local: $MMFUSION_OUT, else runs/ (at
-    the checkout's root when run from kaggle_kernels/)."""
+    """Kaggle: /kaggle/working/runs (the saved output). Colab: a Google Drive folder, so a run
+    continues after a disconnect. Local: $MMFUSION_OUT, else runs/ (see ``checkout_root``)."""
     if platform == "kaggle":
         return Path("/kaggle/working/runs")
     if platform == "colab":
@@ -197,9 +185,8 @@ def cache_dir(platform: str) -> Path:
 
 def stage_weights(files: tuple, offline: bool, quick: bool = False):
     """Copy attached ``*_notop.h5`` files into ~/.keras/models (where Keras looks before it
-    downloads) and decide the --weights value: None on a quick run (no backbone loads ImageNet
-    there); "imagenet" when every file is there or internet can fetch it; offline with a file
-    missing, stop now, before the first of several trainings."""
+    downloads); the --weights value: None on a quick run (no backbone loads ImageNet), else
+    "imagenet", but offline with a file missing stop now, before the first of several trainings."""
     if quick or not files:
         return None
     models = Path.home() / ".keras" / "models"
@@ -210,9 +197,8 @@ def stage_weights(files: tuple, offline: bool, quick: bool = False):
     missing = [f for f in files if not (models / f).exists()]
     if missing and offline:
         raise SystemExit(f"offline and {len(missing)} ImageNet weights file(s) missing: "
-                         f"{', '.join(missing)}; "
-                         f"attach a dataset holding them (every model of this run needs its file), turn "
-                         f"internet on, or set WEIGHTS = 'none' to train from scratch")
+                         f"{', '.join(missing)}; attach a dataset holding them (every model of this run "
+                         "needs its file), turn internet on, or set WEIGHTS = 'none' to train from scratch")
     return "imagenet"
 
 
@@ -228,11 +214,9 @@ class Setup:
 
 
 def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
-    """A new Kaggle kernel version starts with an empty /kaggle/working: attach the previous
-    version's output (kernel-metadata ``kernel_sources``) and its unfinished runs are copied back
-    here, so the same command continues them (identity permitting: same options, data, code).
-    Found wherever the output is mounted: /kaggle/input/<slug>/[<folder>/]runs/<paper>/<run>,
-    /kaggle/input/datasets/<owner>/<slug>/..., through symlinks too."""
+    """A new Kaggle kernel version starts with an empty /kaggle/working: the unfinished runs of the
+    previous version's output, attached (``kernel_sources``) and mounted anywhere under ``base``,
+    are copied back so the same command continues them (same options, data and code)."""
     base = Path(base) if base is not None else kaggle_input()
     adopted = []
     for folder in walk_dirs(base, skip=lambda p: p.name == "runs"):
@@ -280,14 +264,13 @@ def _options(setup: Setup, quick: bool, **options):
     options["mixed_precision"] = resolve_mixed_precision(options.get("mixed_precision"))
     extra = {**setup.kernel.extra, **options.pop("extra", {})}
     data = str(setup.data_dir) if setup.data_dir else None
-    return ReproduceOptions(paper=setup.kernel.paper, data_dir=data,
-                            out=str(setup.out), quick=quick, weights=setup.weights,
-                            cache_dir=str(setup.cache), extra=extra, data_origin=setup.data_label, **options)
+    return ReproduceOptions(paper=setup.kernel.paper, data_dir=data, out=str(setup.out), quick=quick,
+                            weights=setup.weights, cache_dir=str(setup.cache), extra=extra,
+                            data_origin=setup.data_label, **options)
 
 
 def estimate(setup: Setup, quick: bool, **options) -> str:
-    """`mmfusion plan` for this notebook's run on this device: printed before anything trains, so a
-    run that does not fit the session (or the weekly quota) is known up front."""
+    """`mmfusion plan` for this run on this device, printed before anything trains."""
     from mmfusion.experiment.plan import plan_text
 
     text = plan_text(setup.kernel.paper, _options(setup, quick, **options))
@@ -304,8 +287,7 @@ def run(setup: Setup, quick: bool, **options) -> Path:
 
 
 def show(run_dir, max_figures: int = 12) -> list:
-    """The report's summary as rendered Markdown, links to report.md / report.html, then the run's
-    figures; returns the figures shown."""
+    """The report's summary, links to report.md / report.html, then the figures; returns those shown."""
     from IPython.display import Image, Markdown, display
 
     from mmfusion.evaluation.summary import first_screen

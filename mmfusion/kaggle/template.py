@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import json
 
-HEADER = """\
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-"""
+import yaml
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# the .py's jupytext header (YAML in comments), pairing it with the .ipynb
+JUPYTER = {"jupytext": {"formats": "ipynb,py:percent",
+                        "text_representation": {"extension": ".py", "format_name": "percent"}},
+           "kernelspec": KERNELSPEC}
 
 INTRO = """\
 # {title}
@@ -148,7 +141,8 @@ def cells(kernel, offline: bool, user: str, repo: str | None = None, version: in
 
 def to_percent(cell_list) -> str:
     """jupytext's percent format: ``# %%`` code cells, ``# %% [markdown]`` cells commented."""
-    parts = [HEADER]
+    header = ["---", *yaml.safe_dump({"jupyter": JUPYTER}, sort_keys=False).splitlines(), "---"]
+    parts = ["".join(f"# {line}\n" for line in header)]
     for kind, source, tags in cell_list:
         meta = f" tags={json.dumps(list(tags))}" if tags else ""
         if kind == "markdown":
@@ -162,14 +156,12 @@ def to_percent(cell_list) -> str:
 def to_ipynb(cell_list) -> str:
     nb_cells = []
     for i, (kind, source, tags) in enumerate(cell_list):
-        lines = source.splitlines(keepends=True)
         cell = {"cell_type": kind, "id": f"cell-{i}", "metadata": {"tags": list(tags)} if tags else {},
-                "source": lines}
+                "source": source.splitlines(keepends=True)}
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         nb_cells.append(cell)
-    nb = {"cells": nb_cells, "metadata": {
-        "jupytext": {"formats": "ipynb,py:percent"},
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
-    return json.dumps(nb, indent=1) + "\n"
+    metadata = {"jupytext": {"formats": JUPYTER["jupytext"]["formats"]}, "kernelspec": KERNELSPEC,
+                "language_info": {"name": "python"}}
+    return json.dumps({"cells": nb_cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5},
+                      indent=1) + "\n"

@@ -1,8 +1,7 @@
 """Token attention between an image and a clinical modality (arXiv:2508.16000, eqs. 5-15).
 
-Both layers take ``[image_tokens, clinical_tokens]`` of shapes (B, ne, d) and (B, nc, d), single
-head, scaled dot-product. Tokens must already have the model width ``dim`` (the residual needs it);
-build them with :mod:`mmfusion.layers.tokens`.
+Both layers take ``[image_tokens, clinical_tokens]`` (B, ne, d) and (B, nc, d) of the model width
+``dim`` (:mod:`mmfusion.layers.tokens`); single head, scaled dot-product.
 """
 from __future__ import annotations
 
@@ -26,13 +25,10 @@ def _dense(dim, name):
 
 @keras.saving.register_keras_serializable(package="mmfusion")
 class CrossAttention(keras.layers.Layer):
-    """Queries from one modality, keys/values from the other (eqs. 10-15).
-
-    ``direction="image<-clinical"`` (default) updates the image tokens:
-    ``E' = LayerNorm(E + softmax((E Wq)(C Wk)^T / sqrt(d)) (C Wv) Wo)``; "clinical<-image" swaps
-    the roles. Returns the updated tokens of the query modality only. ``uniform=True`` removes the
-    attention weights (every query takes the plain mean of the value tokens; no Wq, Wk): the same
-    module, unweighted.
+    """Queries from one modality, keys/values from the other (eqs. 10-15); returns the updated
+    query tokens. ``direction="image<-clinical"``: ``E' = LayerNorm(E + softmax((E Wq)(C Wk)^T /
+    sqrt(d)) (C Wv) Wo)``; "clinical<-image" swaps the roles. ``uniform=True``: every query takes
+    the plain mean of the value tokens (no Wq, Wk).
     """
 
     def __init__(self, dim, direction="image<-clinical", epsilon=1e-6, uniform=False, **kwargs):
@@ -118,13 +114,10 @@ class CoAttention(keras.layers.Layer):
     def build(self, input_shape):
         _check_tokens(self.name, input_shape, self.dim)
         e_shape, c_shape = input_shape
-        for layer in (self.image_query, self.image_key, self.image_value, self.image_output, self.image_norm):
-            if layer is not None:
-                layer.build(e_shape)
-        for layer in (self.clinical_query, self.clinical_key, self.clinical_value, self.clinical_output,
-                      self.clinical_norm):
-            if layer is not None:
-                layer.build(c_shape)
+        for side, shape in (("image", e_shape), ("clinical", c_shape)):
+            for part in ("query", "key", "value", "output", "norm"):
+                if getattr(self, f"{side}_{part}") is not None:
+                    getattr(self, f"{side}_{part}").build(shape)
 
     def call(self, inputs):
         e, c = inputs

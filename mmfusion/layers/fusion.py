@@ -1,8 +1,7 @@
 """Vector fusion of an image embedding e (B, De) and a clinical embedding c (B, Dc).
 
-Gated variants follow Vo et al. 2021's public code (co-/cross-attention gates and the gated
-head); GMU (Arevalo et al. 2017), MFB (Yu et al. 2017) and TFN (Zadeh et al. 2017) are the other
-fusion rows of the ablation. Plain concatenation is ``keras.layers.Concatenate``.
+Gated variants follow Vo et al. 2021's public code; GMU (Arevalo et al. 2017), MFB (Yu et al. 2017)
+and TFN (Zadeh et al. 2017) are the other fusion rows of the ablation.
 """
 from __future__ import annotations
 
@@ -67,10 +66,8 @@ class CrossModalGate(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="mmfusion")
 class GatedHead(keras.layers.Layer):
-    """Vo et al.'s fused head: ``h = relu(W1 z) * sigmoid(G1 z)``, dropout, ``(W2 h) * sigmoid(G2 h)``.
-
-    Returns class logits (B, num_classes); He-normal kernels with L2 ``l2`` on the dense weights.
-    """
+    """Vo et al.'s fused head: ``h = relu(W1 z) * sigmoid(G1 z)``, dropout, ``(W2 h) * sigmoid(G2 h)``:
+    class logits (B, num_classes); He-normal kernels with L2 ``l2`` on the dense weights."""
 
     def __init__(self, num_classes, hidden=200, dropout=0.5, l2=1e-4, **kwargs):
         super().__init__(**kwargs)
@@ -90,10 +87,10 @@ class GatedHead(keras.layers.Layer):
         self.gate2 = dense(self.num_classes, "sigmoid", "gate2")
 
     def build(self, input_shape):
-        for layer in (self.fc1, self.gate1):
-            layer.build(input_shape)
-        for layer in (self.fc2, self.gate2):
-            layer.build((None, self.hidden))
+        self.fc1.build(input_shape)
+        self.gate1.build(input_shape)
+        self.fc2.build((None, self.hidden))
+        self.gate2.build((None, self.hidden))
 
     def call(self, z, training=None):
         h = self.fc1(z) * self.gate1(z)
@@ -174,10 +171,8 @@ class MFB(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="mmfusion")
 class TFN(keras.layers.Layer):
-    """Tensor fusion: the flattened outer product ``[e; 1] x [c; 1]`` -> (B, (De+1)(Dc+1)).
-
-    The appended 1 keeps both unimodal embeddings alongside their bimodal products. No weights.
-    """
+    """Tensor fusion: the flattened outer product ``[e; 1] x [c; 1]`` -> (B, (De+1)(Dc+1)); the
+    appended 1 keeps both unimodal embeddings alongside their bimodal products. No weights."""
 
     def call(self, inputs):
         e, c = inputs
@@ -195,8 +190,8 @@ class TFN(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="mmfusion")
 class ModalityDropout(keras.layers.Layer):
     """During training, with probability ``rate`` per sample zero one modality's embedding or
-    token sequence (image or clinical with equal chance, never both). Identity at inference. No rescaling: the
-    model must learn to cope with an absent modality, as at test time."""
+    token sequence (image or clinical with equal chance, never both); identity at inference. No
+    rescaling: the model must cope with an absent modality, as at test time."""
 
     def __init__(self, rate=0.3, seed=None, **kwargs):
         super().__init__(**kwargs)

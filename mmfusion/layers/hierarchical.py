@@ -2,18 +2,14 @@
 
 Our reading of the HMC-Net abstract (Fatima et al. 2026; only the abstract is public):
 
-* ``HierarchicalSelfAttention`` (intra-layer): for each backbone stage, a 1x1 projection to a common
-  ``width``, optional average pooling to at most ``max_grid`` x ``max_grid`` tokens, an optional
-  learned position embedding, multi-head self-attention over the spatial tokens, then residual +
-  LayerNorm (post-norm). Input and output: a list of feature maps ``(B, H_i, W_i, C_i)`` ->
-  ``(B, H_i', W_i', width)``.
-* ``MultiScaleCrossAttention`` (inter-layer): queries are the tokens of the deepest (last) map; each
-  shallower map is average-pooled to at most ``kv_grid`` x ``kv_grid`` tokens and serves as keys /
-  values of its own cross-attention; each result gets residual + LayerNorm; the deep tokens and the
-  attended tokens are fused (``"concat"`` then a dense projection, or ``"sum"``) into one map
-  ``(B, H_deep, W_deep, width)``.
-
-Maps whose channel count differs from ``width`` are projected by a 1x1 (dense over channels) first.
+* ``HierarchicalSelfAttention`` (intra-layer): per backbone stage, a 1x1 projection to ``width``,
+  optional average pooling to at most ``max_grid`` x ``max_grid`` tokens, an optional learned
+  position embedding, multi-head self-attention over the spatial tokens, then residual + LayerNorm.
+* ``MultiScaleCrossAttention`` (inter-layer): the deepest map's tokens query each shallower map
+  (average-pooled to at most ``kv_grid`` x ``kv_grid`` tokens) in its own cross-attention, each
+  with residual + LayerNorm; the deep and attended tokens are fused (``"concat"`` then a dense
+  projection, or ``"sum"``) into one (B, H_deep, W_deep, width) map. Maps whose channel count
+  differs from ``width`` are projected by a 1x1 first.
 """
 from __future__ import annotations
 
@@ -30,13 +26,8 @@ def _pool_size(size: int, grid: int | None) -> int:
     return max(1, size // grid)
 
 
-def _pooled(size: int, pool: int) -> int:
-    return size // pool
-
-
-@keras.saving.register_keras_serializable(package="mmfusion")
-class SpatialSelfAttention(layers.Layer):
-    """1x1 projection -> (pool) -> tokens (+ position) -> MHSA -> residual + LayerNorm -> map."""
+class _SelfAttentionConfig(layers.Layer):
+    """The arguments (and config) SpatialSelfAttention and HierarchicalSelfAttention share."""
 
     def __init__(self, width=256, num_heads=8, key_dim=None, max_grid=None, position_embedding=True,
                  dropout=0.0, **kwargs):
@@ -48,12 +39,22 @@ class SpatialSelfAttention(layers.Layer):
         self.position_embedding = bool(position_embedding)
         self.dropout = float(dropout)
 
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "num_heads": self.num_heads,
+                "key_dim": self.key_dim, "max_grid": self.max_grid,
+                "position_embedding": self.position_embedding, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="mmfusion")
+class SpatialSelfAttention(_SelfAttentionConfig):
+    """1x1 projection -> (pool) -> tokens (+ position) -> MHSA -> residual + LayerNorm -> map."""
+
     def build(self, input_shape):
         _, h, w, c = input_shape
         if h is None or w is None:
             raise ValueError(f"{self.name}: spatial size must be static, got input shape {input_shape}")
         self.pool = _pool_size(max(h, w), self.max_grid)
-        self.grid = (_pooled(h, self.pool), _pooled(w, self.pool))
+        self.grid = (h // self.pool, w // self.pool)
         self.proj = layers.Dense(self.width, name="proj")
         self.proj.build((None, h, w, c))
         if self.pool > 1:
@@ -83,25 +84,10 @@ class SpatialSelfAttention(layers.Layer):
         pool = _pool_size(max(input_shape[1], input_shape[2]), self.max_grid)
         return (input_shape[0], input_shape[1] // pool, input_shape[2] // pool, self.width)
 
-    def get_config(self):
-        return {**super().get_config(), "width": self.width, "num_heads": self.num_heads,
-                "key_dim": self.key_dim, "max_grid": self.max_grid,
-                "position_embedding": self.position_embedding, "dropout": self.dropout}
-
 
 @keras.saving.register_keras_serializable(package="mmfusion")
-class HierarchicalSelfAttention(layers.Layer):
+class HierarchicalSelfAttention(_SelfAttentionConfig):
     """One ``SpatialSelfAttention`` per stage map (shallow to deep); list in, list out."""
-
-    def __init__(self, width=256, num_heads=8, key_dim=None, max_grid=None, position_embedding=True,
-                 dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.width = int(width)
-        self.num_heads = int(num_heads)
-        self.key_dim = key_dim
-        self.max_grid = max_grid
-        self.position_embedding = bool(position_embedding)
-        self.dropout = float(dropout)
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or not isinstance(input_shape[0], (list, tuple)):
@@ -119,11 +105,6 @@ class HierarchicalSelfAttention(layers.Layer):
     def compute_output_shape(self, input_shape):
         return [SpatialSelfAttention(self.width, max_grid=self.max_grid).compute_output_shape(tuple(s))
                 for s in input_shape]
-
-    def get_config(self):
-        return {**super().get_config(), "width": self.width, "num_heads": self.num_heads,
-                "key_dim": self.key_dim, "max_grid": self.max_grid,
-                "position_embedding": self.position_embedding, "dropout": self.dropout}
 
 
 @keras.saving.register_keras_serializable(package="mmfusion")
@@ -161,7 +142,7 @@ class MultiScaleCrossAttention(layers.Layer):
         for i, (_, h, w, _) in enumerate(shapes[:-1]):
             pool = _pool_size(max(h, w), self.kv_grid)
             self.poolings.append(layers.AveragePooling2D(pool, name=f"pool{i}") if pool > 1 else None)
-            self.grids.append((_pooled(h, pool), _pooled(w, pool)))
+            self.grids.append((h // pool, w // pool))
             nk = self.grids[-1][0] * self.grids[-1][1]
             mha = layers.MultiHeadAttention(self.num_heads, key_dim, dropout=self.dropout, name=f"mha{i}")
             mha.build((None, nq, self.width), (None, nk, self.width))
@@ -184,8 +165,8 @@ class MultiScaleCrossAttention(layers.Layer):
                 x = pooling(x)
             kv = ops.reshape(x, (-1, grid[0] * grid[1], self.width))
             outs.append(norm(query + mha(query, kv, training=training)))
-        fused = self.fuse(ops.concatenate(outs, axis=-1)) if self.fusion == "concat" else sum(outs[1:],
-                                                                                              outs[0])
+        fused = (self.fuse(ops.concatenate(outs, axis=-1)) if self.fusion == "concat"
+                 else sum(outs[1:], outs[0]))
         return ops.reshape(fused, (-1, self.query_grid[0], self.query_grid[1], self.width))
 
     def compute_output_shape(self, input_shape):

@@ -1,10 +1,6 @@
-"""Token builders for the attention fusion layers.
-
-Image: a conv feature map (B, H, W, C) -> H*W tokens, or a pooled vector (B, C) -> one token,
-each projected to ``dim``. Clinical: one token per feature group (column slices of the
-multi-hot vector, e.g. CBIS-DDSM's density | mass shape | mass margins | calc type | calc
-distribution), or the whole vector as one token.
-"""
+"""Token builders for the attention fusion layers: a feature map (B, H, W, C) -> H*W tokens or a
+vector (B, C) -> one token; a clinical vector -> one token per feature group (column slices of
+the multi-hot vector, e.g. CBIS-DDSM's density | mass shape | ...), or one token of it all."""
 from __future__ import annotations
 
 import keras
@@ -45,9 +41,8 @@ class ImageTokens(keras.layers.Layer):
 class ClinicalTokens(keras.layers.Layer):
     """(B, F) -> (B, G, dim): token g = slice g of the vector through its own Dense(dim).
 
-    ``groups`` is a list of ``[start, stop)`` column ranges; ``None`` makes one token of the whole
-    vector. A zero slice (feature group missing) gives the bias as its token, as in an embedding
-    of "absent".
+    ``groups``: a list of ``[start, stop)`` column ranges; ``None``: one token of the whole vector.
+    A zero slice (feature group missing) gives the bias as its token (an embedding of "absent").
     """
 
     def __init__(self, dim, groups=None, **kwargs):

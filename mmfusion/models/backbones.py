@@ -1,8 +1,7 @@
 """Flat backbones: one functional graph from the 0..255 image to the feature map.
 
 keras.applications are built on our own input + preprocessing layer (``input_tensor=``), so the
-returned model holds every inner layer directly (tf-keras-vis and GradCAM need that; a nested
-backbone hides its layers).
+model holds every inner layer directly (a nested backbone hides its layers from the CAM methods).
 """
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ class _Arch:
     extra: dict = dataclasses.field(default_factory=dict)
 
 
-_BASE = "https://storage.googleapis.com/"
 ARCHS = {
     "resnet50": _Arch("ResNet50", "caffe", "conv5_block3_out",
                       {"conv2": "conv2_block3_out", "conv3": "conv3_block4_out",
@@ -71,10 +69,8 @@ class BackboneSpec:
 
 
 def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **kw) -> BackboneSpec:
-    """Build backbone ``name`` flat. ``weights``: "imagenet", None/"none", or a local .h5/.weights.h5.
-
-    ``kw`` goes to ``build_vit`` for name="vit" (patch_size, dim, depth, heads, mlp_dim, dropout).
-    """
+    """Build backbone ``name`` flat. ``weights``: "imagenet", None/"none", or a local .h5/.weights.h5;
+    ``kw`` goes to ``build_vit`` for name="vit"."""
     name = name.lower()
     if isinstance(weights, str) and weights.lower() == "none":
         weights = None
@@ -103,10 +99,10 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
 
 
 def _spec(name, model, inputs, preprocess, last_conv, stages) -> BackboneSpec:
-    stage_outputs = {k: model.get_layer(v).output for k, v in stages.items()}
     return BackboneSpec(name=name, model=model, inputs=inputs, features=model.output,
                         last_conv_layer=last_conv, preprocess=preprocess,
-                        stage_outputs=stage_outputs, stage_layers=dict(stages))
+                        stage_outputs={k: model.get_layer(v).output for k, v in stages.items()},
+                        stage_layers=dict(stages))
 
 
 def _build_vit_spec(input_shape, weights, **kw) -> BackboneSpec:
@@ -134,13 +130,10 @@ def _local_weights(path, name, arch) -> str:
     if not path.endswith(".h5"):
         raise WeightsError(f"weights file for {name} must be .h5 or .weights.h5, got {path}{expected}")
     with open(path, "rb") as f:
-        if f.read(8) != HDF5_SIGNATURE:
+        if f.read(8) != b"\x89HDF\r\n\x1a\n":
             raise WeightsError(f"weights file for {name} is not an HDF5 file: {path} (a partial "
                                f"download, or an HTML page?){expected}")
     return path
-
-
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def _misfit_message(path, name, arch, err) -> str:

@@ -26,11 +26,8 @@ def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(),
 def build_classifier(backbone, input_shape=(224, 224, 3), n_classes: int = 2, weights=None,
                      dropout: float = 0.0, hidden=(), activation: str = "softmax", name=None,
                      **backbone_kw) -> keras.Model:
-    """``backbone``: a name for build_backbone or a BackboneSpec. Returns one flat keras.Model.
-
-    The backbone's layer names are kept on the model (``backbone_layer_names(model)``) for
-    two-phase fine-tuning.
-    """
+    """``backbone``: a name for build_backbone or a BackboneSpec. One flat keras.Model; its backbone
+    layer names are kept for two-phase fine-tuning (``backbone_layer_names(model)``)."""
     spec = backbone if isinstance(backbone, BackboneSpec) else build_backbone(
         backbone, input_shape, weights=weights, **backbone_kw)
     out = classifier_head(spec.features, n_classes, dropout, tuple(hidden), activation)

@@ -1,7 +1,5 @@
-"""Backbone input preprocessing as a Keras layer, so it is saved inside the model.
-
-Models take float images in 0..255 (RGB); the layer maps them to what the backbone was trained on.
-"""
+"""Backbone input preprocessing as a Keras layer (saved inside the model): float RGB images in
+0..255 to what the backbone was trained on."""
 from __future__ import annotations
 
 import keras

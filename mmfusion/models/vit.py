@@ -1,8 +1,6 @@
-"""A small Vision Transformer built from Keras layers (no pretrained weights).
-
-Flat functional graph; the tokens are reshaped back into a (h, w, dim) map named
-``vit_feature_map`` so CAM methods and the shared classifier head treat it like a CNN feature map.
-"""
+"""A small Vision Transformer built from Keras layers (no pretrained weights). Its tokens are
+reshaped into a (h, w, dim) map ``vit_feature_map`` that CAM methods and the classifier head treat
+like a CNN feature map."""
 from __future__ import annotations
 
 import keras

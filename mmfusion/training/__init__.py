@@ -1,8 +1,5 @@
-"""The one training loop, cross-validation driver, distribution and run records.
-
-``TrainConfig``/``RunDir``/``new_run_dir`` import without TensorFlow; ``fit`` and friends import it
-on first use.
-"""
+"""The one training loop, cross-validation folds, distribution and run records. ``TrainConfig`` and
+the run records import without TensorFlow; ``fit`` and friends import it on first use."""
 from mmfusion.training.config import TrainConfig  # noqa: F401
 from mmfusion.training.records import (  # noqa: F401
     ResumeMismatchError,

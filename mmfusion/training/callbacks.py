@@ -24,10 +24,6 @@ def load_weight_dict(model, source) -> None:
     _assign(model.variables, arrays, "v/", "saved weights" if isinstance(source, dict) else str(source))
 
 
-def _weights_in_memory(model) -> dict:
-    return _arrays(model.variables, "v/")
-
-
 def _arrays(variables, prefix: str) -> dict:
     """By position, not by path: auto-numbered names (dense_3, adam_1) differ between processes,
     the structural order of model.variables / optimizer.variables does not (trainable flags keep it)."""
@@ -66,17 +62,14 @@ def restore_training_state(model, arrays: dict, origin="the checkpoint") -> None
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Our BackupAndRestore: after each epoch, weights + optimizer variables + the history rows
-    (from which the other callbacks rebuild their state) + whether training stopped, written
-    atomically (mmfusion.training.checkpoint). Must be the last callback, so it saves only after
-    the history row and the best weights exist. ``resume``: (arrays, meta) to restore at train
-    begin, i.e. after the replayed callbacks (ReduceLROnPlateau) have touched the optimizer."""
+    """Our BackupAndRestore: each epoch's weights, optimizer variables, history rows and stop flag.
+    Must be the last callback (it saves after the history row and the best weights exist).
+    ``resume``: (arrays, meta) restored at train begin, after the replayed callbacks (ReduceLROnPlateau)
+    have touched the optimizer."""
 
     def __init__(self, directory, rows, resume=None):
         super().__init__()
-        self.directory = directory
-        self.rows = rows
-        self.resume = resume
+        self.directory, self.rows, self.resume = directory, rows, resume
 
     def on_train_begin(self, logs=None):
         if self.resume is not None:
@@ -95,9 +88,7 @@ class HistoryRecorder(keras.callbacks.Callback):
     def __init__(self, rows, phase: int, path=None):
         super().__init__()
         self.rows = rows              # shared list across phases; earlier epochs already in it
-        self.phase = phase
-        self.path = path
-        self._lr = None
+        self.phase, self.path, self._lr = phase, path, None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
@@ -110,12 +101,6 @@ class HistoryRecorder(keras.callbacks.Callback):
             atomic_write_text(self.path, pd.DataFrame(self.rows).to_csv(index=False))
 
 
-def _replay(callback, rows):
-    """Feed the epochs run before a restart back into a freshly started callback."""
-    for row in rows:
-        callback.on_epoch_end(int(row["epoch"]), dict(row))
-
-
 class _Replayed:
     """Mixin: after the Keras callback resets itself, replay the epochs run before a restart."""
 
@@ -125,7 +110,8 @@ class _Replayed:
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        _replay(self, self.prior_rows)
+        for row in self.prior_rows:
+            self.on_epoch_end(int(row["epoch"]), dict(row))
 
 
 class ResumableEarlyStopping(_Replayed, keras.callbacks.EarlyStopping):
@@ -143,10 +129,7 @@ class BestWeights(keras.callbacks.Callback):
         super().__init__()
         self.monitor = monitor
         self.mode_max = any(s in monitor for s in ("acc", "auc", "f1", "precision", "recall"))
-        self.path = path
-        self.best = None
-        self.best_epoch = None
-        self._weights = None
+        self.path, self.best, self.best_epoch, self._weights = path, None, None, None
         for row in prior_rows:
             self._consider(int(row["epoch"]), row.get(monitor))
 
@@ -166,18 +149,18 @@ class BestWeights(keras.callbacks.Callback):
             if self.path is not None:
                 save_weight_dict(self.model, self.path)
             else:
-                self._weights = _weights_in_memory(self.model)
+                self._weights = _arrays(self.model.variables, "v/")
 
     def restore(self, model) -> bool:
         if self._weights is not None:
             load_weight_dict(model, self._weights)
             return True
-        if self.path is not None and os.path.exists(self.path):
-            try:
-                load_weight_dict(model, self.path)
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-                checkpoint.warn(f"best weights {self.path} are unreadable ({err}); "
-                                "keeping the last epoch's weights")
-                return False
-            return True
-        return False
+        if self.path is None or not os.path.exists(self.path):
+            return False
+        try:
+            load_weight_dict(model, self.path)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            checkpoint.warn(f"best weights {self.path} are unreadable ({err}); "
+                            "keeping the last epoch's weights")
+            return False
+        return True

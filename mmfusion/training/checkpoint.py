@@ -1,9 +1,6 @@
-"""Training checkpoints on disk: atomic, verified on load, the previous good one kept.
-
-One file per completed epoch, ``<dir>/epoch-<EEEE>.<sha256[:16]>.npz``: the digest in the name is
-checked on load, and the file only gets its name by a rename after it was written and fsync'd, so
-a kill at any moment leaves either the old set or the new one. NumPy only (no Keras, no h5py), so
-run records can read progress without TensorFlow.
+"""Training checkpoints on disk: one ``<dir>/epoch-<EEEE>.<sha256[:16]>.npz`` per completed epoch,
+named by a rename after it was written and fsync'd (a kill leaves the old set or the new one), its
+digest checked on load, the previous good one kept. NumPy only: run records read it without TensorFlow.
 """
 from __future__ import annotations
 
@@ -74,12 +71,8 @@ def _listed(directory) -> list[tuple[int, Path]]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    found = []
-    for p in directory.iterdir():
-        m = _NAME.match(p.name)
-        if m:
-            found.append((int(m.group(1)), p))
-    return sorted(found, reverse=True)
+    return sorted(((int(m.group(1)), p) for p in directory.iterdir() if (m := _NAME.match(p.name))),
+                  reverse=True)
 
 
 def _verify(path: Path) -> str | None:

@@ -27,8 +27,7 @@ class TrainConfig:
     finetune_learning_rate: float | None = None   # phase 2 learning rate (default: learning_rate)
     mixed_precision: bool = False           # GPU switch
     jit_compile: bool = False               # GPU switch (XLA)
-    run_eagerly: bool = False               # quick CPU runs: tracing a big backbone costs more
-                                            # than a few eager steps
+    run_eagerly: bool = False               # quick CPU runs: a big trace costs more than eager steps
     seed: int = 0
     deterministic: bool = True
     shuffle: bool = True

@@ -8,12 +8,8 @@ def fold_indices(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
     """(train_idx, test_idx) per fold: stratified by label, a group never on both sides."""
     from mmfusion.data.splits import kfold_splits
 
+    n = len(labels)
     splits = [(np.asarray(a), np.asarray(b)) for a, b in kfold_splits(labels, groups, k, seed, stratified)]
-    _check_partition(splits, len(labels), groups)
-    return splits
-
-
-def _check_partition(splits, n, groups) -> None:
     seen = np.concatenate([test for _, test in splits])
     if len(seen) != n or len(np.unique(seen)) != n:
         raise AssertionError(f"folds do not partition the {n} samples")
@@ -23,3 +19,4 @@ def _check_partition(splits, n, groups) -> None:
             shared = set(groups[train]) & set(groups[test])
             if shared:
                 raise AssertionError(f"fold {fold}: groups on both sides, e.g. {sorted(shared)[:3]}")
+    return splits

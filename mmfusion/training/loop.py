@@ -38,16 +38,13 @@ class FitResult:
     model: keras.Model
     history: dict                 # column -> list over all epochs (epoch, phase, learning_rate, logs)
     best_epoch: int | None = None
-    train_seconds: float | None = None   # wall time of the training (this process's share after a resume);
-                                         # a reloaded fit keeps the time it was trained in (fit.json)
+    train_seconds: float | None = None   # this process's share after a resume; a reloaded fit's from fit.json
 
 
 def make_optimizer(config: TrainConfig, learning_rate: float):
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if config.optimizer == "nadam":
-        return keras.optimizers.Nadam(learning_rate)
-    return keras.optimizers.SGD(learning_rate, momentum=config.momentum)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=config.momentum)
+    return {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam}[config.optimizer](learning_rate)
 
 
 def _split(data):
@@ -56,16 +53,6 @@ def _split(data):
     x, y = data[0], np.asarray(data[1])
     w = None if len(data) == 2 or data[2] is None else np.asarray(data[2], dtype="float32")
     return x, y, w
-
-
-def _class_weights(config: TrainConfig, y) -> dict | None:
-    if config.class_weight is None:
-        return None
-    classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
-    if config.class_weight == "balanced":
-        counts = np.bincount(classes)
-        return {c: len(classes) / (len(counts) * n) for c, n in enumerate(counts) if n}
-    return {int(k): float(v) for k, v in config.class_weight.items()}
 
 
 def _auto_loss(config: TrainConfig, y_spec_shape, model) -> str:
@@ -79,29 +66,20 @@ def _auto_loss(config: TrainConfig, y_spec_shape, model) -> str:
 
 def _phases(config: TrainConfig):
     """[(start_epoch, end_epoch, learning_rate, backbone_frozen)]."""
-    f, e = config.freeze_backbone_epochs, config.epochs
-    finetune = config.finetune_learning_rate or config.learning_rate
-    if f == 0:
-        return [(0, e, config.learning_rate, False)]
-    if f >= e:
-        return [(0, e, config.learning_rate, True)]
-    return [(0, f, config.learning_rate, True), (f, e, finetune, False)]
-
-
-def _set_backbone_trainable(model, names, trainable: bool) -> None:
-    for name in names:
-        model.get_layer(name).trainable = trainable
+    f, e, lr = config.freeze_backbone_epochs, config.epochs, config.learning_rate
+    if 0 < f < e:
+        return [(0, f, lr, True), (f, e, config.finetune_learning_rate or lr, False)]
+    return [(0, e, lr, f > 0)]
 
 
 def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         backbone_layer_names=None, strategy=None, callbacks=()) -> FitResult:
     """Train ``build_model()`` on ``train`` (validating on ``val``, may be None).
 
-    ``callbacks``: extra Keras callbacks (run before the history/backup ones each epoch).
     ``train``/``val``: tf.data.Dataset of batches, or (x, y[, sample_weight]) with x an array or a
-    dict of arrays. Array inputs are batched here with an epoch-indexed order, so a run resumed
-    after a kill (``run`` given: verified per-epoch checkpoints under run/train_state) replays the
-    same batches and ends with the same weights as an uninterrupted run.
+    dict of arrays, batched here in an epoch-indexed order, so a run resumed after a kill (``run``
+    given: checkpoints under run/train_state) ends with the weights of an uninterrupted run.
+    ``callbacks``: extra Keras callbacks (run before the history/backup ones each epoch).
     """
     strategy = strategy or get_strategy()
     with reuse.seeding(config, strategy):
@@ -130,20 +108,15 @@ def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) 
     training = _Training(model, config, strategy, extra, _prepare_data(train, val, config),
                          state=Path(run.state_dir) if run is not None else None,
                          history_path=run.path / "history.csv" if run is not None else None)
-    training.frozen_names = _frozen_names(model, config, backbone_layer_names)
-    for k, phase in enumerate(_phases(config)):
+    phases = _phases(config)
+    if any(p[3] for p in phases):
+        training.frozen_names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
+        if not training.frozen_names:
+            raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model from "
+                             "mmfusion.models.build_classifier, which records them)")
+    for k, phase in enumerate(phases):
         training.run_phase(k, *phase)
     return training.finish(run, time.perf_counter() - start)
-
-
-def _frozen_names(model, config, backbone_layer_names):
-    if not any(p[3] for p in _phases(config)):
-        return None
-    names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
-    if not names:
-        raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model from "
-                         "mmfusion.models.build_classifier, which records them)")
-    return names
 
 
 @dataclasses.dataclass
@@ -175,9 +148,13 @@ def _prepare_data(train, val, config) -> _Data:
             raise ValueError("class_weight='balanced' needs array labels; pass a dict for a Dataset")
         return _Data(train, val_ds, tuple(train.element_spec[1].shape), in_memory=False)
     x, y, w = _split(train)
-    cw = _class_weights(config, y)
-    if cw is not None:   # arrays: class weights become sample weights (exact and resumable)
+    if config.class_weight is not None:   # arrays: class weights become sample weights (exact, resumable)
         classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
+        if config.class_weight == "balanced":
+            counts = np.bincount(classes)
+            cw = {c: len(classes) / (len(counts) * n) for c, n in enumerate(counts) if n}
+        else:
+            cw = {int(k): float(v) for k, v in config.class_weight.items()}
         w = (w if w is not None
              else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
     return _Data((x, y, w), val_ds, y.shape, in_memory=True)
@@ -188,21 +165,23 @@ class _Training:
 
     def __init__(self, model, config, strategy, extra, data: _Data, state, history_path):
         self.model, self.config, self.strategy, self.extra, self.data = model, config, strategy, extra, data
-        self.state, self.history_path = state, history_path
+        self.state, self.history_path, self.frozen_names = state, history_path, None
         self.monitor = config.monitor if data.val is not None else config.monitor.removeprefix("val_")
         self.loss = _auto_loss(config, data.y_shape, model)
         self.rows = read_history(history_path) if history_path is not None else []
         self.best = (BestWeights(self.monitor, state / "best.npz" if state else None)
                      if config.restore_best else None)
-        self.frozen_names = None
 
     def run_phase(self, k, start, end, lr, frozen) -> None:
         done = self.state / f"phase{k}.done.npz" if self.state else None
         if done is not None and self._load_done(done):
             return
-        if self.frozen_names:
-            _set_backbone_trainable(self.model, self.frozen_names, not frozen)
-        self._compile(lr)
+        for name in self.frozen_names or ():
+            self.model.get_layer(name).trainable = not frozen
+        with self.strategy.scope():
+            self.model.compile(optimizer=make_optimizer(self.config, lr), loss=self.loss,
+                               metrics=list(self.config.metrics), jit_compile=self.config.jit_compile,
+                               run_eagerly=self.config.run_eagerly)
         directory = self.state / f"phase{k}" if self.state else None
         resume = checkpoint.latest(directory) if directory else None
         resume_at = self._rewind(resume, start)
@@ -227,13 +206,6 @@ class _Training:
                             "redoing the phase from its last checkpoint")
             return False
 
-    def _compile(self, lr) -> None:
-        with self.strategy.scope():
-            self.model.compile(optimizer=make_optimizer(self.config, lr), loss=self.loss,
-                               metrics=list(self.config.metrics),
-                               jit_compile=self.config.jit_compile,
-                               run_eagerly=self.config.run_eagerly)
-
     def _rewind(self, resume, start: int) -> int:
         """The rows and best epoch as they were when the checkpoint was written; its next epoch."""
         if resume is not None:
@@ -243,7 +215,9 @@ class _Training:
             self.rows[:] = [r for r in self.rows if r["epoch"] < start]
             resume_at = start
         if self.best is not None:
-            self.best = _rebuild_best(self.best, self.monitor, self.rows)
+            fresh = BestWeights(self.monitor, self.best.path, prior_rows=self.rows)
+            fresh._weights = self.best._weights if self.best.best_epoch == fresh.best_epoch else None
+            self.best = fresh
         return resume_at
 
     def _callbacks(self, k, start, directory, resume) -> list:
@@ -266,15 +240,14 @@ class _Training:
     def finish(self, run, seconds: float) -> FitResult:
         if self.best is not None:
             self.best.restore(self.model)
-        history = {key: [r.get(key) for r in self.rows] for key in _keys(self.rows)}
+        history = _columns(self.rows)
         best_epoch = self.best.best_epoch if self.best is not None else None
         if run is not None:
             run.write_history(history)
             run.save_model(self.model)
             samples = self.data.y_shape[0] if self.data.in_memory else None   # a Dataset's: unknown
-            atomic_write_json(run.path / FIT_DONE,
-                              {"best_epoch": best_epoch, "train_seconds": seconds,  # after the model
-                                                    "samples_per_epoch": samples,
+            atomic_write_json(run.path / FIT_DONE, {"best_epoch": best_epoch, "train_seconds": seconds,
+                                                    "samples_per_epoch": samples,   # after the model
                                                     "settings": fit_settings(self.config)})
             shutil.rmtree(self.state, ignore_errors=True)
         return FitResult(self.model, history, best_epoch, seconds)
@@ -292,10 +265,10 @@ def fit_settings(config: TrainConfig) -> dict:
 
 
 def _finished(model, run, config: TrainConfig) -> FitResult | None:
-    """A fit this run directory already completed (a resumed ``reproduce``, a merge of shards):
-    reload, don't retrain. None (retrain it) when its model file is unreadable, or when it was
-    trained with other settings than ``config``: a choice made upstream of the fit (a class weight
-    picked from candidates) came out otherwise this time, so the stored fit is not the one asked for."""
+    """A fit this run directory already completed (a resumed ``reproduce``, a merge of shards),
+    reloaded. None (retrain it) when its model file is unreadable, or when it was trained with other
+    settings than ``config`` (a choice upstream of the fit, a class weight picked from candidates,
+    came out otherwise this time)."""
     done = json.loads((run.path / FIT_DONE).read_text())
     stored, asked = done.get("settings"), fit_settings(config)
     if stored is not None and stored != asked:     # fit.json from before the settings were kept: trusted
@@ -312,8 +285,7 @@ def _finished(model, run, config: TrainConfig) -> FitResult | None:
         checkpoint.warn(f"finished fit's model {path} is unreadable ({type(err).__name__}: {err}); "
                         "training that fit again")
         return None
-    rows = read_history(run.path / "history.csv")
-    history = {key: [r.get(key) for r in rows] for key in _keys(rows)}
+    history = _columns(read_history(run.path / "history.csv"))
     return FitResult(model, history, done["best_epoch"], done.get("train_seconds"))
 
 
@@ -324,17 +296,9 @@ def _verbosity(config) -> int:
     return 0 if os.environ.get("MMFUSION_NO_PROGRESS") else 2
 
 
-def _rebuild_best(best: BestWeights, monitor, rows) -> BestWeights:
-    fresh = BestWeights(monitor, best.path, prior_rows=rows)
-    fresh._weights = best._weights if best.best_epoch == fresh.best_epoch else None
-    return fresh
-
-
-def _keys(rows):
-    keys = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    return keys
+def _columns(rows) -> dict:
+    """Column -> values over the rows (in the order the columns first appear; None where absent)."""
+    return {key: [r.get(key) for r in rows] for key in dict.fromkeys(k for r in rows for k in r)}
 
 
 def predict_proba(model, x, batch_size: int = 64) -> np.ndarray:

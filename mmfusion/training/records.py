@@ -1,15 +1,18 @@
 """Run records: every run writes its own new directory; every file is written atomically."""
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import io
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mmfusion.utils.io import _jsonable, atomic_save, atomic_write_json, atomic_write_text
@@ -20,6 +23,7 @@ STATE_DIR = "train_state"          # per-epoch checkpoints and finished phases (
 LOCK_FILE = ".lock"
 IDENTITY_FILE = "identity.json"    # config, data fingerprint, code version: what a resume must match
 _BOOKKEEPING = {LOCK_FILE, IDENTITY_FILE}
+_STAMP = re.compile(r"(\d{8}-\d{6})(?:-(\d+))?")   # <YYYYmmdd-HHMMSS>[-clash counter]
 
 
 class RunLockedError(ValueError):
@@ -31,9 +35,8 @@ class ResumeMismatchError(ValueError):
 
 
 class RunDir:
-    """One run's directory. ``RunDir(path)`` opens (or creates) it; ``new_run_dir`` makes a fresh
-    one or reopens an unfinished one, holding its lock (``close()`` or ``with`` releases it; the
-    OS releases it when the process dies)."""
+    """One run's directory, opened (or created). ``new_run_dir`` makes a fresh one or reopens an
+    unfinished one, holding its lock (``close()``, ``with`` or the process's death releases it)."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -117,8 +120,7 @@ class RunDir:
 
     def write_history(self, history) -> Path:
         """``history``: dict of lists (Keras style) or a list of row dicts."""
-        frame = pd.DataFrame(history)
-        return atomic_write_text(self.path / "history.csv", frame.to_csv(index=False))
+        return atomic_write_text(self.path / "history.csv", pd.DataFrame(history).to_csv(index=False))
 
     def write_predictions(self, frame: pd.DataFrame, name: str = "predictions.csv") -> Path:
         check_predictions(frame)
@@ -128,13 +130,11 @@ class RunDir:
         return self.write_json("metrics.json", metrics)
 
     def save_model(self, model, name: str = "model.keras", include_optimizer: bool = False) -> Path:
-        """The trained model as ``.keras``. Without the optimizer by default: Adam's two slots per
-        weight triple the file, and resuming uses its own training state."""
-        if include_optimizer:
-            return atomic_save(self.path / name, lambda tmp: model.save(tmp), suffix=".keras")
+        """The trained model as ``.keras``, by default without the optimizer and compile config (Adam's
+        two slots per weight triple the file; resuming uses its own training state)."""
         from mmfusion._keras_compat import without_compile_state
 
-        with without_compile_state(model):   # no optimizer, no compile config
+        with contextlib.nullcontext() if include_optimizer else without_compile_state(model):
             return atomic_save(self.path / name, lambda tmp: model.save(tmp), suffix=".keras")
 
     def mark_done(self) -> None:
@@ -156,20 +156,24 @@ def _command_line() -> str:
 
 def new_run_dir(out, paper: str, tag: str = "", resume: bool = False, identity: dict | None = None) -> RunDir:
     """``out/paper/<YYYYmmdd-HHMMSS>[-tag]/``, locked, never an existing one (a suffix is added on
-    clashes); ``identity`` (JSON-able: {"config", "data_fingerprint", "code_version", ...}) is
-    written to identity.json.
-
-    ``resume=True`` reopens the newest run of this paper and tag when it never finished (it holds
-    files but no DONE marker: killed or crashed), so the same command continues it: its finished
-    fits are reloaded (``fit.json``) and an interrupted one resumes from its last checkpoint. It
-    raises RunLockedError when a live process holds that run, ResumeMismatchError when its
-    identity differs from ``identity``.
-    """
+    clashes); ``identity`` (JSON-able: {"config", "data_fingerprint", "code_version", ...}) goes to
+    identity.json. ``resume=True`` reopens the newest run of this paper and tag when it holds files
+    but no DONE marker (killed or crashed): its finished fits are reloaded, an interrupted one resumes
+    from its last checkpoint. RunLockedError when a live process holds that run, ResumeMismatchError
+    when its identity differs from ``identity``."""
     base = Path(out) / paper
     suffix = f"-{tag}" if tag else ""
     candidate = _unfinished(base, suffix) if resume else None
     if candidate is not None:
-        return _reopen(candidate, identity)
+        run = RunDir(candidate).lock()
+        try:
+            if identity is not None:
+                _check_identity(candidate, identity)
+            print(f"resuming {candidate}: {resume_summary(candidate)}", file=sys.stderr)
+        except BaseException:
+            run.close()
+            raise
+        return run
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     for i in range(1000):
         path = base / (stamp + (f"-{i}" if i else "") + suffix)
@@ -195,18 +199,6 @@ def _unfinished(base: Path, suffix: str) -> Path | None:
     newest = stamped[-1][1]
     started = any(p.name not in _BOOKKEEPING for p in newest.iterdir())
     return newest if started and not (newest / DONE_FILE).exists() else None
-
-
-def _reopen(path: Path, identity: dict | None) -> RunDir:
-    run = RunDir(path).lock()
-    try:
-        if identity is not None:
-            _check_identity(path, identity)
-        print(f"resuming {path}: {resume_summary(path)}", file=sys.stderr)
-    except BaseException:
-        run.close()
-        raise
-    return run
 
 
 def _check_identity(path: Path, identity: dict) -> None:
@@ -253,8 +245,8 @@ def resume_summary(path) -> str:
     done = sum(1 for _ in path.rglob("fit.json"))
     fits = []
     for state in sorted(path.rglob(STATE_DIR)):
-        epochs = [checkpoint.newest_epoch(d) for d in state.glob("phase*") if d.is_dir()]
-        epochs = [e for e in epochs if e is not None]
+        epochs = [e for d in state.glob("phase*")
+                  if d.is_dir() and (e := checkpoint.newest_epoch(d)) is not None]
         if epochs:
             name = os.path.relpath(state.parent, path)
             fits.append(f"continuing {'the run' if name == '.' else name} from epoch {max(epochs) + 1}")
@@ -263,13 +255,8 @@ def resume_summary(path) -> str:
 
 def _stamp(name: str, suffix: str):
     """(timestamp, clash counter) of a run folder name, or None when it is not one."""
-    core = name[: len(name) - len(suffix)] if suffix else name
-    if not (len(core) >= 15 and core[:8].isdigit() and core[8] == "-" and core[9:15].isdigit()):
-        return None
-    rest = core[15:]
-    if rest and not (rest[0] == "-" and rest[1:].isdigit()):
-        return None
-    return core[:15], int(rest[1:] or 0)
+    m = _STAMP.fullmatch(name[: len(name) - len(suffix)] if suffix else name)
+    return (m.group(1), int(m.group(2) or 0)) if m else None
 
 
 def data_fingerprint(data_files=(), label_files=()) -> str:
@@ -302,18 +289,14 @@ def check_predictions(frame: pd.DataFrame) -> None:
 def predictions_frame(sample_ids, y_true, probabilities, split: str = "test", fold: int = 0,
                       run: int = 0) -> pd.DataFrame:
     """The predictions.csv layout from ids, true labels and an (n, C) probability array."""
-    import numpy as np
-
     probs = np.asarray(probabilities, dtype=float)
     if probs.ndim == 1:           # one sigmoid output: P(class 1)
         probs = np.stack([1 - probs, probs], axis=1)
     if len(probs) != len(sample_ids) or len(y_true) != len(sample_ids):
         raise ValueError(f"predictions_frame: {len(sample_ids)} ids, {len(y_true)} labels, {len(probs)} rows")
-    frame = pd.DataFrame({"sample_id": list(sample_ids), "split": split, "fold": fold, "run": run,
-                          "y_true": np.asarray(y_true).astype(int)})
-    for c in range(probs.shape[1]):
-        frame[f"p_{c}"] = probs[:, c]
-    return frame
+    return pd.DataFrame({"sample_id": list(sample_ids), "split": split, "fold": fold, "run": run,
+                         "y_true": np.asarray(y_true).astype(int),
+                         **{f"p_{c}": probs[:, c] for c in range(probs.shape[1])}})
 
 
 def read_history(path) -> list[dict]:

@@ -1,17 +1,11 @@
 """Trace once per architecture: later fits of the same model reuse its compiled train/test functions.
 
-``fit`` builds the fold's model as before (so its initial weights and dropout seed states are
-exactly a fresh fit's) and hands it to ``trainer_for``, which returns a *trainer*: a model of the
-same architecture, input shape, dtype policy and compile settings that already holds traced
-functions. The fresh model's variables are copied into it and its optimizer is put back to its
-just-built state (step 0, zero slots, the new learning rate), so the training is the one a fresh
-model would do. ``hand_back`` copies the trained variables into the fresh model, which the caller
-keeps: models returned by earlier fits are never overwritten by later ones.
-
-Not reused (built and traced as before): fits with a frozen-backbone phase (changing ``trainable``
-needs another trace; keeping one per phase is not done), eager fits (nothing traced), distributed
-strategies, models that are not Functional / Sequential (a subclass's config need not describe
-its computation), and everything when ``MMFUSION_REUSE=0``.
+``fit`` builds the fold's model as before (initial weights and dropout seed states exactly a fresh
+fit's); ``trainer_for`` returns a traced model of the same architecture, dtype policy and compile
+settings holding those variables, its optimizer reset to its just-built state, so it trains as the
+fresh model would; ``hand_back`` copies the trained variables into the fresh model the caller keeps.
+Not reused: fits with a frozen-backbone phase (another trace), eager fits, distributed strategies,
+models that are not Functional / Sequential, and everything when ``MMFUSION_REUSE=0``.
 """
 from __future__ import annotations
 
@@ -29,10 +23,6 @@ from mmfusion import _keras_compat as compat
 
 MAX_TRAINERS = 8          # traced models kept per process (least recently used dropped first)
 _TRAINERS: collections.OrderedDict = collections.OrderedDict()
-
-
-def enabled() -> bool:
-    return os.environ.get("MMFUSION_REUSE", "1") != "0"
 
 
 def clear() -> None:
@@ -77,34 +67,26 @@ def _normalise(obj, names, rename=False):
 
 
 def reusable(config, strategy) -> bool:
-    return (enabled() and config.freeze_backbone_epochs == 0 and not config.run_eagerly
-            and not isinstance(strategy, tf.distribute.MirroredStrategy))
+    return (os.environ.get("MMFUSION_REUSE", "1") != "0" and config.freeze_backbone_epochs == 0
+            and not config.run_eagerly and not isinstance(strategy, tf.distribute.MirroredStrategy))
 
 
 @contextlib.contextmanager
 def seeding(config, strategy):
     """Around ``set_seed`` before a fit's build: a fit that may reuse a trainer keeps TensorFlow's
     kernel cache, which ``tf.random.set_seed`` clears. The clear only restarts *stateful* TF random
-    kernels (Keras 3 layers and initializers draw statelessly from their SeedGenerator variables),
-    yet it throws away the instantiated train function, which every fit would then build again.
-    A trainer whose graph holds a stateful random op is never reused (``hand_back``). A fit that
-    builds its own trainer seeds again with the clear (``trainer_for``)."""
-    if not reusable(config, strategy):
-        yield
-        return
-    with compat.kernel_cache_kept():
+    kernels (Keras 3 draws statelessly from SeedGenerator variables) but throws away the instantiated
+    train function. A trainer whose graph holds a stateful random op is never reused (``hand_back``);
+    a fit that builds its own trainer seeds again with the clear (``trainer_for``)."""
+    with compat.kernel_cache_kept() if reusable(config, strategy) else contextlib.nullcontext():
         yield
 
 
 def trainer_for(model, build_model, config, strategy, reseed):
-    """A traced model to train in ``model``'s place (``model`` itself when not reusable).
-
-    ``reseed()`` puts the random state back to where ``model`` was built from, so that building a
-    new trainer leaves the state as building ``model`` alone did.
-    """
-    if not reusable(config, strategy):
-        return model
-    key = architecture_key(model)
+    """A traced model to train in ``model``'s place (``model`` itself when not reusable). ``reseed()``
+    puts the random state back to where ``model`` was built from, so building a new trainer leaves
+    the state as building ``model`` alone did."""
+    key = architecture_key(model) if reusable(config, strategy) else None
     if key is None:
         return model
     trainer = _TRAINERS.pop(key, None)
@@ -169,21 +151,17 @@ def copy_variables(source, target) -> None:
         b.assign(a)
 
 
-def _compile_key(model, optimizer, loss, metrics, jit_compile, run_eagerly, steps) -> str:
-    opt = optimizer.get_config()
-    opt = {k: v for k, v in opt.items() if k not in ("learning_rate", "name")}
-    trainable = [layer.trainable for layer in compat.flatten_layers(model)]
-    return json.dumps([type(optimizer).__name__, opt, loss, metrics, jit_compile, run_eagerly, steps,
-                       trainable], sort_keys=True, default=repr)
-
-
 def _compile_once(self, optimizer="rmsprop", loss=None, metrics=None, jit_compile="auto",
                   run_eagerly=False, steps_per_execution=1, **kwargs):
     """``compile`` that keeps the traced functions when the settings repeat: the optimizer is
     reset to its just-built values and given the new learning rate instead of being replaced."""
     optimizer = keras.optimizers.get(optimizer)
-    key = None if kwargs else _compile_key(self, optimizer, loss, metrics, jit_compile, run_eagerly,
-                                           steps_per_execution)
+    key = None
+    if not kwargs:
+        opt = {k: v for k, v in optimizer.get_config().items() if k not in ("learning_rate", "name")}
+        key = json.dumps([type(optimizer).__name__, opt, loss, metrics, jit_compile, run_eagerly,
+                          steps_per_execution, [layer.trainable for layer in compat.flatten_layers(self)]],
+                         sort_keys=True, default=repr)
     if key is not None and key == getattr(self, "_mmfusion_compile_key", None):
         for variable, value in zip(self.optimizer.variables, self._mmfusion_optimizer_init, strict=True):
             variable.assign(value)

@@ -12,10 +12,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def git_commit(path=None) -> str | None:
-    """The checkout's HEAD commit (with '+dirty' when it has local changes), or None outside git.
-
-    Without ``path``: the checkout mmfusion itself was imported from, never a repository that
-    merely contains an installed copy (a venv inside some other checkout)."""
+    """HEAD commit (+'dirty' with local changes) of ``path``, by default of the checkout mmfusion was
+    imported from (never a repository that merely contains an installed copy); None outside git."""
     if path is None and not (PACKAGE_DIR.parent / ".git").exists():
         return None
     cwd = Path(path or PACKAGE_DIR.parent)
@@ -57,9 +55,8 @@ def versions() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """``<version>[+g<commit>]+src.<hash>``: the package version, the git commit in a checkout, and
-    a hash of the imported mmfusion/**/*.py sources, so an installed wheel (no git) and a checkout
-    with uncommitted edits are both told apart from other builds."""
+    """``<version>[+g<commit>]+src.<hash>``: the hash of the imported mmfusion/**/*.py sources tells
+    an installed wheel (no git) and a checkout with uncommitted edits apart from other builds."""
     from mmfusion import __version__
 
     digest = hashlib.sha256()
@@ -72,8 +69,8 @@ def code_version() -> str:
 
 
 def build_info() -> dict:
-    """{"version", "commit", "source"}: from the wheel's stamp (setup.py writes mmfusion/_build.py
-    into a build), else from the git checkout; a wheel-installed run still names its build."""
+    """{"version", "commit", "source"}: from the wheel's stamp (mmfusion/_build.py, written by
+    setup.py), else from the git checkout."""
     from mmfusion import __version__
 
     try:

@@ -1,9 +1,8 @@
-"""GPU defaults a run should not have to think about: mixed precision where it pays, XLA left to
-Keras, determinism as a switch, an optional TensorBoard log."""
+"""GPU defaults: mixed precision where it pays, XLA left to Keras, an optional TensorBoard log."""
 from __future__ import annotations
 
-# Tensor Cores (the only source of a mixed_float16 speed-up) arrive with Volta, compute capability 7.0:
-# Kaggle's T4 (7.5) has them; on an older GPU (6.x) float16 saves memory but costs casts.
+# Tensor Cores (the only source of a mixed_float16 speed-up) arrive with compute capability 7.0;
+# on an older GPU float16 saves memory but costs casts.
 MIN_MIXED_CAPABILITY = (7, 0)
 
 
@@ -22,8 +21,8 @@ def compute_capabilities() -> list:
 
 
 def default_mixed_precision(capabilities=None) -> bool:
-    """True only when there is a GPU and every visible one has compute capability >= 7.0
-    (one old GPU in a MirroredStrategy would slow every step to its pace)."""
+    """True only when there is a GPU and every visible one has compute capability >= 7.0 (one old
+    GPU in a MirroredStrategy would slow every step to its pace)."""
     caps = compute_capabilities() if capabilities is None else list(capabilities)
     return bool(caps) and all(tuple(c) >= MIN_MIXED_CAPABILITY for c in caps)
 

@@ -32,8 +32,7 @@ def is_disk_full(err: BaseException) -> bool:
     """ENOSPC / EDQUOT, also when a library (h5py) only puts the errno in its message."""
     if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    text = str(err)
-    return "No space left on device" in text or "errno = 28" in text
+    return "No space left on device" in str(err) or "errno = 28" in str(err)
 
 
 def free_bytes(path) -> int | None:
@@ -47,11 +46,8 @@ def free_bytes(path) -> int | None:
 
 
 def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``writer(tmp_path)``, fsync the temp file, then rename it onto ``path``.
-
-    ``suffix`` keeps an extension on the temp name for writers that check it (Keras wants ``.keras``).
-    On any failure the temp file is removed and ``path`` keeps its previous content.
-    """
+    """Call ``writer(tmp_path)`` (``suffix``: the temp name's extension, Keras wants ``.keras``),
+    fsync, rename onto ``path``; on any failure ``path`` keeps its previous content."""
     path = Path(path)
     tmp = None
     try:
@@ -59,7 +55,8 @@ def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
         os.close(fd)
         writer(tmp)
-        _fsync_file(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None
         _fsync_dir(path.parent)
@@ -87,11 +84,6 @@ def atomic_write_json(path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
 
 
-def _fsync_file(path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
 def _fsync_dir(path) -> None:
     """Makes the rename itself durable (a power cut could otherwise lose it)."""
     try:
@@ -111,13 +103,10 @@ def _size(n: int) -> str:
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n} B"
 
 
 def _jsonable(obj):
     """numpy scalars/arrays, paths and sets become plain JSON values."""
     if hasattr(obj, "tolist"):
         return obj.tolist()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    return str(obj)
+    return list(obj) if isinstance(obj, (set, tuple)) else str(obj)

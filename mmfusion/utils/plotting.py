@@ -1,5 +1,5 @@
-"""Matplotlib for every figure: the backend is matplotlib's own choice (Agg without a display,
-inline in a notebook), never forced here — forcing Agg on every call killed inline plots."""
+"""Matplotlib for every figure; the backend is matplotlib's own choice (forcing Agg kills inline
+plots in a notebook)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,10 +15,9 @@ def pyplot():
 
 def save_figure(fig, path, dpi: int = 120) -> Path:
     """PNG written atomically; the figure is closed (so a notebook does not show it twice)."""
-    plt = pyplot()
     try:
         return atomic_save(Path(path),
                            lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight"),
                            suffix=".png")
     finally:
-        plt.close(fig)
+        pyplot().close(fig)

@@ -7,11 +7,8 @@ import numpy as np
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
-    """Seed python, numpy and Keras/TF; with ``deterministic`` also force deterministic TF kernels.
-
-    Op determinism cannot be switched off again in the same process (TF keeps it global), so it is
-    only ever switched on. PYTHONHASHSEED is not set here: it only acts at interpreter start-up.
-    """
+    """Seed python, numpy and Keras/TF; with ``deterministic`` also force deterministic TF kernels
+    (TF keeps that global: it is only ever switched on). PYTHONHASHSEED only acts at start-up."""
     random.seed(seed)
     np.random.seed(seed)
     import keras

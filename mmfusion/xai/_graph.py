@@ -1,11 +1,9 @@
 """Model-graph helpers shared by the explainers: input handling, layer search, logits.
 
-The CAM methods need (activation of a conv layer, pre-softmax scores) from one forward pass.
-tf-keras-vis builds that with ``keras.Model(model.inputs, layer.output)``, which fails when the
-layer lives inside a nested backbone (its output belongs to the inner graph). Here the model's
-functional graph is re-run symbolically, descending into nested models, so that one flat
-``keras.Model(model.input, [activation, logits])`` exists whatever the nesting. It shares the
-original layers (and weights) and is built once per explainer.
+``keras.Model(model.inputs, layer.output)`` fails when the layer lives inside a nested backbone;
+here the functional graph is re-run symbolically, descending into nested models, so that one flat
+``keras.Model(model.input, [activation, logits])`` exists whatever the nesting (same layers and
+weights).
 """
 from __future__ import annotations
 
@@ -14,10 +12,7 @@ import numpy as np
 
 from mmfusion import _keras_compat as compat
 
-_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
-
-# ----------------------------------------------------------------------------- inputs
 def as_functional(model):
     """A top-level Sequential as its functional graph (same layers); others unchanged."""
     if isinstance(model, keras.Sequential):
@@ -40,17 +35,14 @@ def input_names(model) -> list[str]:
 
 def flatten_inputs(model, inputs) -> list[np.ndarray]:
     """``inputs`` (array, list or dict) as a list of arrays aligned with ``model.inputs``."""
-    model = as_functional(model)
     names = input_names(model)
     if isinstance(inputs, dict):
         missing = [n for n in names if n not in inputs]
         if missing:
             raise ValueError(f"inputs dict lacks {missing}; the model expects inputs {names}")
         flat = [inputs[n] for n in names]
-    elif isinstance(inputs, (list, tuple)):
-        flat = list(inputs)
     else:
-        flat = [inputs]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if len(flat) != len(names):
         raise ValueError(f"got {len(flat)} input arrays; the model expects {len(names)}: {names}")
     flat = [np.asarray(x) for x in flat]
@@ -74,7 +66,6 @@ def image_input_index(model, input_name=None) -> int:
     return four_d[0]
 
 
-# ----------------------------------------------------------------------------- layers
 def _sublayers(model):
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
@@ -84,10 +75,8 @@ def is_container(layer) -> bool:
 
 
 def contains(model, target) -> bool:
-    for layer in _sublayers(model):
-        if layer is target or (is_container(layer) and contains(layer, target)):
-            return True
-    return False
+    return any(layer is target or (is_container(layer) and contains(layer, target))
+               for layer in _sublayers(model))
 
 
 def find_layer(model, name: str):
@@ -130,31 +119,21 @@ def last_conv_layer(model):
 def _activation_name(layer) -> str | None:
     if isinstance(layer, keras.layers.Softmax):
         return "softmax"
-    act = getattr(layer, "activation", None)
-    name = getattr(act, "__name__", None)
-    return name if name in _PROBABILITY_ACTIVATIONS else None
-
-
-def _output_operation(model):
-    if len(model.outputs) != 1:
-        raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; "
-                         "the explainers need a single classification output")
-    return compat.producing_operation(model.outputs[0])
+    name = getattr(getattr(layer, "activation", None), "__name__", None)
+    return name if name in ("softmax", "sigmoid") else None
 
 
 def _final_layer(model):
-    op = _output_operation(model)
+    if len(model.outputs) != 1:
+        raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; "
+                         "the explainers need a single classification output")
+    op = compat.producing_operation(model.outputs[0])
     return _final_layer(op) if is_container(op) else op
 
 
-# ----------------------------------------------------------------------------- rebuild
 class _PreActivation(keras.layers.Layer):
-    """Calls ``layer`` without its softmax/sigmoid, sharing its weights (gives the logits).
-
-    A layer of its own so that the rebuilt model calls it at run time (swapping the activation
-    only while building would leave the recorded node calling the original). Internal: the
-    explain model is never saved.
-    """
+    """Calls ``layer`` without its softmax/sigmoid, sharing its weights (gives the logits); a layer
+    of its own so that the activation is swapped at run time, not only while building."""
 
     def __init__(self, layer, **kwargs):
         super().__init__(name=f"{layer.name}_logits", **kwargs)
@@ -173,11 +152,11 @@ class _PreActivation(keras.layers.Layer):
 
 
 def _run(model, inputs, hooks):
-    """Re-run ``model`` on ``inputs`` in inference mode, applying ``hooks`` {id(layer): fn}."""
+    """Re-run ``model`` on ``inputs`` in inference mode; ``hooks``: {id(layer): (layer, fn)}."""
     def wrap(op):
         if id(op) in hooks:
-            return hooks[id(op)]
-        if is_container(op) and any(contains(op, h.target) for h in hooks.values()):
+            return hooks[id(op)][1]
+        if is_container(op) and any(contains(op, target) for target, _ in hooks.values()):
             return lambda x, *a, **k: _run(op, x, hooks)
         return compat.operation_fn(op, training=False)
 
@@ -193,28 +172,15 @@ def _run(model, inputs, hooks):
     return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
 
 
-class _Hook:
-    def __init__(self, target, fn):
-        self.target, self.fn = target, fn
-
-    def __call__(self, *args, **kwargs):
-        return self.fn(*args, **kwargs)
-
-
 def build_explain_model(model, layer=None):
-    """Flat ``keras.Model(model.input, [activation of layer, logits])`` plus the output kind.
-
-    ``layer`` None gives a logits-only model. Output kind: 'softmax', 'sigmoid' or 'linear'
-    (the activation that was removed from the last layer).
-    """
+    """(flat ``keras.Model(model.input, [activation of layer, logits])``, output kind): ``layer``
+    None gives logits only; the kind is the activation removed from the last layer, or 'linear'."""
     model = as_functional(model)
     final = _final_layer(model)
     kind = _activation_name(final) or "linear"
-    captured = {}
-    hooks = {}
+    captured, hooks = {}, {}
     if kind != "linear":
-        pre = _PreActivation(final)
-        hooks[id(final)] = _Hook(final, pre)
+        hooks[id(final)] = (final, _PreActivation(final))
     if layer is not None:
         if id(layer) in hooks:
             raise ValueError(f"layer {layer.name!r} is the output layer; pick a conv layer")
@@ -223,9 +189,9 @@ def build_explain_model(model, layer=None):
             out = compat.operation_fn(layer, training=False)(*args, **kwargs)
             captured.setdefault("act", out)  # a shared layer: its first call
             return out
-        hooks[id(layer)] = _Hook(layer, capture)
+        hooks[id(layer)] = (layer, capture)
     logits = _run(model, model.input, hooks)
-    outputs = [captured["act"], logits] if layer is not None else logits
     if layer is not None and "act" not in captured:
         raise ValueError(f"layer {layer.name!r} is not on the path to the model output")
+    outputs = [captured["act"], logits] if layer is not None else logits
     return keras.Model(model.input, outputs, name=f"{model.name}_explain"), kind

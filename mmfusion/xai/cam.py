@@ -1,10 +1,6 @@
-"""Class-activation maps: Grad-CAM, Grad-CAM++ and Score-CAM on any Keras classifier.
-
-One base explainer (pytorch-grad-cam style) resolves targets, runs ONE traced function per
-model/layer (``tf.function`` over the flat ``[activation, logits]`` model of ``_graph``),
-upsamples to the image size (bilinear) and min-max normalises each map to [0, 1]. Each method
-overrides one function. Works on flat and nested backbones, multi-input models (the non-image
-inputs are held fixed) and batches.
+"""Class-activation maps: Grad-CAM, Grad-CAM++ and Score-CAM on any Keras classifier, nested and
+multi-input models included (non-image inputs held fixed); maps are upsampled (bilinear) and
+min-max normalised to [0, 1].
 
 Scores: the gradient methods use the pre-softmax score of the target class (Selvaraju et al.;
 multimodal-fusion eq. 16). A single-unit sigmoid output is read as two classes with scores
@@ -24,10 +20,9 @@ from mmfusion.xai import _graph
 class BaseCAM:
     """``Explainer(model, layer_name=None, input_name=None)(inputs, targets=None) -> (N, H, W)``.
 
-    ``layer_name`` defaults to the last convolution layer (nested models searched);
-    ``targets`` None explains the predicted class, else one class index per input.
-    After each call ``last_seconds_per_image`` holds the wall time per image. ``eager=True`` skips
-    tf.function: for a few small images tracing a big backbone costs more than it saves.
+    ``layer_name`` defaults to the last convolution layer; ``targets`` None explains the predicted
+    class. ``last_seconds_per_image``: the last call's wall time per image. ``eager=True`` skips
+    tf.function (tracing a big backbone costs more than it saves for a few small images).
     """
 
     def __init__(self, model, layer_name=None, input_name=None, batch_size=32, eager=False):
@@ -41,17 +36,15 @@ class BaseCAM:
         self.image_index = _graph.image_input_index(model, input_name)
         self.input_names = _graph.input_names(model)
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
-        graph = _graph.as_functional(model)
-        self._dict_input = isinstance(compat.inputs_struct(graph), dict)
+        self._dict_input = isinstance(compat.inputs_struct(_graph.as_functional(model)), dict)
         # autograph=False: its conversion cache is keyed by object ids, and in a long process
-        # (the test suite) a freed explainer's id was reused and the wrong method ran.
+        # a freed explainer's id was reused and the wrong method ran.
         self._traced = self._function(self._maps_graph)
         self.last_seconds_per_image = None
 
     def _function(self, fn):
         return fn if self.eager else tf.function(fn, reduce_retracing=True, autograph=False)
 
-    # ------------------------------------------------------------------ scores and targets
     def _structure(self, flat):
         if self._dict_input:
             return dict(zip(self.input_names, flat))
@@ -59,25 +52,16 @@ class BaseCAM:
 
     def _class_logits(self, logits):
         """(N, C) class scores; a single sigmoid/linear unit z becomes the two classes (-z, z)."""
-        if logits.shape[-1] == 1:
-            return tf.concat([-logits, logits], axis=-1)
-        return logits
+        return tf.concat([-logits, logits], axis=-1) if logits.shape[-1] == 1 else logits
 
     def _probabilities(self, logits):
         if self.output_kind == "sigmoid" and logits.shape[-1] > 1:
             return tf.sigmoid(logits)  # multi-label: each unit on its own
         return tf.nn.softmax(self._class_logits(logits), axis=-1)  # 1 unit: softmax(-z,z)=sigmoid
 
-    def _resolve(self, scores, targets):
-        """targets < 0 mean the predicted class."""
-        predicted = tf.argmax(scores, axis=-1, output_type=tf.int32)
-        return tf.where(targets < 0, predicted, targets)
+    def _resolve(self, scores, targets):  # targets < 0: the predicted class
+        return tf.where(targets < 0, tf.argmax(scores, axis=-1, output_type=tf.int32), targets)
 
-    @staticmethod
-    def _pick(values, targets):
-        return tf.gather(values, targets, axis=1, batch_dims=1)
-
-    # ------------------------------------------------------------------ map post-processing
     @staticmethod
     def _finish(cam, size):
         """ReLU, bilinear upsampling to the image size, per-image min-max to [0, 1]."""
@@ -86,11 +70,9 @@ class BaseCAM:
             cam = tf.image.resize(cam, size, method="bilinear")
         cam = cam[..., 0]
         lo = tf.reduce_min(cam, axis=(1, 2), keepdims=True)
-        hi = tf.reduce_max(cam, axis=(1, 2), keepdims=True)
-        span = hi - lo
+        span = tf.reduce_max(cam, axis=(1, 2), keepdims=True) - lo
         return tf.where(span > 0, (cam - lo) / tf.where(span > 0, span, 1.0), 0.0)
 
-    # ------------------------------------------------------------------ gradient path
     def _maps_graph(self, flat, targets):
         image = flat[self.image_index]
         with tf.GradientTape(watch_accessed_variables=False) as tape:
@@ -98,10 +80,9 @@ class BaseCAM:
             act, logits = self.explain_model(self._structure(flat), training=False)
             scores = self._class_logits(tf.cast(logits, tf.float32))
             targets = self._resolve(scores, targets)
-            score = tf.reduce_sum(self._pick(scores, targets))
+            score = tf.reduce_sum(tf.gather(scores, targets, axis=1, batch_dims=1))
         grads = tf.cast(tape.gradient(score, act), tf.float32)
-        act = tf.cast(act, tf.float32)
-        cam = self.combine(act, grads)
+        cam = self.combine(tf.cast(act, tf.float32), grads)
         return self._finish(cam, image.shape[1:3]), targets
 
     def combine(self, activations, gradients):
@@ -113,16 +94,13 @@ class BaseCAM:
                                tf.convert_to_tensor(targets, tf.int32))
         return maps.numpy()
 
-    # ------------------------------------------------------------------ public call
     def __call__(self, inputs, targets=None):
         flat = _graph.flatten_inputs(self.model, inputs)
         # float64 would retrace; integer images (uint8) would have no gradient path at all.
         flat = [x.astype(np.float32) if x.dtype == np.float64 or (x.ndim == 4 and not
                 np.issubdtype(x.dtype, np.floating)) else x for x in flat]
         n = len(flat[0])
-        if targets is None:
-            targets = np.full(n, -1, dtype=np.int32)
-        targets = np.asarray(targets, dtype=np.int32).reshape(-1)
+        targets = np.asarray(np.full(n, -1) if targets is None else targets, dtype=np.int32).reshape(-1)
         if len(targets) != n:
             raise ValueError(f"got {len(targets)} targets for {n} inputs; pass one class per input")
         start = time.perf_counter()
@@ -147,18 +125,14 @@ class GradCAMPlusPlus(BaseCAM):
 
     alpha_ij^k = g^2 / (2 g^2 + sum_ab A_ab^k g^3), g = dS/dA_ij^k (0 where g = 0),
     w_k = sum_ij alpha_ij^k ReLU(g_ij^k); L = ReLU(sum_k w_k A^k). (exp(S) cancels per image.)
-
-    tf-keras-vis ``GradcamPlusPlus`` additionally divides the alphas by their spatial sum per
-    channel; we keep eq. 19 as printed. Where the gradients are constant over space (GAP head)
-    the two coincide (Pearson 1.0); on the random flatten-head model of tests/test_xai_cam.py
-    the per-image Pearson correlation is 0.88, 0.97, 0.22, 0.99 (median asserted >= 0.8).
+    tf-keras-vis additionally divides the alphas by their spatial sum per channel; we keep eq. 19
+    as printed (the two coincide where the gradients are constant over space, a GAP head).
     """
 
     def combine(self, activations, gradients):
         g2 = gradients ** 2
-        g3 = g2 * gradients
         total = tf.reduce_sum(activations, axis=(1, 2), keepdims=True)
-        denom = 2.0 * g2 + total * g3
+        denom = 2.0 * g2 + total * (g2 * gradients)
         alpha = tf.where(gradients != 0, g2 / tf.where(denom != 0, denom, 1.0), 0.0)
         weights = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2), keepdims=True)
         return tf.reduce_sum(weights * activations, axis=-1)
@@ -167,10 +141,8 @@ class GradCAMPlusPlus(BaseCAM):
 class ScoreCAM(BaseCAM):
     """Score-CAM (Wang et al., CVPR-W 2020, eq. 6-8): each activation map is upsampled to the
     image size and min-max normalised to H_k; alpha_k = P(target | image * H_k) (softmax of the
-    logits, no baseline subtraction); L = ReLU(sum_k alpha_k A^k). Masked passes run in batches
-    of ``batch_size``; ``max_channels`` keeps the channels with the largest spatial std
-    (Faster Score-CAM, as tf-keras-vis ``max_N``), None keeps all.
-    """
+    logits, no baseline subtraction); L = ReLU(sum_k alpha_k A^k). ``max_channels`` keeps the
+    channels with the largest spatial std (Faster Score-CAM, tf-keras-vis ``max_N``); None: all."""
 
     def __init__(self, model, layer_name=None, input_name=None, batch_size=32,
                  max_channels=None, eager=False):
@@ -187,12 +159,8 @@ class ScoreCAM(BaseCAM):
     def _masked_graph(self, flat_one, masks, target):
         """Target probability for one sample's image times each of ``masks`` (k, H, W)."""
         k = tf.shape(masks)[0]
-        batch = []
-        for i, x in enumerate(flat_one):
-            if i == self.image_index:
-                batch.append(x * tf.cast(masks[..., None], x.dtype))
-            else:
-                batch.append(tf.repeat(x, k, axis=0))
+        batch = [x * tf.cast(masks[..., None], x.dtype) if i == self.image_index
+                 else tf.repeat(x, k, axis=0) for i, x in enumerate(flat_one)]
         logits = self.explain_model(self._structure(batch), training=False)[1]
         return self._probabilities(tf.cast(logits, tf.float32))[:, target]
 

@@ -6,8 +6,9 @@ import numpy as np
 from mmfusion.utils.plotting import pyplot, save_figure
 
 
-def _save(fig, path):
-    return save_figure(fig, path, dpi=100)
+def _minmax(a):
+    lo, hi = a.min(), a.max()
+    return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
 
 
 def _as_rgb(image):
@@ -16,28 +17,24 @@ def _as_rgb(image):
         image = image[..., 0]
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
-    lo, hi = image.min(), image.max()
-    return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+    return _minmax(image)
 
 
 def overlay(image, heatmap, alpha=0.4, cmap="jet"):
-    """The image (min-max scaled to [0, 1], grey repeated to RGB) blended with the colour-mapped
-    heatmap (scaled to [0, 1]): (H, W, 3) float array in [0, 1]."""
+    """The image (min-max scaled, grey repeated to RGB) blended with the colour-mapped heatmap
+    (scaled to [0, 1]): (H, W, 3) float array in [0, 1]."""
     import matplotlib
 
     heat = np.asarray(heatmap, dtype=np.float64)
     if heat.shape != np.shape(image)[:2]:
         raise ValueError(f"heatmap {heat.shape} does not match image {np.shape(image)[:2]}")
-    lo, hi = heat.min(), heat.max()
-    heat = (heat - lo) / (hi - lo) if hi > lo else np.zeros_like(heat)
-    colours = matplotlib.colormaps[cmap](heat)[..., :3]
+    colours = matplotlib.colormaps[cmap](_minmax(heat))[..., :3]
     return (1 - alpha) * _as_rgb(image) + alpha * colours
 
 
 def explanation_grid(path, images, maps, titles=None, alpha=0.4):
-    """One row per sample: the image, then each map overlaid. ``maps``: dict method name ->
-    (N, H, W) (e.g. Grad-CAM, Grad-CAM++, Score-CAM, LIME, SHAP); ``titles``: a row label per
-    sample. Writes a PNG; returns its path."""
+    """One row per sample: the image, then each map of ``maps`` (method name -> (N, H, W))
+    overlaid; ``titles``: a row label per sample. Returns the PNG's path."""
     plt = pyplot()
     images = np.asarray(images)
     names = list(maps)
@@ -57,7 +54,7 @@ def explanation_grid(path, images, maps, titles=None, alpha=0.4):
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
@@ -72,12 +69,11 @@ def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(order) + 1))
     ax.barh(np.array(feature_names)[order], importance[order], color="#1E88E5")
     ax.set_xlabel(title)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def shap_beeswarm(path, phi, X, feature_names, max_display=20):
-    """SHAP summary (beeswarm) plot: one dot per row and feature, coloured by feature value
-    (``shap.summary_plot``). Writes a PNG; returns its path."""
+    """SHAP summary (beeswarm) plot (``shap.summary_plot``); returns the PNG's path."""
     import shap
 
     plt = pyplot()
@@ -86,4 +82,4 @@ def shap_beeswarm(path, phi, X, feature_names, max_display=20):
         raise ValueError(f"phi {phi.shape} and X {X.shape} must both be (N, {len(feature_names)})")
     shap.summary_plot(phi, X, feature_names=list(feature_names), max_display=max_display,
                       show=False)
-    return _save(plt.gcf(), path)
+    return save_figure(plt.gcf(), path, dpi=100)

@@ -1,19 +1,19 @@
-"""Explanation quality against a known lesion region, with the baselines that give it meaning.
-
-A pointing-game rate or an energy share means little alone: the same metric for a random map,
-for a centred Gaussian blob (lesions are often central in a crop) and for the map of a
-re-initialised model (Adebayo et al. 2018's sanity check) is what no explanation would score.
-"""
+"""Explanation quality against a known lesion region, with the baselines that give it meaning:
+a random map, a centred Gaussian blob (lesions are often central in a crop) and the map of a
+re-initialised model (Adebayo et al. 2018's sanity check)."""
 from __future__ import annotations
 
 import numpy as np
 
 from mmfusion.xai.metrics import energy_in_mask, pointing_game
 
+RANDOM_ROW = "random map (mean of 3 seeds)"
+BLOB_ROW = "centred Gaussian blob"
+
 
 def lesion_scores(maps: dict, masks) -> dict:
     """{method: {"pointing_game": [...], "energy_in_mask": [...]}} over the images whose mask
-    is not empty (normal images have no lesion to point at); {} when no image has one."""
+    is not empty; {} when no image has one."""
     masks = np.asarray(masks, bool)
     keep = masks.reshape(len(masks), -1).any(axis=1)
     if not keep.any():
@@ -37,21 +37,15 @@ def gaussian_blob_maps(n: int, shape, sigma_fraction: float = 0.25) -> np.ndarra
     return np.repeat((blob / blob.max())[None], n, axis=0)
 
 
-RANDOM_ROW = "random map (mean of 3 seeds)"
-BLOB_ROW = "centred Gaussian blob"
-
-
 def baseline_scores(score, n: int, shape, seed: int, randomized: dict | None = None) -> dict:
-    """The baseline rows of a quality table, scored by ``score`` (a maps dict -> {row: {metric:
-    per-image values}}, the same function that scores the methods): random maps averaged per image
-    over seeds seed..seed+2, the centred blob, and ``randomized`` ({row: maps}, e.g. each method's
-    map of a re-initialised model) when given. {} when ``score`` scores nothing (no lesion)."""
+    """Baseline rows scored by ``score`` (maps dict -> {row: {metric: per-image values}}): random
+    maps averaged per image over seeds seed..seed+2, the centred blob, and ``randomized`` ({row:
+    maps}) when given. {} when ``score`` scores nothing (no lesion)."""
     seeds = (seed, seed + 1, seed + 2)
     random = score({s: random_maps(n, shape, s) for s in seeds})
     if not random:
         return {}
-    metrics = random[seeds[0]]
-    out = {RANDOM_ROW: {m: np.mean([random[s][m] for s in seeds], axis=0).tolist() for m in metrics},
+    out = {RANDOM_ROW: {m: np.mean([random[s][m] for s in seeds], axis=0).tolist() for m in random[seed]},
            BLOB_ROW: score({BLOB_ROW: gaussian_blob_maps(n, shape)})[BLOB_ROW]}
     if randomized:
         out.update(score(randomized))

@@ -1,27 +1,23 @@
-"""LIME (Ribeiro et al., KDD 2016) for tabular rows and images, with a batched classifier.
-
-LIME's own default pushes images through the classifier 10 at a time; here each explanation
-makes one call per ``batch_size`` rows (images: 64; tabular rows: all perturbations at once).
-"""
+"""LIME (Ribeiro et al., KDD 2016) for tabular rows and images, with a batched classifier: each
+explanation makes one call per ``batch_size`` rows (LIME's own default pushes 10 at a time)."""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
+from mmfusion.xai.shapley import _batched
+
 QUICKSHIFT = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 
 
 def _probabilities(model_fn, batch_size):
     """Classifier for LIME: (n, C) probabilities; a single output p becomes (1 - p, p)."""
+    call = _batched(model_fn, batch_size)
+
     def predict(a):
-        outs = [np.asarray(model_fn(a[i:i + batch_size]), dtype=np.float64)
-                for i in range(0, len(a), batch_size)]
-        out = np.concatenate(outs, axis=0)
-        if out.ndim == 1 or out.shape[1] == 1:
-            out = out.reshape(-1, 1)
-            out = np.concatenate([1 - out, out], axis=1)
-        return out
+        out = call(a)
+        return np.concatenate([1 - out, out], axis=1) if out.shape[1] == 1 else out
     return predict
 
 
@@ -41,18 +37,16 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
                hide_color=None, return_info=False):
     """LIME heatmaps (N, H, W): each pixel gets its superpixel's weight for the target class.
 
-    ``model_fn`` maps (n, H, W, ch) images to (n, C) probabilities (or (n,) for one unit);
-    ``targets`` None explains the predicted class; ``hide_color`` None hides a superpixel with
-    its mean colour (LIME's default). Segments: ``quickshift_segments``. ``batch_size`` 64: one
-    call of all 1000 perturbations is slower and holds 1000 images in memory; LIME's own default
-    of 10 wastes calls (``python -m mmfusion.bench xai`` compares them).
+    ``model_fn``: (n, H, W, ch) images -> (n, C) probabilities (or (n,)); ``hide_color`` None hides
+    a superpixel with its mean colour (LIME's default). Segments: ``quickshift_segments``.
     """
     import lime.lime_image
     from lime.lime_image import LimeImageExplainer
 
     images = np.asarray(images, dtype=np.float64)
     channels = images.shape[-1]
-    predict = _probabilities(model_fn, batch_size or num_samples)
+    batch_size = batch_size or num_samples
+    predict = _probabilities(model_fn, batch_size)
 
     def classifier(batch):  # LIME works in RGB; give a one-channel model its channel back
         return predict(batch[..., :channels].astype(np.float32))
@@ -63,8 +57,19 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
     # lime 0.2.0.1 wraps every explanation's sampling loop in its own tqdm bar, with no switch
     lime_tqdm, lime.lime_image.tqdm = lime.lime_image.tqdm, lambda iterable, *a, **k: iterable
     try:
-        _explain_all(explainer, images, targets, predict, classifier, channels, num_samples,
-                     batch_size or num_samples, hide_color, seed, maps, infos)
+        for i, image in enumerate(images):
+            target = (int(np.argmax(predict(image[None].astype(np.float32))[0]))
+                      if targets is None else int(targets[i]))
+            exp = explainer.explain_instance(
+                np.repeat(image, 3, axis=-1) if channels == 1 else image, classifier,
+                labels=(target,), top_labels=None, hide_color=hide_color, num_samples=num_samples,
+                batch_size=batch_size, segmentation_fn=lambda im: quickshift_segments(im, seed=seed),
+                random_seed=seed)
+            weights = np.zeros(exp.segments.max() + 1)
+            for segment, w in exp.local_exp[target]:
+                weights[segment] = w
+            maps.append(weights[exp.segments])
+            infos.append({"target": target, "segments": exp.segments, "score": exp.score})
     finally:
         lime.lime_image.tqdm = lime_tqdm
     maps = np.stack(maps).astype(np.float32)
@@ -72,24 +77,6 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
         return maps
     return maps, {"per_image": infos,
                   "seconds_per_image": (time.perf_counter() - start) / max(len(images), 1)}
-
-
-def _explain_all(explainer, images, targets, predict, classifier, channels, num_samples,
-                 batch_size, hide_color, seed, maps, infos):
-    for i, image in enumerate(images):
-        rgb = np.repeat(image, 3, axis=-1) if channels == 1 else image
-        target = (int(np.argmax(predict(image[None].astype(np.float32))[0]))
-                  if targets is None else int(targets[i]))
-        exp = explainer.explain_instance(
-            rgb, classifier, labels=(target,), top_labels=None, hide_color=hide_color,
-            num_samples=num_samples, batch_size=batch_size,
-            segmentation_fn=lambda im: quickshift_segments(im, seed=seed),
-            random_seed=seed)
-        weights = np.zeros(exp.segments.max() + 1)
-        for segment, w in exp.local_exp[target]:
-            weights[segment] = w
-        maps.append(weights[exp.segments])
-        infos.append({"target": target, "segments": exp.segments, "score": exp.score})
 
 
 def _encode(X, groups, n_features):
@@ -104,47 +91,37 @@ def _encode(X, groups, n_features):
     return np.concatenate(cols, axis=1), plain
 
 
-def _decoder(groups, plain, n_features):
-    def decode(Z):
-        X = np.zeros((len(Z), n_features))
-        X[:, plain] = Z[:, :len(plain)]
-        for g, members in enumerate(groups.values()):
-            code = Z[:, len(plain) + g].astype(int)
-            for k, j in enumerate(members):
-                X[:, j] = code == k
-        return X
-    return decode
-
-
 def lime_tabular(model_fn, X, training_data, feature_names=None, groups=None, targets=None,
                  num_samples=5000, batch_size=None, seed=0, return_info=False):
     """LIME weights per row (N, F) and the F feature names, for the target class.
 
-    ``groups``: dict name -> one-hot column indices; each group becomes ONE categorical LIME
-    feature (its category = the hot column; all-zero = 'none'), decoded back to one-hot before
-    ``model_fn`` is called. Other columns are continuous (LIME's quartile discretisation).
+    ``groups``: dict name -> one-hot column indices; each group is ONE categorical LIME feature
+    (all-zero = 'none'), decoded to one-hot for ``model_fn``. Other columns are continuous.
     """
     from lime.lime_tabular import LimeTabularExplainer
 
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    training_data = np.asarray(training_data, dtype=np.float64)
     m = X.shape[1]
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(m)]
     groups = dict(groups or {})
-    Z_train, plain = _encode(training_data, groups, m)
+    Z_train, plain = _encode(np.asarray(training_data, dtype=np.float64), groups, m)
     Z, _ = _encode(X, groups, m)
-    decode = _decoder(groups, plain, m)
     lime_names = [names[j] for j in plain] + list(groups)
-    categorical = list(range(len(plain), len(lime_names)))
     cat_names = {len(plain) + g: [names[j] for j in members] + ["none"]
                  for g, members in enumerate(groups.values())}
     predict = _probabilities(model_fn, batch_size or num_samples)
 
     def classifier(z):
-        return predict(decode(z).astype(np.float32))
+        decoded = np.zeros((len(z), m))
+        decoded[:, plain] = z[:, :len(plain)]
+        for g, members in enumerate(groups.values()):
+            code = z[:, len(plain) + g].astype(int)
+            for k, j in enumerate(members):
+                decoded[:, j] = code == k
+        return predict(decoded.astype(np.float32))
 
     explainer = LimeTabularExplainer(Z_train, mode="classification", feature_names=lime_names,
-                                     categorical_features=categorical,
+                                     categorical_features=list(cat_names),
                                      categorical_names=cat_names, random_state=seed)
     weights = np.zeros((len(X), len(lime_names)))
     start = time.perf_counter()

@@ -13,13 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def _target_scores(model_fn, batch, target, batch_size):
-    outs = [np.asarray(model_fn(batch[i:i + batch_size]), dtype=np.float64)
-            for i in range(0, len(batch), batch_size)]
-    out = np.concatenate(outs, axis=0)
-    return out if out.ndim == 1 else out[:, target]
-
-
 def _substrate(image, baseline):
     if isinstance(baseline, str):
         if baseline == "blur":  # RISE's insertion canvas: Gaussian blur (kernel 11, sigma 5)
@@ -31,7 +24,7 @@ def _substrate(image, baseline):
     return np.broadcast_to(np.asarray(baseline, dtype=image.dtype), image.shape)
 
 
-def _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, insert):
+def _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, insert, return_curves):
     images = np.asarray(images, dtype=np.float32)
     heatmaps = np.asarray(heatmaps, dtype=np.float64)
     if images.shape[:3] != heatmaps.shape:
@@ -39,39 +32,37 @@ def _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size,
     n, h, w = heatmaps.shape
     counts = np.round(np.linspace(0, h * w, steps + 1)).astype(int)
     aucs, curves = np.zeros(n), np.zeros((n, steps + 1))
-    for i in range(n):
-        image = images[i]
+    for i, image in enumerate(images):
         other = _substrate(image, baseline).astype(np.float32)
         start, end = (other, image) if insert else (image, other)
         # Most salient first; ties keep raster order (stable sort) so results are reproducible.
-        order = np.argsort(-heatmaps[i].ravel(), kind="stable")
         rank = np.empty(h * w, dtype=int)
-        rank[order] = np.arange(h * w)
+        rank[np.argsort(-heatmaps[i].ravel(), kind="stable")] = np.arange(h * w)
         changed = rank[None, :] < counts[:, None]  # (steps+1, HW): pixels changed at each step
         batch = np.where(changed.reshape(-1, h, w, 1), end[None], start[None])
         target = targets[i] if targets is not None else int(
             np.argmax(np.asarray(model_fn(image[None])).reshape(-1)))
-        curves[i] = _target_scores(model_fn, batch, target, batch_size)
+        out = np.concatenate([np.asarray(model_fn(batch[j:j + batch_size]), dtype=np.float64)
+                              for j in range(0, len(batch), batch_size)], axis=0)
+        curves[i] = out if out.ndim == 1 else out[:, target]
         aucs[i] = np.trapezoid(curves[i], dx=1.0 / steps)
-    return aucs, curves
+    return (aucs, curves) if return_curves else aucs
 
 
 def deletion_auc(model_fn, images, heatmaps, targets=None, steps=50, baseline=0.0,
                  batch_size=128, return_curves=False):
     """Area under the target score as the most salient pixels are deleted (set to ``baseline``)
     in ``steps`` equal steps, x in [0, 1] (Petsiuk et al. 2018). Lower is better."""
-    aucs, curves = _curve_auc(model_fn, images, heatmaps, targets, steps, baseline,
-                              batch_size, insert=False)
-    return (aucs, curves) if return_curves else aucs
+    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, False,
+                      return_curves)
 
 
 def insertion_auc(model_fn, images, heatmaps, targets=None, steps=50, baseline="blur",
                   batch_size=128, return_curves=False):
     """Area under the target score as the most salient pixels are inserted into the
     ``baseline`` canvas (default the blurred image, as RISE). Higher is better."""
-    aucs, curves = _curve_auc(model_fn, images, heatmaps, targets, steps, baseline,
-                              batch_size, insert=True)
-    return (aucs, curves) if return_curves else aucs
+    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, True,
+                      return_curves)
 
 
 def _check_masks(heatmaps, masks):
@@ -101,8 +92,8 @@ def pointing_game(heatmaps, masks, tolerance=0):
 
 
 def energy_in_mask(heatmaps, masks):
-    """Share of the (non-negative) heatmap's energy inside the mask: sum(h m) / sum(h).
-    An all-zero heatmap scores 0."""
+    """Share of the (non-negative) heatmap's energy inside the mask, sum(h m) / sum(h); 0 for an
+    all-zero heatmap."""
     heatmaps, masks = _check_masks(heatmaps, masks)
     h = np.clip(heatmaps, 0, None).reshape(len(heatmaps), -1)
     total = h.sum(axis=1)
@@ -121,8 +112,8 @@ def sparsity(heatmaps):
 
 
 def reinitialized_copy(model, seed=0):
-    """The same architecture with freshly initialised weights (Adebayo's full randomisation).
-    Note: seeds Keras' global RNG with ``seed``."""
+    """The same architecture with freshly initialised weights (Adebayo's full randomisation);
+    seeds Keras' global RNG with ``seed``."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -130,21 +121,15 @@ def reinitialized_copy(model, seed=0):
 
 
 def randomization_check(make_explainer, model, inputs, targets=None, randomize=None, seed=0):
-    """Model-randomisation sanity check (Adebayo et al. 2018): explain ``inputs`` with the
-    model and with a re-initialised copy (``randomize(model)``, default
-    ``reinitialized_copy``), for the same targets (default: the model's predictions), and
-    compare the maps per image. Maps that survive randomisation (high similarity) fail.
-
-    ``make_explainer``: model -> callable(inputs, targets) -> (N, H, W), e.g. ``GradCAM``.
-    Returns {"spearman": (N,), "ssim": (N,)}: Spearman rank correlation and SSIM. A constant
-    map (e.g. all zero after the CAM's ReLU) has no ranking: its Spearman is 1 against an
-    equal map and 0 otherwise.
+    """Model-randomisation sanity check (Adebayo et al. 2018): {"spearman": (N,), "ssim": (N,)}
+    between the maps of ``make_explainer(model)`` (e.g. ``GradCAM``) and of ``make_explainer`` of
+    ``randomize(model)`` (default ``reinitialized_copy``), for the same targets. High similarity
+    fails. A constant map has no ranking: Spearman 1 against an equal map, else 0.
     """
     from scipy.stats import spearmanr
     from skimage.metrics import structural_similarity
 
-    original = make_explainer(model)
-    maps = np.asarray(original(inputs, targets))
+    maps = np.asarray(make_explainer(model)(inputs, targets))
     if targets is None:
         probs = np.asarray(model(inputs, training=False))
         targets = (probs[:, 0] > 0.5).astype(int) if probs.shape[-1] == 1 else probs.argmax(-1)

@@ -8,19 +8,15 @@ import numpy as np
 
 def examples_per_class(labels, per_class: int | None = None, total: int | None = None,
                        prefer=None) -> np.ndarray:
-    """Positions of examples, classes interleaved round-robin (so a small ``total`` still covers
-    every class present), at most ``per_class`` of each class and ``total`` overall.
-
-    Within a class, positions where ``prefer`` is True come first (e.g. films with lesion
-    coordinates), then frame order. Every class present in ``labels`` is covered — never a
-    hard-coded class count.
-    """
+    """Positions of examples, classes interleaved round-robin (a small ``total`` still covers
+    every class present), at most ``per_class`` of each class and ``total`` overall. Within a
+    class, positions where ``prefer`` is True come first, then frame order."""
     labels = np.asarray(labels)
     prefer = np.zeros(len(labels), bool) if prefer is None else np.asarray(prefer, bool)
     by_class = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
         idx = idx[np.argsort(~prefer[idx], kind="stable")]
-        by_class.append(list(idx[:per_class] if per_class is not None else idx))
+        by_class.append(list(idx[:per_class]))
     order = [i for group in itertools.zip_longest(*by_class) for i in group if i is not None]
-    return np.asarray(order[:total] if total is not None else order, dtype=int)
+    return np.asarray(order[:total], dtype=int)

@@ -3,13 +3,11 @@
 Value function (interventional, what KernelSHAP estimates): for a row x and a coalition S of
 players, v(S) = mean_b model_fn(x on S, b elsewhere) over the background rows b. A player is one
 feature, or a group of features (``groups``: list of column-index lists, e.g. the one-hot
-columns of one clinical variable), in which case the group is switched on and off as a whole.
+columns of one clinical variable), switched on and off as a whole.
 
-``model_fn`` maps an (n, M) array to (n,) or (n, C); pass a plain model call, e.g.
-``lambda a: model(a, training=False).numpy()`` (``model.predict`` sets up a data adapter and
-callbacks on every call, far slower for these many small batches).
-Results: (N, P) for a single output, (N, P, C) for C outputs; ``return_info=True`` also returns
-``{"expected_value", "seconds_per_image"}``.
+``model_fn`` maps an (n, M) array to (n,) or (n, C) (a plain model call: ``model.predict`` is far
+slower for many small batches). Results: (N, P) for a single output, (N, P, C) for C outputs;
+``return_info=True`` also returns ``{"expected_value", "seconds_per_image"}``.
 """
 from __future__ import annotations
 
@@ -20,7 +18,6 @@ from contextlib import contextmanager
 import numpy as np
 
 
-# ----------------------------------------------------------------------------- plumbing
 def _batched(model_fn, batch_size):
     """model_fn applied in chunks; always returns a 2-D (n, C) float array."""
     def call(a):
@@ -56,31 +53,30 @@ def _values(fn, x, background, feature_masks):
     """v(S) for each row of ``feature_masks`` (K, M): mean over background of fn(mix)."""
     k, b = len(feature_masks), len(background)
     mixed = np.where(feature_masks[:, None, :], x[None, None, :], background[None, :, :])
-    out = fn(mixed.reshape(k * b, -1))
-    return out.reshape(k, b, -1).mean(axis=1)
+    return fn(mixed.reshape(k * b, -1)).reshape(k, b, -1).mean(axis=1)
 
 
-def _shape_output(phi, single):
-    return phi[..., 0] if single else phi
-
-
-def _check(X, background):
+def _prepare(model_fn, X, background):
+    """(X, background) as 2-D float arrays, and whether model_fn gives one score per row."""
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     background = np.atleast_2d(np.asarray(background, dtype=np.float64))
     if X.shape[1] != background.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but background has {background.shape[1]}")
-    return X, background
+    return X, background, np.asarray(model_fn(X[:1])).ndim == 1
 
 
-def _is_single(fn_raw, x):
-    return np.asarray(fn_raw(x[:1])).ndim == 1
+def _result(phi, base, single, start, n, return_info):
+    if single:
+        phi, base = phi[..., 0], base[..., 0]
+    if not return_info:
+        return phi
+    return phi, {"expected_value": base, "seconds_per_image": (time.perf_counter() - start) / n}
 
 
-# ----------------------------------------------------------------------------- exact
 def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_size=8192,
                   return_info=False):
     """Exact Shapley values by enumerating all 2^P coalitions (P <= ``max_players``)."""
-    X, background = _check(X, background)
+    X, background, single = _prepare(model_fn, X, background)
     n_features = X.shape[1]
     players = _players(groups, n_features)
     p = len(players)
@@ -88,7 +84,6 @@ def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_si
         raise ValueError(f"{p} players need 2^{p} coalitions; exact enumeration is capped at "
                          f"{max_players} (raise max_players, or use kernel_shap)")
     fn = _batched(model_fn, batch_size)
-    single = _is_single(model_fn, X)
     codes = np.arange(2 ** p)
     bits = (codes[:, None] >> np.arange(p)[None, :]) & 1  # (2^p, p)
     masks = _player_masks(bits, players, n_features)
@@ -97,7 +92,7 @@ def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_si
     weight = np.array([math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p)
                        if s < p else 0.0 for s in range(p + 1)])
     start = time.perf_counter()
-    phis, base = [], None
+    phis = []
     for x in X:
         v = _values(fn, x, background, masks)  # (2^p, C)
         phi = np.zeros((p, v.shape[1]))
@@ -105,16 +100,9 @@ def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_si
             without = codes[bits[:, i] == 0]
             phi[i] = (weight[size[without]][:, None] * (v[without | (1 << i)] - v[without])).sum(0)
         phis.append(phi)
-        base = v[0]
-    phi = _shape_output(np.stack(phis), single)
-    if not return_info:
-        return phi
-    info = {"expected_value": _shape_output(base, single),
-            "seconds_per_image": (time.perf_counter() - start) / len(X)}
-    return phi, info
+    return _result(np.stack(phis), v[0], single, start, len(X), return_info)
 
 
-# ----------------------------------------------------------------------------- KernelSHAP
 @contextmanager
 def _numpy_seed(seed):
     # shap samples coalitions from the global numpy RNG; seed it and put it back afterwards.
@@ -128,16 +116,12 @@ def _numpy_seed(seed):
 
 def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l1_reg=False,
                 batch_size=8192, return_info=False):
-    """KernelSHAP (Lundberg & Lee 2017) through ``shap.KernelExplainer``.
-
-    ``l1_reg=False`` by default: shap's default keeps only 10 features, which would silently
-    zero the rest of a 36-dim clinical vector. With ``groups``, each row is explained as a game
-    of its P groups (indicator inputs, same interventional value function).
-    """
+    """KernelSHAP (Lundberg & Lee 2017) through ``shap.KernelExplainer``; with ``groups``, a game of
+    the P groups per row. ``l1_reg=False``: shap's default keeps only 10 features, silently zeroing
+    the rest of a 36-dim clinical vector."""
     import shap
 
-    X, background = _check(X, background)
-    single = _is_single(model_fn, X)
+    X, background, single = _prepare(model_fn, X, background)
     fn = _batched(model_fn, batch_size)
     start = time.perf_counter()
     with _numpy_seed(seed):
@@ -145,10 +129,9 @@ def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l
             explainer = shap.KernelExplainer(fn, background)
             phi = np.asarray(explainer.shap_values(X, nsamples=nsamples, l1_reg=l1_reg,
                                                    silent=True))
-            base = np.asarray(explainer.expected_value).reshape(-1)
         else:
             players = _players(groups, X.shape[1])
-            rows, base = [], None
+            rows = []
             for x in X:
                 def game(z, x=x):
                     return _values(fn, x, background, _player_masks(z, players, X.shape[1]))
@@ -156,27 +139,17 @@ def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l
                 rows.append(np.asarray(explainer.shap_values(
                     np.ones((1, len(players))), nsamples=nsamples, l1_reg=l1_reg,
                     silent=True)).reshape(len(players), -1))
-                base = np.asarray(explainer.expected_value).reshape(-1)
             phi = np.stack(rows)
-    phi = phi.reshape(len(X), -1, len(base))
-    phi = _shape_output(phi, single)
-    if not return_info:
-        return phi
-    return phi, {"expected_value": _shape_output(base, single),
-                 "seconds_per_image": (time.perf_counter() - start) / len(X)}
+        base = np.asarray(explainer.expected_value).reshape(-1)
+    return _result(phi.reshape(len(X), -1, len(base)), base, single, start, len(X), return_info)
 
 
-# ----------------------------------------------------------------------------- groups
 def group_attributions(phi, groups):
-    """Sum per-column attributions (N, M[, C]) into per-group ones (N, G[, C]).
-
-    ``groups``: dict name -> column indices (order kept) or a list of index lists. Summing is
-    exact for the efficiency property; for the Shapley value of the grouped game itself use
-    ``groups=`` in ``exact_shapley`` / ``kernel_shap``.
-    """
+    """Sum per-column attributions (N, M[, C]) into per-group ones (N, G[, C]); ``groups``: dict
+    name -> column indices or a list of index lists. (The grouped game itself: ``groups=`` in
+    ``exact_shapley`` / ``kernel_shap``.)"""
     phi = np.asarray(phi)
-    players = _players(groups, phi.shape[1])
-    return np.stack([phi[:, cols].sum(axis=1) for cols in players], axis=1)
+    return np.stack([phi[:, cols].sum(axis=1) for cols in _players(groups, phi.shape[1])], axis=1)
 
 
 def global_importance(phi):
@@ -184,13 +157,9 @@ def global_importance(phi):
     return np.abs(np.asarray(phi)).mean(axis=0)
 
 
-# ----------------------------------------------------------------------------- Keras helpers
 def tabular_model_fn(model, fixed, tabular_name, batch_size=1024):
-    """Plain function of the tabular input of a multi-input Keras model, others held fixed.
-
-    ``fixed``: dict input name -> one sample (leading dim 1) for every other input.
-    Returns fn((n, M) array) -> (n,) for a single output unit, else (n, C).
-    """
+    """fn((n, M) array) -> (n,) for one output unit, else (n, C): the model on its tabular input,
+    every other input held at ``fixed`` (input name -> one sample, leading dim 1)."""
     fixed = {k: np.asarray(v) for k, v in fixed.items() if k != tabular_name}
 
     def fn(a):
@@ -207,11 +176,8 @@ def tabular_model_fn(model, fixed, tabular_name, batch_size=1024):
 
 
 def explain_tabular(model, inputs, tabular_name, background, method="kernel", **options):
-    """Shapley values of the tabular input of each sample, its other inputs (image) held fixed.
-
-    ``inputs``: dict name -> (N, ...) arrays; ``method``: 'kernel' or 'exact'; ``options`` go
-    to ``kernel_shap`` / ``exact_shapley``. Returns (N, P[, C]).
-    """
+    """(N, P[, C]) Shapley values of the tabular input of each sample of ``inputs`` (name -> array),
+    its other inputs held fixed; ``options`` go to ``kernel_shap`` / ``exact_shapley``."""
     if method not in ("kernel", "exact") or "return_info" in options:
         raise ValueError(f"method must be 'kernel' or 'exact' (got {method!r}); "
                          "return_info is not supported here")
@@ -227,17 +193,16 @@ def explain_tabular(model, inputs, tabular_name, background, method="kernel", **
 
 def image_kernel_shap(model_fn, images, targets=None, segments=None, fill="mean",
                       nsamples=1000, seed=0, batch_size=256):
-    """KernelSHAP over superpixels: returns (maps (N, H, W), per-segment phi list).
+    """KernelSHAP over superpixels: (maps (N, H, W), per-segment phi list) for the target class.
 
-    Segmentation: quickshift with LIME's settings (``lime_helpers.quickshift_segments``) unless
-    ``segments`` (N, H, W) int labels are given. A superpixel that is "off" is filled with the
-    image's mean colour (``fill='mean'``) or with the number ``fill``. The game has one
-    background coalition (all off), so phi sums to f(image) - f(all off). Each pixel gets its
-    superpixel's phi for the target class (None: the predicted class).
+    Segments: ``lime_helpers.quickshift_segments`` unless ``segments`` (N, H, W) are given. An "off"
+    superpixel is filled with the image's mean colour (``fill='mean'``) or the number ``fill``; one
+    background coalition (all off), so phi sums to f(image) - f(all off).
     """
     from mmfusion.xai.lime_helpers import quickshift_segments
 
     images = np.asarray(images, dtype=np.float32)
+    fn = _batched(model_fn, batch_size)
     maps, seg_phis = [], []
     for i, image in enumerate(images):
         seg = (np.asarray(segments[i]) if segments is not None
@@ -245,13 +210,12 @@ def image_kernel_shap(model_fn, images, targets=None, segments=None, fill="mean"
         labels, seg = np.unique(seg, return_inverse=True)
         seg = seg.reshape(image.shape[:2])
         base = np.broadcast_to(image.mean(axis=(0, 1)) if fill == "mean" else fill, image.shape)
-        out = np.asarray(model_fn(image[None]))
-        target = (int(np.argmax(out.reshape(-1))) if targets is None else int(targets[i]))
+        target = (int(np.argmax(np.asarray(model_fn(image[None])).reshape(-1))) if targets is None
+                  else int(targets[i]))
 
         def game(z, image=image, seg=seg, base=base, target=target):
             on = z[:, seg][..., None].astype(bool)
-            batch = np.where(on, image[None], base[None]).astype(np.float32)
-            res = _batched(model_fn, batch_size)(batch)
+            res = fn(np.where(on, image[None], base[None]).astype(np.float32))
             return res[:, target] if res.shape[1] > 1 else res[:, 0]
         phi = kernel_shap(game, np.ones((1, len(labels))), np.zeros((1, len(labels))),
                           nsamples=nsamples, seed=seed)[0]

@@ -1,12 +1,7 @@
 """Breast-MRI twin: ``Breast Cancer Patients MRI's/{train,validation}/{Healthy,Sick}/*.jpg``.
-
-Grayscale-looking RGB JPEGs (128 x 128): an MRI-like slice (two dark breast ovals on a black
-background); Sick slices carry a bright irregular enhancing lesion, Healthy ones none. About 75 %
-train / 25 % validation, classes balanced. As in the real data, one file name (``1.jpg``) occurs
-in both classes of a split.
+Gray RGB 128 x 128 JPEGs of two breast ovals; Sick slices carry a bright irregular lesion. About
+75 % train / 25 % validation, classes balanced; file names repeat across classes, as in the real data.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +21,10 @@ def _slice(rng, sick: bool) -> np.ndarray:
         inside |= ((cols - cx) / (0.2 * SIDE)) ** 2 + ((rows - 0.45 * SIDE) / (0.28 * SIDE)) ** 2 <= 1
     img = np.where(inside, shapes.tissue(rng, (SIDE, SIDE), base=0.3), 0.0).astype(np.float32)
     if sick:
-        side = rng.integers(2)
-        cx = (0.3 if side == 0 else 0.7) * SIDE + rng.uniform(-6, 6)
+        cx = (0.3 if rng.integers(2) == 0 else 0.7) * SIDE + rng.uniform(-6, 6)
         cy = 0.45 * SIDE + rng.uniform(-10, 10)
         intensity, _ = shapes.lesion(rng, (SIDE, SIDE), cx, cy, rng.uniform(7, 11), shapes.MALIGNANT)
-        img = shapes.compose(img, intensity * inside)
+        img = np.maximum(img, intensity * inside)
     return shapes.to_uint8(img)
 
 

@@ -1,13 +1,8 @@
 """BUSI twin: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` PNGs with ``_mask`` / ``_mask_1`` masks.
-
-As the real data: images are RGB PNGs with R = G = B and various sizes; masks come in mixed modes
-(1-bit for most lesions, L, RGBA, and RGB for normal images, whose masks are all zero); one benign
-image has a second lesion in ``_mask_1``; one image is planted as an exact duplicate of another
-(same pixels, another file name), as BUSI holds such copies. Ultrasound look: speckled tissue with
-a dark (hypoechoic) lesion; smooth oval = benign, irregular spiculated = malignant.
+As the real data: gray RGB PNGs of various sizes; masks 1-bit, L, RGBA, or all-zero RGB for
+normal images; one benign image with a second lesion in ``_mask_1``; one planted exact duplicate.
+Speckled tissue with a dark (hypoechoic) lesion: smooth oval = benign, spiculated = malignant.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -40,49 +35,36 @@ def _save_mask(path: Path, mask: np.ndarray, mode: str) -> None:
     img.save(path)
 
 
-def _counts(n: int) -> dict:
-    counts = {name: max(2, int(round(share * n))) for name, share in SHARES}
-    counts["benign"] += n - sum(counts.values())
-    return counts
-
-
 def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
     if n < 8:
         raise ValueError(f"the BUSI twin needs n >= 8 (got {n}) for its planted duplicate and _mask_1 image")
     rng = np.random.default_rng(seed)
-    root = Path(out_dir)
-    folder = root / FOLDER
+    folder = Path(out_dir) / FOLDER
     first_benign = first_masks = None      # benign (1), copied into the last benign image
-    for (name, _), (_, count) in zip(SHARES, _counts(n).items()):
+    counts = {name: max(2, int(round(share * n))) for name, share in SHARES}
+    counts["benign"] += n - sum(counts.values())
+    for name, count in counts.items():
         (folder / name).mkdir(parents=True, exist_ok=True)
+        label = {"benign": shapes.BENIGN, "malignant": shapes.MALIGNANT}.get(name)
         for k in range(1, count + 1):
             shape = (int(rng.integers(96, 144)), int(rng.integers(112, 176)))
-            bg = _ultrasound(rng, shape)
-            label = {"benign": shapes.BENIGN, "malignant": shapes.MALIGNANT}.get(name)
-            masks = []
-            if label is None:
-                img = bg
-                masks.append(np.zeros(shape, bool))
-            else:
-                n_lesions = 2 if (name == "benign" and k == 2) else 1   # one image with _mask_1
-                img = bg
-                for _ in range(n_lesions):
-                    r = 1.8 * shapes.lesion_radius(rng, label,
-                                                   min(shape))  # ultrasound lesions fill much of the view
-                    cx, cy, r = shapes.place_lesion(rng, shape, label, margin=0.1, radius=r)
-                    intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
-                    img = img * (1 - 0.9 * np.clip(intensity / 0.7, 0, 1))  # hypoechoic: dark lesion
-                    masks.append(mask)
+            img = _ultrasound(rng, shape)
+            masks = [np.zeros(shape, bool)] if label is None else []
+            n_lesions = 0 if label is None else 2 if (name == "benign" and k == 2) else 1   # one _mask_1
+            for _ in range(n_lesions):
+                r = 1.8 * shapes.lesion_radius(rng, label, min(shape))  # ultrasound lesions fill the view
+                cx, cy, r = shapes.place_lesion(rng, shape, label, margin=0.1, radius=r)
+                intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
+                img = img * (1 - 0.9 * np.clip(intensity / 0.7, 0, 1))  # hypoechoic: dark lesion
+                masks.append(mask)
             if name == "benign" and k == count:   # planted exact duplicate of benign (1)
-                img = first_benign
+                img, masks = first_benign, first_masks
             gray = shapes.to_uint8(img) if img.dtype != np.uint8 else img
             if name == "benign" and k == 1:
                 first_benign, first_masks = gray, masks
-            if name == "benign" and k == count:
-                masks = first_masks
             Image.fromarray(np.dstack([gray] * 3), "RGB").save(folder / name / f"{name} ({k}).png")
             for j, mask in enumerate(masks):
                 suffix = "_mask" if j == 0 else f"_mask_{j}"
                 mode = "RGB" if label is None else MASK_MODES[k % len(MASK_MODES)]
                 _save_mask(folder / name / f"{name} ({k}){suffix}.png", mask, mode)
-    return root
+    return Path(out_dir)

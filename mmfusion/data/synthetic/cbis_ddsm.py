@@ -1,16 +1,9 @@
 """CBIS-DDSM twin in both layouts: TCIA (CSVs + 16-bit DICOM tree) and Kaggle (csv/ + jpeg/).
-
 ``write(out_dir, n, seed, layout="both")`` writes ``out_dir/kaggle`` and ``out_dir/tcia`` and
-returns the Kaggle root (the Kaggle kernel's layout); ``layout="tcia"|"kaggle"`` writes one.
-Quirks kept: CRLF, ``NA`` (TCIA) vs ``N/A`` (Kaggle), ``breast_density`` vs ``breast density``,
-combined tokens, one quoted path per row with an embedded newline, crop/mask file names that do
-not say which is which. Signal: malignant lesions are spiculated and larger (shapes.lesion), and
-shape / margins / calc type / distribution are drawn from label-dependent vocabularies. Each
-modality alone is only partly informative (with probability NOISE it is drawn as the other class,
-independently per modality), so fusing image and clinical features beats either alone.
+returns the Kaggle root. Quirks kept: CRLF, ``NA`` vs ``N/A``, ``breast_density`` vs ``breast density``,
+quoted paths with a newline, ambiguous crop/mask names. Image and clinical tokens each look like
+the other class with probability NOISE, so fusing them beats either alone.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +47,7 @@ def _cases(rng, n: int) -> list[dict]:
     for i in range(n):
         kind = "mass" if i % 2 == 0 else "calc"
         patient = f"P_{i // 2 + 1:05d}"            # a mass and a calc case per patient ...
-        split = "test" if (i // 2) % 4 == 3 else "train"
-        if i % 16 == 5:                            # ... and a few patients straddle the split
-            split = "test"
+        split = "test" if (i // 2) % 4 == 3 or i % 16 == 5 else "train"   # ... a few straddle the split
         label = int(rng.random() < 0.5)
         tok_label = label if rng.random() >= NOISE else 1 - label
         img_label = label if rng.random() >= NOISE else 1 - label
@@ -68,44 +59,38 @@ def _cases(rng, n: int) -> list[dict]:
         density = "0" if i == 7 else str(rng.integers(1, 5))
         image, mask, _ = shapes.lesion_image(rng, (SIDE, SIDE), img_label)
         two_series = kind == "mass" and i % 10 == 4   # the "both 000000 in two series" rows
-        cases.append(dict(kind=kind, patient=patient, split=split, label=label, tokens=tok,
-                          side=side, view=view, folder=folder, pathology=pathology,
-                          density=density, image=image, mask=mask,
-                          crop=crop_lesion(image, mask), two_series=two_series,
-                          study=_uid(rng, used), full_series=_uid(rng, used),
-                          roi_study=_uid(rng, used), crop_series=_uid(rng, used),
-                          mask_series=_uid(rng, used) if two_series else None,
+        cases.append(dict(kind=kind, patient=patient, split=split, label=label, tokens=tok, side=side,
+                          view=view, folder=folder, pathology=pathology, density=density, image=image,
+                          mask=mask, crop=crop_lesion(image, mask), two_series=two_series,
+                          study=_uid(rng, used), full_series=_uid(rng, used), roi_study=_uid(rng, used),
+                          crop_series=_uid(rng, used), mask_series=_uid(rng, used) if two_series else None,
                           assessment=str(rng.integers(4, 6) if label else rng.integers(2, 4)),
                           subtlety=str(rng.integers(1, 6))))
     return cases
 
 
 def _csv_paths(c: dict) -> tuple[str, str, str]:
-    full = f"{c['folder']}/{c['study']}/{c['full_series']}/000000.dcm"
     roi = f"{c['folder']}_1/{c['roi_study']}"
-    if c["two_series"]:
-        return full, f"{roi}/{c['crop_series']}/000000.dcm", f"{roi}/{c['mask_series']}/000000.dcm"
-    if c["kind"] == "mass":
-        return full, f"{roi}/{c['crop_series']}/000000.dcm", f"{roi}/{c['crop_series']}/000001.dcm"
-    return full, f"{roi}/{c['crop_series']}/000001.dcm", f"{roi}/{c['crop_series']}/000000.dcm"
+    mask_series = c["mask_series"] if c["two_series"] else c["crop_series"]
+    crop_no, mask_no = (0, 0) if c["two_series"] else (0, 1) if c["kind"] == "mass" else (1, 0)
+    return (f"{c['folder']}/{c['study']}/{c['full_series']}/000000.dcm",
+            f"{roi}/{c['crop_series']}/00000{crop_no}.dcm", f"{roi}/{mask_series}/00000{mask_no}.dcm")
 
 
 def _write_csvs(cases, csv_dir: Path, missing: str) -> None:
     csv_dir.mkdir(parents=True, exist_ok=True)
-    for kind, header in (("mass", MASS_HEADER), ("calc", CALC_HEADER)):
+    for kind, header, columns in (("mass", MASS_HEADER, ("mass_shape", "mass_margins")),
+                                  ("calc", CALC_HEADER, ("calc_type", "calc_distribution"))):
         for split in ("train", "test"):
             lines = [header]
             for c in (c for c in cases if c["kind"] == kind and c["split"] == split):
                 full, crop, mask = _csv_paths(c)
-                a, b = (("mass_shape", "mass_margins") if kind == "mass"
-                        else ("calc_type", "calc_distribution"))
                 fields = [c["patient"], c["density"], c["side"], c["view"], "1",
                           "mass" if kind == "mass" else "calcification",
-                          *(missing if c["tokens"][k] == "NA" else c["tokens"][k] for k in (a, b)),
+                          *(missing if c["tokens"][k] == "NA" else c["tokens"][k] for k in columns),
                           c["assessment"], c["pathology"], c["subtlety"], full]
                 # the real files quote one path per row with a trailing newline inside the quotes
-                quoted_mask = kind == "mass"
-                fields += [crop if quoted_mask else f'"{crop}\n"', f'"{mask}\n"' if quoted_mask else mask]
+                fields += [crop, f'"{mask}\n"'] if kind == "mass" else [f'"{crop}\n"', mask]
                 lines.append(",".join(fields))
             name = f"{kind}_case_description_{split}_set.csv"
             (csv_dir / name).write_bytes(("\r\n".join(lines) + "\r\n").encode())
@@ -133,7 +118,7 @@ def _write_dicom(path: Path, pixels: np.ndarray, description: str, series_uid: s
 
 
 def _files(c: dict):
-    """(series uid, study uid, folder, file number, description, pixels) of the crop and mask."""
+    """(series uid, description, file number, pixels) of the crop and the mask."""
     mask = (c["mask"].astype(np.uint8) * 255)
     crop16 = c["crop"].astype(np.uint16) * 257
     if c["two_series"]:

@@ -1,14 +1,7 @@
 """mini-MIAS twin: ``Info.txt`` with the real file's quirks + ``all-mias/mdbNNN.pgm`` (PGM P5, 8-bit).
-
-Deviation from the real data, to keep the twin small: images are ``SIDE`` x ``SIDE`` (256) instead
-of 1024 x 1024. Info.txt coordinates are still written in the 1024 frame with the origin at the
-bottom-left, exactly as the real file, so ``mmfusion.data.mias.lesion_mask`` scales them back.
-Quirks reproduced: header and NORM rows with a trailing space (coordinate rows without), no
-newline after the last line, images with two rows, one image with a benign and a malignant
-row, one abnormal image without coordinates (4 fields), left/right breast pairs per patient.
+Images are 256 x 256, coordinates in the 1024 frame (origin bottom-left). Quirks: trailing spaces,
+no final newline, two-row images, a benign + malignant image, a row without coordinates.
 """
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +11,6 @@ from mmfusion.data.synthetic import shapes
 DEFAULT_N = 40
 SIDE = 256
 FRAME = 1024
-
-
-def write_pgm(path: Path, image: np.ndarray) -> None:
-    """Binary PGM (P5), maxval 255, written by hand: the header MIAS files carry."""
-    h, w = image.shape
-    path.write_bytes(b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image, np.uint8).tobytes())
 
 
 def breast(rng: np.random.Generator, number: int):
@@ -38,12 +25,10 @@ REAL_COUNTS = (207, 64, 51)   # the real MIAS's films: normal, benign, malignant
 
 
 def _labels(n: int, rng: np.random.Generator, counts=None) -> list:
-    """Per image: None (normal), 0 (benign), 1 (malignant); about half normal by default, or
-    exactly ``counts`` = (normal, benign, malignant) films, e.g. REAL_COUNTS for a twin that
-    trains on as many augmented images per epoch as the real MIAS (timing runs)."""
+    """Per image: None (normal), 0 (benign), 1 (malignant); half normal, or exactly ``counts`` =
+    (normal, benign, malignant), e.g. REAL_COUNTS for timing runs the size of the real MIAS."""
     if counts is None:
-        cycle = [None, 0, None, 1]
-        labels = [cycle[i % 4] for i in range(n)]
+        labels = [[None, 0, None, 1][i % 4] for i in range(n)]
     else:
         if len(counts) != 3 or sum(counts) != n or min(counts) < 0:
             raise ValueError(f"counts={counts!r}: expected (normal, benign, malignant) summing to n={n}")
@@ -71,10 +56,8 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0, counts=None) -> Path:
         if label is None:
             lines.append(f"{ref} {bg_letter} NORM ")
         else:
-            severities = [label] + ([label] if i in two_rows else []) + ([1] if i == mixed else [])
-            if i == mixed:
-                severities[0] = 0
-            for k, sev in enumerate(severities):
+            extra = [label] if i in two_rows else [1] if i == mixed else []
+            for sev in [0 if i == mixed else label] + extra:
                 r = shapes.lesion_radius(rng, sev, SIDE)
                 lo, hi = (0.12 * SIDE, 0.5 * SIDE) if edge == 0 else (0.5 * SIDE, 0.88 * SIDE)
                 x = int(round(rng.uniform(lo, hi) * FRAME / SIDE))
@@ -82,14 +65,13 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0, counts=None) -> Path:
                 radius = int(round(r * FRAME / SIDE))
                 cx, cy = x * SIDE / FRAME, (FRAME - y) * SIDE / FRAME   # y origin is bottom-left
                 intensity, _ = shapes.lesion(rng, (SIDE, SIDE), cx, cy, radius * SIDE / FRAME, sev)
-                img = shapes.compose(img, intensity)
-                cls = ("CIRC", "MISC", "CALC")[rng.integers(3)] if sev == 0 else ("SPIC", "CIRC",
-                                                                                  "CALC")[rng.integers(3)]
-                letter = "BM"[sev]
+                img = np.maximum(img, intensity)
+                cls = (("CIRC", "MISC", "CALC") if sev == 0 else ("SPIC", "CIRC", "CALC"))[rng.integers(3)]
                 if i == no_coords:
-                    lines.append(f"{ref} {bg_letter} {cls} {letter}")  # no coordinates, no trailing space
+                    lines.append(f"{ref} {bg_letter} {cls} {'BM'[sev]}")  # no coordinates, no trailing space
                     break
-                lines.append(f"{ref} {bg_letter} {cls} {letter} {x} {y} {radius}")
-        write_pgm(images / f"{ref}.pgm", shapes.to_uint8(img))
+                lines.append(f"{ref} {bg_letter} {cls} {'BM'[sev]} {x} {y} {radius}")
+        pixels = shapes.to_uint8(img)   # binary PGM (P5), maxval 255: the header MIAS files carry
+        (images / f"{ref}.pgm").write_bytes(b"P5\n%d %d\n255\n" % pixels.shape[::-1] + pixels.tobytes())
     (root / "Info.txt").write_text("\n".join(lines))  # like the real file: no newline at the end
     return root

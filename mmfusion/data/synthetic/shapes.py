@@ -1,12 +1,8 @@
 """Drawing helpers shared by the twins: tissue texture and label-dependent lesions.
-
-The signal every twin carries: a benign lesion is a smooth, round, faint blob; a malignant one is
-an irregular, spiculated, denser mass (brighter and larger on average), so that both a CNN and a
-linear model on downsampled pixels can learn it. All randomness comes from the numpy Generator
-passed in, so a twin is a pure function of its seed.
+A benign lesion is a smooth, round, faint blob; a malignant one an irregular, spiculated, denser
+and larger mass (learnable by a CNN and by a linear model on downsampled pixels). All randomness
+comes from the Generator passed in: a twin is a pure function of its seed.
 """
-from __future__ import annotations
-
 import numpy as np
 from PIL import Image
 
@@ -15,10 +11,8 @@ BENIGN, MALIGNANT = 0, 1
 
 def smooth_noise(rng: np.random.Generator, shape, cells: int = 8) -> np.ndarray:
     """Low-frequency texture in [0, 1]: a coarse random grid upsampled bicubically."""
-    h, w = shape
     coarse = rng.random((cells, cells)).astype(np.float32)
-    img = Image.fromarray(coarse, "F").resize((w, h), Image.BICUBIC)
-    arr = np.asarray(img)
+    arr = np.asarray(Image.fromarray(coarse, "F").resize((shape[1], shape[0]), Image.BICUBIC))
     span = arr.max() - arr.min()
     return (arr - arr.min()) / span if span > 0 else np.zeros(shape, np.float32)
 
@@ -26,9 +20,9 @@ def smooth_noise(rng: np.random.Generator, shape, cells: int = 8) -> np.ndarray:
 def tissue(rng: np.random.Generator, shape, base: float = 0.3, contrast: float = 0.12,
            grain: float = 0.03) -> np.ndarray:
     """Background tissue (float32 in [0, 1]): smooth blotches plus fine grain."""
-    arr = base + contrast * (smooth_noise(rng, shape, 6)
-                             - 0.5) + contrast * 0.5 * (smooth_noise(rng, shape, 16) - 0.5)
-    arr = arr + grain * rng.standard_normal(shape).astype(np.float32)
+    arr = (base + contrast * (smooth_noise(rng, shape, 6) - 0.5)
+           + contrast * 0.5 * (smooth_noise(rng, shape, 16) - 0.5)
+           + grain * rng.standard_normal(shape).astype(np.float32))
     return np.clip(arr, 0, 1).astype(np.float32)
 
 
@@ -39,11 +33,8 @@ def lesion_radius(rng: np.random.Generator, label: int, side: int) -> float:
 
 
 def lesion(rng: np.random.Generator, shape, cx: float, cy: float, r: float, label: int):
-    """Intensity ``(H, W)`` float32 in [0, 1] and bool mask of one lesion centred on column cx, row cy.
-
-    Benign: an ellipse (axis ratio 0.8-1) with a soft edge. Malignant: a star-shaped irregular
-    outline (random harmonics of the radius) plus 8-14 thin spicules radiating beyond it.
-    """
+    """Intensity ``(H, W)`` in [0, 1] and bool mask of a lesion at column cx, row cy: benign a soft
+    ellipse, malignant a star-shaped outline with 8-14 thin spicules radiating beyond it."""
     h, w = shape
     rows, cols = np.mgrid[:h, :w].astype(np.float32)
     dx, dy = cols - cx, rows - cy
@@ -83,23 +74,15 @@ def place_lesion(rng: np.random.Generator, shape, label: int, margin: float = 0.
     return float(cx), float(cy), float(r)
 
 
-def compose(background: np.ndarray, lesion_intensity: np.ndarray) -> np.ndarray:
-    """Lesion over tissue (denser wins, as in an X-ray or a hyperechoic/dark ultrasound blob)."""
-    return np.maximum(background, lesion_intensity)
-
-
 def to_uint8(arr: np.ndarray) -> np.ndarray:
     return np.clip(np.round(arr * 255.0), 0, 255).astype(np.uint8)
 
 
 def lesion_image(rng: np.random.Generator, shape, label, background=None):
-    """One synthetic image for ``label`` (None = normal, no lesion).
-
-    Returns ``(image uint8 (H, W), mask bool (H, W), circle (cx, cy, r) or None)``.
-    """
+    """``(image uint8 (H, W), mask bool (H, W), (cx, cy, r) or None)`` for ``label`` (None = normal)."""
     bg = tissue(rng, shape) if background is None else background
     if label is None:
         return to_uint8(bg), np.zeros(shape, bool), None
     cx, cy, r = place_lesion(rng, shape, label)
     intensity, mask = lesion(rng, shape, cx, cy, r, label)
-    return to_uint8(compose(bg, intensity)), mask, (cx, cy, r)
+    return to_uint8(np.maximum(bg, intensity)), mask, (cx, cy, r)   # the denser wins

@@ -1,13 +1,8 @@
 """HAM10000 and ISIC 2019 twins: the label CSVs as distributed and small dermoscopy-like JPEGs.
-
-Signal: each diagnosis has its own lesion colour and (for the malignant ones) a spiculated
-outline (shapes.lesion); age and body site are drawn from diagnosis-dependent distributions so
-that metadata helps; several images per lesion (group by lesion_id). HAM quirks: ``.jpg`` on some
-image ids, a ``dataset`` column, empty ages, part_1 / part_2 folders plus a lower-case duplicate of
-part_1. ISIC quirks: one-hot float labels, empty cells, ``_downsampled`` ids, empty lesion ids.
+Each diagnosis has its own lesion colour and outline, age and site distributions; 1-3 images per
+lesion. HAM quirks: ``.jpg`` on some ids, a ``dataset`` column, empty ages, part_1 / part_2 plus
+a lower-case copy of part_1. ISIC: one-hot float labels, empty cells, ``_downsampled`` ids.
 """
-from __future__ import annotations
-
 import csv
 from pathlib import Path
 
@@ -84,9 +79,8 @@ def write_ham10000(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
                      ("histo", "follow_up", "consensus")[i % 3], age, s["sex"], s["site"],
                      "vidir_modern"])
     with open(root / "HAM10000_metadata.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization", "dataset"])
-        w.writerows(rows)
+        csv.writer(f).writerows([["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization",
+                                  "dataset"], *rows])
     return root
 
 
@@ -110,10 +104,3 @@ def write_isic2019(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
     with open(root / "ISIC_2019_Training_Metadata.csv", "w", newline="") as f:
         csv.writer(f).writerows([["image", "age_approx", "anatom_site_general", "lesion_id", "sex"], *meta])
     return root
-
-
-def write(out_dir, n: int = DEFAULT_N, seed: int = 0, name: str = "ham10000") -> Path:
-    writers = {"ham10000": write_ham10000, "isic2019": write_isic2019}
-    if name not in writers:
-        raise ValueError(f"no skin twin {name!r}; expected ham10000 or isic2019")
-    return writers[name](out_dir, n, seed)

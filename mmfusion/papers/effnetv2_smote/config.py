@@ -5,10 +5,8 @@ and/or "Breast Cancer Patients MRI's"/; ``--set busi_dir=... --set mri_dir=...``
 separately): six fits of EfficientNetV2B0 at 299 px for 22 epochs. Reproduces
 papers/effnetv2-smote.yaml Table 4 (MRI), Table 5 (BUSI B-M, B-M-N), Table 6 (ROI x normal),
 Table 7 (with / without SMOTE), the ROC-AUC of both datasets (§4 text), the split counts and the
-timings. A setting whose dataset is not in --data-dir is skipped and counted (the console says
-which ``--set`` key gives it). ``--quick``: 32 px, 1 epoch, from scratch, on the twins (a 60-image
-BUSI twin), all six settings. Runtimes: ``mmfusion plan effnetv2-smote`` (estimate) and
-mmfusion/bench/RESULTS.md (measured).
+timings. A setting whose dataset is not in --data-dir is skipped and counted. ``--quick``: 32 px,
+1 epoch, from scratch, on the twins (a 60-image BUSI twin), all six settings.
 """
 from __future__ import annotations
 
@@ -16,7 +14,7 @@ import dataclasses
 
 from mmfusion.experiment import PaperConfig
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import Detail
+from mmfusion.experiment.fidelity import AS_PAPER, Detail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +90,6 @@ class EffnetConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "EffnetConfig":
-        """32 px (the smallest EfficientNetV2B0 input), 1 epoch, batch 16, a 60-image BUSI twin,
-        2 Grad-CAM images, all six settings."""
         return cls(input_size=MIN_INPUT, epochs=1, batch_size=16, cam_images=2, busi_twin_n=60)
 
     def validate(self) -> None:
@@ -106,7 +102,7 @@ class EffnetConfig(PaperConfig):
         return tuple(dict.fromkeys(SETTINGS[s].dataset for s in self.settings))
 
     def data_dir(self, dataset: str) -> str | None:
-        return getattr(self, DATASET_DIR_KEY[dataset], None) if dataset in DATASET_DIR_KEY else None
+        return getattr(self, DATASET_DIR_KEY[dataset]) if dataset in DATASET_DIR_KEY else None
 
     def twin_size(self, dataset: str) -> int | None:
         own = {"busi": self.busi_twin_n, "breast-mri": self.mri_twin_n}.get(dataset)
@@ -114,8 +110,8 @@ class EffnetConfig(PaperConfig):
 
 
 _PKG = "mmfusion/papers/effnetv2_smote/"
-_P = _PIPE = _PKG + "pipeline.py"
-_PRE, _MODEL, _EXPLAIN = _PKG + "preprocess.py", _PKG + "model.py", _PKG + "explain.py"
+_PIPE, _PRE, _MODEL, _EXPLAIN = (_PKG + f for f in ("pipeline.py", "preprocess.py", "model.py", "explain.py"))
+_SILENT = "ours, because the text is silent: "
 FIDELITY = (
     Detail("input size", "299 x 299 x 3 (§3 Data Preprocessing; §3 Model)", field="input_size", value=299,
            where=_PRE),
@@ -126,41 +122,39 @@ FIDELITY = (
     Detail("pixel normalisation", "none: the backbone's built-in rescaling (§3 Data Preprocessing)",
            where=_MODEL),
     Detail("optimiser", "Nadam (Table 3)", where=_PIPE),
-    Detail("learning rate", "0.0001 (Table 3)", field="learning_rate", value=1e-4, where=_PIPE),
-    Detail("schedule", "not stated", "ours, because the text is silent: constant learning rate", where=_PIPE),
+    Detail("learning rate", "0.0001 (Table 3)", AS_PAPER, "learning_rate", 1e-4, _PIPE),
+    Detail("schedule", "not stated", _SILENT + "constant learning rate", where=_PIPE),
     Detail("loss", "sparse categorical cross-entropy (Table 3)", where=_PIPE),
-    Detail("epochs", "22 (Table 3)", field="epochs", value=22, where=_PIPE),
-    Detail("batch", "32 (Table 3)", field="batch_size", value=32, where=_PIPE),
-    Detail("early stopping", "not stated", "ours, because the text is silent: none; the weights after the "
-           "last epoch are evaluated", where=_PIPE),
+    Detail("epochs", "22 (Table 3)", AS_PAPER, "epochs", 22, _PIPE),
+    Detail("batch", "32 (Table 3)", AS_PAPER, "batch_size", 32, _PIPE),
+    Detail("early stopping", "not stated", _SILENT + "none; the weights after the last epoch are evaluated",
+           where=_PIPE),
     Detail("augmentation", "none besides SMOTE (§3 Data Preprocessing)", where=_PIPE),
     Detail("SMOTE", "on flattened 299x299x3 training images, BUSI only: 452 -> 610 (§3 Data Preprocessing)",
            "ours in one detail, because imblearn computes differences in the input dtype: it gets int16 "
            "pixels (uint8 wraps around) and the output is cast back to uint8", where=_PRE),
     Detail("SMOTE k_neighbors", "not stated (Table 3 lists no SMOTE parameter)",
-           "ours, because the text is silent: 5, imblearn's default", field="smote_k", value=5, where=_PRE),
-    Detail("split", "70 / 15 / 15 per class, train / validation / test (§3 Datasets Splitting)",
-           field="ratios", value=(0.7, 0.15, 0.15), where=_PIPE),
+           _SILENT + "5, imblearn's default", "smote_k", 5, _PRE),
+    Detail("split", "70 / 15 / 15 per class, train / validation / test (§3 Datasets Splitting)", AS_PAPER,
+           "ratios", (0.7, 0.15, 0.15), _PIPE),
     Detail("duplicates", "not mentioned", "ours, because BUSI holds copies: exact and dHash near copies "
-           "(<= 3 bits) kept on one side of the split (MRI: exact copies only)", field="duplicates",
-           value=True, where=_PRE),
+           "(<= 3 bits) kept on one side of the split (MRI: exact copies only)", "duplicates", True, _PRE),
     Detail("MRI folders", "one 740 / 740 set split 70 / 15 / 15 (Table 2)", "ours, because the download "
            "ships train/ and validation/: both merged and re-split", where="mmfusion/data/breast_mri.py"),
-    Detail("class handling", "BUSI normal excluded (B-M) for the headline; B-M-N rows in Tables 5 and 6 (§4)",
-           field="settings", value=tuple(SETTINGS), where=_P),
+    Detail("class handling", "BUSI normal excluded (B-M) for the headline; B-M-N rows in Tables 5 and 6 "
+           "(§4)", AS_PAPER, "settings", tuple(SETTINGS), _PIPE),
     Detail("ROI", "image x its mask, BUSI only; MRI whole images (§3 Region of Interest)",
            "ours in the order, because the text's is ambiguous: every mask of an image OR-merged and "
            "applied at the stored resolution, then resized", where=_PRE),
     Detail("XAI method", "Grad-CAM (§3 XAI Grad-CAM Technique)", where=_EXPLAIN),
-    Detail("XAI layer", "not stated", "ours, because the text is silent: top_activation, the backbone's "
-           "last activation (10 x 10 at 299 px)", where=_EXPLAIN),
+    Detail("XAI layer", "not stated", _SILENT + "top_activation, the backbone's last activation (10 x 10 "
+           "at 299 px)", where=_EXPLAIN),
     Detail("Grad-CAM examples", "examples of both datasets (Figures 3, 4, 11)", "ours, because the text "
-           "does not say which: test images interleaved over classes", field="cam_images", value=4,
-           where=_EXPLAIN),
+           "does not say which: test images interleaved over classes", "cam_images", 4, _EXPLAIN),
     Detail("metric averaging", "not stated (§3 Evaluation Metrics gives the binary formulas)",
            "ours, decided from the printed numbers: macro precision / recall / F1, binary specificity "
-           "(TNR of benign / healthy), positive-class ROC-AUC; B-M-N: macro, one-vs-rest AUC", where=_P),
-    Detail("statistics", "one run per setting, no intervals (§4)", where=_P),
+           "(TNR of benign / healthy), positive-class ROC-AUC; B-M-N: macro, one-vs-rest AUC", where=_PIPE),
+    Detail("statistics", "one run per setting, no intervals (§4)", where=_PIPE),
     Detail("timings", "training 121.36 s, inference 0.09 s/image (BUSI); 4 min 23 s, evaluation 2.26 s "
-           "(MRI), P100 (§4): wall time of the fit and of the test-set prediction", where=_P),
+           "(MRI), P100 (§4): wall time of the fit and of the test-set prediction", where=_PIPE),
 )

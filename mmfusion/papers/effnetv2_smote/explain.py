@@ -1,9 +1,6 @@
-"""The paper's figures: Grad-CAM on test images of each dataset (Figures 3, 4, 11), ROC curves
-(Figures 6, 7) and confusion matrices (Figures 8, 9) of every setting.
-
-Grad-CAM reads the backbone's last activation (``top_activation``; the text names no layer) and
-explains the predicted class. The paper scores no explanation, so neither do we.
-"""
+"""The paper's figures: Grad-CAM on test images of each dataset (Figures 3, 4, 11; the predicted
+class at ``top_activation``, the text names no layer; unscored, as in the paper), ROC curves
+(Figures 6, 7) and confusion matrices (Figures 8, 9) of every setting."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,13 +15,11 @@ def gradcam_figure(ctx, key, model, frame, images, probs) -> dict:
     (sample ids, targets) and the seconds per image."""
     import mmfusion.xai as xai
 
-    labels = frame["label"].to_numpy(int)
-    idx = xai.examples_per_class(labels, total=ctx.cfg.cam_images)
+    idx = xai.examples_per_class(frame["label"].to_numpy(int), total=ctx.cfg.cam_images)
     targets = probs[idx].argmax(1)
     explainer = xai.GradCAM(model, layer_name=LAST_CONV_LAYER, batch_size=ctx.cfg.batch_size)
     maps = explainer(images[idx].astype("float32"), targets)
-    names = frame["label_name"].to_numpy()[idx]
-    titles = [f"{n}, pred {t}{ctx.tag}" for n, t in zip(names, targets)]
+    titles = [f"{n}, pred {t}{ctx.tag}" for n, t in zip(frame["label_name"].to_numpy()[idx], targets)]
     path = xai.explanation_grid(ctx.run.figures_dir / f"gradcam_{key}.png", images[idx], {"Grad-CAM": maps},
                                 titles)
     return {"figure": str(Path(path).relative_to(ctx.run.path)), "layer": LAST_CONV_LAYER,

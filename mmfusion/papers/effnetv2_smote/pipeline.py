@@ -1,11 +1,6 @@
-"""effnetv2-smote's protocol on the experiment template (papers/effnetv2-smote.yaml).
-
-Per setting (config.SETTINGS: dataset x ROI x normal class x SMOTE): ROI or whole images at
-``input_size``, a 70/15/15 stratified split (duplicate groups kept on one side), SMOTE on the
-training side only, one EfficientNetV2B0 fit (Nadam, sparse cross-entropy), test metrics with each
-printed column's averaging, timings, ROC / confusion figures; Grad-CAM on the first setting of
-each dataset. A setting whose dataset is not in --data-dir is skipped and counted.
-"""
+"""effnetv2-smote's protocol (papers/effnetv2-smote.yaml): per setting, images, a 70/15/15 split
+(duplicate groups on one side), SMOTE on the training side only, one fit, test metrics with each
+printed column's averaging, timings and figures; Grad-CAM on the first setting of each dataset."""
 from __future__ import annotations
 
 import time
@@ -14,17 +9,8 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.effnetv2_smote.config import (
-    AUC_ROW,
-    AVERAGING,
-    AVERAGING_NOTE,
-    BLACK_NORMAL_NOTE,
-    COLUMNS,
-    DATASET_DIR_KEY,
-    SETTINGS,
-    EffnetConfig,
-    averaging,
-)
+from mmfusion.papers.effnetv2_smote import config as C
+from mmfusion.papers.effnetv2_smote.config import SETTINGS, EffnetConfig, averaging
 from mmfusion.papers.effnetv2_smote.preprocess import cached_images, group_exact_copies, oversample
 
 
@@ -61,7 +47,7 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
         if not (len(tr) and len(va) and len(te)):
             raise ValueError(f"{key}: the {cfg.ratios} split of {len(sub)} images left a side empty "
                              f"({sub['group_id'].nunique()} groups); too few images or one huge duplicate "
-                             f"group")
+                             "group")
         x_train, y_train, k_used, note = x_all[tr], y_all[tr], None, ""
         if setting.smote:   # training side only; validation and test stay real images
             x_train, y_train, k_used, note = oversample(x_train, y_train, cfg.smote_k, ctx.seed())
@@ -69,12 +55,13 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
         ctx.note(f"{key}: {note}")
     child = ctx.run.child(key)
     result = ctx.fit(key, (x_train, y_train), (x_all[va], y_all[va]))
-    timings = {"training_s": result.train_seconds}    # a reloaded fit keeps the time it was trained in
     with ctx.stage("evaluation"):
         start = time.perf_counter()
         p_test = predict_proba(result.model, x_all[te], batch_size=cfg.batch_size)
-        timings.update(evaluation_s=time.perf_counter() - start)
-        timings.update(inference_s_per_image=timings["evaluation_s"] / len(te))
+        seconds = time.perf_counter() - start
+        # a reloaded fit keeps the time it was trained in
+        timings = {"training_s": result.train_seconds, "evaluation_s": seconds,
+                   "inference_s_per_image": seconds / len(te)}
         p_val = predict_proba(result.model, x_all[va], batch_size=cfg.batch_size)
         ids = sub["sample_id"].to_numpy()
         preds = pd.concat([predictions_frame(ids[te], y_all[te], p_test, "test"),
@@ -82,10 +69,10 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
         child.write_predictions(preds)
         metrics = evaluate(y_all[te], p_test, classes)
         metrics.update(setting=key, label=setting.label, classes=classes, counts={
-            "train": int(len(tr)), "val": int(len(va)), "test": int(len(te)),
+            **{side: int(len(idx)) for side, idx in split.items()},
             "train_after_smote": int(len(y_train)), "smote_k": k_used,
             "per_class": {side: np.bincount(y_all[idx], minlength=len(classes)).tolist()
-                          for side, idx in (("train", tr), ("val", va), ("test", te))},
+                          for side, idx in split.items()},
             "train_per_class_after_smote": np.bincount(y_train, minlength=len(classes)).tolist()})
         figures.evaluation_figures(ctx, key, setting.label, y_all[te], p_test, classes,
                                    metrics["confusion_matrix"])
@@ -102,8 +89,8 @@ def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: boo
     return metrics
 
 
-TIMING_CELLS = {"busi_bm": {("BUSI", "training time"): "training_s", ("BUSI", "inference time per image"):
-                             "inference_s_per_image"},
+TIMING_CELLS = {"busi_bm": {("BUSI", "training time"): "training_s",
+                            ("BUSI", "inference time per image"): "inference_s_per_image"},
                 "mri": {("MRI", "training time"): "training_s", ("MRI", "evaluation time"): "evaluation_s"}}
 
 
@@ -112,32 +99,27 @@ def setting_cells(ctx, key: str, metrics: dict, timings: dict) -> None:
     setting, counts = SETTINGS[key], metrics["counts"]
     n, total = counts["test"], counts["train"] + counts["val"] + counts["test"]
     for table, row in setting.cells:
-        for column in COLUMNS[table]:
+        for column in C.COLUMNS[table]:
             v = value(metrics, column)
-            note = BLACK_NORMAL_NOTE if table == "Table 6" and setting.roi and setting.normal else \
-                AVERAGING_NOTE[averaging(column, len(metrics["classes"]))]
+            note = C.BLACK_NORMAL_NOTE if table == "Table 6" and setting.roi and setting.normal else \
+                C.AVERAGING_NOTE[averaging(column, len(metrics["classes"]))]
             if np.isfinite(v):
                 ctx.cell(table, row, column, v, note, n_test=n, bounds=[0, 1])
-    if key in AUC_ROW and np.isfinite(value(metrics, "auc")):
-        ctx.cell("§4 Results text", AUC_ROW[key], "auc", value(metrics, "auc"),
+    if key in C.AUC_ROW and np.isfinite(value(metrics, "auc")):
+        ctx.cell("§4 Results text", C.AUC_ROW[key], "auc", value(metrics, "auc"),
                  "ROC-AUC of the positive class (malignant / sick)", n_test=n, bounds=[0, 1])
     sides = (("Training Set", "train"), ("Validation Set", "val"), ("Test Set", "test"))
     split_table = {"busi_bm": "Table 1", "mri": "Table 2"}.get(key)   # BUSI's split is Table 1, MRI's Table 2
     if split_table:
-        for c, name in enumerate(metrics["classes"]):
-            for column, side in sides:
-                ctx.cell(split_table, name.capitalize(), column, counts["per_class"][side][c],
-                         bounds=[0, total])
-            ctx.cell(split_table, name.capitalize(), "Images",
-                     sum(counts["per_class"][s][c] for _, s in sides),
-                     bounds=[0, total])
-        for column, side in sides:
-            ctx.cell(split_table, "Total", column, counts[side], bounds=[0, total])
-        ctx.cell(split_table, "Total", "Images", total, bounds=[0, total])
+        rows = [(name.capitalize(), [counts["per_class"][s][c] for _, s in sides])
+                for c, name in enumerate(metrics["classes"])] + [("Total", [counts[s] for _, s in sides])]
+        for row, values in rows:
+            for (column, _), v in zip(sides, values):
+                ctx.cell(split_table, row, column, v, bounds=[0, total])
+            ctx.cell(split_table, row, "Images", sum(values), bounds=[0, total])
     if key == "busi_bm":
         ctx.cell("§3 Data Preprocessing text", "BUSI training set after SMOTE", "images",
-                 counts["train_after_smote"],
-                 bounds=[0, None])
+                 counts["train_after_smote"], bounds=[0, None])
     if key == "busi_bmn":   # the paper prints no B-M-N split
         for c, name in enumerate(metrics["classes"]):
             ctx.cell("Table 5 (ours)", "BUSI B-M-N test", name, counts["per_class"]["test"][c], bounds=[0, n])
@@ -153,31 +135,27 @@ def steps(ctx) -> None:
     for name, (_, dup) in grouped.items():
         if dup:
             ctx.note(f"{name}: {dup['duplicate_images']} duplicate images in {dup['duplicate_groups']} "
-                     f"groups "
-                     f"among {dup['rows']} (each group kept on one side of the split)")
-    runnable = [k for k in cfg.settings if SETTINGS[k].dataset in ctx.sources]
+                     f"groups among {dup['rows']} (each group kept on one side of the split)")
     for name, why in ctx.missing.items():
-        needs = [k for k in cfg.settings if SETTINGS[k].dataset == name]
-        ctx.say(f"{name} not found ({why}); skipping {', '.join(needs)}: give it with "
-                f"--set {DATASET_DIR_KEY[name]}=PATH")
-        ctx.skipped("settings", {f"need {name} (--set {DATASET_DIR_KEY[name]}=PATH)": len(needs)},
-                    len(cfg.settings),
+        needs, flag = [k for k in cfg.settings if SETTINGS[k].dataset == name], C.DATASET_DIR_KEY[name]
+        ctx.say(f"{name} not found ({why}); skipping {', '.join(needs)}: give it with --set {flag}=PATH")
+        ctx.skipped("settings", {f"need {name} (--set {flag}=PATH)": len(needs)}, len(cfg.settings),
                     {name: needs})
     metrics, explained = {}, set()
+    runnable = [k for k in cfg.settings if SETTINGS[k].dataset in ctx.sources]
     for i, key in enumerate(runnable):
         dataset = SETTINGS[key].dataset
         metrics[key] = run_setting(ctx, key, grouped[dataset][0], headline=i == 0,
                                    explain=dataset not in explained and cfg.cam_images > 0)
         explained.add(dataset)
         if SETTINGS[key].roi and SETTINGS[key].normal:
-            ctx.note(f"{key}: {BLACK_NORMAL_NOTE}")
-    ctx.metrics.update(averaging=AVERAGING, settings=metrics,
+            ctx.note(f"{key}: {C.BLACK_NORMAL_NOTE}")
+    ctx.metrics.update(averaging=C.AVERAGING, settings=metrics,
                        duplicates={k: v[1] for k, v in grouped.items()})
     ctx.note("Tables 4-7: precision, recall (= sensitivity) and F1 are macro averages over classes; "
-             "specificity "
-             "is the binary true-negative rate of benign / healthy (macro one-vs-rest for three classes); "
-             "ROC-AUC is the positive-class AUC (one-vs-rest macro for three); metrics.json also holds the "
-             "binary, weighted and per-class values")
+             "specificity is the binary true-negative rate of benign / healthy (macro one-vs-rest for three "
+             "classes); ROC-AUC is the positive-class AUC (one-vs-rest macro for three); metrics.json also "
+             "holds the binary, weighted and per-class values")
 
 
 def datasets(cfg) -> dict:
@@ -217,9 +195,8 @@ def plan(ctx):
                                         cam_options=(("layer_name", LAST_CONV_LAYER),
                                                      ("batch_size", cfg.batch_size)),
                                         cam_batch=min(n, cfg.batch_size), traces=1, figures=1, panels=2 * n)]
-    return Plan(fits, tuple(cams),
-                data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; cached "
-                "after a first run), duplicate grouping, SMOTE on each training side")
+    return Plan(fits, tuple(cams), data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; "
+                "cached after a first run), duplicate grouping, SMOTE on each training side")
 
 
 EXPERIMENT = Experiment(name="effnetv2-smote", config=EffnetConfig, datasets=datasets, steps=steps, plan=plan,

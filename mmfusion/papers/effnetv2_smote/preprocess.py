@@ -1,11 +1,7 @@
-"""The paper's inputs: the ROI image (image x merged binary mask) or the plain image, resized.
-
-ROI: every mask of the image OR-merged (``images.read_mask``), multiplied into the image at its
-stored resolution, then resized bilinearly to ``size``. Normal BUSI images have empty masks, so
-their ROI image is all black: with ROI on and the normal class in, "normal" is trivially
-separable (the report says so beside that cell). Also: the decoded images cached by content
-(``data.cache``), exact-copy grouping for the MRI set, and SMOTE on the training images.
-"""
+"""The paper's inputs: the ROI image (every mask OR-merged, multiplied into the image at its stored
+resolution, then resized bilinearly) or the plain image, cached by content; exact-copy grouping for
+the MRI set; SMOTE on the training images. Normal BUSI images have empty masks, so their ROI image
+is all black (the report says so beside that cell)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +13,7 @@ from mmfusion.data.images import read_image, read_mask
 def roi_image(image_path, mask_paths, size) -> np.ndarray:
     """``(size, size, 3)`` uint8: the image with every pixel outside the merged mask set to 0."""
     image = read_image(image_path, mode="rgb")
-    mask = read_mask(list(mask_paths), shape=image.shape[:2])
-    roi = image * mask[..., None].astype(np.uint8)
+    roi = image * read_mask(list(mask_paths), shape=image.shape[:2])[..., None].astype(np.uint8)
     h, w = (size, size) if np.isscalar(size) else size
     if roi.shape[:2] == (h, w):
         return roi
@@ -26,11 +21,8 @@ def roi_image(image_path, mask_paths, size) -> np.ndarray:
 
 
 def load_images(frame, size: int, roi: bool, workers: int = 4) -> np.ndarray:
-    """``(N, size, size, 3)`` uint8 for every row of a loader frame, ROI or plain.
-
-    ROI needs ``mask_paths``; a row without masks raises (an image without a mask file would
-    silently become black, indistinguishable from a normal image).
-    """
+    """``(N, size, size, 3)`` uint8 for every row of a loader frame, ROI or plain. A ROI row without
+    masks raises (it would silently become black, like a normal image)."""
     from mmfusion.data.decode import decode_images
 
     if not roi:
@@ -49,8 +41,7 @@ IMAGES_VERSION = 1   # bump when roi_image / load_images change what they produc
 
 
 def cached_images(frame, size: int, roi: bool, cache_dir=None) -> np.ndarray:
-    """``load_images`` once per (image and mask contents, frame order, size, ROI); later runs read
-    the core cache (a replaced image with the same size and mtime is a new key)."""
+    """``load_images`` once per (image and mask contents, frame order, size, ROI)."""
     from mmfusion.data.cache import cached
 
     masks = [m for ms in frame["mask_paths"] for m in ms] if roi and "mask_paths" in frame.columns else []
@@ -61,10 +52,8 @@ def cached_images(frame, size: int, roi: bool, cache_dir=None) -> np.ndarray:
 
 def group_exact_copies(frame):
     """(frame, info): pixel-identical images share ``group_id``, so a split keeps them on one side.
-
-    For loaders without a duplicate option (breast MRI). Exact copies only: neighbouring MRI slices
-    are near copies by dHash, and grouping them would chain most of the set into one group that no
-    70/15/15 split can place. Frames that carry ``duplicate_group`` (BUSI) are only counted."""
+    Exact copies only: neighbouring MRI slices are near copies by dHash, and grouping them would chain
+    most of the set into one group. Frames that carry ``duplicate_group`` (BUSI) are only counted."""
     import pandas as pd
 
     from mmfusion.data.duplicates import find_duplicates

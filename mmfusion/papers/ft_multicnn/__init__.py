@@ -1,11 +1,6 @@
 """Paper ft-multicnn (Shimbre & Solanki 2025, ISI 30(5), doi:10.18280/isi.300520): a 128 px
 three-block CNN beside a 7-feature patient-metadata branch, fed raw images, Grad-CAM heatmaps or
-heatmap overlays, on HAM10000 / ISIC 2019.
-
-Modules: ``config`` (settings, fidelity table), ``model`` (§3.5 builders), ``preprocess`` (§3.2.3
-albumentations, §3.3 CAM inputs), ``pipeline`` (the protocol on the experiment template),
-``explain`` (the CAM inputs and their figure).
-"""
+heatmap overlays, on HAM10000 / ISIC 2019."""
 
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec

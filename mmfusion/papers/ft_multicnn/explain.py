@@ -13,8 +13,7 @@ def fold_heatmaps(folds, model, protocol: str, fold: int):
     ctx = folds.ctx
     with ctx.stage("explanations"):
         maps, info = cam_maps(model, folds.images, CAM_LAYER, cache_dir=ctx.options.cache_dir)
-        # metrics.json keeps which model made the maps; whether the cache hit and how long it took vary
-        # run to run (a resumed run hits), so they go to cams.json beside it
+        # cache hits and timings vary run to run (a resumed run hits): cams.json, not metrics.json
         folds.cams.append({"protocol": protocol, "fold": fold, "key": info["key"]})
         folds.cam_timings.append({"protocol": protocol, "fold": fold, **info})
         if fold == 0:
@@ -23,7 +22,7 @@ def fold_heatmaps(folds, model, protocol: str, fold: int):
 
 
 def cam_figure(ctx, images, labels, maps, protocol: str) -> None:
-    """The §3.3 inputs for one image per class (every class present: 7 for HAM10000, 8 for ISIC)."""
+    """The §3.3 inputs for one image per class (every class present)."""
     from mmfusion.xai import examples_per_class
     from mmfusion.xai.figures import explanation_grid
 

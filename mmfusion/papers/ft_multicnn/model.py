@@ -1,13 +1,7 @@
-"""The §3.5 models, built flat (one functional graph, so Grad-CAM reaches every layer).
-
-``multicnn``: image (0..255) → Rescaling 1/255 → [Conv2D(3×3, relu) → MaxPool 2] × (32, 64, 128)
-→ Flatten; metadata (7) → Dense(64, relu); concatenate → Dense(C, softmax). 269,831 parameters at
-128 px with 7 classes (Keras' default 'valid' padding; the paper prints no padding or kernel size).
-``ft_multicnn`` (§3.5.4): each block Conv → BatchNorm → ReLU → MaxPool, the metadata Dense → BatchNorm
-→ ReLU, Dropout before the classifier; ``backbone=`` puts a pretrained network (build_backbone,
-global-average-pooled) in place of the conv stack. ``cnn``: the image-only conv stack (baseline).
-``resnet50`` / ``inceptionv3``: the image-only baselines of mmfusion.models.build_classifier.
-"""
+"""The §3.5 models, built flat (one functional graph, so Grad-CAM reaches every layer): ``multicnn``
+(conv stack beside the metadata Dense, concatenated, softmax), its §3.5.4 fine-tune variant
+``ft_multicnn`` (BatchNorm, Dropout, optionally a pretrained backbone), the image-only ``cnn`` and
+the ``resnet50`` / ``inceptionv3`` baselines. Kernel size and 'valid' padding are ours (not printed)."""
 from __future__ import annotations
 
 import keras
@@ -36,14 +30,6 @@ def _conv_stack(image, batchnorm: bool, rescale: bool = True):
     return layers.Flatten(name="flatten")(x)
 
 
-def _metadata_branch(meta, batchnorm: bool):
-    if not batchnorm:
-        return layers.Dense(META_UNITS, activation="relu", name="meta_dense")(meta)
-    x = layers.Dense(META_UNITS, name="meta_dense")(meta)
-    x = layers.BatchNormalization(name="meta_bn")(x)
-    return layers.Activation("relu", name="meta_relu")(x)
-
-
 def _out(x, n_classes):
     # float32 output keeps the softmax stable under mixed precision
     return layers.Dense(n_classes, activation="softmax", dtype="float32", name="classifier")(x)
@@ -62,7 +48,7 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
     optionally ``backbone`` = a build_backbone name in place of the conv stack)."""
     if backbone is not None and not finetune:
         raise ValueError("a pretrained backbone is the fine-tune variant: pass finetune=True")
-    meta = keras.Input((meta_dim,), name="metadata")
+    meta_in = keras.Input((meta_dim,), name="metadata")
     if backbone is None:
         image = keras.Input((image_size, image_size, 3), name="image")
         features, backbone_layers = _conv_stack(image, finetune, rescale), None
@@ -70,11 +56,17 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
         spec = build_backbone(backbone, (image_size, image_size, 3), weights=weights)
         image, backbone_layers = spec.inputs, spec.layer_names
         features = layers.GlobalAveragePooling2D(name="backbone_pool")(spec.features)
-    x = layers.Concatenate(name="concat")([features, _metadata_branch(meta, finetune)])
+    if finetune:
+        meta = layers.Dense(META_UNITS, name="meta_dense")(meta_in)
+        meta = layers.BatchNormalization(name="meta_bn")(meta)
+        meta = layers.Activation("relu", name="meta_relu")(meta)
+    else:
+        meta = layers.Dense(META_UNITS, activation="relu", name="meta_dense")(meta_in)
+    x = layers.Concatenate(name="concat")([features, meta])
     if finetune and dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     name = ("ft_multicnn" if finetune else "multicnn") + (f"_{backbone}" if backbone else "")
-    model = keras.Model({"image": image, "metadata": meta}, _out(x, n_classes), name=name)
+    model = keras.Model({"image": image, "metadata": meta_in}, _out(x, n_classes), name=name)
     if backbone_layers:
         mark_backbone(model, backbone_layers)
     return model
@@ -82,8 +74,7 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
 
 def build_model(kind: str, image_size: int, meta_dim: int, n_classes: int, dropout: float = 0.5,
                 backbone: str | None = None, weights=None, rescale: bool = True) -> keras.Model:
-    """One of ``MODELS``; ``uses_metadata(kind)`` tells whether it takes the metadata input.
-    ``rescale`` (the custom conv stack's 1/255) is off for the paper's Normalize(p=0.5) pipeline."""
+    """One of ``MODELS``; ``rescale`` (the conv stack's 1/255) is off for the paper's Normalize(p=0.5)."""
     if kind == "cnn":
         return build_cnn(image_size, n_classes, rescale)
     if kind == "multicnn":
@@ -94,7 +85,3 @@ def build_model(kind: str, image_size: int, meta_dim: int, n_classes: int, dropo
     if kind in ("resnet50", "inceptionv3"):
         return build_classifier(kind, (image_size, image_size, 3), n_classes, weights=weights, name=kind)
     raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")
-
-
-def uses_metadata(kind: str) -> bool:
-    return kind in ("multicnn", "ft_multicnn")

@@ -1,24 +1,14 @@
-"""ft-multicnn's protocol on the experiment template (papers/ft-multicnn.yaml).
-
-Stratified k-fold grouped by lesion_id (and image-level beside it, which leaks lesions) of the
-CNN, ResNet50, InceptionV3, MultiCNN and FT-MultiCNN rows. In each fold the image-only CNN trained
-on that fold's training images makes the heatmaps of every image (so no test label reaches them).
-"""
+"""ft-multicnn's protocol on the experiment template (papers/ft-multicnn.yaml): stratified k-fold
+grouped by lesion_id (and image-level beside it, which leaks lesions) of every row; in each fold the
+image-only CNN trained on that fold's training images makes the heatmaps of every image (so no test
+label reaches them)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.ft_multicnn.config import (
-    COLUMNS,
-    CURVE_ROWS,
-    HEADLINE,
-    IMAGE_LEVEL_TABLE,
-    ROW_BY_KEY,
-    TABLE,
-    FtMultiCnnConfig,
-)
+from mmfusion.papers.ft_multicnn import config as C
 
 
 def _metrics(y, probs) -> dict:
@@ -34,57 +24,48 @@ class Folds:
     """The per-fold work of one run: inputs decoded once, one resumable fit per (protocol, row, fold)."""
 
     def __init__(self, ctx):
+        from mmfusion.data.cache import cached
         from mmfusion.data.decode import decode_images
 
         self.ctx, self.cfg, self.frame = ctx, ctx.cfg, ctx.frame
         self.y, self.ids = self.frame["label"].to_numpy(int), self.frame["sample_id"].to_numpy()
-        self.n_classes = len(self.frame.attrs.get("classes") or np.unique(self.y))
-        with ctx.stage("data"):   # decoded once per file contents and size, as the other papers' inputs
-            from mmfusion.data.cache import cached
-
+        with ctx.stage("data"):   # decoded once per file contents and size
             paths, size = list(self.frame["image_path"]), self.cfg.image_size
             self.images = cached("ft-multicnn-images", paths, lambda: {"images": decode_images(paths, size)},
                                  ctx.options.cache_dir, size=size, order=[str(p) for p in paths])["images"]
         self.cams, self.cam_timings, self.results = [], [], {}
 
-    def metadata(self, train_idx) -> np.ndarray:
-        from mmfusion.data.metadata import MetadataEncoder
-        from mmfusion.papers.ft_multicnn.preprocess import encode_seven
-
-        if self.cfg.metadata == "seven":
-            return encode_seven(self.frame)
-        return MetadataEncoder().fit(self.frame.iloc[train_idx]).transform(self.frame)
-
     def fit_row(self, protocol, row, fold, split, x, meta_dim):
-        """The fit plan() declares for ``row`` in this fold, on the metadata width this fold's
-        training rows give, and its test-fold predictions."""
+        """The fit plan() declares for ``row`` in this fold (on this fold's metadata width) and its
+        test-fold predictions."""
         from mmfusion.training import predict_proba, predictions_frame
 
-        ctx, cfg = self.ctx, self.cfg
         def take(idx):
             return {k: v[idx] for k, v in x.items()} if isinstance(x, dict) else x[idx]
 
-        res = ctx.fit(f"{protocol}-{row.key}-fold{fold}", (take(split["train"]), self.y[split["train"]]),
-                      (take(split["val"]), self.y[split["val"]]), build_args={"meta_dim": meta_dim})
-        with ctx.stage("evaluation"):
-            test = split["test"]
-            probs = predict_proba(res.model, take(test), batch_size=cfg.batch_size)
+        res = self.ctx.fit(f"{protocol}-{row.key}-fold{fold}", (take(split["train"]), self.y[split["train"]]),
+                           (take(split["val"]), self.y[split["val"]]), build_args={"meta_dim": meta_dim})
+        test = split["test"]
+        with self.ctx.stage("evaluation"):
+            probs = predict_proba(res.model, take(test), batch_size=self.cfg.batch_size)
         return res, predictions_frame(self.ids[test], self.y[test], probs, split="test", fold=fold)
 
-    def fold(self, protocol, rows, fold, train_idx, test_idx):
+    def fold(self, protocol, rows, fold, train_idx, test_idx) -> dict:
+        from mmfusion.data.metadata import MetadataEncoder
         from mmfusion.data.splits import holdout_by_group
         from mmfusion.papers.ft_multicnn import explain
-        from mmfusion.papers.ft_multicnn.model import uses_metadata
-        from mmfusion.papers.ft_multicnn.preprocess import model_inputs
+        from mmfusion.papers.ft_multicnn.preprocess import encode_seven, model_inputs
 
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else self.ids
         train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction,
                                       seed=self.ctx.seed(fold=fold))
         split = {"train": train, "val": val, "test": np.asarray(test_idx)}
-        meta, out, maps = self.metadata(train), {}, None
+        meta = encode_seven(self.frame) if self.cfg.metadata == "seven" else \
+            MetadataEncoder().fit(self.frame.iloc[train]).transform(self.frame)   # fitted on training rows
+        out, maps = {}, None
         needs_cam = any(self.cfg.input_of(r) != "raw" for r in rows)
         if needs_cam or any(r.key == "cnn" for r in rows):
-            cnn = ROW_BY_KEY["cnn"]
+            cnn = C.ROW_BY_KEY["cnn"]
             res = self.fit_row(protocol, cnn, fold, split, self.images, meta.shape[1])
             if cnn in rows:
                 out[cnn.key] = res
@@ -93,9 +74,10 @@ class Folds:
         for row in rows:
             if row.key not in out:
                 images = model_inputs(self.cfg.input_of(row), self.images, maps, self.cfg.overlay_alpha)
-                x = {"image": images, "metadata": meta} if uses_metadata(row.model) else images
+                uses_metadata = row.model in ("multicnn", "ft_multicnn")
+                x = {"image": images, "metadata": meta} if uses_metadata else images
                 out[row.key] = self.fit_row(protocol, row, fold, split, x, meta.shape[1])
-        return {"rows": out}
+        return out
 
     def protocol(self, protocol, rows):
         from mmfusion.training import fold_indices
@@ -103,7 +85,7 @@ class Folds:
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
         folds = fold_indices(self.y, groups, self.cfg.folds, self.ctx.seed())
         outputs = [self.fold(protocol, rows, f, train, test) for f, (train, test) in enumerate(folds)]
-        self.results[protocol] = {r.key: [o["rows"][r.key] for o in outputs] for r in rows}
+        self.results[protocol] = {r.key: [o[r.key] for o in outputs] for r in rows}
 
 
 def row_cells(ctx, protocol, row, folds) -> dict:
@@ -113,19 +95,19 @@ def row_cells(ctx, protocol, row, folds) -> dict:
     per_fold = [_metrics(p["y_true"].to_numpy(), p.filter(regex=r"^p_\d+$").to_numpy()) for _, p in folds]
     pooled = pd.concat([p for _, p in folds], ignore_index=True)
     n_test = int(len(pooled) / len(folds))
-    table = TABLE if protocol == "lesion" else IMAGE_LEVEL_TABLE   # the image-level folds leak lesions
-    for column, name, average in COLUMNS:
+    table = C.TABLE if protocol == "lesion" else C.IMAGE_LEVEL_TABLE   # the image-level folds leak lesions
+    for column, name, average in C.COLUMNS:
         key = name if name == "accuracy" else f"{name}_{average}"
         ctx.cell(table, row.row, column, [m[key] for m in per_fold], f"{len(per_fold)} folds, {average}",
                  n_test=n_test, bounds=[0, 1], test_sets="disjoint")
-    if protocol == "lesion" and row.key == HEADLINE:   # printed in the abstract and again in the conclusion
+    if protocol == "lesion" and row.key == C.HEADLINE:   # printed in the abstract and again in the conclusion
         for printed in ("Abstract", "Conclusion text"):
             ctx.cell(printed, row.row, "accuracy", [m["accuracy"] for m in per_fold], "lesion-grouped folds",
                      n_test=n_test, bounds=[0, 1], test_sets="disjoint")
             ctx.cell(printed, row.row, "recall", [m["recall_macro"] for m in per_fold],
                      "macro recall, lesion-grouped folds", n_test=n_test, bounds=[0, 1], test_sets="disjoint")
     histories = [res.history for res, _ in folds]
-    if protocol == "lesion" and row.row in CURVE_ROWS and all(h.get("accuracy") for h in histories):
+    if protocol == "lesion" and row.row in C.CURVE_ROWS and all(h.get("accuracy") for h in histories):
         ctx.cell("Training curves", row.row, "accuracy", [h["accuracy"][-1] for h in histories],
                  "last-epoch TRAINING accuracy per fold: the curve the paper's number is read from",
                  bounds=[0, 1])
@@ -139,22 +121,23 @@ def row_cells(ctx, protocol, row, folds) -> dict:
             "confusion_matrix": confusion_matrix(y, probs.argmax(1), probs.shape[1]).tolist()}
 
 
+def _protocol_rows(cfg, protocol) -> list:
+    rows = cfg.selected_rows()
+    return rows if protocol == "lesion" else [r for r in rows if r.key in cfg.image_level_rows]
+
+
 def steps(ctx) -> None:
     run = Folds(ctx)
-    rows = ctx.cfg.selected_rows()
     for protocol in ctx.cfg.protocols:
-        chosen = rows if protocol == "lesion" else [r for r in rows if r.key in ctx.cfg.image_level_rows]
-        if chosen:
-            run.protocol(protocol, chosen)
-    summary = {p: {key: row_cells(ctx, p, ROW_BY_KEY[key], folds) for key, folds in by_row.items()}
+        if rows := _protocol_rows(ctx.cfg, protocol):
+            run.protocol(protocol, rows)
+    summary = {p: {key: row_cells(ctx, p, C.ROW_BY_KEY[key], folds) for key, folds in by_row.items()}
                for p, by_row in run.results.items()}
-    ctx.run.write_predictions(pd.concat([p.assign(protocol=proto, model=key) for proto,
-                                         by_row in run.results.items()
-                                         for key, folds in by_row.items() for _, p in folds],
-                                        ignore_index=True),
-                              name="predictions_all.csv")
+    every = [p.assign(protocol=proto, model=key) for proto, by_row in run.results.items()
+             for key, folds in by_row.items() for _, p in folds]
+    ctx.run.write_predictions(pd.concat(every, ignore_index=True), name="predictions_all.csv")
     proto = "lesion" if "lesion" in run.results else next(iter(run.results))
-    key = HEADLINE if HEADLINE in run.results[proto] else next(iter(run.results[proto]))
+    key = C.HEADLINE if C.HEADLINE in run.results[proto] else next(iter(run.results[proto]))
     head = run.results[proto][key]
     ctx.headline(predictions=pd.concat([p for _, p in head], ignore_index=True), history=head[0][0].history,
                  model=head[0][0].model)
@@ -188,23 +171,22 @@ def plan(ctx):
 
     fits, cams = [], []
     for protocol in cfg.protocols:
-        rows = cfg.selected_rows() if protocol == "lesion" else [r for r in cfg.selected_rows()
-                                                                if r.key in cfg.image_level_rows]
-        needs_cnn = any(cfg.input_of(r) != "raw" for r in rows) or any(r.key == "cnn" for r in rows)
-        keys = (["cnn"] if needs_cnn else []) + [r.key for r in rows if r.key != "cnn"]
+        rows = _protocol_rows(cfg, protocol)
+        needs_cam = any(cfg.input_of(r) != "raw" for r in rows)
+        keys = (["cnn"] if needs_cam or any(r.key == "cnn" for r in rows) else []) + \
+            [r.key for r in rows if r.key != "cnn"]
         for fold in range(cfg.folds) if rows else ():
             # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
             config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
                                       learning_rate=cfg.learning_rate, augment=augment,
                                       seed=ctx.seed(fold=fold))
             for key in keys:
-                row = ROW_BY_KEY[key]
+                row = C.ROW_BY_KEY[key]
                 weights = ctx.weights(row.model if row.model in ("resnet50", "inceptionv3") else cfg.backbone)
                 fits.append(PlannedFit(f"{protocol}-{key}-fold{fold}", f"{row.model} {cfg.image_size} px",
                                        build(row, weights), n_train, config, n_predict=n_test,
                                        predict_batch=cfg.batch_size))
-        if rows and any(cfg.input_of(r) != "raw" for r in rows):   # the maps of every image, per fold
-            # a rerun with the same weights reads them cached
+        if needs_cam:   # the maps of every image, per fold (a rerun with the same weights reads them cached)
             cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
                                            cfg.image_size, cam="GradCAM",
                                            cam_options=(("layer_name", CAM_LAYER), ("batch_size", 64)),
@@ -214,5 +196,5 @@ def plan(ctx):
                 "first run), metadata encoding")
 
 
-EXPERIMENT = Experiment(name="ft-multicnn", config=FtMultiCnnConfig, steps=steps, plan=plan,
+EXPERIMENT = Experiment(name="ft-multicnn", config=C.FtMultiCnnConfig, steps=steps, plan=plan,
                         datasets=lambda cfg: {cfg.dataset: {}})

@@ -1,16 +1,6 @@
-"""Model inputs of ft-multicnn: the §3.2.3 albumentations augmentation and the §3.3 CAM-heatmap
-inputs.
-
-Augmentation runs albumentations itself (through ``tf.numpy_function``), seeded from the
-pipeline's per-sample seed (run seed, epoch, index), so a resumed run replays the same images;
-training only (``TrainConfig.augment``). ``normalize="paper"`` adds the paper's
-``Normalize(max_pixel_value=255.0, p=0.5)`` at the place it lists it.
-
-CAM inputs: Grad-CAM of each image from a trained CNN, min-max to 0..255, colour-mapped (OpenCV
-JET), BGR->RGB; the model then sees the raw image, the heatmap or the overlay. The maps are cached
-by the core cache, keyed by the model that made them (architecture + every weight), the CAM layer
-and the images, so a retrained or different model never reuses another model's heatmaps.
-"""
+"""Model inputs of ft-multicnn: the §3.2.3 albumentations augmentation (seeded from the pipeline's
+per-sample seed, so a resumed run replays the same images) and the §3.3 CAM inputs (Grad-CAM of a
+trained CNN, min-max to 0..255, OpenCV JET; cached by model weights, CAM layer and images)."""
 from __future__ import annotations
 
 import hashlib
@@ -34,20 +24,14 @@ def paper_transforms(normalize: bool = False):
         # ShiftScaleRotate is deprecated in favour of Affine (warned from its validator); the paper names it
         warnings.filterwarnings("ignore", message="ShiftScaleRotate is a special case", category=UserWarning)
         shift_scale_rotate = A.ShiftScaleRotate(shift_limit=0.1, scale_limit=0.1, rotate_limit=15,
-                                                border_mode=0,
-                                                p=0.85)
+                                                border_mode=0, p=0.85)
     normalize_step = [A.Normalize(max_pixel_value=255.0, p=0.5)] if normalize else []
     return A.Compose([
-        A.Transpose(p=0.5),
-        A.VerticalFlip(p=0.5),
-        A.HorizontalFlip(p=0.5),
+        A.Transpose(p=0.5), A.VerticalFlip(p=0.5), A.HorizontalFlip(p=0.5),
         A.Rotate(p=0.5),                                   # default limit ±90°, border 0
         A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.0, p=0.5),
         A.RandomBrightnessContrast(brightness_limit=0.0, contrast_limit=0.2, p=0.5),
-        A.GaussianBlur(blur_limit=5, p=0.25),
-        *normalize_step,
-        shift_scale_rotate,
-    ])
+        A.GaussianBlur(blur_limit=5, p=0.25), *normalize_step, shift_scale_rotate])
 
 
 def seed_int(seed) -> int:
@@ -61,9 +45,8 @@ def augment_array(image: np.ndarray, seed, normalize: bool = False) -> np.ndarra
     composes = _local.__dict__.setdefault("composes", {})
     if normalize not in composes:
         composes[normalize] = paper_transforms(normalize)
-    compose = composes[normalize]
-    compose.set_random_seed(seed_int(seed))
-    return compose(image=np.ascontiguousarray(image, np.uint8))["image"]
+    composes[normalize].set_random_seed(seed_int(seed))
+    return composes[normalize](image=np.ascontiguousarray(image, np.uint8))["image"]
 
 
 def paper_augment(image, seed, normalize: bool = False):
@@ -131,10 +114,8 @@ def images_key(images) -> str:
 
 
 def cam_maps(model, images, layer_name: str | None = None, cache_dir=None, batch_size: int = 64):
-    """Grad-CAM (predicted class) of ``images`` from ``model`` as (N, H, W) uint8 in 0..255.
-
-    Returns ``(maps, info)``; ``info`` has the cache ``key`` and the seconds per image.
-    """
+    """Grad-CAM (predicted class) of ``images`` as (N, H, W) uint8 in 0..255 -> ``(maps, info)``;
+    ``info`` has the cache ``key``, whether it was a ``hit`` and the seconds per image."""
     from mmfusion.data.cache import cached_arrays
     from mmfusion.xai import GradCAM
 
@@ -163,24 +144,21 @@ def model_inputs(kind: str, images, maps_u8, alpha: float = 0.4) -> np.ndarray:
     raise ValueError(f"input must be raw, heatmap or overlay, got {kind!r}")
 
 
-SEVEN_FEATURES = ("age", "age_missing", "sex_male", "sex_female",
-                  "site_head_neck", "site_trunk", "site_extremity")
-SITE_REGIONS = {
-    # HAM10000 localization
-    "scalp": "head_neck", "face": "head_neck", "ear": "head_neck", "neck": "head_neck",
-    "back": "trunk", "trunk": "trunk", "chest": "trunk", "abdomen": "trunk", "genital": "trunk",
-    "upper extremity": "extremity", "lower extremity": "extremity", "hand": "extremity",
-    "foot": "extremity", "acral": "extremity",
-    # ISIC 2019 anatom_site_general
-    "head/neck": "head_neck", "anterior torso": "trunk", "posterior torso": "trunk",
-    "lateral torso": "trunk", "oral/genital": "trunk", "palms/soles": "extremity",
+SEVEN_FEATURES = ("age", "age_missing", "sex_male", "sex_female", "site_head_neck", "site_trunk",
+                  "site_extremity")
+_REGION_SITES = {   # HAM10000 localization, then ISIC 2019 anatom_site_general
+    "head_neck": ("scalp", "face", "ear", "neck", "head/neck"),
+    "trunk": ("back", "trunk", "chest", "abdomen", "genital", "anterior torso", "posterior torso",
+              "lateral torso", "oral/genital"),
+    "extremity": ("upper extremity", "lower extremity", "hand", "foot", "acral", "palms/soles"),
 }
+SITE_REGIONS = {site: region for region, sites in _REGION_SITES.items() for site in sites}
 
 
 def encode_seven(frame) -> np.ndarray:
     """The paper feeds "7 features (age, sex, localization, ...)" without listing them; ours, float32 (N, 7):
-    ``SEVEN_FEATURES``; sex 'unknown' -> both sex slots 0; site 'unknown' -> all three site slots 0;
-    HAM10000 and ISIC sites map to three body regions by ``SITE_REGIONS`` (ISIC 'oral/genital' -> trunk)."""
+    ``SEVEN_FEATURES``; an 'unknown' sex or site leaves its slots 0; sites map to three body regions by
+    ``SITE_REGIONS``."""
     from mmfusion.data.metadata import age_columns, norm_value
 
     out = np.zeros((len(frame), 7), np.float32)

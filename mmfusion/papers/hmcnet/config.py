@@ -7,8 +7,7 @@ the Friedman test of HMC-Net vs ResNet50, VGG19, VGG16, ViT), the baseline and a
 beside it, our "Benign vs malignant (ours)" table and our "CAM lesion scores (ours)" table
 (Grad-CAM / Grad-CAM++ / Score-CAM against the lesion circles, with random, blob and
 re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px, 1 task, 3 models x 2
-folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet`` (estimate) and mmfusion/bench/RESULTS.md
-(measured).
+folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet``.
 """
 from __future__ import annotations
 
@@ -40,8 +39,7 @@ class HmcConfig(PaperConfig):
     input_size: int = option(224, at_least=MIN_INPUT, why=f"ResNet50 and VGG need >= {MIN_INPUT} px")
     optimizer: str = option("adam", one_of=OPTIMIZERS)
     learning_rate: float = option(1e-4, above=0)
-    # early stopping on the inner validation loss, best weights restored
-    patience: int = option(10, at_least=1)
+    patience: int = option(10, at_least=1)   # early stopping on the inner val loss, best weights kept
     # inner validation split of each training fold, by patient
     val_fraction: float = option(0.15, above=0, below=1, why="must lie strictly between 0 and 1")
     preprocessing: str = option("resize", one_of=PREPROCESSING)
@@ -50,8 +48,7 @@ class HmcConfig(PaperConfig):
     # Score-CAM channels kept (None: all 2048 of conv5)
     scorecam_channels: int | None = option(None, at_least=1, why="must be >= 1 (or none for all)")
     eager_cams: bool = False         # CAMs without tf.function (quick: tracing ResNet50 costs more)
-    vit: dict = dataclasses.field(default_factory=lambda: {"patch_size": 16, "dim": 192, "depth": 6,
-                                                           "heads": 3})
+    vit: dict = dataclasses.field(default_factory=lambda: dict(patch_size=16, dim=192, depth=6, heads=3))
     attention: dict = dataclasses.field(default_factory=dict)   # AttentionConfig overrides
 
     @classmethod
@@ -60,8 +57,7 @@ class HmcConfig(PaperConfig):
         Friedman test takes), 2 folds of 1 epoch, 1 CAM film."""
         return cls(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
                    batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16,
-                   eager_cams=True,
-                   vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},
+                   eager_cams=True, vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},
                    attention={"width": 32, "num_heads": 4})
 
     def validate(self) -> None:
@@ -79,6 +75,7 @@ class HmcConfig(PaperConfig):
 _ABSTRACT = "not stated (only the abstract is public)"
 _M, _P, _E, _D = ("mmfusion/papers/hmcnet/model.py", "mmfusion/papers/hmcnet/pipeline.py",
                   "mmfusion/papers/hmcnet/explain.py", "mmfusion/papers/hmcnet/preprocess.py")
+_U = "ours, because nothing is stated: "
 FIDELITY = (
     Detail("backbone", "ResNet50 (abstract)", AS_PAPER, where=_M),
     Detail("attention modules", "hierarchical self-attention (intra-layer) and multi-scale cross-attention "
@@ -91,44 +88,37 @@ FIDELITY = (
     Detail("compared models", "baselines ResNet50, VGG19, VGG16, ViT; ablations ResNet50 + hierarchical "
            "attention, ResNet50 + multi-scale attention (abstract)", AS_PAPER, "models", MODELS, _M),
     Detail("ViT variant", "ViT, variant not named", "ours, because unnamed: a small ViT from scratch "
-           "(patch 16, dim 192, depth 6, 3 heads)", "vit",
-           {"patch_size": 16, "dim": 192, "depth": 6, "heads": 3}, _M),
-    Detail("pretrained weights", _ABSTRACT,
-           "ours: ImageNet for ResNet50 / VGG (--weights), none on quick runs",
-           where="mmfusion/experiment/context.py"),
-    Detail("input size", _ABSTRACT,
-           "ours, because ResNet50's native size: 224 px RGB films resized from 1024 px",
-           "input_size", 224, _D),
-    Detail("preprocessing", _ABSTRACT, "ours, because nothing is stated: resize only (`mias-xai` adds "
-           "mmfusion.data.mammo.enhance: breast mask + CLAHE)", "preprocessing", "resize", _D),
-    Detail("optimiser", _ABSTRACT, "ours, because nothing is stated: Adam", "optimizer", "adam", _P),
-    Detail("learning rate", _ABSTRACT, "ours, because nothing is stated: 1e-4, constant (no schedule)",
-           "learning_rate", 1e-4, _P),
-    Detail("epochs", _ABSTRACT, "ours, because nothing is stated: at most 50", "epochs", 50, _P),
-    Detail("batch size", _ABSTRACT, "ours, because nothing is stated: 16", "batch_size", 16, _P),
+           "(patch 16, dim 192, depth 6, 3 heads)", "vit", {"patch_size": 16, "dim": 192, "depth": 6,
+                                                            "heads": 3}, _M),
+    Detail("pretrained weights", _ABSTRACT, "ours: ImageNet for ResNet50 / VGG (--weights), none on quick "
+           "runs", where="mmfusion/experiment/context.py"),
+    Detail("input size", _ABSTRACT, "ours, because ResNet50's native size: 224 px RGB films resized from "
+           "1024 px", "input_size", 224, _D),
+    Detail("preprocessing", _ABSTRACT, _U + "resize only (`mias-xai` adds mmfusion.data.mammo.enhance: "
+           "breast mask + CLAHE)", "preprocessing", "resize", _D),
+    Detail("optimiser", _ABSTRACT, _U + "Adam", "optimizer", "adam", _P),
+    Detail("learning rate", _ABSTRACT, _U + "1e-4, constant (no schedule)", "learning_rate", 1e-4, _P),
+    Detail("epochs", _ABSTRACT, _U + "at most 50", "epochs", 50, _P),
+    Detail("batch size", _ABSTRACT, _U + "16", "batch_size", 16, _P),
     Detail("early stopping", "learning curves 'for stable convergence with limited overfitting' (abstract)",
            "ours, because no rule is stated: patience 10 on the inner validation loss, best weights restored",
            "patience", 10, _P),
     Detail("inner validation split", _ABSTRACT, "ours, because early stopping needs one: 15% of each "
            "training fold, by patient, stratified", "val_fraction", 0.15, _P),
-    Detail("augmentation", _ABSTRACT, "ours, because nothing is stated: none", where=_P),
+    Detail("augmentation", _ABSTRACT, _U + "none", where=_P),
     Detail("split", "5-fold cross-validation (abstract)", AS_PAPER, "folds", 5, _P),
-    Detail("fold construction", _ABSTRACT,
-           "ours, because unstated: stratified by label and grouped by patient "
-           "(both breasts of a woman in one fold), the same folds for every model",
+    Detail("fold construction", _ABSTRACT, "ours, because unstated: stratified by label and grouped by "
+           "patient (both breasts of a woman in one fold), the same folds for every model",
            where="mmfusion/training/cv.py"),
     Detail("class handling", "binary (specificity is reported); task not named", "ours, because the task is "
            "unstated: normal vs abnormal carries the abstract's numbers; benign vs malignant is our own "
-           "table; "
-           "a film is malignant if any Info.txt row is; no class weights", "tasks", tuple(TASKS), _D),
-    Detail("metrics",
-           "mean accuracy, precision, recall, F1, AUC-ROC, specificity over the 5 folds (abstract)",
-           AS_PAPER, where=_P),
+           "table; a film is malignant if any Info.txt row is; no class weights", "tasks", tuple(TASKS), _D),
+    Detail("metrics", "mean accuracy, precision, recall, F1, AUC-ROC, specificity over the 5 folds "
+           "(abstract)", AS_PAPER, where=_P),
     Detail("spread", "'(± x)', meaning unstated", "ours: sample std (ddof 1) over folds; positive class = "
            "abnormal / malignant", where=_P),
     Detail("statistics", "Friedman test over HMC-Net and the baselines, Nemenyi post-hoc (abstract)",
-           AS_PAPER,
-           where="mmfusion/evaluation/stats.py"),
+           AS_PAPER, where="mmfusion/evaluation/stats.py"),
     Detail("Friedman metric", _ABSTRACT, "ours, because unstated: per-fold accuracy; Nemenyi alpha 0.05",
            "friedman_metric", "accuracy", _P),
     Detail("XAI methods", "Grad-CAM, Grad-CAM++, Score-CAM (abstract)", AS_PAPER, where=_E),

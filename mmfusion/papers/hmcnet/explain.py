@@ -1,11 +1,7 @@
-"""Grad-CAM, Grad-CAM++ and Score-CAM (the abstract's three methods, mmfusion.xai) of a trained fold
-model on its last conv stage, scored against the MIAS lesion circles (ours).
-
-Per fold: up to ``cam_images`` test films, those with lesion coordinates first; the maps, targets
-and seconds per image go to ``<task>/<model>/cams/cams_fold{k}.npz/.json/.png``. The pointing game
-and the energy inside the lesion circles stand beside what no explanation would score: random maps
-(mean over 3 seeds), a centred Gaussian blob, and each method's map of a re-initialised model
-(Adebayo et al. 2018).
+"""Grad-CAM, Grad-CAM++ and Score-CAM (the abstract's three methods) of a fold model on its last conv
+stage, on up to ``cam_images`` test films (lesion films first), written to
+``<task>/<model>/cams/cams_fold{k}.npz/.json/.png``. Ours: pointing game and energy in the lesion
+circles, beside random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
 """
 from __future__ import annotations
 
@@ -33,17 +29,10 @@ def cam_maps(model, name, x, targets, cfg) -> tuple[dict, dict]:
     for method in METHODS:
         kw = {"max_channels": cfg.scorecam_channels} if method == "ScoreCAM" else {}
         explainer = getattr(xai, method)(model, layer_name=last_conv_layer(name), batch_size=cfg.batch_size,
-                                            eager=cfg.eager_cams, **kw)
+                                         eager=cfg.eager_cams, **kw)
         maps[LABELS[method]] = explainer(x, targets)
         seconds[LABELS[method]] = explainer.last_seconds_per_image
     return maps, seconds
-
-
-def lesion_masks(rows, shape) -> np.ndarray:
-    """One lesion mask per film (empty for normal films and lesions without coordinates)."""
-    from mmfusion.data.mias import lesion_mask
-
-    return np.stack([lesion_mask(r.get("abnormalities") or [], shape) for r in rows.to_dict("records")])
 
 
 def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> dict:
@@ -63,6 +52,7 @@ def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> di
 def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:
     """CAMs of one fold's ``model`` on its test films (``rows``/``images``/``probs``); their lesion
     scores per row (methods and baselines), {} when no picked film has a lesion circle."""
+    from mmfusion.data.mias import lesion_mask
     from mmfusion.utils.io import atomic_save, atomic_write_json
     from mmfusion.xai import explanation_grid
 
@@ -73,7 +63,10 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
     x, ids = images[idx].astype("float32"), rows["sample_id"].to_numpy()[idx].astype(str)
     targets = np.asarray(probs)[idx].argmax(1)              # explain the prediction
     maps, seconds = cam_maps(model, name, x, targets, cfg)
-    masks = lesion_masks(rows.iloc[idx], x.shape[1:3])
+    # empty for normal films and lesions without coordinates
+    masks = np.stack([lesion_mask(r.get("abnormalities") or [], x.shape[1:3])
+                      for r in rows.iloc[idx].to_dict("records")])
+    n_lesion = int(masks.any((1, 2)).sum())
     scores = scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed)
     titles = [f"{sid} ({label}){ctx.tag}" for sid, label in zip(ids, rows["label_name"].to_numpy()[idx])]
     explanation_grid(out / f"cams_fold{fold}.png", images[idx], maps, titles=titles)
@@ -81,14 +74,12 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
         tmp, sample_id=ids, targets=targets, lesion_masks=masks, **maps), suffix=".npz")
     atomic_write_json(out / f"cams_fold{fold}.json", {
         "layer": last_conv_layer(name), "model": name, "fold": fold, "sample_ids": ids.tolist(),
-        "targets": targets.tolist(), "seconds_per_image": seconds,
-                                                      "n_lesion_films": int(masks.any((1, 2)).sum()),
+        "targets": targets.tolist(), "seconds_per_image": seconds, "n_lesion_films": n_lesion,
         "lesion_scores": scores, "synthetic": ctx.synthetic})
-    without = int((rows["n_abnormalities"].to_numpy()[idx] > 0).sum() - masks.any((1, 2)).sum())
+    without = int((rows["n_abnormalities"].to_numpy()[idx] > 0).sum()) - n_lesion
     if without:
         ctx.skipped(f"CAM lesion scores, {task}, fold {fold}",
-                    {"abnormal films without lesion coordinates": without},
-                    len(idx))
+                    {"abnormal films without lesion coordinates": without}, len(idx))
     return scores
 
 

@@ -2,9 +2,8 @@
 
 HMC-Net (our reading of the abstract): ResNet50 stages conv3/conv4/conv5 -> hierarchical
 self-attention (per stage, common width) -> multi-scale cross-attention (conv5 queries attend to
-pooled conv3/conv4) -> global average pooling -> dropout -> softmax. The ablations drop one module:
-``resnet50_hsa`` pools and concatenates the three self-attended stages; ``resnet50_msca`` feeds the
-raw stages (projected 1x1 inside the layer) to the cross-attention. The ResNet50 layers sit
+pooled conv3/conv4) -> dropout -> softmax. Ablations: ``resnet50_hsa`` pools and concatenates the
+self-attended stages; ``resnet50_msca`` cross-attends the raw stages. The ResNet50 layers sit
 directly in the model, so CAMs reach ``conv5_block3_out``.
 """
 from __future__ import annotations
@@ -15,7 +14,6 @@ HMC_MODELS = ("hmcnet", "resnet50_hsa", "resnet50_msca")
 BASELINES = ("resnet50", "vgg16", "vgg19", "vit")
 MODELS = HMC_MODELS + BASELINES
 STAGES = ("conv3", "conv4", "conv5")
-# Full-size HMC-Net at 224 px, 2 classes, default AttentionConfig, weights=None (pinned by a test).
 PAPER_INPUT = 224
 
 
@@ -92,6 +90,4 @@ def last_conv_layer(name: str) -> str:
     """The CAM target: the backbone's last conv stage (conv5 for the ResNet50 family)."""
     from mmfusion.models.backbones import ARCHS
 
-    if name == "vit":
-        return "vit_feature_map"
-    return ARCHS["resnet50" if name in HMC_MODELS else name].last_conv_layer
+    return "vit_feature_map" if name == "vit" else ARCHS[backbone(name)].last_conv_layer

@@ -1,9 +1,8 @@
 """hmcnet's protocol on the experiment template (papers/hmcnet.yaml).
 
 Per task (normal vs abnormal carries the abstract's numbers; benign vs malignant is ours): k-fold
-cross-validation, stratified and grouped by patient, every model on the same folds; each fold's fit
-in its own sub-run ``<task>/<model>/fold<k>`` (a killed run reloads the finished ones); CAMs of the
-first model on each test fold; per-fold metrics as cells; Friedman + Nemenyi on a per-fold metric.
+CV stratified and grouped by patient, the same folds for every model, each fit in sub-run
+``<task>/<model>/fold<k>``; CAMs of the first model; Friedman + Nemenyi on a per-fold metric.
 """
 from __future__ import annotations
 
@@ -25,8 +24,7 @@ CAM_TABLE = "CAM lesion scores (ours)"
 
 
 def friedman_sets(models) -> dict:
-    """Row -> models: the abstract's comparison (HMC-Net vs the baselines run) and, when ablations
-    ran, all models."""
+    """Row -> models: the abstract's comparison (HMC-Net vs the baselines run) and all models."""
     paper = [m for m in PAPER_COMPARISON if m in models]
     sets = {}
     if "hmcnet" in paper and len(paper) >= 3:
@@ -36,43 +34,37 @@ def friedman_sets(models) -> dict:
     return sets
 
 
-def fit_fold(ctx, data, name, fold, train_idx):
-    """One fold's fit of ``name``, as plan() declares it, on an inner validation split by patient
-    (the same for every model)."""
-    from mmfusion.data.splits import holdout_by_group
-
-    train_idx, val_idx = holdout_by_group(train_idx, data.labels, data.groups, ctx.cfg.val_fraction,
-                                          ctx.seed(fold=fold))
-    x, y = data.images, data.labels
-    return ctx.fit(f"{data.name}/{name}/fold{fold}", (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]))
-
-
 def cross_validate_model(ctx, data, name, folds) -> dict:
     """Every fold of ``name``: predictions, histories, per-fold metrics, CAM scores, last model."""
+    from mmfusion.data.splits import holdout_by_group
     from mmfusion.evaluation import classification_metrics
     from mmfusion.papers.hmcnet.explain import explain_fold
     from mmfusion.training import predict_proba, predictions_frame
 
     frames, histories, per_fold, cams, result = [], [], [], [], None
+    x, y = data.images, data.labels
     for fold, (train_idx, test_idx) in enumerate(folds):
-        result = fit_fold(ctx, data, name, fold, train_idx)
+        # the inner validation split, by patient (the same for every model)
+        fit_idx, val_idx = holdout_by_group(train_idx, y, data.groups, ctx.cfg.val_fraction,
+                                            ctx.seed(fold=fold))
+        result = ctx.fit(f"{data.name}/{name}/fold{fold}", (x[fit_idx], y[fit_idx]), (x[val_idx], y[val_idx]))
         with ctx.stage("evaluation"):
-            probs = predict_proba(result.model, data.images[test_idx], batch_size=ctx.cfg.batch_size)
-            frames.append(predictions_frame(data.ids[test_idx], data.labels[test_idx], probs, "test", fold))
-            per_fold.append(classification_metrics(data.labels[test_idx], probs))
+            probs = predict_proba(result.model, x[test_idx], batch_size=ctx.cfg.batch_size)
+            frames.append(predictions_frame(data.ids[test_idx], y[test_idx], probs, "test", fold))
+            per_fold.append(classification_metrics(y[test_idx], probs))
         histories.append(pd.DataFrame(result.history).assign(fold=fold))
         if name == ctx.cfg.models[0] and ctx.cfg.cam_images:
             with ctx.stage("explanations"):
                 cams.append(explain_fold(ctx, result.model, data.name, name, data.frame.iloc[test_idx],
-                                         data.images[test_idx], probs, fold))
+                                         x[test_idx], probs, fold))
     return {"predictions": pd.concat(frames, ignore_index=True),
             "history": pd.concat(histories, ignore_index=True),
             "folds": per_fold, "cams": cams, "model": result.model}
 
 
-def model_cells(ctx, table, name, cv, n_test) -> dict:
+def model_cells(ctx, table, task, name, cv, n_test) -> dict:
     """The model's per-fold metrics as cells, its files in ``<task>/<model>/``; metrics.json entry."""
-    from mmfusion.evaluation import mean_std
+    from mmfusion.evaluation import learning_curves, mean_std
 
     for m in REPORTED:
         values = [float(f[m]) for f in cv["folds"] if np.isfinite(f[m])]
@@ -81,18 +73,14 @@ def model_cells(ctx, table, name, cv, n_test) -> dict:
             ctx.cell(table, LABELS[name], m, values, f"one value per fold ({len(values)}){left_out}",
                      n_test=n_test, test_sets="disjoint", bounds=[0, 1])
     summary = {m: dict(zip(("mean", "std"), mean_std([f[m] for f in cv["folds"]]))) for m in cv["folds"][0]}
-    return {"folds": cv["folds"], "summary": summary}
-
-
-def write_model(ctx, task, name, cv, entry) -> None:
-    from mmfusion.evaluation import learning_curves
-
+    entry = {"folds": cv["folds"], "summary": summary}
     child = ctx.run.child(f"{task}/{name}")
     child.write_predictions(cv["predictions"])
     child.write_history(cv["history"])
     child.write_metrics(entry)
     learning_curves(cv["history"], child.figures_dir / "learning_curves.png",
                     title=f"{LABELS[name]} — {task} — learning curves per fold{ctx.tag}")
+    return entry
 
 
 def friedman_cells(ctx, table, task, per_model) -> dict:
@@ -131,8 +119,7 @@ def steps(ctx) -> None:
             cv = cross_validate_model(ctx, data, name, folds)
             with ctx.stage("evaluation"):
                 per_model[name] = model_cells(ctx, table if name == "hmcnet" or table != "Abstract" else OURS,
-                                              name, cv, n_test)
-                write_model(ctx, task, name, cv, per_model[name])
+                                              task, name, cv, n_test)
             cams += cv["cams"]
             if t == 0 and name == cfg.models[0]:
                 ctx.headline(predictions=cv["predictions"], history=cv["history"], model=cv["model"])

@@ -1,5 +1,5 @@
-"""hmcnet's data: whole films resized (optionally cleaned up, mmfusion.data.mammo.enhance), read once
-and cached by content (mmfusion.data.cache); each binary task's rows relabelled 0/1."""
+"""hmcnet's data: whole films resized (optionally ``data.mammo.enhance``d), cached by content; each
+binary task's rows relabelled 0/1."""
 from __future__ import annotations
 
 import dataclasses
@@ -54,21 +54,12 @@ class TaskData:
     frame: pd.DataFrame       # the task's rows, labels 0/1
     images: np.ndarray        # their films
     dropped: int              # rows of the dataset the task leaves out
-
-    @property
-    def labels(self) -> np.ndarray:
-        return self.frame["label"].to_numpy(int)
-
-    @property
-    def groups(self) -> np.ndarray:
-        return self.frame["group_id"].to_numpy()
-
-    @property
-    def ids(self) -> np.ndarray:
-        return self.frame["sample_id"].to_numpy()
+    labels: np.ndarray        # the frame's columns label, group_id, sample_id
+    groups: np.ndarray
+    ids: np.ndarray
 
 
 def task_data(frame: pd.DataFrame, images: np.ndarray, task: str) -> TaskData:
     sub, dropped = task_frame(frame, task)
-    keep = np.flatnonzero(frame["label"].isin(TASKS[task]["keep"]).to_numpy())
-    return TaskData(task, sub, images[keep], dropped)
+    return TaskData(task, sub, images[frame["label"].isin(TASKS[task]["keep"]).to_numpy()], dropped,
+                    sub["label"].to_numpy(int), sub["group_id"].to_numpy(), sub["sample_id"].to_numpy())

@@ -1,12 +1,9 @@
 """The explanation comparison (ours: the authors' explanation code is not public).
 
-LIME (library defaults, positive weights only), Grad-CAM (last conv layer) and Kernel SHAP over
-the same quickshift superpixels, all from mmfusion.xai, on test images of the first model:
-seconds per explanation (our batched path, and the authors' per-call style on a few images),
-deletion / insertion AUC, pointing game and energy-in-mask against the MIAS lesion circle
-(abnormal images), agreement between methods (Spearman, IoU of the top 10 %), figure grids.
-Beside each method stand what no explanation would score: random maps (mean over 3 seeds), a
-centred Gaussian blob, and each method's map of a re-initialised model (Adebayo et al. 2018).
+LIME (positive weights), Grad-CAM (last conv) and Kernel SHAP over LIME's superpixels on test
+images of the first model: cost (batched, and the authors' per-call style), deletion / insertion
+AUC, pointing game and energy in the lesion circle, agreement between methods, figure grids;
+beside them random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
 """
 from __future__ import annotations
 
@@ -22,60 +19,57 @@ METHODS = ("LIME", "Grad-CAM", "Kernel SHAP")
 TOP_FRACTION = 0.10
 
 
-def plain_call(model):
-    """What shap and lime should get: a direct model call (model.predict is far slower per call)."""
+def model_call(model, predict=False):
+    """The classifier for shap and lime: a direct model call (model.predict is far slower per call),
+    or with ``predict`` the authors' style, Keras ``model.predict`` on every call."""
+    if predict:
+        return lambda x: model.predict(np.asarray(x, np.float32), verbose=0)
     return lambda x: np.asarray(model(np.asarray(x, np.float32), training=False))
 
 
-def predict_call(model):
-    """The authors' style: Keras ``model.predict`` on every classifier call."""
-    return lambda x: model.predict(np.asarray(x, np.float32), verbose=0)
+def _timed(times: list, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its wall time appended to ``times``."""
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    times.append(time.perf_counter() - start)
+    return out
 
 
 def explain_batched(model, images, targets, cfg, seed):
     """{method: maps (N, H, W)}, {method: seconds per image (list)} via our fast paths."""
     from mmfusion.xai import GradCAM, image_kernel_shap, lime_image
 
-    fn = plain_call(model)
-    maps, seconds = {}, {}
+    fn = model_call(model)
     cam = GradCAM(model, layer_name=LAST_CONV)
     cam(images[:1], targets[:1])                    # trace once; the timing is of the warm path
-    maps["Grad-CAM"] = cam(images, targets)
-    seconds["Grad-CAM"] = [cam.last_seconds_per_image]
+    maps = {"Grad-CAM": cam(images, targets)}
+    seconds = {"Grad-CAM": [cam.last_seconds_per_image], "LIME": [], "Kernel SHAP": []}
     lime, shap = [], []
-    seconds["LIME"], seconds["Kernel SHAP"] = [], []
     for i in range(len(images)):                    # one call per image: per-image times
-        start = time.perf_counter()
-        lime.append(lime_image(fn, images[i:i + 1], targets[i:i + 1], num_samples=cfg.lime_samples,
-                               seed=seed)[0])
-        seconds["LIME"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        shap.append(image_kernel_shap(fn, images[i:i + 1], targets[i:i + 1], nsamples=cfg.shap_samples,
-                                      seed=seed)[0][0])
-        seconds["Kernel SHAP"].append(time.perf_counter() - start)
+        one, target = images[i:i + 1], targets[i:i + 1]
+        lime.append(_timed(seconds["LIME"], lime_image, fn, one, target, num_samples=cfg.lime_samples,
+                           seed=seed)[0])
+        shap.append(_timed(seconds["Kernel SHAP"], image_kernel_shap, fn, one, target,
+                           nsamples=cfg.shap_samples, seed=seed)[0][0])
     maps["LIME"] = np.maximum(np.stack(lime), 0)     # the paper shows LIME's positive-only mask
     maps["Kernel SHAP"] = np.stack(shap)
     return maps, seconds
 
 
 def time_per_call(model, images, targets, cfg, seed) -> dict:
-    """The authors' style on a few images: the Keras-tutorial Grad-CAM (gradient sub-model rebuilt
-    per image, ``naive_gradcam`` below), LIME with its default batch of 10 and Kernel SHAP, both
-    through model.predict."""
+    """The authors' style on a few images: the Keras-tutorial Grad-CAM (``naive_gradcam``), LIME
+    with its default batch of 10 and Kernel SHAP, both through model.predict."""
     from mmfusion.xai import image_kernel_shap, lime_image
-    fn = predict_call(model)
+
+    fn = model_call(model, predict=True)
     seconds = {m: [] for m in METHODS}
     for i in range(len(images)):
         one, target = images[i:i + 1], targets[i:i + 1]
-        start = time.perf_counter()
-        naive_gradcam(model, one, LAST_CONV, targets=target)
-        seconds["Grad-CAM"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        lime_image(fn, one, target, num_samples=cfg.lime_samples, batch_size=10, seed=seed)
-        seconds["LIME"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        image_kernel_shap(fn, one, target, nsamples=cfg.shap_samples, seed=seed, batch_size=10)
-        seconds["Kernel SHAP"].append(time.perf_counter() - start)
+        _timed(seconds["Grad-CAM"], naive_gradcam, model, one, LAST_CONV, targets=target)
+        _timed(seconds["LIME"], lime_image, fn, one, target, num_samples=cfg.lime_samples, batch_size=10,
+               seed=seed)
+        _timed(seconds["Kernel SHAP"], image_kernel_shap, fn, one, target, nsamples=cfg.shap_samples,
+               seed=seed, batch_size=10)
     return seconds
 
 
@@ -94,10 +88,8 @@ def agreement(a, b) -> dict:
 
     rho, iou = [], []
     for x, y in zip(a, b):
-        if np.ptp(x) == 0 or np.ptp(y) == 0:       # a constant map has no ranking
-            rho.append(0.0)
-        else:
-            rho.append(float(spearmanr(x.ravel(), y.ravel()).statistic))
+        constant = np.ptp(x) == 0 or np.ptp(y) == 0       # a constant map has no ranking
+        rho.append(0.0 if constant else float(spearmanr(x.ravel(), y.ravel()).statistic))
         tx, ty = top_region(x), top_region(y)
         iou.append(float((tx & ty).sum() / (tx | ty).sum()))
     return {"spearman": rho, "iou_top10": iou}
@@ -107,7 +99,7 @@ def quality(model, images, targets, maps, lesions, steps) -> dict:
     """{method: {metric: per-image values}}; lesion metrics on abnormal images only."""
     from mmfusion.xai import deletion_auc, insertion_auc, lesion_scores
 
-    fn = plain_call(model)
+    fn = model_call(model)
     lesion = lesion_scores(maps, lesions)
     return {method: {"deletion_auc": deletion_auc(fn, images, m, targets, steps=steps).tolist(),
                      "insertion_auc": insertion_auc(fn, images, m, targets, steps=steps).tolist(),
@@ -115,21 +107,16 @@ def quality(model, images, targets, maps, lesions, steps) -> dict:
             for method, m in maps.items()}
 
 
-def randomized_maps(model, images, targets, cfg, seed) -> dict:
-    """Each method's maps of a re-initialised copy of ``model`` (same targets)."""
+def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
+    """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, and each
+    method's maps of a re-initialised copy of ``model`` (same targets)."""
+    from mmfusion.xai import baseline_scores
     from mmfusion.xai.metrics import reinitialized_copy
 
-    maps, _ = explain_batched(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
-    return {f"{m} of a re-initialised model": v for m, v in maps.items()}
-
-
-def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
-    """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, randomised."""
-    from mmfusion.xai import baseline_scores
-
+    random_model, _ = explain_batched(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
     return baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
                            len(images), images.shape[1:3], seed,
-                           randomized_maps(model, images, targets, cfg, seed))
+                           {f"{m} of a re-initialised model": v for m, v in random_model.items()})
 
 
 def figures(ctx, images, labels, maps, per_class=4):
@@ -162,22 +149,20 @@ def compare(ctx, model, crops, test_idx) -> None:
     baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
     figs = figures(ctx, crops.images[chosen], crops.labels[chosen], maps)
-    ctx.run.write_json("xai.json",
-                       {"synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
-                                    "targets": targets.tolist(), "seconds_batched": seconds,
-                                    "seconds_per_call": per_call, "quality": scores, "baselines": baselines,
-                                    "agreement": pairs, "figures": [str(p) for p in figs]})
+    ctx.run.write_json("xai.json", {
+        "synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
+        "targets": targets.tolist(), "seconds_batched": seconds, "seconds_per_call": per_call,
+        "quality": scores, "baselines": baselines, "agreement": pairs, "figures": [str(p) for p in figs]})
     ctx.metrics["xai"] = {"n_images": len(images), "quality": scores, "baselines": baselines}
-    note = "ours (no paper numbers)"
 
     def cell(row, column, values, extra=""):
         if len(values):
-            ctx.cell("Table XAI (ours)", row, column, values, note + extra)
+            ctx.cell("Table XAI (ours)", row, column, values, "ours (no paper numbers)" + extra)
 
     for m in METHODS:
+        per_batch = "; batch time / N" if m == "Grad-CAM" else ""
         cell(m, "seconds per explanation (batched)", seconds[m],
-             f"; median {statistics.median(seconds[m]):.4g} s"
-             + ("; batch time / N" if m == "Grad-CAM" else ""))
+             f"; median {statistics.median(seconds[m]):.4g} s{per_batch}")
         cell(m, "seconds per explanation (authors' per-call style)", per_call[m],
              f"; median {statistics.median(per_call[m]):.4g} s over {k} images")
     for row, values in {**scores, **baselines}.items():
@@ -188,10 +173,9 @@ def compare(ctx, model, crops, test_idx) -> None:
         cell(pair, "spearman", values["spearman"])
         cell(pair, "iou top 10%", values["iou_top10"])
 
-# ---- the per-call style of typical notebooks (and of the authors), kept as a cost baseline:
-# the explanation table and the benchmarks time it beside the batched path. Per image the Keras
-# Grad-CAM tutorial's gradient sub-model is rebuilt and run eagerly; Score-CAM makes one model
-# call per channel; both score the output as is (post-softmax), like the tutorial.
+
+# ---- the per-call style of typical notebooks (and of the authors), a cost baseline for the table and
+# the benchmarks: the Keras tutorial's gradient sub-model rebuilt per image, run eagerly, post-softmax.
 
 
 def _grad_model(model, layer_name):
@@ -206,13 +190,11 @@ def naive_gradcam(model, images, layer_name, plus_plus=False, targets=None):
     maps = []
     for i, img in enumerate(images):
         grad_model = _grad_model(model, layer_name)   # rebuilt per image, as in the tutorial
-        x = tf.constant(img[None])
         with tf.GradientTape() as tape:
-            act, preds = grad_model(x)
+            act, preds = grad_model(tf.constant(img[None]))
             target = int(tf.argmax(preds[0])) if targets is None else int(targets[i])
             score = preds[:, target]
-        g = tape.gradient(score, act)[0]
-        a = act[0]
+        g, a = tape.gradient(score, act)[0], act[0]
         if plus_plus:
             g2, g3 = g ** 2, g ** 3
             denom = 2 * g2 + tf.reduce_sum(a, axis=(0, 1)) * g3
@@ -230,8 +212,7 @@ def naive_scorecam(model, images, layer_name):
 
     maps = []
     for img in images:
-        sub = _grad_model(model, layer_name)
-        act, preds = sub(tf.constant(img[None]))
+        act, preds = _grad_model(model, layer_name)(tf.constant(img[None]))
         target = int(tf.argmax(preds[0]))
         up = tf.image.resize(act, img.shape[:2])[0]
         weights = []

@@ -1,11 +1,7 @@
 """The authors' Sequential CNN (1,386,177 parameters at 224 px, 3 classes), He-uniform init.
 
-Built as the same layer stack in a functional keras.Model: mmfusion.xai's Grad-CAM needs
-``model.input``, which an (uncalled) keras.Sequential does not define.
-
-Input is 0..255 pixels; the Rescaling layer does the authors' ``/ 255`` inside the model so the
-explainers and the data pipeline see the same raw images. The Flatten size follows the input size
-(2366 at 224 px), so quick runs use a smaller input.
+A functional keras.Model of the same layers: Grad-CAM needs ``model.input``, which an uncalled
+keras.Sequential lacks. Inputs are 0..255; the Rescaling layer does the authors' ``/ 255``.
 """
 from __future__ import annotations
 

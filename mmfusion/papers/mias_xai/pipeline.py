@@ -1,10 +1,8 @@
 """mias-xai's protocol on the experiment template (papers/mias-xai.yaml).
 
-Per protocol (the authors' stratified split, and a patient-grouped one): augment the training
-crops (x16, MD5 dedupe, undersampling), take the authors' class weights (or search candidates
-over seeds), retrain ``runs`` times (seeds seed .. seed + runs - 1), keep every run's val/test
-predictions; on the first protocol also retrain under each sensitivity weight. Then the tables
-from predictions, and the explanation comparison on the first model.
+Per protocol (the authors' stratified split, and a patient-grouped one): the authors' class
+weights (or a search), ``runs`` retrainings on the x16 training set, their val/test predictions;
+on the first protocol also the sensitivity weights. Then the tables, and the explanations.
 """
 from __future__ import annotations
 
@@ -20,16 +18,12 @@ PROTOCOL_TABLE = {"stratified": "", "patient": " (ours: patient-grouped split)"}
 AVERAGED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "specificity", "auc")
 
 
-def _one_hot(labels):
-    return np.eye(len(CLASS_NAMES), dtype="float32")[labels]
-
-
 def train_one(ctx, crops, split, name, seed, **changes):
-    """Augment the training side with ``seed`` and fit the CNN in sub-run ``name`` as plan()
-    declares it (``changes``: the class weight a search chose)."""
+    """Augment the training side with ``seed``, fit sub-run ``name`` (``changes``: a searched weight)."""
     x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]], seed)
-    val = (crops.images[split["val"]].astype("float32"), _one_hot(crops.labels[split["val"]]))
-    return ctx.fit(name, (x.astype("float32"), _one_hot(y)), val, **changes), counts
+    one_hot = np.eye(len(CLASS_NAMES), dtype="float32")
+    val = (crops.images[split["val"]].astype("float32"), one_hot[crops.labels[split["val"]]])
+    return ctx.fit(name, (x.astype("float32"), one_hot[y]), val, **changes), counts
 
 
 def weights_label(weights) -> str:
@@ -44,9 +38,9 @@ def _test_predictions(ctx, model, crops, split, protocol, run, sides=("val", "te
         for side in sides:
             idx = split[side]
             prob = predict_proba(model, crops.images[idx].astype("float32"))
-            frame = predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0, run=run)
-            frame.insert(1, "protocol", protocol)
-            frames.append(frame)
+            frames.append(predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0,
+                                            run=run))
+            frames[-1].insert(1, "protocol", protocol)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -58,11 +52,8 @@ def pick(scores: dict) -> int:
 
 
 def choose_class_weight(ctx, crops, split, protocol):
-    """Search the candidates: ``class_weight_seeds`` fits each, scored by validation balanced
-    accuracy. Returns (chosen weights, {candidate index: per-seed scores}, {candidate index: its
-    fits' test predictions}); a single candidate is the fixed choice (no fits)."""
-    from mmfusion.evaluation import classification_metrics
-
+    """``class_weight_seeds`` fits per candidate, scored by validation balanced accuracy: (chosen
+    weights, {candidate: per-seed scores}, {candidate: test predictions}); one candidate: no fits."""
     candidates = ctx.cfg.class_weight_candidates
     if len(candidates) == 1:
         return candidates[0], {}, {}
@@ -73,26 +64,21 @@ def choose_class_weight(ctx, crops, split, protocol):
             result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}-seed{s + 1}",
                                   ctx.seed(run=s))
             frame = _test_predictions(ctx, result.model, crops, split, protocol, s + 1)
-            val = frame[frame["split"] == "val"]
-            prob = val[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
-            scores[k].append(classification_metrics(val["y_true"].to_numpy(int), prob,
-                                                    "macro")["balanced_accuracy"])
+            scores[k].append(run_metrics(frame[frame["split"] == "val"])["macro"]["balanced_accuracy"])
             frames.append(frame[frame["split"] == "test"])
         predictions[k] = pd.concat(frames, ignore_index=True)
     return candidates[pick(scores)], scores, predictions
 
 
 def sensitivity_weights(cfg) -> tuple:
-    """The weights retrained ``runs`` times beside the fixed choice (none under a search: there
-    the candidates' own fits give the sensitivity rows)."""
-    if len(cfg.class_weight_candidates) > 1:
-        return ()
-    return tuple(w for w in cfg.sensitivity_weights if w != cfg.class_weight_candidates[0])
+    """The weights retrained ``runs`` times beside the fixed choice (none under a search, whose
+    candidates' fits give the sensitivity rows)."""
+    candidates = cfg.class_weight_candidates
+    return () if len(candidates) > 1 else tuple(w for w in cfg.sensitivity_weights if w != candidates[0])
 
 
 def run_protocol(ctx, crops, protocol, split):
-    """Class-weight choice, ``runs`` seeded retrainings, and (first protocol) the sensitivity
-    retrainings: (predictions, info, first model, {weights label: test predictions})."""
+    """(predictions, info, first model, {weights label: test predictions}) of one protocol."""
     weights, scores, searched = choose_class_weight(ctx, crops, split, protocol)
     frames, first, epochs, counts = [], None, [], None
     chosen = {"class_weight": weights} if scores else {}
@@ -112,15 +98,12 @@ def run_protocol(ctx, crops, protocol, split):
             runs = [_test_predictions(ctx, fit.model, crops, split, protocol, r + 1, sides=("test",))
                     for r, fit in enumerate(fits)]
             sensitivity[weights_label(other)] = pd.concat(runs, ignore_index=True)
-    search = None
-    if scores:
-        search = {"rule": "mean validation balanced accuracy over "
-                          f"{ctx.cfg.class_weight_seeds} seeded fits per candidate; ties (1e-9): smaller "
-                          "spread over seeds, then the earlier candidate",
-                  "scores": {weights_label(candidates[k]): {"per_seed": v, "mean": float(np.mean(v)),
-                                                             "std": float(np.std(v, ddof=1)) if len(v) > 1
-                                                            else None}
-                             for k, v in scores.items()}}
+    search = None if not scores else {
+        "rule": f"mean validation balanced accuracy over {ctx.cfg.class_weight_seeds} seeded fits per "
+                "candidate; ties (1e-9): smaller spread over seeds, then the earlier candidate",
+        "scores": {weights_label(candidates[k]): {"per_seed": v, "mean": float(np.mean(v)),
+                                                  "std": float(np.std(v, ddof=1)) if len(v) > 1 else None}
+                   for k, v in scores.items()}}
     info = {"class_weight": {str(k): v for k, v in weights.items()},
             "class_weight_source": "search" if scores else "fixed (the authors' final weights)",
             "class_weight_search": search, "epochs_run": epochs,
@@ -135,8 +118,7 @@ SENSITIVITY_COLUMNS = (("accuracy", None), ("recall", None), ("f1", None), ("rec
 
 
 def sensitivity_cells(ctx, protocol, chosen: str, by_weights: dict, search) -> dict:
-    """Our tables: the test metrics under each class weight (runs or search fits), and the search's
-    validation scores with their spread."""
+    """Our tables: test metrics under each class weight (runs or search fits), the search's scores."""
     sfx, out = PROTOCOL_TABLE[protocol] or " (ours)", {}
     for label, frame in by_weights.items():
         per = [run_metrics(f) for _, f in frame.groupby("run", sort=True)]
@@ -175,45 +157,40 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
     """The paper's tables from the test rows of every protocol and run; returns metrics.json content."""
     metrics, test = {}, predictions[predictions["split"] == "test"]
     for protocol in ctx.cfg.protocols:
-        runs = {int(r): run_metrics(f) for r,
-                f in test[test["protocol"] == protocol].groupby("run", sort=True)}
+        mine = test[test["protocol"] == protocol]
+        runs = {int(r): run_metrics(f) for r, f in mine.groupby("run", sort=True)}
         per, sfx = list(runs.values()), PROTOCOL_TABLE[protocol]
-        n = {"n_test": per[0]["n_test"]}
-        where = {"protocol": protocol, "split": "test"}     # how `mmfusion verify` recomputes a cell
+        n, table = {"n_test": per[0]["n_test"], "bounds": [0, 1]}, "Table Metrics" + sfx
+        # how `mmfusion verify` recomputes a cell
+        by = {"where": {"protocol": protocol, "split": "test"}, "by": "run"}
         for r, m in runs.items():
             ctx.cell("Table Runs" + sfx, f"run {r}", "accuracy", m["macro"]["accuracy"],
-                     f"seed offset {r - 1}",
-                     bounds=[0, 1], derive={"where": where, "by": "run", "groups": [r], "metric": "accuracy"},
-                     **n)
+                     f"seed offset {r - 1}", derive={**by, "groups": [r], "metric": "accuracy"}, **n)
         ctx.cell("Table Runs" + sfx, "retrained models", "runs", len(per), "retrainings with seeds seed + r")
         for column in AVERAGED:
             values = [m["macro"][column] for m in per]
             if not np.isnan(values).any():
-                ctx.cell("Table Metrics" + sfx, "CNN", column, values,
-                         f"macro, one value per run ({len(per)})",
-                         bounds=[0, 1], derive={"where": where, "by": "run", "metric": column}, **n)
+                ctx.cell(table, "CNN", column, values, f"macro, one value per run ({len(per)})",
+                         derive={**by, "metric": column}, **n)
         for k, c in enumerate(CLASS_NAMES):
             for column in ("precision", "recall", "f1"):
-                ctx.cell("Table Metrics" + sfx, c, column, [m["per_class"][c][column] for m in per],
-                         "per class, per run", bounds=[0, 1],
-                         derive={"where": where, "by": "run", "metric": column, "class": k})
-        ctx.cell("Table Metrics" + sfx, "Majority baseline", "accuracy", per[0]["majority_accuracy"],
-                 f"always '{per[0]['majority_class']}' (the test set's most frequent class)", bounds=[0, 1],
-                 **n)
+                ctx.cell(table, c, column, [m["per_class"][c][column] for m in per], "per class, per run",
+                         bounds=[0, 1], derive={**by, "metric": column, "class": k})
+        ctx.cell(table, "Majority baseline", "accuracy", per[0]["majority_accuracy"],
+                 f"always '{per[0]['majority_class']}' (the test set's most frequent class)", **n)
         cms = np.array([m["confusion_matrix"] for m in per])
         for i, t in enumerate(CLASS_NAMES):
             for j, q in enumerate(CLASS_NAMES):
                 # the paper prints its first model's matrix: ours is run 1's; every run's in a table of ours
-                spec = {"where": where, "by": "run", "confusion": [i, j]}
+                spec = {**by, "confusion": [i, j]}
                 ctx.cell("Confusion matrix" + sfx, f"true {t}", f"pred {q}", cms[0, i, j], "counts of run 1",
                          bounds=[0, per[0]["n_test"]], derive={**spec, "groups": [min(runs)]})
                 ctx.cell("Confusion matrix (ours: every run)" + sfx, f"true {t}", f"pred {q}", cms[:, i, j],
                          "counts, one value per run", bounds=[0, per[0]["n_test"]], derive=spec)
         test_idx = splits_by_protocol[protocol]["test"]
-        for c, name in enumerate(CLASS_NAMES):
-            ctx.cell("Test set" + sfx, name, "images", int((labels[test_idx] == c).sum()),
-                     "our split of our crops")
-        ctx.cell("Test set" + sfx, "total", "images", len(test_idx), "our split of our crops")
+        sizes = {name: int((labels[test_idx] == c).sum()) for c, name in enumerate(CLASS_NAMES)}
+        for name, size in {**sizes, "total": len(test_idx)}.items():
+            ctx.cell("Test set" + sfx, name, "images", size, "our split of our crops")
         metrics[protocol] = {"runs": runs,
                              "mean": {k: float(np.mean([m["macro"][k] for m in per])) for k in AVERAGED},
                              "confusion_matrix_mean": cms.mean(axis=0).tolist()}
@@ -249,10 +226,9 @@ def steps(ctx) -> None:
 
 
 def plan(ctx):
-    """Per protocol, ``class_weight_seeds`` fits per class-weight candidate (when there are
-    several), ``runs`` retrainings and, on the first, ``runs`` per sensitivity weight, each on the x16
-    set undersampled to 3 x its minority class; their predictions; explain.compare's work on the
-    first model (and its re-initialised copy)."""
+    """Per protocol, ``class_weight_seeds`` fits per candidate (when several), ``runs`` retrainings
+    and, on the first, ``runs`` per sensitivity weight, each on the x16 set undersampled to 3 x its
+    minority class; explain.compare's work on the first model (and its re-initialised copy)."""
     import math
 
     from mmfusion.experiment.plan import Plan, PlannedFit
@@ -262,8 +238,8 @@ def plan(ctx):
     counts = np.bincount(frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
     n_train = len(CLASS_NAMES) * 16 * int(0.7 * counts.min())
     # crops: abnormal films without coordinates and the authors' two black crops are left out
-    n = int(len(frame) - (frame["label"].ne(0) & frame["x"].isna()).sum() - frame["sample_id"].isin(
-        cfg.authors_excluded).sum())
+    n = int(len(frame) - (frame["label"].ne(0) & frame["x"].isna()).sum()
+            - frame["sample_id"].isin(cfg.authors_excluded).sum())
     held = math.ceil(0.3 * n)                        # the two-step split: 30 % held out, then halved
     n_test, n_val = math.ceil(0.5 * held), held - math.ceil(0.5 * held)
     candidates, arch = cfg.class_weight_candidates, f"mias-xai CNN {cfg.input_size} px"
@@ -295,9 +271,9 @@ def plan(ctx):
 
 
 def explanations(cfg, arch, n: int) -> tuple:
-    """explain.compare on ``n`` test images: the batched methods on the model and on its
-    re-initialised copy, the per-call style on ``per_call_images``, the deletion / insertion
-    curves of 10 map sets (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
+    """explain.compare on ``n`` test images: the batched methods on the model and its re-initialised
+    copy, the per-call style on ``per_call_images``, the deletion / insertion curves of 10 map sets
+    (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
     import math
 
     from mmfusion.experiment.plan import PlannedExplanation as E
@@ -317,14 +293,12 @@ def explanations(cfg, arch, n: int) -> tuple:
                 E("Kernel SHAP" + model, arch, n, size, calls=shap, segment=True, samples=cfg.shap_samples,
                   sampler="shap", libraries=("shap",))]
     steps = cfg.curve_steps + 1
-    per_class = [min(4, len(range(c, n, len(CLASS_NAMES))))
-                 for c in range(len(CLASS_NAMES))]   # round-robin picks
+    per_class = [min(4, len(range(c, n, len(CLASS_NAMES)))) for c in range(len(CLASS_NAMES))]  # round-robin
     naive = "mmfusion.papers.mias_xai.explain:naive_gradcam"
     out += [E("Grad-CAM (per-call style)", arch, k, size, cam=naive,
               cam_options=(("layer_name", LAST_CONV),), traces=1 if k else 0),
             E("LIME (per-call style)", arch, k, size, calls=((math.ceil(cfg.lime_samples / 10), 10),),
-              predict=True,
-              segment=True, samples=cfg.lime_samples, sampler="lime", traces=1 if k else 0),
+              predict=True, segment=True, samples=cfg.lime_samples, sampler="lime", traces=1 if k else 0),
             E("Kernel SHAP (per-call style)", arch, k, size,
               calls=((3, 1), (math.ceil(cfg.shap_samples / 10), 10)),
               predict=True, segment=True, samples=cfg.shap_samples, sampler="shap", traces=1 if k else 0),

@@ -1,11 +1,6 @@
 """Paper multimodal-fusion (arXiv:2508.16000, after Vo et al. 2021): CBIS-DDSM mammogram +
-clinical fusion by concatenation, co-attention and cross-attention.
-
-Modules: ``config`` (paper / quick settings, fidelity table), ``preprocess`` (lesion crops and
-clinical vectors, cached), ``model`` (the fusion networks), ``pipeline`` (the protocol on the
-experiment template), ``explain`` (robustness, Grad-CAM / KernelSHAP / LIME). Importing this
-package stays free of TensorFlow.
-"""
+clinical fusion by concatenation, co-attention and cross-attention. Importing this package stays
+free of TensorFlow."""
 
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec

@@ -1,30 +1,16 @@
-"""The fusion network of the paper: image branch + clinical branch + fusion + head, built flat.
-
-Image: backbone (ResNet50 on 224 crops) -> GAP 2048 -> Dense(100, ReLU). Clinical: 36 ->
-Dense(100, ReLU). Fusion (FUSIONS) -> head. The backbone's layers sit directly in the returned
-model (its conv map stays reachable for Grad-CAM) and are marked for two-phase fine-tuning.
-Table 2's first two rows, as we read them: "unweighted" is the cross-attention framework with its
-attention weights removed (every image token takes the plain mean of the clinical value tokens);
-"feature_specific" is concatenation fed only the ``selected_groups`` of the clinical vector.
-"""
+"""The paper's fusion network, built flat (the backbone's conv map stays reachable for Grad-CAM):
+image backbone -> GAP -> Dense(d); clinical 36 -> Dense(d); fusion (FUSIONS) -> head. Table 2's first
+two rows, as we read them: "unweighted" is the cross-attention framework with its attention weights
+removed (every image token takes the plain mean of the clinical value tokens); "feature_specific"
+is concatenation fed only the ``selected_groups`` of the clinical vector."""
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import layers
 
 from mmfusion.data.clinical import CLINICAL_DIM, CLINICAL_GROUPS, group_mask
+from mmfusion.layers import fusion as F
 from mmfusion.layers.attention import CoAttention, CrossAttention
-from mmfusion.layers.fusion import (
-    GMU,
-    MFB,
-    TFN,
-    CoAttentionGate,
-    CrossModalGate,
-    FeatureMask,
-    GatedHead,
-    ModalityDropout,
-)
 from mmfusion.layers.tokens import ClinicalTokens, ImageTokens
 from mmfusion.models import build_backbone, mark_backbone
 from mmfusion.papers.multimodal_fusion.config import CLINICAL_GROUP_SLICES
@@ -42,15 +28,10 @@ def _dense(units, l2, name, activation="relu"):
                         kernel_regularizer=reg, name=name)
 
 
-def _tokens(cfg, feature_map, e, clinical, c):
-    """Image tokens from the conv map ("spatial") or the embedding ("pooled"); clinical tokens per
-    feature group ("groups") or from the embedding ("vector")."""
-    d = cfg.token_dim
-    image_src = feature_map if cfg.image_tokens == "spatial" else e
-    clin_groups = [list(s) for s in CLINICAL_GROUP_SLICES] if cfg.clinical_tokens == "groups" else None
-    clin_src = clinical if clin_groups is not None else c
-    return (ImageTokens(d, name="image_tokens")(image_src),
-            ClinicalTokens(d, groups=clin_groups, name="clinical_tokens")(clin_src))
+def _modality_dropout(cfg, seed, e, c):
+    if not cfg.modality_dropout:
+        return e, c
+    return F.ModalityDropout(cfg.modality_dropout, seed=seed, name="modality_dropout")([e, c])
 
 
 def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
@@ -60,7 +41,12 @@ def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
     if fusion == "clinical":
         return c, False
     if fusion in ATTENTION:
-        te, tc = _tokens(cfg, feature_map, e, clinical, c)
+        # image tokens from the conv map ("spatial") or the embedding ("pooled"); clinical tokens per
+        # feature group ("groups") or from the embedding ("vector")
+        groups = [list(s) for s in CLINICAL_GROUP_SLICES] if cfg.clinical_tokens == "groups" else None
+        image_src = feature_map if cfg.image_tokens == "spatial" else e
+        te = ImageTokens(cfg.token_dim, name="image_tokens")(image_src)
+        tc = ClinicalTokens(cfg.token_dim, groups=groups, name="clinical_tokens")(clinical if groups else c)
         te, tc = _modality_dropout(cfg, seed, te, tc)
         if fusion == "coattention":
             te, tc = CoAttention(cfg.token_dim, affinity=cfg.coattention_affinity,
@@ -76,68 +62,47 @@ def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
     if fusion in ("concat", "feature_specific"):
         return layers.Concatenate(name="fused")([e, c]), False
     if fusion in GATED:
-        gate = CoAttentionGate(name="coattention_gate") if fusion == "gated_coattention" \
-            else CrossModalGate(name="crossattention_gate")
+        gate = F.CoAttentionGate(name="coattention_gate") if fusion == "gated_coattention" \
+            else F.CrossModalGate(name="crossattention_gate")
         return layers.Concatenate(name="fused")(gate([e, c])), True
     if fusion == "gmu":
-        return GMU(cfg.embed_dim, name="gmu")([e, c]), False
+        return F.GMU(cfg.embed_dim, name="gmu")([e, c]), False
     if fusion == "mfb":
-        return MFB(cfg.embed_dim, factor=cfg.mfb_factor, name="mfb")([e, c]), False
+        return F.MFB(cfg.embed_dim, factor=cfg.mfb_factor, name="mfb")([e, c]), False
     if fusion == "tfn":
-        return TFN(name="tfn")([e, c]), False
+        return F.TFN(name="tfn")([e, c]), False
     raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
-
-
-def _modality_dropout(cfg, seed, e, c):
-    if not cfg.modality_dropout:
-        return e, c
-    return ModalityDropout(cfg.modality_dropout, seed=seed, name="modality_dropout")([e, c])
-
-
-def selected_mask(selected) -> np.ndarray:
-    """36-d 0/1 mask keeping only the clinical groups ``selected`` (the feature-specific row's input)."""
-    return group_mask([g for g in CLINICAL_GROUPS if g not in selected])
-
-
-def lower_layers(names, stages) -> list[str]:
-    """The backbone layers of the named stages (Keras ResNet50 names: ``conv3_block4_out`` is in
-    stage ``conv3``); the paper's "lower layers are frozen for 10 epochs"."""
-    return [n for n in names if n.split("_")[0] in stages]
 
 
 def build_fusion_model(fusion: str, cfg, num_classes: int = 2, seed=None, backbone=None,
                        weights=None) -> keras.Model:
-    """Inputs ``{"image": (H, W, 3) 0..255, "clinical": (36,)}`` -> class probabilities.
-
-    ``cfg``: a FusionConfig (backbone, input_size, embed_dim, token_dim, tokens, direction, head,
-    dropout, l2, modality_dropout, mfb_factor, selected_groups). ``backbone``: a ready BackboneSpec.
-    """
+    """Inputs ``{"image": (H, W, 3) 0..255, "clinical": (36,)}`` -> class probabilities; ``cfg`` a
+    FusionConfig, ``backbone`` a ready BackboneSpec (else built from cfg)."""
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
-    size = cfg.input_size
+    size, l2 = cfg.input_size, cfg.l2
     spec = backbone or build_backbone(cfg.backbone, (size, size, 3), weights=weights, **cfg.backbone_kw)
-    image_in = spec.inputs
-    clinical_in = keras.Input((CLINICAL_DIM,), name=CLINICAL_INPUT)
-    clinical = clinical_in
-    if fusion == "feature_specific":     # the other groups never reach the network
-        clinical = FeatureMask(selected_mask(cfg.selected_groups).tolist(),
-                               name="selected_clinical")(clinical_in)
-    l2 = cfg.l2
+    clinical_in = clinical = keras.Input((CLINICAL_DIM,), name=CLINICAL_INPUT)
+    if fusion == "feature_specific":     # only the selected groups reach the network
+        mask = group_mask([g for g in CLINICAL_GROUPS if g not in cfg.selected_groups])
+        clinical = F.FeatureMask(mask.tolist(), name="selected_clinical")(clinical_in)
     e = _dense(cfg.embed_dim, l2,
                "image_embed")(layers.GlobalAveragePooling2D(name="image_gap")(spec.features))
     c = _dense(cfg.embed_dim, l2, "clinical_embed")(clinical)
     z, gated = _fuse(fusion, cfg, seed, spec.features, e, clinical, c)
     if gated:
-        logits = GatedHead(num_classes, hidden=cfg.head_hidden, dropout=cfg.dropout,
-                           l2=l2, name="gated_head")(z)
+        logits = F.GatedHead(num_classes, hidden=cfg.head_hidden, dropout=cfg.dropout, l2=l2,
+                             name="gated_head")(z)
     else:
         h = _dense(cfg.head_hidden, l2, "head_hidden")(z)
         h = layers.Dropout(cfg.dropout, name="head_dropout")(h)
         logits = _dense(num_classes, l2, "head_logits", activation=None)(h)
     probs = layers.Activation("softmax", dtype="float32", name="probs")(logits)
-    model = keras.Model({IMAGE_INPUT: image_in, CLINICAL_INPUT: clinical_in}, probs,
+    model = keras.Model({IMAGE_INPUT: spec.inputs, CLINICAL_INPUT: clinical_in}, probs,
                         name=f"fusion_{fusion}")
-    # frozen for the first epochs: the lower stages only; the clinical-only model has none
-    mark_backbone(model, lower_layers(spec.layer_names, cfg.freeze_stages) if fusion != "clinical" else ())
+    # frozen for the first epochs ("lower layers"): the named stages (ResNet50's conv3_block4_out is in
+    # stage conv3); the clinical-only model has none
+    lower = [n for n in spec.layer_names if n.split("_")[0] in cfg.freeze_stages]
+    mark_backbone(model, lower if fusion != "clinical" else ())
     model._mmfusion_cam_layer = spec.last_conv_layer   # in memory, like mark_backbone
     return model

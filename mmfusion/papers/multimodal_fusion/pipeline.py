@@ -1,25 +1,16 @@
-"""multimodal-fusion's protocol on the experiment template (papers/multimodal-fusion.yaml).
-
-Lesion crops and clinical vectors of CBIS-DDSM's official split (validation: 20 % of train, by
-patient); every row of Tables 1-2 trained with the same seed and hyper-parameters (Adam 1e-4, batch
-32, plateau x0.1, early stopping 15, lower backbone layers frozen for the first epochs); test
-metrics with bootstrap CIs; McNemar of the framework (cross-attention) against every simpler row;
-then missing-modality robustness and the XAI of the framework model.
-"""
+"""multimodal-fusion's protocol (papers/multimodal-fusion.yaml): lesion crops and clinical vectors
+of CBIS-DDSM's official split; every row of Tables 1-2 trained with the same seed and
+hyper-parameters; test metrics with bootstrap CIs; McNemar of the framework (cross-attention)
+against every simpler row; then missing-modality robustness and the XAI of the framework model."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
-from mmfusion.papers.multimodal_fusion.config import (
-    BEST,
-    BEST_AGAIN,
-    CI_COLUMNS,
-    MCNEMAR_CLAIM,
-    METRIC_COLUMNS,
-    FusionConfig,
-)
+from mmfusion.papers.multimodal_fusion import config as C
+
+UNIMODAL = ("image", "clinical")
 
 
 def augment(cfg):
@@ -45,10 +36,10 @@ def metric_cells(ctx, row, y, probs) -> dict:
 
     cfg = ctx.cfg
     m = classification_metrics(y, probs, average=cfg.average)
-    places = [(row.table, row.row, METRIC_COLUMNS)] + (list(BEST_AGAIN) if row.key == BEST else [])
-    for col in METRIC_COLUMNS:
+    places = [(row.table, row.row, C.METRIC_COLUMNS)] + (list(C.BEST_AGAIN) if row.key == C.BEST else [])
+    for col in C.METRIC_COLUMNS:
         extra = {}
-        if col in CI_COLUMNS:
+        if col in C.CI_COLUMNS:
             ci = bootstrap_ci(y, probs, metric=col, n_resamples=cfg.bootstrap, seed=ctx.seed(),
                               average=cfg.average)
             ok = bool(np.isfinite([ci["low"], ci["high"]]).all())
@@ -72,40 +63,39 @@ def mcnemar_cells(ctx, y, probs: dict, best: str) -> dict:
                  f"b={test['b']}, c={test['c']}", n_test=len(y), bounds=[0, 1])
     if out:   # the paper's "p < 0.01 over unimodal and simpler fusion baselines" holds iff the largest does
         worst = max(out, key=lambda k: out[k]["pvalue"])
-        ctx.cell(*MCNEMAR_CLAIM, "p_value", out[worst]["pvalue"],
-                 f"the largest of {len(out)} ({best} vs {worst})",
-                 n_test=len(y), bounds=[0, 1])
+        ctx.cell(*C.MCNEMAR_CLAIM, "p_value", out[worst]["pvalue"], f"the largest of {len(out)} ({best} vs "
+                 f"{worst})", n_test=len(y), bounds=[0, 1])
     return out
+
+
+def best_row(rows) -> str:
+    """The framework (cross-attention) if selected, else the first multimodal row, else the first."""
+    keys = [r.key for r in rows]
+    return C.BEST if C.BEST in keys else ([r.key for r in rows if r.fusion not in UNIMODAL] or keys)[0]
 
 
 def steps(ctx) -> None:
     from mmfusion.data.cbis_ddsm import split_official
     from mmfusion.papers.multimodal_fusion import explain
-    from mmfusion.papers.multimodal_fusion.preprocess import (
-        bait_and_switch,
-        cached_inputs,
-        one_per_mammogram,
-        single_label,
-        unit_counts,
-    )
+    from mmfusion.papers.multimodal_fusion import preprocess as pre
     from mmfusion.training import predict_proba, predictions_frame
 
     cfg, frame = ctx.cfg, ctx.frame
     with ctx.stage("data"):
-        ctx.metrics["counts"] = unit_counts(frame)        # both units, as loaded
+        ctx.metrics["counts"] = pre.unit_counts(frame)        # both units, as loaded
         if cfg.single_label_only:
-            frame, multi = single_label(frame)
+            frame, multi = pre.single_label(frame)
             ctx.skipped("single-label clinical features", multi, len(ctx.frame))
         if cfg.unit == "mammogram":
             n = len(frame)
-            frame, extra = one_per_mammogram(frame)
+            frame, extra = pre.one_per_mammogram(frame)
             ctx.skipped("one sample per mammogram", {"further abnormality on the same mammogram": extra}, n)
         frame = frame.reset_index(drop=True)
         ctx.metrics["unit"] = cfg.unit
-        images, clinical, crops = cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
+        images, clinical, crops = pre.cached_inputs(frame, cfg.input_size, ctx.options.cache_dir)
         split = split_official(frame, cfg.val_fraction, ctx.seed())
-    x, y, ids = {"image": images,
-                 "clinical": clinical}, frame["label"].to_numpy(int), frame["sample_id"].to_numpy()
+    x = {"image": images, "clinical": clinical}
+    y, ids = frame["label"].to_numpy(int), frame["sample_id"].to_numpy()
 
     def subset(idx):
         return {k: v[idx] for k, v in x.items()}
@@ -113,24 +103,21 @@ def steps(ctx) -> None:
     test, train = split["test"], subset(split["train"])
     switched = dict(train)
     if cfg.bait_switch:      # multimodal rows only: a unimodal row has no clinical input to withhold from
-        switched["clinical"], withheld = bait_and_switch(train["clinical"], cfg.bait_switch_fraction,
-                                                         ctx.seed())
+        switched["clinical"], withheld = pre.bait_and_switch(train["clinical"], cfg.bait_switch_fraction,
+                                                             ctx.seed())
         ctx.metrics["bait_and_switch"] = {"withheld": int(len(withheld)), "of": int(len(train["clinical"]))}
     results, frames = {}, []
     for row in cfg.selected_rows():
-        x_train = train if row.fusion in ("image", "clinical") else switched
+        x_train = train if row.fusion in UNIMODAL else switched
         res = ctx.fit(row.key, (x_train, y[split["train"]]), (subset(split["val"]), y[split["val"]]))
         frozen = list(res.model._mmfusion_backbone) if cfg.freeze_epochs else []    # the lower stages
-        ctx.metrics.setdefault("frozen_layers", {})[row.key] = {"count": len(frozen), "first": frozen[:1],
-                                                                "last": frozen[-1:],
-                                                                "epochs": cfg.freeze_epochs}
+        ctx.metrics.setdefault("frozen_layers", {})[row.key] = {
+            "count": len(frozen), "first": frozen[:1], "last": frozen[-1:], "epochs": cfg.freeze_epochs}
         with ctx.stage("evaluation"):
             probs = predict_proba(res.model, subset(test), batch_size=cfg.batch_size)
             results[row.key] = dict(result=res, probs=probs, metrics=metric_cells(ctx, row, y[test], probs))
             frames.append(predictions_frame(ids[test], y[test], probs, split="test").assign(model=row.key))
-
-    multimodal = [r.key for r in cfg.selected_rows() if r.fusion not in ("image", "clinical")]
-    best = BEST if BEST in results else (multimodal or list(results))[0]
+    best = best_row(cfg.selected_rows())
     top = results[best]
     ctx.headline(predictions=predictions_frame(ids[test], y[test], top["probs"], split="test"),
                  history=top["result"].history, model=top["result"].model)
@@ -139,8 +126,7 @@ def steps(ctx) -> None:
         tests = mcnemar_cells(ctx, y[test], {k: r["probs"] for k, r in results.items()}, best)
         robust = explain.missing_modality(ctx, top["result"].model, subset(test), y[test])
     ctx.metrics.update(top["metrics"], average=cfg.average, best_multimodal=best, mcnemar=tests,
-                       robustness=robust,
-                       rows={k: r["metrics"] for k, r in results.items()}, crops=crops,
+                       robustness=robust, rows={k: r["metrics"] for k, r in results.items()}, crops=crops,
                        split_sizes={k: int(len(v)) for k, v in split.items()})
     with ctx.stage("explanations"):
         ctx.metrics["xai"] = explain.explain(ctx, top["result"].model, subset(test), y[test], ids[test],
@@ -156,15 +142,13 @@ def plan(ctx):
     from mmfusion.experiment.plan import Plan, PlannedFit
     from mmfusion.experiment.plan import PlannedExplanation as E
     from mmfusion.models.backbones import ARCHS
-    from mmfusion.papers.multimodal_fusion.config import MISSING_GROUP_COUNTS, MISSING_RATES
     from mmfusion.papers.multimodal_fusion.model import build_fusion_model
 
     cfg, split = ctx.cfg, ctx.frame["split"]
     n_train, n_test = int((split == "train").sum() * (1 - cfg.val_fraction)), int((split == "test").sum())
     rows = cfg.selected_rows()
-    multimodal = [r.key for r in rows if r.fusion not in ("image", "clinical")]
-    best = BEST if BEST in [r.key for r in rows] else (multimodal or [r.key for r in rows])[0]
-    variants = len(MISSING_RATES) + sum(math.comb(5, k) for k in MISSING_GROUP_COUNTS)  # missing_modality
+    best = best_row(rows)
+    variants = len(C.MISSING_RATES) + sum(math.comb(5, k) for k in C.MISSING_GROUP_COUNTS)  # missing_modality
 
     def build(fusion):
         weights = None if fusion == "clinical" else ctx.weights(cfg.backbone)
@@ -179,9 +163,8 @@ def plan(ctx):
     layer = "vit_feature_map" if cfg.backbone == "vit" else ARCHS[cfg.backbone].last_conv_layer
     samples = cfg.lime_samples
     explanations = (
-        E("Kernel SHAP (clinical groups)", arch, n + cases, size, calls=((3, 1), (1, 30)),
-          libraries=("shap",),
-          unmeasured="shap's own work on 30 coalitions"),   # 5 groups: all 2^5 - 2 coalitions
+        E("Kernel SHAP (clinical groups)", arch, n + cases, size, calls=((3, 1), (1, 30)),  # 2^5 - 2 subsets
+          libraries=("shap",), unmeasured="shap's own work on 30 coalitions"),
         E("Grad-CAM", arch, cases, size, cam="GradCAM",
           cam_options=(("layer_name", layer), ("input_name", "image")),
           cam_batch=max(cases, 1), traces=1 if cases else 0),
@@ -193,8 +176,8 @@ def plan(ctx):
     return Plan(fits, explanations,
                 data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
                 evaluation="McNemar tests",
-                bootstraps=tuple((len(rows), m, cfg.bootstrap, n_test, cfg.average) for m in CI_COLUMNS))
+                bootstraps=tuple((len(rows), m, cfg.bootstrap, n_test, cfg.average) for m in C.CI_COLUMNS))
 
 
-EXPERIMENT = Experiment(name="multimodal-fusion", config=FusionConfig, steps=steps, plan=plan,
+EXPERIMENT = Experiment(name="multimodal-fusion", config=C.FusionConfig, steps=steps, plan=plan,
                         datasets=lambda cfg: {"cbis-ddsm": {"labels": cfg.labels}})

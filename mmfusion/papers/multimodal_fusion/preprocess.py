@@ -1,10 +1,6 @@
-"""Paper inputs from a CBIS-DDSM frame: square lesion crops (uint8, size x size x 3) and the 36-d
-clinical matrix, cached by content (mmfusion.data.cache) so that the twelve models read the images once.
-
-The crop is the ROI mask's bounding box squared and zero-padded (mmfusion.data.lesion_crop). A row
-without a usable mask falls back to the dataset's own cropped image, then to the full image; every
-fallback is counted in the returned report, never silent.
-"""
+"""Paper inputs from a CBIS-DDSM frame: square lesion crops (the ROI mask's bounding box squared and
+zero-padded; without a usable mask the dataset's own crop, then the full image, each fallback
+counted) and the 36-d clinical matrix, cached by content; the paper's sample filters."""
 from __future__ import annotations
 
 import collections
@@ -49,44 +45,37 @@ def cached_inputs(frame, size: int, cache_dir=None):
     once per (file contents, rows, size) through the core cache."""
     from mmfusion.data.cache import cached
 
-    files = [p for rec in frame.to_dict("records")
-             for p in (rec["image_path"], *(rec.get("mask_paths") or []), rec.get("crop_path") or "") if p]
+    records = frame.to_dict("records")
+    files = [p for rec in records for p in (rec["image_path"], *(rec.get("mask_paths") or []),
+                                            rec.get("crop_path") or "") if p]
+
     def build():
         counts = collections.Counter()
-        images = np.stack([lesion_crop(rec, size, counts) for rec in frame.to_dict("records")])
+        images = np.stack([lesion_crop(rec, size, counts) for rec in records])
         return {"images": images, "clinical": clinical_matrix(frame),
                 "counts": np.asarray(json.dumps(counts))}
 
-    rows = frame["sample_id"].astype(str).tolist()
-    z = cached("multimodal-fusion-crops", files, build, cache_dir, rows=rows, size=size,
-               version=CROPS_VERSION)
+    z = cached("multimodal-fusion-crops", files, build, cache_dir,
+               rows=frame["sample_id"].astype(str).tolist(), size=size, version=CROPS_VERSION)
     return z["images"], z["clinical"], json.loads(str(z["counts"]))
-
-
-def multi_label_groups(frame) -> list[list[str]]:
-    """Per row, the clinical groups with more than one hot slot (a combined CSV value: ROUND-OVAL)."""
-    from mmfusion.data.clinical import CLINICAL_GROUPS
-
-    clinical = clinical_matrix(frame)
-    return [[g for g, s in CLINICAL_GROUPS.items() if row[s].sum() > 1] for row in clinical]
 
 
 def single_label(frame):
     """The paper's "we solely take single-label clinical characteristics into account": the rows
-    whose every clinical group has at most one hot slot -> (kept frame, skip counts per group)."""
-    groups = multi_label_groups(frame)
-    keep = [not g for g in groups]
-    counts = collections.Counter(f"multi-label {g}" for gs in groups for g in gs[:1])
-    return frame[keep].copy(), dict(counts)
+    whose every clinical group has at most one hot slot (no combined CSV value such as ROUND-OVAL)
+    -> (kept frame, skip counts by the first multi-label group)."""
+    from mmfusion.data.clinical import CLINICAL_GROUPS
+
+    groups = [[g for g, s in CLINICAL_GROUPS.items() if row[s].sum() > 1] for row in clinical_matrix(frame)]
+    counts = collections.Counter(f"multi-label {gs[0]}" for gs in groups if gs)
+    return frame[[not g for g in groups]].copy(), dict(counts)
 
 
 def bait_and_switch(clinical: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The paper's "bait and switch, when clinical characteristics are withheld for a subset of
-    training samples", as we read it: a fixed, seeded ``fraction`` of the training samples has its
-    whole clinical vector withheld (the all-zero vector, the encoding of absent features) for every
-    epoch. Unlike modality dropout (in the network, redrawn per step, image or clinical embedding)
-    it acts on the input, on the clinical side only, and always on the same samples.
-    -> (copy with those rows zeroed, their indices)."""
+    training samples", as we read it: a fixed, seeded ``fraction`` of the training samples gets the
+    all-zero clinical vector (absent features) in every epoch; unlike modality dropout (in the
+    network, redrawn per step) always the same samples. -> (copy with those rows zeroed, indices)."""
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(clinical), int(round(fraction * len(clinical))), replace=False))
     out = clinical.copy()
