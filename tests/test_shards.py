@@ -31,37 +31,44 @@ def _comparable(run):
     return metrics, tables
 
 
-def test_two_shards_merge_into_the_unsharded_run(tmp_path, twin_cache):
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory, twin_cache):
+    """The unsharded run and its two shards (folders whole, s1, s2), run once for this module."""
+    out = tmp_path_factory.mktemp("shards")
     common = ["reproduce", "mias-xai", "--quick", "--cache-dir", str(twin_cache), *EXTRA]
-    _run([*common, "--out", str(tmp_path / "whole")])
+    _run([*common, "--out", str(out / "whole")])
     for i in (1, 2):
-        _run([*common, "--out", str(tmp_path / f"s{i}"), "--set", f"shard={i}/2"])
-    shards = [_only(tmp_path / f"s{i}") for i in (1, 2)]
+        _run([*common, "--out", str(out / f"s{i}"), "--set", f"shard={i}/2"])
+    return out
+
+
+def test_two_shards_merge_into_the_unsharded_run(tmp_path, sharded):
+    shards = [_only(sharded / f"s{i}") for i in (1, 2)]
     trained = [json.loads((s / "shard.json").read_text())["fits_trained"] for s in shards]
     # the candidates pick the runs' class weight: each shard trains both, then its run
     candidates = ["stratified-classweight1-seed1", "stratified-classweight2-seed1"]
     assert trained == [[*candidates, "stratified-run1"], [*candidates, "stratified-run2"]]
     settings = lambda fit: json.loads((fit / "fit.json").read_text())["settings"]  # noqa: E731
-    whole = _only(tmp_path / "whole")
+    whole = _only(sharded / "whole")
     assert settings(shards[1] / "stratified-run2") == settings(whole / "stratified-run2")
     assert not (shards[0] / "report.md").exists()              # a shard judges nothing
     from mmfusion.experiment.merge import merge
 
     merged = merge(shards, tmp_path / "merged")
     assert (merged / "DONE").exists()
-    assert _comparable(merged) == _comparable(_only(tmp_path / "whole"))
+    assert _comparable(merged) == _comparable(whole)
 
 
-def test_merge_refuses_incomplete_or_mixed_shards(tmp_path, twin_cache):
+def test_merge_refuses_incomplete_or_mixed_shards(tmp_path, sharded, twin_cache):
     from mmfusion.experiment.merge import merge
 
-    common = ["reproduce", "mias-xai", "--quick", "--cache-dir", str(twin_cache), *EXTRA]
-    _run([*common, "--out", str(tmp_path / "a"), "--set", "shard=1/2"])
-    _run([*common, "--out", str(tmp_path / "b"), "--set", "shard=2/2", "--seed", "7"])
+    first = _only(sharded / "s1")
     with pytest.raises(ValueError, match="missing 2/2"):
-        merge([_only(tmp_path / "a")], tmp_path / "m")
+        merge([first], tmp_path / "m")
+    common = ["reproduce", "mias-xai", "--quick", "--cache-dir", str(twin_cache), *EXTRA]
+    _run([*common, "--out", str(tmp_path / "b"), "--set", "shard=2/2", "--seed", "7"])   # another run's shard
     with pytest.raises(ValueError, match="shards of different runs"):
-        merge([_only(tmp_path / "a"), _only(tmp_path / "b")], tmp_path / "m")
+        merge([first, _only(tmp_path / "b")], tmp_path / "m")
 
 
 def test_bad_shard_option_is_refused_by_name(capsys):
