@@ -1,7 +1,5 @@
 """Every use of Keras (and TensorFlow) private API in mmfusion, in one place (written for Keras 3.15);
 tests/test_keras_compat.py has one test per shim."""
-from __future__ import annotations
-
 import contextlib
 
 import keras

@@ -3,8 +3,6 @@
 Exit codes: 0 ok, 2 usage or bad input, 1 failure. Only the subcommands that run models import
 TensorFlow.
 """
-from __future__ import annotations
-
 import argparse
 import os
 import sys

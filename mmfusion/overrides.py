@@ -3,8 +3,6 @@
 Values come YAML-parsed from the CLI or as raw strings from Python callers; ``coerce`` makes both
 forms give the same value, its type taken from the value it replaces.
 """
-from __future__ import annotations
-
 import dataclasses
 
 NONE_WORDS = ("none", "null", "~", "")

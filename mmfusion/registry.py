@@ -1,7 +1,5 @@
 """The registry of papers (no paper-specific code): each package under mmfusion.papers declares
 its ``SPEC`` in a TensorFlow-free ``__init__``, so `mmfusion list` stays fast."""
-from __future__ import annotations
-
 import dataclasses
 import importlib
 

@@ -1,6 +1,4 @@
 """``python -m mmfusion.bench [all|NAME ...] [--quick]``: JSON lines while running, then a table."""
-from __future__ import annotations
-
 import argparse
 import importlib
 import os

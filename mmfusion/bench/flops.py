@@ -1,7 +1,5 @@
 """FLOPs of a Keras model: from its TensorFlow graph (tf.profiler) and by hand from its conv / dense
 layers' shapes (2 x MACs + bias), the cross-check that the graph number is the model's."""
-from __future__ import annotations
-
 import numpy as np
 
 

@@ -3,8 +3,6 @@
 Cases run in order until ``BUDGET_S`` is spent, the rest printed as skipped. ``--dry`` (``--quick``
 under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
 """
-from __future__ import annotations
-
 import sys
 import time
 

@@ -1,7 +1,5 @@
 """Benchmark plumbing: timing, JSON-line records, the summary table, the device's peak FLOP/s.
 Benchmarks print figures and never assert: speed targets live here, not in tests."""
-from __future__ import annotations
-
 import json
 import os
 import platform

@@ -1,8 +1,6 @@
 """Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak
 (random weights). A training step (``train_on_batch``, Adam) counts as 3 x the forward FLOPs, the
 usual rule of thumb."""
-from __future__ import annotations
-
 import time
 
 import numpy as np

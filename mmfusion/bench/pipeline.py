@@ -1,8 +1,6 @@
 """Input pipeline: mmfusion's tf.data path vs a per-image Python generator, alone and feeding training
 the mias-xai CNN (small, so the input side is stressed hardest), on synthetic BUSI-sized PNGs.
 """
-from __future__ import annotations
-
 import itertools
 import tempfile
 import time

@@ -7,8 +7,6 @@ fit's ``fit.json``, or the run's ``config.json``, to its own, by file times). ``
 another checkout (the child runs in DIR; the run's manifest must name DIR's commit); ``--run-dir R``
 only summarises a run on disk (a resumed run: the last process's stages, no wall time).
 """
-from __future__ import annotations
-
 import argparse
 import json
 import os

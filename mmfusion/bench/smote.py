@@ -1,8 +1,6 @@
 """SMOTE time and peak memory on BUSI's benign-vs-malignant training side (452 images): uint8 through
 ``smote_images``, float32 / float64 through imblearn on 0..1 pixels, each in its own process so
 its peaks (``tracemalloc``, RSS) are its own."""
-from __future__ import annotations
-
 import json
 import subprocess
 import sys

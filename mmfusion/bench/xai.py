@@ -1,8 +1,6 @@
 """Explanation cost, seconds per image: ``mmfusion.xai`` (batched) vs the naive path notebooks write
 (CAMs: the Keras tutorial's eager per-image code; LIME / KernelSHAP: ``model.predict`` in chunks
 of LIME's default 10)."""
-from __future__ import annotations
-
 import functools
 import time
 

@@ -2,8 +2,6 @@
 inconsistent, unverifiable, consistent). ``mmfusion audit [PAPER|all] [--json]`` exits 0 when the
 audit ran (findings are results, not failures), 2 on bad input (unknown paper, invalid claims
 file), 1 on an unexpected failure."""
-from __future__ import annotations
-
 import json
 import sys
 import traceback

@@ -2,8 +2,6 @@
 accuracies, std bounds, a CI containing its point, values in range, the same quantity printed the
 same way twice. Severity: impossible (as printed), inconsistent (two printings disagree, or possible
 only under an unusual reading), unverifiable (the paper does not print what a check needs), consistent."""
-from __future__ import annotations
-
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field

@@ -1,7 +1,5 @@
 """Counts: a printed total against the counts it sums (``sum_of``), and a printed dataset count
 against what the loaders count in the real download (``download: dataset:key``)."""
-from __future__ import annotations
-
 from .audit_checks import Finding
 
 # counted by mmfusion.data in the real downloads (tests/test_audit_xref.py checks CBIS-DDSM and MIAS)

@@ -3,8 +3,6 @@ class counts are known, the integer confusion matrices consistent with all of it
 under the stated (or inferred) averaging and the printed rounding — or "none". Every matrix is
 enumerated once (pruned by the row's accuracy), then each printed metric is matched under each
 averaging reading it may have."""
-from __future__ import annotations
-
 from collections import defaultdict
 from dataclasses import dataclass
 

@@ -2,8 +2,6 @@
 it describes, and any printed row whose numbers it repeats — notably another study's row. Also
 significance without data: a p-value against a baseline whose numbers the paper does not print, or
 whose numbers are another study's (a paired test needs both models' predictions on one test set)."""
-from __future__ import annotations
-
 from collections import defaultdict
 
 from . import feasibility as fz

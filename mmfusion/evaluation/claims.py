@@ -1,7 +1,5 @@
 """Paper claims as data: the ``papers/<paper>.yaml`` schema (docs/claims.md), its validator
 and loader. Errors name the file, the line (from the YAML marks), the claim index and the field."""
-from __future__ import annotations
-
 import os
 from collections import Counter
 from dataclasses import dataclass, field

@@ -6,8 +6,6 @@ over the polytope {x in [0,1]^k, sum x = km} is at a vertex, i.e. j = floor(km) 
 f = km - j and the rest at 0 (all vertices are permutations of this one). Hence
 SS_max = j + f^2 - k m^2 and s_max = sqrt(SS_max / (k - 1)).
 """
-from __future__ import annotations
-
 import itertools
 import math
 

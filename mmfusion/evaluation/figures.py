@@ -1,7 +1,5 @@
 """Report figures (PNG, written atomically; matplotlib picks the backend): ROC curves, confusion matrix,
 learning curves from history.csv, and the critical-difference diagram of a Friedman/Nemenyi test."""
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np

@@ -1,7 +1,5 @@
 """report.html: report.md as one self-contained page (figures embedded as data URIs, no network),
 tables sortable by a click on a column head and filtered by a text box, readable when mailed."""
-from __future__ import annotations
-
 import base64
 import html
 import re

@@ -1,8 +1,6 @@
 """Classification metrics on top of scikit-learn, bootstrap CIs and mean ± sample std. Every number
 comes from sklearn; this module only fixes the conventions (argmax predictions, class 1 is the
 positive class for ``average="binary"``, specificity as one-vs-rest TNR)."""
-from __future__ import annotations
-
 import warnings
 from typing import Callable, NamedTuple
 

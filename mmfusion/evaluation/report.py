@@ -22,8 +22,6 @@ Bounds default to [0, 1] for a fraction/percent metric claim whose values lie in
 [0, n_test] (or [0, open)) for a count claim. The verdict rule is :mod:`mmfusion.evaluation.verdict`.
 A claims file that exists but does not parse or validate raises :class:`ClaimsError`.
 """
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

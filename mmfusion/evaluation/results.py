@@ -1,8 +1,6 @@
 """The comparison engine of the report: the reproduced cells checked against their contract,
 matched to the paper's claims and judged by the verdict rule (results.json). The contract of
 ``reproduced`` is in :mod:`mmfusion.evaluation.report`; rendering lives there too."""
-from __future__ import annotations
-
 import math
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Significance tests: McNemar (statsmodels), DeLong, Wilcoxon and Friedman (scipy), Nemenyi
 (scikit-posthocs) with the critical difference of Demšar (2006)."""
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -1,7 +1,5 @@
 """The first screen of a report: what ran on what, how many of the paper's numbers held, and the
 cells a reviewer checks first (the claims file's ``headline`` and every lower / higher)."""
-from __future__ import annotations
-
 import json
 from collections import Counter
 from pathlib import Path

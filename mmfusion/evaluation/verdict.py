@@ -9,8 +9,6 @@ holds test sampling). Bounded sides use the Wilson score interval on the effecti
 q(1-q)/variance; the difference uses Newcombe's square-and-add (MOVER). δ defaults to 0.2 of a
 bounded range (MIAS's 48 test images alone give ±0.12 of test sampling per side), else 0.2·|paper|.
 """
-from __future__ import annotations
-
 import math
 from dataclasses import dataclass, field
 

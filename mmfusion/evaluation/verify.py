@@ -2,8 +2,6 @@
 wrote (but the report, which (3) rebuilds) against the sha256 manifest.json's ``outputs`` recorded;
 (2) every cell with a ``derive`` recomputed from predictions.csv; (3) every verdict recomputed from
 reproduced.json and the claims file, against results.json. VERIFIED, or each difference (exit 1)."""
-from __future__ import annotations
-
 import hashlib
 import json
 import math

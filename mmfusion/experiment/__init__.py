@@ -5,8 +5,6 @@ the run directory (locked; resumed only when config, data and code match), confi
 manifest.json, resumable fits (``ctx.fit``), the seed and weights policies, the headline files,
 metrics.json, the report, timings.json and the DONE marker. A paper supplies an :class:`Experiment`.
 """
-from __future__ import annotations
-
 import dataclasses
 import hashlib
 import importlib

@@ -4,8 +4,6 @@ A paper's config subclasses :class:`PaperConfig`; its docstring names the comman
 reproduces. ``resolve`` applies ``--epochs/--batch-size/--set`` (:mod:`mmfusion.overrides`) and
 validates the result *before* any run directory exists.
 """
-from __future__ import annotations
-
 import dataclasses
 import operator
 

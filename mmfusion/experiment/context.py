@@ -1,7 +1,5 @@
 """What a paper's pipeline gets from the template: the run, its data, and one way to do each
 shared step (seeds, weights, training config, resumable fits, cells, headline files, timings)."""
-from __future__ import annotations
-
 import contextlib
 import dataclasses
 import functools

@@ -1,8 +1,6 @@
 """Where a paper's data comes from, decided once: ``--data-dir`` (or a paper's per-dataset root),
 a Kaggle mount, or the cached synthetic twin. Twins are always seed 0: the twin stands for the
 dataset, and ``--seed`` varies the training, never the data."""
-from __future__ import annotations
-
 import dataclasses
 import importlib
 from pathlib import Path

@@ -2,8 +2,6 @@
 detail of its text -> "as the paper" or "ours, because ...", with the config field that holds it
 (checked against ``Config.paper()`` by a test) and the file that implements it; appended to every report.
 """
-from __future__ import annotations
-
 import dataclasses
 
 AS_PAPER = "as the paper"

@@ -4,8 +4,6 @@ Shards of different configs, data or code, and incomplete sets, are refused. Eve
 copied into a new run directory with the unsharded identity, then the paper runs there as a resume:
 the fits are reloaded, and evaluation, explanations and the report are made as an unsharded run's.
 """
-from __future__ import annotations
-
 import json
 import shutil
 from pathlib import Path

@@ -5,8 +5,6 @@ declaration of each: ``ctx.fit`` trains them in this order), their evaluation wo
 explanation work as :class:`PlannedExplanation` rows. ``experiment.probe.probe`` times what that
 work is made of (a :class:`Probe`); ``estimate`` multiplies it out; what no probe measures is named.
 """
-from __future__ import annotations
-
 import dataclasses
 import math
 import time

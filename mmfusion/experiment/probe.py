@@ -1,8 +1,6 @@
 """The timing probe behind ``mmfusion plan``: what a :class:`~mmfusion.experiment.plan.Plan`'s work
 is made of, timed cheaply on this device; ``plan.estimate`` multiplies it out.
 """
-from __future__ import annotations
-
 import importlib
 import os
 import sys

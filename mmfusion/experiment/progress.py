@@ -1,7 +1,5 @@
 """One progress line per fit, in the console and in a saved notebook (plain text, not a widget):
 ``fit 7/26 stratified-run4: epoch 12/50, 3.1 min, about 41 min left in the run``."""
-from __future__ import annotations
-
 import sys
 import time
 

@@ -5,8 +5,6 @@ runs) trains with seed r, as the authors' loop did; folds and runs never share a
 every row (model) of a table trains with the same seeds, so rows differ by their model only, as a
 paired comparison (McNemar, Friedman) across rows assumes.
 """
-from __future__ import annotations
-
 RUN_STRIDE = 1
 FOLD_STRIDE = 100
 

@@ -1,7 +1,5 @@
 """Kaggle and Colab notebooks: ``mmfusion kaggle render | push | build-wheel`` (also
 ``python -m mmfusion.kaggle ...``) and what a notebook runs (``runtime``)."""
-from __future__ import annotations
-
 import sys
 
 from mmfusion.kaggle.build import build_info

@@ -1,8 +1,6 @@
 """The wheels a Kaggle kernel needs attached: mmfusion's own (setup.py stamps version and commit in
 mmfusion/_build.py) and, offline, the kernels' extras. pip runs through ``run`` (None:
 ``subprocess.check_call``), so tests see the commands without running pip."""
-from __future__ import annotations
-
 import subprocess
 import sys
 from pathlib import Path

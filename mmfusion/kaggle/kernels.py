@@ -1,7 +1,5 @@
 """The notebooks as data (each paper declares its own in ``SPEC.kernels``): which dataset, which
 backbones need ImageNet files, which packages a Kaggle / Colab image may lack."""
-from __future__ import annotations
-
 import dataclasses
 import re
 

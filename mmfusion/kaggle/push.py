@@ -4,8 +4,6 @@ the kernels into a staging folder and push each through the official ``kaggle`` 
 every folder, with only its network seams answered here: ``KaggleApi.build_kaggle_client`` and
 ``KaggleApi._upload_blob`` (replaced whole: no upload state with a fake token is left to resume).
 Nothing is sent unless every folder passes; ``--dry-run`` stops there and prints the requests."""
-from __future__ import annotations
-
 import contextlib
 import dataclasses
 import io

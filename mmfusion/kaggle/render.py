@@ -1,7 +1,5 @@
 """``mmfusion kaggle render``: write each kernel folder (notebook pair + kernel-metadata.json) for
 one Kaggle user, online (internet on) or offline (every needed file attached as a dataset)."""
-from __future__ import annotations
-
 import json
 import re
 from pathlib import Path

@@ -1,8 +1,6 @@
 """What a notebook does once mmfusion is importable: know where it runs (Kaggle, Colab, a local
 Jupyter), install what the image lacks, find the data, choose output and cache folders, check the
 ImageNet files before any training, run the paper and show its report inline."""
-from __future__ import annotations
-
 import dataclasses
 import importlib.metadata
 import importlib.util

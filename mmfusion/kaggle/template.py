@@ -1,8 +1,6 @@
 """The one notebook template: every kernel's notebook is this, filled in. Written as a jupytext
 percent-format .py (readable diffs) and as the .ipynb Kaggle and Colab open; both from the same
 cells, so they are paired without jupytext having to run."""
-from __future__ import annotations
-
 import json
 
 import yaml

@@ -3,8 +3,6 @@
 Both layers take ``[image_tokens, clinical_tokens]`` (B, ne, d) and (B, nc, d) of the model width
 ``dim`` (:mod:`mmfusion.layers.tokens`); single head, scaled dot-product.
 """
-from __future__ import annotations
-
 import keras
 from keras import ops
 

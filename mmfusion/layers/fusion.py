@@ -3,8 +3,6 @@
 Gated variants follow Vo et al. 2021's public code; GMU (Arevalo et al. 2017), MFB (Yu et al. 2017)
 and TFN (Zadeh et al. 2017) are the other fusion rows of the ablation.
 """
-from __future__ import annotations
-
 import keras
 from keras import ops
 

@@ -11,8 +11,6 @@ Our reading of the HMC-Net abstract (Fatima et al. 2026; only the abstract is pu
   projection, or ``"sum"``) into one (B, H_deep, W_deep, width) map. Maps whose channel count
   differs from ``width`` are projected by a 1x1 first.
 """
-from __future__ import annotations
-
 import keras
 from keras import layers, ops
 

@@ -1,8 +1,6 @@
 """Token builders for the attention fusion layers: a feature map (B, H, W, C) -> H*W tokens or a
 vector (B, C) -> one token; a clinical vector -> one token per feature group (column slices of
 the multi-hot vector, e.g. CBIS-DDSM's density | mass shape | ...), or one token of it all."""
-from __future__ import annotations
-
 import keras
 from keras import ops
 

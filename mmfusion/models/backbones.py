@@ -3,8 +3,6 @@
 keras.applications are built on our own input + preprocessing layer (``input_tensor=``), so the
 model holds every inner layer directly (a nested backbone hides its layers from the CAM methods).
 """
-from __future__ import annotations
-
 import dataclasses
 import os
 

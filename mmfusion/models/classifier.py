@@ -1,6 +1,4 @@
 """The shared image classifier: flat backbone + pooling + optional hidden layers + output."""
-from __future__ import annotations
-
 import keras
 from keras import layers
 

@@ -1,7 +1,5 @@
 """Backbone input preprocessing as a Keras layer (saved inside the model): float RGB images in
 0..255 to what the backbone was trained on."""
-from __future__ import annotations
-
 import keras
 from keras import ops
 

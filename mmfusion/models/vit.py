@@ -1,8 +1,6 @@
 """A small Vision Transformer built from Keras layers (no pretrained weights). Its tokens are
 reshaped into a (h, w, dim) map ``vit_feature_map`` that CAM methods and the classifier head treat
 like a CNN feature map."""
-from __future__ import annotations
-
 import keras
 from keras import layers
 

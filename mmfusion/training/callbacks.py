@@ -1,6 +1,4 @@
 """Callbacks whose state survives a kill: they rebuild it from history.csv and files on disk."""
-from __future__ import annotations
-
 import contextlib
 import os
 import zipfile

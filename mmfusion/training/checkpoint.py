@@ -2,8 +2,6 @@
 named by a rename after it was written and fsync'd (a kill leaves the old set or the new one), its
 digest checked on load, the previous good one kept. NumPy only: run records read it without TensorFlow.
 """
-from __future__ import annotations
-
 import hashlib
 import json
 import re

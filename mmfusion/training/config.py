@@ -1,6 +1,4 @@
 """Everything one training run needs to know, as one dataclass (written to config.json)."""
-from __future__ import annotations
-
 import dataclasses
 import numbers
 from typing import Callable

@@ -1,6 +1,4 @@
 """k-fold cross-validation folds, checked: every paper loops over ``fold_indices`` itself."""
-from __future__ import annotations
-
 import numpy as np
 
 

@@ -3,8 +3,6 @@
 Keras before 3.9 scales the loss wrongly under MirroredStrategy (a 2-replica fit trains to other
 weights than one device), so on such a Keras one of several GPUs is used, with a warning.
 """
-from __future__ import annotations
-
 import warnings
 
 MIRRORED_KERAS = (3, 9)

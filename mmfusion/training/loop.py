@@ -1,6 +1,4 @@
 """The one training loop every paper uses (``fit``)."""
-from __future__ import annotations
-
 import dataclasses
 import json
 import os

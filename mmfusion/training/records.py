@@ -1,6 +1,4 @@
 """Run records: every run writes its own new directory; every file is written atomically."""
-from __future__ import annotations
-
 import contextlib
 import datetime as _dt
 import hashlib

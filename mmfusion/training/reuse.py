@@ -7,8 +7,6 @@ fresh model would; ``hand_back`` copies the trained variables into the fresh mod
 Not reused: fits with a frozen-backbone phase (another trace), eager fits, distributed strategies,
 models that are not Functional / Sequential, and everything when ``MMFUSION_REUSE=0``.
 """
-from __future__ import annotations
-
 import collections
 import contextlib
 import dataclasses

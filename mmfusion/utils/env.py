@@ -1,6 +1,4 @@
 """What a run record says about the machine: versions, git commit, device, code version."""
-from __future__ import annotations
-
 import functools
 import hashlib
 import platform

@@ -1,6 +1,4 @@
 """GPU defaults: mixed precision where it pays, XLA left to Keras, an optional TensorBoard log."""
-from __future__ import annotations
-
 # Tensor Cores (the only source of a mixed_float16 speed-up) arrive with compute capability 7.0;
 # on an older GPU float16 saves memory but costs casts.
 MIN_MIXED_CAPABILITY = (7, 0)

@@ -3,8 +3,6 @@
 A full disk anywhere in a write ends in one :class:`DiskFullError` naming the file and the free
 space, whatever library was writing (Python, NumPy, h5py inside Keras' zip).
 """
-from __future__ import annotations
-
 import errno
 import json
 import os

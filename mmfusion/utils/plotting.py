@@ -1,7 +1,5 @@
 """Matplotlib for every figure; the backend is matplotlib's own choice (forcing Agg kills inline
 plots in a notebook)."""
-from __future__ import annotations
-
 from pathlib import Path
 
 from mmfusion.utils.io import atomic_save

@@ -1,6 +1,4 @@
 """Progress bars for long loops outside Keras fit (explanations, fixtures)."""
-from __future__ import annotations
-
 import os
 import sys
 

@@ -3,8 +3,6 @@
 absl writes them to file descriptor 2 from C++ (``TF_CPP_MIN_LOG_LEVEL`` does not reach all of
 them), so the filter is a pipe on descriptor 2 whose reader thread forwards every other line to the
 real stderr. Never installed inside pytest's own process (its capture owns descriptor 2)."""
-from __future__ import annotations
-
 import os
 import re
 import sys

@@ -1,6 +1,4 @@
 """One call to make a run repeatable: python, numpy and backend seeds, optionally deterministic ops."""
-from __future__ import annotations
-
 import random
 
 import numpy as np

@@ -5,8 +5,6 @@ here the functional graph is re-run symbolically, descending into nested models,
 ``keras.Model(model.input, [activation, logits])`` exists whatever the nesting (same layers and
 weights).
 """
-from __future__ import annotations
-
 import keras
 import numpy as np
 

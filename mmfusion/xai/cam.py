@@ -6,8 +6,6 @@ Scores: the gradient methods use the pre-softmax score of the target class (Selv
 multimodal-fusion eq. 16). A single-unit sigmoid output is read as two classes with scores
 (-z, z). Score-CAM uses the target probability (softmax of the logits; sigmoid for one unit).
 """
-from __future__ import annotations
-
 import time
 
 import numpy as np

@@ -1,6 +1,4 @@
 """Explanation figures (PNG, written atomically into the run directory)."""
-from __future__ import annotations
-
 import numpy as np
 
 from mmfusion.utils.plotting import pyplot, save_figure

@@ -1,8 +1,6 @@
 """Explanation quality against a known lesion region, with the baselines that give it meaning:
 a random map, a centred Gaussian blob (lesions are often central in a crop) and the map of a
 re-initialised model (Adebayo et al. 2018's sanity check)."""
-from __future__ import annotations
-
 import numpy as np
 
 from mmfusion.xai.metrics import energy_in_mask, pointing_game

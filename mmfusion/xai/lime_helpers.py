@@ -1,7 +1,5 @@
 """LIME (Ribeiro et al., KDD 2016) for tabular rows and images, with a batched classifier: each
 explanation makes one call per ``batch_size`` rows (LIME's own default pushes 10 at a time)."""
-from __future__ import annotations
-
 import time
 
 import numpy as np

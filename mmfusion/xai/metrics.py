@@ -8,8 +8,6 @@
 
 ``model_fn`` maps an (n, H, W, ch) batch to (n, C) probabilities, or (n,) for one score.
 """
-from __future__ import annotations
-
 import numpy as np
 
 

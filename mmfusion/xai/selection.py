@@ -1,6 +1,4 @@
 """Which examples to explain: per-class picks that every paper's figures and tables share."""
-from __future__ import annotations
-
 import itertools
 
 import numpy as np

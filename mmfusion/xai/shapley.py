@@ -9,8 +9,6 @@ columns of one clinical variable), switched on and off as a whole.
 slower for many small batches). Results: (N, P) for a single output, (N, P, C) for C outputs;
 ``return_info=True`` also returns ``{"expected_value", "seconds_per_image"}``.
 """
-from __future__ import annotations
-
 import math
 import time
 from contextlib import contextmanager

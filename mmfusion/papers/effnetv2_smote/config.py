@@ -8,8 +8,6 @@ Table 7 (with / without SMOTE), the ROC-AUC of both datasets (§4 text), the spl
 timings. A setting whose dataset is not in --data-dir is skipped and counted. ``--quick``: 32 px,
 1 epoch, from scratch, on the twins (a 60-image BUSI twin), all six settings.
 """
-from __future__ import annotations
-
 import dataclasses
 
 from mmfusion.experiment import PaperConfig

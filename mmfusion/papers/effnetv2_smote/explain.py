@@ -1,8 +1,6 @@
 """The paper's figures: Grad-CAM on test images of each dataset (Figures 3, 4, 11; the predicted
 class at ``top_activation``, the text names no layer; unscored, as in the paper), ROC curves
 (Figures 6, 7) and confusion matrices (Figures 8, 9) of every setting."""
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np

@@ -1,7 +1,5 @@
 """The paper's classifier: EfficientNetV2B0 (include_top=False, its own rescaling) -> global
 average pooling (1280) -> Dense(n, softmax), one flat graph (Grad-CAM reads ``top_activation``)."""
-from __future__ import annotations
-
 BACKBONE = "efficientnetv2b0"
 LAST_CONV_LAYER = "top_activation"
 BACKBONE_PARAMS = 5_919_312   # keras.applications.EfficientNetV2B0(include_top=False)

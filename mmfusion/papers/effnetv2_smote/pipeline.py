@@ -1,8 +1,6 @@
 """effnetv2-smote's protocol (papers/effnetv2-smote.yaml): per setting, images, a 70/15/15 split
 (duplicate groups on one side), SMOTE on the training side only, one fit, test metrics with each
 printed column's averaging, timings and figures; Grad-CAM on the first setting of each dataset."""
-from __future__ import annotations
-
 import time
 
 import numpy as np

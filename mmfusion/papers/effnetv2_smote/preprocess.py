@@ -2,8 +2,6 @@
 resolution, then resized bilinearly) or the plain image, cached by content; exact-copy grouping for
 the MRI set; SMOTE on the training images. Normal BUSI images have empty masks, so their ROI image
 is all black (the report says so beside that cell)."""
-from __future__ import annotations
-
 import numpy as np
 from PIL import Image
 

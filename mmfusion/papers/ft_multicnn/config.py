@@ -7,8 +7,6 @@ curves" (the §4.3 curve statements: training accuracy of CNN, ResNet50, Incepti
 our validation accuracy beside it); our "Table Results" rows have no paper numbers. ``--quick``:
 the HAM10000 twin at 48 px, 2 folds, 1 epoch, CNN + FT-MultiCNN.
 """
-from __future__ import annotations
-
 import dataclasses
 
 from mmfusion.experiment import PaperConfig

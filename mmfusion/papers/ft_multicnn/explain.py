@@ -1,7 +1,5 @@
 """§3.3 as explanations: each fold's CNN Grad-CAM maps of every image (the FT-MultiCNN's inputs),
 and the figure of those inputs for one image per class."""
-from __future__ import annotations
-
 from mmfusion.papers.ft_multicnn.model import CAM_LAYER
 
 

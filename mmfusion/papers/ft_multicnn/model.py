@@ -2,8 +2,6 @@
 (conv stack beside the metadata Dense, concatenated, softmax), its §3.5.4 fine-tune variant
 ``ft_multicnn`` (BatchNorm, Dropout, optionally a pretrained backbone), the image-only ``cnn`` and
 the ``resnet50`` / ``inceptionv3`` baselines. Kernel size and 'valid' padding are ours (not printed)."""
-from __future__ import annotations
-
 import keras
 from keras import layers
 

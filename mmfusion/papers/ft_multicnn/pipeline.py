@@ -2,8 +2,6 @@
 grouped by lesion_id (and image-level beside it, which leaks lesions) of every row; in each fold the
 image-only CNN trained on that fold's training images makes the heatmaps of every image (so no test
 label reaches them)."""
-from __future__ import annotations
-
 import numpy as np
 import pandas as pd
 

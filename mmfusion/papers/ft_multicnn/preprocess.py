@@ -1,8 +1,6 @@
 """Model inputs of ft-multicnn: the §3.2.3 albumentations augmentation (seeded from the pipeline's
 per-sample seed, so a resumed run replays the same images) and the §3.3 CAM inputs (Grad-CAM of a
 trained CNN, min-max to 0..255, OpenCV JET; cached by model weights, CAM layer and images)."""
-from __future__ import annotations
-
 import hashlib
 import json
 import threading

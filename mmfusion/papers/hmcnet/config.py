@@ -9,8 +9,6 @@ beside it, our "Benign vs malignant (ours)" table and our "CAM lesion scores (ou
 re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px, 1 task, 3 models x 2
 folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet``.
 """
-from __future__ import annotations
-
 import dataclasses
 
 from mmfusion.experiment import PaperConfig

@@ -3,8 +3,6 @@ stage, on up to ``cam_images`` test films (lesion films first), written to
 ``<task>/<model>/cams/cams_fold{k}.npz/.json/.png``. Ours: pointing game and energy in the lesion
 circles, beside random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
 """
-from __future__ import annotations
-
 import numpy as np
 
 from mmfusion.papers.hmcnet.model import last_conv_layer

@@ -6,8 +6,6 @@ pooled conv3/conv4) -> dropout -> softmax. Ablations: ``resnet50_hsa`` pools and
 self-attended stages; ``resnet50_msca`` cross-attends the raw stages. The ResNet50 layers sit
 directly in the model, so CAMs reach ``conv5_block3_out``.
 """
-from __future__ import annotations
-
 import dataclasses
 
 HMC_MODELS = ("hmcnet", "resnet50_hsa", "resnet50_msca")

@@ -4,8 +4,6 @@ Per task (normal vs abnormal carries the abstract's numbers; benign vs malignant
 CV stratified and grouped by patient, the same folds for every model, each fit in sub-run
 ``<task>/<model>/fold<k>``; CAMs of the first model; Friedman + Nemenyi on a per-fold metric.
 """
-from __future__ import annotations
-
 import numpy as np
 import pandas as pd
 

@@ -1,7 +1,5 @@
 """hmcnet's data: whole films resized (optionally ``data.mammo.enhance``d), cached by content; each
 binary task's rows relabelled 0/1."""
-from __future__ import annotations
-
 import dataclasses
 
 import numpy as np

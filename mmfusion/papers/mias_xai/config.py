@@ -7,8 +7,6 @@ papers/mias-xai.yaml "Table Runs" (test accuracy of 10 retrained models, compare
 Grad-CAM vs Kernel SHAP: cost and quality, with baselines). ``--quick``: a 64-image twin at 64 px,
 6 epochs, 2 runs, a two-candidate class-weight search. Runtimes: ``mmfusion plan mias-xai``.
 """
-from __future__ import annotations
-
 import dataclasses
 
 from mmfusion.experiment import PaperConfig

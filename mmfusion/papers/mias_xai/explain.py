@@ -5,8 +5,6 @@ images of the first model: cost (batched, and the authors' per-call style), dele
 AUC, pointing game and energy in the lesion circle, agreement between methods, figure grids;
 beside them random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
 """
-from __future__ import annotations
-
 import itertools
 import statistics
 import time

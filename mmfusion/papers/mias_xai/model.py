@@ -3,8 +3,6 @@
 A functional keras.Model of the same layers: Grad-CAM needs ``model.input``, which an uncalled
 keras.Sequential lacks. Inputs are 0..255; the Rescaling layer does the authors' ``/ 255``.
 """
-from __future__ import annotations
-
 PAPER_INPUT = 224
 PAPER_PARAMS = 1_386_177
 LAST_CONV = "conv3"

@@ -4,8 +4,6 @@ Per protocol (the authors' stratified split, and a patient-grouped one): the aut
 weights (or a search), ``runs`` retrainings on the x16 training set, their val/test predictions;
 on the first protocol also the sensitivity weights. Then the tables, and the explanations.
 """
-from __future__ import annotations
-
 import numpy as np
 import pandas as pd
 

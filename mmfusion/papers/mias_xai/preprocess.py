@@ -4,8 +4,6 @@ Per film: resize to 224, noise removal and CLAHE (``data.mammo.enhance``), then 
 (side 2r) or, for normal films, a central h//4 square shifted diagonally onto tissue. Training
 set: 8 dihedral views plus one brightness / contrast copy each (x16), MD5 dedupe, undersampling.
 """
-from __future__ import annotations
-
 import dataclasses
 import hashlib
 import json

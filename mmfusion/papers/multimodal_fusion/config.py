@@ -8,8 +8,6 @@ clinical only), "Table 2 (ours)" (gated co-/cross-attention, GMU, MFB, TFN), "Ro
 (missing clinical data) and the XAI figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px,
 2 epochs, six rows.
 """
-from __future__ import annotations
-
 import dataclasses
 
 from mmfusion.data.clinical import CLINICAL_GROUPS

@@ -2,8 +2,6 @@
 k of its 5 feature groups zeroed on every sample) and the XAI of the framework model (§II.C,
 §III.D-E): Grad-CAM, KernelSHAP and LIME over the clinical groups, LIME image, and case figures for
 the most confident correct malignant and false negative; what each perturbs: config.FIDELITY."""
-from __future__ import annotations
-
 import itertools
 
 import numpy as np

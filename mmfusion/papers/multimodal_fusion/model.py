@@ -3,8 +3,6 @@ image backbone -> GAP -> Dense(d); clinical 36 -> Dense(d); fusion (FUSIONS) -> 
 two rows, as we read them: "unweighted" is the cross-attention framework with its attention weights
 removed (every image token takes the plain mean of the clinical value tokens); "feature_specific"
 is concatenation fed only the ``selected_groups`` of the clinical vector."""
-from __future__ import annotations
-
 import keras
 from keras import layers
 

@@ -2,8 +2,6 @@
 of CBIS-DDSM's official split; every row of Tables 1-2 trained with the same seed and
 hyper-parameters; test metrics with bootstrap CIs; McNemar of the framework (cross-attention)
 against every simpler row; then missing-modality robustness and the XAI of the framework model."""
-from __future__ import annotations
-
 import numpy as np
 import pandas as pd
 

@@ -1,8 +1,6 @@
 """Paper inputs from a CBIS-DDSM frame: square lesion crops (the ROI mask's bounding box squared and
 zero-padded; without a usable mask the dataset's own crop, then the full image, each fallback
 counted) and the 36-d clinical matrix, cached by content; the paper's sample filters."""
-from __future__ import annotations
-
 import collections
 import json
 from pathlib import Path
