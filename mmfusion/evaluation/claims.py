@@ -17,7 +17,7 @@ METRIC_KINDS = ("metric", "text", "literature")
 ROUNDINGS = ("round", "truncate")
 RELATIONS = ("=", "<", "<=", ">", ">=", "~")     # "p < 0.01", "over 92 %", "about 0.9978"
 TOP_REQUIRED = ("paper", "title", "citation", "dataset", "claims")
-TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes", "headline")
+TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes", "headline", "fidelity")
 CLAIM_REQUIRED = ("table", "row", "column", "value")
 
 

@@ -1,6 +1,7 @@
-"""Each paper's fidelity table (``FIDELITY = (Detail(...), ...)`` in its config.py): every protocol
-detail of its text -> "as the paper" or "ours, because ...", with the config field that holds it
-(checked against ``Config.paper()`` by a test) and the file that implements it; appended to every report.
+"""Each paper's fidelity table (``fidelity:`` in papers/<paper>.yaml, read as its config's
+``FIDELITY``): every protocol detail of its text -> "as the paper" or "ours, because ...", with the
+config field that holds it (checked against ``Config.paper()`` by a test) and the file that
+implements it; appended to every report.
 """
 import dataclasses
 
@@ -19,6 +20,24 @@ class Detail:
     @property
     def faithful(self) -> bool:
         return self.ours == AS_PAPER
+
+
+def rows(paper: str) -> tuple:
+    """The ``fidelity`` rows of papers/<paper>.yaml as Details (YAML lists read as tuples)."""
+    import yaml
+
+    from mmfusion.evaluation.claims import papers_dir
+
+    data = yaml.safe_load((papers_dir() / f"{paper}.yaml").read_text(encoding="utf-8"))
+    return tuple(Detail(**{k: _tuples(v) for k, v in row.items()}) for row in data.get("fidelity") or ())
+
+
+def _tuples(value):
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
 
 
 def check(config, rows) -> list[str]:

@@ -10,9 +10,8 @@ timings. A setting whose dataset is not in --data-dir is skipped and counted. ``
 """
 import dataclasses
 
-from mmfusion.experiment import PaperConfig
+from mmfusion.experiment import PaperConfig, fidelity
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import AS_PAPER, Detail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,52 +106,4 @@ class EffnetConfig(PaperConfig):
         return own if own is not None else self.twin_n
 
 
-_PKG = "mmfusion/papers/effnetv2_smote/"
-_PIPE, _PRE, _MODEL, _EXPLAIN = (_PKG + f for f in ("pipeline.py", "preprocess.py", "model.py", "explain.py"))
-_SILENT = "ours, because the text is silent: "
-FIDELITY = (
-    Detail("input size", "299 x 299 x 3 (§3 Data Preprocessing; §3 Model)", field="input_size", value=299,
-           where=_PRE),
-    Detail("backbone", "EfficientNetV2B0, ImageNet-pretrained (--weights imagenet), include_top=False, "
-           "fine-tuned end to end (§3 Model)", where=_MODEL),
-    Detail("head", "global average pooling (1280) -> Dense(2, softmax) (§3 Model); 3 units for B-M-N",
-           where=_MODEL),
-    Detail("pixel normalisation", "none: the backbone's built-in rescaling (§3 Data Preprocessing)",
-           where=_MODEL),
-    Detail("optimiser", "Nadam (Table 3)", where=_PIPE),
-    Detail("learning rate", "0.0001 (Table 3)", AS_PAPER, "learning_rate", 1e-4, _PIPE),
-    Detail("schedule", "not stated", _SILENT + "constant learning rate", where=_PIPE),
-    Detail("loss", "sparse categorical cross-entropy (Table 3)", where=_PIPE),
-    Detail("epochs", "22 (Table 3)", AS_PAPER, "epochs", 22, _PIPE),
-    Detail("batch", "32 (Table 3)", AS_PAPER, "batch_size", 32, _PIPE),
-    Detail("early stopping", "not stated", _SILENT + "none; the weights after the last epoch are evaluated",
-           where=_PIPE),
-    Detail("augmentation", "none besides SMOTE (§3 Data Preprocessing)", where=_PIPE),
-    Detail("SMOTE", "on flattened 299x299x3 training images, BUSI only: 452 -> 610 (§3 Data Preprocessing)",
-           "ours in one detail, because imblearn computes differences in the input dtype: it gets int16 "
-           "pixels (uint8 wraps around) and the output is cast back to uint8", where=_PRE),
-    Detail("SMOTE k_neighbors", "not stated (Table 3 lists no SMOTE parameter)",
-           _SILENT + "5, imblearn's default", "smote_k", 5, _PRE),
-    Detail("split", "70 / 15 / 15 per class, train / validation / test (§3 Datasets Splitting)", AS_PAPER,
-           "ratios", (0.7, 0.15, 0.15), _PIPE),
-    Detail("duplicates", "not mentioned", "ours, because BUSI holds copies: exact and dHash near copies "
-           "(<= 3 bits) kept on one side of the split (MRI: exact copies only)", "duplicates", True, _PRE),
-    Detail("MRI folders", "one 740 / 740 set split 70 / 15 / 15 (Table 2)", "ours, because the download "
-           "ships train/ and validation/: both merged and re-split", where="mmfusion/data/breast_mri.py"),
-    Detail("class handling", "BUSI normal excluded (B-M) for the headline; B-M-N rows in Tables 5 and 6 "
-           "(§4)", AS_PAPER, "settings", tuple(SETTINGS), _PIPE),
-    Detail("ROI", "image x its mask, BUSI only; MRI whole images (§3 Region of Interest)",
-           "ours in the order, because the text's is ambiguous: every mask of an image OR-merged and "
-           "applied at the stored resolution, then resized", where=_PRE),
-    Detail("XAI method", "Grad-CAM (§3 XAI Grad-CAM Technique)", where=_EXPLAIN),
-    Detail("XAI layer", "not stated", _SILENT + "top_activation, the backbone's last activation (10 x 10 "
-           "at 299 px)", where=_EXPLAIN),
-    Detail("Grad-CAM examples", "examples of both datasets (Figures 3, 4, 11)", "ours, because the text "
-           "does not say which: test images interleaved over classes", "cam_images", 4, _EXPLAIN),
-    Detail("metric averaging", "not stated (§3 Evaluation Metrics gives the binary formulas)",
-           "ours, decided from the printed numbers: macro precision / recall / F1, binary specificity "
-           "(TNR of benign / healthy), positive-class ROC-AUC; B-M-N: macro, one-vs-rest AUC", where=_PIPE),
-    Detail("statistics", "one run per setting, no intervals (§4)", where=_PIPE),
-    Detail("timings", "training 121.36 s, inference 0.09 s/image (BUSI); 4 min 23 s, evaluation 2.26 s "
-           "(MRI), P100 (§4): wall time of the fit and of the test-set prediction", where=_PIPE),
-)
+FIDELITY = fidelity.rows("effnetv2-smote")   # papers/effnetv2-smote.yaml, fidelity:

@@ -9,9 +9,8 @@ the HAM10000 twin at 48 px, 2 folds, 1 epoch, CNN + FT-MultiCNN.
 """
 import dataclasses
 
-from mmfusion.experiment import PaperConfig
+from mmfusion.experiment import PaperConfig, fidelity
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import AS_PAPER, Detail
 
 TABLE = "Table Results (ours)"           # the paper prints no results table
 IMAGE_LEVEL_TABLE = "Table Results, image-level k-fold (ours)"
@@ -81,45 +80,4 @@ class FtMultiCnnConfig(PaperConfig):
         return row.input or self.input
 
 
-_P = "papers/ft_multicnn/"
-_PIPE, _PRE, _MODEL = _P + "pipeline.py", _P + "preprocess.py", _P + "model.py"
-FIDELITY = (
-    Detail("dataset", "ISIC / HAM10000, seven classes incl. squamous cell carcinoma (§3.1 list: MEL, SCC, "
-           "AKIEC, BKL, BCC, DF, NV)", "ours: HAM10000's seven classes, which have vascular lesions (vasc) "
-           "and no SCC (SCC is an ISIC 2019 class; --set dataset=isic2019 gives its 8 classes)", "dataset",
-           "ham10000", "mmfusion/data/skin.py"),
-    Detail("input size", "128x128x3 (§3.5.1)", AS_PAPER, "image_size", 128, _MODEL),
-    Detail("conv stack", "Conv2D 32, 64, 128 + MaxPooling, Flatten (§3.5.1)",
-           "as the paper; 3x3 kernels and 'valid' padding are ours (not printed)", where=_MODEL),
-    Detail("metadata branch", "7 features -> Dense(64) (§3.5.2)", AS_PAPER, "metadata", "seven",
-           "mmfusion/" + _PRE + " (encode_seven)"),
-    Detail("fusion and head", "concatenate -> Dense(7, softmax) (§3.5.3); Dropout and BatchNorm in the "
-           "fine-tune variant (§3.5.4)", AS_PAPER, "dropout", 0.5, _MODEL),
-    Detail("CAM inputs", "Grad-CAM heatmaps of a (pre)trained CNN, overlaid on the image (§3.3)",
-           "ours: the image-only CNN of each fold's training images makes the heatmaps (no test label "
-           "reaches them); conv3, the predicted class", "input", "overlay", _PRE),
-    Detail("optimiser", "Adam (§4.1)", "Adam; the learning rate 1e-3 (Keras' default) is ours: not printed",
-           "learning_rate", 1e-3, _PIPE),
-    Detail("epochs", "50 (§4.1)", AS_PAPER, "epochs", 50, _PIPE),
-    Detail("batch size", "32 (§4.1)", AS_PAPER, "batch_size", 32, _PIPE),
-    Detail("schedule / early stopping", "none named", "as the paper: a fixed 50 epochs, no restore",
-           where=_PIPE),
-    Detail("augmentation", "Transpose, V/H flips, Rotate, RandomBrightness 0.2, RandomContrast 0.2, "
-           "GaussianBlur(5, p=0.25), ShiftScaleRotate(0.1, 0.1, 15, p=0.85) (§3.2.3)",
-           "as the paper, with albumentations itself (RandomBrightnessContrast with the other limit 0)",
-           "augment", True, _PRE),
-    Detail("normalisation", "Normalize(max_pixel_value=255.0, p=0.5) among the augmentations (§3.2.3)",
-           "as the paper (normalize=paper): half the training images are ImageNet-normalised by "
-           "albumentations, the rest and every test image stay 0..255 — two input scales ~100x apart; "
-           "normalize=always (ours: every image / 255 in the model) is the sounder option", "normalize",
-           "paper", _PRE),
-    Detail("split", "cross-validation, stratified (§3.1; folds not stated)",
-           "ours: 5 stratified folds grouped by lesion_id (an image-level split leaks lesions; it is "
-           "reported beside)", "folds", 5, "mmfusion/training/cv.py"),
-    Detail("validation", "training and validation curves (§4.3)", "ours: a 10% lesion-grouped hold-out of "
-           "each training fold for the curves", "val_fraction", 0.1, _PIPE),
-    Detail("reported numbers", "0.96 ± 0.25 accuracy, 0.94 ± 0.34 recall (abstract); curves 'around 96%' "
-           "(training accuracy, §4.3)", "ours: fold-mean test accuracy / macro recall for the abstract; "
-           "last-epoch training accuracy for the curve statements, validation accuracy beside it",
-           where=_PIPE),
-)
+FIDELITY = fidelity.rows("ft-multicnn")   # papers/ft-multicnn.yaml, fidelity:

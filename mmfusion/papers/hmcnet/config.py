@@ -11,9 +11,8 @@ folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet``.
 """
 import dataclasses
 
-from mmfusion.experiment import PaperConfig
+from mmfusion.experiment import PaperConfig, fidelity
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import AS_PAPER, Detail
 from mmfusion.papers.hmcnet.model import MODELS, AttentionConfig
 
 # MIAS loader labels: 0 normal, 1 benign, 2 malignant.
@@ -70,60 +69,4 @@ class HmcConfig(PaperConfig):
                              f"of the ViT patch_size {patch}")
 
 
-_ABSTRACT = "not stated (only the abstract is public)"
-_M, _P, _E, _D = ("mmfusion/papers/hmcnet/model.py", "mmfusion/papers/hmcnet/pipeline.py",
-                  "mmfusion/papers/hmcnet/explain.py", "mmfusion/papers/hmcnet/preprocess.py")
-_U = "ours, because nothing is stated: "
-FIDELITY = (
-    Detail("backbone", "ResNet50 (abstract)", AS_PAPER, where=_M),
-    Detail("attention modules", "hierarchical self-attention (intra-layer) and multi-scale cross-attention "
-           "(inter-layer) embedded in ResNet50 (abstract)", "ours, because the abstract gives one sentence: "
-           "self-attention per stage conv3/conv4/conv5, conv5 tokens cross-attend pooled conv3/conv4 "
-           "(papers/hmcnet.yaml notes)", where=_M),
-    Detail("layer sizes", _ABSTRACT, "ours, because the abstract gives none: attention width 256, 8 heads, "
-           "key dim 32, keys/values pooled to 7x7, dropout 0.3 (AttentionConfig defaults)", "attention", {},
-           _M),
-    Detail("compared models", "baselines ResNet50, VGG19, VGG16, ViT; ablations ResNet50 + hierarchical "
-           "attention, ResNet50 + multi-scale attention (abstract)", AS_PAPER, "models", MODELS, _M),
-    Detail("ViT variant", "ViT, variant not named", "ours, because unnamed: a small ViT from scratch "
-           "(patch 16, dim 192, depth 6, 3 heads)", "vit", {"patch_size": 16, "dim": 192, "depth": 6,
-                                                            "heads": 3}, _M),
-    Detail("pretrained weights", _ABSTRACT, "ours: ImageNet for ResNet50 / VGG (--weights), none on quick "
-           "runs", where="mmfusion/experiment/context.py"),
-    Detail("input size", _ABSTRACT, "ours, because ResNet50's native size: 224 px RGB films resized from "
-           "1024 px", "input_size", 224, _D),
-    Detail("preprocessing", _ABSTRACT, _U + "resize only (`mias-xai` adds mmfusion.data.mammo.enhance: "
-           "breast mask + CLAHE)", "preprocessing", "resize", _D),
-    Detail("optimiser", _ABSTRACT, _U + "Adam", "optimizer", "adam", _P),
-    Detail("learning rate", _ABSTRACT, _U + "1e-4, constant (no schedule)", "learning_rate", 1e-4, _P),
-    Detail("epochs", _ABSTRACT, _U + "at most 50", "epochs", 50, _P),
-    Detail("batch size", _ABSTRACT, _U + "16", "batch_size", 16, _P),
-    Detail("early stopping", "learning curves 'for stable convergence with limited overfitting' (abstract)",
-           "ours, because no rule is stated: patience 10 on the inner validation loss, best weights restored",
-           "patience", 10, _P),
-    Detail("inner validation split", _ABSTRACT, "ours, because early stopping needs one: 15% of each "
-           "training fold, by patient, stratified", "val_fraction", 0.15, _P),
-    Detail("augmentation", _ABSTRACT, _U + "none", where=_P),
-    Detail("split", "5-fold cross-validation (abstract)", AS_PAPER, "folds", 5, _P),
-    Detail("fold construction", _ABSTRACT, "ours, because unstated: stratified by label and grouped by "
-           "patient (both breasts of a woman in one fold), the same folds for every model",
-           where="mmfusion/training/cv.py"),
-    Detail("class handling", "binary (specificity is reported); task not named", "ours, because the task is "
-           "unstated: normal vs abnormal carries the abstract's numbers; benign vs malignant is our own "
-           "table; a film is malignant if any Info.txt row is; no class weights", "tasks", tuple(TASKS), _D),
-    Detail("metrics", "mean accuracy, precision, recall, F1, AUC-ROC, specificity over the 5 folds "
-           "(abstract)", AS_PAPER, where=_P),
-    Detail("spread", "'(± x)', meaning unstated", "ours: sample std (ddof 1) over folds; positive class = "
-           "abnormal / malignant", where=_P),
-    Detail("statistics", "Friedman test over HMC-Net and the baselines, Nemenyi post-hoc (abstract)",
-           AS_PAPER, where="mmfusion/evaluation/stats.py"),
-    Detail("Friedman metric", _ABSTRACT, "ours, because unstated: per-fold accuracy; Nemenyi alpha 0.05",
-           "friedman_metric", "accuracy", _P),
-    Detail("XAI methods", "Grad-CAM, Grad-CAM++, Score-CAM (abstract)", AS_PAPER, where=_E),
-    Detail("XAI layer and images", _ABSTRACT, "ours, because unstated: conv5_block3_out of HMC-Net, 4 test "
-           "films per fold (lesion films first)", "cam_images", 4, _E),
-    Detail("Score-CAM channels", _ABSTRACT, "ours: all 2048 conv5 channels", "scorecam_channels", None, _E),
-    Detail("XAI scoring", "none (heatmaps shown only)", "ours: pointing game and energy in the MIAS lesion "
-           "circles, beside random maps (mean of 3 seeds), a centred Gaussian blob and each method's map of "
-           "a re-initialised model", where=_E),
-)
+FIDELITY = fidelity.rows("hmcnet")   # papers/hmcnet.yaml, fidelity:

@@ -9,9 +9,8 @@ Grad-CAM vs Kernel SHAP: cost and quality, with baselines). ``--quick``: a 64-im
 """
 import dataclasses
 
-from mmfusion.experiment import PaperConfig
+from mmfusion.experiment import PaperConfig, fidelity
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import Detail
 
 CLASS_WEIGHT_CANDIDATES = ({0: 1.0, 1: 1.0, 2: 1.0}, {0: 1.0, 1: 2.0, 2: 3.0}, {0: 2.0, 1: 3.0, 2: 4.0})
 AUTHORS_CLASS_WEIGHT = CLASS_WEIGHT_CANDIDATES[1]   # their grid search's pick, used for their 10 runs
@@ -85,50 +84,4 @@ def parse_class_weights(text) -> tuple:
     return tuple(out)
 
 
-_SRC = "published paper (arXiv 2408.13154, PMLR 248) and the authors' public code"
-_P, _X, _PRE = ("papers/mias_xai/pipeline.py", "papers/mias_xai/explain.py",
-                "papers/mias_xai/preprocess.py")
-FIDELITY = (
-    Detail("labels", f"SEVERITY of the first Info.txt row per film ({_SRC}: MIAS.py)",
-           where="mmfusion/data/mias.py (label_rule='first')"),
-    Detail("preprocessing",
-           "resize 224, Otsu + 5x5 close/open + largest contour + 55x55 dilation, CLAHE 2.0 / 8x8",
-           field="input_size", value=224, where="mmfusion/data/mammo.py, " + _PRE),
-    Detail("ROI crop", "square of side 2r around (x, 224 - y); normal films: central h//4 crop shifted "
-           "diagonally onto tissue", "as the paper; the y-flip through data.mias.to_pixels (pixel centres)",
-           where=_PRE),
-    Detail("dropped films", "abnormal films without coordinates skipped; two crops deleted by hand as black "
-           "(roi_images[210], [212] in Data_creation_ROIs.ipynb)", "as the paper: mdb212 and mdb214 "
-           "excluded by id (316 crops; test 31/9/8, validation 31/9/7)", "authors_excluded",
-           ("mdb212", "mdb214"), _P),
-    Detail("split", "70/15/15 stratified two-step train_test_split, random_state 44", field="split_seed",
-           value=44, where="mmfusion/" + _PRE + " (paper_two_step_split)"),
-    Detail("patient-grouped split", "none (image-level)", "ours, beside it: the two breasts of a patient "
-           "on one side", "protocols", ("stratified", "patient"), _PRE),
-    Detail("augmentation", "x16: 4 rotations x vertical flip + one brightness (+-15) / contrast (0.5-1.5) "
-           "copy; MD5 dedupe; random undersampling", where=_PRE),
-    Detail("model", "Sequential CNN, 1,386,177 parameters, inputs / 255", "as the paper (functional graph "
-           "of the same layers, for Grad-CAM)", where="papers/mias_xai/model.py"),
-    Detail("optimiser", "Adam, lr 1e-4, categorical cross-entropy", field="learning_rate", value=1e-4,
-           where=_P),
-    Detail("epochs", "<= 50", field="epochs", value=50, where=_P),
-    Detail("batch size", "16", field="batch_size", value=16, where=_P),
-    Detail("early stopping", "val_loss, patience 10, best weights restored", field="patience", value=10,
-           where=_P),
-    Detail("class weights", "{1,2,3}: the pick of their grid search over {1,1,1}, {1,2,3}, {2,3,4} (one fit "
-           "each, validation balanced accuracy; CNN_model_training.ipynb)", "as the paper: {1,2,3} fixed; "
-           "the search is ours on request (--set class_weight_candidates=1,1,1;1,2,3;2,3,4: "
-           "class_weight_seeds fits each, mean score)", "class_weight_candidates", (AUTHORS_CLASS_WEIGHT,),
-           _P),
-    Detail("class-weight sensitivity", "none", "ours: the runs retrained with {1,1,1} on the stratified "
-           "split", "sensitivity_weights", (CLASS_WEIGHT_CANDIDATES[0],), _P),
-    Detail("runs", "10 retrained models", field="runs", value=10, where=_P),
-    Detail("LIME", "library defaults: 1000 samples, quickshift, positive weights", field="lime_samples",
-           value=1000, where=_X),
-    Detail("Kernel SHAP", "Kernel SHAP (settings not public)", "ours: 1000 coalitions over LIME's quickshift "
-           "superpixels", "shap_samples", 1000, _X),
-    Detail("Grad-CAM", "Grad-CAM, last convolution", "as the paper (conv3)", where=_X),
-    Detail("explanation scores", "none printed", "ours: cost, deletion / insertion AUC, pointing game, "
-           "energy in the lesion circle, beside random-map, centred-blob and re-initialised-model "
-           "baselines", "curve_steps", 50, _X),
-)
+FIDELITY = fidelity.rows("mias-xai")   # papers/mias-xai.yaml, fidelity:

@@ -11,9 +11,8 @@ clinical only), "Table 2 (ours)" (gated co-/cross-attention, GMU, MFB, TFN), "Ro
 import dataclasses
 
 from mmfusion.data.clinical import CLINICAL_GROUPS
-from mmfusion.experiment import PaperConfig
+from mmfusion.experiment import PaperConfig, fidelity
 from mmfusion.experiment.config import option
-from mmfusion.experiment.fidelity import AS_PAPER, Detail
 
 CLINICAL_GROUP_NAMES = tuple(CLINICAL_GROUPS)
 CLINICAL_GROUP_SLICES = tuple((s.start, s.stop) for s in CLINICAL_GROUPS.values())
@@ -127,76 +126,4 @@ class FusionConfig(PaperConfig):
         return [r for r in ROWS if r.key in self.rows]
 
 
-_P = "mmfusion/papers/multimodal_fusion/"
-_PIPE, _PRE, _MODEL, _XAI = (_P + f for f in ("pipeline.py", "preprocess.py", "model.py", "explain.py"))
-_NONE = "ours, because the text gives none: "
-FIDELITY = (
-    Detail("input size", "224 x 224 (§II.A.1)", AS_PAPER, "input_size", 224, _PRE),
-    Detail("backbone", "ResNet-50, ImageNet weights, fine-tuned (§II.A.1, §II.D)", AS_PAPER, "backbone",
-           "resnet50", "mmfusion/models/backbones.py"),
-    Detail("embedding size", "GAP 2048 -> Dense(d = 100, ReLU) per modality (eqs. 1-3)", AS_PAPER,
-           "embed_dim", 100, _MODEL),
-    Detail("optimiser and learning rate", "Adam, 1e-4 (§III.B)", AS_PAPER, "learning_rate", 1e-4, _PIPE),
-    Detail("schedule", "x0.1 on a val-loss plateau of 10 epochs (§III.B)", AS_PAPER, "reduce_lr_patience",
-           10, _PIPE),
-    Detail("epochs", "at most 100 (§III.B)", AS_PAPER, "epochs", 100, _PIPE),
-    Detail("batch size", "32 (§III.B)", AS_PAPER, "batch_size", 32, _PIPE),
-    Detail("early stopping", "15 epochs without val-loss improvement (§III.B)", AS_PAPER, "patience", 15,
-           _PIPE),
-    Detail("regularisation", "dropout 0.5 on dense layers, L2 1e-4, He-normal init (§III.B)", AS_PAPER,
-           "dropout", 0.5, _MODEL),
-    Detail("augmentation", "horizontal flip, rotation +-30 deg, random crop (§III.B)", AS_PAPER,
-           "rotation_deg", 30.0, _PIPE),
-    Detail("random crop size", "not stated", _NONE + "90-100 % of the side", "random_crop", 0.9, _PIPE),
-    Detail("modality dropout", "p = 0.3, one modality's embedding zeroed (§II.B.3, §III.B)", AS_PAPER,
-           "modality_dropout", 0.3, "mmfusion/layers/fusion.py"),
-    Detail("bait and switch", "clinical characteristics withheld for a subset of training samples (§II.B.3)",
-           AS_PAPER, "bait_switch", True, _PRE),
-    Detail("bait-and-switch share", "not stated", _NONE + "30 %, as modality dropout's p",
-           "bait_switch_fraction", 0.3, _PRE),
-    Detail("frozen phase", "\"lower layers are frozen for 10 epochs, then unfrozen\" (§II.D)", AS_PAPER,
-           "freeze_epochs", 10, _PIPE),
-    Detail("which layers are lower", "not stated", "ours, because the text does not say: ResNet50's stem and "
-           "stages conv2-conv3 (80 of its 176 layers, conv1_pad .. conv3_block4_out; metrics.json "
-           "frozen_layers); conv4-conv5 train throughout", "freeze_stages",
-           ("conv1", "pool1", "conv2", "conv3"), _MODEL),
-    Detail("split", "official train/test, 20 % of train for validation (§III.A)", AS_PAPER, "val_fraction",
-           0.2, "mmfusion/data/cbis_ddsm.py"),
-    Detail("validation grouping", "not stated", "ours, because a patient's lesions must not sit on both "
-           "sides: validation drawn by patient", where="mmfusion/data/cbis_ddsm.py"),
-    Detail("classes", "benign vs malignant (Tables 1-2)", AS_PAPER, "labels", "binary", _PIPE),
-    Detail("sample unit",
-           "1592 mass / 1511 calcification mammograms, official splits 1231/361 and 1227/284 (§III.A)",
-           "as the paper: one sample per mammogram, its first abnormality's ROI crop, clinical vector and "
-           "pathology (per abnormality, unit=abnormality, the official test has 704 rows)", "unit",
-           "mammogram", _PRE),
-    Detail("preprocessing", "ROI crop from the mask's bounding box, nothing else (§III.A)", where=_PRE),
-    Detail("clinical vector", "5 one-hot groups, 36-d, zero block when absent (§II.A.2)",
-           where="mmfusion/data/clinical.py"),
-    Detail("multi-label lesions", "\"we solely take single-label clinical characteristics into account\" "
-           "(§III.A)", AS_PAPER, "single_label_only", True, _PRE),
-    Detail("cross-attention", "image queries, clinical keys/values (eqs. 10-15)", AS_PAPER, "direction",
-           "image<-clinical", "mmfusion/layers/attention.py"),
-    Detail("co-attention", "two affinity matrices, S_ec from W_Q^e, W_K^c and S_ce from W_Q^c, W_K^e "
-           "(eqs. 5-9)", AS_PAPER, "coattention_affinity", "separate", "mmfusion/layers/attention.py"),
-    Detail("attention tokens", "E in R^{ne x d}, C in R^{nc x d}; tokens not specified",
-           "ours, because the text does not say what a token is: conv-map positions and one token per "
-           "clinical group", "image_tokens", "spatial", "mmfusion/layers/tokens.py"),
-    Detail("XAI: Grad-CAM", "final conv block of ResNet-50 (§II.C.1)", where=_XAI),
-    Detail("XAI: KernelSHAP", "KernelSHAP \"to the clinical embedding\", a ranking of clinical variables, "
-           "global mean |phi| (§II.C.2)", "ours, because the embedding's 100 units have no clinical meaning: "
-           "players are the 5 clinical groups of the 36-d input; an absent group is its zero block (the "
-           "encoding of a missing value; background = all-zero vector); the image is held fixed per case",
-           "shap_cases", 200, _XAI),
-    Detail("XAI: LIME tabular", "\"perturbed instances were generated by randomly masking features\" "
-           "(§II.C.3)", "ours, close: each group is one categorical feature redrawn from its training-set "
-           "frequencies, the zero block ('none') being one category, so a 'masked' group is absent or "
-           "another value; image fixed", "lime_samples", 1000, _XAI),
-    Detail("XAI: LIME image", "\"superpixel segmentation and perturbations\" (§II.C.3)", "as the paper: "
-           "quickshift superpixels, a hidden superpixel takes its mean colour (LIME's default); the "
-           "clinical vector held fixed", where=_XAI),
-    Detail("statistics", "bootstrap 95 % CIs (§III.C.2)", AS_PAPER, "bootstrap", 1000, _PIPE),
-    Detail("significance", "McNemar p < 0.01 \"over unimodal and simpler fusion baselines\" (§III.C.2)",
-           "as the paper: the framework against every other trained row, each pair a cell; the claim's "
-           "cell holds the largest p", where=_PIPE),
-)
+FIDELITY = fidelity.rows("multimodal-fusion")   # papers/multimodal-fusion.yaml, fidelity:
