@@ -63,8 +63,7 @@ def swapped_activation(layer, activation=keras.activations.linear):
 
 @contextlib.contextmanager
 def kernel_cache_kept():
-    """``tf.random.set_seed`` clears TensorFlow's kernel cache (and with it a traced train
-    function's kernels); keep the cache for the duration (training/reuse.py)."""
+    """Keep TensorFlow's kernel cache through ``tf.random.set_seed`` (which clears it)."""
     from tensorflow.python import pywrap_tfe
 
     clear = pywrap_tfe.TFE_ContextClearCaches

@@ -151,7 +151,6 @@ def cmd_verify(args) -> int:
 
 
 def _run_arguments(p) -> None:
-    """The options `reproduce` and `plan` share."""
     p.add_argument("paper", help="short paper name (see `mmfusion list`)")
     p.add_argument("--data-dir", help="the dataset as downloaded (default: the cached synthetic twin)")
     p.add_argument("--out", default="runs", help="runs are written to OUT/<paper>/<timestamp>/")
@@ -229,7 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def entry() -> None:
-    """The console script: quiet TensorFlow's harmless C++ lines, then ``main``."""
     from mmfusion.utils import quiet
 
     quiet.install()

@@ -1,8 +1,5 @@
-"""The CLI's --epochs / --batch-size / ``--set key=value`` applied to a paper's config.
-
-Values come YAML-parsed from the CLI or as raw strings from Python callers; ``coerce`` makes both
-forms give the same value, its type taken from the value it replaces.
-"""
+"""The CLI's --epochs / --batch-size / ``--set key=value`` applied to a paper's config. Values come
+YAML-parsed (CLI) or as strings (Python); ``coerce`` gives both the type of the value replaced."""
 import dataclasses
 
 NONE_WORDS = ("none", "null", "~", "")
@@ -57,9 +54,8 @@ def _int(value) -> int:
 
 def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_size=None,
                     parsers: dict | None = None, skip=()):
-    """A new ``base`` (dataclass or dict) with the overrides; ``--set epochs=...`` wins over the
-    flags. ``parsers``: key -> callable(value) where coercion cannot read it; ``skip``: keys the
-    paper reads itself."""
+    """A new ``base`` (dataclass or dict) with the overrides (``--set`` wins over the flags);
+    ``parsers``: key -> callable(value); ``skip``: keys the paper reads itself."""
     parsers = parsers or {}
     is_dataclass = dataclasses.is_dataclass(base)
     if is_dataclass:

@@ -6,8 +6,7 @@ import importlib
 
 @dataclasses.dataclass(frozen=True)
 class PaperSpec:
-    """What the CLI knows of a paper before importing it; title, citation and tables are read from
-    its claims file (papers/<name>.yaml)."""
+    """What the CLI knows of a paper before importing it (title etc. from papers/<name>.yaml)."""
 
     name: str                      # short name used by the CLI, folders and files
     datasets: tuple[str, ...]      # names accepted by mmfusion.data.load_dataset
@@ -54,7 +53,6 @@ def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
 
 
 def _ensure_loaded() -> None:
-    """Register the ``SPEC`` of every package under mmfusion.papers."""
     import pkgutil
 
     import mmfusion.papers

@@ -1,5 +1,5 @@
-"""Shared fixtures. Session fixtures are per xdist worker: a quick run is shared by the tests of its
-xdist_group, which run on one worker."""
+"""Shared fixtures. Session fixtures are per xdist worker, except the quick runs, which all workers
+share (quick_runs)."""
 import os
 from pathlib import Path
 
@@ -30,19 +30,29 @@ def twin_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def quick_runs(tmp_path_factory, twin_cache):
     """``quick_runs(paper, **extra)``: one quick run per paper and ``--set`` options for the whole
-    session, shared by every test that reads it (read only: a test that edits a run copies it)."""
-    runs = {}
+    session, shared by every test that reads it (read only: a test that edits a run copies it).
+    The xdist workers share them: the first to ask computes it under a lock, the others wait."""
+    import fcntl
+    import hashlib
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "quick-runs"
+    shared.mkdir(exist_ok=True)
 
     def get(paper: str, **extra):
-        key = (paper, tuple(sorted(extra.items())))
-        if key not in runs:
-            from mmfusion.experiment import reproduce_paper
-            from mmfusion.registry import ReproduceOptions
+        key = hashlib.sha1(repr((paper, sorted(extra.items()))).encode()).hexdigest()[:12]
+        done = shared / f"{paper}-{key}.path"
+        with open(shared / f"{paper}-{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                from mmfusion.experiment import reproduce_paper
+                from mmfusion.registry import ReproduceOptions
 
-            out = tmp_path_factory.mktemp(f"quick-{paper}")
-            runs[key] = reproduce_paper(paper, ReproduceOptions(paper, quick=True, out=str(out), weights=None,
-                                                                cache_dir=str(twin_cache), extra=dict(extra)))
-        return runs[key]
+                run = reproduce_paper(paper, ReproduceOptions(
+                    paper, quick=True, out=str(shared / f"{paper}-{key}"), weights=None,
+                    cache_dir=str(twin_cache), extra=dict(extra)))
+                done.write_text(str(run))
+        return Path(done.read_text())
 
     return get
 

@@ -33,7 +33,6 @@ def test_weights_policy():
     assert "was given but not used (a quick run trains from scratch)" in unused.unused_weights_note()
 
 
-@pytest.mark.xdist_group("mias-xai")
 def test_a_quick_run_records_timings_and_no_consistent_verdict(quick_runs):
     run = quick_runs("mias-xai", runs=1, class_weight_candidates="1,2,3", explain_images=4)  # test_plan's
     timings = json.loads((run / "timings.json").read_text())

@@ -7,8 +7,6 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-pytestmark = pytest.mark.xdist_group("effnetv2-smote")   # one worker computes its shared quick run
-
 
 def _reproduce(tmp_path, twin_cache, settings):
     from mmfusion.experiment import reproduce_paper

@@ -8,8 +8,6 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-pytestmark = pytest.mark.xdist_group("hmcnet")   # one worker computes its shared quick run
-
 
 @pytest.fixture(scope="module")
 def quick_run(quick_runs):

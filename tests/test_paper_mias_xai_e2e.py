@@ -11,8 +11,6 @@ from mmfusion.papers.mias_xai import config as C
 from mmfusion.papers.mias_xai import explain as E
 from mmfusion.papers.mias_xai import pipeline as T
 
-pytestmark = pytest.mark.xdist_group("mias-xai")   # one worker computes its shared quick run
-
 
 def test_top_region_and_agreement_hand_computed():
     a = np.arange(100, dtype=float).reshape(10, 10)

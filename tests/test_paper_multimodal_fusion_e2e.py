@@ -7,8 +7,6 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-pytestmark = pytest.mark.xdist_group("multimodal-fusion")   # one worker computes its shared quick run
-
 pytest.importorskip("keras")
 
 

@@ -158,9 +158,7 @@ QUICK_RUNS = [("mias-xai", {"runs": 1, "class_weight_candidates": "1,2,3", "expl
               ("multimodal-fusion", {})]
 
 
-# each paper's case runs on the worker that computes its shared quick run
-@pytest.mark.parametrize("paper, extra",
-                         [pytest.param(p, e, marks=pytest.mark.xdist_group(p)) for p, e in QUICK_RUNS])
+@pytest.mark.parametrize("paper, extra", QUICK_RUNS)
 def test_plan_matches_what_a_quick_run_does(paper, extra, tmp_path, twin_cache, quick_runs):
     """One quick run per paper (shared with its end-to-end tests): its fit.json files are the
     planned fits, and what it explained (methods, images, explanation figures) is the planned

@@ -33,8 +33,7 @@ def backbone(name, size, papers, dev, batch, repeat, deadline=float("inf")) -> N
 
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
-    """Arrays (as training.fit feeds them, flip + rotation) vs one constant batch, mias-xai CNN:
-    how much of the GPU's rate the host's tf.data feed keeps, and the host's CPU per image."""
+    """Arrays (flip + rotation) vs one constant batch on the mias-xai CNN: what the host feed keeps."""
     import numpy as np
     import tensorflow as tf
 

@@ -1,5 +1,6 @@
 """Benchmark plumbing: timing, JSON-line records, the summary table, the device's peak FLOP/s.
 Benchmarks print figures and never assert: speed targets live here, not in tests."""
+import contextlib
 import json
 import os
 import platform
@@ -49,7 +50,7 @@ def ratio(a, b):
 
 def _field(text: str, name: str):
     m = re.search(rf"^{re.escape(name)}\s*:\s*(.*)$", text, re.M)
-    return m.group(1) if m else None
+    return m and m.group(1)
 
 
 def cpu_peak(cpuinfo: str, cores: int) -> dict:
@@ -83,19 +84,15 @@ def device_info() -> dict:
                 "peak_flops": fp32 and fp32 * 1e12, "peak_fp16_flops": fp16 and fp16 * 1e12,
                 "peak_how": f"data-sheet table ({key})" if key else "unknown GPU: no peak assumed"}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        text = ""
+    text = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        text = f.read()
     return {"gpu": False, **cpu_peak(text, cores)}
 
 
 def load_average() -> float | None:
-    try:
+    with contextlib.suppress(OSError):
         return os.getloadavg()[0]
-    except OSError:
-        return None
 
 
 def format_table(records=None) -> str:

@@ -89,8 +89,7 @@ def run(quick: bool) -> None:
 
 def busi_run(n: int = 610, size: int = 299, epochs: int = 22, arch: str = "efficientnetv2b0",
              bench: str = "models") -> None:
-    """effnetv2-smote at BUSI's size through the core ``fit``, mixed precision + XLA (``arch``
-    other than EfficientNetV2B0 only to dry-run this code on a CPU)."""
+    """effnetv2-smote at BUSI's size through the core ``fit``, mixed precision + XLA."""
     import tensorflow as tf
 
     from mmfusion.training import TrainConfig, fit

@@ -79,9 +79,8 @@ def cnn_runs(feeds: dict, size: int) -> dict:
 
 
 def train_timings(models_and_feeds: dict, steps: int, batch_size: int, rounds: int = 3) -> dict:
-    """Per feed: images/s (fastest round) and the process's CPU ms per image (median round, all
-    threads: the feed's added work, which the scheduler's luck does not change as it does wall
-    time), over ``rounds`` interleaved ``fit`` calls of ``steps`` batches after one warm-up each."""
+    """Per feed: images/s (fastest round) and process CPU ms per image (median round), over ``rounds``
+    interleaved ``fit`` calls of ``steps`` batches after one warm-up each."""
     wall = {name: [] for name in models_and_feeds}
     cpu = {name: [] for name in models_and_feeds}
     for r in range(rounds + 1):

@@ -37,8 +37,7 @@ def stage_split(path) -> dict:
 
 
 def per_epoch(fit: str, record: dict, given) -> int | None:
-    """A fit's training images per epoch: its fit.json's, else ``given`` (an int, or per longest
-    fit-path prefix: {"stratified": 1680, ...})."""
+    """A fit's training images per epoch: its fit.json's, else ``given`` (an int, or by path prefix)."""
     if record.get("samples_per_epoch"):
         return record["samples_per_epoch"]
     if not isinstance(given, dict):
@@ -105,10 +104,8 @@ def newest_run(out_dir, paper: str) -> Path:
 
 
 def run_protocol(args: list[str], out_dir, paper: str, code=None) -> tuple[Path, float, float, int]:
-    """``mmfusion <args>`` in a child: (its run directory, wall s, peak RSS GB, exit status).
-
-    Paths in ``args`` must be absolute when ``code`` is given: the child runs in ``code`` (there,
-    ``python -m`` imports the checkout's own package first, whatever PYTHONPATH says)."""
+    """``mmfusion <args>`` in a child (in ``code``: paths must be absolute): (run directory, wall s,
+    peak RSS GB, exit status)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     cwd = None
     if code:

@@ -19,8 +19,7 @@ def _timed(fn):
 
 
 def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
-    """Grey-as-RGB blobs with mild speckle. Quickshift cuts them into tens of superpixels, as a
-    scan (64 at 224 px); pure noise would give ~12 000 and measure LIME's mask loop instead."""
+    """Grey-as-RGB blobs with mild speckle: tens of quickshift superpixels, as a scan."""
     from scipy import ndimage
 
     rng = np.random.default_rng(seed)

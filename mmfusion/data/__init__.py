@@ -1,7 +1,5 @@
-"""Datasets as users download them, and their synthetic twins. ``load_dataset`` gives one row per
-sample (at least ``sample_id, image_path, label, group_id``), skipped rows counted in
-``frame.attrs['report']``. Each loader module defines ``load(root, **options)`` and ``KAGGLE``.
-"""
+"""Datasets as users download them: ``load_dataset`` gives one row per sample (at least ``sample_id,
+image_path, label, group_id``), skipped rows counted in ``frame.attrs['report']``."""
 import collections
 import importlib
 import os
@@ -46,8 +44,7 @@ def load_dataset(name: str, root=None, **options):
 
 
 def merge_identical(frame, name: str = "dataset"):
-    """Byte-identical image files (hashed only when of equal size) share one group id, so every
-    splitter keeps them on one side; counted in ``frame.attrs['report']['identical_images']``."""
+    """Byte-identical image files share one group id (counted in attrs['report']['identical_images'])."""
     from mmfusion.data.cache import file_digest
     from mmfusion.data.splits import merge_groups
 
@@ -66,11 +63,10 @@ def merge_identical(frame, name: str = "dataset"):
     attrs = dict(frame.attrs)
     frame = frame.assign(group_id=[first.setdefault(r, g) for r, g in zip(merged, frame["group_id"])])
     frame.attrs.update(attrs)
-    groups = {}
+    groups = collections.defaultdict(list)
     for sid, d in zip(frame["sample_id"], digests):
-        if d:
-            groups.setdefault(d, []).append(str(sid))
-    sets = [ids for ids in groups.values() if len(ids) > 1]
+        groups[d].append(str(sid))
+    sets = [ids for d, ids in groups.items() if d and len(ids) > 1]
     frame.attrs["report"] = {**(attrs.get("report") or {}),
                              "identical_images": {"copies": n_copies, "sets": sets}}
     warnings.warn(f"{name}: {n_copies} byte-identical image copies in {len(sets)} sets (e.g. "

@@ -1,7 +1,6 @@
 """In-graph augmentation with stateless random ops: ``op(image, seed) -> image`` on one float
 image (h, w, c) in 0..255 with an int64 seed [2], or a batch with seeds [n, 2] (``batched = True``).
-A sample's result depends only on its own seed, so a resumed run replays exactly.
-"""
+A sample's result depends only on its own seed, so a resumed run replays exactly."""
 import math
 
 import tensorflow as tf

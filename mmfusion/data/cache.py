@@ -52,8 +52,7 @@ def content_key(files=(), **params) -> str:
 
 
 def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None) -> dict:
-    """``build()`` (a dict of arrays) cached atomically as ``<root>/<name>/<key>.npz``; every array is
-    loaded on read, so a torn or corrupt entry is found here and rebuilt with a warning."""
+    """``build()`` (a dict of arrays) cached as ``<root>/<name>/<key>.npz``; a corrupt entry is rebuilt."""
     path = cache_root(cache_dir) / name / f"{key}.npz"
     if path.exists():
         try:

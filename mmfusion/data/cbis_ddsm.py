@@ -37,8 +37,7 @@ def find_csv_dir(root) -> Path:
 
 
 def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
-    """One case CSV as written (CRLF, NA or N/A, quoted paths with newlines), normalised, plus
-    ``abnormality_type``, ``split``, ``source_file``, ``source_row`` (1-based) and ``clinical``."""
+    """One case CSV normalised, plus ``abnormality_type``, ``split``, ``source_file/row``, ``clinical``."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError("CBIS-DDSM case CSV is missing", path=path)
@@ -105,8 +104,7 @@ def clinical_matrix(frame: pd.DataFrame) -> np.ndarray:
 def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
                    missing: str = "skip", layout: str = "auto") -> pd.DataFrame:
     """CBIS-DDSM in either layout, one row per abnormality, ``labels`` 'binary' or '4class'; rows
-    without images are counted (``missing="skip"``) or raise. Adds ``mask_paths``, ``crop_path``,
-    ``clinical``, ``label_binary``, ``label_4class``, ``split``, ``full_image_id``."""
+    without images are counted (``missing="skip"``) or raise."""
     from mmfusion.data.cbis_layouts import open_layout
 
     if labels not in ("binary", "4class"):
@@ -153,8 +151,7 @@ load = load_cbis_ddsm
 
 def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0,
                    drop_leaking_patients: bool = False) -> dict:
-    """{'train', 'val', 'test'} index arrays: official test; validation carved from train by patient
-    (``drop_leaking_patients``: without the train rows of patients who also sit in test)."""
+    """{'train', 'val', 'test'}: the official test; validation carved from train by patient."""
     from mmfusion.data import splits
 
     is_train = frame["split"].to_numpy() == "train"

@@ -2,8 +2,7 @@
 TCIA: ``CBIS-DDSM/<Folder>/<date>-DDSM-NA-<StudyUID[-5:]>/<n>.000000-<desc>-<SeriesUID[-5:]>/1-1.dcm``
 (or the CSV path verbatim). Kaggle: ``csv/dicom_info.csv`` maps ``CBIS-DDSM/jpeg/<SeriesUID>/<file>``
 to its SeriesDescription. Crop and mask file names are inconsistent, so a mask is told from a crop
-by SeriesDescription, else by content, never by file name.
-"""
+by SeriesDescription, else by content, never by file name."""
 import functools
 from pathlib import Path
 
@@ -127,7 +126,7 @@ class KaggleLayout:
 
 
 class NoImages:
-    """CSVs only (e.g. the shared real samples): every row is counted as missing its image."""
+    """CSVs only: every row is counted as missing its image."""
 
     name = "csv-only"
 

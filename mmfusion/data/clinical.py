@@ -2,8 +2,7 @@
 density 1-4 | mass shape (8) | mass margins (5) | calc type (14) | calc distribution (5).
 Combined values (``ROUND-OVAL``) set several slots; missing ones (``NA``, ``N/A``, empty) and the
 other kind's groups give zero blocks. Density 0 (2 calc-test rows of the real CSVs) is not a
-BI-RADS density: it is encoded like a missing value rather than guessed.
-"""
+BI-RADS density: it is encoded like a missing value rather than guessed."""
 import itertools
 
 import numpy as np

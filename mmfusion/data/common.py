@@ -37,8 +37,7 @@ def read_csv(path, **kwargs) -> pd.DataFrame:
 
 
 def single_copy(hits, what: str, root) -> Path:
-    """The one place a dataset's marker was found under ``root``: two copies (one's labels, the
-    other's images) are refused, except the same file nested in its own copy."""
+    """The one place a dataset's marker was found under ``root`` (two copies are refused, unless nested)."""
     hits = list(dict.fromkeys(Path(h).resolve() for h in hits))
     if len(hits) > 1:
         nested = all(a.parent in b.parents or a.parent == b.parent for a, b in zip(hits, hits[1:]))

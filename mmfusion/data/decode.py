@@ -37,9 +37,8 @@ def frame_to_dataset(frame, image_size, channels: int = 3, label_col: str | None
                      batch_size: int = 32, shuffle: bool = False, seed: int = 0, augment=None,
                      num_classes: int | None = None, cache: bool = True, repeat: bool = False,
                      drop_remainder: bool = False):
-    """Batched Dataset of ``(x, y)`` (``x`` alone when ``label_col`` is None) for ``frame['image_path']``:
-    ``x`` the float32 image in 0..255, or with ``extra_inputs`` (columns of numbers or vectors) a dict
-    ``{"image": ..., <column>: ...}``; ``y`` the integer label, one-hot given ``num_classes``."""
+    """Batched ``(x, y)`` of ``frame['image_path']``: ``x`` float32 0..255 (a dict ``{"image", <column>}``
+    with ``extra_inputs``), ``y`` the label, one-hot given ``num_classes``."""
     import tensorflow as tf
 
     from mmfusion.data.pipeline import make_dataset

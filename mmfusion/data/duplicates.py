@@ -22,7 +22,6 @@ class Duplicates:
 
     @property
     def n_groups(self) -> int:
-        """Groups holding more than one image."""
         return int((np.unique(self.group_ids, return_counts=True)[1] > 1).sum())
 
     @property
@@ -44,8 +43,7 @@ def dhash(gray: np.ndarray, hash_size: int = 8) -> int:
 
 
 def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool = True) -> Duplicates:
-    """The duplicate groups and pairs among ``paths``: near duplicates differ in at most ``max_distance``
-    of the ``hash_size**2`` dHash bits; ``near=False`` checks exact copies only."""
+    """Duplicate groups among ``paths``; near duplicates differ in at most ``max_distance`` dHash bits."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 

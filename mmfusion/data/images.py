@@ -95,8 +95,8 @@ def _resize(arr: np.ndarray, size, resample) -> np.ndarray:
 
 
 def read_image(path, mode: str = "rgb", size=None, dtype=np.uint8, window=None) -> np.ndarray:
-    """``(H, W, 3)`` ("rgb") or ``(H, W)`` ("gray"), resized bilinearly to ``size``. As uint8, 16-bit
-    files are mapped by ``window=(low, high)`` (default min..max); a float dtype keeps the values."""
+    """``(H, W, 3)`` ("rgb") or ``(H, W)`` ("gray"), resized bilinearly; as uint8, 16-bit files are
+    mapped by ``window=(low, high)`` (default min..max)."""
     if mode not in ("rgb", "gray"):
         raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
     img = None if is_dicom(path) else _open_pil(path)
@@ -126,8 +126,7 @@ def image_size(path) -> tuple[int, int]:
 
 
 def binarise_mask(img: Image.Image) -> np.ndarray:
-    """Foreground = any colour channel lit (transparent pixels are background). Masks come 0/255,
-    1-bit or 0/1: the threshold is half the value range, so JPEG ringing binarises the same way."""
+    """Foreground = any colour channel lit above half the value range (transparent = background)."""
     if img.mode == "1":
         return np.asarray(img, dtype=bool)
     if img.mode in FLOAT_MODES:
@@ -142,8 +141,7 @@ def binarise_mask(img: Image.Image) -> np.ndarray:
 
 
 def read_mask(paths, shape=None, report=None) -> np.ndarray:
-    """The OR of the mask files ``paths`` (one or several) as bool ``(H, W)``; a mask of another size
-    than ``shape`` (default: the first mask's) is resized nearest with a warning (to ``report``)."""
+    """The OR of the mask files as bool ``(H, W)``; one of another ``shape`` is resized, with a warning."""
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths and shape is None:
         raise DatasetError("read_mask needs at least one mask file or a shape")

@@ -3,8 +3,7 @@ import numpy as np
 
 
 def square_box(mask: np.ndarray, margin: float = 0.0) -> tuple[int, int, int]:
-    """``(top, left, side)`` of the square centred on the mask's bounding box, its side enlarged by
-    ``margin`` (a fraction); it may extend past the image border (``crop_lesion`` pads it)."""
+    """``(top, left, side)`` of the square on the mask's bounding box, enlarged by ``margin``."""
     mask = np.asarray(mask).astype(bool)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
@@ -13,7 +12,6 @@ def square_box(mask: np.ndarray, margin: float = 0.0) -> tuple[int, int, int]:
         raise ValueError("the ROI mask is empty: no lesion to crop")
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     side = int(round(max(bottom - top, right - left) * (1.0 + margin)))
-    # integer division keeps the box inside the square
     return int(top - (side - (bottom - top)) // 2), int(left - (side - (right - left)) // 2), side
 
 

@@ -42,8 +42,7 @@ def apply_clahe(image: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndar
 
 
 def enhance(image: np.ndarray, size: int = 224) -> tuple[np.ndarray, np.ndarray]:
-    """Resize to ``size`` (3-channel), remove noise, CLAHE. Returns (image, tissue): ``tissue`` marks
-    the pixels not black after noise removal (CLAHE lifts a black background to 2-3 grey levels)."""
+    """Resize, remove noise, CLAHE: (image, tissue), ``tissue`` the pixels not black before CLAHE."""
     image = cv2.resize(to_rgb(image), (size, size), interpolation=cv2.INTER_AREA)
     clean = remove_noise(image)
     return apply_clahe(clean), clean.any(axis=-1)

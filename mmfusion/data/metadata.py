@@ -20,8 +20,7 @@ def age_columns(frame, age_scale: float) -> np.ndarray:
 
 @dataclasses.dataclass
 class MetadataEncoder:
-    """``age / age_scale`` (0 when missing), age-missing flag, sex and site one-hot; ``fit`` on
-    training rows only (a value unseen there gives a zero block, counted in ``unseen``)."""
+    """``age / age_scale``, an age-missing flag, sex and site one-hot (unseen values counted)."""
 
     age_scale: float = 100.0
     sexes: tuple = ()

@@ -138,8 +138,7 @@ def _check_coordinates(rows, frame, info) -> None:
 
 
 def to_pixels(x, y, r, shape=(FRAME, FRAME)) -> tuple[float, float, float]:
-    """Info.txt ``(x, y, radius)`` -> pixel-centre ``(column, row, radius)`` on an image of ``shape``:
-    the one MIAS y-flip of the project (row = FRAME - 1 - y on the film, centres (i + 0.5) * s - 0.5)."""
+    """Info.txt ``(x, y, radius)`` -> pixel-centre ``(column, row, radius)``: the project's one y-flip."""
     h, w = shape
     sx, sy = w / FRAME, h / FRAME
     return (float(x) + 0.5) * sx - 0.5, (FRAME - float(y) - 0.5) * sy - 0.5, float(r) * min(sx, sy)

@@ -40,8 +40,7 @@ def _as_tensor(a):
 
 
 def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
-    """Positions and per-sample augmentation seeds of batch ``g`` of the epoch-indexed stream:
-    epoch g // steps in the stateless order of (seed, epoch), seeds (seed * 1 000 003 + epoch, position)."""
+    """Positions and per-sample seeds ``(seed * 1 000 003 + epoch, position)`` of batch ``g``."""
     epoch, k = g // steps, g % steps
     pos = tf.range(k * batch_size, tf.minimum((k + 1) * batch_size, n))
     if shuffle:
@@ -55,9 +54,8 @@ def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
 def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = False,
                  seed: int = 0, augment=None, cache: bool = True, repeat: bool = False,
                  drop_remainder: bool = False, start_epoch: int = 0):
-    """Batched, prefetched Dataset of ``x`` / ``(x, y)`` / ``(x, y, sample_weight)``; ``x`` is an array,
-    a dict of arrays (``augment`` touches ``x["image"]`` only) or a Dataset. ``repeat=True`` with
-    arrays: an endless epoch-indexed stream from ``start_epoch`` (``steps_per_epoch`` per epoch)."""
+    """Batched, prefetched Dataset of ``x`` / ``(x, y)`` / ``(x, y, sample_weight)`` (``x`` an array, a
+    dict of arrays or a Dataset); ``repeat``: an endless epoch-indexed stream from ``start_epoch``."""
     if isinstance(x, tf.data.Dataset):
         return _from_elements(x, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder)
     keys = sorted(x) if isinstance(x, dict) else None

@@ -26,8 +26,7 @@ def _find_file(root: Path, name: str, depth: int = 3) -> Path:
 
 
 def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, int]:
-    """``({stem: path}, n_copies)`` of the images under ``root``; the HAM10000 zip's lower-case
-    duplicate folders are counted in ``n_copies``, any other second copy is refused."""
+    """``({stem: path}, n_copies)``: lower-case duplicate folders counted, other second copies refused."""
     index, folder, copies = {}, {}, 0
     for path in sorted(root.rglob("*"), key=lambda p: (p.parent.name.lower() == p.parent.name, str(p))):
         if path.suffix.lower() not in suffixes or not path.is_file():
@@ -102,8 +101,7 @@ def _finish(frame, report, notes, classes):
 
 
 def read_ham10000_metadata(root) -> pd.DataFrame:
-    """HAM10000_metadata.csv (no images needed): ids (with or without ``.jpg``), label, age, sex,
-    site, group_id; ``frame.attrs['notes']`` counts empty ages and lesion ids."""
+    """HAM10000_metadata.csv (no images needed); ``frame.attrs['notes']`` counts empty ages and lesions."""
     root = Path(root)
     path = _find_file(root, HAM_METADATA)
     raw = _read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
@@ -135,8 +133,7 @@ def load_ham10000(root, missing: str = "skip") -> pd.DataFrame:
 
 
 def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
-    """ISIC 2019 training set: one-hot labels → class index, metadata joined by image id. ``isic_id``
-    drops the ``_downsampled`` suffix (to check against HAM10000); UNK rows are skipped and counted."""
+    """ISIC 2019 training set, metadata joined; ``isic_id`` drops ``_downsampled``; UNK rows skipped."""
     root = Path(root)
     truth_path = _find_file(root, ISIC_TRUTH)
     truth = _read_csv(truth_path, ("image", *ISIC_CLASSES))

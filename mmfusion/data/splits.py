@@ -19,8 +19,7 @@ def _missing(value) -> bool:
 
 
 def check_leakage(splits: dict, groups: dict | None = None) -> None:
-    """Raise LeakageError if an index or a group value occurs in two of ``splits`` (side -> indices);
-    ``groups``: kind -> values over all samples (None/NaN: no group)."""
+    """LeakageError if an index or a ``groups`` value (kind -> values) occurs in two of ``splits``."""
     for kind, values in {"sample index": None, **(groups or {})}.items():
         values = None if values is None else _as_array(values)
         seen: dict = {}
@@ -52,8 +51,7 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
 
 
 def two_step_minimum(labels, first: float, second: float, again: str) -> int:
-    """Fewest images two stratified train_test_split calls accept (test share ``first``, then ``second``
-    of the ``again`` part, "test" or "rest"): one per class on each side, two in the part split again."""
+    """Fewest images two stratified train_test_split calls accept (``second`` of the ``again`` part)."""
     c = len(np.unique(_as_array(labels)))
     for n in range(2, 100000):
         t1 = int(np.ceil(first * n))
@@ -65,8 +63,7 @@ def two_step_minimum(labels, first: float, second: float, again: str) -> int:
 
 
 def merge_groups(*arrays) -> np.ndarray:
-    """Connected components (each named by its first index) over several group kinds, e.g. patient
-    and duplicate group: samples sharing any non-missing value of any kind share a component."""
+    """Connected components over several group kinds (samples sharing any value share one)."""
     n = len(arrays[0])
     parent = np.arange(n)
 
@@ -86,8 +83,7 @@ def merge_groups(*arrays) -> np.ndarray:
 
 
 def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:
-    """Greedy stratified group assignment: largest groups first, each to the side whose per-class
-    targets it fills best. With one sample per group this is as exact as integer counts allow."""
+    """Greedy stratified group assignment: largest groups first, each to the side it fills best."""
     labels, groups = _as_array(labels), _as_array(groups)
     classes, y = np.unique(labels, return_inverse=True)
     uniq, g = np.unique(groups.astype(str), return_inverse=True)
@@ -108,8 +104,7 @@ def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:
 
 
 def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: int = 0) -> dict:
-    """``{"train", "val", "test"}`` indices stratified by label: without groups exactly sklearn's
-    ``train_test_split`` twice (test first, then val from the rest), else ``_grouped_ratio_split``."""
+    """``{"train", "val", "test"}`` stratified: sklearn's ``train_test_split`` twice, or by group."""
     from sklearn.model_selection import train_test_split
 
     labels = _as_array(labels)
@@ -147,8 +142,7 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
 
 
 def holdout_by_group(train_idx, labels, groups, fraction: float = 0.15, seed: int = 0):
-    """``(train_idx, val_idx)``: a validation set carved from ``train_idx`` by group (patient),
-    stratified by label; ``labels``, ``groups`` and the results are over all samples."""
+    """``(train_idx, val_idx)``: validation carved from ``train_idx`` by group, stratified by label."""
     train_idx = np.asarray(train_idx, dtype=int)
     labels, groups = _as_array(labels), _as_array(groups)
     require_enough(labels[train_idx], f"a {fraction:.0%} validation hold-out", 1, 2, groups[train_idx], 2)

@@ -20,8 +20,7 @@ ALL_CHECKS = (check_witness, ac.check_f1, ac.check_grim, ac.check_std, ac.check_
 
 
 def audit_claims(claims, include_ok: bool = True) -> list:
-    """All findings for one loaded :class:`~mmfusion.evaluation.claims.Claims`, worst first; each
-    finding's ``claims`` cite the claims with their line and source."""
+    """All findings for loaded Claims, worst first, each citing its claims with line and source."""
     findings = [Finding("schema", "unverifiable", [], w) for w in claims.warnings]
     for check in ALL_CHECKS:
         findings.extend(check(claims))
@@ -29,9 +28,8 @@ def audit_claims(claims, include_ok: bool = True) -> list:
     for f in findings:
         f.paper = claims.paper
         f.claims = [cite.get(r, r) for r in f.claims]
-    if not include_ok:
-        findings = [f for f in findings if f.severity != "consistent"]
-    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
+    return sorted((f for f in findings if include_ok or f.severity != "consistent"),
+                  key=lambda f: SEVERITIES.index(f.severity))
 
 
 def severity_counts(findings) -> dict:
@@ -88,8 +86,7 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
 
 
 def audit_markdown(paper, include_ok: bool = False) -> str:
-    """The paper's audit as Markdown: claim counts, the witness table (one line per printed row with
-    known class counts) and the findings by severity, each with the claims it involves."""
+    """Markdown audit: claim counts, the witness table, the findings by severity with their claims."""
     claims, summary, findings = _audit(paper)
     lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
              f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats as sps
 
 from . import feasibility as fz
-from .claims import METRIC_KINDS
+from .claims import METRIC_KINDS, _flat
 
 SEVERITIES = ("impossible", "inconsistent", "unverifiable", "consistent")
 GRIM_METRICS = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1")
@@ -210,10 +210,6 @@ def check_ci(claims) -> list:
         out.append(Finding("ci_contains", sev, [c.ref()], f"{c.ref()}: {msg}",
                            f"{lo} <= {c.value} <= {hi} (tolerance {tol:g} for rounding)"))
     return out
-
-
-def _flat(v):
-    return [x for y in v for x in _flat(y)] if isinstance(v, list) else [v]
 
 
 def check_range(claims) -> list:

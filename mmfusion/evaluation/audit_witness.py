@@ -81,14 +81,9 @@ def joint_fit(problem: RowProblem, per_claim: dict):
 
 def single_readings(problem: RowProblem, per_claim: dict) -> list:
     """The readings under which every claim of the row prints as printed (one averaging for all)."""
-    good = []
-    for r in problem.readings:
-        m = np.ones(len(problem.cms), bool)
-        for c in problem.claims:
-            m &= per_claim[c.index].get(r, np.zeros(len(problem.cms), bool))
-        if m.any():
-            good.append(r)
-    return good
+    none = np.zeros(len(problem.cms), bool)
+    return [r for r in problem.readings
+            if np.logical_and.reduce([per_claim[c.index].get(r, none) for c in problem.claims]).any()]
 
 
 def witness_groups(claims) -> dict:
@@ -106,8 +101,7 @@ def witness_groups(claims) -> dict:
 
 
 def _solve(problem):
-    """(mode label, per-claim fits, mask, positive) under the first rounding mode that fits; the
-    fits map claim index -> {reading: mask} over the readings the claim may have."""
+    """(mode label, {claim index: {reading: mask}}, mask, positive) under the first mode that fits."""
     for label, modes in MODES:
         per_claim = {c.index: {r: problem.fits(c, r, modes) for r in problem.claim_readings(c)}
                      for c in problem.claims}

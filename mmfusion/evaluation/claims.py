@@ -150,6 +150,10 @@ def _is_link(x, keys=("table", "row", "column")):
     return isinstance(x, dict) and set(keys) <= set(x)
 
 
+def _flat(v):
+    return [x for y in v for x in _flat(y)] if isinstance(v, list) else [v]
+
+
 def _is_int(lo):
     return lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= lo
 
@@ -189,10 +193,8 @@ def _claim(raw, i, where, warnings, lines=None) -> Claim:
 
     def fail(fld, expected):
         got = raw.get(fld, "<missing>") if isinstance(raw, dict) else raw
-        line = lines.get(fld, lines.get(None))
-        at = f" (line {line})" if line else ""
-        raise ClaimsError(f"{where}{at}: claims[{i}] field '{fld}': expected {expected}; got {got!r}",
-                          path=where, line=line, field=fld)
+        _fail_top(where, f"claims[{i}] field '{fld}': expected {expected}; got {got!r}",
+                  lines.get(fld, lines.get(None)), fld)
 
     if not isinstance(raw, dict):
         fail("<claim>", "a mapping")
@@ -244,8 +246,7 @@ def _check_protocol(protocol, where, top_lines):
 
 
 def validate_claims(data, where: str = "<claims>", lines: dict | None = None) -> Claims:
-    """Check a parsed claims mapping against the schema; return :class:`Claims`. ``lines`` (from
-    :func:`yaml_lines`) lets errors name the line."""
+    """Check a parsed claims mapping; ``lines`` (:func:`yaml_lines`) let errors name the line."""
     lines = lines or {}
     top_lines = lines.get("top", {})
     if not isinstance(data, dict):
@@ -271,10 +272,9 @@ def validate_claims(data, where: str = "<claims>", lines: dict | None = None) ->
     if not (isinstance(headline, list) and all(map(_is_link, headline))):
         _fail_top(where, "'headline' must be a list of mappings with table, row, column",
                   top_lines.get("headline"), "headline")
-    return Claims(paper=str(data["paper"]), title=str(data["title"]), citation=str(data["citation"]),
-                  dataset=str(data["dataset"]), claims=claims, url=str(data.get("url") or ""),
-                  protocol=protocol, configs=configs, deviations=str(data.get("deviations") or ""),
-                  notes=str(data.get("notes") or ""), headline=headline, warnings=warnings)
+    text = {k: str(data.get(k) or "") for k in ("url", "deviations", "notes")}
+    return Claims(**{k: str(data[k]) for k in TOP_REQUIRED[:4]}, **text, claims=claims, protocol=protocol,
+                  configs=configs, headline=headline, warnings=warnings)
 
 
 def yaml_lines(text: str) -> dict:
@@ -316,15 +316,8 @@ def load_claims(paper_or_path) -> Claims:
 
 
 def claims_summary(paper_or_path) -> dict:
-    """How many claims a paper's file holds: ``total``, ``numbers`` (every printed number: values,
-    ± and CI bounds) and one count per kind."""
-    claims = load_claims(paper_or_path)
-
-    def numbers(c):
-        v = c.value if isinstance(c.value, list) else [c.value]
-        flat = [x for y in v for x in (y if isinstance(y, list) else [y])]
-        return len(flat) + (c.pm is not None) + (2 if c.ci else 0)
-
-    kinds = Counter(c.kind for c in claims.claims)
-    return {"total": len(claims.claims), "numbers": sum(numbers(c) for c in claims.claims),
-            **{k: kinds[k] for k in KINDS if kinds[k]}}
+    """``total``, ``numbers`` (values, ± and CI bounds) and a count per kind of a claims file."""
+    claims = load_claims(paper_or_path).claims
+    kinds = Counter(c.kind for c in claims)
+    numbers = sum(len(_flat(c.value)) + (c.pm is not None) + (2 if c.ci else 0) for c in claims)
+    return {"total": len(claims), "numbers": numbers, **{k: kinds[k] for k in KINDS if kinds[k]}}

@@ -1,11 +1,8 @@
-"""Arithmetic behind the claims audit: rounding intervals, the largest sample std of a bounded
-mean, and GRIM-style enumeration of integer confusion matrices.
-
-Largest sample std of k values in [0, 1] with mean m: the sum of squares is convex, so its maximum
-over the polytope {x in [0,1]^k, sum x = km} is at a vertex, i.e. j = floor(km) values at 1, one at
-f = km - j and the rest at 0 (all vertices are permutations of this one). Hence
-SS_max = j + f^2 - k m^2 and s_max = sqrt(SS_max / (k - 1)).
-"""
+"""Arithmetic behind the claims audit: rounding intervals, the largest sample std of a bounded mean,
+GRIM-style enumeration of integer confusion matrices. Largest sample std of k values in [0, 1] with
+mean m: the sum of squares is convex, so its maximum over {x in [0,1]^k, sum x = km} is at a vertex
+(j = floor(km) values at 1, one at f = km - j, the rest 0): SS_max = j + f^2 - k m^2 and
+s_max = sqrt(SS_max / (k - 1))."""
 import itertools
 import math
 
@@ -45,11 +42,8 @@ def printed_interval(value, decimals, mode):
 def matches(x, value, decimals, modes=("round", "truncate")):
     """Boolean array: does ``x`` (same scale as ``value``) print as ``value`` under any mode?"""
     x = np.asarray(x, dtype=float)
-    ok = np.zeros(x.shape, dtype=bool)
-    for mode in modes:
-        lo, hi = printed_interval(value, decimals, mode)
-        ok |= (x >= lo) & (x <= hi)
-    return ok
+    ivs = [printed_interval(value, decimals, mode) for mode in modes]
+    return np.logical_or.reduce([(x >= lo) & (x <= hi) for lo, hi in ivs])
 
 
 def max_sample_std(mean: float, k: int) -> float:
@@ -99,9 +93,7 @@ def enumerate_confusion_matrices(class_counts, allowed_correct=None, limit: int 
             raise OverflowError(f"more than {limit} confusion matrices to enumerate")
         idx = np.stack(np.meshgrid(*[np.arange(len(g)) for g in groups], indexing="ij"), -1).reshape(-1, k)
         total_rows.append(np.stack([groups[i][idx[:, i]] for i in range(k)], axis=1))
-    if not total_rows:
-        return np.zeros((0, k, k), dtype=np.int32)
-    return np.concatenate(total_rows)
+    return np.concatenate(total_rows) if total_rows else np.zeros((0, k, k), dtype=np.int32)
 
 
 def readings(k: int, class_names) -> list:
@@ -111,8 +103,7 @@ def readings(k: int, class_names) -> list:
 
 
 def metrics_of_matrices(cms: np.ndarray, reading: str, class_names) -> dict:
-    """accuracy, balanced_accuracy, precision, recall, specificity, f1 (fractions) for each matrix
-    under one averaging reading; sklearn conventions (zero_division=0)."""
+    """Each matrix's metrics (fractions) under one averaging reading; sklearn's zero_division=0."""
     cms = cms.astype(float)
     n = cms.sum(axis=(1, 2))
     tp = np.diagonal(cms, axis1=1, axis2=2)

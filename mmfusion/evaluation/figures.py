@@ -42,8 +42,7 @@ def confusion_matrix_figure(cm, path, class_names=None, title: str = "Confusion 
 
 
 def learning_curves(history, path, title: str = "Learning curves") -> Path:
-    """Loss and every other metric from a Keras history (CSV path or frame); one line per fold
-    when a ``fold`` column is present."""
+    """Loss and every metric of a Keras history (CSV or frame); a line per fold if it has ``fold``."""
     frame = pd.read_csv(history) if not isinstance(history, pd.DataFrame) else history
     metrics = [c for c in frame.columns if not c.startswith("val_")
                and c not in ("epoch", "fold", "run", "lr")
@@ -67,9 +66,8 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
 
 
 def cd_diagram(result, path, title: str | None = None) -> Path:
-    """Critical-difference diagram (Demšar 2006) as scikit-posthocs draws it: models on the
-    average-rank axis, bars over models the Nemenyi test does not separate at ``alpha`` (the
-    pairs whose ranks differ by less than the CD), the CD's length on the scale."""
+    """Critical-difference diagram (Demšar 2006) by scikit-posthocs: models on the average-rank axis,
+    bars over those the Nemenyi test does not separate at ``alpha`` (ranks closer than the CD)."""
     import inspect
 
     import scikit_posthocs as sp

@@ -102,9 +102,8 @@ def metric_function(name: str, average: str = "binary") -> Callable[[np.ndarray,
 
 
 def classification_metrics(y_true, y_prob, average: str = "binary") -> dict:
-    """accuracy, balanced_accuracy, precision, recall, specificity, f1, auc of argmax(y_prob).
-    ``y_prob`` is (N, C) (a 1-D array is read as p(class 1)). ``macro`` specificity is the mean of
-    the one-vs-rest TNRs, ``weighted`` weights them by support. AUC is NaN if a class is absent."""
+    """Every METRIC_NAMES metric of argmax(y_prob) ((N, C), or 1-D: p(class 1)); specificity is the
+    one-vs-rest TNR (``weighted``: by support); AUC is NaN if a class is absent."""
     return {name: metric_function(name, average)(y_true, y_prob) for name in METRIC_NAMES}
 
 
@@ -140,9 +139,8 @@ def mean_std(values) -> MeanStd:
 
 def bootstrap_ci(y_true, y_prob, metric="auc", n_resamples: int = 1000, seed: int = 0,
                  stratified: bool = False, alpha: float = 0.05, average: str = "binary") -> dict:
-    """Percentile bootstrap CI of one metric (a name from :data:`METRIC_NAMES` or a callable
-    ``(y_true, y_prob) -> float``); ``stratified`` keeps class counts fixed. Resamples where the
-    metric is undefined (NaN, e.g. AUC with one class) are skipped and counted in ``n_skipped``."""
+    """Percentile bootstrap CI of a metric (a METRIC_NAMES name or ``(y_true, y_prob) -> float``);
+    ``stratified`` keeps class counts; resamples where it is NaN are skipped, counted in ``n_skipped``."""
     y_true, y_prob = _as_arrays(y_true, y_prob)
     fn = metric_function(metric, average) if isinstance(metric, str) else metric
     rng = np.random.default_rng(seed)
@@ -150,10 +148,8 @@ def bootstrap_ci(y_true, y_prob, metric="auc", n_resamples: int = 1000, seed: in
     groups = [np.flatnonzero(y_true == c) for c in np.unique(y_true)] if stratified else None
     stats = []
     for _ in range(n_resamples):
-        if stratified:
-            idx = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
-        else:
-            idx = rng.integers(0, n, size=n)
+        idx = (np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups]) if stratified
+               else rng.integers(0, n, size=n))
         stats.append(fn(y_true[idx], y_prob[idx]))
     stats = np.asarray(stats, dtype=float)
     ok = stats[~np.isnan(stats)]

@@ -18,9 +18,8 @@ Contract (every field but paper/dataset/synthetic/cells is optional; old callers
             "boot": [float],                 # bootstrap replicates of the cell's value
             "tolerance": float, "protocol_note": str}
 
-Bounds default to [0, 1] for a fraction/percent metric claim whose values lie in [0, 1], and to
-[0, n_test] (or [0, open)) for a count claim. The verdict rule is :mod:`mmfusion.evaluation.verdict`.
-A claims file that exists but does not parse or validate raises :class:`ClaimsError`.
+Bounds default to [0, 1] for a fraction/percent metric claim with values in [0, 1], to [0, n_test]
+(or [0, open)) for a count claim. A claims file that does not parse or validate raises ClaimsError.
 """
 import json
 import sys
@@ -44,13 +43,11 @@ REDRAWN = ("roc", "confusion_matrix", "learning_curves")   # figures every repor
 
 
 def _fmt(x, digits=4, count=False):
-    if x is None:
-        return "—"
-    if isinstance(x, float):
-        if count:
-            return str(int(x)) if x.is_integer() else f"{x:.2f}"
-        return f"{x:.{digits}f}"
-    return str(x)
+    if not isinstance(x, float):
+        return "—" if x is None else str(x)
+    if count:
+        return str(int(x)) if x.is_integer() else f"{x:.2f}"
+    return f"{x:.{digits}f}"
 
 
 def row_cells(r) -> tuple:
@@ -109,8 +106,7 @@ def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) 
 
 
 def render_figures(run_dir) -> tuple:
-    """ROC and confusion matrix from predictions.csv (test split), learning curves from history.csv:
-    (relative figure paths, notes on anything not drawn)."""
+    """ROC, confusion matrix (test split) and learning curves: (figure paths, notes on what was not drawn)."""
     import pandas as pd
 
     from . import figures
@@ -144,8 +140,7 @@ def render_figures(run_dir) -> tuple:
 
 
 def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
-    """Write reproduced.json, results.json, report.md, report.html (+ figures); return the results.
-    ``tolerance`` (δ for every cell) is not stored in reproduced.json."""
+    """Write reproduced.json (no ``tolerance``), results.json, report.md/.html, figures; return results."""
     from .audit import audit_markdown
     from .html import write_html
     from .summary import run_facts
@@ -176,8 +171,7 @@ def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
 
 
 def report_command(run_dir: str, out=None, tolerance=None) -> int:
-    """``mmfusion report RUN_DIR``: re-render from reproduced.json (exit 0, 2 on bad input);
-    ``tolerance``: judge every cell with this δ instead."""
+    """``mmfusion report RUN_DIR``: re-render reproduced.json, δ = ``tolerance`` (exit 0, 2: bad input)."""
     out = out or sys.stdout
     src = Path(run_dir) / "reproduced.json"
     if not src.is_file():

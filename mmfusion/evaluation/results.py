@@ -259,8 +259,5 @@ def build_results(reproduced: dict, claims=None) -> dict:
 
 
 def claims_for(paper: str):
-    """The paper's claims, or None when it has no claims file. A file that exists but does not
-    parse or validate raises ClaimsError: a broken value must not silently drop the paper's numbers."""
-    if not (papers_dir() / f"{paper}.yaml").is_file():
-        return None
-    return load_claims(paper)
+    """The paper's claims (None without a file); a broken file raises ClaimsError, never drops them."""
+    return load_claims(paper) if (papers_dir() / f"{paper}.yaml").is_file() else None

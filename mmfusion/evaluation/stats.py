@@ -80,8 +80,7 @@ class FriedmanNemenyi:
 
 
 def friedman_nemenyi(scores, alpha: float = 0.05, higher_is_better: bool = True) -> FriedmanNemenyi:
-    """Friedman test over models × folds, Nemenyi post-hoc and the critical difference. ``scores``:
-    DataFrame with one row per model and one column per fold, or {model: [scores]}."""
+    """Friedman, Nemenyi and the CD over ``scores`` (model rows x fold columns, or {model: [scores]})."""
     import scikit_posthocs as sp
 
     frame = pd.DataFrame(scores).T if isinstance(scores, dict) else pd.DataFrame(scores)

@@ -1,14 +1,11 @@
-"""Verdicts: the difference (ours − paper) with a 95% interval that carries every known source of
-uncertainty, and one word for it (the rule is printed in every report.md, docs/claims.md).
-
-Ours: run-to-run variance / r plus test sampling (variance of ``boot``, else the run's ``ci``, else
-binomial q(1-q)/n_test for a bounded quantity). The paper's: its printed spread (± as std over n
-runs -> pm²/n; sem -> pm²; CI half-width -> (pm/1.96)²; unknown read as std; a printed CI; per-run
-values) plus binomial sampling of its test size. Variances add (errs wide when a fold spread already
-holds test sampling). Bounded sides use the Wilson score interval on the effective sample size
-q(1-q)/variance; the difference uses Newcombe's square-and-add (MOVER). δ defaults to 0.2 of a
-bounded range (MIAS's 48 test images alone give ±0.12 of test sampling per side), else 0.2·|paper|.
-"""
+"""Verdicts: the difference ours − paper with a 95% interval carrying every known uncertainty, and one
+word for it (the rule is printed in every report.md; docs/claims.md). Ours: run-to-run variance / r
+plus test sampling (``boot``'s variance, else the run's ``ci``, else binomial q(1-q)/n_test). The
+paper's: its printed spread (± std over n -> pm²/n; sem -> pm²; CI half-width -> (pm/1.96)²; unknown
+as std; a CI; per-run values) plus binomial sampling of its test size. Variances add (wide when a fold
+spread already holds test sampling). Bounded sides: Wilson on the effective n = q(1-q)/variance; the
+difference: Newcombe's square-and-add (MOVER). δ defaults to 0.2 of a bounded range (MIAS's 48 test
+images alone give ±0.12 per side), else 0.2·|paper|."""
 import math
 from dataclasses import dataclass, field
 
@@ -109,12 +106,8 @@ def paper(claim, test_size=None, bounds=None) -> Side:
         var, inc = float(vals.var(ddof=1)) / len(vals), [f"its {len(vals)} per-run values"]
     elif claim.pm is not None:
         pm, meaning = claim.as_fraction(claim.pm), claim.pm_meaning or "unknown"
-        if meaning == "sem":
-            var = pm * pm
-        elif meaning == "ci95_halfwidth":
-            var = (pm / Z) ** 2
-        else:   # std, or unknown read as a std over n folds/runs
-            var = pm * pm / (claim.n or 1)
+        # sem, a 95% CI half-width, else a std (unknown read as one) over n folds/runs
+        var = {"sem": pm * pm, "ci95_halfwidth": (pm / Z) ** 2}.get(meaning, pm * pm / (claim.n or 1))
         inc = [f"its ± {claim.pm:g} ({meaning}{', n=' + str(claim.n) if claim.n else ''})"]
     elif claim.ci is not None:
         var, inc = ((claim.as_fraction(claim.ci[1]) - claim.as_fraction(claim.ci[0])) / (2 * Z)) ** 2, \
@@ -124,16 +117,13 @@ def paper(claim, test_size=None, bounds=None) -> Side:
         if v_test > 0:
             var += v_test
             inc.append(f"binomial test sampling (test size {test_size})")
-    if not inc:
-        inc = ["none printed (treated as exact)"]
     lo, hi = interval(value, var, bounds)
-    return Side(value, lo, hi, inc)
+    return Side(value, lo, hi, inc or ["none printed (treated as exact)"])
 
 
 def tolerance_for(bounds, paper_value, given=None) -> float:
-    if given is not None:
-        return float(given)
-    return DEFAULT_TOLERANCE * ((bounds[1] - bounds[0]) if _finite(bounds) else abs(paper_value))
+    return float(given) if given is not None else DEFAULT_TOLERANCE * (
+        (bounds[1] - bounds[0]) if _finite(bounds) else abs(paper_value))
 
 
 def compare(o: Side, p: Side, tolerance: float, reasons=()) -> dict:

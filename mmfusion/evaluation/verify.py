@@ -32,13 +32,12 @@ def refresh_hashes(run_dir, names) -> None:
     """Re-record ``names`` (files the report step redraws) in a finished run's manifest."""
     from ..utils.io import atomic_write_json
 
-    path = Path(run_dir) / "manifest.json"
+    run_dir = Path(run_dir)
+    path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.is_file() else {}
     if not manifest.get("outputs"):
         return
-    for name in names:
-        if (Path(run_dir) / name).is_file():
-            manifest["outputs"][name] = _sha256(Path(run_dir) / name)
+    manifest["outputs"].update({n: _sha256(run_dir / n) for n in names if (run_dir / n).is_file()})
     atomic_write_json(path, manifest)
 
 

@@ -1,10 +1,7 @@
-"""The one experiment template: every paper's ``reproduce`` is ``reproduce(EXPERIMENT, options)``.
-
-The template owns, once for all papers: the config (validated before anything is written), the data,
-the run directory (locked; resumed only when config, data and code match), config.json and
-manifest.json, resumable fits (``ctx.fit``), the seed and weights policies, the headline files,
-metrics.json, the report, timings.json and the DONE marker. A paper supplies an :class:`Experiment`.
-"""
+"""The one experiment template: every paper's ``reproduce`` is ``reproduce(EXPERIMENT, options)``. It
+owns the config (validated before anything is written), the data, the run directory (locked; resumed
+only when config, data and code match), config.json, manifest.json, resumable fits (``ctx.fit``), the
+seed and weights policies, headline files, metrics.json, the report, timings.json and DONE."""
 import dataclasses
 import hashlib
 import importlib
@@ -27,15 +24,13 @@ class Experiment:
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
     dataset_label: str | None = None   # what the report names as the dataset (default: the names)
-    # ctx -> plan.Plan: the fits (ctx.fit trains them as declared) and explanations, estimated by
-    # `mmfusion plan`; ctx.run is not there yet
-    plan: Callable | None = None
+    plan: Callable | None = None    # ctx -> plan.Plan (ctx.fit trains its fits as declared; no ctx.run yet)
     optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them
 
 
 def planning_context(experiment: Experiment, options, probing: bool = False) -> Context:
-    """The run's Context before its run directory exists, config validated and data loaded: what
-    ``experiment.plan`` is given (``probing``: `mmfusion plan` builds the fits without weights)."""
+    """The Context ``experiment.plan`` is given: config validated, data loaded, no run directory yet
+    (``probing``: `mmfusion plan` builds the fits without weights)."""
     from mmfusion.experiment.data import load_all
 
     cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
@@ -88,10 +83,9 @@ def reproduce(experiment: Experiment, options) -> Path:
 
 
 def _shard(name: str, cfg, planned):
-    """The Shard for ``--set shard=i/n`` (None unsharded). Fits are dealt round-robin in steps()
-    order; a fit the plan marks ``shared`` (later fits depend on its result: mias-xai's class-weight
-    candidates pick the weights of its runs) is not dealt but trained by shard 1 and by every shard
-    that trains a fit after it, so no shard decides on an untrained stand-in."""
+    """The Shard for ``--set shard=i/n`` (None unsharded): fits dealt round-robin in steps() order; a
+    ``shared`` fit (later fits depend on its result, e.g. mias-xai's class-weight candidates) is trained
+    by shard 1 and every shard with a fit after it, so no shard decides on an untrained stand-in."""
     from mmfusion.experiment.config import shard_of
     from mmfusion.experiment.context import Shard
 
@@ -124,8 +118,7 @@ def _run_shard(experiment: Experiment, ctx) -> Path:
 
 
 def _labels_digest(sources) -> str:
-    """sha256 of every sample's id, label and group as loaded: a relabelled or regrouped dataset
-    is other data, even with the same image files."""
+    """sha256 of every sample's id, label and group: relabelled or regrouped data is other data."""
     digest = hashlib.sha256()
     for name, source in sorted(sources.items()):
         digest.update(name.encode())
@@ -134,8 +127,7 @@ def _labels_digest(sources) -> str:
 
 
 def _identity(cfg, options, files, labels) -> dict:
-    """What a resume must match: the resolved config and options, the data, the code (its sources:
-    the commit suffix goes, so a commit touching only docs does not block a resume)."""
+    """What a resume must match: config, options, data, code (no commit suffix: docs-only commits pass)."""
     from mmfusion.training.records import data_fingerprint
     from mmfusion.utils.env import code_version
 

@@ -1,9 +1,6 @@
-"""One config style for every paper: a frozen dataclass with ``paper()`` and ``quick()``.
-
-A paper's config subclasses :class:`PaperConfig`; its docstring names the command and the tables it
-reproduces. ``resolve`` applies ``--epochs/--batch-size/--set`` (:mod:`mmfusion.overrides`) and
-validates the result *before* any run directory exists.
-"""
+"""One config style for every paper: a frozen :class:`PaperConfig` subclass with ``paper()`` and
+``quick()``. ``resolve`` applies ``--epochs/--batch-size/--set`` (:mod:`mmfusion.overrides`) and
+validates the result *before* any run directory exists."""
 import dataclasses
 import operator
 
@@ -62,9 +59,8 @@ class PaperConfig:
 
 def option(default, *, one_of=None, some_of=None, empty: bool = False, at_least=None, above=None,
            below=None, at_most=None, why: str = ""):
-    """A config field with its allowed values declared (checked by ``PaperConfig.validate``):
-    ``one_of`` / ``some_of`` (a tuple field, ``empty`` allowed or not) a collection of choices;
-    ``at_least`` / ``above`` / ``below`` / ``at_most`` bounds (None values pass: "not set"); ``why``
+    """A config field with its allowed values (checked by ``PaperConfig.validate``): choices
+    (``some_of`` for a tuple field, ``empty`` allowed or not), bounds (None passes: "not set"); ``why``
     replaces the generic message after "option NAME=VALUE: "."""
     rules = {"one_of": one_of, "some_of": some_of, "at_least": at_least, "above": above, "below": below,
              "at_most": at_most}
@@ -89,11 +85,11 @@ def check_option(name, value, one_of=None, some_of=None, empty=False, at_least=N
                  + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else ""))
     if value is None or isinstance(value, (str, tuple, list, dict)):
         return
-    bounds = [(sign, bound) for sign, bound in ((">=", at_least), (">", above), ("<", below), ("<=", at_most))
-              if bound is not None]
-    tests = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
-    if not all(tests[sign](value, bound) for sign, bound in bounds):
-        fail(value, "must be " + " and ".join(f"{sign} {bound}" for sign, bound in bounds))
+    bounds = [(sign, test, bound) for sign, test, bound in (
+        (">=", operator.ge, at_least), (">", operator.gt, above), ("<", operator.lt, below),
+        ("<=", operator.le, at_most)) if bound is not None]
+    if not all(test(value, bound) for _, test, bound in bounds):
+        fail(value, "must be " + " and ".join(f"{sign} {bound}" for sign, _, bound in bounds))
 
 
 def shard_of(text: str) -> tuple[int, int]:

@@ -34,14 +34,10 @@ class Context:
         self.sources = sources                  # dataset name -> DataSource
         self.missing: dict = {}                 # optional dataset absent from --data-dir -> why
         self.cells: list = []                   # reproduced cells (table, row, column, values, ...)
-        self.notes: list = []
-        self.metrics: dict = {}
-        self.timings = dict.fromkeys(STAGES, 0.0)
-        self._headline: dict = {}
-        self._weights_used: set = set()
+        self.notes, self.metrics, self.timings = [], {}, dict.fromkeys(STAGES, 0.0)
+        self._headline, self._weights_used = {}, set()
         self.shard: Shard | None = None         # when sharded: which fits this process trains
-        self.fits_trained: list = []
-        self._fits_seen = 0
+        self.fits_trained, self.fits_seen = [], 0    # fits trained here; ctx.fit calls so far
         self.planned = None                     # the plan's PlannedFits, in order (the template sets them)
         self.probing = False                    # planning for `mmfusion plan`: no weights are loaded
         from mmfusion.experiment.progress import RunProgress
@@ -77,9 +73,8 @@ class Context:
         return fit_seed(self.options.seed, fold, run)
 
     def weights(self, arch: str | None):
-        """The backbone weights for ``arch``: none on a quick run (tiny inputs gain nothing from
-        ImageNet and need no download) or for an architecture without pretrained weights; a
-        folder given as --weights holds each backbone's Keras file."""
+        """The backbone weights for ``arch``: none on a quick run (no download for tiny inputs) or an
+        architecture without them; a folder given as --weights holds each backbone's Keras file."""
         from mmfusion.models.backbones import ARCHS
 
         weights = self.options.weights
@@ -91,8 +86,7 @@ class Context:
         return weights
 
     def train_config(self, **fields):
-        """A TrainConfig with the run-wide switches (seed 0 of the policy, GPU flags, verbosity);
-        ``fields`` are the paper's hyper-parameters and may override any of them."""
+        """A TrainConfig with the run-wide switches (seed, GPU flags, verbosity), overridden by ``fields``."""
         from mmfusion.training import TrainConfig
         from mmfusion.utils.gpu import jit_compile
 
@@ -110,7 +104,7 @@ class Context:
         from mmfusion.training import fit
         from mmfusion.utils.gpu import tensorboard_callbacks
 
-        index, self._fits_seen = self._fits_seen, self._fits_seen + 1
+        index, self.fits_seen = self.fits_seen, self.fits_seen + 1
         if self.planned is not None:
             declared = self.planned[index] if index < len(self.planned) else None
             if declared is None or declared.name != name:
@@ -143,13 +137,9 @@ class Context:
             raise ShardComplete(name)
         return result
 
-    @property
-    def fits_seen(self) -> int:
-        return self._fits_seen
-
     def cell(self, table: str, row: str, column: str, values, note: str = "", **extra) -> dict:
-        values = np.atleast_1d(np.asarray(values, dtype=float)).tolist()
-        cell = {"table": table, "row": row, "column": column, "values": values, "note": note, **extra}
+        cell = {"table": table, "row": row, "column": column,
+                "values": np.atleast_1d(np.asarray(values, dtype=float)).tolist(), "note": note, **extra}
         self.cells.append(cell)
         return cell
 

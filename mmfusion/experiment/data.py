@@ -50,16 +50,14 @@ def load(name: str, cfg, options, **loader_options) -> DataSource:
     frame = data.load_dataset(name, root, **loader_options)
     full = None if synthetic else getattr(data, "FULL_SIZES", {}).get(name)
     given = getattr(options, "data_dir", None)
-    inside = given is not None and (root.resolve() == Path(given).resolve() or Path(given).resolve() in
-                                    root.resolve().parents)
+    inside = given is not None and root.resolve().is_relative_to(Path(given).resolve())
     origin = getattr(options, "data_origin", None) if inside and not synthetic else None
     return DataSource(name, root, synthetic, frame, full, origin)
 
 
 def load_all(datasets: dict, optional, cfg, options) -> tuple[dict, dict]:
-    """({name: DataSource}, {name: why it is absent}): a dataset named in ``optional`` that the
-    folder given as --data-dir does not hold is left out (the paper skips what needs it). A dataset
-    that is there but broken still raises; so does a folder holding none of them."""
+    """({name: DataSource}, {name: why it is absent}): an ``optional`` dataset --data-dir lacks is left
+    out; one there but broken still raises, and so does a folder holding none of them."""
     from mmfusion.data import DatasetError
 
     sources, missing = {}, {}

@@ -1,8 +1,6 @@
-"""Each paper's fidelity table (``fidelity:`` in papers/<paper>.yaml, read as its config's
-``FIDELITY``): every protocol detail of its text -> "as the paper" or "ours, because ...", with the
-config field that holds it (checked against ``Config.paper()`` by a test) and the file that
-implements it; appended to every report.
-"""
+"""Each paper's fidelity table (``fidelity:`` in papers/<paper>.yaml, its config's ``FIDELITY``): every
+protocol detail -> "as the paper" or "ours, because ...", with the config field that holds it (checked
+against ``Config.paper()`` by a test) and the file that implements it; appended to every report."""
 import dataclasses
 
 AS_PAPER = "as the paper"

@@ -1,9 +1,6 @@
-"""``mmfusion merge SHARD_DIR... --out DIR``: join the shards of one run into one run directory.
-
-Shards of different configs, data or code, and incomplete sets, are refused. Every finished fit is
-copied into a new run directory with the unsharded identity, then the paper runs there as a resume:
-the fits are reloaded, and evaluation, explanations and the report are made as an unsharded run's.
-"""
+"""``mmfusion merge SHARD_DIR... --out DIR``: shards of one run (same config, data and code, a full
+set) joined: every finished fit is copied into a new run directory with the unsharded identity, where
+the paper then runs as a resume (fits reloaded; evaluation, explanations and report as unsharded)."""
 import json
 import shutil
 from pathlib import Path

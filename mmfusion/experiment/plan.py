@@ -1,10 +1,7 @@
-"""Plan before you spend: what a run will do, and how long the whole run takes on this device.
-
-A paper's ``Experiment.plan(ctx)`` returns a :class:`Plan`: its fits as :class:`PlannedFit` (the one
-declaration of each: ``ctx.fit`` trains them in this order), their evaluation work and its
-explanation work as :class:`PlannedExplanation` rows. ``experiment.probe.probe`` times what that
-work is made of (a :class:`Probe`); ``estimate`` multiplies it out; what no probe measures is named.
-"""
+"""Plan before you spend: what a run will do, and how long it takes on this device. A paper's
+``Experiment.plan(ctx)`` returns a :class:`Plan`: its fits (:class:`PlannedFit`, the one declaration
+``ctx.fit`` trains in order), their evaluation and explanation work (:class:`PlannedExplanation`).
+``experiment.probe.probe`` times what that work is made of; ``estimate`` multiplies it out."""
 import dataclasses
 import math
 import time
@@ -19,8 +16,7 @@ SHARES = ("start", "data", "training", "evaluation", "explanations", "report", "
 
 @dataclasses.dataclass(frozen=True)
 class PlannedFit:
-    """One fit, declared once: ``ctx.fit(name, train, val)`` builds and configures it from here; the
-    plan and the probe read the same declaration."""
+    """One fit, declared once: ``ctx.fit``, the plan and the probe all read this declaration."""
     name: str                 # its sub-run
     arch: str                 # what the probe times once (same arch = same step time)
     build: Callable           # (**build_args) -> keras.Model; the probe calls it without arguments
@@ -95,8 +91,7 @@ def as_plan(planned) -> Plan:
 
 
 def plan_text(name: str, options, measure: bool = True) -> str:
-    """What `mmfusion plan` prints: the run's trainings and explanations (this shard's, with
-    ``--set shard=I/N``), then, measured by a short probe on this device, the estimate."""
+    """What `mmfusion plan` prints: the run's (or shard's) work, then the probe's estimate on this device."""
     from mmfusion.experiment import planning_context
     from mmfusion.experiment.probe import probe, startup_seconds
     from mmfusion.registry import get_paper
@@ -124,8 +119,7 @@ def plan_text(name: str, options, measure: bool = True) -> str:
 
 
 def for_shard(plan, name: str, cfg) -> Plan:
-    """The part of ``plan`` that ``--set shard=I/N`` trains: its own fits (and the shared ones it
-    needs), no evaluation figures or explanations (the merge does those)."""
+    """What ``--set shard=I/N`` trains: its fits and the shared ones it needs (the merge does the rest)."""
     from mmfusion.experiment import _shard
 
     plan = as_plan(plan)
@@ -179,10 +173,8 @@ VALIDATION_SHARE = 0.2       # validation images per training image (0.15-0.25 i
 
 
 def training_seconds(fits, probes: dict) -> float:
-    """Seconds of training: each fit's fixed cost (the first of an architecture's, then a later
-    one's), its steps at its architecture's step time, a validation pass per epoch (forward only: a
-    third of a step, on VALIDATION_SHARE as many images) and a checkpoint per epoch. A fit's
-    augmentation is in its step time only where the plan names it (PlannedFit.augment)."""
+    """Each fit's fixed cost (an architecture's first, then a later one's), its steps, a validation pass
+    (forward: a third of a step, on VALIDATION_SHARE as many images) and a checkpoint per epoch."""
     total, seen = 0.0, set()
     for f in fits:
         first, step, checkpoint, *later = probes[f.arch]
@@ -279,8 +271,7 @@ def breakdown(plan, p: Probe, parts: dict) -> str:
 
 
 def verdict(seconds: float, hours: float = SESSION_HOURS, week: float = WEEKLY_GPU_HOURS) -> str:
-    """Does the run fit one session, what share of the weekly GPU quota it takes, and the
-    ``shard=I/N`` that would make each share fit."""
+    """Does the run fit one session, its share of the weekly GPU quota, and the shards that would fit."""
     h = seconds / 3600
     quota = f"{100 * h / week:.0f} % of Kaggle's {week:.0f} h weekly GPU quota"
     if h <= hours:

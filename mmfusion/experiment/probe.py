@@ -1,6 +1,5 @@
-"""The timing probe behind ``mmfusion plan``: what a :class:`~mmfusion.experiment.plan.Plan`'s work
-is made of, timed cheaply on this device; ``plan.estimate`` multiplies it out.
-"""
+"""The timing probe behind ``mmfusion plan``: what a Plan's work is made of, timed cheaply on this
+device; ``plan.estimate`` multiplies it out."""
 import importlib
 import os
 import sys
@@ -20,8 +19,7 @@ def _seconds(fn, *args, **kwargs) -> float:
 
 
 def startup_seconds() -> float | None:
-    """This process's start up to TensorFlow and Keras imported (Linux /proc; None where unreadable):
-    what every run pays before its own timer starts (call it before the data is loaded)."""
+    """Seconds from this process's start to TensorFlow/Keras imported (Linux /proc; else None)."""
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
 
@@ -50,10 +48,9 @@ def _example_image(sources, size: int):
 
 
 def probe(plan, steps: int = 3, sources=None) -> Probe:
-    """Time the plan's work on this device: a few training steps and two one-batch fits per
-    architecture, a forward call at each declared batch, each CAM's first and later calls, a
-    segmentation and the LIME / SHAP per-sample work per image size, figures, imports. ``fits``:
-    {arch: (a fit's cost beyond its steps, s per step, s per checkpoint, a later fit's fixed cost)}."""
+    """Time the plan's work: steps and two one-batch fits per architecture, forward calls, CAMs,
+    segmentations, LIME / SHAP sample work, figures, imports. ``fits``: {arch: (a fit's cost beyond
+    its steps, s per step, s per checkpoint, a later fit's fixed cost)}."""
     import keras
 
     plan = as_plan(plan)
@@ -82,14 +79,10 @@ def probe(plan, steps: int = 3, sources=None) -> Probe:
         x = _random_inputs(model, fit.batch_size)
         classes = int(model.output_shape[-1])
         y = np.random.default_rng(0).integers(0, max(classes, 2), fit.batch_size)
-        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy"
-                      if classes > 1 else "binary_crossentropy",
-                      run_eagerly=bool(fit.eager))
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), run_eagerly=bool(fit.eager),
+                      loss="sparse_categorical_crossentropy" if classes > 1 else "binary_crossentropy")
         first = built + _seconds(model.train_on_batch, x, y)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(x, y)
-        step = (time.perf_counter() - start) / steps
+        step = sum(_seconds(model.train_on_batch, x, y) for _ in range(steps)) / steps
         checkpoint = _checkpoint_seconds(model)
         _forward_seconds(model, fit.arch, plan, out.forward)
         _cam_seconds(model, fit.arch, plan, out.cam)
@@ -110,15 +103,11 @@ def _forward_seconds(model, arch, plan, out: dict) -> None:
         call = ((lambda: model.predict(x, verbose=0, batch_size=batch)) if predict
                 else (lambda: np.asarray(model(x, training=False))))
         first = _seconds(call)
-        start = time.perf_counter()
-        for _ in range(2):
-            call()
-        out[key] = (first, (time.perf_counter() - start) / 2)
+        out[key] = (first, (_seconds(call) + _seconds(call)) / 2)
 
 
 def _cam_seconds(model, arch, plan, out: dict) -> None:
-    """Per CAM: (construction + first call - a later call: the trace / graph build an explainer
-    pays once, seconds per image of a later call of ``cam_batch`` images)."""
+    """Per CAM: (first call's extra, i.e. trace / graph build, s per image of a later call)."""
     import mmfusion.xai as xai
 
     for e in plan.explanations:
@@ -144,9 +133,8 @@ def _cam_seconds(model, arch, plan, out: dict) -> None:
 
 
 def _segment_seconds(image, size: int, samplers) -> tuple:
-    """(seconds of one quickshift segmentation of ``image`` — a smoothed random image when None —
-    at ``size``, {sampler: seconds of LIME's / Kernel SHAP's own work per sample}), the latter from
-    one explanation of 40 samples with a constant stand-in classifier, less the segmentation."""
+    """(s per quickshift segmentation of ``image``, a smoothed random one when None; {sampler: s of
+    LIME's / Kernel SHAP's own work per sample}: 40 samples of a constant classifier, less segmenting)."""
     from mmfusion.xai.lime_helpers import lime_image, quickshift_segments
 
     if image is None:
@@ -187,8 +175,7 @@ def _bootstrap_seconds(metric: str, resamples: int, n: int, average: str) -> flo
 
 
 def _figure_seconds() -> tuple:
-    """(the first figure's extra: pyplot's start, s per figure, s per image panel): explanation
-    grids of 1 x 2 and 2 x 4 panels written to a temporary folder."""
+    """(first figure's extra: pyplot's start, s per figure, s per panel) from 1 x 2 and 2 x 4 grids."""
     from mmfusion.xai.figures import explanation_grid
 
     rng = np.random.default_rng(0)
@@ -208,8 +195,7 @@ def _figure_seconds() -> tuple:
 
 
 def _evaluation_figure_seconds() -> float:
-    """Mean seconds of the evaluation figures the papers write: a ROC, a confusion matrix, the
-    learning curves of two folds (random values, a temporary folder)."""
+    """Mean seconds of a ROC, a confusion matrix and two folds' learning curves (random values)."""
     import pandas as pd
 
     from mmfusion.evaluation.figures import confusion_matrix_figure, learning_curves, roc_curves
@@ -232,15 +218,11 @@ def _import_seconds(library: str) -> float:
                "shap": ("shap",)}.get(library, (library,))
     if all(m in sys.modules for m in modules):
         return 0.0
-    start = time.perf_counter()
-    for m in modules:
-        importlib.import_module(m)
-    return time.perf_counter() - start
+    return sum(_seconds(importlib.import_module, m) for m in modules)
 
 
 def _one_step_fit_seconds(fit, x, y, batches: int = 1) -> float:
-    """Wall time of ``training.fit`` (with the fit's augmentation) for one epoch of ``batches``
-    batches, in a throw-away run directory."""
+    """Wall time of ``training.fit`` (with augmentation) for one epoch of ``batches`` batches."""
     from mmfusion.training import TrainConfig
     from mmfusion.training import fit as train
     from mmfusion.training.records import RunDir

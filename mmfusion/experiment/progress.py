@@ -18,9 +18,8 @@ class RunProgress:
         return FitProgress(self, index, name)
 
     def left_after(self, index: int, this_left: float, this_total: float, final: bool) -> float | None:
-        """Seconds the run still needs for its fits: this one's rest, then each later fit at the
-        mean length of the finished ones (this one's included once it ends; before any has
-        ended, this one's projected length)."""
+        """Seconds the run's fits still need: this one's rest, then each later fit at the mean length of
+        the finished ones (this one's once it ends; before any has ended, its projected length)."""
         if self.planned is None:
             return None
         lengths = self.done + ([this_total] if final else [])

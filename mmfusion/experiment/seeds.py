@@ -1,10 +1,6 @@
-"""The one seed policy of every fit (and every seeded split inside a fit).
-
-``fit_seed(seed, fold, run) = seed + run + 100 * fold``: run r of the default seed 0 (mias-xai's ten
-runs) trains with seed r, as the authors' loop did; folds and runs never share a seed below 100 runs;
-every row (model) of a table trains with the same seeds, so rows differ by their model only, as a
-paired comparison (McNemar, Friedman) across rows assumes.
-"""
+"""The one seed policy of every fit: ``seed + run + 100 * fold``. Run r of seed 0 trains with seed r
+(mias-xai's authors' loop); folds and runs never share a seed below 100 runs; every row (model) of a
+table trains with the same seeds, as a paired comparison (McNemar, Friedman) across rows assumes."""
 RUN_STRIDE = 1
 FOLD_STRIDE = 100
 

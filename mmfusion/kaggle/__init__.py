@@ -8,7 +8,6 @@ __all__ = ["build_info", "main"]
 
 
 def _kernel_arguments(p, user_default=None) -> None:
-    """The options render and push share."""
     from mmfusion.kaggle.kernels import KERNELS
 
     p.add_argument("--user", default=user_default, required=user_default is None,
@@ -55,7 +54,6 @@ def _parser():
 
 
 def main(argv=None) -> int:
-    """``mmfusion kaggle render | push | build-wheel``."""
     from mmfusion.kaggle import build, push, render
 
     args = _parser().parse_args(argv)
@@ -79,9 +77,6 @@ def main(argv=None) -> int:
         print(f"staged under {args.stage or push.default_stage(args.user)}", file=sys.stderr)
         push.send(staged, dry_run=args.dry_run)
         return 0
-    except push.PushError as err:
+    except (push.PushError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 1
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(err, push.PushError) else 2

@@ -30,9 +30,8 @@ def extra_requirements() -> list:
 
 def extra_wheels(out, python_version: str | None = None, constraints=None, requirements=None,
                  run=None) -> list:
-    """Every kernel's extra packages and their dependencies as wheels for CPython ``python_version``
-    on x86-64 Linux into ``out``. ``constraints``: a pip constraints file (e.g. the image's ``pip
-    freeze``). What the image ships and the notebooks hold (TensorFlow, NumPy ...) is dropped."""
+    """The kernels' extra packages and dependencies as wheels for CPython ``python_version`` on
+    x86-64 Linux, without the image's held packages (TensorFlow, NumPy ...)."""
     from mmfusion.kaggle.kernels import KAGGLE_PYTHON, SDIST_ONLY, dist_name
     from mmfusion.kaggle.runtime import HELD
 
@@ -57,8 +56,7 @@ def extra_wheels(out, python_version: str | None = None, constraints=None, requi
 
 def build_wheel(out="dist", extras: bool = False, python_version: str | None = None, constraints=None,
                 run=None) -> list:
-    """``build-wheel``: the mmfusion wheel into ``out``; with ``extras`` also the extra wheels into
-    ``out/extra`` (the extra-wheels dataset)."""
+    """``build-wheel``: the mmfusion wheel into ``out`` (with ``extras``, the extra wheels into out/extra)."""
     wheels = mmfusion_wheel(out, run)
     if extras:
         wheels += extra_wheels(Path(out) / "extra", python_version, constraints, run=run)

@@ -1,9 +1,6 @@
-"""``mmfusion kaggle push``: build the wheel(s), create or version the user's wheel datasets, render
-the kernels into a staging folder and push each through the official ``kaggle`` client (extra
-``mmfusion[kaggle]``). Every push first runs the client's own code, metadata checks included, on
-every folder, with only its network seams answered here: ``KaggleApi.build_kaggle_client`` and
-``KaggleApi._upload_blob`` (replaced whole: no upload state with a fake token is left to resume).
-Nothing is sent unless every folder passes; ``--dry-run`` stops there and prints the requests."""
+"""``mmfusion kaggle push``: build the wheel(s), stage the datasets and kernels, push them with the
+official ``kaggle`` client. Every folder first goes through the client's own code with only its network
+seams (``build_kaggle_client``, ``_upload_blob``) answered here; nothing is sent unless all pass."""
 import contextlib
 import dataclasses
 import io
@@ -70,8 +67,7 @@ def _dataset_folder(folder: Path, ref: str, title: str, description: str) -> Pat
 
 def _fresh(folder: Path) -> Path:
     """An empty staging folder: a stale wheel left in it would be uploaded too."""
-    if folder.exists():
-        shutil.rmtree(folder)
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
 
@@ -79,8 +75,7 @@ def _fresh(folder: Path) -> Path:
 def stage(user: str, kernels=None, offline: bool = False, repo: str | None = None, versions=None, out=None,
           datasets: bool = True, weights_dir=None, python_version: str = KAGGLE_PYTHON, constraints=None,
           run=None) -> Staged:
-    """The dataset folders (unless not ``datasets``: the wheel; offline the extra wheels and the
-    ImageNet files from ``weights_dir``) and the kernels rendered for ``user`` under ``out``."""
+    """The dataset folders (wheel; offline extra wheels, ImageNet files) and the rendered kernels."""
     render.check_user(user)
     names = selected(kernels)
     out = Path(out) if out is not None else default_stage(user)
@@ -126,9 +121,8 @@ def _quiet():
 
 
 def load_client(user: str, dry_run: bool = False):
-    """The ``kaggle`` module. It logs in on import (printing help where there are no credentials,
-    which a dry run does not need); kaggle < 2 even stops there, so a dry run imports it again with
-    stand-in KAGGLE_USERNAME / KAGGLE_KEY where none are set."""
+    """The ``kaggle`` module, which logs in on import (kaggle < 2 stops without credentials: a dry
+    run imports it again with stand-in KAGGLE_USERNAME / KAGGLE_KEY)."""
     try:
         with _quiet():
             import kaggle
@@ -172,8 +166,7 @@ def _not_found(what: str):
 
 
 class _Recorded:
-    """Stands in for kagglesdk's KaggleClient: ``client.<service>.<api>.<method>(request)`` is
-    recorded and answered by the dry-run api, never sent."""
+    """kagglesdk's KaggleClient: ``client.<service>.<api>.<method>(request)`` answered by the dry-run api."""
 
     def __init__(self, api, path=()):
         self._api, self._path = api, path
@@ -194,7 +187,6 @@ class _Recorded:
 
 
 def request_fields(request) -> dict:
-    """What a request carries, for the dry run's listing."""
     fields = {f: v for f in REQUEST_FIELDS if (v := getattr(request, f, None)) not in (None, "", [])}
     body = getattr(request, "body", None)
     if getattr(request, "text", None):
@@ -208,8 +200,7 @@ def request_fields(request) -> dict:
 
 
 def dry_run_api(client, user: str):
-    """The client's own KaggleApi class with its network seams recorded and answered: a dataset is
-    "not found" until this api creates it, a kernel save succeeds."""
+    """The client's KaggleApi with its network seams answered: a dataset is "not found" until created."""
     class DryRunApi(client.KaggleApi):
         def answer(self, call: str, request):
             self.sent.append((call, request_fields(request)))
@@ -291,10 +282,9 @@ def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=
 
 
 def send(staged: Staged, dry_run: bool = False, client=None, echo=print, sleep=time.sleep) -> list:
-    """Check every folder through the client's own code on a dry-run api (nothing sent): dataset
-    folders as a new dataset and as a new version (which one a push makes depends on what Kaggle
-    holds), then the kernels. Unless ``dry_run``, then push: the datasets, once Kaggle has
-    processed them the kernels. Returns the dry run's requests."""
+    """Check every folder on a dry-run api (datasets as new and as a new version), then, unless
+    ``dry_run``, push the datasets and, once Kaggle has processed them, the kernels. Returns the
+    dry run's requests."""
     client = client or load_client(staged.user, dry_run)
     dry = dry_run_api(client, staged.user)
     for folder in staged.datasets:

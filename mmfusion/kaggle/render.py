@@ -31,8 +31,7 @@ def check_user(user: str) -> str:
 
 
 def metadata(user: str, kernel, offline: bool, version: int | None = None) -> dict:
-    """kernel-metadata.json. Attached: the data (``owner/slug/N`` when pinned) and the mmfusion
-    wheel always; offline also the extra wheels and, for ImageNet backbones, their files."""
+    """kernel-metadata.json: the data and the wheel attached; offline the extra wheels and weights too."""
     sources = [f"{kernel.dataset}/{version}" if version else kernel.dataset, f"{user}/{WHEEL_DATASET}"]
     if offline:
         sources.append(f"{user}/{EXTRA_WHEELS_DATASET}")
@@ -46,8 +45,7 @@ def metadata(user: str, kernel, offline: bool, version: int | None = None) -> di
 
 
 def dataset_versions(values, kernel_names) -> dict:
-    """{data slug: version} from --dataset-version values: ``N`` when the kernels share one dataset,
-    else ``OWNER/SLUG/N`` for each dataset to pin."""
+    """{data slug: version} from --dataset-version values (``N`` or ``OWNER/SLUG/N``)."""
     slugs = {KERNELS[k].dataset for k in kernel_names}
     pins = {}
     for value in values or ():
@@ -68,8 +66,8 @@ def dataset_versions(values, kernel_names) -> dict:
 
 def render(user: str = DEFAULT_USER, offline: bool = False, out=None, repo: str | None = None,
            versions: dict | None = None, kernels=None) -> list:
-    """Write the kernel folders (all, or the names in ``kernels``) under ``out`` (default
-    ``default_out(user)``); ``versions``: {data slug: pinned version}. Returns the metadata paths."""
+    """Write the kernel folders under ``out``; ``versions``: {data slug: pinned version}. Returns
+    the metadata paths."""
     check_user(user)
     if repo is not None and not re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", repo):
         raise ValueError(f"--repo {repo!r}: expected a GitHub OWNER/NAME")

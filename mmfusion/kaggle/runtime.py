@@ -1,6 +1,6 @@
-"""What a notebook does once mmfusion is importable: know where it runs (Kaggle, Colab, a local
-Jupyter), install what the image lacks, find the data, choose output and cache folders, check the
-ImageNet files before any training, run the paper and show its report inline."""
+"""What a notebook does once mmfusion is importable (on Kaggle, Colab or a local Jupyter): install
+what the image lacks, find the data, choose output and cache folders, run the paper, show its report."""
+import contextlib
 import dataclasses
 import importlib.metadata
 import importlib.util
@@ -33,8 +33,8 @@ def where() -> str:
 
 
 def walk_dirs(base, max_depth: int = MAX_DEPTH, skip=None):
-    """Every folder under ``base`` (itself first), breadth first, following symlinked folders (pathlib's
-    ``**`` does not), each real folder once (a link back up ends there). ``skip(folder)``: do not descend."""
+    """Every folder under ``base``, breadth first, following symlinks, each real folder once;
+    ``skip(folder)``: do not descend."""
     seen, level = set(), [Path(base)]
     for depth in range(max_depth + 1):
         below = []
@@ -66,9 +66,8 @@ def find_files(base, pattern: str, max_depth: int = MAX_DEPTH) -> list:
 
 
 def install_missing(extras: dict, offline: bool, wheels=None) -> list:
-    """Install each requirement of ``extras`` (import name -> requirement) whose module is not
-    importable, the image's ``HELD`` packages held at their versions; returns those installed.
-    Offline: from the attached wheels alone (the extra-wheels dataset). Online: from PyPI."""
+    """Install the ``extras`` (import name -> requirement) not importable, ``HELD`` packages pinned,
+    from the attached wheels (offline) or PyPI; returns those installed."""
     missing = [req for module, req in extras.items() if importlib.util.find_spec(module) is None]
     if not missing:
         return []
@@ -85,10 +84,8 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
         source = ["--no-index", *[a for d in folders for a in ("--find-links", d)]]
     held = []
     for name in HELD:
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             held.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
     with tempfile.TemporaryDirectory() as tmp:     # pip reads the held versions as a constraints file
         constraints = Path(tmp) / "held.txt"
         constraints.write_text("\n".join(held) + "\n")
@@ -101,8 +98,7 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
 
 
 def find_dataset(marker: str, slug: str, beside: tuple = (), base=None) -> Path:
-    """The folder under ``base`` (default the Kaggle input) holding ``marker`` (and one of the globs
-    ``beside``): searched, since mounts vary (<slug>, datasets/<owner>/<slug>, nested, symlinked)."""
+    """The folder under ``base`` (default the Kaggle input) holding ``marker`` and one of ``beside``."""
     base = Path(base) if base is not None else kaggle_input()
     for root in walk_dirs(base):
         if (root / marker).exists() and (not beside or any(next(root.glob(p), None) for p in beside)):
@@ -117,8 +113,7 @@ def data_handle(slug: str, version: int | None) -> str:
 
 
 def data_dir(kernel, platform: str, version: int | None = None):
-    """$MMFUSION_DATA_DIR, else the Kaggle mount, else (Colab) a kagglehub download, else None:
-    a local Jupyter runs on the synthetic twin."""
+    """$MMFUSION_DATA_DIR, the Kaggle mount, a kagglehub download (Colab), else None (the twin)."""
     if os.environ.get("MMFUSION_DATA_DIR"):
         return Path(os.environ["MMFUSION_DATA_DIR"])
     if platform == "kaggle":
@@ -132,8 +127,7 @@ def data_dir(kernel, platform: str, version: int | None = None):
 
 
 def data_label(slug: str, version: int | None, platform: str, path=None) -> str | None:
-    """How the report's data line names a Kaggle dataset: slug and version. Unpinned on Kaggle the
-    version is whichever was attached; kagglehub's download path names the one it fetched."""
+    """The report's name of a Kaggle dataset: slug and version (unpinned: from kagglehub's path)."""
     if platform not in ("kaggle", "colab") or os.environ.get("MMFUSION_DATA_DIR"):
         return None
     if version is None and path is not None:
@@ -144,15 +138,14 @@ def data_label(slug: str, version: int | None, platform: str, path=None) -> str 
 
 
 def checkout_root() -> Path:
-    """A checkout's root when the notebook runs from its kaggle_kernels/ (so no run or cache lands
-    beside the committed notebooks), else here."""
+    """The checkout's root when run from its kaggle_kernels/, else here."""
     here = Path.cwd().resolve()
     return next((p.parent for p in (here, *here.parents) if p.name == "kaggle_kernels"), here)
 
 
 def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
-    """Kaggle: /kaggle/working/runs (the saved output). Colab: a Google Drive folder, so a run
-    continues after a disconnect. Local: $MMFUSION_OUT, else runs/ (see ``checkout_root``)."""
+    """Kaggle: /kaggle/working/runs; Colab: a Google Drive folder (survives a disconnect); local:
+    $MMFUSION_OUT, else runs/."""
     if platform == "kaggle":
         return Path("/kaggle/working/runs")
     if platform == "colab":
@@ -167,8 +160,7 @@ def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
 
 
 def cache_dir(platform: str) -> Path:
-    """Never under the output: on Kaggle /kaggle/temp (or /tmp), on Colab the VM's own disk,
-    locally $MMFUSION_CACHE or .mmfusion_cache (at the checkout's root from kaggle_kernels/)."""
+    """Never under the output: Kaggle /kaggle/temp (or /tmp), Colab the VM's disk, else the cache root."""
     from mmfusion.data.cache import cache_root
 
     root = cache_root()
@@ -182,9 +174,8 @@ def cache_dir(platform: str) -> Path:
 
 
 def stage_weights(files: tuple, offline: bool, quick: bool = False):
-    """Copy attached ``*_notop.h5`` files into ~/.keras/models (where Keras looks before it
-    downloads); the --weights value: None on a quick run (no backbone loads ImageNet), else
-    "imagenet", but offline with a file missing stop now, before the first of several trainings."""
+    """Copy attached ``*_notop.h5`` files into ~/.keras/models; the --weights value (None on a quick
+    run). Offline with a file missing it stops now, before any training."""
     if quick or not files:
         return None
     models = Path.home() / ".keras" / "models"
@@ -212,9 +203,8 @@ class Setup:
 
 
 def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
-    """A new Kaggle kernel version starts with an empty /kaggle/working: the unfinished runs of the
-    previous version's output, attached (``kernel_sources``) and mounted anywhere under ``base``,
-    are copied back so the same command continues them (same options, data and code)."""
+    """Copy the unfinished runs of the previous kernel version's attached output back into ``out``,
+    so the same command continues them."""
     base = Path(base) if base is not None else kaggle_input()
     adopted = []
     for folder in walk_dirs(base, skip=lambda p: p.name == "runs"):
@@ -231,8 +221,7 @@ def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
 
 def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
             drive_folder: str = "mmfusion", dataset_version: int | None = None) -> Setup:
-    """Everything before training, in the order that fails fastest. ``dataset_version``: the
-    version the kernel's metadata pins (render / push --dataset-version), named in the report."""
+    """Everything before training, in the order that fails fastest."""
     from mmfusion.utils import quiet
 
     quiet.install()              # before TensorFlow loads: its harmless C++ lines stay out of the output
@@ -277,8 +266,7 @@ def estimate(setup: Setup, quick: bool, **options) -> str:
 
 
 def run(setup: Setup, quick: bool, **options) -> Path:
-    """``reproduce`` through the python API; ``options`` are ReproduceOptions fields
-    (mixed_precision None: on only where every GPU has compute capability >= 7.0)."""
+    """``reproduce`` through the python API; ``options`` are ReproduceOptions fields."""
     from mmfusion.experiment import reproduce_paper
 
     return Path(reproduce_paper(setup.kernel.paper, _options(setup, quick, **options)))

@@ -123,8 +123,7 @@ shown = runtime.show(run_dir)"""
 
 
 def cells(kernel, offline: bool, user: str, repo: str | None = None, version: int | None = None) -> list:
-    """(cell_type, source, tags) of the notebook of ``kernel`` for the Kaggle ``user``; ``repo``: a
-    GitHub OWNER/NAME to install from when no wheel is attached; ``version``: the data's pinned one."""
+    """(cell_type, source, tags) of the notebook of ``kernel`` for the Kaggle ``user``."""
     from mmfusion.kaggle.kernels import WHEEL_DATASET
 
     fill = dict(name=kernel.name, title=kernel.title, summary=kernel.summary, dataset=kernel.dataset,

@@ -1,8 +1,7 @@
 """Token attention between an image and a clinical modality (arXiv:2508.16000, eqs. 5-15).
 
 Both layers take ``[image_tokens, clinical_tokens]`` (B, ne, d) and (B, nc, d) of the model width
-``dim`` (:mod:`mmfusion.layers.tokens`); single head, scaled dot-product.
-"""
+``dim`` (:mod:`mmfusion.layers.tokens`); single head, scaled dot-product."""
 import keras
 from keras import ops
 
@@ -17,17 +16,12 @@ def _check_tokens(layer, input_shape, dim):
             raise ValueError(f"{layer}: {name} must have shape (batch, tokens, {dim}), got {tuple(shape)}")
 
 
-def _dense(dim, name):
-    return keras.layers.Dense(dim, name=name)
-
-
 @keras.saving.register_keras_serializable(package="mmfusion")
 class CrossAttention(keras.layers.Layer):
     """Queries from one modality, keys/values from the other (eqs. 10-15); returns the updated
     query tokens. ``direction="image<-clinical"``: ``E' = LayerNorm(E + softmax((E Wq)(C Wk)^T /
     sqrt(d)) (C Wv) Wo)``; "clinical<-image" swaps the roles. ``uniform=True``: every query takes
-    the plain mean of the value tokens (no Wq, Wk).
-    """
+    the plain mean of the value tokens (no Wq, Wk)."""
 
     def __init__(self, dim, direction="image<-clinical", epsilon=1e-6, uniform=False, **kwargs):
         super().__init__(**kwargs)
@@ -37,10 +31,10 @@ class CrossAttention(keras.layers.Layer):
         self.direction = direction
         self.epsilon = float(epsilon)
         self.uniform = bool(uniform)
-        self.query = None if self.uniform else _dense(self.dim, "query")
-        self.key = None if self.uniform else _dense(self.dim, "key")
-        self.value = _dense(self.dim, "value")
-        self.output_dense = _dense(self.dim, "output")
+        self.query = None if self.uniform else keras.layers.Dense(self.dim, name="query")
+        self.key = None if self.uniform else keras.layers.Dense(self.dim, name="key")
+        self.value = keras.layers.Dense(self.dim, name="value")
+        self.output_dense = keras.layers.Dense(self.dim, name="output")
         self.norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="norm")
 
     def _split(self, inputs):
@@ -87,8 +81,7 @@ class CoAttention(keras.layers.Layer):
     (nc x ne), each row-softmaxed: ``E' = LN_e(E + softmax(S_ec) (C Wv_c) Wo_e)``,
     ``C' = LN_c(C + softmax(S_ce) (E Wv_e) Wo_c)``. ``affinity="shared"`` (ours, Lu et al.'s
     co-attention): one matrix S_ec, and the clinical side attends with the row softmax of S_ec^T
-    (no Wq_c, Wk_e).
-    """
+    (no Wq_c, Wk_e)."""
 
     def __init__(self, dim, epsilon=1e-6, affinity="separate", **kwargs):
         super().__init__(**kwargs)
@@ -98,14 +91,14 @@ class CoAttention(keras.layers.Layer):
         self.epsilon = float(epsilon)
         self.affinity = affinity
         separate = affinity == "separate"
-        self.image_query = _dense(self.dim, "image_query")
-        self.clinical_key = _dense(self.dim, "clinical_key")
-        self.clinical_query = _dense(self.dim, "clinical_query") if separate else None
-        self.image_key = _dense(self.dim, "image_key") if separate else None
-        self.clinical_value = _dense(self.dim, "clinical_value")
-        self.image_value = _dense(self.dim, "image_value")
-        self.image_output = _dense(self.dim, "image_output")
-        self.clinical_output = _dense(self.dim, "clinical_output")
+        self.image_query = keras.layers.Dense(self.dim, name="image_query")
+        self.clinical_key = keras.layers.Dense(self.dim, name="clinical_key")
+        self.clinical_query = keras.layers.Dense(self.dim, name="clinical_query") if separate else None
+        self.image_key = keras.layers.Dense(self.dim, name="image_key") if separate else None
+        self.clinical_value = keras.layers.Dense(self.dim, name="clinical_value")
+        self.image_value = keras.layers.Dense(self.dim, name="image_value")
+        self.image_output = keras.layers.Dense(self.dim, name="image_output")
+        self.clinical_output = keras.layers.Dense(self.dim, name="clinical_output")
         self.image_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="image_norm")
         self.clinical_norm = keras.layers.LayerNormalization(epsilon=self.epsilon, name="clinical_norm")
 

@@ -1,8 +1,7 @@
 """Vector fusion of an image embedding e (B, De) and a clinical embedding c (B, Dc).
 
 Gated variants follow Vo et al. 2021's public code; GMU (Arevalo et al. 2017), MFB (Yu et al. 2017)
-and TFN (Zadeh et al. 2017) are the other fusion rows of the ablation.
-"""
+and TFN (Zadeh et al. 2017) are the other fusion rows of the ablation."""
 import keras
 from keras import ops
 
@@ -14,9 +13,10 @@ def _pair(layer, input_shape):
     return input_shape
 
 
-@keras.saving.register_keras_serializable(package="mmfusion")
-class CoAttentionGate(keras.layers.Layer):
-    """Vo et al.'s gated co-attention: ``e * sigmoid(We [e; c])``, ``c * sigmoid(Wc [e; c])``."""
+class _Gates(keras.layers.Layer):
+    """A sigmoid gate per modality, fed [e; c] (``joint``) or the other modality; no arguments."""
+
+    joint = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -27,39 +27,32 @@ class CoAttentionGate(keras.layers.Layer):
         joint = (None, e_shape[-1] + c_shape[-1])
         self.image_gate = keras.layers.Dense(e_shape[-1], activation="sigmoid", name="image_gate")
         self.clinical_gate = keras.layers.Dense(c_shape[-1], activation="sigmoid", name="clinical_gate")
-        self.image_gate.build(joint)
-        self.clinical_gate.build(joint)
-
-    def call(self, inputs):
-        e, c = inputs
-        joint = ops.concatenate([e, c], axis=-1)
-        return [e * self.image_gate(joint), c * self.clinical_gate(joint)]
+        self.image_gate.build(joint if self.joint else c_shape)
+        self.clinical_gate.build(joint if self.joint else e_shape)
 
     def compute_output_shape(self, input_shape):
         return [tuple(s) for s in input_shape]
 
 
 @keras.saving.register_keras_serializable(package="mmfusion")
-class CrossModalGate(keras.layers.Layer):
+class CoAttentionGate(_Gates):
+    """Vo et al.'s gated co-attention: ``e * sigmoid(We [e; c])``, ``c * sigmoid(Wc [e; c])``."""
+
+    def call(self, inputs):
+        e, c = inputs
+        joint = ops.concatenate([e, c], axis=-1)
+        return [e * self.image_gate(joint), c * self.clinical_gate(joint)]
+
+
+@keras.saving.register_keras_serializable(package="mmfusion")
+class CrossModalGate(_Gates):
     """Vo et al.'s gated cross-attention: ``e * sigmoid(W1 c)``, ``c * sigmoid(W2 e)``."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.image_gate = self.clinical_gate = None
-
-    def build(self, input_shape):
-        e_shape, c_shape = _pair(self.name, input_shape)
-        self.image_gate = keras.layers.Dense(e_shape[-1], activation="sigmoid", name="image_gate")
-        self.clinical_gate = keras.layers.Dense(c_shape[-1], activation="sigmoid", name="clinical_gate")
-        self.image_gate.build(c_shape)
-        self.clinical_gate.build(e_shape)
+    joint = False
 
     def call(self, inputs):
         e, c = inputs
         return [e * self.image_gate(c), c * self.clinical_gate(e)]
-
-    def compute_output_shape(self, input_shape):
-        return [tuple(s) for s in input_shape]
 
 
 @keras.saving.register_keras_serializable(package="mmfusion")

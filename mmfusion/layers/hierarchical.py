@@ -9,8 +9,7 @@ Our reading of the HMC-Net abstract (Fatima et al. 2026; only the abstract is pu
   (average-pooled to at most ``kv_grid`` x ``kv_grid`` tokens) in its own cross-attention, each
   with residual + LayerNorm; the deep and attended tokens are fused (``"concat"`` then a dense
   projection, or ``"sum"``) into one (B, H_deep, W_deep, width) map. Maps whose channel count
-  differs from ``width`` are projected by a 1x1 first.
-"""
+  differs from ``width`` are projected by a 1x1 first."""
 import keras
 from keras import layers, ops
 

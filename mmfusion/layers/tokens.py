@@ -21,10 +21,8 @@ class ImageTokens(keras.layers.Layer):
         self.projection.build((None, input_shape[-1]))
 
     def call(self, x):
-        if len(x.shape) == 4:
-            x = ops.reshape(x, (-1, x.shape[1] * x.shape[2], x.shape[3]))
-        else:
-            x = ops.expand_dims(x, 1)
+        x = (ops.reshape(x, (-1, x.shape[1] * x.shape[2], x.shape[3])) if len(x.shape) == 4
+             else ops.expand_dims(x, 1))
         return self.projection(x)
 
     def compute_output_shape(self, input_shape):
@@ -40,8 +38,7 @@ class ClinicalTokens(keras.layers.Layer):
     """(B, F) -> (B, G, dim): token g = slice g of the vector through its own Dense(dim).
 
     ``groups``: a list of ``[start, stop)`` column ranges; ``None``: one token of the whole vector.
-    A zero slice (feature group missing) gives the bias as its token (an embedding of "absent").
-    """
+    A zero slice (feature group missing) gives the bias as its token (an embedding of "absent")."""
 
     def __init__(self, dim, groups=None, **kwargs):
         super().__init__(**kwargs)

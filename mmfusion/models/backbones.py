@@ -1,8 +1,7 @@
 """Flat backbones: one functional graph from the 0..255 image to the feature map.
 
 keras.applications are built on our own input + preprocessing layer (``input_tensor=``), so the
-model holds every inner layer directly (a nested backbone hides its layers from the CAM methods).
-"""
+model holds every inner layer directly (a nested backbone hides its layers from the CAM methods)."""
 import dataclasses
 import os
 
@@ -47,6 +46,8 @@ ARCHS = {
                               "efficientnetv2-b0_notop.h5", {"include_preprocessing": True}),
 }
 BACKBONES = tuple(ARCHS) + ("vit",)
+_OFFLINE_SIGNS = ("url fetch failure", "urlopen", "name resolution", "network", "connection",
+                  "http error", "timed out")
 
 
 @dataclasses.dataclass
@@ -88,7 +89,8 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
         model = constructor(include_top=False, weights=weights, input_tensor=preprocess(inputs),
                             **arch.extra)
     except Exception as err:   # keras raises a bare Exception("URL fetch failure ...") offline
-        if weights == "imagenet" and _looks_like_download_failure(err):
+        text = f"{type(err).__name__}: {err}".lower()
+        if weights == "imagenet" and any(s in text for s in _OFFLINE_SIGNS):
             raise WeightsError(_offline_message(name, arch, err)) from err
         if weights is not None and weights != "imagenet":
             raise WeightsError(_misfit_message(weights, name, arch, err)) from err
@@ -140,12 +142,6 @@ def _misfit_message(path, name, arch, err) -> str:
         expected = (f"; expected the Keras file {arch.weights_file} (keras.applications."
                     f"{arch.constructor}, include_top=False)")
     return f"weights file {path} does not fit the {name} backbone ({type(err).__name__}: {err}){expected}"
-
-
-def _looks_like_download_failure(err: Exception) -> bool:
-    text = f"{type(err).__name__}: {err}".lower()
-    return any(s in text for s in ("url fetch failure", "urlopen", "name resolution", "network",
-                                   "connection", "http error", "timed out"))
 
 
 def _offline_message(name, arch, err) -> str:

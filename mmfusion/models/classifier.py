@@ -7,7 +7,7 @@ from mmfusion.models.backbones import BackboneSpec, build_backbone
 
 def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(),
                     activation: str = "softmax", prefix: str = "head"):
-    """Global-average-pool a feature map (or pass a vector through) and classify it."""
+    """Global-average-pool a feature map (a vector passes through) and classify it."""
     x = features
     if len(x.shape) == 4:
         x = layers.GlobalAveragePooling2D(name=f"{prefix}_pool")(x)

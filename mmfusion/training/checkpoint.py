@@ -1,7 +1,6 @@
 """Training checkpoints on disk: one ``<dir>/epoch-<EEEE>.<sha256[:16]>.npz`` per completed epoch,
 named by a rename after it was written and fsync'd (a kill leaves the old set or the new one), its
-digest checked on load, the previous good one kept. NumPy only: run records read it without TensorFlow.
-"""
+digest checked on load, the previous good one kept. NumPy only: run records read it without TensorFlow."""
 import hashlib
 import json
 import re
@@ -55,7 +54,7 @@ def latest(directory) -> tuple[dict, dict] | None:
 
 
 def newest_epoch(directory) -> int | None:
-    """The newest checkpointed epoch by file name (unverified: for progress messages only)."""
+    """The newest checkpointed epoch by file name (unverified: for messages only)."""
     listed = _listed(directory)
     return listed[0][0] if listed else None
 
@@ -74,7 +73,7 @@ def _listed(directory) -> list[tuple[int, Path]]:
 
 
 def _verify(path: Path) -> str | None:
-    """None when the file is whole, else what is wrong with it."""
+    """What is wrong with the file, None when it is whole."""
     try:
         if _sha256(path)[:16] != _NAME.match(path.name).group(2):
             return f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"

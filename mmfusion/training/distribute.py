@@ -1,8 +1,7 @@
 """tf.distribute: the default strategy on one device, MirroredStrategy across several GPUs.
 
 Keras before 3.9 scales the loss wrongly under MirroredStrategy (a 2-replica fit trains to other
-weights than one device), so on such a Keras one of several GPUs is used, with a warning.
-"""
+weights than one device), so on such a Keras one of several GPUs is used, with a warning."""
 import warnings
 
 MIRRORED_KERAS = (3, 9)

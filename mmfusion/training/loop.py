@@ -62,23 +62,12 @@ def _auto_loss(config: TrainConfig, y_spec_shape, model) -> str:
     return "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
 
 
-def _phases(config: TrainConfig):
-    """[(start_epoch, end_epoch, learning_rate, backbone_frozen)]."""
-    f, e, lr = config.freeze_backbone_epochs, config.epochs, config.learning_rate
-    if 0 < f < e:
-        return [(0, f, lr, True), (f, e, config.finetune_learning_rate or lr, False)]
-    return [(0, e, lr, f > 0)]
-
-
 def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         backbone_layer_names=None, strategy=None, callbacks=()) -> FitResult:
-    """Train ``build_model()`` on ``train`` (validating on ``val``, may be None).
-
-    ``train``/``val``: tf.data.Dataset of batches, or (x, y[, sample_weight]) with x an array or a
-    dict of arrays, batched here in an epoch-indexed order, so a run resumed after a kill (``run``
-    given: checkpoints under run/train_state) ends with the weights of an uninterrupted run.
-    ``callbacks``: extra Keras callbacks (run before the history/backup ones each epoch).
-    """
+    """Train ``build_model()`` on ``train``, validating on ``val`` (may be None): each a tf.data.Dataset
+    of batches, or (x, y[, sample_weight]) batched here in an epoch-indexed order, so a run resumed
+    after a kill (checkpoints under run/train_state) ends with an uninterrupted run's weights.
+    ``callbacks`` run before the history/backup ones each epoch."""
     strategy = strategy or get_strategy()
     with reuse.seeding(config, strategy):
         set_seed(config.seed, config.deterministic)
@@ -106,7 +95,10 @@ def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) 
     training = _Training(model, config, strategy, extra, _prepare_data(train, val, config),
                          state=Path(run.state_dir) if run is not None else None,
                          history_path=run.path / "history.csv" if run is not None else None)
-    phases = _phases(config)
+    f, e, lr = config.freeze_backbone_epochs, config.epochs, config.learning_rate
+    # (start_epoch, end_epoch, learning_rate, backbone_frozen)
+    phases = ([(0, f, lr, True), (f, e, config.finetune_learning_rate or lr, False)] if 0 < f < e
+              else [(0, e, lr, f > 0)])
     if any(p[3] for p in phases):
         training.frozen_names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
         if not training.frozen_names:
@@ -252,8 +244,8 @@ class _Training:
 
 
 def fit_settings(config: TrainConfig) -> dict:
-    """What a fit was trained with, as fit.json keeps it: the augmentation by its key (its
-    parameters: every composed op has the name "compose"), without the console's verbosity."""
+    """The config as fit.json keeps it: the augmentation by its key (every composed op is named
+    "compose"), without the verbosity."""
     settings = config.to_dict()
     settings.pop("verbose")
     key = getattr(config.augment, "key", None)
@@ -263,10 +255,8 @@ def fit_settings(config: TrainConfig) -> dict:
 
 
 def _finished(model, run, config: TrainConfig) -> FitResult | None:
-    """A fit this run directory already completed (a resumed ``reproduce``, a merge of shards),
-    reloaded. None (retrain it) when its model file is unreadable, or when it was trained with other
-    settings than ``config`` (a choice upstream of the fit, a class weight picked from candidates,
-    came out otherwise this time)."""
+    """The fit this run directory already completed, reloaded; None (retrain) when its model is
+    unreadable or it was trained with other settings (e.g. a class weight picked otherwise now)."""
     done = json.loads((run.path / FIT_DONE).read_text())
     stored, asked = done.get("settings"), fit_settings(config)
     if stored is not None and stored != asked:     # fit.json from before the settings were kept: trusted
@@ -288,18 +278,18 @@ def _finished(model, run, config: TrainConfig) -> FitResult | None:
 
 
 def _verbosity(config) -> int:
-    """"auto": one line per epoch (readable in Kaggle / CI logs), none with MMFUSION_NO_PROGRESS."""
+    """"auto": one line per epoch (Kaggle / CI logs), none with MMFUSION_NO_PROGRESS."""
     if config.verbose != "auto":
         return config.verbose
     return 0 if os.environ.get("MMFUSION_NO_PROGRESS") else 2
 
 
 def _columns(rows) -> dict:
-    """Column -> values over the rows (in the order the columns first appear; None where absent)."""
+    """Column -> values over the rows (columns in first-seen order; None where absent)."""
     return {key: [r.get(key) for r in rows] for key in dict.fromkeys(k for r in rows for k in r)}
 
 
 def predict_proba(model, x, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities for arrays / dicts of arrays (batched plain calls, no shuffling)."""
+    """Class probabilities for arrays / dicts of arrays (batched plain calls)."""
     ds = make_dataset(x, batch_size=batch_size)
     return np.concatenate([np.asarray(model(b, training=False)) for b in ds], axis=0)

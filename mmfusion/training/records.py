@@ -33,8 +33,7 @@ class ResumeMismatchError(ValueError):
 
 
 class RunDir:
-    """One run's directory, opened (or created). ``new_run_dir`` makes a fresh one or reopens an
-    unfinished one, holding its lock (``close()``, ``with`` or the process's death releases it)."""
+    """One run's directory, opened (or created); ``close()``, ``with`` or process death frees its lock."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -42,7 +41,7 @@ class RunDir:
         self._lock = None
 
     def lock(self) -> "RunDir":
-        """Take the exclusive lock on ``<run>/.lock`` (fcntl.flock) or raise RunLockedError."""
+        """The exclusive fcntl.flock on ``<run>/.lock``, or RunLockedError."""
         import fcntl
 
         if self._lock is not None:
@@ -67,7 +66,7 @@ class RunDir:
     def close(self) -> None:
         """Release the lock (the file stays: removing it would race with a process opening it)."""
         if self._lock is not None:
-            self._lock.close()   # closing the descriptor drops the flock
+            self._lock.close()
             self._lock = None
 
     def __enter__(self):
@@ -128,8 +127,8 @@ class RunDir:
         return self.write_json("metrics.json", metrics)
 
     def save_model(self, model, name: str = "model.keras", include_optimizer: bool = False) -> Path:
-        """The trained model as ``.keras``, by default without the optimizer and compile config (Adam's
-        two slots per weight triple the file; resuming uses its own training state)."""
+        """The model as ``.keras``, by default without the optimizer and compile config (Adam's slots
+        triple the file; resuming uses its own training state)."""
         from mmfusion._keras_compat import without_compile_state
 
         with contextlib.nullcontext() if include_optimizer else without_compile_state(model):
@@ -153,12 +152,9 @@ def _command_line() -> str:
 
 
 def new_run_dir(out, paper: str, tag: str = "", resume: bool = False, identity: dict | None = None) -> RunDir:
-    """``out/paper/<YYYYmmdd-HHMMSS>[-tag]/``, locked, never an existing one (a suffix is added on
-    clashes); ``identity`` (JSON-able: {"config", "data_fingerprint", "code_version", ...}) goes to
-    identity.json. ``resume=True`` reopens the newest run of this paper and tag when it holds files
-    but no DONE marker (killed or crashed): its finished fits are reloaded, an interrupted one resumes
-    from its last checkpoint. RunLockedError when a live process holds that run, ResumeMismatchError
-    when its identity differs from ``identity``."""
+    """A new locked ``out/paper/<YYYYmmdd-HHMMSS>[-tag]/`` (a counter on clashes), ``identity`` in
+    identity.json. ``resume=True`` reopens the newest such run holding files but no DONE marker
+    (RunLockedError when a live process holds it, ResumeMismatchError when its identity differs)."""
     base = Path(out) / paper
     suffix = f"-{tag}" if tag else ""
     candidate = _unfinished(base, suffix) if resume else None
@@ -188,9 +184,7 @@ def new_run_dir(out, paper: str, tag: str = "", resume: bool = False, identity: 
 
 def _unfinished(base: Path, suffix: str) -> Path | None:
     """The newest run folder when it was started (holds more than its lock) and never finished."""
-    if not base.is_dir():
-        return None
-    stamped = sorted((_stamp(p.name, suffix), p) for p in base.iterdir()
+    stamped = sorted((_stamp(p.name, suffix), p) for p in (base.iterdir() if base.is_dir() else ())
                      if p.is_dir() and p.name.endswith(suffix) and _stamp(p.name, suffix))
     if not stamped:
         return None
@@ -258,9 +252,8 @@ def _stamp(name: str, suffix: str):
 
 
 def data_fingerprint(data_files=(), label_files=()) -> str:
-    """sha256 over the data files' names (relative to their common root) and *contents*, and the
-    label files' contents: changes when a file is added, removed, rewritten or relabelled, also
-    when a rewrite keeps its size and mtime (``cp -p``, ``rsync -a``, ``unzip``)."""
+    """sha256 over the data files' names (relative to their common root) and contents, and the label
+    files' contents (so a rewrite that keeps size and mtime, ``cp -p``, still changes it)."""
     from mmfusion.data.cache import file_digest
 
     files = sorted(os.fspath(p) for p in data_files)

@@ -1,12 +1,9 @@
 """Trace once per architecture: later fits of the same model reuse its compiled train/test functions.
 
-``fit`` builds the fold's model as before (initial weights and dropout seed states exactly a fresh
-fit's); ``trainer_for`` returns a traced model of the same architecture, dtype policy and compile
-settings holding those variables, its optimizer reset to its just-built state, so it trains as the
-fresh model would; ``hand_back`` copies the trained variables into the fresh model the caller keeps.
-Not reused: fits with a frozen-backbone phase (another trace), eager fits, distributed strategies,
-models that are not Functional / Sequential, and everything when ``MMFUSION_REUSE=0``.
-"""
+``trainer_for`` gives a traced model of the same architecture, policy and compile settings holding
+the fresh model's variables (its optimizer reset to its just-built state); ``hand_back`` copies the
+trained variables back. Not reused: frozen-backbone phases, eager fits, distributed strategies,
+models other than Functional / Sequential, everything when ``MMFUSION_REUSE=0``."""
 import collections
 import contextlib
 import dataclasses
@@ -28,10 +25,9 @@ def clear() -> None:
 
 
 def architecture_key(model) -> str | None:
-    """The model's config as the trained computation sees it, or None when it cannot stand for
-    that computation. Layer names become positions (auto-numbered names such as conv2d_7 differ
-    between builds); initializers and Keras layers' seeds go (they only set the initial values,
-    which are copied); a custom layer keeps its seed (its call might use it)."""
+    """The model's config as the trained computation sees it (None when it cannot stand for it):
+    layer names become positions; initializers and Keras layers' seeds go (the initial values are
+    copied); a custom layer keeps its seed (its call might use it)."""
     if type(model).__name__ not in ("Functional", "Sequential"):
         return None
     try:
@@ -71,19 +67,16 @@ def reusable(config, strategy) -> bool:
 
 @contextlib.contextmanager
 def seeding(config, strategy):
-    """Around ``set_seed`` before a fit's build: a fit that may reuse a trainer keeps TensorFlow's
-    kernel cache, which ``tf.random.set_seed`` clears. The clear only restarts *stateful* TF random
-    kernels (Keras 3 draws statelessly from SeedGenerator variables) but throws away the instantiated
-    train function. A trainer whose graph holds a stateful random op is never reused (``hand_back``);
-    a fit that builds its own trainer seeds again with the clear (``trainer_for``)."""
+    """Around ``set_seed``: a fit that may reuse a trainer keeps TensorFlow's kernel cache, which
+    ``tf.random.set_seed`` clears (losing the instantiated train function; Keras 3 draws statelessly,
+    so only stateful TF random ops would notice, and a trainer holding one is never reused)."""
     with compat.kernel_cache_kept() if reusable(config, strategy) else contextlib.nullcontext():
         yield
 
 
 def trainer_for(model, build_model, config, strategy, reseed):
-    """A traced model to train in ``model``'s place (``model`` itself when not reusable). ``reseed()``
-    puts the random state back to where ``model`` was built from, so building a new trainer leaves
-    the state as building ``model`` alone did."""
+    """A traced model to train in ``model``'s place (``model`` itself when not reusable); ``reseed()``
+    restores the random state ``model`` was built from before a new trainer is built."""
     key = architecture_key(model) if reusable(config, strategy) else None
     if key is None:
         return model
@@ -124,8 +117,7 @@ _RANDOM_PREFIXES = ("Random", "TruncatedNormal", "Multinomial", "ParameterizedTr
 
 
 def stateful_random_ops(trainer) -> set:
-    """Op types of stateful random ops in the trainer's traced train / test functions (and the
-    functions they call); ``{"unknown"}`` when the graphs cannot be read (then: not reused)."""
+    """Stateful random op types in the traced train / test functions; ``{"unknown"}`` if unreadable."""
     found, graphs = set(), 0
     try:
         for fn in (trainer.train_function, trainer.test_function):
@@ -151,8 +143,8 @@ def copy_variables(source, target) -> None:
 
 def _compile_once(self, optimizer="rmsprop", loss=None, metrics=None, jit_compile="auto",
                   run_eagerly=False, steps_per_execution=1, **kwargs):
-    """``compile`` that keeps the traced functions when the settings repeat: the optimizer is
-    reset to its just-built values and given the new learning rate instead of being replaced."""
+    """``compile`` that keeps the traced functions when the settings repeat (the optimizer is reset
+    to its just-built values and given the new learning rate)."""
     optimizer = keras.optimizers.get(optimizer)
     key = None
     if not kwargs:

@@ -10,8 +10,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def git_commit(path=None) -> str | None:
-    """HEAD commit (+'dirty' with local changes) of ``path``, by default of the checkout mmfusion was
-    imported from (never a repository that merely contains an installed copy); None outside git."""
+    """HEAD commit (+'dirty') of ``path`` (default: mmfusion's own checkout); None outside git."""
     if path is None and not (PACKAGE_DIR.parent / ".git").exists():
         return None
     cwd = Path(path or PACKAGE_DIR.parent)
@@ -53,8 +52,7 @@ def versions() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """``<version>[+g<commit>]+src.<hash>``: the hash of the imported mmfusion/**/*.py sources tells
-    an installed wheel (no git) and a checkout with uncommitted edits apart from other builds."""
+    """``<version>[+g<commit>]+src.<hash>``, the hash over the imported mmfusion/**/*.py sources."""
     from mmfusion import __version__
 
     digest = hashlib.sha256()
@@ -67,8 +65,7 @@ def code_version() -> str:
 
 
 def build_info() -> dict:
-    """{"version", "commit", "source"}: from the wheel's stamp (mmfusion/_build.py, written by
-    setup.py), else from the git checkout."""
+    """{"version", "commit", "source"}: from the wheel's stamp (mmfusion/_build.py), else from git."""
     from mmfusion import __version__
 
     try:

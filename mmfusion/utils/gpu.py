@@ -19,8 +19,7 @@ def compute_capabilities() -> list:
 
 
 def default_mixed_precision(capabilities=None) -> bool:
-    """True only when there is a GPU and every visible one has compute capability >= 7.0 (one old
-    GPU in a MirroredStrategy would slow every step to its pace)."""
+    """True only when there is a GPU and every visible one has compute capability >= 7.0."""
     caps = compute_capabilities() if capabilities is None else list(capabilities)
     return bool(caps) and all(tuple(c) >= MIN_MIXED_CAPABILITY for c in caps)
 

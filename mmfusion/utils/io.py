@@ -1,8 +1,6 @@
 """Atomic writes: a reader never sees a half-written file (temp file in the same dir, fsync, rename).
-
-A full disk anywhere in a write ends in one :class:`DiskFullError` naming the file and the free
-space, whatever library was writing (Python, NumPy, h5py inside Keras' zip).
-"""
+A full disk in any write, whatever library writes, ends in one :class:`DiskFullError`."""
+import contextlib
 import errno
 import json
 import os
@@ -44,8 +42,7 @@ def free_bytes(path) -> int | None:
 
 
 def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``writer(tmp_path)`` (``suffix``: the temp name's extension, Keras wants ``.keras``),
-    fsync, rename onto ``path``; on any failure ``path`` keeps its previous content."""
+    """``writer(tmp_path)``, fsync, rename onto ``path``; on any failure ``path`` keeps its content."""
     path = Path(path)
     tmp = None
     try:
@@ -68,10 +65,7 @@ def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(data)
-    return atomic_save(path, write)
+    return atomic_save(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def atomic_write_text(path, text: str) -> Path:
@@ -88,10 +82,9 @@ def _fsync_dir(path) -> None:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
-    try:
-        os.fsync(fd)
-    except OSError:   # some file systems refuse fsync on a directory; the rename is still atomic
-        pass
+    try:   # some file systems refuse fsync on a directory; the rename is still atomic
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)
 

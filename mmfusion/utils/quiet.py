@@ -1,5 +1,4 @@
 """Keep TensorFlow's C++ start-up and known-harmless log lines out of a run's output.
-
 absl writes them to file descriptor 2 from C++ (``TF_CPP_MIN_LOG_LEVEL`` does not reach all of
 them), so the filter is a pipe on descriptor 2 whose reader thread forwards every other line to the
 real stderr. Never installed inside pytest's own process (its capture owns descriptor 2)."""

@@ -5,8 +5,7 @@ import numpy as np
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
-    """Seed python, numpy and Keras/TF; with ``deterministic`` also force deterministic TF kernels
-    (TF keeps that global: it is only ever switched on). PYTHONHASHSEED only acts at start-up."""
+    """Seed python, numpy and Keras/TF; ``deterministic`` also switches on deterministic TF kernels."""
     random.seed(seed)
     np.random.seed(seed)
     import keras

@@ -1,7 +1,6 @@
 """Explainability: CAM family, Shapley values, LIME, explanation-quality metrics and figures.
 
-Public names are imported lazily from their modules so that ``import mmfusion.xai`` stays cheap.
-"""
+Public names are imported lazily from their modules so that ``import mmfusion.xai`` stays cheap."""
 import importlib
 
 _WHERE = {name: module for module, names in {

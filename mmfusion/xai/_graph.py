@@ -1,10 +1,8 @@
 """Model-graph helpers shared by the explainers: input handling, layer search, logits.
 
-``keras.Model(model.inputs, layer.output)`` fails when the layer lives inside a nested backbone;
-here the functional graph is re-run symbolically, descending into nested models, so that one flat
-``keras.Model(model.input, [activation, logits])`` exists whatever the nesting (same layers and
-weights).
-"""
+``keras.Model(model.inputs, layer.output)`` fails for a layer inside a nested backbone, so the graph
+is re-run symbolically, descending into nested models, giving one flat
+``keras.Model(model.input, [activation, logits])`` with the same layers and weights."""
 import keras
 import numpy as np
 
@@ -22,7 +20,6 @@ def as_functional(model):
 
 
 def input_names(model) -> list[str]:
-    """Names of the model inputs, in the order of ``model.inputs``."""
     model = as_functional(model)
     struct = compat.inputs_struct(model)
     if isinstance(struct, dict):
@@ -68,31 +65,29 @@ def _sublayers(model):
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
-def is_container(layer) -> bool:
-    return isinstance(layer, keras.Model)
+def _walk(model):
+    """Every layer of ``model``, depth first, each nested model followed by its own layers."""
+    for layer in _sublayers(model):
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _walk(layer)
 
 
 def contains(model, target) -> bool:
-    return any(layer is target or (is_container(layer) and contains(layer, target))
-               for layer in _sublayers(model))
+    return any(layer is target for layer in _walk(model))
 
 
 def find_layer(model, name: str):
     """The layer called ``name`` anywhere in ``model``, nested models included."""
-    for layer in _sublayers(model):
+    for layer in _walk(model):
         if layer.name == name:
             return layer
-        if is_container(layer):
-            try:
-                return find_layer(layer, name)
-            except ValueError:
-                pass
     raise ValueError(f"no layer named {name!r} in model {model.name!r} (nested models searched)")
 
 
 def _is_conv(layer) -> bool:
-    # Conv1D/2D/3D, separable and depthwise all carry a kernel_size; keep 4-D (image) outputs.
-    if not hasattr(layer, "kernel_size") or is_container(layer):
+    # every convolution kind carries a kernel_size; keep 4-D (image) outputs
+    if not hasattr(layer, "kernel_size") or isinstance(layer, keras.Model):
         return False
     try:
         return len(layer.output.shape) == 4
@@ -101,13 +96,8 @@ def _is_conv(layer) -> bool:
 
 
 def last_conv_layer(model):
-    """The last convolution layer with a 4-D output, searching nested models from the end."""
-    for layer in reversed(_sublayers(model)):
-        if is_container(layer):
-            try:
-                return last_conv_layer(layer)
-            except ValueError:
-                continue
+    """The last convolution layer with a 4-D output, nested models included."""
+    for layer in reversed(list(_walk(model))):
         if _is_conv(layer):
             return layer
     raise ValueError(f"model {model.name!r} has no convolution layer with a 4-D output; "
@@ -126,12 +116,12 @@ def _final_layer(model):
         raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; "
                          "the explainers need a single classification output")
     op = compat.producing_operation(model.outputs[0])
-    return _final_layer(op) if is_container(op) else op
+    return _final_layer(op) if isinstance(op, keras.Model) else op
 
 
 class _PreActivation(keras.layers.Layer):
-    """Calls ``layer`` without its softmax/sigmoid, sharing its weights (gives the logits); a layer
-    of its own so that the activation is swapped at run time, not only while building."""
+    """``layer`` without its softmax/sigmoid, same weights (the logits); a layer of its own so that
+    the activation is swapped at run time, not only while building."""
 
     def __init__(self, layer, **kwargs):
         super().__init__(name=f"{layer.name}_logits", **kwargs)
@@ -154,7 +144,7 @@ def _run(model, inputs, hooks):
     def wrap(op):
         if id(op) in hooks:
             return hooks[id(op)][1]
-        if is_container(op) and any(contains(op, target) for target, _ in hooks.values()):
+        if isinstance(op, keras.Model) and any(contains(op, target) for target, _ in hooks.values()):
             return lambda x, *a, **k: _run(op, x, hooks)
         return compat.operation_fn(op, training=False)
 

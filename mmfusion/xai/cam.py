@@ -4,8 +4,7 @@ min-max normalised to [0, 1].
 
 Scores: the gradient methods use the pre-softmax score of the target class (Selvaraju et al.;
 multimodal-fusion eq. 16). A single-unit sigmoid output is read as two classes with scores
-(-z, z). Score-CAM uses the target probability (softmax of the logits; sigmoid for one unit).
-"""
+(-z, z). Score-CAM uses the target probability (softmax of the logits; sigmoid for one unit)."""
 import time
 
 import numpy as np
@@ -20,8 +19,7 @@ class BaseCAM:
 
     ``layer_name`` defaults to the last convolution layer; ``targets`` None explains the predicted
     class. ``last_seconds_per_image``: the last call's wall time per image. ``eager=True`` skips
-    tf.function (tracing a big backbone costs more than it saves for a few small images).
-    """
+    tf.function (tracing a big backbone costs more than it saves for a few small images)."""
 
     def __init__(self, model, layer_name=None, input_name=None, batch_size=32, eager=False):
         self.model = model
@@ -35,8 +33,7 @@ class BaseCAM:
         self.input_names = _graph.input_names(model)
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
         self._dict_input = isinstance(compat.inputs_struct(_graph.as_functional(model)), dict)
-        # autograph=False: its conversion cache is keyed by object ids, and in a long process
-        # a freed explainer's id was reused and the wrong method ran.
+        # autograph=False: its cache is keyed by object id, which a freed explainer's successor reuses
         self._traced = self._function(self._maps_graph)
         self.last_seconds_per_image = None
 
@@ -124,8 +121,7 @@ class GradCAMPlusPlus(BaseCAM):
     alpha_ij^k = g^2 / (2 g^2 + sum_ab A_ab^k g^3), g = dS/dA_ij^k (0 where g = 0),
     w_k = sum_ij alpha_ij^k ReLU(g_ij^k); L = ReLU(sum_k w_k A^k). (exp(S) cancels per image.)
     tf-keras-vis additionally divides the alphas by their spatial sum per channel; we keep eq. 19
-    as printed (the two coincide where the gradients are constant over space, a GAP head).
-    """
+    as printed (the two coincide where the gradients are constant over space, a GAP head)."""
 
     def combine(self, activations, gradients):
         g2 = gradients ** 2

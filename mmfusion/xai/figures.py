@@ -50,13 +50,12 @@ def explanation_grid(path, images, maps, titles=None, alpha=0.4):
                 axes[r, c].set_title(name, fontsize=9)
         axes[r, 0].set_title("image" if r == 0 else "", fontsize=9)
         for ax in axes[r]:
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
     return save_figure(fig, path, dpi=100)
 
 
 def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
-    """Global importance bar chart: mean |phi| per feature over rows of ``phi`` (N, F)."""
+    """Bar chart of mean |phi| per feature over the rows of ``phi`` (N, F)."""
     plt = pyplot()
     phi = np.asarray(phi)
     if phi.ndim != 2 or phi.shape[1] != len(feature_names):
@@ -71,7 +70,7 @@ def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
 
 
 def shap_beeswarm(path, phi, X, feature_names, max_display=20):
-    """SHAP summary (beeswarm) plot (``shap.summary_plot``); returns the PNG's path."""
+    """``shap.summary_plot`` (beeswarm) as a PNG."""
     import shap
 
     plt = pyplot()

@@ -36,8 +36,7 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
     """LIME heatmaps (N, H, W): each pixel gets its superpixel's weight for the target class.
 
     ``model_fn``: (n, H, W, ch) images -> (n, C) probabilities (or (n,)); ``hide_color`` None hides
-    a superpixel with its mean colour (LIME's default). Segments: ``quickshift_segments``.
-    """
+    a superpixel with its mean colour (LIME's default). Segments: ``quickshift_segments``."""
     import lime.lime_image
     from lime.lime_image import LimeImageExplainer
 
@@ -94,8 +93,7 @@ def lime_tabular(model_fn, X, training_data, feature_names=None, groups=None, ta
     """LIME weights per row (N, F) and the F feature names, for the target class.
 
     ``groups``: dict name -> one-hot column indices; each group is ONE categorical LIME feature
-    (all-zero = 'none'), decoded to one-hot for ``model_fn``. Other columns are continuous.
-    """
+    (all-zero = 'none'), decoded to one-hot for ``model_fn``. Other columns are continuous."""
     from lime.lime_tabular import LimeTabularExplainer
 
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))

@@ -6,8 +6,7 @@
 - sparsity: Gini index of the attribution (Chalasani et al., ICML 2020; Quantus "Sparseness");
 - model randomisation: Adebayo et al., "Sanity checks for saliency maps", NeurIPS 2018.
 
-``model_fn`` maps an (n, H, W, ch) batch to (n, C) probabilities, or (n,) for one score.
-"""
+``model_fn`` maps an (n, H, W, ch) batch to (n, C) probabilities, or (n,) for one score."""
 import numpy as np
 
 
@@ -122,8 +121,7 @@ def randomization_check(make_explainer, model, inputs, targets=None, randomize=N
     """Model-randomisation sanity check (Adebayo et al. 2018): {"spearman": (N,), "ssim": (N,)}
     between the maps of ``make_explainer(model)`` (e.g. ``GradCAM``) and of ``make_explainer`` of
     ``randomize(model)`` (default ``reinitialized_copy``), for the same targets. High similarity
-    fails. A constant map has no ranking: Spearman 1 against an equal map, else 0.
-    """
+    fails. A constant map has no ranking: Spearman 1 against an equal map, else 0."""
     from scipy.stats import spearmanr
     from skimage.metrics import structural_similarity
 

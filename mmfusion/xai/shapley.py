@@ -7,17 +7,15 @@ columns of one clinical variable), switched on and off as a whole.
 
 ``model_fn`` maps an (n, M) array to (n,) or (n, C) (a plain model call: ``model.predict`` is far
 slower for many small batches). Results: (N, P) for a single output, (N, P, C) for C outputs;
-``return_info=True`` also returns ``{"expected_value", "seconds_per_image"}``.
-"""
+``return_info=True`` also returns ``{"expected_value", "seconds_per_image"}``."""
 import math
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
 
 def _batched(model_fn, batch_size):
-    """model_fn applied in chunks; always returns a 2-D (n, C) float array."""
+    """model_fn applied in chunks, as a 2-D (n, C) float array."""
     def call(a):
         outs = [np.asarray(model_fn(a[i:i + batch_size]), dtype=np.float64)
                 for i in range(0, len(a), batch_size)]
@@ -101,17 +99,6 @@ def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_si
     return _result(np.stack(phis), v[0], single, start, len(X), return_info)
 
 
-@contextmanager
-def _numpy_seed(seed):
-    # shap samples coalitions from the global numpy RNG; seed it and put it back afterwards.
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l1_reg=False,
                 batch_size=8192, return_info=False):
     """KernelSHAP (Lundberg & Lee 2017) through ``shap.KernelExplainer``; with ``groups``, a game of
@@ -122,11 +109,12 @@ def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l
     X, background, single = _prepare(model_fn, X, background)
     fn = _batched(model_fn, batch_size)
     start = time.perf_counter()
-    with _numpy_seed(seed):
+    state = np.random.get_state()   # shap samples coalitions from the global numpy RNG
+    np.random.seed(seed)
+    try:
         if groups is None:
             explainer = shap.KernelExplainer(fn, background)
-            phi = np.asarray(explainer.shap_values(X, nsamples=nsamples, l1_reg=l1_reg,
-                                                   silent=True))
+            phi = np.asarray(explainer.shap_values(X, nsamples=nsamples, l1_reg=l1_reg, silent=True))
         else:
             players = _players(groups, X.shape[1])
             rows = []
@@ -139,19 +127,20 @@ def kernel_shap(model_fn, X, background, nsamples="auto", groups=None, seed=0, l
                     silent=True)).reshape(len(players), -1))
             phi = np.stack(rows)
         base = np.asarray(explainer.expected_value).reshape(-1)
+    finally:
+        np.random.set_state(state)
     return _result(phi.reshape(len(X), -1, len(base)), base, single, start, len(X), return_info)
 
 
 def group_attributions(phi, groups):
-    """Sum per-column attributions (N, M[, C]) into per-group ones (N, G[, C]); ``groups``: dict
-    name -> column indices or a list of index lists. (The grouped game itself: ``groups=`` in
-    ``exact_shapley`` / ``kernel_shap``.)"""
+    """Per-column attributions (N, M[, C]) summed per group (N, G[, C]); the grouped game itself is
+    ``groups=`` of ``exact_shapley`` / ``kernel_shap``."""
     phi = np.asarray(phi)
     return np.stack([phi[:, cols].sum(axis=1) for cols in _players(groups, phi.shape[1])], axis=1)
 
 
 def global_importance(phi):
-    """Global importance per feature: mean |phi| over the rows (axis 0)."""
+    """Mean |phi| over the rows."""
     return np.abs(np.asarray(phi)).mean(axis=0)
 
 
@@ -195,8 +184,7 @@ def image_kernel_shap(model_fn, images, targets=None, segments=None, fill="mean"
 
     Segments: ``lime_helpers.quickshift_segments`` unless ``segments`` (N, H, W) are given. An "off"
     superpixel is filled with the image's mean colour (``fill='mean'``) or the number ``fill``; one
-    background coalition (all off), so phi sums to f(image) - f(all off).
-    """
+    background coalition (all off), so phi sums to f(image) - f(all off)."""
     from mmfusion.xai.lime_helpers import quickshift_segments
 
     images = np.asarray(images, dtype=np.float32)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from mmfusion.data import LOADER_MODULES
 
-# each twin module is named as its loader module
 TWIN_MODULES = {name: module.replace("mmfusion.data.", "mmfusion.data.synthetic.")
                 for name, module in LOADER_MODULES.items()}
 TWINS = tuple(TWIN_MODULES)
@@ -41,8 +40,7 @@ def twin_dir(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
 
 
 def ensure_twin(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
-    """The cached twin's loader root, written first if needed into a temporary folder renamed into
-    place when complete (a crash or a concurrent writer never leaves a half-written twin)."""
+    """The cached twin's loader root, written if needed into a temporary folder renamed when complete."""
     final = twin_dir(name, cache_dir, seed, n)
     marker = final / _DONE
     if marker.is_file():

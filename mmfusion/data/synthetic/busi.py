@@ -24,17 +24,6 @@ def _ultrasound(rng, shape):
     return np.clip(tissue * depth * speckle, 0, 1)
 
 
-def _save_mask(path: Path, mask: np.ndarray, mode: str) -> None:
-    m8 = mask.astype(np.uint8) * 255
-    if mode == "RGBA":
-        img = Image.fromarray(np.dstack([m8, m8, m8, np.full_like(m8, 255)]), "RGBA")
-    elif mode == "RGB":
-        img = Image.fromarray(np.dstack([m8, m8, m8]), "RGB")
-    else:
-        img = Image.fromarray(m8, "L").convert(mode)
-    img.save(path)
-
-
 def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
     if n < 8:
         raise ValueError(f"the BUSI twin needs n >= 8 (got {n}) for its planted duplicate and _mask_1 image")
@@ -66,5 +55,6 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
             for j, mask in enumerate(masks):
                 suffix = "_mask" if j == 0 else f"_mask_{j}"
                 mode = "RGB" if label is None else MASK_MODES[k % len(MASK_MODES)]
-                _save_mask(folder / name / f"{name} ({k}){suffix}.png", mask, mode)
+                m8 = Image.fromarray(mask.astype(np.uint8) * 255, "L")
+                m8.convert(mode).save(folder / name / f"{name} ({k}){suffix}.png")
     return Path(out_dir)

@@ -25,8 +25,7 @@ REAL_COUNTS = (207, 64, 51)   # the real MIAS's films: normal, benign, malignant
 
 
 def _labels(n: int, rng: np.random.Generator, counts=None) -> list:
-    """Per image: None (normal), 0 (benign), 1 (malignant); half normal, or exactly ``counts`` =
-    (normal, benign, malignant), e.g. REAL_COUNTS for timing runs the size of the real MIAS."""
+    """Per image: None (normal), 0 (benign), 1 (malignant); half normal, or exactly ``counts``."""
     if counts is None:
         labels = [[None, 0, None, 1][i % 4] for i in range(n)]
     else:

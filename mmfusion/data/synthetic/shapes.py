@@ -33,8 +33,7 @@ def lesion_radius(rng: np.random.Generator, label: int, side: int) -> float:
 
 
 def lesion(rng: np.random.Generator, shape, cx: float, cy: float, r: float, label: int):
-    """Intensity ``(H, W)`` in [0, 1] and bool mask of a lesion at column cx, row cy: benign a soft
-    ellipse, malignant a star-shaped outline with 8-14 thin spicules radiating beyond it."""
+    """Intensity and bool mask of a lesion at (cx, cy): a soft ellipse, or spiculated (malignant)."""
     h, w = shape
     rows, cols = np.mgrid[:h, :w].astype(np.float32)
     dx, dy = cols - cx, rows - cy

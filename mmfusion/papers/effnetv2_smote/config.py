@@ -6,8 +6,7 @@ separately): six fits of EfficientNetV2B0 at 299 px for 22 epochs. Reproduces
 papers/effnetv2-smote.yaml Table 4 (MRI), Table 5 (BUSI B-M, B-M-N), Table 6 (ROI x normal),
 Table 7 (with / without SMOTE), the ROC-AUC of both datasets (§4 text), the split counts and the
 timings. A setting whose dataset is not in --data-dir is skipped and counted. ``--quick``: 32 px,
-1 epoch, from scratch, on the twins (a 60-image BUSI twin), all six settings.
-"""
+1 epoch, from scratch, on the twins (a 60-image BUSI twin), all six settings."""
 import dataclasses
 
 from mmfusion.experiment import PaperConfig, fidelity

@@ -13,8 +13,6 @@ def roi_image(image_path, mask_paths, size) -> np.ndarray:
     image = read_image(image_path, mode="rgb")
     roi = image * read_mask(list(mask_paths), shape=image.shape[:2])[..., None].astype(np.uint8)
     h, w = (size, size) if np.isscalar(size) else size
-    if roi.shape[:2] == (h, w):
-        return roi
     return np.asarray(Image.fromarray(roi).resize((w, h), Image.BILINEAR))
 
 
@@ -79,5 +77,4 @@ def oversample(x, y, k: int, seed: int):
         k = smallest - 1
     if k < 1:
         return x, y, None, "SMOTE skipped (a training class has a single image)"
-    x_res, y_res = smote_images(x, y, k=k, seed=seed)
-    return x_res, y_res, k, note
+    return (*smote_images(x, y, k=k, seed=seed), k, note)

@@ -5,8 +5,7 @@ folds and the headline row on 5 image-level folds, 50 epochs at 128 px). Reprodu
 papers/ft-multicnn.yaml "Abstract" (FT-MultiCNN accuracy and recall over folds) and "Training
 curves" (the §4.3 curve statements: training accuracy of CNN, ResNet50, InceptionV3, FT-MultiCNN,
 our validation accuracy beside it); our "Table Results" rows have no paper numbers. ``--quick``:
-the HAM10000 twin at 48 px, 2 folds, 1 epoch, CNN + FT-MultiCNN.
-"""
+the HAM10000 twin at 48 px, 2 folds, 1 epoch, CNN + FT-MultiCNN."""
 import dataclasses
 
 from mmfusion.experiment import PaperConfig, fidelity

@@ -34,8 +34,7 @@ class Folds:
         self.cams, self.cam_timings, self.results = [], [], {}
 
     def fit_row(self, protocol, row, fold, split, x, meta_dim):
-        """The fit plan() declares for ``row`` in this fold (on this fold's metadata width) and its
-        test-fold predictions."""
+        """The fit plan() declares for ``row`` in this fold, and its test-fold predictions."""
         from mmfusion.training import predict_proba, predictions_frame
 
         def take(idx):

@@ -134,12 +134,10 @@ def model_inputs(kind: str, images, maps_u8, alpha: float = 0.4) -> np.ndarray:
     """The image the classifier sees: ``raw`` images, the RGB ``heatmap`` or the ``overlay``."""
     if kind == "raw":
         return np.asarray(images, np.uint8)
+    if kind not in ("heatmap", "overlay"):
+        raise ValueError(f"input must be raw, heatmap or overlay, got {kind!r}")
     heat = colorize(maps_u8)
-    if kind == "heatmap":
-        return heat
-    if kind == "overlay":
-        return overlay(images, heat, alpha)
-    raise ValueError(f"input must be raw, heatmap or overlay, got {kind!r}")
+    return heat if kind == "heatmap" else overlay(images, heat, alpha)
 
 
 SEVEN_FEATURES = ("age", "age_missing", "sex_male", "sex_female", "site_head_neck", "site_trunk",

@@ -7,8 +7,7 @@ the Friedman test of HMC-Net vs ResNet50, VGG19, VGG16, ViT), the baseline and a
 beside it, our "Benign vs malignant (ours)" table and our "CAM lesion scores (ours)" table
 (Grad-CAM / Grad-CAM++ / Score-CAM against the lesion circles, with random, blob and
 re-initialised-model baselines). ``--quick``: the 40-film twin at 32 px, 1 task, 3 models x 2
-folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet``.
-"""
+folds of 1 epoch. Runtimes: ``mmfusion plan hmcnet``."""
 import dataclasses
 
 from mmfusion.experiment import PaperConfig, fidelity
@@ -50,8 +49,7 @@ class HmcConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "HmcConfig":
-        """The twin at 32 px, normal vs abnormal only, HMC-Net, VGG16 and ViT (the smallest set a
-        Friedman test takes), 2 folds of 1 epoch, 1 CAM film."""
+        """HMC-Net, VGG16 and ViT: the smallest set a Friedman test takes."""
         return cls(tasks=("normal_vs_abnormal",), models=("hmcnet", "vgg16", "vit"), folds=2, epochs=1,
                    batch_size=8, input_size=32, patience=1, cam_images=1, scorecam_channels=16,
                    eager_cams=True, vit={"patch_size": 8, "dim": 32, "depth": 2, "heads": 2},

@@ -1,8 +1,7 @@
 """Grad-CAM, Grad-CAM++ and Score-CAM (the abstract's three methods) of a fold model on its last conv
 stage, on up to ``cam_images`` test films (lesion films first), written to
 ``<task>/<model>/cams/cams_fold{k}.npz/.json/.png``. Ours: pointing game and energy in the lesion
-circles, beside random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
-"""
+circles, beside random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018)."""
 import numpy as np
 
 from mmfusion.papers.hmcnet.model import last_conv_layer
@@ -33,26 +32,13 @@ def cam_maps(model, name, x, targets, cfg) -> tuple[dict, dict]:
     return maps, seconds
 
 
-def scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed) -> dict:
-    """{row: {"pointing_game": [...], "energy_in_mask": [...]}} for the methods and their baselines."""
-    from mmfusion.xai import baseline_scores, lesion_scores
-    from mmfusion.xai.metrics import reinitialized_copy
-
-    scores = lesion_scores(maps, masks)
-    if not scores:
-        return {}
-    random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
-    randomized = {f"{m} of a re-initialised model": v for m, v in random_model.items()}
-    return {**scores,
-            **baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed, randomized)}
-
-
 def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:
     """CAMs of one fold's ``model`` on its test films (``rows``/``images``/``probs``); their lesion
     scores per row (methods and baselines), {} when no picked film has a lesion circle."""
     from mmfusion.data.mias import lesion_mask
     from mmfusion.utils.io import atomic_save, atomic_write_json
-    from mmfusion.xai import explanation_grid
+    from mmfusion.xai import baseline_scores, explanation_grid, lesion_scores
+    from mmfusion.xai.metrics import reinitialized_copy
 
     cfg, seed = ctx.cfg, ctx.seed(fold=fold)
     out = ctx.run.child(f"{task}/{name}/cams").path
@@ -65,7 +51,11 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
     masks = np.stack([lesion_mask(r.get("abnormalities") or [], x.shape[1:3])
                       for r in rows.iloc[idx].to_dict("records")])
     n_lesion = int(masks.any((1, 2)).sum())
-    scores = scores_with_baselines(model, name, x, targets, masks, maps, cfg, seed)
+    scores = lesion_scores(maps, masks)   # {row: {metric: per-film values}}, methods then baselines
+    if scores:
+        random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
+        scores.update(baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed,
+                                      {f"{m} of a re-initialised model": v for m, v in random_model.items()}))
     titles = [f"{sid} ({label}){ctx.tag}" for sid, label in zip(ids, rows["label_name"].to_numpy()[idx])]
     explanation_grid(out / f"cams_fold{fold}.png", images[idx], maps, titles=titles)
     atomic_save(out / f"cams_fold{fold}.npz", lambda tmp: np.savez_compressed(

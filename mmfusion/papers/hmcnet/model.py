@@ -4,8 +4,7 @@ HMC-Net (our reading of the abstract): ResNet50 stages conv3/conv4/conv5 -> hier
 self-attention (per stage, common width) -> multi-scale cross-attention (conv5 queries attend to
 pooled conv3/conv4) -> dropout -> softmax. Ablations: ``resnet50_hsa`` pools and concatenates the
 self-attended stages; ``resnet50_msca`` cross-attends the raw stages. The ResNet50 layers sit
-directly in the model, so CAMs reach ``conv5_block3_out``.
-"""
+directly in the model, so CAMs reach ``conv5_block3_out``."""
 import dataclasses
 
 HMC_MODELS = ("hmcnet", "resnet50_hsa", "resnet50_msca")

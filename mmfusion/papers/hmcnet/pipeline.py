@@ -2,8 +2,7 @@
 
 Per task (normal vs abnormal carries the abstract's numbers; benign vs malignant is ours): k-fold
 CV stratified and grouped by patient, the same folds for every model, each fit in sub-run
-``<task>/<model>/fold<k>``; CAMs of the first model; Friedman + Nemenyi on a per-fold metric.
-"""
+``<task>/<model>/fold<k>``; CAMs of the first model; Friedman + Nemenyi on a per-fold metric."""
 import numpy as np
 import pandas as pd
 

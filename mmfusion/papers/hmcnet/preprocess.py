@@ -38,10 +38,9 @@ def task_frame(frame: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int]:
     if unknown:
         raise ValueError(f"task {task}: MIAS labels must be 0 normal, 1 benign, 2 malignant; got {unknown}")
     keep = np.isin(labels, spec["keep"])
-    out = frame.loc[keep].copy()
+    out = frame.loc[keep].reset_index(drop=True)
     out["label"] = [spec["map"][int(v)] for v in out["label"]]
     out["label_name"] = [spec["names"][v] for v in out["label"]]
-    out = out.reset_index(drop=True)
     out.attrs = dict(frame.attrs)
     return out, int((~keep).sum())
 

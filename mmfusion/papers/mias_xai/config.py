@@ -5,8 +5,7 @@ class weights {1,2,3}, and 10 runs with {1,1,1} on the stratified protocol: 30 f
 papers/mias-xai.yaml "Table Runs" (test accuracy of 10 retrained models, compared as a sample),
 "Table Metrics" (averaged macro P/R/F1, accuracy, per-class P/R/F1) and our "Table XAI" (LIME vs
 Grad-CAM vs Kernel SHAP: cost and quality, with baselines). ``--quick``: a 64-image twin at 64 px,
-6 epochs, 2 runs, a two-candidate class-weight search. Runtimes: ``mmfusion plan mias-xai``.
-"""
+6 epochs, 2 runs, a two-candidate class-weight search. Runtimes: ``mmfusion plan mias-xai``."""
 import dataclasses
 
 from mmfusion.experiment import PaperConfig, fidelity
@@ -46,8 +45,7 @@ class MiasConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "MiasConfig":
-        """A 64-image twin at 64 px, 6 epochs (enough to learn the twin's lesions, so the
-        explanations have something to show), 2 runs, two class-weight candidates, 6 images."""
+        """6 epochs: enough to learn the twin's lesions, so the explanations have something to show."""
         return cls(input_size=64, epochs=6, patience=2, runs=2, twin_n=64,
                    class_weight_candidates=CLASS_WEIGHT_CANDIDATES[:2], class_weight_seeds=1,
                    explain_images=6, lime_samples=60, shap_samples=60, per_call_images=2, curve_steps=10)

@@ -3,8 +3,7 @@
 LIME (positive weights), Grad-CAM (last conv) and Kernel SHAP over LIME's superpixels on test
 images of the first model: cost (batched, and the authors' per-call style), deletion / insertion
 AUC, pointing game and energy in the lesion circle, agreement between methods, figure grids;
-beside them random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018).
-"""
+beside them random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018)."""
 import itertools
 import statistics
 import time
@@ -26,7 +25,6 @@ def model_call(model, predict=False):
 
 
 def _timed(times: list, fn, *args, **kwargs):
-    """``fn(*args, **kwargs)``, its wall time appended to ``times``."""
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     times.append(time.perf_counter() - start)
@@ -117,24 +115,10 @@ def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
                            {f"{m} of a re-initialised model": v for m, v in random_model.items()})
 
 
-def figures(ctx, images, labels, maps, per_class=4):
-    """One grid per class (image, then each method's overlay)."""
-    from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
-    from mmfusion.xai import explanation_grid
-
-    paths = []
-    for c, name in enumerate(CLASS_NAMES):
-        idx = np.flatnonzero(labels == c)[:per_class]
-        if len(idx):
-            paths.append(explanation_grid(ctx.run.figures_dir / f"xai_{name}.png", images[idx],
-                                          {m: maps[m][idx] for m in METHODS},
-                                          titles=[f"{name}{ctx.tag}" for _ in idx]))
-    return paths
-
-
 def compare(ctx, model, crops, test_idx) -> None:
     """The comparison on test images: xai.json, figures and the "Table XAI (ours)" cells."""
-    from mmfusion.xai import examples_per_class
+    from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
+    from mmfusion.xai import examples_per_class, explanation_grid
 
     cfg, seed = ctx.cfg, ctx.options.seed
     chosen = np.asarray(test_idx)[examples_per_class(crops.labels[test_idx], total=cfg.explain_images)]
@@ -146,7 +130,13 @@ def compare(ctx, model, crops, test_idx) -> None:
     scores = quality(model, images, targets, maps, crops.lesions[chosen], cfg.curve_steps)
     baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
-    figs = figures(ctx, crops.images[chosen], crops.labels[chosen], maps)
+    figs = []
+    for c, name in enumerate(CLASS_NAMES):       # one grid per class: image, then each method's overlay
+        idx = np.flatnonzero(crops.labels[chosen] == c)[:4]
+        if len(idx):
+            figs.append(explanation_grid(ctx.run.figures_dir / f"xai_{name}.png", crops.images[chosen][idx],
+                                         {m: maps[m][idx] for m in METHODS},
+                                         titles=[f"{name}{ctx.tag}"] * len(idx)))
     ctx.run.write_json("xai.json", {
         "synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
         "targets": targets.tolist(), "seconds_batched": seconds, "seconds_per_call": per_call,

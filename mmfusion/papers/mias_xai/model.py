@@ -1,8 +1,7 @@
 """The authors' Sequential CNN (1,386,177 parameters at 224 px, 3 classes), He-uniform init.
 
 A functional keras.Model of the same layers: Grad-CAM needs ``model.input``, which an uncalled
-keras.Sequential lacks. Inputs are 0..255; the Rescaling layer does the authors' ``/ 255``.
-"""
+keras.Sequential lacks. Inputs are 0..255; the Rescaling layer does the authors' ``/ 255``."""
 PAPER_INPUT = 224
 PAPER_PARAMS = 1_386_177
 LAST_CONV = "conv3"

@@ -1,13 +1,13 @@
-"""mias-xai's protocol on the experiment template (papers/mias-xai.yaml).
+"""mias-xai's protocol (papers/mias-xai.yaml): per protocol (the authors' stratified split, and a
+patient-grouped one) the authors' class weights (or a search), ``runs`` retrainings on the x16
+training set and, on the first protocol, the sensitivity weights; then the tables and explanations."""
+import math
 
-Per protocol (the authors' stratified split, and a patient-grouped one): the authors' class
-weights (or a search), ``runs`` retrainings on the x16 training set, their val/test predictions;
-on the first protocol also the sensitivity weights. Then the tables, and the explanations.
-"""
 import numpy as np
 import pandas as pd
 
 from mmfusion.experiment import Experiment
+from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.mias_xai.config import MiasConfig
 from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES, augment_training_set, cached_crops, splits
 
@@ -69,8 +69,7 @@ def choose_class_weight(ctx, crops, split, protocol):
 
 
 def sensitivity_weights(cfg) -> tuple:
-    """The weights retrained ``runs`` times beside the fixed choice (none under a search, whose
-    candidates' fits give the sensitivity rows)."""
+    """The weights retrained ``runs`` times beside a fixed choice (none under a search)."""
     candidates = cfg.class_weight_candidates
     return () if len(candidates) > 1 else tuple(w for w in cfg.sensitivity_weights if w != candidates[0])
 
@@ -227,9 +226,6 @@ def plan(ctx):
     """Per protocol, ``class_weight_seeds`` fits per candidate (when several), ``runs`` retrainings
     and, on the first, ``runs`` per sensitivity weight, each on the x16 set undersampled to 3 x its
     minority class; explain.compare's work on the first model (and its re-initialised copy)."""
-    import math
-
-    from mmfusion.experiment.plan import Plan, PlannedFit
     from mmfusion.papers.mias_xai.model import build_mias_cnn
 
     cfg, frame = ctx.cfg, ctx.frame
@@ -272,10 +268,9 @@ def explanations(cfg, arch, n: int) -> tuple:
     """explain.compare on ``n`` test images: the batched methods on the model and its re-initialised
     copy, the per-call style on ``per_call_images``, the deletion / insertion curves of 10 map sets
     (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
-    import math
-
-    from mmfusion.experiment.plan import PlannedExplanation as E
     from mmfusion.papers.mias_xai.model import LAST_CONV
+
+    E = PlannedExplanation
 
     size, k = cfg.input_size, min(cfg.per_call_images, n)
     lime = ((math.ceil(cfg.lime_samples / 64), min(64, cfg.lime_samples)),)

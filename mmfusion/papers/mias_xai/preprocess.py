@@ -2,8 +2,7 @@
 
 Per film: resize to 224, noise removal and CLAHE (``data.mammo.enhance``), then the lesion square
 (side 2r) or, for normal films, a central h//4 square shifted diagonally onto tissue. Training
-set: 8 dihedral views plus one brightness / contrast copy each (x16), MD5 dedupe, undersampling.
-"""
+set: 8 dihedral views plus one brightness / contrast copy each (x16), MD5 dedupe, undersampling."""
 import dataclasses
 import hashlib
 import json
@@ -54,8 +53,7 @@ def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size: i
                 step: int = 1) -> Crop | None:
     """Central square of side h//4, shifted diagonally towards the half with more tissue (in x and
     in y) while its centre is black. ``tissue``: bool HxW of non-black pixels (default: image != 0).
-    Returns None when the crop would leave the image before its centre reaches tissue.
-    """
+    Returns None when the crop would leave the image before its centre reaches tissue."""
     h, w = image.shape[:2]
     side = h // 4
     tissue = np.asarray(image).reshape(h, w, -1).any(axis=-1) if tissue is None else np.asarray(tissue, bool)
@@ -82,9 +80,7 @@ def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE,
     if crop is None:
         return None
     x0, y0, x1, y1 = crop.window
-    if not crop.image.any() or not tissue[y0:y1, x0:x1].any():
-        return None
-    return crop
+    return crop if crop.image.any() and tissue[y0:y1, x0:x1].any() else None
 
 
 def lesion_mask(crop: Crop, out_size: int) -> np.ndarray | None:
@@ -174,18 +170,14 @@ class Crops:
     lesions: np.ndarray         # (N, S, S) bool; all False for normal images
     skipped: dict               # reason -> [sample ids]
 
-    def __len__(self):
-        return len(self.labels)
-
     def counts(self) -> dict:
         return {CLASS_NAMES[c]: int((self.labels == c).sum()) for c in range(len(CLASS_NAMES))}
 
     def without(self, sample_ids) -> tuple["Crops", list]:
         """These crops minus ``sample_ids`` (those present), and the ids actually removed."""
         drop = np.isin(self.sample_ids, list(sample_ids))
-        keep = ~drop
-        return (Crops(self.images[keep], self.labels[keep], self.sample_ids[keep], self.groups[keep],
-                      self.lesions[keep], self.skipped), self.sample_ids[drop].tolist())
+        kept = {f: getattr(self, f)[~drop] for f in ("images", "labels", "sample_ids", "groups", "lesions")}
+        return dataclasses.replace(self, **kept), self.sample_ids[drop].tolist()
 
 
 def make_crops(frame: pd.DataFrame, out_size: int = PAPER_SIZE, progress: bool = True) -> Crops:

@@ -6,8 +6,7 @@ Command: ``mmfusion reproduce multimodal-fusion --data-dir CBIS`` (12 fits of Re
 McNemar of cross-attention against every simpler row, and ours: "Table 1 (ours)" (image only,
 clinical only), "Table 2 (ours)" (gated co-/cross-attention, GMU, MFB, TFN), "Robustness (ours)"
 (missing clinical data) and the XAI figures. ``--quick``: the CBIS twin, a tiny ViT at 32 px,
-2 epochs, six rows.
-"""
+2 epochs, six rows."""
 import dataclasses
 
 from mmfusion.data.clinical import CLINICAL_GROUPS
@@ -103,7 +102,6 @@ class FusionConfig(PaperConfig):
 
     @classmethod
     def quick(cls) -> "FusionConfig":
-        """Tiny ViT at 32 px, embeddings of 16, 2 epochs, no frozen phase, six rows."""
         return cls(backbone="vit", backbone_kw=dict(patch_size=8, dim=16, depth=1, heads=2), input_size=32,
                    embed_dim=16, token_dim=16, head_hidden=16, batch_size=16, epochs=2, freeze_epochs=0,
                    bootstrap=100, shap_cases=8, lime_samples=100, rows=QUICK_ROWS)

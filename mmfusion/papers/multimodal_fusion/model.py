@@ -67,9 +67,7 @@ def _fuse(fusion, cfg, seed, feature_map, e, clinical, c):
         return F.GMU(cfg.embed_dim, name="gmu")([e, c]), False
     if fusion == "mfb":
         return F.MFB(cfg.embed_dim, factor=cfg.mfb_factor, name="mfb")([e, c]), False
-    if fusion == "tfn":
-        return F.TFN(name="tfn")([e, c]), False
-    raise ValueError(f"unknown fusion {fusion!r}; expected one of {', '.join(FUSIONS)}")
+    return F.TFN(name="tfn")([e, c]), False     # "tfn": build_fusion_model checked the name
 
 
 def build_fusion_model(fusion: str, cfg, num_classes: int = 2, seed=None, backbone=None,
