@@ -42,6 +42,14 @@ def test_missing_fields_and_inconsistent_protocol():
         validate_claims(dict(BASE, protocol={"test_size": 48, "test_class_counts": {"a": 31, "b": 9}}))
 
 
+def test_fidelity_rows_are_checked_with_the_claims():
+    good = [{"detail": "optimiser", "paper": "Adam (§3)", "field": "optimizer", "value": "adam"}]
+    assert validate_claims(dict(BASE, fidelity=good)).fidelity == good
+    for bad in ([{"detail": "optimiser"}], [{"detail": "d", "paper": "p", "reason": "r"}], {"detail": "d"}):
+        with pytest.raises(ClaimsError, match="'fidelity' must be a list of mappings with detail, paper"):
+            validate_claims(dict(BASE, fidelity=bad), where="papers/p.yaml")
+
+
 def test_unknown_fields_warn_and_lists_are_values():
     claims = validate_claims(_with(page=4, value=[0.8, 0.9]))
     assert claims.claims[0].extra == {"page": 4} and "unknown fields ['page']" in claims.warnings[0]

@@ -18,6 +18,7 @@ ROUNDINGS = ("round", "truncate")
 RELATIONS = ("=", "<", "<=", ">", ">=", "~")     # "p < 0.01", "over 92 %", "about 0.9978"
 TOP_REQUIRED = ("paper", "title", "citation", "dataset", "claims")
 TOP_OPTIONAL = ("url", "protocol", "configs", "deviations", "notes", "headline", "fidelity")
+FIDELITY_KEYS = {"detail", "paper", "ours", "field", "value", "where"}   # experiment.fidelity.Detail
 CLAIM_REQUIRED = ("table", "row", "column", "value")
 
 
@@ -96,6 +97,7 @@ class Claims:
     deviations: str = ""
     notes: str = ""
     headline: list = field(default_factory=list)   # [{table, row, column}]: the summary's key cells
+    fidelity: list = field(default_factory=list)   # [{detail, paper, ours, field, value, where}]
     path: Path | None = None
     warnings: list = field(default_factory=list)
 
@@ -272,9 +274,14 @@ def validate_claims(data, where: str = "<claims>", lines: dict | None = None) ->
     if not (isinstance(headline, list) and all(map(_is_link, headline))):
         _fail_top(where, "'headline' must be a list of mappings with table, row, column",
                   top_lines.get("headline"), "headline")
+    fidelity = data.get("fidelity") or []
+    if not (isinstance(fidelity, list) and all(
+            isinstance(r, dict) and {"detail", "paper"} <= set(r) <= FIDELITY_KEYS for r in fidelity)):
+        _fail_top(where, "'fidelity' must be a list of mappings with detail, paper (optional: field, ours, "
+                  "value, where)", top_lines.get("fidelity"), "fidelity")
     text = {k: str(data.get(k) or "") for k in ("url", "deviations", "notes")}
     return Claims(**{k: str(data[k]) for k in TOP_REQUIRED[:4]}, **text, claims=claims, protocol=protocol,
-                  configs=configs, headline=headline, warnings=warnings)
+                  configs=configs, headline=headline, fidelity=fidelity, warnings=warnings)
 
 
 def yaml_lines(text: str) -> dict:

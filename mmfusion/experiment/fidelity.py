@@ -21,13 +21,11 @@ class Detail:
 
 
 def rows(paper: str) -> tuple:
-    """The ``fidelity`` rows of papers/<paper>.yaml as Details (YAML lists read as tuples)."""
-    import yaml
+    """The ``fidelity`` rows of papers/<paper>.yaml (validated with its claims) as Details, YAML lists
+    read as tuples."""
+    from mmfusion.evaluation.claims import load_claims
 
-    from mmfusion.evaluation.claims import papers_dir
-
-    data = yaml.safe_load((papers_dir() / f"{paper}.yaml").read_text(encoding="utf-8"))
-    return tuple(Detail(**{k: _tuples(v) for k, v in row.items()}) for row in data.get("fidelity") or ())
+    return tuple(Detail(**{k: _tuples(v) for k, v in row.items()}) for row in load_claims(paper).fidelity)
 
 
 def _tuples(value):
