@@ -3,14 +3,14 @@ tests/test_keras_compat.py has one test per shim."""
 import contextlib
 
 import keras
+from keras.src.models.functional import operation_fn as _operation_fn
+from tensorflow.python import pywrap_tfe
 
 WRITTEN_FOR = "3.15"
 
 
 def operation_fn(op, training: bool = False):
     """The callable Functional uses to run ``op`` inside ``_run_through_graph`` (training fixed)."""
-    from keras.src.models.functional import operation_fn as _operation_fn
-
     return _operation_fn(op, training=training)
 
 
@@ -64,8 +64,6 @@ def swapped_activation(layer, activation=keras.activations.linear):
 @contextlib.contextmanager
 def kernel_cache_kept():
     """Keep TensorFlow's kernel cache through ``tf.random.set_seed`` (which clears it)."""
-    from tensorflow.python import pywrap_tfe
-
     clear = pywrap_tfe.TFE_ContextClearCaches
     pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
     try:

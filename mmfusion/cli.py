@@ -9,7 +9,11 @@ import sys
 import traceback
 from pathlib import Path
 
+from mmfusion.evaluation.verify import verify_command
+from mmfusion.kaggle import main as kaggle_main
 from mmfusion.registry import ReproduceOptions, get_paper, list_papers
+from mmfusion.utils import quiet
+from mmfusion.utils.gpu import resolve_mixed_precision
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -32,8 +36,6 @@ def _parse_set(items) -> dict:
 
 
 def cmd_kaggle(args) -> int:
-    from mmfusion.kaggle import main as kaggle_main
-
     try:
         return kaggle_main(args.kaggle_args)
     except SystemExit as exit_:     # its argparse: --help exits 0, bad usage exits 2
@@ -80,8 +82,6 @@ def _counts(text, name) -> dict:
 
 
 def _options(args):
-    from mmfusion.utils.gpu import resolve_mixed_precision
-
     try:
         spec = get_paper(args.paper)
     except KeyError as err:
@@ -145,8 +145,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from mmfusion.evaluation.verify import verify_command
-
     return int(verify_command(args.run_dir, sys.stdout))
 
 
@@ -228,8 +226,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def entry() -> None:
-    from mmfusion.utils import quiet
-
     quiet.install()
     raise SystemExit(main())
 

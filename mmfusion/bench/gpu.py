@@ -6,15 +6,16 @@ under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
 import sys
 import time
 
+import numpy as np
+
 from mmfusion.bench.harness import device_info, emit, ratio
-from mmfusion.bench.models import VARIANTS
+from mmfusion.bench.models import FULL, VARIANTS, busi_run, measure
+from mmfusion.bench.pipeline import augmenter, cnn_runs, train_timings
 
 BUDGET_S = 480.0
 
 
 def backbone(name, size, papers, dev, batch, repeat, deadline=float("inf")) -> None:
-    from mmfusion.bench.models import measure
-
     flops = None
     for mixed, xla in VARIANTS:
         if time.perf_counter() > deadline:
@@ -34,12 +35,9 @@ def backbone(name, size, papers, dev, batch, repeat, deadline=float("inf")) -> N
 
 def feed_ratio(size, n, batch, steps_passes=4) -> None:
     """Arrays (flip + rotation) vs one constant batch on the mias-xai CNN: what the host feed keeps."""
-    import numpy as np
     import tensorflow as tf
 
-    from mmfusion.bench.pipeline import augmenter, cnn_runs, train_timings
     from mmfusion.data.pipeline import make_dataset
-
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, size, size, 3)).astype("float32")
     y = rng.integers(0, 3, n)
@@ -54,8 +52,6 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
 
 
 def run(quick: bool) -> None:
-    from mmfusion.bench.models import FULL, busi_run
-
     dry = quick
     dev = device_info()
     if not dev.get("gpu") and not dry:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mmfusion.bench.harness import best_time, emit, ratio
+from mmfusion.papers.mias_xai.model import build_mias_cnn
 
 ROTATE_DEG = 15.0
 
@@ -68,8 +69,6 @@ def _images_per_s(iterable, n_images):
 
 def cnn_runs(feeds: dict, size: int) -> dict:
     """{name: (a fresh compiled mias-xai CNN, feed)}."""
-    from mmfusion.papers.mias_xai.model import build_mias_cnn
-
     runs = {}
     for name, feed in feeds.items():
         model = build_mias_cnn(size, seed=0)

@@ -8,6 +8,7 @@ import numpy as np
 
 from mmfusion.bench.harness import emit, ratio
 from mmfusion.papers.mias_xai.explain import naive_gradcam, naive_scorecam
+from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
 
 NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default batch_size
 
@@ -32,9 +33,7 @@ def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
 
 
 def run(quick: bool) -> None:
-    from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
     from mmfusion.xai import GradCAM, GradCAMPlusPlus, ScoreCAM, image_kernel_shap, lime_image
-
     size, n, samples = (64, 4, 200) if quick else (224, 8, 1000)
     model = build_mias_cnn(size, seed=0)
     images = smooth_images(n, size)

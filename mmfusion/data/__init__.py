@@ -6,7 +6,9 @@ import os
 import warnings
 from pathlib import Path
 
+from mmfusion.data.cache import file_digest
 from mmfusion.data.common import DatasetError, LoadReport, finish_frame  # noqa: F401
+from mmfusion.data.splits import merge_groups
 
 LOADER_MODULES = {"cbis-ddsm": "mmfusion.data.cbis_ddsm", "mias": "mmfusion.data.mias",
                   "busi": "mmfusion.data.busi", "breast-mri": "mmfusion.data.breast_mri",
@@ -45,9 +47,6 @@ def load_dataset(name: str, root=None, **options):
 
 def merge_identical(frame, name: str = "dataset"):
     """Byte-identical image files share one group id (counted in attrs['report']['identical_images'])."""
-    from mmfusion.data.cache import file_digest
-    from mmfusion.data.splits import merge_groups
-
     if len(frame) < 2 or "image_path" not in frame.columns:
         return frame
     paths = frame["image_path"].astype(str).tolist()

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmfusion.data import splits
+from mmfusion.data.cbis_layouts import open_layout
 from mmfusion.data.clinical import encode_clinical
 from mmfusion.data.common import DatasetError, KaggleData, LoadReport, finish_frame, read_csv, single_copy
 
@@ -105,8 +107,6 @@ def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
                    missing: str = "skip", layout: str = "auto") -> pd.DataFrame:
     """CBIS-DDSM in either layout, one row per abnormality, ``labels`` 'binary' or '4class'; rows
     without images are counted (``missing="skip"``) or raise."""
-    from mmfusion.data.cbis_layouts import open_layout
-
     if labels not in ("binary", "4class"):
         raise DatasetError(f"labels {labels!r}; expected binary or 4class")
     if missing not in ("skip", "error"):
@@ -152,8 +152,6 @@ load = load_cbis_ddsm
 def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0,
                    drop_leaking_patients: bool = False) -> dict:
     """{'train', 'val', 'test'}: the official test; validation carved from train by patient."""
-    from mmfusion.data import splits
-
     is_train = frame["split"].to_numpy() == "train"
     if drop_leaking_patients:
         leak = set(patients_across_split(frame)["train_and_test"])

@@ -1,5 +1,6 @@
 """Report figures (PNG, written atomically; matplotlib picks the backend): ROC curves, confusion matrix,
 learning curves from history.csv, and the critical-difference diagram of a Friedman/Nemenyi test."""
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +69,8 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
 def cd_diagram(result, path, title: str | None = None) -> Path:
     """Critical-difference diagram (Demšar 2006) by scikit-posthocs: models on the average-rank axis,
     bars over those the Nemenyi test does not separate at ``alpha`` (ranks closer than the CD)."""
-    import inspect
 
     import scikit_posthocs as sp
-
     draw = sp.critical_difference_diagram
     # older scikit-posthocs (0.11) take no cd / alpha: bars at alpha 0.05, the CD in the title only
     known = inspect.signature(draw).parameters

@@ -25,10 +25,17 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from ..utils.io import atomic_write_json, atomic_write_text
+from . import figures
 from . import results as _results
+from .audit import audit_markdown
 from .claims import ClaimsError
+from .html import write_html
+from .metrics import confusion_matrix
 from .results import QUICK_TITLE, SYNTHETIC_TITLE, ReportError  # noqa: F401  (part of this API)
+from .summary import run_facts, summary_markdown
 
 RULE = ("Verdict rule: the difference ours − paper gets a 95% interval combining run-to-run variation, "
         "test-set sampling (bootstrap, the run's CI, or binomial on n_test) and the paper's printed "
@@ -85,8 +92,6 @@ TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − p
 
 
 def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) -> str:
-    from .summary import summary_markdown
-
     flags = results.get("title_flags", f" — {SYNTHETIC_TITLE}" if results["synthetic"] else "")
     lines = [f"# {results['paper']} — reproduction report ({results['dataset']}){flags}", ""]
     lines += summary_markdown(results, claims, run or {}) + [""]
@@ -107,10 +112,6 @@ def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) 
 
 def render_figures(run_dir) -> tuple:
     """ROC, confusion matrix (test split) and learning curves: (figure paths, notes on what was not drawn)."""
-    import pandas as pd
-
-    from . import figures
-    from .metrics import confusion_matrix
 
     run_dir = Path(run_dir)
     made, notes = [], []
@@ -141,10 +142,6 @@ def render_figures(run_dir) -> tuple:
 
 def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
     """Write reproduced.json (no ``tolerance``), results.json, report.md/.html, figures; return results."""
-    from .audit import audit_markdown
-    from .html import write_html
-    from .summary import run_facts
-
     run_dir = Path(run_dir)
     _results._check_reproduced(reproduced)
     atomic_write_json(run_dir / "reproduced.json", reproduced)

@@ -4,6 +4,7 @@ matched to the paper's claims and judged by the verdict rule (results.json). The
 import math
 
 import numpy as np
+from scipy import stats as sps
 
 from . import verdict as V
 from .claims import Claim, load_claims, papers_dir
@@ -197,8 +198,6 @@ def _sample_row(group, claims, reasons, run_tol):
 
 
 def _two_samples(paper_vals, ours_vals) -> str:
-    from scipy import stats as sps
-
     def desc(name, v):
         return (f"{name}: mean {np.mean(v):.3f}, sd {np.std(v, ddof=1):.3f}, range {min(v):.3f}-{max(v):.3f} "
                 f"({len(v)} runs)")

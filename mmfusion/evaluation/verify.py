@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+from ..utils.io import atomic_write_json
+
 # derived from the hashed files, so rebuilt (step 3), not hashed; `mmfusion report` rewrites them
 REBUILT = ("report.md", "report.html", "results.json")
 UNHASHED = ("manifest.json", "DONE", ".lock", *REBUILT)
@@ -30,8 +32,6 @@ def output_hashes(run_dir) -> dict:
 
 def refresh_hashes(run_dir, names) -> None:
     """Re-record ``names`` (files the report step redraws) in a finished run's manifest."""
-    from ..utils.io import atomic_write_json
-
     run_dir = Path(run_dir)
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.is_file() else {}

@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from mmfusion.experiment.config import PaperConfig, resolve
-from mmfusion.experiment.context import Context
+from mmfusion.evaluation.verify import output_hashes
+from mmfusion.experiment import fidelity
+from mmfusion.experiment.config import PaperConfig, resolve, shard_of
+from mmfusion.experiment.context import Context, Shard, ShardComplete
+from mmfusion.experiment.data import load_all
 from mmfusion.experiment.seeds import fit_seed
+from mmfusion.registry import get_paper
+from mmfusion.utils.env import code_version
+from mmfusion.utils.io import atomic_write_json
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,8 +37,6 @@ class Experiment:
 def planning_context(experiment: Experiment, options, probing: bool = False) -> Context:
     """The Context ``experiment.plan`` is given: config validated, data loaded, no run directory yet
     (``probing``: `mmfusion plan` builds the fits without weights)."""
-    from mmfusion.experiment.data import load_all
-
     cfg = resolve(experiment.config, options, owner=experiment.name)   # bad options: nothing written yet
     sources, missing = load_all(experiment.datasets(cfg), experiment.optional, cfg, options)
     ctx = Context(experiment.name, options, cfg, None, sources)
@@ -86,9 +90,6 @@ def _shard(name: str, cfg, planned):
     """The Shard for ``--set shard=i/n`` (None unsharded): fits dealt round-robin in steps() order; a
     ``shared`` fit (later fits depend on its result, e.g. mias-xai's class-weight candidates) is trained
     by shard 1 and every shard with a fit after it, so no shard decides on an untrained stand-in."""
-    from mmfusion.experiment.config import shard_of
-    from mmfusion.experiment.context import Shard
-
     if cfg.shard is None:
         return None
     if planned is None:
@@ -102,8 +103,6 @@ def _shard(name: str, cfg, planned):
 
 def _run_shard(experiment: Experiment, ctx) -> Path:
     """Train this shard's fits and stop: ``mmfusion merge`` joins the shards and reports."""
-    from mmfusion.experiment.context import ShardComplete
-
     i, n = ctx.shard.i, ctx.shard.n
     try:
         if ctx.shard.last is not None:
@@ -129,8 +128,6 @@ def _labels_digest(sources) -> str:
 def _identity(cfg, options, files, labels) -> dict:
     """What a resume must match: config, options, data, code (no commit suffix: docs-only commits pass)."""
     from mmfusion.training.records import data_fingerprint
-    from mmfusion.utils.env import code_version
-
     return {"config": cfg.to_dict(), "options": _run_options(options),
             "data_fingerprint": data_fingerprint(files, labels),
             "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
@@ -138,16 +135,11 @@ def _identity(cfg, options, files, labels) -> dict:
 
 def reproduce_paper(name: str, options) -> Path:
     """``mmfusion reproduce NAME``: the registered paper's EXPERIMENT on the template."""
-    from mmfusion.registry import get_paper
-
     return reproduce(get_paper(name).experiment(), options)
 
 
 def record_outputs(run_dir) -> None:
     """The content hashes ``mmfusion verify`` checks, in manifest.json's ``outputs``."""
-    from mmfusion.evaluation.verify import output_hashes
-    from mmfusion.utils.io import atomic_write_json
-
     path = Path(run_dir) / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["outputs"] = output_hashes(run_dir)
@@ -156,8 +148,6 @@ def record_outputs(run_dir) -> None:
 
 def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None:
     from mmfusion.evaluation.report import write_report
-    from mmfusion.experiment import fidelity
-
     if ctx.planned is not None and ctx.fits_seen != len(ctx.planned):
         raise RuntimeError(f"{experiment.name}: steps() made {ctx.fits_seen} fits, its plan() declares "
                            f"{len(ctx.planned)} (next: {ctx.planned[ctx.fits_seen:][:1]})")

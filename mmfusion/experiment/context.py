@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mmfusion.experiment.seeds import fit_seed
+from mmfusion.utils.gpu import jit_compile, tensorboard_callbacks
 
 STAGES = ("data", "training", "evaluation", "explanations", "report")
 
@@ -88,8 +89,6 @@ class Context:
     def train_config(self, **fields):
         """A TrainConfig with the run-wide switches (seed, GPU flags, verbosity), overridden by ``fields``."""
         from mmfusion.training import TrainConfig
-        from mmfusion.utils.gpu import jit_compile
-
         base = dict(seed=self.seed(), mixed_precision=bool(self.options.mixed_precision),
                     jit_compile=jit_compile(self.options.jit), verbose=0 if self.quick else "auto",
                     run_eagerly=self.quick)
@@ -102,8 +101,6 @@ class Context:
         PlannedFit declares (``build_args`` and config ``changes``: what only the data decides; ``build``
         and ``config``: for a paper without a plan). Reloaded when an interrupted run finished it."""
         from mmfusion.training import fit
-        from mmfusion.utils.gpu import tensorboard_callbacks
-
         index, self.fits_seen = self.fits_seen, self.fits_seen + 1
         if self.planned is not None:
             declared = self.planned[index] if index < len(self.planned) else None

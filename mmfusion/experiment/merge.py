@@ -5,6 +5,10 @@ import json
 import shutil
 from pathlib import Path
 
+from mmfusion.experiment import reproduce_paper
+from mmfusion.experiment.config import shard_of
+from mmfusion.registry import ReproduceOptions
+
 
 def _read(path: Path, name: str) -> dict:
     file = path / name
@@ -16,8 +20,6 @@ def _read(path: Path, name: str) -> dict:
 
 def check_shards(dirs) -> tuple[dict, int]:
     """The unsharded identity the shards share, and N; a clear error otherwise."""
-    from mmfusion.experiment.config import shard_of
-
     identities, parts = [], {}
     for d in dirs:
         shard, identity = _read(d, "shard.json")["shard"], _read(d, "identity.json")
@@ -43,8 +45,6 @@ def check_shards(dirs) -> tuple[dict, int]:
 
 def _options(paper: str, identity: dict, config: dict, out, first: Path):
     """The ReproduceOptions that reproduce this identity (data roots from the first shard)."""
-    from mmfusion.registry import ReproduceOptions
-
     data = _read(first, "config.json").get("data", {})
     real = [d["root"] for d in data.values() if not d["synthetic"]]
     twins = [Path(d["root"]) for d in data.values() if d["synthetic"]]
@@ -58,9 +58,7 @@ def _options(paper: str, identity: dict, config: dict, out, first: Path):
 
 
 def merge(dirs, out) -> Path:
-    from mmfusion.experiment import reproduce_paper
     from mmfusion.training.records import new_run_dir
-
     dirs = [Path(d) for d in dirs]
     identity, _ = check_shards(dirs)
     paper = _read(dirs[0], "config.json")["paper"]

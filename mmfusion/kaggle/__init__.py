@@ -1,8 +1,10 @@
 """Kaggle and Colab notebooks: ``mmfusion kaggle render | push | build-wheel`` (also
 ``python -m mmfusion.kaggle ...``) and what a notebook runs (``runtime``)."""
+import argparse
 import sys
 
 from mmfusion.kaggle.build import build_info
+from mmfusion.kaggle.kernels import KAGGLE_PYTHON
 
 __all__ = ["build_info", "main"]
 
@@ -22,11 +24,8 @@ def _kernel_arguments(p, user_default=None) -> None:
 
 
 def _parser():
-    import argparse
 
     from mmfusion.kaggle import render
-    from mmfusion.kaggle.kernels import KAGGLE_PYTHON
-
     parser = argparse.ArgumentParser(prog="mmfusion kaggle", description="Kaggle / Colab notebooks")
     sub = parser.add_subparsers(dest="action", required=True)
     p = sub.add_parser("render", help="write each kernel folder (notebook + kernel-metadata.json)")

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mmfusion.kaggle.kernels import KAGGLE_PYTHON, SDIST_ONLY, dist_name
 from mmfusion.utils.env import build_info  # noqa: F401  (re-exported: mmfusion.kaggle.build_info)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +33,7 @@ def extra_wheels(out, python_version: str | None = None, constraints=None, requi
                  run=None) -> list:
     """The kernels' extra packages and dependencies as wheels for CPython ``python_version`` on
     x86-64 Linux, without the image's held packages (TensorFlow, NumPy ...)."""
-    from mmfusion.kaggle.kernels import KAGGLE_PYTHON, SDIST_ONLY, dist_name
     from mmfusion.kaggle.runtime import HELD
-
     run = run or subprocess.check_call
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

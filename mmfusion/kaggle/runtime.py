@@ -13,7 +13,14 @@ import tempfile
 from pathlib import Path
 
 from mmfusion.data import kaggle_input
+from mmfusion.data.cache import cache_root
+from mmfusion.evaluation.summary import first_screen
+from mmfusion.experiment import reproduce_paper
+from mmfusion.experiment.plan import plan_text
 from mmfusion.kaggle.kernels import KERNELS, dist_name
+from mmfusion.registry import ReproduceOptions
+from mmfusion.utils import quiet
+from mmfusion.utils.gpu import resolve_mixed_precision
 
 # the image's own stack: an install of an extra must never replace these
 HELD = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib")
@@ -161,8 +168,6 @@ def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
 
 def cache_dir(platform: str) -> Path:
     """Never under the output: Kaggle /kaggle/temp (or /tmp), Colab the VM's disk, else the cache root."""
-    from mmfusion.data.cache import cache_root
-
     root = cache_root()
     if os.environ.get("MMFUSION_CACHE"):
         return root
@@ -222,8 +227,6 @@ def adopt_previous_runs(out: Path, paper: str, base=None) -> list:
 def prepare(name: str, quick: bool, offline: bool = False, weights: str = "imagenet",
             drive_folder: str = "mmfusion", dataset_version: int | None = None) -> Setup:
     """Everything before training, in the order that fails fastest."""
-    from mmfusion.utils import quiet
-
     quiet.install()              # before TensorFlow loads: its harmless C++ lines stay out of the output
     kernel = KERNELS[name]
     platform = where()
@@ -245,9 +248,6 @@ def prepare(name: str, quick: bool, offline: bool = False, weights: str = "image
 
 
 def _options(setup: Setup, quick: bool, **options):
-    from mmfusion.registry import ReproduceOptions
-    from mmfusion.utils.gpu import resolve_mixed_precision
-
     options["mixed_precision"] = resolve_mixed_precision(options.get("mixed_precision"))
     extra = {**setup.kernel.extra, **options.pop("extra", {})}
     data = str(setup.data_dir) if setup.data_dir else None
@@ -258,8 +258,6 @@ def _options(setup: Setup, quick: bool, **options):
 
 def estimate(setup: Setup, quick: bool, **options) -> str:
     """`mmfusion plan` for this run on this device, printed before anything trains."""
-    from mmfusion.experiment.plan import plan_text
-
     text = plan_text(setup.kernel.paper, _options(setup, quick, **options))
     print(text, flush=True)
     return text
@@ -267,16 +265,12 @@ def estimate(setup: Setup, quick: bool, **options) -> str:
 
 def run(setup: Setup, quick: bool, **options) -> Path:
     """``reproduce`` through the python API; ``options`` are ReproduceOptions fields."""
-    from mmfusion.experiment import reproduce_paper
-
     return Path(reproduce_paper(setup.kernel.paper, _options(setup, quick, **options)))
 
 
 def show(run_dir, max_figures: int = 12) -> list:
     """The report's summary, links to report.md / report.html, then the figures; returns those shown."""
     from IPython.display import Image, Markdown, display
-
-    from mmfusion.evaluation.summary import first_screen
 
     run_dir = Path(run_dir)
     display(Markdown(first_screen((run_dir / "report.md").read_text())))

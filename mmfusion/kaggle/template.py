@@ -5,6 +5,8 @@ import json
 
 import yaml
 
+from mmfusion.kaggle.kernels import WHEEL_DATASET
+
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # the .py's jupytext header (YAML in comments), pairing it with the .ipynb
 JUPYTER = {"jupytext": {"formats": "ipynb,py:percent",
@@ -124,8 +126,6 @@ shown = runtime.show(run_dir)"""
 
 def cells(kernel, offline: bool, user: str, repo: str | None = None, version: int | None = None) -> list:
     """(cell_type, source, tags) of the notebook of ``kernel`` for the Kaggle ``user``."""
-    from mmfusion.kaggle.kernels import WHEEL_DATASET
-
     fill = dict(name=kernel.name, title=kernel.title, summary=kernel.summary, dataset=kernel.dataset,
                 paper=kernel.paper, offline=offline, version=version, repo=repo,
                 wheel=f"{user}/{WHEEL_DATASET}")

@@ -8,6 +8,7 @@ import os
 import keras
 
 from mmfusion.models.preprocessing import ImagenetPreprocess
+from mmfusion.models.vit import build_vit
 
 
 class WeightsError(RuntimeError):
@@ -106,8 +107,6 @@ def _spec(name, model, inputs, preprocess, last_conv, stages) -> BackboneSpec:
 
 
 def _build_vit_spec(input_shape, weights, **kw) -> BackboneSpec:
-    from mmfusion.models.vit import build_vit
-
     if weights == "imagenet":
         raise WeightsError("the ViT backbone has no pretrained ImageNet weights; use weights=None "
                            "(--weights none) or a local file saved from an mmfusion ViT")

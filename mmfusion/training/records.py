@@ -1,6 +1,7 @@
 """Run records: every run writes its own new directory; every file is written atomically."""
 import contextlib
 import datetime as _dt
+import fcntl
 import hashlib
 import io
 import json
@@ -13,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmfusion.data.cache import file_digest
+from mmfusion.training import checkpoint
+from mmfusion.utils.env import build_info, code_version, device_info, versions
 from mmfusion.utils.io import _jsonable, atomic_save, atomic_write_json, atomic_write_text
 
 PREDICTION_COLUMNS = ("sample_id", "split", "fold", "run", "y_true")
@@ -42,8 +46,6 @@ class RunDir:
 
     def lock(self) -> "RunDir":
         """The exclusive fcntl.flock on ``<run>/.lock``, or RunLockedError."""
-        import fcntl
-
         if self._lock is not None:
             return self
         handle = open(self.path / LOCK_FILE, "a+")
@@ -105,8 +107,6 @@ class RunDir:
         return self.write_json("config.json", config)
 
     def write_manifest(self, seed: int, data_files=(), label_files=(), extra: dict | None = None) -> Path:
-        from mmfusion.utils.env import build_info, code_version, device_info, versions
-
         build = build_info()
         manifest = {**versions(), "mmfusion": build["version"], "git_commit": build["commit"],
                     "build_source": build["source"], "code_version": code_version(), "seed": seed,
@@ -231,8 +231,6 @@ def _short(value) -> str:
 
 def resume_summary(path) -> str:
     """'N fits done, continuing <fit> from epoch E' from the files below ``path``."""
-    from mmfusion.training import checkpoint
-
     path = Path(path)
     done = sum(1 for _ in path.rglob("fit.json"))
     fits = []
@@ -254,8 +252,6 @@ def _stamp(name: str, suffix: str):
 def data_fingerprint(data_files=(), label_files=()) -> str:
     """sha256 over the data files' names (relative to their common root) and contents, and the label
     files' contents (so a rewrite that keeps size and mtime, ``cp -p``, still changes it)."""
-    from mmfusion.data.cache import file_digest
-
     files = sorted(os.fspath(p) for p in data_files)
     root = os.path.commonpath(files) if len(files) > 1 else (os.path.dirname(files[0]) if files else "")
     digest = hashlib.sha256()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mmfusion import __version__
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -53,8 +55,6 @@ def versions() -> dict:
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """``<version>[+g<commit>]+src.<hash>``, the hash over the imported mmfusion/**/*.py sources."""
-    from mmfusion import __version__
-
     digest = hashlib.sha256()
     for source in sorted(PACKAGE_DIR.rglob("*.py")):
         digest.update(f"{source.relative_to(PACKAGE_DIR).as_posix()}\n".encode())
@@ -66,8 +66,6 @@ def code_version() -> str:
 
 def build_info() -> dict:
     """{"version", "commit", "source"}: from the wheel's stamp (mmfusion/_build.py), else from git."""
-    from mmfusion import __version__
-
     try:
         from mmfusion import _build
     except ImportError:

@@ -7,6 +7,8 @@ the other class with probability NOISE, so fusing them beats either alone.
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from PIL import Image
 
 from mmfusion.data.lesion_crop import crop_lesion
 from mmfusion.data.synthetic import shapes
@@ -147,9 +149,6 @@ def write_tcia(out_dir, cases) -> Path:
 
 
 def write_kaggle(out_dir, cases, rng) -> Path:
-    import pandas as pd
-    from PIL import Image
-
     root = Path(out_dir)
     _write_csvs(cases, root / "csv", "N/A")
     info, meta = [], []

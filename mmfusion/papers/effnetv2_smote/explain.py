@@ -5,14 +5,14 @@ from pathlib import Path
 
 import numpy as np
 
+import mmfusion.xai as xai
+from mmfusion.evaluation import confusion_matrix_figure, roc_curves
 from mmfusion.papers.effnetv2_smote.model import LAST_CONV_LAYER
 
 
 def gradcam_figure(ctx, key, model, frame, images, probs) -> dict:
     """Grad-CAM grid of ``cfg.cam_images`` test images, classes interleaved; returns what it showed
     (sample ids, targets) and the seconds per image."""
-    import mmfusion.xai as xai
-
     idx = xai.examples_per_class(frame["label"].to_numpy(int), total=ctx.cfg.cam_images)
     targets = probs[idx].argmax(1)
     explainer = xai.GradCAM(model, layer_name=LAST_CONV_LAYER, batch_size=ctx.cfg.batch_size)
@@ -26,8 +26,6 @@ def gradcam_figure(ctx, key, model, frame, images, probs) -> dict:
 
 
 def evaluation_figures(ctx, key, label, y_true, probs, classes, cm) -> None:
-    from mmfusion.evaluation import confusion_matrix_figure, roc_curves
-
     title = f"{label} (test){ctx.tag}"
     roc_curves(y_true, probs, ctx.run.figures_dir / f"roc_{key}.png", classes, title="ROC — " + title)
     confusion_matrix_figure(np.asarray(cm), ctx.run.figures_dir / f"confusion_{key}.png", classes,

@@ -6,15 +6,19 @@ import time
 import numpy as np
 import pandas as pd
 
+from mmfusion.data.splits import train_val_test_split
+from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
 from mmfusion.experiment import Experiment
+from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.effnetv2_smote import config as C
+from mmfusion.papers.effnetv2_smote import explain as figures
 from mmfusion.papers.effnetv2_smote.config import SETTINGS, EffnetConfig, averaging
+from mmfusion.papers.effnetv2_smote.model import BACKBONE, LAST_CONV_LAYER, build_model
 from mmfusion.papers.effnetv2_smote.preprocess import cached_images, group_exact_copies, oversample
+from mmfusion.training import predict_proba, predictions_frame
 
 
 def evaluate(y_true, probs, classes) -> dict:
-    from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
-
     out = {name: classification_metrics(y_true, probs, name) for name in ("macro", "weighted")}
     if len(classes) == 2:
         out["binary"] = classification_metrics(y_true, probs, "binary")
@@ -29,10 +33,6 @@ def value(metrics: dict, column: str) -> float:
 
 
 def run_setting(ctx, key: str, frame: pd.DataFrame, headline: bool, explain: bool) -> dict:
-    from mmfusion.data.splits import train_val_test_split
-    from mmfusion.papers.effnetv2_smote import explain as figures
-    from mmfusion.training import predict_proba, predictions_frame
-
     cfg, setting = ctx.cfg, SETTINGS[key]
     keep = np.ones(len(frame), bool) if setting.normal else frame["label"].to_numpy() != 2
     sub = frame.loc[keep].reset_index(drop=True)
@@ -166,9 +166,6 @@ def plan(ctx):
     """One fit per runnable setting, on its training share (after SMOTE: every class at the majority);
     each predicts its test and validation shares and writes two figures; Grad-CAM of the first
     setting of each dataset on ``cam_images`` test images."""
-    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
-    from mmfusion.papers.effnetv2_smote.model import BACKBONE, LAST_CONV_LAYER, build_model
-
     cfg, fits, cams, explained = ctx.cfg, [], [], set()
     weights = ctx.weights(BACKBONE)
     config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="nadam",

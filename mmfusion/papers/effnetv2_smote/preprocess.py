@@ -3,9 +3,15 @@ resolution, then resized bilinearly) or the plain image, cached by content; exac
 the MRI set; SMOTE on the training images. Normal BUSI images have empty masks, so their ROI image
 is all black (the report says so beside that cell)."""
 import numpy as np
+import pandas as pd
 from PIL import Image
 
+from mmfusion.data.cache import cached
+from mmfusion.data.decode import decode_images
+from mmfusion.data.duplicates import find_duplicates
 from mmfusion.data.images import read_image, read_mask
+from mmfusion.data.resample import smote_images
+from mmfusion.data.splits import merge_groups
 
 
 def roi_image(image_path, mask_paths, size) -> np.ndarray:
@@ -19,8 +25,6 @@ def roi_image(image_path, mask_paths, size) -> np.ndarray:
 def load_images(frame, size: int, roi: bool, workers: int = 4) -> np.ndarray:
     """``(N, size, size, 3)`` uint8 for every row of a loader frame, ROI or plain. A ROI row without
     masks raises (it would silently become black, like a normal image)."""
-    from mmfusion.data.decode import decode_images
-
     if not roi:
         return decode_images(frame["image_path"], size, channels=3, workers=workers)
     if "mask_paths" not in frame.columns:
@@ -38,8 +42,6 @@ IMAGES_VERSION = 1   # bump when roi_image / load_images change what they produc
 
 def cached_images(frame, size: int, roi: bool, cache_dir=None) -> np.ndarray:
     """``load_images`` once per (image and mask contents, frame order, size, ROI)."""
-    from mmfusion.data.cache import cached
-
     masks = [m for ms in frame["mask_paths"] for m in ms] if roi and "mask_paths" in frame.columns else []
     return cached("effnetv2-smote-images", [*frame["image_path"], *masks],
                   lambda: {"x": load_images(frame, size, roi)}, cache_dir, size=size, roi=roi,
@@ -50,10 +52,6 @@ def group_exact_copies(frame):
     """(frame, info): pixel-identical images share ``group_id``, so a split keeps them on one side.
     Exact copies only: neighbouring MRI slices are near copies by dHash, and grouping them would chain
     most of the set into one group. Frames that carry ``duplicate_group`` (BUSI) are only counted."""
-    import pandas as pd
-
-    from mmfusion.data.duplicates import find_duplicates
-    from mmfusion.data.splits import merge_groups
 
     if "duplicate_group" not in frame.columns:
         dup = pd.Series(find_duplicates(frame["image_path"], near=False).group_ids)
@@ -69,8 +67,6 @@ def group_exact_copies(frame):
 def oversample(x, y, k: int, seed: int):
     """SMOTE on the flattened training images: (x, y, k used, note). k is lowered (and the note
     says so) when the smallest class has k or fewer images; SMOTE is skipped below 2."""
-    from mmfusion.data.resample import smote_images
-
     smallest, note = int(np.bincount(y).min()), ""
     if smallest <= k:
         note = f"SMOTE k lowered from {k} to {smallest - 1} (smallest training class has {smallest} images)"

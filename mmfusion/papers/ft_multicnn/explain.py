@@ -1,14 +1,13 @@
 """§3.3 as explanations: each fold's CNN Grad-CAM maps of every image (the FT-MultiCNN's inputs),
 and the figure of those inputs for one image per class."""
 from mmfusion.papers.ft_multicnn.model import CAM_LAYER
+from mmfusion.papers.ft_multicnn.preprocess import cam_maps
+from mmfusion.xai import examples_per_class
+from mmfusion.xai.figures import explanation_grid
 
 
 def fold_heatmaps(folds, model, protocol: str, fold: int):
     """(N, H, W) uint8 Grad-CAM maps of all images from the fold's CNN (cached by model)."""
-    from mmfusion.papers.ft_multicnn.preprocess import cam_maps
-    from mmfusion.xai import examples_per_class
-    from mmfusion.xai.figures import explanation_grid
-
     ctx = folds.ctx
     with ctx.stage("explanations"):
         maps, info = cam_maps(model, folds.images, CAM_LAYER, cache_dir=ctx.options.cache_dir)

@@ -2,16 +2,31 @@
 grouped by lesion_id (and image-level beside it, which leaks lesions) of every row; in each fold the
 image-only CNN trained on that fold's training images makes the heatmaps of every image (so no test
 label reaches them)."""
+import math
+
 import numpy as np
 import pandas as pd
 
+from mmfusion.data.cache import cached
+from mmfusion.data.decode import decode_images
+from mmfusion.data.metadata import MetadataEncoder
+from mmfusion.data.splits import holdout_by_group
+from mmfusion.evaluation import classification_metrics, confusion_matrix, mean_std
 from mmfusion.experiment import Experiment
+from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.ft_multicnn import config as C
+from mmfusion.papers.ft_multicnn import explain
+from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
+from mmfusion.papers.ft_multicnn.preprocess import (
+    encode_seven,
+    model_inputs,
+    paper_augment,
+    paper_augment_normalized,
+)
+from mmfusion.training import fold_indices, predict_proba, predictions_frame
 
 
 def _metrics(y, probs) -> dict:
-    from mmfusion.evaluation import classification_metrics
-
     macro, weighted = (classification_metrics(y, probs, average=a) for a in ("macro", "weighted"))
     return {"accuracy": macro["accuracy"], "balanced_accuracy": macro["balanced_accuracy"],
             **{f"{k}_macro": macro[k] for k in ("precision", "recall", "f1", "specificity", "auc")},
@@ -22,9 +37,6 @@ class Folds:
     """The per-fold work of one run: inputs decoded once, one resumable fit per (protocol, row, fold)."""
 
     def __init__(self, ctx):
-        from mmfusion.data.cache import cached
-        from mmfusion.data.decode import decode_images
-
         self.ctx, self.cfg, self.frame = ctx, ctx.cfg, ctx.frame
         self.y, self.ids = self.frame["label"].to_numpy(int), self.frame["sample_id"].to_numpy()
         with ctx.stage("data"):   # decoded once per file contents and size
@@ -35,8 +47,6 @@ class Folds:
 
     def fit_row(self, protocol, row, fold, split, x, meta_dim):
         """The fit plan() declares for ``row`` in this fold, and its test-fold predictions."""
-        from mmfusion.training import predict_proba, predictions_frame
-
         def take(idx):
             return {k: v[idx] for k, v in x.items()} if isinstance(x, dict) else x[idx]
 
@@ -48,11 +58,6 @@ class Folds:
         return res, predictions_frame(self.ids[test], self.y[test], probs, split="test", fold=fold)
 
     def fold(self, protocol, rows, fold, train_idx, test_idx) -> dict:
-        from mmfusion.data.metadata import MetadataEncoder
-        from mmfusion.data.splits import holdout_by_group
-        from mmfusion.papers.ft_multicnn import explain
-        from mmfusion.papers.ft_multicnn.preprocess import encode_seven, model_inputs
-
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else self.ids
         train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction,
                                       seed=self.ctx.seed(fold=fold))
@@ -77,8 +82,6 @@ class Folds:
         return out
 
     def protocol(self, protocol, rows):
-        from mmfusion.training import fold_indices
-
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
         folds = fold_indices(self.y, groups, self.cfg.folds, self.ctx.seed())
         outputs = [self.fold(protocol, rows, f, train, test) for f, (train, test) in enumerate(folds)]
@@ -87,8 +90,6 @@ class Folds:
 
 def row_cells(ctx, protocol, row, folds) -> dict:
     """One row's cells (Table Results; Abstract and Training curves for the lesion protocol) and summary."""
-    from mmfusion.evaluation import confusion_matrix, mean_std
-
     per_fold = [_metrics(p["y_true"].to_numpy(), p.filter(regex=r"^p_\d+$").to_numpy()) for _, p in folds]
     pooled = pd.concat([p for _, p in folds], ignore_index=True)
     n_test = int(len(pooled) / len(folds))
@@ -146,12 +147,6 @@ def steps(ctx) -> None:
 def plan(ctx):
     """Per protocol and fold, the CNN (also the CAM source) and each row, each predicting its test
     fold; the fold CNN's Grad-CAM of every image where a row needs the maps."""
-    import math
-
-    from mmfusion.data.metadata import MetadataEncoder
-    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
-    from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
-    from mmfusion.papers.ft_multicnn.preprocess import paper_augment, paper_augment_normalized
 
     cfg, frame = ctx.cfg, ctx.frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))

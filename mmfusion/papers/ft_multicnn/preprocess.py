@@ -8,6 +8,11 @@ import warnings
 
 import cv2
 import numpy as np
+import tensorflow as tf
+
+from mmfusion.data.cache import cached_arrays
+from mmfusion.data.metadata import age_columns, norm_value
+from mmfusion.xai import GradCAM
 
 COLORMAP = cv2.COLORMAP_JET
 _local = threading.local()     # one Compose per pipeline thread and setting: reseeding is then race-free
@@ -50,8 +55,6 @@ def augment_array(image: np.ndarray, seed, normalize: bool = False) -> np.ndarra
 def paper_augment(image, seed, normalize: bool = False):
     """``augment(image, seed)`` for TrainConfig: float32 out (0..255, or normalised for the share
     that the paper's Normalize(p=0.5) hits), shape kept."""
-    import tensorflow as tf
-
     def run(img, s):
         return augment_array(np.clip(img, 0, 255).astype(np.uint8), s, normalize).astype(np.float32)
 
@@ -114,9 +117,6 @@ def images_key(images) -> str:
 def cam_maps(model, images, layer_name: str | None = None, cache_dir=None, batch_size: int = 64):
     """Grad-CAM (predicted class) of ``images`` as (N, H, W) uint8 in 0..255 -> ``(maps, info)``;
     ``info`` has the cache ``key``, whether it was a ``hit`` and the seconds per image."""
-    from mmfusion.data.cache import cached_arrays
-    from mmfusion.xai import GradCAM
-
     key = f"{model_key(model, layer_name or '')}-{images_key(images)}"
     seconds = {}
 
@@ -155,8 +155,6 @@ def encode_seven(frame) -> np.ndarray:
     """The paper feeds "7 features (age, sex, localization, ...)" without listing them; ours, float32 (N, 7):
     ``SEVEN_FEATURES``; an 'unknown' sex or site leaves its slots 0; sites map to three body regions by
     ``SITE_REGIONS``."""
-    from mmfusion.data.metadata import age_columns, norm_value
-
     out = np.zeros((len(frame), 7), np.float32)
     out[:, :2] = age_columns(frame, 100.0)
     sex = [norm_value(s) for s in frame["sex"]]

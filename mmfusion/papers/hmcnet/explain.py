@@ -4,7 +4,12 @@ stage, on up to ``cam_images`` test films (lesion films first), written to
 circles, beside random maps (3 seeds), a centred blob and a re-initialised model (Adebayo et al. 2018)."""
 import numpy as np
 
+import mmfusion.xai as xai
+from mmfusion.data.mias import lesion_mask
 from mmfusion.papers.hmcnet.model import last_conv_layer
+from mmfusion.utils.io import atomic_save, atomic_write_json
+from mmfusion.xai import baseline_scores, explanation_grid, lesion_scores
+from mmfusion.xai.metrics import reinitialized_copy
 
 METHODS = ("GradCAM", "GradCAMPlusPlus", "ScoreCAM")
 LABELS = {"GradCAM": "Grad-CAM", "GradCAMPlusPlus": "Grad-CAM++", "ScoreCAM": "Score-CAM"}
@@ -20,8 +25,6 @@ def pick(frame, k: int) -> np.ndarray:
 
 def cam_maps(model, name, x, targets, cfg) -> tuple[dict, dict]:
     """{method label: (N, H, W) maps}, {method label: seconds per image}."""
-    import mmfusion.xai as xai
-
     maps, seconds = {}, {}
     for method in METHODS:
         kw = {"max_channels": cfg.scorecam_channels} if method == "ScoreCAM" else {}
@@ -35,11 +38,6 @@ def cam_maps(model, name, x, targets, cfg) -> tuple[dict, dict]:
 def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict:
     """CAMs of one fold's ``model`` on its test films (``rows``/``images``/``probs``); their lesion
     scores per row (methods and baselines), {} when no picked film has a lesion circle."""
-    from mmfusion.data.mias import lesion_mask
-    from mmfusion.utils.io import atomic_save, atomic_write_json
-    from mmfusion.xai import baseline_scores, explanation_grid, lesion_scores
-    from mmfusion.xai.metrics import reinitialized_copy
-
     cfg, seed = ctx.cfg, ctx.seed(fold=fold)
     out = ctx.run.child(f"{task}/{name}/cams").path
     out.mkdir(parents=True, exist_ok=True)

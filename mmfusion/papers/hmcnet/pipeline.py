@@ -3,13 +3,28 @@
 Per task (normal vs abnormal carries the abstract's numbers; benign vs malignant is ours): k-fold
 CV stratified and grouped by patient, the same folds for every model, each fit in sub-run
 ``<task>/<model>/fold<k>``; CAMs of the first model; Friedman + Nemenyi on a per-fold metric."""
+import math
+
 import numpy as np
 import pandas as pd
 
+from mmfusion.data.splits import holdout_by_group
+from mmfusion.evaluation import (
+    cd_diagram,
+    classification_metrics,
+    friedman_nemenyi,
+    learning_curves,
+    mean_std,
+)
 from mmfusion.experiment import Experiment
+from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.hmcnet.config import REPORTED, TASKS, HmcConfig
+from mmfusion.papers.hmcnet.explain import LABELS as CAM_LABELS
+from mmfusion.papers.hmcnet.explain import METHODS, explain_fold, score_cells
 from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model, last_conv_layer
 from mmfusion.papers.hmcnet.preprocess import film_images, task_data
+from mmfusion.training import predict_proba, predictions_frame
+from mmfusion.training.cv import fold_indices
 
 LABELS = {"hmcnet": "HMC-Net", "resnet50_hsa": "ResNet50 + hierarchical attention",
           "resnet50_msca": "ResNet50 + multi-scale attention", "resnet50": "ResNet50",
@@ -33,11 +48,6 @@ def friedman_sets(models) -> dict:
 
 def cross_validate_model(ctx, data, name, folds) -> dict:
     """Every fold of ``name``: predictions, histories, per-fold metrics, CAM scores, last model."""
-    from mmfusion.data.splits import holdout_by_group
-    from mmfusion.evaluation import classification_metrics
-    from mmfusion.papers.hmcnet.explain import explain_fold
-    from mmfusion.training import predict_proba, predictions_frame
-
     frames, histories, per_fold, cams, result = [], [], [], [], None
     x, y = data.images, data.labels
     for fold, (train_idx, test_idx) in enumerate(folds):
@@ -61,8 +71,6 @@ def cross_validate_model(ctx, data, name, folds) -> dict:
 
 def model_cells(ctx, table, task, name, cv, n_test) -> dict:
     """The model's per-fold metrics as cells, its files in ``<task>/<model>/``; metrics.json entry."""
-    from mmfusion.evaluation import learning_curves, mean_std
-
     for m in REPORTED:
         values = [float(f[m]) for f in cv["folds"] if np.isfinite(f[m])]
         if values:
@@ -82,8 +90,6 @@ def model_cells(ctx, table, task, name, cv, n_test) -> dict:
 
 def friedman_cells(ctx, table, task, per_model) -> dict:
     """Friedman + Nemenyi on the per-fold metric for each comparison set; CD diagrams."""
-    from mmfusion.evaluation import cd_diagram, friedman_nemenyi
-
     metric, out = ctx.cfg.friedman_metric, {}
     for row, models in friedman_sets(list(per_model)).items():
         fn = friedman_nemenyi({LABELS[m]: [f[metric] for f in per_model[m]["folds"]] for m in models})
@@ -100,9 +106,6 @@ def friedman_cells(ctx, table, task, per_model) -> dict:
 
 
 def steps(ctx) -> None:
-    from mmfusion.papers.hmcnet.explain import score_cells
-    from mmfusion.training.cv import fold_indices
-
     cfg = ctx.cfg
     with ctx.stage("data"):
         images = film_images(ctx.frame, cfg.input_size, cfg.preprocessing, ctx.options.cache_dir)
@@ -130,11 +133,6 @@ def steps(ctx) -> None:
 def plan(ctx):
     """Every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's films; each
     predicts its test fold; explain_fold's CAMs of the first model on every test fold."""
-    import math
-
-    from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
-    from mmfusion.papers.hmcnet.explain import LABELS as CAM_LABELS
-    from mmfusion.papers.hmcnet.explain import METHODS
 
     cfg, attention = ctx.cfg, AttentionConfig.from_dict(ctx.cfg.attention)
     labels, fits, cams = ctx.frame["label"].to_numpy(int), [], []

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from mmfusion.data.cache import cached
 from mmfusion.papers.hmcnet.config import TASKS
 
 FILMS_VERSION = 1     # bump when the decoding below changes: old cache entries are then unused
@@ -12,8 +13,6 @@ FILMS_VERSION = 1     # bump when the decoding below changes: old cache entries 
 
 def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=None) -> np.ndarray:
     """All films as (N, size, size, 3) uint8 in frame order."""
-    from mmfusion.data.cache import cached
-
     def build():
         if preprocessing == "mias-xai":
             from mmfusion.data.images import read_image

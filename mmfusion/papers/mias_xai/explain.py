@@ -8,9 +8,25 @@ import itertools
 import statistics
 import time
 
+import keras
 import numpy as np
+import tensorflow as tf
+from scipy.stats import spearmanr
 
 from mmfusion.papers.mias_xai.model import LAST_CONV
+from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
+from mmfusion.xai import (
+    GradCAM,
+    baseline_scores,
+    deletion_auc,
+    examples_per_class,
+    explanation_grid,
+    image_kernel_shap,
+    insertion_auc,
+    lesion_scores,
+    lime_image,
+)
+from mmfusion.xai.metrics import reinitialized_copy
 
 METHODS = ("LIME", "Grad-CAM", "Kernel SHAP")
 TOP_FRACTION = 0.10
@@ -33,8 +49,6 @@ def _timed(times: list, fn, *args, **kwargs):
 
 def explain_batched(model, images, targets, cfg, seed):
     """{method: maps (N, H, W)}, {method: seconds per image (list)} via our fast paths."""
-    from mmfusion.xai import GradCAM, image_kernel_shap, lime_image
-
     fn = model_call(model)
     cam = GradCAM(model, layer_name=LAST_CONV)
     cam(images[:1], targets[:1])                    # trace once; the timing is of the warm path
@@ -55,8 +69,6 @@ def explain_batched(model, images, targets, cfg, seed):
 def time_per_call(model, images, targets, cfg, seed) -> dict:
     """The authors' style on a few images: the Keras-tutorial Grad-CAM (``naive_gradcam``), LIME
     with its default batch of 10 and Kernel SHAP, both through model.predict."""
-    from mmfusion.xai import image_kernel_shap, lime_image
-
     fn = model_call(model, predict=True)
     seconds = {m: [] for m in METHODS}
     for i in range(len(images)):
@@ -80,8 +92,6 @@ def top_region(heatmap, fraction=TOP_FRACTION):
 
 def agreement(a, b) -> dict:
     """Per image: Spearman rank correlation over pixels and IoU of the top-10 % regions."""
-    from scipy.stats import spearmanr
-
     rho, iou = [], []
     for x, y in zip(a, b):
         constant = np.ptp(x) == 0 or np.ptp(y) == 0       # a constant map has no ranking
@@ -93,8 +103,6 @@ def agreement(a, b) -> dict:
 
 def quality(model, images, targets, maps, lesions, steps) -> dict:
     """{method: {metric: per-image values}}; lesion metrics on abnormal images only."""
-    from mmfusion.xai import deletion_auc, insertion_auc, lesion_scores
-
     fn = model_call(model)
     lesion = lesion_scores(maps, lesions)
     return {method: {"deletion_auc": deletion_auc(fn, images, m, targets, steps=steps).tolist(),
@@ -106,9 +114,6 @@ def quality(model, images, targets, maps, lesions, steps) -> dict:
 def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
     """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, and each
     method's maps of a re-initialised copy of ``model`` (same targets)."""
-    from mmfusion.xai import baseline_scores
-    from mmfusion.xai.metrics import reinitialized_copy
-
     random_model, _ = explain_batched(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
     return baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
                            len(images), images.shape[1:3], seed,
@@ -117,9 +122,6 @@ def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
 
 def compare(ctx, model, crops, test_idx) -> None:
     """The comparison on test images: xai.json, figures and the "Table XAI (ours)" cells."""
-    from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
-    from mmfusion.xai import examples_per_class, explanation_grid
-
     cfg, seed = ctx.cfg, ctx.options.seed
     chosen = np.asarray(test_idx)[examples_per_class(crops.labels[test_idx], total=cfg.explain_images)]
     images = crops.images[chosen].astype(np.float32)
@@ -167,14 +169,10 @@ def compare(ctx, model, crops, test_idx) -> None:
 
 
 def _grad_model(model, layer_name):
-    import keras
-
     return keras.Model(model.inputs, [model.get_layer(layer_name).output, model.output])
 
 
 def naive_gradcam(model, images, layer_name, plus_plus=False, targets=None):
-    import tensorflow as tf
-
     maps = []
     for i, img in enumerate(images):
         grad_model = _grad_model(model, layer_name)   # rebuilt per image, as in the tutorial
@@ -196,8 +194,6 @@ def naive_gradcam(model, images, layer_name, plus_plus=False, targets=None):
 
 
 def naive_scorecam(model, images, layer_name):
-    import tensorflow as tf
-
     maps = []
     for img in images:
         act, preds = _grad_model(model, layer_name)(tf.constant(img[None]))

@@ -6,10 +6,14 @@ import math
 import numpy as np
 import pandas as pd
 
+from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
 from mmfusion.experiment import Experiment
 from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
+from mmfusion.papers.mias_xai import explain
 from mmfusion.papers.mias_xai.config import MiasConfig
+from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
 from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES, augment_training_set, cached_crops, splits
+from mmfusion.training import predict_proba, predictions_frame
 
 # the authors' split fills the paper's tables; the patient-grouped one is ours, in tables of ours
 PROTOCOL_TABLE = {"stratified": "", "patient": " (ours: patient-grouped split)"}
@@ -29,8 +33,6 @@ def weights_label(weights) -> str:
 
 
 def _test_predictions(ctx, model, crops, split, protocol, run, sides=("val", "test")):
-    from mmfusion.training import predict_proba, predictions_frame
-
     frames = []
     with ctx.stage("evaluation"):
         for side in sides:
@@ -137,8 +139,6 @@ def sensitivity_cells(ctx, protocol, chosen: str, by_weights: dict, search) -> d
 
 def run_metrics(frame: pd.DataFrame) -> dict:
     """One run's test predictions -> macro metrics, per-class P/R/F1, confusion matrix, baseline."""
-    from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
-
     y, p = frame["y_true"].to_numpy(int), frame[[f"p_{c}" for c in range(len(CLASS_NAMES))]].to_numpy(float)
     per_class = per_class_report(y, p, CLASS_NAMES)
     majority = int(np.bincount(y, minlength=len(CLASS_NAMES)).argmax())
@@ -195,8 +195,6 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
 
 
 def steps(ctx) -> None:
-    from mmfusion.papers.mias_xai import explain
-
     with ctx.stage("data"):
         crops = cached_crops(ctx.frame, ctx.cfg.input_size, ctx.options.cache_dir)
         crops, excluded = crops.without(ctx.cfg.authors_excluded)
@@ -226,8 +224,6 @@ def plan(ctx):
     """Per protocol, ``class_weight_seeds`` fits per candidate (when several), ``runs`` retrainings
     and, on the first, ``runs`` per sensitivity weight, each on the x16 set undersampled to 3 x its
     minority class; explain.compare's work on the first model (and its re-initialised copy)."""
-    from mmfusion.papers.mias_xai.model import build_mias_cnn
-
     cfg, frame = ctx.cfg, ctx.frame
     counts = np.bincount(frame["label"].to_numpy(int), minlength=len(CLASS_NAMES))
     n_train = len(CLASS_NAMES) * 16 * int(0.7 * counts.min())
@@ -268,8 +264,6 @@ def explanations(cfg, arch, n: int) -> tuple:
     """explain.compare on ``n`` test images: the batched methods on the model and its re-initialised
     copy, the per-call style on ``per_call_images``, the deletion / insertion curves of 10 map sets
     (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
-    from mmfusion.papers.mias_xai.model import LAST_CONV
-
     E = PlannedExplanation
 
     size, k = cfg.input_size, min(cfg.per_call_images, n)

@@ -10,8 +10,13 @@ import json
 import cv2
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
+from mmfusion.data.cache import cached
+from mmfusion.data.images import circle_mask, read_image
 from mmfusion.data.mammo import enhance, remove_noise, to_rgb  # noqa: F401
+from mmfusion.data.mias import to_pixels
+from mmfusion.data.splits import check_leakage, require_enough, train_val_test_split, two_step_minimum
 
 PAPER_SIZE = 224      # the authors resize every film to this before anything else
 MIAS_SIZE = 1024      # the films' side in pixels; Info.txt coordinates are on this grid
@@ -29,8 +34,6 @@ class Crop:
 def scale_coordinates(x, y, r, size=PAPER_SIZE, original=MIAS_SIZE):
     """Info.txt (x, y, radius) -> continuous (column, row, radius) on the resized image:
     ``data.mias.to_pixels`` (the one y-flip) plus half a pixel (pixel i spans [i, i + 1))."""
-    from mmfusion.data.mias import to_pixels
-
     col, row, radius = to_pixels(x, y, r, (size, size))
     return col + 0.5, row + 0.5, radius
 
@@ -86,8 +89,6 @@ def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE,
 def lesion_mask(crop: Crop, out_size: int) -> np.ndarray | None:
     """Boolean (out_size, out_size) mask of the crop's lesion circle (None for normal crops); the
     half-pixel shift: ``circle_mask`` puts pixel centres on integers, ``Crop.circle`` does not."""
-    from mmfusion.data.images import circle_mask
-
     if crop.circle is None:
         return None
     cx, cy, r = crop.circle
@@ -183,9 +184,7 @@ class Crops:
 def make_crops(frame: pd.DataFrame, out_size: int = PAPER_SIZE, progress: bool = True) -> Crops:
     """Run the authors' preprocessing on every image of a ``load_dataset('mias', label_rule='first')``
     frame. Abnormal images without coordinates and dropped crops are counted in ``skipped``."""
-    from mmfusion.data.images import read_image
     from mmfusion.utils.progress import tqdm
-
     skipped = {"abnormal_without_coordinates": [], "dropped_crop": []}
     kept = []
     for row in tqdm(frame.to_dict("records"), desc="mias-xai preprocessing", disable=not progress):
@@ -215,8 +214,6 @@ CROPS_VERSION = 2   # bump when make_crops changes what it produces
 def cached_crops(frame: pd.DataFrame, out_size: int, cache_dir=None) -> Crops:
     """``make_crops`` once per (file contents, labels, coordinates, size); later calls read the
     core cache (a replaced film with the same size and mtime is a new key)."""
-    from mmfusion.data.cache import cached
-
     def build():
         c = make_crops(frame, out_size)
         return {"images": c.images, "labels": c.labels, "sample_ids": c.sample_ids.astype(str),
@@ -232,8 +229,6 @@ def cached_crops(frame: pd.DataFrame, out_size: int, cache_dir=None) -> Crops:
 
 def splits(crops: Crops, seed: int = 44) -> dict:
     """{"stratified": the authors' two-step split (random_state 44), "patient": patient-grouped}."""
-    from mmfusion.data.splits import train_val_test_split
-
     return {"stratified": paper_two_step_split(crops.labels, first_holdout=0.3, random_state=seed),
             "patient": train_val_test_split(crops.labels, groups=crops.groups, ratios=(0.7, 0.15, 0.15),
                                             seed=seed)}
@@ -243,9 +238,6 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     """The authors' two-step 70/15/15 split: train_test_split(test_size=0.3, stratify=y), then the
     held-out 30 % halved the same way (random_state 44). Indices are positions in the given order;
     not grouped: the authors split images, so both breasts of a patient can straddle sides."""
-    from sklearn.model_selection import train_test_split
-
-    from mmfusion.data.splits import check_leakage, require_enough, two_step_minimum
 
     labels = np.asarray(labels)
     require_enough(labels, "the two-step 70/15/15 split", 2,

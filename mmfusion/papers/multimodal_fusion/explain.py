@@ -10,6 +10,9 @@ from mmfusion.data.clinical import group_mask
 from mmfusion.evaluation import classification_metrics
 from mmfusion.papers.multimodal_fusion import config as C
 from mmfusion.training import predict_proba
+from mmfusion.utils.plotting import pyplot, save_figure
+from mmfusion.xai import GradCAM, explain_tabular, explanation_grid, lime_image, lime_tabular, shap_bar
+from mmfusion.xai.shapley import tabular_model_fn
 
 ROBUST_COLUMNS = ("auc", "f1", "accuracy")
 ROBUST_TABLE = "Robustness (ours)"
@@ -60,8 +63,6 @@ def case_indices(y, probs) -> dict:
 
 def case_figure(path, image, cam, shap_values, probs, title):
     """Crop | Grad-CAM overlay | grouped clinical SHAP for one case."""
-    from mmfusion.utils.plotting import pyplot, save_figure
-
     plt = pyplot()
     fig, ax = plt.subplots(1, 3, figsize=(11, 3.4))
     ax[0].imshow(image.astype(np.uint8))
@@ -81,8 +82,6 @@ def case_figure(path, image, cam, shap_values, probs, title):
 
 def grouped_shap(model, x, targets, seed):
     """KernelSHAP over the 5 clinical feature groups, image held fixed per case -> (N, 5)."""
-    from mmfusion.xai import explain_tabular
-
     groups = [list(range(a, b)) for a, b in C.CLINICAL_GROUP_SLICES]
     background = np.zeros((1, x["clinical"].shape[1]), np.float32)
     phi = explain_tabular(model, {**x, "image": np.asarray(x["image"], np.float32)}, "clinical",
@@ -92,9 +91,6 @@ def grouped_shap(model, x, targets, seed):
 
 def lime_case(model, image, clinical, target, background, cfg, seed):
     """LIME tabular (one categorical feature per group) and LIME image for one case."""
-    from mmfusion.xai import lime_image, lime_tabular
-    from mmfusion.xai.shapley import tabular_model_fn
-
     image = np.asarray(image, np.float32)[None]
     groups = dict(zip(C.CLINICAL_GROUP_NAMES, (list(range(a, b)) for a, b in C.CLINICAL_GROUP_SLICES)))
     tab_fn = tabular_model_fn(model, {"image": image}, "clinical")
@@ -110,8 +106,6 @@ def lime_case(model, image, clinical, target, background, cfg, seed):
 
 def explain(ctx, model, x, y, ids, probs, train_clinical) -> dict:
     """Global grouped SHAP over (up to shap_cases) test samples + the two case figures."""
-    from mmfusion.xai import GradCAM, explanation_grid, shap_bar
-
     cfg, seed, run = ctx.cfg, ctx.seed(), ctx.run
     cases = case_indices(y, probs)
     summary = {"cases": {}, "cases_missing": sorted(k for k, v in cases.items() if v is None)}

@@ -2,18 +2,28 @@
 of CBIS-DDSM's official split; every row of Tables 1-2 trained with the same seed and
 hyper-parameters; test metrics with bootstrap CIs; McNemar of the framework (cross-attention)
 against every simpler row; then missing-modality robustness and the XAI of the framework model."""
+import math
+
 import numpy as np
 import pandas as pd
 
+from mmfusion.data import augment as A
+from mmfusion.data.cbis_ddsm import split_official
+from mmfusion.evaluation import bootstrap_ci, classification_metrics, mcnemar
 from mmfusion.experiment import Experiment
+from mmfusion.experiment.plan import Plan, PlannedFit
+from mmfusion.experiment.plan import PlannedExplanation as E
+from mmfusion.models.backbones import ARCHS
 from mmfusion.papers.multimodal_fusion import config as C
+from mmfusion.papers.multimodal_fusion import explain
+from mmfusion.papers.multimodal_fusion import preprocess as pre
+from mmfusion.papers.multimodal_fusion.model import build_fusion_model
+from mmfusion.training import predict_proba, predictions_frame
 
 UNIMODAL = ("image", "clinical")
 
 
 def augment(cfg):
-    from mmfusion.data import augment as A
-
     return A.compose(A.random_flip(horizontal=cfg.flip), A.random_rotation(cfg.rotation_deg),
                      A.random_crop_resize((cfg.random_crop, 1.0)))
 
@@ -30,8 +40,6 @@ def train_config(ctx, fusion: str):
 
 def metric_cells(ctx, row, y, probs) -> dict:
     """The row's test metrics as cells (bootstrap CIs on AUC and F1, as the paper prints)."""
-    from mmfusion.evaluation import bootstrap_ci, classification_metrics
-
     cfg = ctx.cfg
     m = classification_metrics(y, probs, average=cfg.average)
     places = [(row.table, row.row, C.METRIC_COLUMNS)] + (list(C.BEST_AGAIN) if row.key == C.BEST else [])
@@ -51,8 +59,6 @@ def metric_cells(ctx, row, y, probs) -> dict:
 
 def mcnemar_cells(ctx, y, probs: dict, best: str) -> dict:
     """McNemar's exact test of ``best`` against every other trained row (paired on the test set)."""
-    from mmfusion.evaluation import mcnemar
-
     pred = {k: p.argmax(1) for k, p in probs.items()}
     out = {k: mcnemar(y, pred[best], pred[k]) for k in probs if k != best}
     for k, test in out.items():
@@ -73,11 +79,6 @@ def best_row(rows) -> str:
 
 
 def steps(ctx) -> None:
-    from mmfusion.data.cbis_ddsm import split_official
-    from mmfusion.papers.multimodal_fusion import explain
-    from mmfusion.papers.multimodal_fusion import preprocess as pre
-    from mmfusion.training import predict_proba, predictions_frame
-
     cfg, frame = ctx.cfg, ctx.frame
     with ctx.stage("data"):
         ctx.metrics["counts"] = pre.unit_counts(frame)        # both units, as loaded
@@ -135,12 +136,6 @@ def plan(ctx):
     """One fit per row, on the official training rows less the validation share (an upper bound:
     the single-label and one-per-mammogram filters only remove rows), each predicting the test rows;
     the best row also the missing-modality variants; explain.explain's work on its model."""
-    import math
-
-    from mmfusion.experiment.plan import Plan, PlannedFit
-    from mmfusion.experiment.plan import PlannedExplanation as E
-    from mmfusion.models.backbones import ARCHS
-    from mmfusion.papers.multimodal_fusion.model import build_fusion_model
 
     cfg, split = ctx.cfg, ctx.frame["split"]
     n_train, n_test = int((split == "train").sum() * (1 - cfg.val_fraction)), int((split == "test").sum())

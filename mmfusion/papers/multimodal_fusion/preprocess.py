@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mmfusion.data.cache import cached
 from mmfusion.data.cbis_ddsm import clinical_matrix
+from mmfusion.data.clinical import CLINICAL_GROUPS
 from mmfusion.data.images import read_image, read_mask
 from mmfusion.data.lesion_crop import crop_lesion
 
@@ -41,8 +43,6 @@ CROPS_VERSION = 1    # bump when lesion_crop changes what it writes
 def cached_inputs(frame, size: int, cache_dir=None):
     """-> (images uint8 (N, size, size, 3), clinical float32 (N, 36), crop-source counts), computed
     once per (file contents, rows, size) through the core cache."""
-    from mmfusion.data.cache import cached
-
     records = frame.to_dict("records")
     files = [p for rec in records for p in (rec["image_path"], *(rec.get("mask_paths") or []),
                                             rec.get("crop_path") or "") if p]
@@ -62,8 +62,6 @@ def single_label(frame):
     """The paper's "we solely take single-label clinical characteristics into account": the rows
     whose every clinical group has at most one hot slot (no combined CSV value such as ROUND-OVAL)
     -> (kept frame, skip counts by the first multi-label group)."""
-    from mmfusion.data.clinical import CLINICAL_GROUPS
-
     groups = [[g for g, s in CLINICAL_GROUPS.items() if row[s].sum() > 1] for row in clinical_matrix(frame)]
     counts = collections.Counter(f"multi-label {gs[0]}" for gs in groups if gs)
     return frame[[not g for g in groups]].copy(), dict(counts)
