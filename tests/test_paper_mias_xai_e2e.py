@@ -178,7 +178,7 @@ def test_class_weight_search_on_the_real_count_twin(tmp_path, twin_cache):
                                cache_dir=str(twin_cache), extra={
                                    "runs": 1, "class_weight_candidates": "1,1,1;1,2,3",
                                                                  "class_weight_seeds": 2,
-                                   "epochs": 2, "explain_images": 1, "per_call_images": 1,
+                                   "epochs": 2, "input_size": 32, "explain_images": 1, "per_call_images": 1,
                                                                  "protocols": "stratified"})
     experiment = get_paper("mias-xai").experiment()
     planned = [f.name for f in experiment.plan(planning_context(experiment, options)).fits]

@@ -11,8 +11,8 @@ CLI = "from mmfusion.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 def _args(out, cache):
     return ["reproduce", "mias-xai", "--quick", "--out", str(out), "--cache-dir", str(cache),
             "--set", "runs=1", "--set", "class_weight_candidates=1,2,3", "--set", "sensitivity_weights=none",
-            "--set", "explain_images=2",
-            "--set", "per_call_images=1"]
+            "--set", "explain_images=2", "--set", "per_call_images=1", "--set", "epochs=2",
+            "--set", "input_size=32", "--set", "lime_samples=20", "--set", "shap_samples=20"]
 
 
 def test_killed_quick_run_resumes_and_matches_uninterrupted(tmp_path, twin_cache):
