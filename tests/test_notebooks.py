@@ -1,5 +1,6 @@
 """The kernel notebooks: valid, paired with their .py (jupytext reads it back to the same cells),
-and executed top to bottom as `MMFUSION_QUICK=1 jupyter nbconvert --execute` would, on the twin
+and executed top to bottom as `MMFUSION_QUICK=1 jupyter nbconvert --execute` would (with a smaller run
+injected after the parameters cell, as papermill injects parameters), on the twin
 data without network; their outputs hold report.md rendered and the run's figures."""
 import base64
 import os
@@ -30,15 +31,22 @@ def test_notebook_valid_and_paired(name):
     assert 'os.environ.get("MMFUSION_QUICK"' in tagged[0].source
 
 
-def _execute(name, tmp_path) -> tuple:
-    out = tmp_path / "executed.ipynb"
+def _execute(name, tmp_path, extra=None) -> tuple:
+    """``extra``: paper options injected after the parameters cell, as papermill injects parameters."""
+    out, notebook = tmp_path / "executed.ipynb", NOTEBOOKS[name]
+    if extra:
+        nb = nbformat.read(notebook, as_version=4)
+        at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", ()))
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"EXTRA = {extra!r}"))
+        notebook = tmp_path / notebook.name
+        nbformat.write(nb, notebook)
     env = {**os.environ, "MMFUSION_QUICK": "1", "MMFUSION_PLATFORM": "local", "MMFUSION_NO_PROGRESS": "1",
            "MMFUSION_OUT": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("MMFUSION_DATA_DIR", None)
     env.setdefault("MMFUSION_CACHE", str(ROOT / ".mmfusion_cache"))   # the twins other tests made
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                     "--ExecutePreprocessor.timeout=1200", "--ExecutePreprocessor.kernel_name=python3",
-                    "--output", str(out), str(NOTEBOOKS[name])], env=env, check=True, capture_output=True)
+                    "--output", str(out), str(notebook)], env=env, check=True, capture_output=True)
     runs = sorted((tmp_path / "runs" / KERNELS[name].paper).iterdir())
     assert len(runs) == 1
     return nbformat.read(out, as_version=4), runs[0]
@@ -72,7 +80,8 @@ def _files(root: Path) -> set:
 
 def test_mias_xai_notebook_executes(tmp_path):
     before = _files(ROOT / "kaggle_kernels")
-    _check_outputs(*_execute("mias-xai", tmp_path))
+    small = {"runs": 1, "epochs": 2, "input_size": 32, "lime_samples": 20, "shap_samples": 20}
+    _check_outputs(*_execute("mias-xai", tmp_path, extra=small))
     assert _files(ROOT / "kaggle_kernels") == before      # nothing left beside the committed notebooks
 
 

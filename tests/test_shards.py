@@ -7,7 +7,8 @@ import pytest
 
 EXTRA = ["--set", "runs=2", "--set", "class_weight_candidates=1,2,3;2,3,4", "--set", "explain_images=2",
          "--set", "per_call_images=1", "--set", "protocols=stratified",      # 2 candidates, 2 runs
-         "--set", "epochs=2", "--set", "input_size=32", "--set", "lime_samples=20", "--set", "shap_samples=20"]
+         "--set", "epochs=2", "--set", "input_size=32", "--set", "lime_samples=20",
+         "--set", "shap_samples=20"]
 
 
 def _run(argv):
