@@ -59,7 +59,7 @@ def test_a_relabelled_dataset_is_other_data(tmp_path, twin_cache):
     shutil.copytree(ensure_twin("mias", twin_cache / "twins", n=64), root)
     extra = {"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none",
              "explain_images": 1, "per_call_images": 1,
-             "protocols": "stratified", "epochs": 1}
+             "protocols": "stratified", "epochs": 1, "input_size": 32, "lime_samples": 20, "shap_samples": 20}
     options = ReproduceOptions("mias-xai", quick=True, out=str(tmp_path / "runs"), data_dir=str(root),
                                extra=extra)
     run = reproduce_paper("mias-xai", options)

@@ -233,7 +233,8 @@ def test_a_kaggle_run_names_the_pinned_dataset_in_its_report(kaggle_env, tmp_pat
                           runtime.data_label(kernel.dataset, 3, "kaggle"))
     assert setup.data_dir == root
     small = {"runs": 1, "class_weight_candidates": "1,2,3", "sensitivity_weights": "none",
-             "explain_images": 2, "per_call_images": 1, "protocols": "stratified"}
+             "explain_images": 2, "per_call_images": 1, "protocols": "stratified", "epochs": 2,
+             "input_size": 32, "lime_samples": 20, "shap_samples": 20}
     run_dir = runtime.run(setup, quick=True, extra=small)
     summary = (run_dir / "report.md").read_text().split("## ", 2)[1]
     assert re.search(r"\| data \| mias: 64 of \d+ images, from Kaggle kmader/mias-mammography, version 3 \|",
