@@ -1,7 +1,9 @@
 """Keep TensorFlow's C++ start-up and known-harmless log lines out of a run's output.
 absl writes them to file descriptor 2 from C++ (``TF_CPP_MIN_LOG_LEVEL`` does not reach all of
 them), so the filter is a pipe on descriptor 2 whose reader thread forwards every other line to the
-real stderr. Never installed inside pytest's own process (its capture owns descriptor 2)."""
+real stderr. At exit descriptor 2 is handed back and the reader finishes, so no last line is lost.
+Never installed inside pytest's own process (its capture owns descriptor 2)."""
+import atexit
 import os
 import re
 import sys
@@ -33,6 +35,17 @@ def _forward(read_fd: int, write_fd: int) -> None:
         os.write(write_fd, buffer)
 
 
+def _drain(real: int, reader: threading.Thread) -> None:
+    """Close the pipe's last write end (descriptor 2) and wait for the reader to forward the rest;
+    a child process still holding the pipe open only delays this by the timeout."""
+    try:
+        sys.stderr.flush()
+        os.dup2(real, 2)
+    except (OSError, ValueError):
+        return
+    reader.join(timeout=5)
+
+
 def install() -> bool:
     """Filter descriptor 2 from now on (idempotent); False where it is left alone."""
     global _installed
@@ -47,6 +60,8 @@ def install() -> bool:
         os.close(write_fd)
     except OSError:
         return False
-    threading.Thread(target=_forward, args=(read_fd, real), daemon=True, name="mmfusion-stderr").start()
+    reader = threading.Thread(target=_forward, args=(read_fd, real), daemon=True, name="mmfusion-stderr")
+    reader.start()
+    atexit.register(_drain, real, reader)
     _installed = True
     return True
