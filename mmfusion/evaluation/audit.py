@@ -5,6 +5,7 @@ file), 1 on an unexpected failure."""
 import json
 import sys
 import traceback
+from dataclasses import asdict
 
 from . import audit_checks as ac
 from .audit_checks import SEVERITIES, Finding
@@ -19,7 +20,7 @@ ALL_CHECKS = (check_witness, ac.check_f1, ac.check_grim, ac.check_std, ac.check_
               ac.check_same_quantity, check_xref, check_counts, check_significance)
 
 
-def audit_claims(claims, include_ok: bool = True) -> list:
+def audit_claims(claims) -> list:
     """All findings for loaded Claims, worst first, each citing its claims with line and source."""
     findings = [Finding("schema", "unverifiable", [], w) for w in claims.warnings]
     for check in ALL_CHECKS:
@@ -28,8 +29,7 @@ def audit_claims(claims, include_ok: bool = True) -> list:
     for f in findings:
         f.paper = claims.paper
         f.claims = [cite.get(r, r) for r in f.claims]
-    return sorted((f for f in findings if include_ok or f.severity != "consistent"),
-                  key=lambda f: SEVERITIES.index(f.severity))
+    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
 def severity_counts(findings) -> dict:
@@ -65,7 +65,7 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
             continue
         counts = severity_counts(findings)
         results[paper] = {"counts": summary, "severity_counts": counts,
-                          "findings": [f.to_dict() for f in findings]}
+                          "findings": [asdict(f) for f in findings]}
         if as_json:
             continue
         kinds = ", ".join(f"{v} {k}" for k, v in summary.items() if k not in ("total", "numbers"))
@@ -85,8 +85,8 @@ def audit_command(target: str = "all", as_json: bool = False, out=None) -> int:
     return status
 
 
-def audit_markdown(paper, include_ok: bool = False) -> str:
-    """Markdown audit: claim counts, the witness table, the findings by severity with their claims."""
+def audit_markdown(paper) -> str:
+    """Markdown audit: claim counts, the witness table, the findings by severity (not the consistent)."""
     claims, summary, findings = _audit(paper)
     lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
              f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "
@@ -95,24 +95,22 @@ def audit_markdown(paper, include_ok: bool = False) -> str:
     if witnesses:
         lines += ["| table | row | printed | verdict | witness confusion matrices (rows true, columns "
                   "predicted) |", "|---|---|---|---|---|"]
-    for f in witnesses:
-        d = f.details
-        if not d.get("witnesses"):
-            wit = "**none**" if d.get("count") == 0 else "not enumerated"
-        else:
-            shown = "; ".join(str(w) for w in d["witnesses"][:3])
-            wit = (f"exactly one: {shown}" if d["count"] == 1 else f"{d['count']}, e.g. {shown}")
-            wit += f" ({', '.join(d['classes'])})"
-        lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {d.get('printed', '')} | {f.severity} | "
-                     f"{wit} |")
-    lines += [""] if witnesses else []
-    for sev in SEVERITIES:
-        chosen = [f for f in findings if f.severity == sev and f.check != "witness"]
-        if not chosen or (sev == "consistent" and not include_ok):
-            continue
-        lines += [f"### {sev.capitalize()} ({len(chosen)})", ""]
-        for f in chosen:
-            lines.append(f"- **{f.check}**: {f.message}")
-            lines += [f"  - {c}" for c in f.claims]
+        for f in witnesses:
+            d = f.details
+            if not d.get("witnesses"):
+                wit = "**none**" if d.get("count") == 0 else "not enumerated"
+            else:
+                shown = "; ".join(str(w) for w in d["witnesses"][:3])
+                wit = f"exactly one: {shown}" if d["count"] == 1 else f"{d['count']}, e.g. {shown}"
+                wit += f" ({', '.join(d['classes'])})"
+            lines.append(f"| {d.get('table', '')} | {d.get('row', '')} | {d.get('printed', '')} | "
+                         f"{f.severity} | {wit} |")
         lines.append("")
+    for sev in SEVERITIES[:-1]:   # all but "consistent"
+        chosen = [f for f in findings if f.severity == sev and f.check != "witness"]
+        if chosen:
+            lines += [f"### {sev.capitalize()} ({len(chosen)})", ""]
+            for f in chosen:
+                lines += [f"- **{f.check}**: {f.message}", *(f"  - {c}" for c in f.claims)]
+            lines.append("")
     return "\n".join(lines)

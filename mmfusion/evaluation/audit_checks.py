@@ -4,7 +4,7 @@ same way twice. Severity: impossible (as printed), inconsistent (two printings d
 only under an unusual reading), unverifiable (the paper does not print what a check needs), consistent."""
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as sps
@@ -26,9 +26,6 @@ class Finding:
     paper: str = ""
     details: dict = field(default_factory=dict)
 
-    def to_dict(self):
-        return asdict(self)
-
 
 def _dec(c):
     return c.decimals if c.decimals is not None else fz.inferred_decimals(c.value)
@@ -46,20 +43,17 @@ def _modes(c):
     return (c.rounding,) if c.rounding else ("round", "truncate")
 
 
-def _frac_interval(c, value=None, decimals=None):
+def _frac_interval(c):
     """Interval of true fractions that print as the claim's value under its rounding modes; "over x"
     is [x, inf), "below x" (-inf, x], "about x" one printed unit either side."""
-    v = c.value if value is None else value
-    d = _dec(c) if decimals is None else decimals
-    ivs = [fz.printed_interval(v, d, m) for m in _modes(c)]
+    ivs = [fz.printed_interval(c.value, _dec(c), m) for m in _modes(c)]
     lo, hi = min(i[0] for i in ivs), max(i[1] for i in ivs)
-    rel, unit = c.relation if value is None else None, 10.0 ** -d
-    if rel in (">", ">="):
-        lo, hi = v - fz.EPS, math.inf
-    elif rel in ("<", "<="):
-        lo, hi = -math.inf, v + fz.EPS
-    elif rel == "~":
-        lo, hi = lo - unit, hi + unit
+    if c.relation in (">", ">="):
+        lo, hi = c.value - fz.EPS, math.inf
+    elif c.relation in ("<", "<="):
+        lo, hi = -math.inf, c.value + fz.EPS
+    elif c.relation == "~":
+        lo, hi = lo - 10.0 ** -_dec(c), hi + 10.0 ** -_dec(c)
     return c.as_fraction(lo), c.as_fraction(hi)
 
 
@@ -119,11 +113,9 @@ def check_grim(claims) -> list:
                 and c.averaging not in ("per-class", "samples")):
             groups[(c.table, c.row)].append(c)
     for group in groups.values():
-        counts = claims.class_counts(group[0])
-        size = claims.test_size(group[0])
-        if counts and sum(counts.values()) > 0 and not accuracy_only(group):
-            continue  # the row's confusion matrices are enumerated by audit_witness
-        if size:
+        counts, size = claims.class_counts(group[0]), claims.test_size(group[0])
+        # a row with class counts and more than an accuracy: audit_witness enumerates its matrices
+        if size and not (counts and sum(counts.values()) > 0 and not accuracy_only(group)):
             out += [_grim_accuracy(c, size, 1) for c in group if fz.canonical_metric(c.column) == "accuracy"]
     # per-run lists and means over n runs of a fixed-size test set: accuracy = correct / (n * N)
     for c in claims.claims:

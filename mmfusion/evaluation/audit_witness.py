@@ -16,12 +16,12 @@ MAX_LISTED = 10
 # tried in this order: the first that admits a matrix is reported
 MODES = (("rounded", ("round",)), ("truncated", ("truncate",)),
          ("some rounded, some truncated", ("round", "truncate")))
+MODE_CAVEATS = {"truncated": "with every number truncated",
+                "some rounded, some truncated": "only if some numbers are rounded and others truncated"}
 
 
 @dataclass
 class RowProblem:
-    table: str
-    row: str
     claims: list            # the row's metric claims
     names: list             # class names, in the order of the matrices' rows
     counts: list            # test images per class
@@ -47,7 +47,7 @@ class RowProblem:
         return [r for r in self.readings if r == c.averaging]
 
 
-def row_problem(claims, table, row, group) -> RowProblem:
+def row_problem(claims, group) -> RowProblem:
     """Enumerate the row's candidate matrices (OverflowError past the enumeration limit)."""
     counts = claims.class_counts(group[0])
     names, n = list(counts), sum(counts.values())
@@ -55,8 +55,7 @@ def row_problem(claims, table, row, group) -> RowProblem:
     allowed = (fz.allowed_correct_counts(n, acc[0].value, _dec(acc[0]), acc[0].scale == "percent",
                                          _modes(acc[0])) if acc else None)
     cms = fz.enumerate_confusion_matrices(list(counts.values()), allowed)
-    return RowProblem(table, row, group, names, list(counts.values()), cms,
-                      fz.readings(len(names), names), allowed)
+    return RowProblem(group, names, list(counts.values()), cms, fz.readings(len(names), names), allowed)
 
 
 def _restrict(readings: dict, positive):
@@ -113,11 +112,7 @@ def _solve(problem):
 
 def _severity(problem, label, per_claim):
     """consistent unless rounding is mixed, or unstated averagings need different readings."""
-    why = []
-    if label == "some rounded, some truncated":
-        why.append("only if some numbers are rounded and others truncated")
-    elif label == "truncated":
-        why.append("with every number truncated")
+    why = [MODE_CAVEATS[label]] if label in MODE_CAVEATS else []
     stated = all(c.averaging for c in problem.claims if fz.canonical_metric(c.column) not in NO_AVERAGING)
     if not stated and not single_readings(problem, per_claim):
         why.append("no single averaging reproduces every number (the unstated averagings must differ)")
@@ -129,7 +124,7 @@ def witness_row(claims, group) -> Finding:
     table, row = group[0].table, group[0].row
     refs = [c.ref() for c in group]
     try:
-        problem = row_problem(claims, table, row, group)
+        problem = row_problem(claims, group)
     except OverflowError as e:
         return Finding("witness", "unverifiable", refs, f"{table} / {row}: not enumerated ({e})")
     c = problem.claims[0]
@@ -141,10 +136,9 @@ def witness_row(claims, group) -> Finding:
         f" (pruned to {sorted(problem.pruned)} correct by the accuracy)" if problem.pruned is not None
         else "")
     label, per_claim, mask, pos = _solve(problem)
-    shown = []
-    for c in group:
-        avg = c.averaging + (f", positive {c.positive}" if c.positive else "") if c.averaging else ""
-        shown.append(f"{c.column} {printed(c)}" + (f" ({avg})" if avg else ""))
+    avgs = [c.averaging + (f", positive {c.positive}" if c.positive else "") if c.averaging else ""
+            for c in group]
+    shown = [f"{c.column} {printed(c)}" + (f" ({avg})" if avg else "") for c, avg in zip(group, avgs)]
     details = {"table": table, "row": row, "classes": problem.names, "counts": problem.counts,
                "printed": ", ".join(shown)}
     if label is None:

@@ -12,6 +12,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 METRIC_NAMES = ("accuracy", "balanced_accuracy", "precision", "recall", "specificity", "f1", "auc")
 AVERAGES = ("binary", "macro", "weighted")
 _AVERAGED = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}
+_PLAIN = {"accuracy": skm.accuracy_score, "balanced_accuracy": skm.balanced_accuracy_score}
 
 
 def _as_arrays(y_true, y_prob):
@@ -87,10 +88,8 @@ def metric_function(name: str, average: str = "binary") -> Callable[[np.ndarray,
         if name == "auc":
             return _auc(y_true, y_prob, "macro" if average == "binary" else average)
         y_pred = y_prob.argmax(axis=1)
-        if name == "accuracy":
-            return float(skm.accuracy_score(y_true, y_pred))
-        if name == "balanced_accuracy":
-            return float(skm.balanced_accuracy_score(y_true, y_pred))
+        if name in _PLAIN:
+            return float(_PLAIN[name](y_true, y_pred))
         if name == "specificity":
             return _specificity(y_true, y_pred, n_classes, average)
         # binary: sklearn's default pos_label=1
@@ -155,6 +154,5 @@ def bootstrap_ci(y_true, y_prob, metric="auc", n_resamples: int = 1000, seed: in
     ok = stats[~np.isnan(stats)]
     low, high = (np.quantile(ok, [alpha / 2, 1 - alpha / 2]) if ok.size else (np.nan, np.nan))
     return {"metric": getattr(fn, "__name__", str(metric)), "point": float(fn(y_true, y_prob)),
-            "low": float(low), "high": float(high), "alpha": alpha,
-            "n_resamples": n_resamples, "n_skipped": int(stats.size - ok.size),
-            "stratified": stratified, "seed": seed}
+            "low": float(low), "high": float(high), "alpha": alpha, "n_resamples": n_resamples,
+            "n_skipped": int(stats.size - ok.size), "stratified": stratified, "seed": seed}

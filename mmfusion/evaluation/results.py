@@ -2,6 +2,7 @@
 matched to the paper's claims and judged by the verdict rule (results.json). The contract of
 ``reproduced`` is in :mod:`mmfusion.evaluation.report`; rendering lives there too."""
 import math
+from collections import defaultdict
 
 import numpy as np
 from scipy import stats as sps
@@ -220,41 +221,39 @@ def build_results(reproduced: dict, claims=None) -> dict:
     _check_reproduced(reproduced)
     reasons, run_tol = run_reasons(reproduced), reproduced.get("tolerance")
     all_claims = claims.claims if claims else []
-    tables, matched, samples = {}, set(), {}
+    tables, matched, samples = defaultdict(list), set(), defaultdict(list)
     for cell in reproduced["cells"]:
         key = (str(cell["table"]), str(cell["row"]), str(cell["column"]))
-        found = claims.find(*key) if claims else []
-        claim = found[0] if found else None
+        claim = next(iter(claims.find(*key)), None) if claims else None
         if claim is not None:
             matched.add(claim.index)
         if claim is not None and claim.sample:
-            samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, cell))
-            tables.setdefault(key[0], []).append(_row(
-                *key[1:], claim, f"not paired (compared as a sample: {claim.sample})", cell.get("note", ""),
-                _summary(cell, _ours(cell, _bounds(cell, claim)))))
+            samples[(claim.table, claim.sample, claim.column)].append((claim, cell))
+            repro = _summary(cell, _ours(cell, _bounds(cell, claim)))
+            tables[key[0]].append(_row(*key[1:], claim, f"not paired (compared as a sample: {claim.sample})",
+                                       cell.get("note", ""), repro))
             continue
         repro, diff, verdict = _compare(cell, claim, claims, reasons, run_tol)
         row = _row(*key[1:], claim, verdict, cell.get("note", ""), repro, diff)
-        tables.setdefault(key[0], []).append({**row, "count": _is_count(cell, claim)})
+        tables[key[0]].append({**row, "count": _is_count(cell, claim)})
     for claim in all_claims:
         if claim.sample and claim.index not in matched:
-            samples.setdefault((claim.table, claim.sample, claim.column), []).append((claim, None))
-            rows = tables.setdefault(claim.table, [])
+            samples[(claim.table, claim.sample, claim.column)].append((claim, None))
+            rows = tables[claim.table]
             at = max((i + 1 for i, r in enumerate(rows) if r["verdict"].endswith(f"sample: {claim.sample})")),
                      default=len(rows))
             rows.insert(at, _row(claim.row, claim.column, claim,
                                  f"not paired (compared as a sample: {claim.sample})", claim.note))
     for (table, _, _), group in samples.items():
         group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
-        tables.setdefault(table, []).append(_sample_row(group, claims, reasons, run_tol))
+        tables[table].append(_sample_row(group, claims, reasons, run_tol))
     for claim in all_claims:
         if claim.index not in matched and not claim.sample:
-            tables.setdefault(claim.table, []).append(_row(claim.row, claim.column, claim, "not reproduced",
-                                                           claim.note))
+            tables[claim.table].append(_row(claim.row, claim.column, claim, "not reproduced", claim.note))
     return {"paper": reproduced["paper"], "dataset": reproduced["dataset"],
             "synthetic": reproduced["synthetic"], "quick": bool(reproduced.get("quick", False)),
             "data": reproduced.get("data"), "not_comparable": reasons, "title_flags": run_title(reproduced),
-            "tolerance": run_tol, "tables": tables}
+            "tolerance": run_tol, "tables": dict(tables)}
 
 
 def claims_for(paper: str):

@@ -13,10 +13,7 @@ def verdict_class(verdict: str) -> str | None:
     """The summary's word for a row's verdict; None for rows without one (ours only, not paired)."""
     if verdict == "equal" or verdict.startswith("consistent"):
         return "consistent"
-    for word in VERDICTS[1:]:
-        if verdict.startswith(word):
-            return word
-    return None
+    return next((word for word in VERDICTS[1:] if verdict.startswith(word)), None)
 
 
 def verdict_counts(results: dict) -> dict:

@@ -2,7 +2,6 @@
 wrote (but the report, which (3) rebuilds) against the sha256 manifest.json's ``outputs`` recorded;
 (2) every cell with a ``derive`` recomputed from predictions.csv; (3) every verdict recomputed from
 reproduced.json and the claims file, against results.json. VERIFIED, or each difference (exit 1)."""
-import hashlib
 import json
 import math
 import sys
@@ -15,29 +14,25 @@ REBUILT = ("report.md", "report.html", "results.json")
 UNHASHED = ("manifest.json", "DONE", ".lock", *REBUILT)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def output_hashes(run_dir) -> dict:
     """{relative path: sha256} of every file of the run except the manifest and the report."""
+    from mmfusion.data.cache import sha256_file  # not at the top: mmfusion.data loads pandas
+
     run_dir = Path(run_dir)
-    return {str(p.relative_to(run_dir)): _sha256(p) for p in sorted(run_dir.rglob("*"))
+    return {str(p.relative_to(run_dir)): sha256_file(p) for p in sorted(run_dir.rglob("*"))
             if p.is_file() and p.name not in UNHASHED}
 
 
 def refresh_hashes(run_dir, names) -> None:
     """Re-record ``names`` (files the report step redraws) in a finished run's manifest."""
+    from mmfusion.data.cache import sha256_file
+
     run_dir = Path(run_dir)
     path = run_dir / "manifest.json"
     manifest = json.loads(path.read_text()) if path.is_file() else {}
     if not manifest.get("outputs"):
         return
-    manifest["outputs"].update({n: _sha256(run_dir / n) for n in names if (run_dir / n).is_file()})
+    manifest["outputs"].update({n: sha256_file(run_dir / n) for n in names if (run_dir / n).is_file()})
     atomic_write_json(path, manifest)
 
 
@@ -53,8 +48,7 @@ def derived_values(spec: dict, predictions) -> list:
     pcols = sorted((c for c in frame.columns if c.startswith("p_")), key=lambda c: int(c[2:]))
     groups = [g for _, g in frame.groupby(spec["by"], sort=True)] if spec.get("by") else [frame]
     if spec.get("groups"):
-        keep = set(spec["groups"])
-        groups = [g for g in groups if g[spec["by"]].iloc[0] in keep]
+        groups = [g for g in groups if g[spec["by"]].iloc[0] in spec["groups"]]
     out = []
     for g in groups:
         y, p = g["y_true"].to_numpy(int), g[pcols].to_numpy(float)
@@ -81,8 +75,7 @@ def verify(run_dir) -> dict:
 
     run_dir = Path(run_dir)
     problems = []
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    recorded = manifest.get("outputs")
+    recorded = json.loads((run_dir / "manifest.json").read_text()).get("outputs")
     if not recorded:
         raise ValueError(f"{run_dir / 'manifest.json'}: no 'outputs' hashes (an unfinished run, or one "
                          "written before verify existed)")

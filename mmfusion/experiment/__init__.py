@@ -2,6 +2,7 @@
 owns the config (validated before anything is written), the data, the run directory (locked; resumed
 only when config, data and code match), config.json, manifest.json, resumable fits (``ctx.fit``), the
 seed and weights policies, headline files, metrics.json, the report, timings.json and DONE."""
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -72,10 +73,9 @@ def reproduce(experiment: Experiment, options) -> Path:
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
                           "options": _run_options(options),
                           "data": {k: s.describe() for k, s in sources.items()}})
+        reports = {k: s.frame.attrs.get("report") for k, s in sources.items()}
         run.write_manifest(options.seed, data_files=files, label_files=labels,
-                           extra={"load_reports": {k: s.frame.attrs.get("report") for k,
-                                                   s in sources.items()},
-                                  "labels_fingerprint": labels_digest})
+                           extra={"load_reports": reports, "labels_fingerprint": labels_digest})
         if shard is not None:
             return _run_shard(experiment, ctx)
         experiment.steps(ctx)
@@ -104,11 +104,9 @@ def _shard(name: str, cfg, planned):
 def _run_shard(experiment: Experiment, ctx) -> Path:
     """Train this shard's fits and stop: ``mmfusion merge`` joins the shards and reports."""
     i, n = ctx.shard.i, ctx.shard.n
-    try:
+    with contextlib.suppress(ShardComplete):
         if ctx.shard.last is not None:
             experiment.steps(ctx)
-    except ShardComplete:
-        pass
     ctx.run.write_json("shard.json", {"shard": f"{i}/{n}", "fits_trained": ctx.fits_trained})
     ctx.say(f"shard {i}/{n} done ({len(ctx.fits_trained)} fits); join the shards with: "
             f"mmfusion merge SHARD_DIR... --out DIR")

@@ -64,8 +64,7 @@ def option(default, *, one_of=None, some_of=None, empty: bool = False, at_least=
     replaces the generic message after "option NAME=VALUE: "."""
     rules = {"one_of": one_of, "some_of": some_of, "at_least": at_least, "above": above, "below": below,
              "at_most": at_most}
-    meta = {k: v for k, v in rules.items() if v is not None}
-    meta.update(empty=empty, why=why)
+    meta = {k: v for k, v in rules.items() if v is not None} | {"empty": empty, "why": why}
     if isinstance(default, (dict, list)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

@@ -158,9 +158,8 @@ def describe(plan) -> str:
     return "\n".join(lines)
 
 
-def forward_keys(plan) -> set:
+def forward_keys(plan: Plan) -> set:
     """(arch, images per call, through model.predict) of every model call the plan makes."""
-    plan = as_plan(plan)
     keys = {(f.arch, min(f.predict_batch, f.n_predict), False) for f in plan.fits if f.n_predict}
     return keys | {(e.arch, b, e.predict) for e in plan.explanations for _, b in e.calls}
 
@@ -202,9 +201,8 @@ def explanation_seconds(e: PlannedExplanation, p: Probe) -> float:
     return e.images * per_image + fixed
 
 
-def estimate(plan, p: Probe) -> dict:
+def estimate(plan: Plan, p: Probe) -> dict:
     """{share: seconds} for SHARES, and "total": the whole run, from process start to its exit."""
-    plan = as_plan(plan)
     evaluation = sum(math.ceil(f.n_predict / f.predict_batch)
                      * p.forward[(f.arch, min(f.predict_batch, f.n_predict), False)][1]
                      + f.figures * p.evaluation_figure for f in plan.fits if f.n_predict or f.figures)
@@ -238,9 +236,8 @@ def describe_probe(p: Probe) -> str:
     return "\n".join(lines)
 
 
-def breakdown(plan, p: Probe, parts: dict) -> str:
+def breakdown(plan: Plan, p: Probe, parts: dict) -> str:
     """The estimate, one share a line, each saying what it rests on."""
-    plan = as_plan(plan)
     unmeasured = [f"{e.method}: {e.unmeasured}" for e in plan.explanations if e.unmeasured]
     why = {
         "start": ("measured: this process, start to TensorFlow/Keras imported" if p.start is not None

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from mmfusion.experiment.plan import Probe, as_plan, cam_key, forward_keys
+from mmfusion.experiment.plan import Plan, Probe, cam_key, forward_keys
 
 
 def _seconds(fn, *args, **kwargs) -> float:
@@ -47,13 +47,12 @@ def _example_image(sources, size: int):
     return None
 
 
-def probe(plan, steps: int = 3, sources=None) -> Probe:
+def probe(plan: Plan, steps: int = 3, sources=None) -> Probe:
     """Time the plan's work: steps and two one-batch fits per architecture, forward calls, CAMs,
     segmentations, LIME / SHAP sample work, figures, imports. ``fits``: {arch: (a fit's cost beyond
     its steps, s per step, s per checkpoint, a later fit's fixed cost)}."""
     import keras
 
-    plan = as_plan(plan)
     arches = {e.arch for e in plan.explanations} - {f.arch for f in plan.fits}
     if arches:
         raise ValueError(f"explanations of {sorted(arches)}: no planned fit builds that architecture")
@@ -102,8 +101,7 @@ def _forward_seconds(model, arch, plan, out: dict) -> None:
         x = _random_inputs(model, batch)
         call = ((lambda: model.predict(x, verbose=0, batch_size=batch)) if predict
                 else (lambda: np.asarray(model(x, training=False))))
-        first = _seconds(call)
-        out[key] = (first, (_seconds(call) + _seconds(call)) / 2)
+        out[key] = (_seconds(call), (_seconds(call) + _seconds(call)) / 2)   # (first call, a later one)
 
 
 def _cam_seconds(model, arch, plan, out: dict) -> None:
