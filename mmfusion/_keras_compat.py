@@ -40,33 +40,28 @@ def flatten_layers(model, include_self: bool = True):
 
 
 @contextlib.contextmanager
+def _attributes_set(obj, **values):
+    """``obj`` with ``values`` set for the duration, its own values put back after."""
+    saved = {name: getattr(obj, name, None) for name in values}
+    for name, value in values.items():
+        setattr(obj, name, value)
+    try:
+        yield obj
+    finally:
+        for name, value in saved.items():
+            setattr(obj, name, value)
+
+
 def without_compile_state(model):
     """``model`` as if never compiled (no optimizer, no compile config), e.g. for a small .keras."""
-    optimizer, compiled = getattr(model, "optimizer", None), getattr(model, "compiled", False)
-    model.optimizer, model.compiled = None, False
-    try:
-        yield model
-    finally:
-        model.optimizer, model.compiled = optimizer, compiled
+    return _attributes_set(model, optimizer=None, compiled=False)
 
 
-@contextlib.contextmanager
 def swapped_activation(layer, activation=keras.activations.linear):
     """Run ``layer`` with another activation for the duration (its weights unchanged)."""
-    saved = layer.activation
-    layer.activation = activation
-    try:
-        yield layer
-    finally:
-        layer.activation = saved
+    return _attributes_set(layer, activation=activation)
 
 
-@contextlib.contextmanager
 def kernel_cache_kept():
     """Keep TensorFlow's kernel cache through ``tf.random.set_seed`` (which clears it)."""
-    clear = pywrap_tfe.TFE_ContextClearCaches
-    pywrap_tfe.TFE_ContextClearCaches = lambda handle: None
-    try:
-        yield
-    finally:
-        pywrap_tfe.TFE_ContextClearCaches = clear
+    return _attributes_set(pywrap_tfe, TFE_ContextClearCaches=lambda handle: None)

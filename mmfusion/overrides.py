@@ -26,7 +26,9 @@ def coerce(value, current, nullable: bool = False):
     if isinstance(current, (int, float)):
         if isinstance(value, bool):   # YAML reads yes/on as True: never a number
             raise ValueError(f"expected a number, got {value!r}")
-        return float(value) if isinstance(current, float) else _int(value)
+        if not isinstance(current, float) and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return float(value) if isinstance(current, float) else int(value)
     if isinstance(current, (tuple, list)):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -44,12 +46,6 @@ def coerce(value, current, nullable: bool = False):
             raise ValueError(f"expected a mapping such as {{key: value}}, got {value!r}")
         return dict(value)
     return str(value) if isinstance(current, str) else value
-
-
-def _int(value) -> int:
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"expected a whole number, got {value!r}")
-    return int(value)
 
 
 def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_size=None,

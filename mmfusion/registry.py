@@ -2,6 +2,9 @@
 its ``SPEC`` in a TensorFlow-free ``__init__``, so `mmfusion list` stays fast."""
 import dataclasses
 import importlib
+import pkgutil
+
+import mmfusion.papers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,10 +25,6 @@ class PaperSpec:
     @property
     def title(self) -> str:
         return self.claims.title
-
-    @property
-    def citation(self) -> str:
-        return self.claims.citation
 
     @property
     def tables(self) -> list[str]:
@@ -53,10 +52,6 @@ def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
 
 
 def _ensure_loaded() -> None:
-    import pkgutil
-
-    import mmfusion.papers
-
     global _LOADED
     if _LOADED:
         return
@@ -71,10 +66,9 @@ def _ensure_loaded() -> None:
 
 def get_paper(name: str) -> PaperSpec:
     _ensure_loaded()
-    try:
-        return _PAPERS[name]
-    except KeyError:
-        raise KeyError(f"unknown paper {name!r}; known: {', '.join(sorted(_PAPERS))}") from None
+    if name not in _PAPERS:
+        raise KeyError(f"unknown paper {name!r}; known: {', '.join(sorted(_PAPERS))}")
+    return _PAPERS[name]
 
 
 def list_papers() -> list[PaperSpec]:

@@ -27,16 +27,14 @@ def layer_flops(layer) -> int:
         return 0
     n_out = int(np.prod(out))
     bias = n_out if getattr(layer, "use_bias", False) else 0
+    kernel = int(np.prod(getattr(layer, "kernel_size", ())))   # kh x kw (Dense: none)
     if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kh, kw = layer.kernel_size
-        return 2 * n_out * kh * kw + bias
+        return 2 * n_out * kernel + bias
     if isinstance(layer, keras.layers.SeparableConv2D):
-        kh, kw = layer.kernel_size
         depth = inp[-1] * layer.depth_multiplier
-        return 2 * int(np.prod(out[:-1])) * (depth * kh * kw + depth * out[-1]) + bias
+        return 2 * int(np.prod(out[:-1])) * (depth * kernel + depth * out[-1]) + bias
     if isinstance(layer, keras.layers.Conv2D):
-        kh, kw = layer.kernel_size
-        return 2 * n_out * kh * kw * inp[-1] // layer.groups + bias
+        return 2 * n_out * kernel * inp[-1] // layer.groups + bias
     if isinstance(layer, keras.layers.Dense):
         return 2 * n_out * inp[-1] + bias
     return 0

@@ -51,8 +51,7 @@ def feed_ratio(size, n, batch, steps_passes=4) -> None:
          arrays_over_tensors=ratio(rates["arrays"], rates["tensors"]), command="python -m mmfusion.bench gpu")
 
 
-def run(quick: bool) -> None:
-    dry = quick
+def run(dry: bool) -> None:
     dev = device_info()
     if not dev.get("gpu") and not dry:
         emit("gpu", "skipped", reason="no GPU visible to TensorFlow; --dry checks the script on a CPU")

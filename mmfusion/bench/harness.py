@@ -8,14 +8,14 @@ import re
 import sys
 import time
 
+from mmfusion.utils.gpu import gpu_details
+
 RECORDS: list[dict] = []
 # FP32 FLOPs per cycle per core: FMA counts 2; (FMA pipes x lanes x 2).
 _FLOPS_PER_CYCLE = (("avx512f", 64), ("fma", 32), ("avx", 16), ("sse2", 8))
 # FP32 / FP16-tensor-core dense peaks (TFLOP/s) from the vendors' data sheets.
-GPU_PEAKS = {
-    "H200": (67.0, 989.0), "H100": (67.0, 989.0), "A100": (19.5, 312.0),
-    "L4": (30.3, 121.0), "T4": (8.1, 65.0), "P100": (9.3, 18.7), "V100": (15.7, 125.0),
-}
+GPU_PEAKS = {"H200": (67.0, 989.0), "H100": (67.0, 989.0), "A100": (19.5, 312.0), "L4": (30.3, 121.0),
+             "T4": (8.1, 65.0), "P100": (9.3, 18.7), "V100": (15.7, 125.0)}
 
 
 def emit(bench: str, case: str, **fields) -> dict:
@@ -32,16 +32,18 @@ def _plain(v):
     return float(f"{v:.4g}") if isinstance(v, float) else v
 
 
+def timed(fn) -> tuple:
+    """``(fn(), seconds it took)``."""
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
 def best_time(fn, repeat: int = 3, warmup: int = 1) -> float:
     """Fastest of ``repeat`` timed calls after ``warmup`` untimed ones (tracing, caches)."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timed(fn)[1] for _ in range(max(1, repeat)))
 
 
 def ratio(a, b):
@@ -73,11 +75,9 @@ def cpu_peak(cpuinfo: str, cores: int) -> dict:
 
 def device_info() -> dict:
     """The device TensorFlow runs on and its assumed FP32 peak (and FP16 peak on a GPU)."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = gpu_details()
     if gpus:
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+        name = gpus[0][1].get("device_name", "GPU")
         key = next((k for k in GPU_PEAKS if k in name.upper()), None)
         fp32, fp16 = GPU_PEAKS.get(key, (None, None))
         return {"device": name, "gpu": True,

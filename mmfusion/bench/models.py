@@ -1,12 +1,10 @@
 """Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak
 (random weights). A training step (``train_on_batch``, Adam) counts as 3 x the forward FLOPs, the
 usual rule of thumb."""
-import time
-
 import numpy as np
 
 from mmfusion.bench.flops import graph_flops, hand_flops
-from mmfusion.bench.harness import best_time, device_info, emit
+from mmfusion.bench.harness import best_time, device_info, emit, timed
 
 # (backbone, input size, papers using it at that size, time a training step too)
 FULL = (("resnet50", 224, "multimodal-fusion, hmcnet", True), ("vgg16", 224, "hmcnet", True),
@@ -43,16 +41,12 @@ def measure(name: str, size: int, batch: int, repeat: int, mixed=False, xla=Fals
         x = tf.constant(rng.uniform(0, 255, (batch, size, size, 3)).astype(np.float32))
         y = tf.constant(rng.integers(0, 3, batch))
         infer = tf.function(lambda t: model(t, training=False), jit_compile=xla)
-        start = time.perf_counter()
-        infer(x)
-        trace_infer = time.perf_counter() - start
+        _, trace_infer = timed(lambda: infer(x))
         t_infer = best_time(lambda: infer(x).numpy(), repeat=repeat, warmup=0)
         trace_train = t_train = None
         if train:
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=xla)
-            start = time.perf_counter()
-            model.train_on_batch(x, y)
-            trace_train = time.perf_counter() - start
+            _, trace_train = timed(lambda: model.train_on_batch(x, y))
             t_train = best_time(lambda: model.train_on_batch(x, y), repeat=repeat, warmup=0)
         return {"params": model.count_params(), "infer_img_s": batch / t_infer,
                 "train_img_s": t_train and batch / t_train, "first_call_s": trace_infer,
@@ -98,9 +92,8 @@ def busi_run(n: int = 610, size: int = 299, epochs: int = 22, arch: str = "effic
     x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8).astype(np.float32)
     y = rng.integers(0, 3, n)
     config = TrainConfig(epochs=epochs, batch_size=32, mixed_precision=True, jit_compile=True, verbose=0)
-    start = time.perf_counter()
-    model = fit(lambda: build(arch, size), (x, y), None, config).model
-    seconds = time.perf_counter() - start
+    fitted, seconds = timed(lambda: fit(lambda: build(arch, size), (x, y), None, config))
+    model = fitted.model
     call = tf.function(lambda t: model(t, training=False), jit_compile=True)
     one = tf.constant(x[:1])
     per_image = best_time(lambda: call(one).numpy(), repeat=20)

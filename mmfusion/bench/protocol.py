@@ -13,10 +13,9 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from mmfusion.bench.harness import emit, header, load_average
+from mmfusion.bench.harness import emit, header, load_average, timed
 from mmfusion.training.loop import FIT_DONE
 from mmfusion.training.records import read_history
 from mmfusion.utils.env import git_commit
@@ -115,12 +114,10 @@ def run_protocol(args: list[str], out_dir, paper: str, code=None) -> tuple[Path,
                                   env=env, cwd=cwd, capture_output=True, text=True).stdout.strip()
         if not imported.startswith(str(cwd) + os.sep):   # caught before hours of running, not after
             raise SystemExit(f"--code {code}: the child imports mmfusion from {imported or 'nowhere'}")
-    start = time.perf_counter()
-    status = subprocess.run([sys.executable, "-m", "mmfusion", *args], env=env, cwd=cwd,
-                            check=False).returncode
-    wall = time.perf_counter() - start
+    child, wall = timed(lambda: subprocess.run([sys.executable, "-m", "mmfusion", *args], env=env, cwd=cwd,
+                                               check=False))
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20   # Linux: KiB
-    return newest_run(out_dir, paper), wall, peak_gb, status
+    return newest_run(out_dir, paper), wall, peak_gb, child.returncode
 
 
 def run_commit(run_dir, code=None) -> str | None:

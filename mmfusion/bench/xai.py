@@ -2,21 +2,14 @@
 (CAMs: the Keras tutorial's eager per-image code; LIME / KernelSHAP: ``model.predict`` in chunks
 of LIME's default 10)."""
 import functools
-import time
 
 import numpy as np
 
-from mmfusion.bench.harness import emit, ratio
+from mmfusion.bench.harness import emit, ratio, timed
 from mmfusion.papers.mias_xai.explain import naive_gradcam, naive_scorecam
 from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
 
 NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default batch_size
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
@@ -44,10 +37,10 @@ def run(quick: bool) -> None:
                              ("gradcam++", GradCAMPlusPlus,
                               lambda: naive_gradcam(model, images, LAST_CONV, plus_plus=True)),
                              ("scorecam", ScoreCAM, lambda: naive_scorecam(model, images, LAST_CONV))):
-        explainer, setup = _timed(lambda: cls(model, layer_name=LAST_CONV))
-        _, first = _timed(lambda: explainer(images))
-        _, steady = _timed(lambda: explainer(images))
-        _, naive_s = _timed(naive)
+        explainer, setup = timed(lambda: cls(model, layer_name=LAST_CONV))
+        _, first = timed(lambda: explainer(images))
+        _, steady = timed(lambda: explainer(images))
+        _, naive_s = timed(naive)
         emit("xai", f"{name} {case}{n} synthetic images", batched_s_per_img=steady / n,
              batched_first_call_s=setup + first, naive_s_per_img=naive_s / n,
              speedup=ratio(naive_s, steady), command=cmd)
@@ -56,15 +49,15 @@ def run(quick: bool) -> None:
         return model(a, training=False).numpy()
 
     predict = functools.partial(model.predict, batch_size=NAIVE_BATCH, verbose=0)
-    _, fast = _timed(lambda: lime_image(call, images[:2], num_samples=samples))
-    _, plain10 = _timed(lambda: lime_image(call, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
-    _, slow = _timed(lambda: lime_image(predict, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
+    _, fast = timed(lambda: lime_image(call, images[:2], num_samples=samples))
+    _, plain10 = timed(lambda: lime_image(call, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
+    _, slow = timed(lambda: lime_image(predict, images[:2], num_samples=samples, batch_size=NAIVE_BATCH))
     emit("xai", f"lime {case}2 images, {samples} samples",
          batched_s_per_img=fast / 2, call_batch10_s_per_img=plain10 / 2,
          naive_predict_batch10_s_per_img=slow / 2, speedup=ratio(slow, fast), command=cmd)
 
-    _, fast = _timed(lambda: image_kernel_shap(call, images[:2], nsamples=samples))
-    _, slow = _timed(lambda: image_kernel_shap(predict, images[:2], nsamples=samples, batch_size=NAIVE_BATCH))
+    _, fast = timed(lambda: image_kernel_shap(call, images[:2], nsamples=samples))
+    _, slow = timed(lambda: image_kernel_shap(predict, images[:2], nsamples=samples, batch_size=NAIVE_BATCH))
     emit("xai", f"kernelshap {case}2 images, {samples} samples",
          batched_s_per_img=fast / 2, naive_predict_batch10_s_per_img=slow / 2,
          speedup=ratio(slow, fast), command=cmd)

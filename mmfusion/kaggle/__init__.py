@@ -24,7 +24,6 @@ def _kernel_arguments(p, user_default=None) -> None:
 
 
 def _parser():
-
     from mmfusion.kaggle import render
     parser = argparse.ArgumentParser(prog="mmfusion kaggle", description="Kaggle / Colab notebooks")
     sub = parser.add_subparsers(dest="action", required=True)

@@ -29,19 +29,17 @@ def extra_requirements() -> list:
     return sorted({r for k in KERNELS.values() for r in k.all_extras.values()})
 
 
-def extra_wheels(out, python_version: str | None = None, constraints=None, requirements=None,
-                 run=None) -> list:
+def extra_wheels(out, python_version: str = KAGGLE_PYTHON, constraints=None, run=None) -> list:
     """The kernels' extra packages and dependencies as wheels for CPython ``python_version`` on
     x86-64 Linux, without the image's held packages (TensorFlow, NumPy ...)."""
     from mmfusion.kaggle.runtime import HELD
     run = run or subprocess.check_call
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    reqs = list(requirements or extra_requirements())
+    reqs = extra_requirements()
     sdists = [r for r in reqs if dist_name(r).lower() in SDIST_ONLY]
     if sdists:   # pure Python: the wheel built here serves any Python 3; an offline kernel cannot build one
         run(_pip("wheel", "--no-deps", "-q", "-w", str(out), *sdists))
-    python_version = python_version or KAGGLE_PYTHON
     target = ["--python-version", python_version, "--implementation", "cp",
               "--abi", "cp" + python_version.replace(".", ""),
               *[a for p in PLATFORMS for a in ("--platform", p)], "--only-binary=:all:"]
@@ -53,7 +51,7 @@ def extra_wheels(out, python_version: str | None = None, constraints=None, requi
     return sorted(out.glob("*.whl"))
 
 
-def build_wheel(out="dist", extras: bool = False, python_version: str | None = None, constraints=None,
+def build_wheel(out="dist", extras: bool = False, python_version: str = KAGGLE_PYTHON, constraints=None,
                 run=None) -> list:
     """``build-wheel``: the mmfusion wheel into ``out`` (with ``extras``, the extra wheels into out/extra)."""
     wheels = mmfusion_wheel(out, run)

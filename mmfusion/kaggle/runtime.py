@@ -161,9 +161,7 @@ def out_dir(platform: str, drive_folder: str = "mmfusion") -> Path:
 
             drive.mount(str(DRIVE))
         return DRIVE / "MyDrive" / drive_folder / "runs"
-    if os.environ.get("MMFUSION_OUT"):
-        return Path(os.environ["MMFUSION_OUT"])
-    return checkout_root() / "runs"
+    return Path(os.environ.get("MMFUSION_OUT") or checkout_root() / "runs")
 
 
 def cache_dir(platform: str) -> Path:

@@ -151,13 +151,10 @@ def to_percent(cell_list) -> str:
 
 
 def to_ipynb(cell_list) -> str:
-    nb_cells = []
-    for i, (kind, source, tags) in enumerate(cell_list):
-        cell = {"cell_type": kind, "id": f"cell-{i}", "metadata": {"tags": list(tags)} if tags else {},
-                "source": source.splitlines(keepends=True)}
-        if kind == "code":
-            cell.update(execution_count=None, outputs=[])
-        nb_cells.append(cell)
+    nb_cells = [{"cell_type": kind, "id": f"cell-{i}", "metadata": {"tags": list(tags)} if tags else {},
+                 "source": source.splitlines(keepends=True),
+                 **({"execution_count": None, "outputs": []} if kind == "code" else {})}
+                for i, (kind, source, tags) in enumerate(cell_list)]
     metadata = {"jupytext": {"formats": JUPYTER["jupytext"]["formats"]}, "kernelspec": KERNELSPEC,
                 "language_info": {"name": "python"}}
     return json.dumps({"cells": nb_cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5},

@@ -104,8 +104,7 @@ class CoAttention(keras.layers.Layer):
 
     def build(self, input_shape):
         _check_tokens(self.name, input_shape, self.dim)
-        e_shape, c_shape = input_shape
-        for side, shape in (("image", e_shape), ("clinical", c_shape)):
+        for side, shape in zip(("image", "clinical"), input_shape):
             for part in ("query", "key", "value", "output", "norm"):
                 if getattr(self, f"{side}_{part}") is not None:
                     getattr(self, f"{side}_{part}").build(shape)

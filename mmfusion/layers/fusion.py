@@ -18,10 +18,6 @@ class _Gates(keras.layers.Layer):
 
     joint = True
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.image_gate = self.clinical_gate = None
-
     def build(self, input_shape):
         e_shape, c_shape = _pair(self.name, input_shape)
         joint = (None, e_shape[-1] + c_shape[-1])

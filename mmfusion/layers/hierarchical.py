@@ -167,8 +167,7 @@ class MultiScaleCrossAttention(layers.Layer):
         return ops.reshape(fused, (-1, self.query_grid[0], self.query_grid[1], self.width))
 
     def compute_output_shape(self, input_shape):
-        deep = tuple(input_shape[-1])
-        return (deep[0], deep[1], deep[2], self.width)
+        return (*tuple(input_shape[-1])[:3], self.width)
 
     def get_config(self):
         return {**super().get_config(), "width": self.width, "num_heads": self.num_heads,

@@ -60,7 +60,6 @@ class BackboneSpec:
     last_conv_layer: str        # a layer of ``model`` (CAM target)
     preprocess: keras.layers.Layer
     stage_outputs: dict         # stage name -> tensor (e.g. resnet50 conv3/conv4/conv5)
-    stage_layers: dict          # stage name -> layer name
 
     @property
     def layer_names(self) -> list[str]:
@@ -92,7 +91,12 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
     except Exception as err:   # keras raises a bare Exception("URL fetch failure ...") offline
         text = f"{type(err).__name__}: {err}".lower()
         if weights == "imagenet" and any(s in text for s in _OFFLINE_SIGNS):
-            raise WeightsError(_offline_message(name, arch, err)) from err
+            raise WeightsError(
+                f"could not download the ImageNet weights for {name} (offline? {err}). Download "
+                f"{arch.weights_file} on a machine with internet (keras.applications.{arch.constructor}, "
+                f"include_top=False) and pass it with --weights /path/to/{arch.weights_file} "
+                f"(or weights='/path/to/{arch.weights_file}'), or put it in ~/.keras/models/; "
+                f"use --weights none to train from scratch.") from err
         if weights is not None and weights != "imagenet":
             raise WeightsError(_misfit_message(weights, name, arch, err)) from err
         raise
@@ -102,8 +106,7 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
 def _spec(name, model, inputs, preprocess, last_conv, stages) -> BackboneSpec:
     return BackboneSpec(name=name, model=model, inputs=inputs, features=model.output,
                         last_conv_layer=last_conv, preprocess=preprocess,
-                        stage_outputs={k: model.get_layer(v).output for k, v in stages.items()},
-                        stage_layers=dict(stages))
+                        stage_outputs={k: model.get_layer(v).output for k, v in stages.items()})
 
 
 def _build_vit_spec(input_shape, weights, **kw) -> BackboneSpec:
@@ -142,10 +145,3 @@ def _misfit_message(path, name, arch, err) -> str:
                     f"{arch.constructor}, include_top=False)")
     return f"weights file {path} does not fit the {name} backbone ({type(err).__name__}: {err}){expected}"
 
-
-def _offline_message(name, arch, err) -> str:
-    return (f"could not download the ImageNet weights for {name} (offline? {err}). Download "
-            f"{arch.weights_file} on a machine with internet (keras.applications.{arch.constructor}, "
-            f"include_top=False) and pass it with --weights /path/to/{arch.weights_file} "
-            f"(or weights='/path/to/{arch.weights_file}'), or put it in ~/.keras/models/; "
-            f"use --weights none to train from scratch.")

@@ -43,7 +43,6 @@ def build_vit(input_shape=(224, 224, 3), patch_size: int = 16, dim: int = 192, d
     x = layers.Conv2D(dim, patch_size, strides=patch_size, name="patch_embed")(x)
     x = layers.Reshape((h * w, dim), name="tokens")(x)
     x = PositionEmbedding(h * w, dim, name="pos_embed")(x)
-    stages = {}
     for i in range(depth):
         y = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_ln1")(x)
         y = layers.MultiHeadAttention(heads, dim // heads, dropout=dropout, name=f"block{i}_attn")(y, y)
@@ -54,7 +53,6 @@ def build_vit(input_shape=(224, 224, 3), patch_size: int = 16, dim: int = 192, d
             y = layers.Dropout(dropout, name=f"block{i}_drop")(y)
         y = layers.Dense(dim, name=f"block{i}_mlp2")(y)
         x = layers.Add(name=f"block{i}_out")([x, y])
-        stages[f"block{i}"] = f"block{i}_out"
     x = layers.LayerNormalization(epsilon=1e-6, name="final_ln")(x)
     x = layers.Reshape((h, w, dim), name="vit_feature_map")(x)
-    return keras.Model(inputs, x, name=name), stages
+    return keras.Model(inputs, x, name=name), {f"block{i}": f"block{i}_out" for i in range(depth)}

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mmfusion import __version__
+from mmfusion.utils.gpu import gpu_details
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -30,15 +31,7 @@ def git_commit(path=None) -> str | None:
 
 def device_info() -> dict:
     """CPU model and the accelerators TensorFlow sees."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    names = []
-    for gpu in gpus:
-        try:
-            names.append(tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name))
-        except Exception:   # details are best-effort; the device list itself is what matters
-            names.append(gpu.name)
+    names = [details.get("device_name", gpu.name) for gpu, details in gpu_details()]
     return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "gpus": names, "device": names[0] if names else "cpu"}
 

@@ -4,18 +4,23 @@
 MIN_MIXED_CAPABILITY = (7, 0)
 
 
-def compute_capabilities() -> list:
-    """(major, minor) of every visible GPU; (0, 0) where TensorFlow does not report it."""
+def gpu_details() -> list:
+    """(device, details) of every visible GPU; details {} where TensorFlow does not report them."""
     import tensorflow as tf
 
     out = []
     for gpu in tf.config.list_physical_devices("GPU"):
         try:
-            cc = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+            details = tf.config.experimental.get_device_details(gpu)
         except Exception:   # details are best-effort; unknown counts as too old
-            cc = None
-        out.append(tuple(cc) if cc else (0, 0))
+            details = {}
+        out.append((gpu, details))
     return out
+
+
+def compute_capabilities() -> list:
+    """(major, minor) of every visible GPU; (0, 0) where TensorFlow does not report it."""
+    return [tuple(details.get("compute_capability") or (0, 0)) for _, details in gpu_details()]
 
 
 def default_mixed_precision(capabilities=None) -> bool:

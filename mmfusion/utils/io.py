@@ -78,15 +78,12 @@ def atomic_write_json(path, obj) -> Path:
 
 def _fsync_dir(path) -> None:
     """Makes the rename itself durable (a power cut could otherwise lose it)."""
-    try:
+    with contextlib.suppress(OSError):   # some file systems refuse fsync on a directory; still atomic
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:   # some file systems refuse fsync on a directory; the rename is still atomic
-        with contextlib.suppress(OSError):
+        try:
             os.fsync(fd)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
 
 
 def _size(n: int) -> str:
