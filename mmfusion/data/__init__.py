@@ -59,14 +59,12 @@ def merge_identical(frame, name: str = "dataset"):
         return frame
     first = {}
     merged = merge_groups(frame["group_id"].astype(str).to_numpy(), digests)
-    attrs = dict(frame.attrs)
     frame = frame.assign(group_id=[first.setdefault(r, g) for r, g in zip(merged, frame["group_id"])])
-    frame.attrs.update(attrs)
     groups = collections.defaultdict(list)
     for sid, d in zip(frame["sample_id"], digests):
         groups[d].append(str(sid))
     sets = [ids for d, ids in groups.items() if d and len(ids) > 1]
-    frame.attrs["report"] = {**(attrs.get("report") or {}),
+    frame.attrs["report"] = {**(frame.attrs.get("report") or {}),
                              "identical_images": {"copies": n_copies, "sets": sets}}
     warnings.warn(f"{name}: {n_copies} byte-identical image copies in {len(sets)} sets (e.g. "
                   f"{', '.join(sets[0][:3])}); each set kept on one side of every split (group ids merged)",

@@ -19,9 +19,8 @@ def find_folder(root) -> Path:
     subfolders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     hits = [c / "train" for c in (root / FOLDER, root, *subfolders)  # some copies rename the top folder
             if (c / "train").is_dir()]
-    if hits:
-        return single_copy(hits, "breast-MRI train/ folder", root).parent
-    raise DatasetError(f"breast MRI folders not found: expected {FOLDER}/train/{{Healthy,Sick}}/", path=root)
+    return single_copy(hits, "breast-MRI train/ folder", root,
+                       f"breast MRI folders not found: expected {FOLDER}/train/{{Healthy,Sick}}/").parent
 
 
 def load(root, splits=SPLITS) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import numpy as np
 from mmfusion.utils.io import atomic_save
 
 _DIGESTS: dict = {}
+UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile)   # what a torn or corrupt .npz raises
 
 
 def cache_root(cache_dir=None) -> Path:
@@ -27,16 +28,26 @@ def cache_root(cache_dir=None) -> Path:
     return Path("/kaggle/temp/mmfusion" if Path("/kaggle/temp").is_dir() else ".mmfusion_cache")
 
 
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_npz(path) -> dict:
+    """Every array of an .npz (reading them all is what finds a torn file)."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
 def file_digest(path) -> str:
-    """sha256 of the file's bytes (memoised on its stat, ctime included)."""
+    """:func:`sha256_file`, memoised on the file's stat (ctime included)."""
     st = os.stat(path)
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     if key not in _DIGESTS:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _DIGESTS[key] = h.hexdigest()
+        _DIGESTS[key] = sha256_file(path)
     return _DIGESTS[key]
 
 
@@ -56,9 +67,8 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None
     path = cache_root(cache_dir) / name / f"{key}.npz"
     if path.exists():
         try:
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            return read_npz(path)
+        except UNREADABLE as err:
             warnings.warn(f"cache entry {path} is unreadable ({type(err).__name__}: {err}); rebuilding it",
                           stacklevel=2)
             print(f"warning: rebuilding corrupt cache entry {path}", file=sys.stderr)

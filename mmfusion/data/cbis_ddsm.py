@@ -33,9 +33,8 @@ def find_csv_dir(root) -> Path:
     subdirs = sorted(p for p in root.iterdir() if p.is_dir())
     hits = [c / first for c in (root, root / "csv", *subdirs, *(d / "csv" for d in subdirs))
             if (c / first).is_file()]
-    if hits:
-        return single_copy(hits, f"CBIS-DDSM case CSV {first}", root).parent
-    raise DatasetError(f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found", path=root)
+    return single_copy(hits, f"CBIS-DDSM case CSV {first}", root,
+                       f"no CBIS-DDSM case CSVs ({', '.join(CSV_FILES.values())}) found").parent
 
 
 def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
@@ -55,11 +54,8 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
         frame[column] = frame[column].str.strip()      # the quoted path fields end in "\n"
     frame = frame.assign(abnormality_type=kind, split=split, source_file=str(path),
                          source_row=np.arange(1, len(frame) + 1))
-    bad = ~frame["pathology"].isin(PATHOLOGIES)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"pathology {frame['pathology'].iloc[i]!r}; expected one of "
-                           f"{', '.join(PATHOLOGIES)}", path=path, row=i + 1)
+    DatasetError.reject_first(~frame["pathology"].isin(PATHOLOGIES), path, lambda i: f"pathology "
+                              f"{frame['pathology'].iloc[i]!r}; expected one of {', '.join(PATHOLOGIES)}")
     frame[CLINICAL_COLUMN] = list(encode_clinical(frame))   # errors name source_file / source_row
     return frame
 

@@ -137,18 +137,13 @@ class NoImages:
         raise FileNotFoundError(f"no image tree under {self.root} for {rec['image_file_path']}")
 
 
-def detect_layout(root: Path) -> str:
-    if (root / "csv" / "dicom_info.csv").is_file() or (root / "jpeg").is_dir():
-        return "kaggle"
-    tree = root / "CBIS-DDSM" if (root / "CBIS-DDSM").is_dir() else root
-    if any(d.is_dir() and d.name.startswith(("Mass-", "Calc-")) for d in tree.iterdir()):
-        return "tcia"
-    return "csv-only"
-
-
 def open_layout(root, layout: str = "auto"):
     root = Path(root)
-    layout = detect_layout(root) if layout == "auto" else layout
+    if layout == "auto":
+        tree = root / "CBIS-DDSM" if (root / "CBIS-DDSM").is_dir() else root
+        studies = (d for d in tree.iterdir() if d.is_dir() and d.name.startswith(("Mass-", "Calc-")))
+        layout = ("kaggle" if (root / "csv" / "dicom_info.csv").is_file() or (root / "jpeg").is_dir()
+                  else "tcia" if any(studies) else "csv-only")
     classes = {"tcia": TciaLayout, "kaggle": KaggleLayout, "csv-only": NoImages}
     if layout not in classes:
         raise DatasetError(f"layout {layout!r}; expected auto, tcia or kaggle")

@@ -5,6 +5,7 @@ import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REQUIRED_COLUMNS = ("sample_id", "image_path", "label", "group_id")
@@ -17,6 +18,13 @@ class DatasetError(ValueError):
         where = "" if path is None else f"{path}" + ("" if row is None else f", row {row}") + ": "
         super().__init__(where + message)
         self.path, self.row = path, row
+
+    @classmethod
+    def reject_first(cls, bad, path, message) -> None:
+        """Raise at the first row where ``bad`` holds: ``message(i)``, ``i`` its 0-based position."""
+        rows = np.flatnonzero(np.asarray(bad))
+        if rows.size:
+            raise cls(message(int(rows[0])), path=path, row=int(rows[0]) + 1)
 
 
 def read_text(path) -> str:
@@ -36,9 +44,12 @@ def read_csv(path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(read_text(path)), **kwargs)
 
 
-def single_copy(hits, what: str, root) -> Path:
-    """The one place a dataset's marker was found under ``root`` (two copies are refused, unless nested)."""
+def single_copy(hits, what: str, root, missing: str) -> Path:
+    """The one place a dataset's marker was found under ``root``: none raises DatasetError(``missing``),
+    two copies are refused (unless nested copies of one file)."""
     hits = list(dict.fromkeys(Path(h).resolve() for h in hits))
+    if not hits:
+        raise DatasetError(missing, path=root)
     if len(hits) > 1:
         nested = all(a.parent in b.parents or a.parent == b.parent for a, b in zip(hits, hits[1:]))
         same = all(h.is_file() for h in hits) and len({h.read_bytes() for h in hits}) == 1

@@ -53,19 +53,15 @@ def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool
         gray = read_image(path, mode="gray")
         md5s.append(hashlib.md5(np.ascontiguousarray(gray).tobytes() + repr(gray.shape).encode()).hexdigest())
         hashes.append(dhash(gray, hash_size))
-    exact_pairs, near_pairs, first = [], [], {}
-    for i, digest in enumerate(md5s):
-        if first.setdefault(digest, i) != i:
-            exact_pairs.append((first[digest], i))
+    first: dict = {}   # digest -> the first image with it
+    exact_pairs = [(first[d], i) for i, d in enumerate(md5s) if first.setdefault(d, i) != i]
+    near_pairs = []
     if near and len(paths) > 1:
         bits = np.array([[(h >> i) & 1 for i in range(hash_size * hash_size)] for h in hashes], np.int64)
         ones = bits.sum(axis=1)
         dist = ones[:, None] + ones[None, :] - 2 * (bits @ bits.T)   # Hamming distances
         ii, jj = np.nonzero(np.triu(dist <= max_distance, k=1))
         near_pairs = [(int(i), int(j), int(dist[i, j])) for i, j in zip(ii, jj) if md5s[i] != md5s[j]]
-    pairs = [(i, j) for i, j, *_ in exact_pairs + near_pairs]
-    if not pairs:
-        return Duplicates(paths, np.arange(len(paths)), exact_pairs, near_pairs)
-    i, j = np.array(pairs).T
+    i, j = np.array([(i, j) for i, j, *_ in exact_pairs + near_pairs], dtype=int).reshape(-1, 2).T
     graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(paths), len(paths)))
     return Duplicates(paths, connected_components(graph, directed=False)[1], exact_pairs, near_pairs)

@@ -23,10 +23,8 @@ def find_info(root) -> Path:
     root = Path(root)
     hits = [c for c in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt")))
             if c.is_file()]
-    if hits:
-        return single_copy(hits, "MIAS label file Info.txt", root)
-    raise DatasetError("MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)",
-                       path=root)
+    return single_copy(hits, "MIAS label file Info.txt", root,
+                       "MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)")
 
 
 def _parse_row(path, lineno, tokens) -> dict:

@@ -62,8 +62,7 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
     parts = {f"x/{k}": x[k] for k in keys} if keys is not None else {"x": x}
     sizes = {len(a) for a in parts.values()}
     if len(sizes) != 1:
-        raise ValueError(f"inputs have different numbers of samples: "
-                         f"{ {k: len(v) for k, v in x.items()} if isinstance(x, dict) else sizes}")
+        raise ValueError(f"inputs have different numbers of samples: { {k: len(v) for k, v in x.items()} }")
     n = sizes.pop()
     for name, a in (("y", y), ("sample_weight", sample_weight)):
         if a is not None and len(a) != n:

@@ -20,9 +20,8 @@ ISIC_METADATA = "ISIC_2019_Training_Metadata.csv"
 
 def _find_file(root: Path, name: str, depth: int = 3) -> Path:
     hits = [h for level in range(depth + 1) for h in sorted(root.glob("/".join(["*"] * level + [name])))]
-    if hits:
-        return single_copy(hits, f"label file {name}", root)
-    raise DatasetError(f"label file {name} not found (searched {depth} levels deep)", path=root)
+    return single_copy(hits, f"label file {name}", root,
+                       f"label file {name} not found (searched {depth} levels deep)")
 
 
 def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, int]:
@@ -51,21 +50,15 @@ def _read_csv(path: Path, required) -> pd.DataFrame:
 
 
 def _unique_ids(ids: pd.Series, path: Path, column: str) -> None:
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero(ids == ids.iloc[i])[0])
-        raise DatasetError(f"duplicate {column} {ids.iloc[i]!r} (first in row {first + 1}); each image "
-                           "must be listed once", path=path, row=i + 1)
+    DatasetError.reject_first(ids.duplicated(), path, lambda i: f"duplicate {column} {ids.iloc[i]!r} (first "
+                              f"in row {int(np.flatnonzero(ids == ids.iloc[i])[0]) + 1}); each image must "
+                              "be listed once")
 
 
 def _age(values, path: Path) -> np.ndarray:
     text = pd.Series(values).str.strip()
     out = pd.to_numeric(text.replace("", np.nan), errors="coerce")
-    bad = out.isna() & text.ne("")
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"age {values[i]!r} is not a number", path=path, row=i + 1)
+    DatasetError.reject_first(out.isna() & text.ne(""), path, lambda i: f"age {values[i]!r} is not a number")
     return out.to_numpy(dtype=float)
 
 
@@ -106,11 +99,8 @@ def read_ham10000_metadata(root) -> pd.DataFrame:
     path = _find_file(root, HAM_METADATA)
     raw = _read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
     dx = raw["dx"].str.strip().str.lower()
-    bad = ~dx.isin(HAM_CLASSES)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"dx {raw['dx'].iloc[i]!r}; expected one of {', '.join(HAM_CLASSES)}",
-                           path=path, row=i + 1)
+    DatasetError.reject_first(~dx.isin(HAM_CLASSES), path, lambda i: f"dx {raw['dx'].iloc[i]!r}; expected "
+                              f"one of {', '.join(HAM_CLASSES)}")
     image_id = raw["image_id"].str.strip().str.replace(r"\.jpe?g$", "", regex=True)
     _unique_ids(image_id, path, "image_id")
     frame = raw.assign(sample_id=image_id, image_id=image_id, dx=dx, label=[HAM_CLASSES.index(d) for d in dx],
@@ -144,10 +134,8 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
     except ValueError as err:
         raise DatasetError(f"label columns must be numbers ({err})", path=truth_path) from None
     bad = ~np.isclose(onehot.sum(axis=1), 1.0) | ~np.isin(onehot, (0.0, 1.0)).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DatasetError(f"labels {onehot[i].tolist()} are not one-hot over {columns}",
-                           path=truth_path, row=i + 1)
+    DatasetError.reject_first(bad, truth_path,
+                              lambda i: f"labels {onehot[i].tolist()} are not one-hot over {columns}")
     label = onehot.argmax(axis=1)
     _unique_ids(truth["image"].str.strip(), truth_path, "image")
     frame = pd.DataFrame({"sample_id": truth["image"].str.strip(), "label": label,

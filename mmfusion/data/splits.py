@@ -63,23 +63,19 @@ def two_step_minimum(labels, first: float, second: float, again: str) -> int:
 
 
 def merge_groups(*arrays) -> np.ndarray:
-    """Connected components over several group kinds (samples sharing any value share one)."""
+    """Connected components over several group kinds (samples sharing any value share one), each
+    named by its first sample's position."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(arrays[0])
-    parent = np.arange(n)
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    edges = []   # (sample, first sample with its value), per group kind
     for values in arrays:
         first: dict = {}
-        for i, value in enumerate(_as_array(values)):
-            if not _missing(value):
-                a, b = find(i), find(first.setdefault(value, i))
-                parent[max(a, b)] = min(a, b)
-    return np.array([find(i) for i in range(n)])
+        edges += [(i, first.setdefault(v, i)) for i, v in enumerate(_as_array(values)) if not _missing(v)]
+    i, j = np.array(edges, dtype=int).reshape(-1, 2).T
+    labels = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)[1]
+    return np.unique(labels, return_index=True)[1][labels]
 
 
 def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:

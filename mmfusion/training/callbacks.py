@@ -1,7 +1,6 @@
 """Callbacks whose state survives a kill: they rebuild it from history.csv and files on disk."""
 import contextlib
 import os
-import zipfile
 
 import keras
 import numpy as np
@@ -20,6 +19,16 @@ def save_weight_dict(model, path) -> None:
 def load_weight_dict(model, source) -> None:
     arrays = source if isinstance(source, dict) else checkpoint.read_npz(source)
     _assign(model.variables, arrays, "v/", "saved weights" if isinstance(source, dict) else str(source))
+
+
+def load_or_warn(model, path, what: str, instead: str) -> bool:
+    """:func:`load_weight_dict` from ``path``; False, with a warning saying ``instead``, when unreadable."""
+    try:
+        load_weight_dict(model, path)
+    except checkpoint.UNREADABLE as err:
+        checkpoint.warn(f"{what} {path} are unreadable ({err}); {instead}")
+        return False
+    return True
 
 
 def _arrays(variables, prefix: str) -> dict:
@@ -153,12 +162,5 @@ class BestWeights(keras.callbacks.Callback):
         if self._weights is not None:
             load_weight_dict(model, self._weights)
             return True
-        if self.path is None or not os.path.exists(self.path):
-            return False
-        try:
-            load_weight_dict(model, self.path)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            checkpoint.warn(f"best weights {self.path} are unreadable ({err}); "
-                            "keeping the last epoch's weights")
-            return False
-        return True
+        return (self.path is not None and os.path.exists(self.path)
+                and load_or_warn(model, self.path, "best weights", "keeping the last epoch's weights"))

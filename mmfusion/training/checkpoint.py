@@ -1,16 +1,15 @@
 """Training checkpoints on disk: one ``<dir>/epoch-<EEEE>.<sha256[:16]>.npz`` per completed epoch,
 named by a rename after it was written and fsync'd (a kill leaves the old set or the new one), its
 digest checked on load, the previous good one kept. NumPy only: run records read it without TensorFlow."""
-import hashlib
 import json
 import re
 import sys
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from mmfusion.data.cache import UNREADABLE, read_npz, sha256_file
 from mmfusion.utils.io import atomic_save
 
 KEEP = 2                                    # the newest and the previous good one
@@ -23,7 +22,7 @@ def write(directory, epoch: int, arrays: dict, meta: dict) -> Path:
     payload = {**arrays, "__meta__": np.array(json.dumps({**meta, "epoch": epoch}))}
     staged = atomic_save(directory / f".epoch-{epoch:04d}.staged.npz",
                          lambda tmp: np.savez(tmp, **payload), suffix=".npz")
-    final = directory / f"epoch-{epoch:04d}.{_sha256(staged)[:16]}.npz"
+    final = directory / f"epoch-{epoch:04d}.{sha256_file(staged)[:16]}.npz"
     staged.replace(final)
     # what a resume superseded (a torn newer file, another copy of this epoch), then the oldest
     stale = [p for e, p in _listed(directory) if e > epoch or (e == epoch and p != final)]
@@ -32,20 +31,20 @@ def write(directory, epoch: int, arrays: dict, meta: dict) -> Path:
     return final
 
 
-def read_npz(path) -> dict:
-    """Every array of an .npz (reading them all is what finds a torn file)."""
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
 def latest(directory) -> tuple[dict, dict] | None:
     """(arrays, meta) of the newest checkpoint that verifies; a torn or altered newer one is
     skipped with a warning naming it. None when there is none (the phase starts over)."""
     listed = _listed(directory)
     for i, (_, path) in enumerate(listed):
-        problem = _verify(path)
-        if problem is None:
-            arrays = read_npz(path)
+        arrays = None
+        try:
+            if sha256_file(path)[:16] == _NAME.match(path.name).group(2):
+                arrays = read_npz(path)
+            else:
+                problem = f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
+        except UNREADABLE as err:
+            problem = f"unreadable ({type(err).__name__}: {err})"
+        if arrays is not None:
             return arrays, json.loads(str(arrays.pop("__meta__")))
         last = i == len(listed) - 1
         warn(f"checkpoint {path} is {problem}; " + ("no usable checkpoint is left in its folder, so "
@@ -70,22 +69,3 @@ def _listed(directory) -> list[tuple[int, Path]]:
         return []
     return sorted(((int(m.group(1)), p) for p in directory.iterdir() if (m := _NAME.match(p.name))),
                   reverse=True)
-
-
-def _verify(path: Path) -> str | None:
-    """What is wrong with the file, None when it is whole."""
-    try:
-        if _sha256(path)[:16] != _NAME.match(path.name).group(2):
-            return f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
-        read_npz(path)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        return f"unreadable ({type(err).__name__}: {err})"
-    return None
-
-
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -5,16 +5,11 @@ from mmfusion.data.splits import kfold_splits
 
 
 def fold_indices(labels, groups=None, k: int = 5, seed: int = 0, stratified: bool = True) -> list:
-    """(train_idx, test_idx) per fold: stratified by label, a group never on both sides."""
+    """(train_idx, test_idx) per fold: stratified by label, a group never on both sides (each fold
+    passes ``check_leakage`` in ``kfold_splits``)."""
     n = len(labels)
     splits = [(np.asarray(a), np.asarray(b)) for a, b in kfold_splits(labels, groups, k, seed, stratified)]
     seen = np.concatenate([test for _, test in splits])
     if len(seen) != n or len(np.unique(seen)) != n:
         raise AssertionError(f"folds do not partition the {n} samples")
-    if groups is not None:
-        groups = np.asarray(groups)
-        for fold, (train, test) in enumerate(splits):
-            shared = set(groups[train]) & set(groups[test])
-            if shared:
-                raise AssertionError(f"fold {fold}: groups on both sides, e.g. {sorted(shared)[:3]}")
     return splits

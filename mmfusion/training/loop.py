@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import time
-import zipfile
 from pathlib import Path
 
 import keras
@@ -19,6 +18,7 @@ from mmfusion.training.callbacks import (
     HistoryRecorder,
     ResumableEarlyStopping,
     ResumablePlateau,
+    load_or_warn,
     load_weight_dict,
     save_weight_dict,
 )
@@ -164,7 +164,8 @@ class _Training:
 
     def run_phase(self, k, start, end, lr, frozen) -> None:
         done = self.state / f"phase{k}.done.npz" if self.state else None
-        if done is not None and self._load_done(done):
+        if done is not None and done.exists() and load_or_warn(self.model, done, "finished-phase weights",
+                                                              "redoing the phase from its last checkpoint"):
             return
         for name in self.frozen_names or ():
             self.model.get_layer(name).trainable = not frozen
@@ -184,17 +185,6 @@ class _Training:
                            verbose=_verbosity(self.config), shuffle=False)
         if done is not None:
             save_weight_dict(self.model, done)
-
-    def _load_done(self, done: Path) -> bool:
-        if not done.exists():
-            return False
-        try:
-            load_weight_dict(self.model, done)
-            return True
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            checkpoint.warn(f"finished-phase weights {done} are unreadable ({err}); "
-                            "redoing the phase from its last checkpoint")
-            return False
 
     def _rewind(self, resume, start: int) -> int:
         """The rows and best epoch as they were when the checkpoint was written; its next epoch."""

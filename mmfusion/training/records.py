@@ -25,6 +25,7 @@ STATE_DIR = "train_state"          # per-epoch checkpoints and finished phases (
 LOCK_FILE = ".lock"
 IDENTITY_FILE = "identity.json"    # config, data fingerprint, code version: what a resume must match
 _BOOKKEEPING = {LOCK_FILE, IDENTITY_FILE}
+_ABSENT = object()   # a key one side of an identity lacks
 _STAMP = re.compile(r"(\d{8}-\d{6})(?:-(\d+))?")   # <YYYYmmdd-HHMMSS>[-clash counter]
 
 
@@ -212,19 +213,15 @@ def _check_identity(path: Path, identity: dict) -> None:
 def _differences(old, new, prefix: str = "") -> list[str]:
     """'key.sub: old -> new' for every leaf that differs (dicts compared key by key)."""
     if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in sorted(set(old) | set(new), key=str):
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old or key not in new:
-                was, now = _short(old.get(key, '(absent)')), _short(new.get(key, '(absent)'))
-                out.append(f"{name}: {was} -> {now}")
-            else:
-                out += _differences(old[key], new[key], name)
-        return out
+        return [line for key in sorted(set(old) | set(new), key=str)
+                for line in _differences(old.get(key, _ABSENT), new.get(key, _ABSENT),
+                                         f"{prefix}.{key}" if prefix else str(key))]
     return [] if old == new else [f"{prefix}: {_short(old)} -> {_short(new)}"]
 
 
 def _short(value) -> str:
+    if value is _ABSENT:
+        return "(absent)"
     text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -46,11 +46,10 @@ def explanation_grid(path, images, maps, titles=None, alpha=0.4):
         axes[r, 0].set_ylabel(titles[r] if titles is not None else f"sample {r}", fontsize=8)
         for c, name in enumerate(names, start=1):
             axes[r, c].imshow(overlay(images[r], maps[name][r], alpha=alpha))
-            if r == 0:
-                axes[r, c].set_title(name, fontsize=9)
-        axes[r, 0].set_title("image" if r == 0 else "", fontsize=9)
-        for ax in axes[r]:
-            ax.set(xticks=[], yticks=[])
+    for ax, title in zip(axes[0], ["image", *names]):
+        ax.set_title(title, fontsize=9)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
     return save_figure(fig, path, dpi=100)
 
 
@@ -59,8 +58,7 @@ def shap_bar(path, phi, feature_names, title="mean |SHAP value|"):
     plt = pyplot()
     phi = np.asarray(phi)
     if phi.ndim != 2 or phi.shape[1] != len(feature_names):
-        raise ValueError(f"phi must be (N, {len(feature_names)}) for the feature names; "
-                         f"got {phi.shape}")
+        raise ValueError(f"phi must be (N, {len(feature_names)}) for the feature names; got {phi.shape}")
     importance = np.abs(phi).mean(axis=0)
     order = np.argsort(importance)
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(order) + 1))
@@ -77,6 +75,5 @@ def shap_beeswarm(path, phi, X, feature_names, max_display=20):
     phi, X = np.asarray(phi), np.asarray(X)
     if phi.shape != X.shape or phi.shape[1] != len(feature_names):
         raise ValueError(f"phi {phi.shape} and X {X.shape} must both be (N, {len(feature_names)})")
-    shap.summary_plot(phi, X, feature_names=list(feature_names), max_display=max_display,
-                      show=False)
+    shap.summary_plot(phi, X, feature_names=list(feature_names), max_display=max_display, show=False)
     return save_figure(plt.gcf(), path, dpi=100)

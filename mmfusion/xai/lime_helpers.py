@@ -27,8 +27,7 @@ def quickshift_segments(image, seed=0, **params):
     image = np.asarray(image, dtype=np.float64)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)
-    return SegmentationAlgorithm("quickshift", **{**QUICKSHIFT, **params},
-                                 random_seed=seed)(image)
+    return SegmentationAlgorithm("quickshift", **{**QUICKSHIFT, **params}, random_seed=seed)(image)
 
 
 def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, seed=0,
@@ -122,8 +121,7 @@ def lime_tabular(model_fn, X, training_data, feature_names=None, groups=None, ta
     weights = np.zeros((len(X), len(lime_names)))
     start = time.perf_counter()
     for i, z in enumerate(Z):
-        target = (int(np.argmax(classifier(z[None])[0])) if targets is None
-                  else int(targets[i]))
+        target = int(np.argmax(classifier(z[None])[0])) if targets is None else int(targets[i])
         exp = explainer.explain_instance(z, classifier, labels=(target,),
                                          num_features=len(lime_names), num_samples=num_samples)
         for j, w in exp.local_exp[target]:

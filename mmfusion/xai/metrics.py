@@ -50,16 +50,14 @@ def deletion_auc(model_fn, images, heatmaps, targets=None, steps=50, baseline=0.
                  batch_size=128, return_curves=False):
     """Area under the target score as the most salient pixels are deleted (set to ``baseline``)
     in ``steps`` equal steps, x in [0, 1] (Petsiuk et al. 2018). Lower is better."""
-    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, False,
-                      return_curves)
+    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, False, return_curves)
 
 
 def insertion_auc(model_fn, images, heatmaps, targets=None, steps=50, baseline="blur",
                   batch_size=128, return_curves=False):
     """Area under the target score as the most salient pixels are inserted into the
     ``baseline`` canvas (default the blurred image, as RISE). Higher is better."""
-    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, True,
-                      return_curves)
+    return _curve_auc(model_fn, images, heatmaps, targets, steps, baseline, batch_size, True, return_curves)
 
 
 def _check_masks(heatmaps, masks):

@@ -11,10 +11,7 @@ def examples_per_class(labels, per_class: int | None = None, total: int | None =
     class, positions where ``prefer`` is True come first, then frame order."""
     labels = np.asarray(labels)
     prefer = np.zeros(len(labels), bool) if prefer is None else np.asarray(prefer, bool)
-    by_class = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        idx = idx[np.argsort(~prefer[idx], kind="stable")]
-        by_class.append(list(idx[:per_class]))
+    by_class = [list(idx[np.argsort(~prefer[idx], kind="stable")][:per_class])
+                for idx in (np.flatnonzero(labels == c) for c in np.unique(labels))]
     order = [i for group in itertools.zip_longest(*by_class) for i in group if i is not None]
     return np.asarray(order[:total], dtype=int)

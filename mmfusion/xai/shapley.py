@@ -69,8 +69,7 @@ def _result(phi, base, single, start, n, return_info):
     return phi, {"expected_value": base, "seconds_per_image": (time.perf_counter() - start) / n}
 
 
-def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_size=8192,
-                  return_info=False):
+def exact_shapley(model_fn, X, background, groups=None, max_players=12, batch_size=8192, return_info=False):
     """Exact Shapley values by enumerating all 2^P coalitions (P <= ``max_players``)."""
     X, background, single = _prepare(model_fn, X, background)
     n_features = X.shape[1]
@@ -149,16 +148,14 @@ def tabular_model_fn(model, fixed, tabular_name, batch_size=1024):
     every other input held at ``fixed`` (input name -> one sample, leading dim 1)."""
     fixed = {k: np.asarray(v) for k, v in fixed.items() if k != tabular_name}
 
+    def call(chunk):
+        inputs = {k: np.repeat(v, len(chunk), axis=0) for k, v in fixed.items()}
+        return model({**inputs, tabular_name: chunk}, training=False)
+    batched = _batched(call, batch_size)
+
     def fn(a):
-        a = np.asarray(a, dtype=np.float32)
-        outs = []
-        for i in range(0, len(a), batch_size):
-            chunk = a[i:i + batch_size]
-            inputs = {k: np.repeat(v, len(chunk), axis=0) for k, v in fixed.items()}
-            inputs[tabular_name] = chunk
-            outs.append(np.asarray(model(inputs, training=False)))
-        out = np.concatenate(outs, axis=0)
-        return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+        out = batched(np.asarray(a, dtype=np.float32))
+        return out[:, 0] if out.shape[1] == 1 else out
     return fn
 
 
@@ -191,8 +188,7 @@ def image_kernel_shap(model_fn, images, targets=None, segments=None, fill="mean"
     fn = _batched(model_fn, batch_size)
     maps, seg_phis = [], []
     for i, image in enumerate(images):
-        seg = (np.asarray(segments[i]) if segments is not None
-               else quickshift_segments(image, seed=seed))
+        seg = np.asarray(segments[i]) if segments is not None else quickshift_segments(image, seed=seed)
         labels, seg = np.unique(seg, return_inverse=True)
         seg = seg.reshape(image.shape[:2])
         base = np.broadcast_to(image.mean(axis=(0, 1)) if fill == "mean" else fill, image.shape)

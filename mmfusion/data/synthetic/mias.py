@@ -21,9 +21,6 @@ def breast(rng: np.random.Generator, number: int):
     return np.where(inside, shapes.tissue(rng, (SIDE, SIDE), base=0.35), 0.02).astype(np.float32), edge
 
 
-REAL_COUNTS = (207, 64, 51)   # the real MIAS's films: normal, benign, malignant (322)
-
-
 def _labels(n: int, rng: np.random.Generator, counts=None) -> list:
     """Per image: None (normal), 0 (benign), 1 (malignant); half normal, or exactly ``counts``."""
     if counts is None:

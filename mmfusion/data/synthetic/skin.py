@@ -23,8 +23,7 @@ HAM_STYLE = {
     "nv": ((110, 70, 40), False, 38, ("back", "trunk", "abdomen")),
     "vasc": ((150, 30, 90), False, 48, ("lower extremity", "hand")),
 }
-ISIC_OF_HAM = {"akiec": "AK", "bcc": "BCC", "bkl": "BKL", "df": "DF", "mel": "MEL", "nv": "NV",
-               "vasc": "VASC"}
+ISIC_OF_HAM = {dx: "AK" if dx == "akiec" else dx.upper() for dx in HAM_STYLE}
 ISIC_SITES = {"face": "head/neck", "scalp": "head/neck", "neck": "head/neck", "back": "posterior torso",
               "chest": "anterior torso", "trunk": "anterior torso", "abdomen": "anterior torso",
               "upper extremity": "upper extremity", "lower extremity": "lower extremity",
