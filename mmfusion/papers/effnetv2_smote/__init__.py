@@ -1,6 +1,5 @@
 """Paper effnetv2-smote: EfficientNetV2B0 + SMOTE + ROI on BUSI and breast MRI, Grad-CAM.
 Importing this package stays free of TensorFlow."""
-
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 

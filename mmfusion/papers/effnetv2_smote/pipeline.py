@@ -186,10 +186,9 @@ def plan(ctx):
         if setting.dataset not in explained and cfg.cam_images > 0:
             explained.add(setting.dataset)
             n = min(cfg.cam_images, n_test)
-            cams += [PlannedExplanation("Grad-CAM", arch, n, cfg.input_size, cam="GradCAM",
-                                        cam_options=(("layer_name", LAST_CONV_LAYER),
-                                                     ("batch_size", cfg.batch_size)),
-                                        cam_batch=min(n, cfg.batch_size), traces=1, figures=1, panels=2 * n)]
+            cams += [PlannedExplanation("Grad-CAM", arch, n, cfg.input_size, cam="GradCAM", cam_options=(
+                ("layer_name", LAST_CONV_LAYER), ("batch_size", cfg.batch_size)),
+                cam_batch=min(n, cfg.batch_size), traces=1, figures=1, panels=2 * n)]
     return Plan(fits, tuple(cams), data=f"images at {cfg.input_size} px (ROI crops for the ROI settings; "
                 "cached after a first run), duplicate grouping, SMOTE on each training side")
 

@@ -52,7 +52,6 @@ def group_exact_copies(frame):
     """(frame, info): pixel-identical images share ``group_id``, so a split keeps them on one side.
     Exact copies only: neighbouring MRI slices are near copies by dHash, and grouping them would chain
     most of the set into one group. Frames that carry ``duplicate_group`` (BUSI) are only counted."""
-
     if "duplicate_group" not in frame.columns:
         dup = pd.Series(find_duplicates(frame["image_path"], near=False).group_ids)
         sizes = dup.map(dup.value_counts())

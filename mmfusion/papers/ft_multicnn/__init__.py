@@ -1,7 +1,6 @@
 """Paper ft-multicnn (Shimbre & Solanki 2025, ISI 30(5), doi:10.18280/isi.300520): a 128 px
 three-block CNN beside a 7-feature patient-metadata branch, fed raw images, Grad-CAM heatmaps or
 heatmap overlays, on HAM10000 / ISIC 2019."""
-
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 

@@ -18,12 +18,10 @@ def _conv_stack(image, batchnorm: bool, rescale: bool = True):
     # rescale=False: the paper's pipeline, whose only scaling is Normalize(p=0.5) in its augmentation
     x = layers.Rescaling(1.0 / 255, name="rescale")(image) if rescale else image
     for i, filters in enumerate(FILTERS, start=1):
+        x = layers.Conv2D(filters, 3, activation=None if batchnorm else "relu", name=f"conv{i}")(x)
         if batchnorm:
-            x = layers.Conv2D(filters, 3, name=f"conv{i}")(x)
             x = layers.BatchNormalization(name=f"bn{i}")(x)
             x = layers.Activation("relu", name=f"relu{i}")(x)
-        else:
-            x = layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     return layers.Flatten(name="flatten")(x)
 
@@ -54,12 +52,10 @@ def build_multicnn(image_size: int = 128, meta_dim: int = 7, n_classes: int = 7,
         spec = build_backbone(backbone, (image_size, image_size, 3), weights=weights)
         image, backbone_layers = spec.inputs, spec.layer_names
         features = layers.GlobalAveragePooling2D(name="backbone_pool")(spec.features)
+    meta = layers.Dense(META_UNITS, activation=None if finetune else "relu", name="meta_dense")(meta_in)
     if finetune:
-        meta = layers.Dense(META_UNITS, name="meta_dense")(meta_in)
         meta = layers.BatchNormalization(name="meta_bn")(meta)
         meta = layers.Activation("relu", name="meta_relu")(meta)
-    else:
-        meta = layers.Dense(META_UNITS, activation="relu", name="meta_dense")(meta_in)
     x = layers.Concatenate(name="concat")([features, meta])
     if finetune and dropout:
         x = layers.Dropout(dropout, name="dropout")(x)

@@ -16,13 +16,8 @@ from mmfusion.experiment import Experiment
 from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.ft_multicnn import config as C
 from mmfusion.papers.ft_multicnn import explain
+from mmfusion.papers.ft_multicnn import preprocess as P
 from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
-from mmfusion.papers.ft_multicnn.preprocess import (
-    encode_seven,
-    model_inputs,
-    paper_augment,
-    paper_augment_normalized,
-)
 from mmfusion.training import fold_indices, predict_proba, predictions_frame
 
 
@@ -62,23 +57,18 @@ class Folds:
         train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction,
                                       seed=self.ctx.seed(fold=fold))
         split = {"train": train, "val": val, "test": np.asarray(test_idx)}
-        meta = encode_seven(self.frame) if self.cfg.metadata == "seven" else \
+        meta = P.encode_seven(self.frame) if self.cfg.metadata == "seven" else \
             MetadataEncoder().fit(self.frame.iloc[train]).transform(self.frame)   # fitted on training rows
+        needs_cam, keys = _fold_keys(self.cfg, rows)
         out, maps = {}, None
-        needs_cam = any(self.cfg.input_of(r) != "raw" for r in rows)
-        if needs_cam or any(r.key == "cnn" for r in rows):
-            cnn = C.ROW_BY_KEY["cnn"]
-            res = self.fit_row(protocol, cnn, fold, split, self.images, meta.shape[1])
-            if cnn in rows:
-                out[cnn.key] = res
-            if needs_cam:   # the fold's CNN explains every image: train, val and test
-                maps = explain.fold_heatmaps(self, res[0].model, protocol, fold)
-        for row in rows:
-            if row.key not in out:
-                images = model_inputs(self.cfg.input_of(row), self.images, maps, self.cfg.overlay_alpha)
-                uses_metadata = row.model in ("multicnn", "ft_multicnn")
-                x = {"image": images, "metadata": meta} if uses_metadata else images
-                out[row.key] = self.fit_row(protocol, row, fold, split, x, meta.shape[1])
+        for key in keys:
+            row = C.ROW_BY_KEY[key]
+            images = P.model_inputs(self.cfg.input_of(row), self.images, maps, self.cfg.overlay_alpha)
+            uses_metadata = row.model in ("multicnn", "ft_multicnn")
+            x = {"image": images, "metadata": meta} if uses_metadata else images
+            out[key] = self.fit_row(protocol, row, fold, split, x, meta.shape[1])
+            if key == "cnn" and needs_cam:   # the fold's CNN explains every image: train, val and test
+                maps = explain.fold_heatmaps(self, out[key][0].model, protocol, fold)
         return out
 
     def protocol(self, protocol, rows):
@@ -124,6 +114,13 @@ def _protocol_rows(cfg, protocol) -> list:
     return rows if protocol == "lesion" else [r for r in rows if r.key in cfg.image_level_rows]
 
 
+def _fold_keys(cfg, rows) -> tuple[bool, list]:
+    """(a row needs the fold CNN's heatmaps?, the fold's fits in order: that CNN first when needed)."""
+    needs_cam = any(cfg.input_of(r) != "raw" for r in rows)
+    return needs_cam, (["cnn"] if needs_cam or C.ROW_BY_KEY["cnn"] in rows else []) + \
+        [r.key for r in rows if r.key != "cnn"]
+
+
 def steps(ctx) -> None:
     run = Folds(ctx)
     for protocol in ctx.cfg.protocols:
@@ -147,13 +144,12 @@ def steps(ctx) -> None:
 def plan(ctx):
     """Per protocol and fold, the CNN (also the CAM source) and each row, each predicting its test
     fold; the fold CNN's Grad-CAM of every image where a row needs the maps."""
-
     cfg, frame = ctx.cfg, ctx.frame
     classes = len(frame.attrs.get("classes") or np.unique(frame["label"]))
     meta = 7 if cfg.metadata == "seven" else MetadataEncoder().fit(frame).transform(frame).shape[1]
     n_train = int(len(frame) * (1 - 1 / cfg.folds) * (1 - cfg.val_fraction))
     n_test = math.ceil(len(frame) / cfg.folds)
-    augment = paper_augment_normalized if cfg.normalize == "paper" else paper_augment
+    augment = P.paper_augment_normalized if cfg.normalize == "paper" else P.paper_augment
     augment = augment if cfg.augment else None
 
     def build(row, weights):   # meta_dim: the estimate here; ctx.fit gives the fold's
@@ -164,9 +160,7 @@ def plan(ctx):
     fits, cams = [], []
     for protocol in cfg.protocols:
         rows = _protocol_rows(cfg, protocol)
-        needs_cam = any(cfg.input_of(r) != "raw" for r in rows)
-        keys = (["cnn"] if needs_cam or any(r.key == "cnn" for r in rows) else []) + \
-            [r.key for r in rows if r.key != "cnn"]
+        needs_cam, keys = _fold_keys(cfg, rows)
         for fold in range(cfg.folds) if rows else ():
             # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
             config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
@@ -180,10 +174,9 @@ def plan(ctx):
                                        predict_batch=cfg.batch_size))
         if needs_cam:   # the maps of every image, per fold (a rerun with the same weights reads them cached)
             cams.append(PlannedExplanation("Grad-CAM", f"cnn {cfg.image_size} px", cfg.folds * len(frame),
-                                           cfg.image_size, cam="GradCAM",
+                                           cfg.image_size, cam="GradCAM", cam_batch=min(64, len(frame)),
                                            cam_options=(("layer_name", CAM_LAYER), ("batch_size", 64)),
-                                           cam_batch=min(64, len(frame)), traces=cfg.folds, figures=1,
-                                           panels=2 * classes))
+                                           traces=cfg.folds, figures=1, panels=2 * classes))
     return Plan(fits, tuple(cams), data=f"{len(frame)} images decoded at {cfg.image_size} px (cached after a "
                 "first run), metadata encoding")
 

@@ -160,8 +160,7 @@ def encode_seven(frame) -> np.ndarray:
     sex = [norm_value(s) for s in frame["sex"]]
     out[:, 2] = [s == "male" for s in sex]
     out[:, 3] = [s == "female" for s in sex]
-    for i, site in enumerate(frame["site"]):
-        region = SITE_REGIONS.get(norm_value(site))
-        if region is not None:
-            out[i, 4 + ("head_neck", "trunk", "extremity").index(region)] = 1
+    regions = [SITE_REGIONS.get(norm_value(site)) for site in frame["site"]]
+    for j, region in enumerate(_REGION_SITES):      # head_neck, trunk, extremity
+        out[:, 4 + j] = [r == region for r in regions]
     return out

@@ -1,8 +1,6 @@
 """Paper hmcnet: Fatima et al. 2026, HMC-Net (ResNet50 + hierarchical self-attention + multi-scale
 cross-attention) on MIAS, 5-fold CV against baselines and ablations, Friedman + Nemenyi, CAMs.
-Importing this package stays free of TensorFlow.
-"""
-
+Importing this package stays free of TensorFlow."""
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 

@@ -39,8 +39,7 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
     """CAMs of one fold's ``model`` on its test films (``rows``/``images``/``probs``); their lesion
     scores per row (methods and baselines), {} when no picked film has a lesion circle."""
     cfg, seed = ctx.cfg, ctx.seed(fold=fold)
-    out = ctx.run.child(f"{task}/{name}/cams").path
-    out.mkdir(parents=True, exist_ok=True)
+    out = ctx.run.child(f"{task}/{name}/cams").path    # RunDir creates it
     idx = pick(rows, cfg.cam_images)
     x, ids = images[idx].astype("float32"), rows["sample_id"].to_numpy()[idx].astype(str)
     targets = np.asarray(probs)[idx].argmax(1)              # explain the prediction

@@ -9,13 +9,8 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.data.splits import holdout_by_group
-from mmfusion.evaluation import (
-    cd_diagram,
-    classification_metrics,
-    friedman_nemenyi,
-    learning_curves,
-    mean_std,
-)
+from mmfusion.evaluation import cd_diagram, classification_metrics, friedman_nemenyi, learning_curves
+from mmfusion.evaluation.metrics import mean_std
 from mmfusion.experiment import Experiment
 from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
 from mmfusion.papers.hmcnet.config import REPORTED, TASKS, HmcConfig
@@ -133,7 +128,6 @@ def steps(ctx) -> None:
 def plan(ctx):
     """Every task x model x fold, on (1 - 1/folds)(1 - val_fraction) of the task's films; each
     predicts its test fold; explain_fold's CAMs of the first model on every test fold."""
-
     cfg, attention = ctx.cfg, AttentionConfig.from_dict(ctx.cfg.attention)
     labels, fits, cams = ctx.frame["label"].to_numpy(int), [], []
     for task in cfg.tasks:

@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 
 from mmfusion.data.cache import cached
+from mmfusion.data.decode import decode_images
+from mmfusion.data.images import read_image
+from mmfusion.data.mammo import enhance
 from mmfusion.papers.hmcnet.config import TASKS
 
 FILMS_VERSION = 1     # bump when the decoding below changes: old cache entries are then unused
@@ -15,13 +18,8 @@ def film_images(frame: pd.DataFrame, size: int, preprocessing: str, cache_dir=No
     """All films as (N, size, size, 3) uint8 in frame order."""
     def build():
         if preprocessing == "mias-xai":
-            from mmfusion.data.images import read_image
-            from mmfusion.data.mammo import enhance
-
             return {"images": np.stack([enhance(read_image(p, "gray"), size)[0]
                                         for p in frame["image_path"]])}
-        from mmfusion.data.decode import decode_images
-
         return {"images": decode_images(frame["image_path"], size, channels=3)}
 
     paths = frame["image_path"]

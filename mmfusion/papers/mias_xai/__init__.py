@@ -1,8 +1,5 @@
 """Paper mias-xai: Balve & Hendrix 2024, MIAS CNN and LIME vs Grad-CAM vs Kernel SHAP.
-
-Importing this package stays free of TensorFlow.
-"""
-
+Importing this package stays free of TensorFlow."""
 from mmfusion.kaggle.kernels import Kernel
 from mmfusion.registry import PaperSpec
 

@@ -13,19 +13,9 @@ import numpy as np
 import tensorflow as tf
 from scipy.stats import spearmanr
 
+import mmfusion.xai as xai
 from mmfusion.papers.mias_xai.model import LAST_CONV
 from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
-from mmfusion.xai import (
-    GradCAM,
-    baseline_scores,
-    deletion_auc,
-    examples_per_class,
-    explanation_grid,
-    image_kernel_shap,
-    insertion_auc,
-    lesion_scores,
-    lime_image,
-)
 from mmfusion.xai.metrics import reinitialized_copy
 
 METHODS = ("LIME", "Grad-CAM", "Kernel SHAP")
@@ -47,38 +37,29 @@ def _timed(times: list, fn, *args, **kwargs):
     return out
 
 
-def explain_batched(model, images, targets, cfg, seed):
-    """{method: maps (N, H, W)}, {method: seconds per image (list)} via our fast paths."""
-    fn = model_call(model)
-    cam = GradCAM(model, layer_name=LAST_CONV)
-    cam(images[:1], targets[:1])                    # trace once; the timing is of the warm path
-    maps = {"Grad-CAM": cam(images, targets)}
-    seconds = {"Grad-CAM": [cam.last_seconds_per_image], "LIME": [], "Kernel SHAP": []}
-    lime, shap = [], []
+def explain_timed(model, images, targets, cfg, seed, per_call=False):
+    """{method: maps (N, H, W)}, {method: seconds per image (list)} via our fast paths; with
+    ``per_call`` only the seconds, in the authors' style: the Keras-tutorial Grad-CAM
+    (``naive_gradcam``), LIME with its default batch of 10 and Kernel SHAP, both through model.predict."""
+    fn, batch = model_call(model, predict=per_call), {"batch_size": 10} if per_call else {}
+    maps, seconds, lime, shap = {}, {m: [] for m in METHODS}, [], []
+    if not per_call:
+        cam = xai.GradCAM(model, layer_name=LAST_CONV)
+        cam(images[:1], targets[:1])                # trace once; the timing is of the warm path
+        maps["Grad-CAM"] = cam(images, targets)
+        seconds["Grad-CAM"] = [cam.last_seconds_per_image]
     for i in range(len(images)):                    # one call per image: per-image times
         one, target = images[i:i + 1], targets[i:i + 1]
-        lime.append(_timed(seconds["LIME"], lime_image, fn, one, target, num_samples=cfg.lime_samples,
-                           seed=seed)[0])
-        shap.append(_timed(seconds["Kernel SHAP"], image_kernel_shap, fn, one, target,
-                           nsamples=cfg.shap_samples, seed=seed)[0][0])
-    maps["LIME"] = np.maximum(np.stack(lime), 0)     # the paper shows LIME's positive-only mask
-    maps["Kernel SHAP"] = np.stack(shap)
+        if per_call:
+            _timed(seconds["Grad-CAM"], naive_gradcam, model, one, LAST_CONV, targets=target)
+        lime.append(_timed(seconds["LIME"], xai.lime_image, fn, one, target, num_samples=cfg.lime_samples,
+                           seed=seed, **batch)[0])
+        shap.append(_timed(seconds["Kernel SHAP"], xai.image_kernel_shap, fn, one, target,
+                           nsamples=cfg.shap_samples, seed=seed, **batch)[0][0])
+    if not per_call:
+        maps["LIME"] = np.maximum(np.stack(lime), 0)     # the paper shows LIME's positive-only mask
+        maps["Kernel SHAP"] = np.stack(shap)
     return maps, seconds
-
-
-def time_per_call(model, images, targets, cfg, seed) -> dict:
-    """The authors' style on a few images: the Keras-tutorial Grad-CAM (``naive_gradcam``), LIME
-    with its default batch of 10 and Kernel SHAP, both through model.predict."""
-    fn = model_call(model, predict=True)
-    seconds = {m: [] for m in METHODS}
-    for i in range(len(images)):
-        one, target = images[i:i + 1], targets[i:i + 1]
-        _timed(seconds["Grad-CAM"], naive_gradcam, model, one, LAST_CONV, targets=target)
-        _timed(seconds["LIME"], lime_image, fn, one, target, num_samples=cfg.lime_samples, batch_size=10,
-               seed=seed)
-        _timed(seconds["Kernel SHAP"], image_kernel_shap, fn, one, target, nsamples=cfg.shap_samples,
-               seed=seed, batch_size=10)
-    return seconds
 
 
 def top_region(heatmap, fraction=TOP_FRACTION):
@@ -104,9 +85,9 @@ def agreement(a, b) -> dict:
 def quality(model, images, targets, maps, lesions, steps) -> dict:
     """{method: {metric: per-image values}}; lesion metrics on abnormal images only."""
     fn = model_call(model)
-    lesion = lesion_scores(maps, lesions)
-    return {method: {"deletion_auc": deletion_auc(fn, images, m, targets, steps=steps).tolist(),
-                     "insertion_auc": insertion_auc(fn, images, m, targets, steps=steps).tolist(),
+    lesion = xai.lesion_scores(maps, lesions)
+    return {method: {"deletion_auc": xai.deletion_auc(fn, images, m, targets, steps=steps).tolist(),
+                     "insertion_auc": xai.insertion_auc(fn, images, m, targets, steps=steps).tolist(),
                      **lesion.get(method, {})}
             for method, m in maps.items()}
 
@@ -114,21 +95,21 @@ def quality(model, images, targets, maps, lesions, steps) -> dict:
 def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
     """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, and each
     method's maps of a re-initialised copy of ``model`` (same targets)."""
-    random_model, _ = explain_batched(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
-    return baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
-                           len(images), images.shape[1:3], seed,
-                           {f"{m} of a re-initialised model": v for m, v in random_model.items()})
+    random_model, _ = explain_timed(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
+    return xai.baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
+                               len(images), images.shape[1:3], seed,
+                               {f"{m} of a re-initialised model": v for m, v in random_model.items()})
 
 
 def compare(ctx, model, crops, test_idx) -> None:
     """The comparison on test images: xai.json, figures and the "Table XAI (ours)" cells."""
     cfg, seed = ctx.cfg, ctx.options.seed
-    chosen = np.asarray(test_idx)[examples_per_class(crops.labels[test_idx], total=cfg.explain_images)]
+    chosen = np.asarray(test_idx)[xai.examples_per_class(crops.labels[test_idx], total=cfg.explain_images)]
     images = crops.images[chosen].astype(np.float32)
     targets = np.asarray(model(images, training=False)).argmax(axis=1)   # explain the prediction
-    maps, seconds = explain_batched(model, images, targets, cfg, seed)
+    maps, seconds = explain_timed(model, images, targets, cfg, seed)
     k = min(cfg.per_call_images, len(images))
-    per_call = time_per_call(model, images[:k], targets[:k], cfg, seed)
+    _, per_call = explain_timed(model, images[:k], targets[:k], cfg, seed, per_call=True)
     scores = quality(model, images, targets, maps, crops.lesions[chosen], cfg.curve_steps)
     baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
@@ -136,9 +117,9 @@ def compare(ctx, model, crops, test_idx) -> None:
     for c, name in enumerate(CLASS_NAMES):       # one grid per class: image, then each method's overlay
         idx = np.flatnonzero(crops.labels[chosen] == c)[:4]
         if len(idx):
-            figs.append(explanation_grid(ctx.run.figures_dir / f"xai_{name}.png", crops.images[chosen][idx],
-                                         {m: maps[m][idx] for m in METHODS},
-                                         titles=[f"{name}{ctx.tag}"] * len(idx)))
+            figs.append(xai.explanation_grid(ctx.run.figures_dir / f"xai_{name}.png",
+                                             crops.images[chosen][idx], {m: maps[m][idx] for m in METHODS},
+                                             titles=[f"{name}{ctx.tag}"] * len(idx)))
     ctx.run.write_json("xai.json", {
         "synthetic": ctx.synthetic, "sample_ids": crops.sample_ids[chosen].tolist(),
         "targets": targets.tolist(), "seconds_batched": seconds, "seconds_per_call": per_call,

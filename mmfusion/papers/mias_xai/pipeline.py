@@ -8,7 +8,8 @@ import pandas as pd
 
 from mmfusion.evaluation import classification_metrics, confusion_matrix, per_class_report
 from mmfusion.experiment import Experiment
-from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
+from mmfusion.experiment.plan import Plan, PlannedFit
+from mmfusion.experiment.plan import PlannedExplanation as E
 from mmfusion.papers.mias_xai import explain
 from mmfusion.papers.mias_xai.config import MiasConfig
 from mmfusion.papers.mias_xai.model import LAST_CONV, build_mias_cnn
@@ -33,15 +34,13 @@ def weights_label(weights) -> str:
 
 
 def _test_predictions(ctx, model, crops, split, protocol, run, sides=("val", "test")):
-    frames = []
     with ctx.stage("evaluation"):
-        for side in sides:
-            idx = split[side]
-            prob = predict_proba(model, crops.images[idx].astype("float32"))
-            frames.append(predictions_frame(crops.sample_ids[idx], crops.labels[idx], prob, side, fold=0,
-                                            run=run))
-            frames[-1].insert(1, "protocol", protocol)
-    return pd.concat(frames, ignore_index=True)
+        frames = [predictions_frame(crops.sample_ids[split[side]], crops.labels[split[side]],
+                                    predict_proba(model, crops.images[split[side]].astype("float32")), side,
+                                    fold=0, run=run) for side in sides]
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(1, "protocol", protocol)
+    return out
 
 
 def pick(scores: dict) -> int:
@@ -264,8 +263,6 @@ def explanations(cfg, arch, n: int) -> tuple:
     """explain.compare on ``n`` test images: the batched methods on the model and its re-initialised
     copy, the per-call style on ``per_call_images``, the deletion / insertion curves of 10 map sets
     (3 methods, 3 random seeds, the blob, 3 re-initialised), a grid per class."""
-    E = PlannedExplanation
-
     size, k = cfg.input_size, min(cfg.per_call_images, n)
     lime = ((math.ceil(cfg.lime_samples / 64), min(64, cfg.lime_samples)),)
     # image_kernel_shap: the target's call, shap's f(all on) and f(all off), then its coalitions

@@ -19,7 +19,6 @@ from mmfusion.data.mias import to_pixels
 from mmfusion.data.splits import check_leakage, require_enough, train_val_test_split, two_step_minimum
 
 PAPER_SIZE = 224      # the authors resize every film to this before anything else
-MIAS_SIZE = 1024      # the films' side in pixels; Info.txt coordinates are on this grid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Crop:
     circle: tuple[float, float, float] | None   # cx, cy, r in output pixels (None: normal image)
 
 
-def scale_coordinates(x, y, r, size=PAPER_SIZE, original=MIAS_SIZE):
+def scale_coordinates(x, y, r, size=PAPER_SIZE):
     """Info.txt (x, y, radius) -> continuous (column, row, radius) on the resized image:
     ``data.mias.to_pixels`` (the one y-flip) plus half a pixel (pixel i spans [i, i + 1))."""
     col, row, radius = to_pixels(x, y, r, (size, size))
@@ -73,13 +72,12 @@ def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size: i
     return Crop(image, (x0, y0, x1, y1), None)
 
 
-def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE,
-                    size: int = PAPER_SIZE, original: int = MIAS_SIZE) -> Crop | None:
-    """One MIAS film -> its crop. ``roi`` = (x, y, radius) from Info.txt, None for normal films.
+def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE, size: int = PAPER_SIZE):
+    """One MIAS film -> its Crop. ``roi`` = (x, y, radius) from Info.txt, None for normal films.
     None for all-black crops (the authors drop them) and normal films the tissue search missed."""
     image, tissue = enhance(film, size)
     crop = crop_normal(image, tissue, out_size) if roi is None else crop_roi(
-        image, *scale_coordinates(*roi, size=size, original=original), out_size)
+        image, *scale_coordinates(*roi, size=size), out_size)
     if crop is None:
         return None
     x0, y0, x1, y1 = crop.window
@@ -158,6 +156,7 @@ def augment_training_set(images: np.ndarray, labels: np.ndarray, seed: int = 0):
 
 # ---------------------------------------------------------------- cached crops and splits
 CLASS_NAMES = ("normal", "benign", "malignant")
+CROP_ARRAYS = ("images", "labels", "sample_ids", "groups", "lesions")   # the Crops fields a cache entry holds
 
 
 @dataclasses.dataclass
@@ -177,7 +176,7 @@ class Crops:
     def without(self, sample_ids) -> tuple["Crops", list]:
         """These crops minus ``sample_ids`` (those present), and the ids actually removed."""
         drop = np.isin(self.sample_ids, list(sample_ids))
-        kept = {f: getattr(self, f)[~drop] for f in ("images", "labels", "sample_ids", "groups", "lesions")}
+        kept = {f: getattr(self, f)[~drop] for f in CROP_ARRAYS}
         return dataclasses.replace(self, **kept), self.sample_ids[drop].tolist()
 
 
@@ -216,15 +215,12 @@ def cached_crops(frame: pd.DataFrame, out_size: int, cache_dir=None) -> Crops:
     core cache (a replaced film with the same size and mtime is a new key)."""
     def build():
         c = make_crops(frame, out_size)
-        return {"images": c.images, "labels": c.labels, "sample_ids": c.sample_ids.astype(str),
-                "groups": c.groups.astype(str), "lesions": c.lesions,
-                "skipped": np.asarray(json.dumps(c.skipped))}
+        return {**{f: getattr(c, f) for f in CROP_ARRAYS}, "skipped": np.asarray(json.dumps(c.skipped))}
 
     rows = frame[["sample_id", "label", "x", "y", "radius"]].astype(str).values.tolist()
     z = cached("mias-xai-crops", frame["image_path"], build, cache_dir, rows=rows, out_size=out_size,
                version=CROPS_VERSION)
-    return Crops(z["images"], z["labels"], z["sample_ids"], z["groups"], z["lesions"],
-                 json.loads(str(z["skipped"])))
+    return Crops(**{f: z[f] for f in CROP_ARRAYS}, skipped=json.loads(str(z["skipped"])))
 
 
 def splits(crops: Crops, seed: int = 44) -> dict:
@@ -238,7 +234,6 @@ def paper_two_step_split(labels, first_holdout: float = 0.3, random_state: int =
     """The authors' two-step 70/15/15 split: train_test_split(test_size=0.3, stratify=y), then the
     held-out 30 % halved the same way (random_state 44). Indices are positions in the given order;
     not grouped: the authors split images, so both breasts of a patient can straddle sides."""
-
     labels = np.asarray(labels)
     require_enough(labels, "the two-step 70/15/15 split", 2,
                    two_step_minimum(labels, first_holdout, 0.5, "test"))

@@ -16,6 +16,7 @@ from mmfusion.xai.shapley import tabular_model_fn
 
 ROBUST_COLUMNS = ("auc", "f1", "accuracy")
 ROBUST_TABLE = "Robustness (ours)"
+GROUPS = {name: list(range(a, b)) for name, (a, b) in zip(C.CLINICAL_GROUP_NAMES, C.CLINICAL_GROUP_SLICES)}
 
 
 def missing_modality(ctx, model, x, y) -> dict:
@@ -82,19 +83,17 @@ def case_figure(path, image, cam, shap_values, probs, title):
 
 def grouped_shap(model, x, targets, seed):
     """KernelSHAP over the 5 clinical feature groups, image held fixed per case -> (N, 5)."""
-    groups = [list(range(a, b)) for a, b in C.CLINICAL_GROUP_SLICES]
     background = np.zeros((1, x["clinical"].shape[1]), np.float32)
     phi = explain_tabular(model, {**x, "image": np.asarray(x["image"], np.float32)}, "clinical",
-                          background, method="kernel", groups=groups, seed=seed)
+                          background, method="kernel", groups=GROUPS, seed=seed)
     return phi[np.arange(len(phi)), :, targets]
 
 
 def lime_case(model, image, clinical, target, background, cfg, seed):
     """LIME tabular (one categorical feature per group) and LIME image for one case."""
     image = np.asarray(image, np.float32)[None]
-    groups = dict(zip(C.CLINICAL_GROUP_NAMES, (list(range(a, b)) for a, b in C.CLINICAL_GROUP_SLICES)))
     tab_fn = tabular_model_fn(model, {"image": image}, "clinical")
-    weights, names = lime_tabular(tab_fn, clinical[None], background, groups=groups, targets=[target],
+    weights, names = lime_tabular(tab_fn, clinical[None], background, groups=GROUPS, targets=[target],
                                   num_samples=cfg.lime_samples, seed=seed)
 
     def image_fn(batch):

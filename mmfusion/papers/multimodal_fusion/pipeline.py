@@ -31,10 +31,9 @@ def augment(cfg):
 def train_config(ctx, fusion: str):
     cfg = ctx.cfg
     freeze = 0 if fusion == "clinical" else cfg.freeze_epochs
-    return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                            learning_rate=cfg.learning_rate, schedule="plateau",
-                            schedule_factor=cfg.reduce_lr_factor,
-                            schedule_patience=cfg.reduce_lr_patience, early_stopping_patience=cfg.patience,
+    return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+                            optimizer="adam", schedule="plateau", early_stopping_patience=cfg.patience,
+                            schedule_factor=cfg.reduce_lr_factor, schedule_patience=cfg.reduce_lr_patience,
                             restore_best=True, freeze_backbone_epochs=freeze, augment=augment(cfg))
 
 
@@ -136,7 +135,6 @@ def plan(ctx):
     """One fit per row, on the official training rows less the validation share (an upper bound:
     the single-label and one-per-mammogram filters only remove rows), each predicting the test rows;
     the best row also the missing-modality variants; explain.explain's work on its model."""
-
     cfg, split = ctx.cfg, ctx.frame["split"]
     n_train, n_test = int((split == "train").sum() * (1 - cfg.val_fraction)), int((split == "test").sum())
     rows = cfg.selected_rows()
