@@ -155,7 +155,7 @@ def tabular_model_fn(model, fixed, tabular_name, batch_size=1024):
 
     def fn(a):
         out = batched(np.asarray(a, dtype=np.float32))
-        return out[:, 0] if out.shape[1] == 1 else out
+        return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
     return fn
 
 
