@@ -144,10 +144,6 @@ def cmd_report(args) -> int:
     return int(report_command(args.run_dir, sys.stdout, args.tolerance))
 
 
-def cmd_verify(args) -> int:
-    return int(verify_command(args.run_dir, sys.stdout))
-
-
 def _run_arguments(p) -> None:
     p.add_argument("paper", help="short paper name (see `mmfusion list`)")
     p.add_argument("--data-dir", help="the dataset as downloaded (default: the cached synthetic twin)")
@@ -165,9 +161,8 @@ def _run_arguments(p) -> None:
                    help="deterministic TF ops (default on: repeatable, slower on GPU)")
     p.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard logs under DIR")
     p.add_argument("--cache-dir", help="where synthetic twins are cached (default .mmfusion_cache)")
-    p.add_argument("--fresh", action="store_true",
-                   help="always start a new run directory (default: continue the newest unfinished "
-                        "run of this paper, e.g. after a kill or a Kaggle session timeout)")
+    p.add_argument("--fresh", action="store_true", help="always start a new run directory (default: continue "
+                   "the newest unfinished run of this paper, e.g. after a kill or a Kaggle session timeout)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="paper-specific option")
     p.add_argument("--tolerance", type=float, help="δ of the verdict rule for every cell (default: each "
                                                     "claim's, else 0.2 of a bounded range)")
@@ -178,50 +173,46 @@ def build_parser() -> argparse.ArgumentParser:
                                      "explainable medical-image classification.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("list", help="the papers, their datasets and the tables each reproduces")
-    p.set_defaults(func=cmd_list)
+    def command(name, func, help, **kwargs):
+        p = sub.add_parser(name, help=help, **kwargs)
+        p.set_defaults(func=func)
+        return p
 
-    p = sub.add_parser("fixtures", help="write synthetic twins of the datasets")
+    command("list", cmd_list, "the papers, their datasets and the tables each reproduces")
+
+    p = command("fixtures", cmd_fixtures, "write synthetic twins of the datasets")
     p.add_argument("--out", required=True, help="folder to write the twins into")
     p.add_argument("--dataset", help="only this dataset (default: all)")
     p.add_argument("--n", type=int, default=None, help="samples per twin (default: the twin's own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--counts", help="mias only: normal,benign,malignant films, e.g. 207,64,51 as the "
                                     "real MIAS (with --n 322) for timing runs")
-    p.set_defaults(func=cmd_fixtures)
 
-    p = sub.add_parser("reproduce", help="run a paper's experiments and write a run directory")
-    _run_arguments(p)
-    p.set_defaults(func=cmd_reproduce)
+    _run_arguments(command("reproduce", cmd_reproduce, "run a paper's experiments and write a run directory"))
 
-    p = sub.add_parser("plan", help="what `reproduce` would train, and an estimate on this device")
+    p = command("plan", cmd_plan, "what `reproduce` would train, and an estimate on this device")
     _run_arguments(p)
     p.add_argument("--no-probe", action="store_true", help="list the trainings only (no timing probe)")
-    p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("merge",
-                       help="join the shard run directories of one run (--set shard=I/N) into one run")
+    p = command("merge", cmd_merge,
+                "join the shard run directories of one run (--set shard=I/N) into one run")
     p.add_argument("shards", nargs="+", metavar="SHARD_DIR")
     p.add_argument("--out", required=True, help="the merged run is written to OUT/<paper>/<timestamp>/")
-    p.set_defaults(func=cmd_merge)
 
-    p = sub.add_parser("kaggle", help="Kaggle / Colab notebooks: render | push | build-wheel", add_help=False)
+    p = command("kaggle", cmd_kaggle, "Kaggle / Colab notebooks: render | push | build-wheel", add_help=False)
     p.add_argument("kaggle_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_kaggle)
 
-    p = sub.add_parser("audit", help="check claims files against reproduced results")
+    p = command("audit", cmd_audit, "check claims files against reproduced results")
     p.add_argument("target", nargs="?", default="all", help="a paper name or 'all'")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("report", help="(re)write the report of a run directory")
+    p = command("report", cmd_report, "(re)write the report of a run directory")
     p.add_argument("run_dir")
     p.add_argument("--tolerance", type=float, help="δ of the verdict rule for every cell (e.g. 0.05)")
-    p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("verify", help="re-check a run: file hashes, cells from predictions.csv, verdicts")
+    p = command("verify", lambda args: int(verify_command(args.run_dir, sys.stdout)),
+                "re-check a run: file hashes, cells from predictions.csv, verdicts")
     p.add_argument("run_dir")
-    p.set_defaults(func=cmd_verify)
     return parser
 
 
@@ -251,6 +242,5 @@ def main(argv=None) -> int:
     except Exception as err:   # noqa: BLE001 - the CLI reports any failure as exit 1
         if os.environ.get("MMFUSION_DEBUG"):
             traceback.print_exc()
-        print(f"error: {type(err).__name__}: {err} (set MMFUSION_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        print(f"error: {type(err).__name__}: {err} (set MMFUSION_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_FAILURE

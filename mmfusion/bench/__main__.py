@@ -13,7 +13,7 @@ def main(argv=None) -> int:
     parser.add_argument("names", nargs="*", default=["all"], help=f"all or any of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true", help="small sizes (under 5 minutes on 2 CPU cores)")
     args = parser.parse_args(argv)
-    names = list(BENCHES) if "all" in args.names or not args.names else args.names
+    names = list(BENCHES) if "all" in args.names else args.names
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         parser.error(f"unknown bench {unknown}; expected all or any of {', '.join(BENCHES)}")

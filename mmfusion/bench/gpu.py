@@ -1,14 +1,13 @@
 """The GPU figures in one bounded run: ``python -m mmfusion.bench gpu`` (or ``python -m mmfusion.bench.gpu``).
-
 Cases run in order until ``BUDGET_S`` is spent, the rest printed as skipped. ``--dry`` (``--quick``
-under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs.
-"""
+under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs."""
+import os
 import sys
 import time
 
 import numpy as np
 
-from mmfusion.bench.harness import device_info, emit, ratio
+from mmfusion.bench.harness import device_info, emit, header, ratio
 from mmfusion.bench.models import FULL, VARIANTS, busi_run, measure
 from mmfusion.bench.pipeline import augmenter, cnn_runs, train_timings
 
@@ -77,11 +76,7 @@ def run(dry: bool) -> None:
 
 
 if __name__ == "__main__":
-    import os
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from mmfusion.bench import harness
-
     dry_run = "--dry" in sys.argv[1:] or "--quick" in sys.argv[1:]
-    harness.header(dry_run)
+    header(dry_run)
     run(dry_run)

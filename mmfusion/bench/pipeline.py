@@ -127,19 +127,13 @@ def run(quick: bool) -> None:
              speedup_cached_vs_generator=ratio(cached, gen), command=cmd)
 
         const = tf.data.Dataset.from_tensors((tf.constant(x[:bs], tf.float32), tf.constant(labels[:bs])))
-        seeds = tf.constant([[1, i] for i in range(bs)], tf.int64)
 
         def feeds():
             return {
                 "files": frame_to_dataset(frame, size, batch_size=bs, shuffle=True, augment=aug,
                                           repeat=True),
                 "arrays": make_dataset(x, labels, batch_size=bs, shuffle=True, augment=aug, repeat=True),
-                # the same feed without augmentation: what gathering, shuffling and casting cost
-                "arrays_no_augment": make_dataset(x, labels, batch_size=bs, shuffle=True, repeat=True),
-                "tensors": const.repeat(),
-                # the same batch augmented every step: the ceiling once augmentation is paid for
-                "tensors_augmented": const.repeat().map(lambda a, b: (aug(a, seeds), b),
-                                                        num_parallel_calls=tf.data.AUTOTUNE).prefetch(2),
+                "tensors": const.repeat(),   # one constant batch: the compute ceiling
                 "generator": (batch for epoch in itertools.count()
                               for batch in notebook_batches(paths, labels, size, bs, seed=epoch)),
             }
@@ -158,7 +152,6 @@ def run(quick: bool) -> None:
             emit("pipeline", f"train mias-cnn {size}px batch {bs}, {passes} passes per fit (synthetic)",
                  **{f"{k}_img_s": v for k, v in rates.items()},
                  **{f"{k}_cpu_ms_per_img": v["cpu_ms_per_img"] for k, v in timings.items()},
-                 **cpu_ratios(timings, "tensors_augmented", ("arrays", "files")),
+                 **cpu_ratios(timings, "tensors", ("arrays", "files")),
                  **{f"{k}_over_tensors": ratio(rates[k], rates["tensors"]) for k in rates if k != "tensors"},
-                 **{f"{k}_over_tensors_augmented": ratio(rates[k], rates["tensors_augmented"])
-                    for k in ("arrays", "files")}, command=cmd)
+                 command=cmd)

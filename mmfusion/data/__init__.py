@@ -47,8 +47,6 @@ def load_dataset(name: str, root=None, **options):
 
 def merge_identical(frame, name: str = "dataset"):
     """Byte-identical image files share one group id (counted in attrs['report']['identical_images'])."""
-    if len(frame) < 2 or "image_path" not in frame.columns:
-        return frame
     paths = frame["image_path"].astype(str).tolist()
     sizes = [os.path.getsize(p) for p in paths]
     repeated = {s for s, n in collections.Counter(sizes).items() if n > 1}
@@ -57,13 +55,10 @@ def merge_identical(frame, name: str = "dataset"):
     n_copies = len(hashed) - len(set(hashed))
     if not n_copies:
         return frame
-    first = {}
-    merged = merge_groups(frame["group_id"].astype(str).to_numpy(), digests)
-    frame = frame.assign(group_id=[first.setdefault(r, g) for r, g in zip(merged, frame["group_id"])])
-    groups = collections.defaultdict(list)
-    for sid, d in zip(frame["sample_id"], digests):
-        groups[d].append(str(sid))
-    sets = [ids for d, ids in groups.items() if d and len(ids) > 1]
+    merged = merge_groups(frame["group_id"].astype(str).to_numpy(), digests)   # named by first position
+    frame = frame.assign(group_id=frame["group_id"].to_numpy()[merged])
+    by_digest = frame["sample_id"].astype(str).groupby(digests, sort=False)   # None digests are left out
+    sets = [ids.tolist() for _, ids in by_digest if len(ids) > 1]
     frame.attrs["report"] = {**(frame.attrs.get("report") or {}),
                              "identical_images": {"copies": n_copies, "sets": sets}}
     warnings.warn(f"{name}: {n_copies} byte-identical image copies in {len(sets)} sets (e.g. "

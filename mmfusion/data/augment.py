@@ -28,9 +28,8 @@ class _Op:
         return self.__name__
 
 
-def _per_sample(values, rank=4):
-    """(n,) -> (n, 1, 1, 1): broadcast one value per sample over its image."""
-    return tf.reshape(values, [-1] + [1] * (rank - 1))
+def _per_sample(values):
+    return tf.reshape(values, [-1, 1, 1, 1])   # (n,) -> (n, 1, 1, 1): one value per image of a batch
 
 
 def random_flip(horizontal: bool = True, vertical: bool = False):

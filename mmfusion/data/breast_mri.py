@@ -1,6 +1,5 @@
 """Breast MRI (Kaggle): ``Breast Cancer Patients MRI's/{train,validation}/{Healthy,Sick}/*.jpg``.
-File names repeat across classes: the sample (and group, no patient ids) id is ``<split>/<class>/<stem>``.
-"""
+File names repeat across classes: the sample (and group, no patient ids) id is ``<split>/<class>/<stem>``."""
 from pathlib import Path
 
 import pandas as pd

@@ -1,8 +1,7 @@
 """BUSI as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` with masks
 ``benign (1)_mask.png``, ``benign (1)_mask_1.png``. No patient ids: the group id is the image (its
 duplicate group with ``duplicates=True``). Labels follow the folder names alphabetically, as Keras'
-directory loaders give them.
-"""
+directory loaders give them."""
 import re
 from pathlib import Path
 
@@ -50,8 +49,9 @@ def _scan_class(folder: Path, report: LoadReport) -> list[dict]:
     return rows
 
 
-def load(root, include_normal: bool = True, duplicates: bool = False, check_masks: bool = True,
+def load(root, include_normal: bool = True, duplicates: bool = False,
          near_duplicate_distance: int = 3) -> pd.DataFrame:
+    from mmfusion.data.duplicates import find_duplicates
     from mmfusion.data.images import image_size
 
     folder = find_folder(root)
@@ -72,26 +72,17 @@ def load(root, include_normal: bool = True, duplicates: bool = False, check_mask
     report.rows_read = len(rows)
     frame = pd.DataFrame(rows).rename(columns={"stem": "sample_id"})
     frame["group_id"] = frame["sample_id"]
-    if check_masks:   # headers only; read_mask resizes a mismatching mask when it is read
-        for image, masks in zip(frame["image_path"], frame["mask_paths"]):
-            size = image_size(image)
-            for mask, got in ((m, image_size(m)) for m in masks):
-                if got != size:
-                    report.warn(f"{mask}: mask size {got} differs from image size {size} "
-                                "(it will be resized nearest-neighbour when read)")
-    if duplicates:
-        frame = add_duplicate_groups(frame, report, near_duplicate_distance)
+    for image, masks in zip(frame["image_path"], frame["mask_paths"]):   # headers only; read_mask resizes
+        size = image_size(image)
+        for mask, got in ((m, image_size(m)) for m in masks):
+            if got != size:
+                report.warn(f"{mask}: mask size {got} differs from image size {size} "
+                            "(it will be resized nearest-neighbour when read)")
+    if duplicates:   # duplicate_group (None for unique images) becomes the group id: copies stay together
+        found = find_duplicates(frame["image_path"], max_distance=near_duplicate_distance)
+        counts = pd.Series(found.group_ids).value_counts()
+        dup = [f"dup-{g}" if counts[g] > 1 else None for g in found.group_ids]
+        frame = frame.assign(duplicate_group=dup, group_id=[d or s for d, s in zip(dup, frame["sample_id"])])
+        mixed = frame[frame["duplicate_group"].notna()].groupby("duplicate_group")["label"].nunique()
+        report.warn(f"duplicates: {found.summary()}; {int((mixed > 1).sum())} groups span two classes")
     return finish_frame(frame, report)
-
-
-def add_duplicate_groups(frame: pd.DataFrame, report: LoadReport, max_distance: int = 3) -> pd.DataFrame:
-    """``duplicate_group`` (None for unique images), and ``group_id`` set to it to keep copies together."""
-    from mmfusion.data.duplicates import find_duplicates
-
-    found = find_duplicates(frame["image_path"], max_distance=max_distance)
-    counts = pd.Series(found.group_ids).value_counts()
-    dup = [f"dup-{g}" if counts[g] > 1 else None for g in found.group_ids]
-    frame = frame.assign(duplicate_group=dup, group_id=[d or s for d, s in zip(dup, frame["sample_id"])])
-    mixed = frame[frame["duplicate_group"].notna()].groupby("duplicate_group")["label"].nunique()
-    report.warn(f"duplicates: {found.summary()}; {int((mixed > 1).sum())} groups span two classes")
-    return frame

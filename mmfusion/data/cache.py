@@ -1,7 +1,6 @@
 """The one cache: keys hash the input files' *content* (all MIAS PGMs have one size; ``cp -p`` and
 ``unzip`` keep mtimes) and the parameters; atomic writes, verified reads. Digests are memoised
-on ``(size, mtime_ns, ctime_ns, inode)``: no user tool can set ctime.
-"""
+on ``(size, mtime_ns, ctime_ns, inode)``: no user tool can set ctime."""
 import hashlib
 import json
 import os
@@ -43,7 +42,6 @@ def read_npz(path) -> dict:
 
 
 def file_digest(path) -> str:
-    """:func:`sha256_file`, memoised on the file's stat (ctime included)."""
     st = os.stat(path)
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     if key not in _DIGESTS:
@@ -78,5 +76,4 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict], cache_dir=None
 
 
 def cached(name: str, files, build: Callable[[], dict], cache_dir=None, **params) -> dict:
-    """``build()`` cached under ``name`` by the contents of ``files`` and ``params``."""
     return cached_arrays(name, content_key(files, **params), build, cache_dir)

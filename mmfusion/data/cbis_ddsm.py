@@ -1,7 +1,6 @@
 """CBIS-DDSM: the four case-description CSVs, both on-disk layouts (``cbis_layouts``: TCIA DICOM
 tree, Kaggle JPEG copy), labels, clinical vector, splits. One row per abnormality; ``group_id``
-is the patient; ``split`` is the official train/test.
-"""
+is the patient; ``split`` is the official train/test."""
 from pathlib import Path
 
 import numpy as np
@@ -42,16 +41,10 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DatasetError("CBIS-DDSM case CSV is missing", path=path)
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    # mass files say "breast_density", calc files "breast density"; "ROI mask file path" etc.
-    frame.columns = ["_".join(str(c).strip().lower().split()) for c in frame.columns]
     wanted = COMMON_COLUMNS + KIND_COLUMNS[kind]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise DatasetError(f"missing column(s) {missing}; expected {list(wanted)}", path=path)
-    frame = frame[list(wanted)].copy()
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()      # the quoted path fields end in "\n"
+    # mass files say "breast_density", calc files "breast density"; "ROI mask file path" etc.
+    frame = read_csv(path, wanted, lambda c: "_".join(c.lower().split()))
+    frame = pd.DataFrame({c: frame[c].str.strip() for c in wanted})   # the quoted path fields end in "\n"
     frame = frame.assign(abnormality_type=kind, split=split, source_file=str(path),
                          source_row=np.arange(1, len(frame) + 1))
     DatasetError.reject_first(~frame["pathology"].isin(PATHOLOGIES), path, lambda i: f"pathology "
@@ -60,14 +53,11 @@ def read_case_csv(path, kind: str, split: str) -> pd.DataFrame:
     return frame
 
 
-def read_case_descriptions(root, abnormality: str = "both") -> pd.DataFrame:
+def read_case_descriptions(root) -> pd.DataFrame:
     """All case CSV rows (no images needed): one row per abnormality, labels and clinical vector."""
-    kinds = {"both": ("mass", "calc"), "mass": ("mass",), "calc": ("calc",)}.get(abnormality)
-    if kinds is None:
-        raise DatasetError(f"abnormality {abnormality!r}; expected both, mass or calc")
     csv_dir = find_csv_dir(root)
-    frame = pd.concat([read_case_csv(csv_dir / CSV_FILES[kind, split], kind, split)
-                       for kind in kinds for split in ("train", "test")], ignore_index=True)
+    frame = pd.concat([read_case_csv(csv_dir / name, *key) for key, name in CSV_FILES.items()],
+                      ignore_index=True)
     malignant = (frame["pathology"] == "MALIGNANT").astype(int)
     frame["label_binary"] = malignant
     frame["label_4class"] = np.where(frame["abnormality_type"] == "mass", 0, 2) + malignant
@@ -94,39 +84,30 @@ def patients_across_split(frame: pd.DataFrame) -> dict:
 
 
 def clinical_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """(N, 36) float32 from the frame's ``clinical`` column."""
     return (np.stack(frame[CLINICAL_COLUMN].to_numpy()).astype(np.float32) if len(frame)
             else np.zeros((0, 36), np.float32))
 
 
-def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
-                   missing: str = "skip", layout: str = "auto") -> pd.DataFrame:
+def load(root, labels: str = "binary") -> pd.DataFrame:
     """CBIS-DDSM in either layout, one row per abnormality, ``labels`` 'binary' or '4class'; rows
-    without images are counted (``missing="skip"``) or raise."""
+    without images are counted."""
     if labels not in ("binary", "4class"):
         raise DatasetError(f"labels {labels!r}; expected binary or 4class")
-    if missing not in ("skip", "error"):
-        raise DatasetError(f"missing {missing!r}; expected skip or error")
     root = Path(root)
-    frame = read_case_descriptions(root, abnormality)
+    frame = read_case_descriptions(root)
     report = LoadReport("cbis-ddsm", str(root), rows_read=len(frame))
-    resolver = open_layout(root, layout)
-    keep, images, crops, masks = [], [], [], []
+    resolver = open_layout(root)
+    found = {}   # sample_id -> (full image, crop, mask)
     for rec in frame.to_dict("records"):
         try:
-            full, crop, mask = resolver.resolve(rec)
+            found[rec["sample_id"]] = resolver.resolve(rec)
         except FileNotFoundError as err:
-            if missing == "error":
-                raise DatasetError(f"image file missing: {err}", path=rec["source_file"],
-                                   row=rec["source_row"]) from None
             report.skip("image missing", f"{rec['sample_id']}: {err}")
-            continue
-        keep.append(rec["sample_id"])
-        images.append(str(full))
-        crops.append(str(crop) if crop else "")
-        masks.append([str(mask)] if mask else [])
-    frame = frame[frame["sample_id"].isin(set(keep))].copy()
-    frame["image_path"], frame["crop_path"], frame["mask_paths"] = images, crops, masks
+    frame = frame[frame["sample_id"].isin(found)].copy()
+    files = [found[s] for s in frame["sample_id"]]
+    frame["image_path"] = [str(full) for full, _, _ in files]
+    frame["crop_path"] = [str(crop) if crop else "" for _, crop, _ in files]
+    frame["mask_paths"] = [[str(mask)] if mask else [] for _, _, mask in files]
     names = BINARY_CLASSES if labels == "binary" else FOUR_CLASSES
     frame["label"] = frame["label_" + labels]
     frame["label_name"] = [names[i] for i in frame["label"]]
@@ -142,9 +123,6 @@ def load_cbis_ddsm(root, abnormality: str = "both", labels: str = "binary",
     return finish_frame(frame, report)
 
 
-load = load_cbis_ddsm
-
-
 def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0,
                    drop_leaking_patients: bool = False) -> dict:
     """{'train', 'val', 'test'}: the official test; validation carved from train by patient."""
@@ -153,6 +131,5 @@ def split_official(frame: pd.DataFrame, val_fraction: float = 0.2, seed: int = 0
         leak = set(patients_across_split(frame)["train_and_test"])
         is_train &= ~frame["patient_id"].isin(leak).to_numpy()
     train, val = splits.holdout_by_group(np.flatnonzero(is_train), frame["label"].to_numpy(),
-                                         frame["group_id"].to_numpy(), fraction=val_fraction,
-                                         seed=seed)
+                                         frame["group_id"].to_numpy(), fraction=val_fraction, seed=seed)
     return {"train": train, "val": val, "test": np.flatnonzero(frame["split"].to_numpy() == "test")}

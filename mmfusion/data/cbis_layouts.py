@@ -17,9 +17,7 @@ def looks_binary(arr: np.ndarray, tolerance: float = 0.06, share: float = 0.995)
     """True when nearly every pixel sits at the image's min or max (JPEG ringing tolerated)."""
     arr = np.asarray(arr, np.float32)
     low, high = float(arr.min()), float(arr.max())
-    if high <= low:
-        return True
-    edge = tolerance * (high - low)
+    edge = tolerance * (high - low)   # 0 for a flat image: every pixel sits at min and max
     return float(np.mean((arr <= low + edge) | (arr >= high - edge))) >= share
 
 
@@ -27,14 +25,13 @@ def split_crop_mask(candidates) -> tuple:
     """(crop, mask) of ``candidates`` [(path, SeriesDescription)], by description, else by content."""
     from mmfusion.data.images import read_image
 
-    files = list(dict.fromkeys((Path(p), d) for p, d in candidates))
-    paths = list(dict.fromkeys(p for p, _ in files))
+    descriptions = {Path(p): d for p, d in candidates}   # a file listed twice has one description
+    paths = list(descriptions)
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(str(path))
     if len(paths) == 1:
         raise FileNotFoundError(f"only one file for crop and mask: {paths[0]}")
-    descriptions = dict(files)
     masks = [p for p in paths if str(descriptions[p]).strip().lower() == MASK]
     if len(masks) == 1 and len(paths) == 2:
         return next(p for p in paths if p != masks[0]), masks[0]
@@ -96,7 +93,7 @@ class KaggleLayout:
         info_path = root / "csv" / "dicom_info.csv"
         if not info_path.is_file():
             raise DatasetError("Kaggle CBIS-DDSM layout needs csv/dicom_info.csv", path=info_path)
-        info = read_csv(info_path, dtype=str, keep_default_na=False, na_values=[""])
+        info = read_csv(info_path, na_values=[""])
         if "image_path" not in info.columns or "SeriesDescription" not in info.columns:
             raise DatasetError("missing column image_path or SeriesDescription", path=info_path)
         self.series: dict = {}
@@ -137,14 +134,11 @@ class NoImages:
         raise FileNotFoundError(f"no image tree under {self.root} for {rec['image_file_path']}")
 
 
-def open_layout(root, layout: str = "auto"):
+def open_layout(root):
+    """The Kaggle copy if ``root`` has its csv/dicom_info.csv or jpeg/, else the TCIA tree, else the CSVs."""
     root = Path(root)
-    if layout == "auto":
-        tree = root / "CBIS-DDSM" if (root / "CBIS-DDSM").is_dir() else root
-        studies = (d for d in tree.iterdir() if d.is_dir() and d.name.startswith(("Mass-", "Calc-")))
-        layout = ("kaggle" if (root / "csv" / "dicom_info.csv").is_file() or (root / "jpeg").is_dir()
-                  else "tcia" if any(studies) else "csv-only")
-    classes = {"tcia": TciaLayout, "kaggle": KaggleLayout, "csv-only": NoImages}
-    if layout not in classes:
-        raise DatasetError(f"layout {layout!r}; expected auto, tcia or kaggle")
-    return classes[layout](root)
+    if (root / "csv" / "dicom_info.csv").is_file() or (root / "jpeg").is_dir():
+        return KaggleLayout(root)
+    tcia = TciaLayout(root)
+    studies = (d for d in tcia.tree.iterdir() if d.is_dir() and d.name.startswith(("Mass-", "Calc-")))
+    return tcia if any(studies) else NoImages(root)

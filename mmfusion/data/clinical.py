@@ -26,8 +26,6 @@ CLINICAL_DIM = 36
 CLINICAL_FEATURE_NAMES = tuple(f"{group}={token}" for group, tokens in CLINICAL_VOCAB.items()
                                for token in tokens)
 MISSING_TOKENS = {"", "NA", "N/A", "NAN", "NONE"}
-MASS_GROUPS = ("mass_shape", "mass_margins")
-CALC_GROUPS = ("calc_type", "calc_distribution")
 assert len(CLINICAL_FEATURE_NAMES) == CLINICAL_DIM
 
 
@@ -54,13 +52,12 @@ def encode_clinical_row(abnormality_type: str, breast_density, mass_shape=None, 
     if kind not in ("mass", "calc", "calcification"):
         raise DatasetError(f"abnormality type {abnormality_type!r}; expected mass or calcification",
                            path=path, row=row)
-    values = {"breast_density": breast_density, "mass_shape": mass_shape, "mass_margins": mass_margins,
-              "calc_type": calc_type, "calc_distribution": calc_distribution}
-    skipped = CALC_GROUPS if kind == "mass" else MASS_GROUPS
+    values = (breast_density, mass_shape, mass_margins, calc_type, calc_distribution)   # group order
+    other = "calc_" if kind == "mass" else "mass_"   # the other kind's groups stay zero
     vector = np.zeros(CLINICAL_DIM, np.float32)
-    for group, span in CLINICAL_GROUPS.items():
-        if group not in skipped:
-            vector[span] = encode_group(group, values[group], path=path, row=row)
+    for (group, span), value in zip(CLINICAL_GROUPS.items(), values):
+        if not group.startswith(other):
+            vector[span] = encode_group(group, value, path=path, row=row)
     return vector
 
 

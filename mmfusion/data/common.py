@@ -39,9 +39,15 @@ def read_text(path) -> str:
                            path=path, row=data.count(b"\n", 0, e.start) + 1) from None
 
 
-def read_csv(path, **kwargs) -> pd.DataFrame:
-    """pandas.read_csv through :func:`read_text` (encoding errors name the file and line)."""
-    return pd.read_csv(io.StringIO(read_text(path)), **kwargs)
+def read_csv(path, required=(), clean=str.strip, **kwargs) -> pd.DataFrame:
+    """The cells as written (strings) through :func:`read_text`, column names ``clean``-ed; a missing
+    ``required`` column stops with the file."""
+    frame = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False, **kwargs)
+    frame.columns = [clean(str(c)) for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"missing column(s) {missing}; expected {list(required)}", path=path)
+    return frame
 
 
 def single_copy(hits, what: str, root, missing: str) -> Path:
@@ -98,7 +104,6 @@ class LoadReport:
 
 
 def finish_frame(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Check the shared columns and attach the report as ``frame.attrs['report']``."""
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise AssertionError(f"loader for {report.dataset} did not produce columns {missing}")

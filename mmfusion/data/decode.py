@@ -1,6 +1,5 @@
 """Files listed in a loader's frame -> images decoded by ``images.read_image`` (in parallel, inside
-``tf.numpy_function``) -> the one tf.data pipeline, which caches them as uint8 before shuffling.
-"""
+``tf.numpy_function``) -> the one tf.data pipeline, which caches them as uint8 before shuffling."""
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np

@@ -1,7 +1,6 @@
 """Duplicated images (BUSI holds many): MD5 of the decoded pixels (re-saved copies match) and a
 64-bit difference hash (dHash) on a 9x8 thumbnail (re-scaled copies match within ``max_distance``
-bits). Duplicates join transitively.
-"""
+bits). Duplicates join transitively."""
 import dataclasses
 import hashlib
 

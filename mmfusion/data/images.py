@@ -1,6 +1,5 @@
 """Images and masks as the datasets ship them: PGM, PNG (RGB, L, 1-bit, RGBA), JPEG, DICOM.
-Sizes are ``(height, width)`` or one int; an undecodable file raises ``DatasetError`` naming it.
-"""
+Sizes are ``(height, width)`` or one int; an undecodable file raises ``DatasetError`` naming it."""
 import warnings
 from pathlib import Path
 
@@ -94,9 +93,8 @@ def _resize(arr: np.ndarray, size, resample) -> np.ndarray:
     return out[0] if arr.ndim == 2 else np.stack(out, axis=-1)
 
 
-def read_image(path, mode: str = "rgb", size=None, dtype=np.uint8, window=None) -> np.ndarray:
-    """``(H, W, 3)`` ("rgb") or ``(H, W)`` ("gray"), resized bilinearly; as uint8, 16-bit files are
-    mapped by ``window=(low, high)`` (default min..max)."""
+def read_image(path, mode: str = "rgb", size=None, dtype=np.uint8) -> np.ndarray:
+    """``(H, W, 3)`` ("rgb") or ``(H, W)`` ("gray"), resized bilinearly; uint8 maps 16-bit files min..max."""
     if mode not in ("rgb", "gray"):
         raise ValueError(f"mode must be 'rgb' or 'gray', got {mode!r}")
     img = None if is_dicom(path) else _open_pil(path)
@@ -111,7 +109,7 @@ def read_image(path, mode: str = "rgb", size=None, dtype=np.uint8, window=None) 
             img = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img.convert("RGBA"))
         arr = np.asarray(img.convert("RGB" if mode == "rgb" else "L"))
     if np.dtype(dtype) == np.uint8 and arr.dtype != np.uint8:
-        arr = window_to_uint8(arr, window)
+        arr = window_to_uint8(arr)
     if size is not None:
         arr = _resize(arr, _hw(size), Image.BILINEAR)
     return arr.astype(dtype, copy=False)
@@ -127,8 +125,6 @@ def image_size(path) -> tuple[int, int]:
 
 def binarise_mask(img: Image.Image) -> np.ndarray:
     """Foreground = any colour channel lit above half the value range (transparent = background)."""
-    if img.mode == "1":
-        return np.asarray(img, dtype=bool)
     if img.mode in FLOAT_MODES:
         arr = np.asarray(img, dtype=np.float32)
         return arr > (0 if arr.max() <= 1 else arr.max() / 2)
@@ -148,10 +144,8 @@ def read_mask(paths, shape=None, report=None) -> np.ndarray:
     merged = np.zeros(_hw(shape), bool) if shape is not None else None
     target = _hw(shape)
     for path in paths:
-        if is_dicom(path):   # CBIS-DDSM TCIA ROI masks are 16-bit DICOM with values 0 / max
-            mask = window_to_uint8(read_dicom(path)) > 127
-        else:
-            mask = binarise_mask(_open_pil(path))
+        # CBIS-DDSM TCIA ROI masks are 16-bit DICOM with values 0 / max
+        mask = window_to_uint8(read_dicom(path)) > 127 if is_dicom(path) else binarise_mask(_open_pil(path))
         target = target or mask.shape
         if mask.shape != target:
             message = (f"{path}: mask size {mask.shape[1]}x{mask.shape[0]} differs from image size "

@@ -36,14 +36,10 @@ class MetadataEncoder:
     def feature_names(self) -> list[str]:
         return ["age", "age_missing"] + [f"sex={s}" for s in self.sexes] + [f"site={s}" for s in self.sites]
 
-    @property
-    def dim(self) -> int:
-        return 2 + len(self.sexes) + len(self.sites)
-
     def transform(self, frame) -> np.ndarray:
         if not self.sexes and not self.sites:
             raise RuntimeError("MetadataEncoder.transform before fit")
-        out = np.zeros((len(frame), self.dim), np.float32)
+        out = np.zeros((len(frame), len(self.feature_names)), np.float32)
         out[:, :2] = age_columns(frame, self.age_scale)
         for offset, vocab, column in ((2, self.sexes, "sex"), (2 + len(self.sexes), self.sites, "site")):
             for i, value in enumerate(frame[column]):

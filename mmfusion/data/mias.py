@@ -1,8 +1,7 @@
 """mini-MIAS as Kaggle ships it (``kmader/mias-mammography``): ``Info.txt`` + ``all-mias/mdbNNN.pgm``.
 Info.txt: trailing spaces; 330 rows for 322 images (mdb144 has a benign and a malignant row);
 abnormal rows without coordinates (mdb059, 216, 233, 245); coordinates in the 1024x1024 frame,
-origin bottom-left. Consecutive images are one patient's two breasts (mdb001/002, ...).
-"""
+origin bottom-left. Consecutive images are one patient's two breasts (mdb001/002, ...)."""
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +95,8 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
         raise ValueError(f"missing must be 'skip' or 'error', got {missing!r}")
     root = Path(root)
     info = find_info(root)
-    report = LoadReport("mias", str(root))
     rows = read_info(info)
-    report.rows_read = len(rows)
+    report = LoadReport("mias", str(root), rows_read=len(rows))
     frame = per_image(rows, label_rule)
     images = {}   # image number -> path, for mdb001.pgm and mdb1.pgm spellings, in all-mias/ or the root
     for path in (p for d in (info.parent / "all-mias", info.parent) if d.is_dir() for p in d.iterdir()):

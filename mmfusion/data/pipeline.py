@@ -1,8 +1,7 @@
 """The one tf.data pipeline: arrays or dicts of arrays (or an element Dataset) -> batched Dataset.
 Training streams of arrays are epoch-indexed (order and augmentation seeds are stateless in (seed,
 epoch, index)), so a resumed run sees the same batches. Whole batches are gathered and augmented:
-per-element maps cost more in call overhead than the augmentation itself.
-"""
+per-element maps cost more in call overhead than the augmentation itself."""
 import math
 
 import numpy as np

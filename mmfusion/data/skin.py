@@ -1,6 +1,5 @@
 """HAM10000 and ISIC 2019 as downloaded: ``age`` (NaN when empty), ``sex``, ``site`` for
-``data.metadata``; ``group_id`` is the lesion (the image id when empty, counted in attrs['notes']).
-"""
+``data.metadata``; ``group_id`` is the lesion (the image id when empty, counted in attrs['notes'])."""
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +37,6 @@ def index_images(root: Path, suffixes=(".jpg", ".jpeg", ".png")) -> tuple[dict, 
             continue
         index[path.stem], folder[path.stem] = path.resolve(), path.parent
     return index, copies
-
-
-def _read_csv(path: Path, required) -> pd.DataFrame:
-    frame = read_csv(path, dtype=str, keep_default_na=False)
-    frame.columns = [c.strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DatasetError(f"missing column(s) {missing}; expected {list(required)}", path=path)
-    return frame
 
 
 def _unique_ids(ids: pd.Series, path: Path, column: str) -> None:
@@ -97,7 +87,7 @@ def read_ham10000_metadata(root) -> pd.DataFrame:
     """HAM10000_metadata.csv (no images needed); ``frame.attrs['notes']`` counts empty ages and lesions."""
     root = Path(root)
     path = _find_file(root, HAM_METADATA)
-    raw = _read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
+    raw = read_csv(path, ("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"))
     dx = raw["dx"].str.strip().str.lower()
     DatasetError.reject_first(~dx.isin(HAM_CLASSES), path, lambda i: f"dx {raw['dx'].iloc[i]!r}; expected "
                               f"one of {', '.join(HAM_CLASSES)}")
@@ -126,7 +116,7 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
     """ISIC 2019 training set, metadata joined; ``isic_id`` drops ``_downsampled``; UNK rows skipped."""
     root = Path(root)
     truth_path = _find_file(root, ISIC_TRUTH)
-    truth = _read_csv(truth_path, ("image", *ISIC_CLASSES))
+    truth = read_csv(truth_path, ("image", *ISIC_CLASSES))
     report = LoadReport("isic2019", str(root), rows_read=len(truth))
     columns = list(ISIC_CLASSES) + (["UNK"] if "UNK" in truth.columns else [])
     try:
@@ -146,21 +136,18 @@ def load_isic2019(root, missing: str = "skip") -> pd.DataFrame:
         report.skip("UNK label", f"{frame['sample_id'].iloc[i]} (row {i + 1})")
     frame = frame[~unk]
     meta_path = _find_file(root, ISIC_METADATA)
-    meta = _read_csv(meta_path, ("image",)).rename(columns={"gender": "sex", "age_approx": "age",
+    meta = read_csv(meta_path, ("image",)).rename(columns={"gender": "sex", "age_approx": "age",
                                                             "anatom_site_general": "site"})
     for column in ("age", "sex", "site", "lesion_id"):
         if column not in meta.columns:
             raise DatasetError(f"missing column {column!r} (or its alias)", path=meta_path)
-    meta = meta.assign(image=meta["image"].str.strip(), age=_age(meta["age"].tolist(), meta_path),
+    meta = meta.assign(sample_id=meta["image"].str.strip(), age=_age(meta["age"].tolist(), meta_path),
                        sex=meta["sex"].str.strip().str.lower().replace("", "unknown"),
                        site=meta["site"].str.strip().str.lower().replace("", "unknown"))
-    frame = frame.merge(meta[["image", "age", "sex", "site", "lesion_id"]], how="left",
-                        left_on="sample_id", right_on="image").drop(columns="image")
+    frame = frame.merge(meta[["sample_id", "age", "sex", "site", "lesion_id"]], how="left", on="sample_id")
     notes = {"metadata_row_missing": int(frame["lesion_id"].isna().sum()),
              "age_missing": int(frame["age"].isna().sum())}
     frame = frame.fillna({"sex": "unknown", "site": "unknown", "lesion_id": ""})
     frame = _attach_images(_group(frame, notes), root, report, missing, notes)
     return _finish(frame, report, notes, ISIC_CLASSES)
 
-
-load = load_ham10000

@@ -10,23 +10,15 @@ class LeakageError(DatasetError):
     """A group (patient, lesion, duplicate) or a sample occurs on two sides of a split."""
 
 
-def _as_array(values) -> np.ndarray:
-    return np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values)
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
 def check_leakage(splits: dict, groups: dict | None = None) -> None:
     """LeakageError if an index or a ``groups`` value (kind -> values) occurs in two of ``splits``."""
     for kind, values in {"sample index": None, **(groups or {})}.items():
-        values = None if values is None else _as_array(values)
+        values = None if values is None else np.asarray(values)
         seen: dict = {}
         for side, idx in splits.items():
             idx = np.asarray(idx, dtype=int)
             for value in (idx if values is None else values[idx]):
-                if not _missing(value) and seen.setdefault(value, side) != side:
+                if not pd.isna(value) and seen.setdefault(value, side) != side:
                     shown = value.item() if isinstance(value, np.generic) else value
                     raise LeakageError(f"{kind} {shown!r} is on both {seen[value]!r} and {side!r}")
 
@@ -34,14 +26,14 @@ def check_leakage(splits: dict, groups: dict | None = None) -> None:
 def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups=None,
                    n_groups: int = 0) -> None:
     """Too few images for a split stop here, naming the class counts and the minimum needed."""
-    labels = _as_array(labels)
+    labels = np.asarray(labels)
     classes, counts = np.unique(labels, return_counts=True)
     problems = []
     if counts.size and counts.min() < per_class:
         problems.append(f"at least {per_class} images of every class")
     if len(labels) < total:
         problems.append(f"at least {total} images in all")
-    got = len(np.unique(_as_array(groups).astype(str))) if groups is not None else None
+    got = len(np.unique(np.asarray(groups).astype(str))) if groups is not None else None
     if got is not None and got < n_groups:
         problems.append(f"at least {n_groups} groups (patients/lesions; got {got})")
     if problems:
@@ -52,7 +44,7 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
 
 def two_step_minimum(labels, first: float, second: float, again: str) -> int:
     """Fewest images two stratified train_test_split calls accept (``second`` of the ``again`` part)."""
-    c = len(np.unique(_as_array(labels)))
+    c = len(np.unique(np.asarray(labels)))
     for n in range(2, 100000):
         t1 = int(np.ceil(first * n))
         part = t1 if again == "test" else n - t1
@@ -72,7 +64,7 @@ def merge_groups(*arrays) -> np.ndarray:
     edges = []   # (sample, first sample with its value), per group kind
     for values in arrays:
         first: dict = {}
-        edges += [(i, first.setdefault(v, i)) for i, v in enumerate(_as_array(values)) if not _missing(v)]
+        edges += [(i, first.setdefault(v, i)) for i, v in enumerate(np.asarray(values)) if not pd.isna(v)]
     i, j = np.array(edges, dtype=int).reshape(-1, 2).T
     labels = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)[1]
     return np.unique(labels, return_index=True)[1][labels]
@@ -80,7 +72,7 @@ def merge_groups(*arrays) -> np.ndarray:
 
 def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:
     """Greedy stratified group assignment: largest groups first, each to the side it fills best."""
-    labels, groups = _as_array(labels), _as_array(groups)
+    labels, groups = np.asarray(labels), np.asarray(groups)
     classes, y = np.unique(labels, return_inverse=True)
     uniq, g = np.unique(groups.astype(str), return_inverse=True)
     counts = np.zeros((len(uniq), len(classes)))
@@ -103,7 +95,7 @@ def train_val_test_split(labels, groups=None, ratios=(0.7, 0.15, 0.15), seed: in
     """``{"train", "val", "test"}`` stratified: sklearn's ``train_test_split`` twice, or by group."""
     from sklearn.model_selection import train_test_split
 
-    labels = _as_array(labels)
+    labels = np.asarray(labels)
     what = f"a train/val/test split {tuple(ratios)}"
     if groups is None:
         test_share, val_share = ratios[2] / sum(ratios), ratios[1] / (ratios[0] + ratios[1])
@@ -123,10 +115,10 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
     """``[(train_idx, test_idx)] * k`` via sklearn (Stratified)(Group)KFold, shuffled with ``seed``."""
     from sklearn import model_selection as ms
 
-    labels = _as_array(labels)
+    labels = np.asarray(labels)
     require_enough(labels, f"{k}-fold cross-validation", 1, k, groups, k)
     if groups is not None:
-        groups = _as_array(groups)
+        groups = np.asarray(groups)
         splitter = ms.StratifiedGroupKFold if stratified else ms.GroupKFold
     else:
         splitter = ms.StratifiedKFold if stratified else ms.KFold
@@ -140,7 +132,7 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
 def holdout_by_group(train_idx, labels, groups, fraction: float = 0.15, seed: int = 0):
     """``(train_idx, val_idx)``: validation carved from ``train_idx`` by group, stratified by label."""
     train_idx = np.asarray(train_idx, dtype=int)
-    labels, groups = _as_array(labels), _as_array(groups)
+    labels, groups = np.asarray(labels), np.asarray(groups)
     require_enough(labels[train_idx], f"a {fraction:.0%} validation hold-out", 1, 2, groups[train_idx], 2)
     keep, val = _grouped_ratio_split(labels[train_idx], groups[train_idx], (1 - fraction, fraction), seed)
     out = {"train": train_idx[keep], "val": train_idx[val]}

@@ -23,8 +23,7 @@ ALL_CHECKS = (check_witness, ac.check_f1, ac.check_grim, ac.check_std, ac.check_
 def audit_claims(claims) -> list:
     """All findings for loaded Claims, worst first, each citing its claims with line and source."""
     findings = [Finding("schema", "unverifiable", [], w) for w in claims.warnings]
-    for check in ALL_CHECKS:
-        findings.extend(check(claims))
+    findings += [f for check in ALL_CHECKS for f in check(claims)]
     cite = {c.ref(): c.cite() for c in claims.claims}
     for f in findings:
         f.paper = claims.paper
@@ -91,8 +90,7 @@ def audit_markdown(paper) -> str:
     lines = [f"## Audit of the paper's numbers ({claims.paper})", "",
              f"{summary['total']} claims, {summary['numbers']} printed numbers; findings: "
              + ", ".join(f"{v} {k}" for k, v in severity_counts(findings).items()), ""]
-    witnesses = [f for f in findings if f.check == "witness"]
-    if witnesses:
+    if witnesses := [f for f in findings if f.check == "witness"]:
         lines += ["| table | row | printed | verdict | witness confusion matrices (rows true, columns "
                   "predicted) |", "|---|---|---|---|---|"]
         for f in witnesses:
@@ -107,8 +105,7 @@ def audit_markdown(paper) -> str:
                          f"{f.severity} | {wit} |")
         lines.append("")
     for sev in SEVERITIES[:-1]:   # all but "consistent"
-        chosen = [f for f in findings if f.severity == sev and f.check != "witness"]
-        if chosen:
+        if chosen := [f for f in findings if f.severity == sev and f.check != "witness"]:
             lines += [f"### {sev.capitalize()} ({len(chosen)})", ""]
             for f in chosen:
                 lines += [f"- **{f.check}**: {f.message}", *(f"  - {c}" for c in f.claims)]

@@ -62,6 +62,20 @@ def _metric_claims(claims, kinds=("metric",)):
             and fz.canonical_metric(c.column) is not None]
 
 
+def by_row(cs) -> dict:
+    """(table, row) -> those of the claims ``cs`` printed in that row, in file order."""
+    rows = defaultdict(list)
+    for c in cs:
+        rows[(c.table, c.row)].append(c)
+    return rows
+
+
+def single_evaluations(claims) -> list:
+    """Metric claims of one evaluation (n == 1), as GRIM and the witness matrices check them."""
+    return [c for c in _metric_claims(claims) if fz.canonical_metric(c.column) in GRIM_METRICS
+            and (c.n or 1) == 1 and c.averaging not in ("per-class", "samples")]
+
+
 def _hm(p, r):
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
@@ -107,12 +121,7 @@ def accuracy_only(group) -> bool:
 
 def check_grim(claims) -> list:
     out = []
-    groups = defaultdict(list)
-    for c in _metric_claims(claims):
-        if (fz.canonical_metric(c.column) in GRIM_METRICS and (c.n or 1) == 1
-                and c.averaging not in ("per-class", "samples")):
-            groups[(c.table, c.row)].append(c)
-    for group in groups.values():
+    for group in by_row(single_evaluations(claims)).values():
         counts, size = claims.class_counts(group[0]), claims.test_size(group[0])
         # a row with class counts and more than an accuracy: audit_witness enumerates its matrices
         if size and not (counts and sum(counts.values()) > 0 and not accuracy_only(group)):

@@ -14,8 +14,7 @@ DOWNLOAD_COUNTS = {
 
 def _sum(claims, c) -> Finding:
     parts = [claims.find_ref(link) for link in c.sum_of]
-    missing = [link for link, p in zip(c.sum_of, parts) if len(p) != 1]
-    if missing:
+    if missing := [link for link, p in zip(c.sum_of, parts) if len(p) != 1]:
         return Finding("counts", "unverifiable", [c.ref()],
                        f"{c.ref()}: sum_of points to no single claim: {missing}")
     values = [p[0].value for p in parts]

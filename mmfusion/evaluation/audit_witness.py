@@ -3,13 +3,10 @@ class counts are known, the integer confusion matrices consistent with all of it
 under the stated (or inferred) averaging and the printed rounding — or "none". Every matrix is
 enumerated once (pruned by the row's accuracy), then each printed metric is matched under each
 averaging reading it may have."""
-from collections import defaultdict
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import feasibility as fz
-from .audit_checks import GRIM_METRICS, Finding, _dec, _modes, accuracy_only, printed
+from .audit_checks import Finding, _dec, _modes, accuracy_only, by_row, printed, single_evaluations
 
 NO_AVERAGING = ("accuracy", "balanced_accuracy")
 MAX_LISTED = 10
@@ -20,16 +17,22 @@ MODE_CAVEATS = {"truncated": "with every number truncated",
                 "some rounded, some truncated": "only if some numbers are rounded and others truncated"}
 
 
-@dataclass
 class RowProblem:
-    claims: list            # the row's metric claims
-    names: list             # class names, in the order of the matrices' rows
-    counts: list            # test images per class
-    cms: np.ndarray         # (M, k, k) candidate matrices, rows true, columns predicted
-    readings: list          # averaging readings tried (binary(pos=..), macro, weighted, micro)
-    pruned: set | None      # correct counts allowed by the accuracy (None: not pruned)
+    """A row's candidate matrices, enumerated once (OverflowError past the enumeration limit)."""
 
-    def __post_init__(self):
+    def __init__(self, claims, group):
+        counts = claims.class_counts(group[0])
+        self.claims = group                     # the row's metric claims
+        self.names = list(counts)               # class names, in the order of the matrices' rows
+        self.counts = list(counts.values())     # test images per class
+        acc = [c for c in group if fz.canonical_metric(c.column) == "accuracy"]
+        # correct counts allowed by the accuracy (None: not pruned)
+        self.pruned = (fz.allowed_correct_counts(sum(self.counts), acc[0].value, _dec(acc[0]),
+                                                 acc[0].scale == "percent", _modes(acc[0])) if acc else None)
+        # (M, k, k) candidate matrices, rows true, columns predicted
+        self.cms = fz.enumerate_confusion_matrices(self.counts, self.pruned)
+        # averaging readings tried (binary(pos=..), macro, weighted, micro)
+        self.readings = fz.readings(len(self.names), self.names)
         self._values = {r: fz.metrics_of_matrices(self.cms, r, self.names) for r in self.readings}
 
     def fits(self, c, reading, modes) -> np.ndarray:
@@ -45,17 +48,6 @@ class RowProblem:
             pos = [f"binary(pos={c.positive})"] if c.positive else None
             return [r for r in self.readings if r.startswith("binary") and (pos is None or r in pos)]
         return [r for r in self.readings if r == c.averaging]
-
-
-def row_problem(claims, group) -> RowProblem:
-    """Enumerate the row's candidate matrices (OverflowError past the enumeration limit)."""
-    counts = claims.class_counts(group[0])
-    names, n = list(counts), sum(counts.values())
-    acc = [c for c in group if fz.canonical_metric(c.column) == "accuracy"]
-    allowed = (fz.allowed_correct_counts(n, acc[0].value, _dec(acc[0]), acc[0].scale == "percent",
-                                         _modes(acc[0])) if acc else None)
-    cms = fz.enumerate_confusion_matrices(list(counts.values()), allowed)
-    return RowProblem(group, names, list(counts.values()), cms, fz.readings(len(names), names), allowed)
 
 
 def _restrict(readings: dict, positive):
@@ -85,20 +77,6 @@ def single_readings(problem: RowProblem, per_claim: dict) -> list:
             if np.logical_and.reduce([per_claim[c.index].get(r, none) for c in problem.claims]).any()]
 
 
-def witness_groups(claims) -> dict:
-    """(table, row) -> metric claims of one evaluation (n == 1) with known class counts."""
-    groups = defaultdict(list)
-    for c in claims.claims:
-        if (c.kind == "metric" and c.is_scalar and (c.n or 1) == 1 and c.relation in (None, "=")
-                and fz.canonical_metric(c.column) in GRIM_METRICS
-                and c.averaging not in ("per-class", "samples")):
-            counts = claims.class_counts(c)
-            if counts and sum(counts.values()) > 0:
-                groups[(c.table, c.row)].append(c)
-    # an accuracy alone is the GRIM check's (k / N)
-    return {k: g for k, g in groups.items() if not accuracy_only(g)}
-
-
 def _solve(problem):
     """(mode label, {claim index: {reading: mask}}, mask, positive) under the first mode that fits."""
     for label, modes in MODES:
@@ -124,11 +102,10 @@ def witness_row(claims, group) -> Finding:
     table, row = group[0].table, group[0].row
     refs = [c.ref() for c in group]
     try:
-        problem = row_problem(claims, group)
+        problem = RowProblem(claims, group)
     except OverflowError as e:
         return Finding("witness", "unverifiable", refs, f"{table} / {row}: not enumerated ({e})")
-    c = problem.claims[0]
-    src = ("class counts: given on the claim (its note says where from)" if c.test_class_counts else
+    src = ("class counts: given on the claim (its note says where from)" if group[0].test_class_counts else
            claims.protocol.get("test_counts_source", "class counts: protocol.test_class_counts"))
     counts = ", ".join(f"{k} {v}" for k, v in zip(problem.names, problem.counts))
     header = f"{table} / {row}: test set {sum(problem.counts)} ({counts}" + (f"; {src}" if src else "") + ")"
@@ -163,4 +140,8 @@ def witness_row(claims, group) -> Finding:
 
 
 def check_witness(claims) -> list:
-    return [witness_row(claims, group) for group in witness_groups(claims).values()]
+    """A witness finding per row of metric claims of one evaluation (n == 1) with known class counts;
+    a row that prints only an accuracy is the GRIM check's (k / N)."""
+    groups = by_row(c for c in single_evaluations(claims)
+                    if sum((claims.class_counts(c) or {}).values()) > 0)
+    return [witness_row(claims, g) for g in groups.values() if not accuracy_only(g)]

@@ -2,10 +2,8 @@
 it describes, and any printed row whose numbers it repeats — notably another study's row. Also
 significance without data: a p-value against a baseline whose numbers the paper does not print, or
 whose numbers are another study's (a paired test needs both models' predictions on one test set)."""
-from collections import defaultdict
-
 from . import feasibility as fz
-from .audit_checks import Finding, _frac_interval, printed
+from .audit_checks import Finding, _frac_interval, by_row, printed
 
 
 def same_printing(a, b) -> bool:
@@ -18,18 +16,11 @@ def same_printing(a, b) -> bool:
     return alo <= bhi and blo <= ahi
 
 
-def _rows(claims, kind):
-    rows = defaultdict(list)
-    for c in claims.claims:
-        if c.kind == kind and c.is_scalar:
-            rows[(c.table, c.row)].append(c)
-    return rows
-
-
 def literature_twin(claims, group, min_matches: int = 2):
     """(table, row, pairs) of another study's row that repeats >= ``min_matches`` of ``group``'s
     numbers (every metric of the group that the row prints must agree), else None."""
-    for (table, row), cs in _rows(claims, "literature").items():
+    studies = by_row(c for c in claims.claims if c.kind == "literature" and c.is_scalar)
+    for (table, row), cs in studies.items():
         pairs, clash = [], False
         for g in group:
             same = [c for c in cs if fz.canonical_metric(c.column) == fz.canonical_metric(g.column)]
@@ -50,8 +41,7 @@ def _describes(claims, c) -> Finding:
         return Finding("xref", "unverifiable", [c.ref()],
                        f"{c.ref()}: {printed(c)} ({c.column}) — no cell of {label} prints this quantity")
     hits = [t for t in cells if same_printing(c, t)]
-    own = [t for t in hits if t.kind == "metric"]
-    if own:
+    if own := [t for t in hits if t.kind == "metric"]:
         return Finding("xref", "consistent", [c.ref()] + [t.ref() for t in own],
                        f"{c.ref()}: {printed(c)} matches {', '.join(t.ref() for t in own)}")
     if hits:
@@ -68,9 +58,8 @@ def _describes(claims, c) -> Finding:
 def check_xref(claims) -> list:
     out = [_describes(claims, c) for c in claims.claims
            if c.kind == "text" and c.describes and not c.same_as and c.is_scalar]
-    for (table, row), group in _rows(claims, "text").items():
-        twin = literature_twin(claims, group)
-        if twin:
+    for (table, row), group in by_row(c for c in claims.claims if c.kind == "text" and c.is_scalar).items():
+        if twin := literature_twin(claims, group):
             t_table, t_row, pairs = twin
             nums = ", ".join(f"{fz.canonical_metric(g.column)} {printed(g)} = {printed(c)}" for g, c in pairs)
             out.append(Finding("xref", "inconsistent",
@@ -91,8 +80,7 @@ def _baseline(claims, p, link) -> Finding:
         return Finding("significance", "inconsistent", refs,
                        f"{p.ref()}: baseline '{name}' is another study's numbers: a p-value against it "
                        "needs that study's predictions on this test set")
-    twin = literature_twin(claims, base)
-    if twin:
+    if twin := literature_twin(claims, base):
         return Finding("significance", "inconsistent", refs + [c.ref() for _, c in twin[2]],
                        f"{p.ref()}: baseline '{name}' prints the numbers of another study (row "
                        f"'{twin[1]}' of {twin[0]}): significance against numbers that are not the "

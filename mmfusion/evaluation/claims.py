@@ -62,10 +62,6 @@ class Claim:
     line: int | None = None            # line in the file, for messages
     extra: dict = field(default_factory=dict)
 
-    @property
-    def key(self) -> tuple:
-        return (self.table, self.row, self.column)
-
     def ref(self) -> str:
         return f"claim {self.index} ({self.table} / {self.row} / {self.column})"
 
@@ -102,7 +98,7 @@ class Claims:
     warnings: list = field(default_factory=list)
 
     def find(self, table, row, column):
-        return [c for c in self.claims if c.key == (table, row, column)]
+        return [c for c in self.claims if (c.table, c.row, c.column) == (table, row, column)]
 
     def find_ref(self, ref: dict):
         """Claims a ``{table, row[, column]}`` link points to."""
@@ -124,8 +120,7 @@ class Claims:
 def papers_dir() -> Path:
     """``$MMFUSION_PAPERS_DIR``, else the repository's ``papers/``, else the copy a wheel installs
     under ``<prefix>/share/mmfusion/papers`` (setup.cfg data_files; Kaggle kernels install a wheel)."""
-    env = os.environ.get("MMFUSION_PAPERS_DIR")
-    if env:
+    if env := os.environ.get("MMFUSION_PAPERS_DIR"):
         return Path(env)
     import sysconfig
 
@@ -190,9 +185,7 @@ FIELD_RULES = {
 }
 
 
-def _claim(raw, i, where, warnings, lines=None) -> Claim:
-    lines = lines or {}
-
+def _claim(raw, i, where, warnings, lines) -> Claim:
     def fail(fld, expected):
         got = raw.get(fld, "<missing>") if isinstance(raw, dict) else raw
         _fail_top(where, f"claims[{i}] field '{fld}': expected {expected}; got {got!r}",
@@ -261,11 +254,10 @@ def validate_claims(data, where: str = "<claims>", lines: dict | None = None) ->
     protocol = data.get("protocol") or {}
     _check_protocol(protocol, where, top_lines)
     warnings = []
-    unknown = set(data) - set(TOP_REQUIRED) - set(TOP_OPTIONAL)
-    if unknown:
+    if unknown := set(data) - set(TOP_REQUIRED) - set(TOP_OPTIONAL):
         warnings.append(f"{where}: unknown top-level fields {sorted(unknown)} (kept, not checked)")
     item_lines = lines.get("claims", [])
-    claims = [_claim(raw, i, where, warnings, item_lines[i] if i < len(item_lines) else None)
+    claims = [_claim(raw, i, where, warnings, item_lines[i] if i < len(item_lines) else {})
               for i, raw in enumerate(data["claims"])]
     configs = data.get("configs") or []
     if not isinstance(configs, list):
@@ -314,9 +306,7 @@ def load_claims(paper_or_path) -> Claims:
         lines = yaml_lines(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        at = f" (line {line})" if line else ""
-        raise ClaimsError(f"{path}{at}: not valid YAML: {e}", path=str(path), line=line) from e
+        _fail_top(str(path), f"not valid YAML: {e}", mark.line + 1 if mark is not None else None)
     claims = validate_claims(data, where=str(path), lines=lines)
     claims.path = path
     return claims

@@ -45,8 +45,7 @@ def specificity_per_class(cm: np.ndarray) -> np.ndarray:
     fp = cm.sum(axis=0) - tp
     fn = cm.sum(axis=1) - tp
     tn = cm.sum() - tp - fp - fn
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(tn + fp > 0, tn / np.maximum(tn + fp, 1e-300), 0.0)
+    return np.where(tn + fp > 0, tn / np.maximum(tn + fp, 1e-300), 0.0)
 
 
 def _specificity(y_true, y_pred, n_classes, average):
@@ -56,8 +55,7 @@ def _specificity(y_true, y_pred, n_classes, average):
         return float(spec[1])  # TNR with class 1 positive = recall of class 0
     if average == "macro":
         return float(spec.mean())
-    support = cm.sum(axis=1)
-    return float(np.average(spec, weights=support)) if support.sum() else 0.0
+    return float(np.average(spec, weights=cm.sum(axis=1)))   # y_true is never empty (_as_arrays)
 
 
 def _auc(y_true, y_prob, average):

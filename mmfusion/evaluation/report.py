@@ -50,8 +50,9 @@ RULE = ("Verdict rule: the difference ours − paper gets a 95% interval combini
         "0 and lies within ±δ (δ = 0.2 of a bounded range unless set); **inconclusive**: it contains 0 "
         "but is wider; **not comparable**: synthetic data, a quick run, part of the dataset or a "
         "different protocol (never consistent). Details: mmfusion/evaluation/verdict.py.")
-
-
+TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − paper [95% CI] | verdict "
+              "| note |",
+              "|---|---|---|---|---|---|---|---|"]
 REDRAWN = ("roc", "confusion_matrix", "learning_curves")   # figures every report step draws again
 # report.html: its style, and the script that sorts and filters its tables
 STYLE = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
@@ -93,11 +94,10 @@ def row_cells(r) -> tuple:
         rtxt += f" ({', '.join(detail)})" if detail else ""
         if rep["ci_low"] is not None:
             ctxt = f"[{_fmt(rep['ci_low'], 2 if count else 4)}, {_fmt(rep['ci_high'], 2 if count else 4)}]"
-    if diff is not None:
-        if diff.get("exact"):
-            dtxt = f"{diff['value']:+g}" if diff["value"] else "0"
-        else:
-            dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
+    if diff is not None and diff.get("exact"):
+        dtxt = f"{diff['value']:+g}" if diff["value"] else "0"
+    elif diff is not None:
+        dtxt = f"{diff['value']:+.4f} [{diff['ci_low']:+.4f}, {diff['ci_high']:+.4f}]"
     paper = r["paper"]
     return _fmt(float(paper) if isinstance(paper, (int, float)) else paper, count=count), rtxt, ctxt, dtxt
 
@@ -106,11 +106,6 @@ def _row_md(r) -> str:
     paper, rtxt, ctxt, dtxt = row_cells(r)
     note = str(r.get("note") or "").replace("|", "/").replace("\n", " ")
     return f"| {r['row']} | {r['column']} | {paper} | {rtxt} | {ctxt} | {dtxt} | {r['verdict']} | {note} |"
-
-
-TABLE_HEAD = ["| row | column | paper | ours (mean ± std) | 95% CI | ours − paper [95% CI] | verdict "
-              "| note |",
-              "|---|---|---|---|---|---|---|---|"]
 
 
 def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) -> str:
@@ -134,7 +129,6 @@ def render_markdown(results: dict, claims=None, figures=(), notes=(), run=None) 
 
 def render_figures(run_dir) -> tuple:
     """ROC, confusion matrix (test split) and learning curves: (figure paths, notes on what was not drawn)."""
-
     run_dir = Path(run_dir)
     made, notes = [], []
     pred = run_dir / "predictions.csv"
@@ -168,12 +162,9 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
-def _cells(line: str) -> list:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
 def _table(rows: list) -> str:
-    head, body = _cells(rows[0]), [_cells(r) for r in rows[2:]]
+    cells = [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows]
+    head, body = cells[0], cells[2:]
     out = ["<table class=data><thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in head)
            + "</tr></thead><tbody>"]
     vcol = head.index("verdict") if "verdict" in head else None
@@ -221,15 +212,12 @@ def markdown_to_html(text: str, run_dir) -> str:
 def write_html(run_dir, markdown_text: str, figures=()) -> Path:
     """report.html beside report.md; every figure of ``figures/`` is embedded, listed or not."""
     run_dir = Path(run_dir)
-    listed = set(figures)
     missing = sorted(str(p.relative_to(run_dir)) for p in (run_dir / "figures").glob("*")
-                     if p.suffix.lower() in MIME and str(p.relative_to(run_dir)) not in listed)
+                     if p.suffix.lower() in MIME and str(p.relative_to(run_dir)) not in figures)
     if missing:
         markdown_text += "\n## Other figures\n\n" + "\n".join(f"![{Path(f).stem}]({f})"
                                                               for f in missing) + "\n"
-    path = run_dir / "report.html"
-    atomic_write_text(path, markdown_to_html(markdown_text, run_dir))
-    return path
+    return atomic_write_text(run_dir / "report.html", markdown_to_html(markdown_text, run_dir))
 
 
 def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
@@ -243,10 +231,9 @@ def write_report(run_dir, reproduced: dict, tolerance=None) -> dict:
         reproduced = {**reproduced, "tolerance": float(tolerance)}
     results = _results.build_results(reproduced, claims)
     figs, fig_notes = render_figures(run_dir)
-    run = run_facts(run_dir, reproduced)
-    results["run"] = run
+    results["run"] = run_facts(run_dir, reproduced)
     atomic_write_json(run_dir / "results.json", results)
-    text = render_markdown(results, claims, figs, notes + fig_notes, run).rstrip("\n") + "\n"
+    text = render_markdown(results, claims, figs, notes + fig_notes, results["run"]).rstrip("\n") + "\n"
     flags = results.get("title_flags", "")
     audit = audit_markdown(reproduced["paper"]) if claims is not None else ""
     for section in (*reproduced.get("appendix", ()), audit):
@@ -267,8 +254,7 @@ def report_command(run_dir: str, out=None, tolerance=None) -> int:
         print(f"{src}: not found (a run directory written by `mmfusion reproduce` has it)", file=out)
         return 2
     try:
-        reproduced = json.loads(src.read_text(encoding="utf-8"))
-        results = write_report(run_dir, reproduced, tolerance)
+        results = write_report(run_dir, json.loads(src.read_text(encoding="utf-8")), tolerance)
         refresh_hashes(run_dir, [f"figures/{n}.png" for n in REDRAWN] + ["reproduced.json"])
     except (json.JSONDecodeError, ReportError) as e:
         print(f"{src}: {e}", file=out)

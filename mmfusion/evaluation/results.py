@@ -107,12 +107,11 @@ def _bounds(cell, claim):
     return None
 
 
-def _ours(cell, bounds) -> V.Side:
-    return V.ours(cell["values"], n_test=cell.get("n_test"), boot=cell.get("boot"), ci=cell.get("ci"),
+def _ours(cell, claim) -> tuple:
+    """(bounds, our side of the verdict, our summary in results.json) of a cell."""
+    bounds = _bounds(cell, claim)
+    side = V.ours(cell["values"], n_test=cell.get("n_test"), boot=cell.get("boot"), ci=cell.get("ci"),
                   bounds=bounds, test_sets=cell.get("test_sets", "shared"))
-
-
-def _summary(cell, side: V.Side):
     vals = np.asarray(cell["values"], dtype=float)
     mean, std = mean_std(vals)
     if cell.get("ci") is not None:
@@ -121,8 +120,8 @@ def _summary(cell, side: V.Side):
         lo, hi, source = side.low, side.high, "; ".join(side.includes)
         if lo == hi and len(vals) == 1:
             lo = hi = source = None
-    return {"mean": mean, "std": None if math.isnan(std) else std, "ci_low": lo, "ci_high": hi,
-            "n": int(len(vals)), "n_test": cell.get("n_test"), "ci_source": source}
+    return bounds, side, {"mean": mean, "std": None if math.isnan(std) else std, "ci_low": lo, "ci_high": hi,
+                          "n": int(len(vals)), "n_test": cell.get("n_test"), "ci_source": source}
 
 
 def _flat(claim):
@@ -141,9 +140,7 @@ def _paper_value(claim):
 
 def _compare(cell, claim, claims, reasons, run_tol=None):
     """(reproduced summary, difference dict or None, verdict)."""
-    bounds = _bounds(cell, claim)
-    side = _ours(cell, bounds)
-    repro = _summary(cell, side)
+    bounds, side, repro = _ours(cell, claim)
     if claim is None:
         return repro, None, "no paper value"
     if not (claim.is_scalar or _flat(claim)):
@@ -185,8 +182,7 @@ def _sample_row(group, claims, reasons, run_tol):
     cells = [c for _, c in group if c is not None]
     paper_vals = [cl.as_fraction() for cl, _ in group]
     sample = Claim(table=first_claim.table, row=first_claim.sample, column=first_claim.column,
-                   value=paper_vals, scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size,
-                   index=-1)
+                   value=paper_vals, scale="fraction", kind=first_claim.kind, test_size=first_claim.test_size)
     row = {"row": first_claim.sample, "column": first_claim.column, "paper": float(np.mean(paper_vals)),
            "reproduced": None, "difference": None, "verdict": "not reproduced", "sample": True}
     if not cells:
@@ -229,7 +225,7 @@ def build_results(reproduced: dict, claims=None) -> dict:
             matched.add(claim.index)
         if claim is not None and claim.sample:
             samples[(claim.table, claim.sample, claim.column)].append((claim, cell))
-            repro = _summary(cell, _ours(cell, _bounds(cell, claim)))
+            repro = _ours(cell, claim)[2]
             tables[key[0]].append(_row(*key[1:], claim, f"not paired (compared as a sample: {claim.sample})",
                                        cell.get("note", ""), repro))
             continue
@@ -245,7 +241,6 @@ def build_results(reproduced: dict, claims=None) -> dict:
             rows.insert(at, _row(claim.row, claim.column, claim,
                                  f"not paired (compared as a sample: {claim.sample})", claim.note))
     for (table, _, _), group in samples.items():
-        group = [g for g in group if g[1] is not None] + [g for g in group if g[1] is None]
         tables[table].append(_sample_row(group, claims, reasons, run_tol))
     for claim in all_claims:
         if claim.index not in matched and not claim.sample:

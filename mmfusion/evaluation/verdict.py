@@ -34,8 +34,7 @@ def interval(mean: float, var: float, bounds=None, z: float = Z) -> tuple:
     if var <= 0:
         return mean, mean
     if _finite(bounds):
-        lo, hi = bounds
-        w = hi - lo
+        lo, w = bounds[0], bounds[1] - bounds[0]
         q, vq = (mean - lo) / w, var / (w * w)
         if 0 < q < 1:
             ql, qh = wilson(q, q * (1 - q) / vq, z)

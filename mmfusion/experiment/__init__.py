@@ -30,7 +30,6 @@ class Experiment:
     config: type                    # a PaperConfig subclass
     datasets: Callable              # cfg -> {dataset name: load_dataset keyword options}
     steps: Callable                 # ctx -> None: the paper's protocol (fits, cells, figures)
-    dataset_label: str | None = None   # what the report names as the dataset (default: the names)
     plan: Callable | None = None    # ctx -> plan.Plan (ctx.fit trains its fits as declared; no ctx.run yet)
     optional: tuple = ()            # datasets the steps can do without when --data-dir lacks them
 
@@ -66,8 +65,7 @@ def reproduce(experiment: Experiment, options) -> Path:
     shard = ctx.shard = _shard(experiment.name, cfg, ctx.planned)
     tag = "-".join(filter(None, ("quick" if options.quick else "", shard and f"shard{shard[0]}of{shard[1]}")))
     run = ctx.run = new_run_dir(options.out, experiment.name, tag, resume=options.resume,
-                                identity={**_identity(cfg, options, files, labels),
-                                          "labels_fingerprint": labels_digest})
+                                identity=_identity(cfg, options, files, labels, labels_digest))
     with run:
         ctx.timings["data"] += data_s
         run.write_config({"paper": experiment.name, "quick": bool(options.quick), "config": cfg.to_dict(),
@@ -123,11 +121,11 @@ def _labels_digest(sources) -> str:
     return digest.hexdigest()
 
 
-def _identity(cfg, options, files, labels) -> dict:
+def _identity(cfg, options, files, labels, labels_digest) -> dict:
     """What a resume must match: config, options, data, code (no commit suffix: docs-only commits pass)."""
     from mmfusion.training.records import data_fingerprint
     return {"config": cfg.to_dict(), "options": _run_options(options),
-            "data_fingerprint": data_fingerprint(files, labels),
+            "data_fingerprint": data_fingerprint(files, labels), "labels_fingerprint": labels_digest,
             "code_version": re.sub(r"\+g[0-9a-f]+", "", code_version())}
 
 
@@ -170,8 +168,7 @@ def _finish(experiment: Experiment, ctx: Context, elapsed: float = None) -> None
         base = (experiment.config.quick() if ctx.quick else experiment.config.paper()).to_dict()
         changed = {k: v for k, v in ctx.cfg.to_dict().items() if base.get(k) != v}   # options off the base
         write_report(ctx.run.path, {
-            "paper": experiment.name,
-            "dataset": experiment.dataset_label or "+".join(ctx.sources),
+            "paper": experiment.name, "dataset": "+".join(ctx.sources),
             "synthetic": ctx.synthetic, "quick": ctx.quick,
             "data": {"n": sum(s.n for s in ctx.sources.values()),
                      "N": sum(full) if all(f is not None for f in full) else None},

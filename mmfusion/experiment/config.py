@@ -57,17 +57,14 @@ class PaperConfig:
         return _jsonable(dataclasses.asdict(self))
 
 
-def option(default, *, one_of=None, some_of=None, empty: bool = False, at_least=None, above=None,
-           below=None, at_most=None, why: str = ""):
-    """A config field with its allowed values (checked by ``PaperConfig.validate``): choices
-    (``some_of`` for a tuple field, ``empty`` allowed or not), bounds (None passes: "not set"); ``why``
-    replaces the generic message after "option NAME=VALUE: "."""
-    rules = {"one_of": one_of, "some_of": some_of, "at_least": at_least, "above": above, "below": below,
-             "at_most": at_most}
-    meta = {k: v for k, v in rules.items() if v is not None} | {"empty": empty, "why": why}
+def option(default, **rules):
+    """A config field with its allowed values, ``rules`` the keywords of :func:`check_option` (which
+    ``PaperConfig.validate`` calls): choices (``some_of`` for a tuple field, ``empty`` allowed or
+    not), bounds (None passes: "not set"); ``why`` replaces the generic message after
+    "option NAME=VALUE: "."""
     if isinstance(default, (dict, list)):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=rules)
+    return dataclasses.field(default=default, metadata=rules)
 
 
 def check_option(name, value, one_of=None, some_of=None, empty=False, at_least=None, above=None,

@@ -54,15 +54,11 @@ class Context:
         return any(s.synthetic for s in self.sources.values())
 
     @property
-    def source(self):
-        """The paper's one dataset (papers with several use ``sources[name]``)."""
+    def frame(self):
+        """The frame of the paper's one dataset (papers with several use ``sources[name].frame``)."""
         if len(self.sources) != 1:
             raise ValueError(f"{self.name} loads {len(self.sources)} datasets; use ctx.sources[name]")
-        return next(iter(self.sources.values()))
-
-    @property
-    def frame(self):
-        return self.source.frame
+        return next(iter(self.sources.values())).frame
 
     @property
     def tag(self) -> str:

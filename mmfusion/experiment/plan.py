@@ -31,10 +31,7 @@ class PlannedFit:
     batch_size = property(lambda self: self.config.batch_size)
     eager = property(lambda self: self.config.run_eagerly)
     augment = property(lambda self: self.config.augment)  # probed through a real fit
-
-    @property
-    def steps(self) -> int:
-        return self.epochs * math.ceil(self.n_train / self.batch_size)
+    steps = property(lambda self: self.epochs * math.ceil(self.n_train / self.batch_size))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -200,9 +200,8 @@ def _evaluation_figure_seconds() -> float:
 
     rng = np.random.default_rng(0)
     p = rng.random(40)
-    history = pd.DataFrame({"epoch": [0, 1] * 2, "fold": [0, 0, 1, 1], "loss": rng.random(4),
-                            "accuracy": rng.random(4), "val_loss": rng.random(4),
-                            "val_accuracy": rng.random(4)})
+    history = pd.DataFrame({"epoch": [0, 1] * 2, "fold": [0, 0, 1, 1],
+                            **{k: rng.random(4) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}})
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         roc_curves(rng.integers(0, 2, 40), np.stack([1 - p, p], 1), os.path.join(tmp, "roc.png"))

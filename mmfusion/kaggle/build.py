@@ -1,6 +1,5 @@
 """The wheels a Kaggle kernel needs attached: mmfusion's own (setup.py stamps version and commit in
-mmfusion/_build.py) and, offline, the kernels' extras. pip runs through ``run`` (None:
-``subprocess.check_call``), so tests see the commands without running pip."""
+mmfusion/_build.py) and, offline, the kernels' extras, through pip."""
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 
 
-def _pip(*args) -> list:
-    return [sys.executable, "-m", "pip", *args]
+def _pip(*args) -> None:
+    subprocess.check_call([sys.executable, "-m", "pip", *args])
 
 
-def mmfusion_wheel(out, run=None) -> list:
+def mmfusion_wheel(out) -> list:
     """``pip wheel --no-deps`` of this checkout into ``out`` (stamped by setup.py)."""
-    (run or subprocess.check_call)(_pip("wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)))
+    _pip("wheel", "--no-deps", "-q", "-w", str(out), str(ROOT))
     return sorted(Path(out).glob("mmfusion-*.whl"))
 
 
@@ -29,32 +28,31 @@ def extra_requirements() -> list:
     return sorted({r for k in KERNELS.values() for r in k.all_extras.values()})
 
 
-def extra_wheels(out, python_version: str = KAGGLE_PYTHON, constraints=None, run=None) -> list:
+def extra_wheels(out, python_version: str = KAGGLE_PYTHON, constraints=None) -> list:
     """The kernels' extra packages and dependencies as wheels for CPython ``python_version`` on
     x86-64 Linux, without the image's held packages (TensorFlow, NumPy ...)."""
     from mmfusion.kaggle.runtime import HELD
-    run = run or subprocess.check_call
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     reqs = extra_requirements()
     sdists = [r for r in reqs if dist_name(r).lower() in SDIST_ONLY]
     if sdists:   # pure Python: the wheel built here serves any Python 3; an offline kernel cannot build one
-        run(_pip("wheel", "--no-deps", "-q", "-w", str(out), *sdists))
+        _pip("wheel", "--no-deps", "-q", "-w", str(out), *sdists)
     target = ["--python-version", python_version, "--implementation", "cp",
               "--abi", "cp" + python_version.replace(".", ""),
               *[a for p in PLATFORMS for a in ("--platform", p)], "--only-binary=:all:"]
     pinned = ["-c", str(constraints)] if constraints else []
-    run(_pip("download", "-q", "-d", str(out), "--find-links", str(out), *target, *pinned, *reqs))
+    _pip("download", "-q", "-d", str(out), "--find-links", str(out), *target, *pinned, *reqs)
     for wheel in out.glob("*.whl"):
         if wheel.name.split("-", 1)[0].lower().replace("_", "-") in HELD:   # the wheel's project name
             wheel.unlink()
     return sorted(out.glob("*.whl"))
 
 
-def build_wheel(out="dist", extras: bool = False, python_version: str = KAGGLE_PYTHON, constraints=None,
-                run=None) -> list:
+def build_wheel(out="dist", extras: bool = False, python_version: str = KAGGLE_PYTHON,
+                constraints=None) -> list:
     """``build-wheel``: the mmfusion wheel into ``out`` (with ``extras``, the extra wheels into out/extra)."""
-    wheels = mmfusion_wheel(out, run)
+    wheels = mmfusion_wheel(out)
     if extras:
-        wheels += extra_wheels(Path(out) / "extra", python_version, constraints, run=run)
+        wheels += extra_wheels(Path(out) / "extra", python_version, constraints)
     return wheels

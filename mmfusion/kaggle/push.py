@@ -59,22 +59,20 @@ def selected(kernels) -> list:
     return names
 
 
-def _dataset_folder(folder: Path, ref: str, title: str, description: str) -> Path:
-    meta = {"id": ref, "title": title, "description": description, "licenses": [{"name": "other"}]}
+def _dataset_folder(out: Path, user: str, slug: str, title: str, description: str) -> Path:
+    """An empty staging folder (a stale wheel left in it would be uploaded too) with its metadata."""
+    folder = out / slug
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    meta = {"id": f"{user}/{slug}", "title": title, "description": description,
+            "licenses": [{"name": "other"}]}
     (folder / "dataset-metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
     return folder
 
 
-def _fresh(folder: Path) -> Path:
-    """An empty staging folder: a stale wheel left in it would be uploaded too."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
-
-
 def stage(user: str, kernels=None, offline: bool = False, repo: str | None = None, versions=None, out=None,
-          datasets: bool = True, weights_dir=None, python_version: str = KAGGLE_PYTHON, constraints=None,
-          run=None) -> Staged:
+          datasets: bool = True, weights_dir=None, python_version: str = KAGGLE_PYTHON,
+          constraints=None) -> Staged:
     """The dataset folders (wheel; offline extra wheels, ImageNet files) and the rendered kernels."""
     render.check_user(user)
     names = selected(kernels)
@@ -82,34 +80,31 @@ def stage(user: str, kernels=None, offline: bool = False, repo: str | None = Non
     info = build.build_info()
     folders = []
     if datasets:
-        folder = out / WHEEL_DATASET
-        if not build.mmfusion_wheel(_fresh(folder), run):
-            raise PushError(f"pip wheel wrote no mmfusion-*.whl into {folder}")
         folders.append(_dataset_folder(
-            folder, f"{user}/{WHEEL_DATASET}", "mmfusion wheel",
+            out, user, WHEEL_DATASET, "mmfusion wheel",
             f"mmfusion {info['version']} (commit {info['commit']}), the package the mmfusion "
             "notebooks install (--no-deps). Uploaded by `mmfusion kaggle push`. MIT license."))
+        if not build.mmfusion_wheel(folders[-1]):
+            raise PushError(f"pip wheel wrote no mmfusion-*.whl into {folders[-1]}")
     if datasets and offline:
-        folder = out / EXTRA_WHEELS_DATASET
-        if not build.extra_wheels(_fresh(folder), python_version, constraints, run=run):
-            raise PushError(f"pip wrote no wheels into {folder}")
         folders.append(_dataset_folder(
-            folder, f"{user}/{EXTRA_WHEELS_DATASET}", "mmfusion extra wheels",
+            out, user, EXTRA_WHEELS_DATASET, "mmfusion extra wheels",
             f"The packages the mmfusion notebooks need beyond the Kaggle image, with their "
             f"dependencies, as wheels for Python {python_version} (internet off). "
             "Each wheel carries its own license."))
+        if not build.extra_wheels(folders[-1], python_version, constraints):
+            raise PushError(f"pip wrote no wheels into {folders[-1]}")
     if datasets and offline and weights_dir:
         needed = sorted({f for k in KERNELS.values() for f in k.weights_files})
         missing = [f for f in needed if not (Path(weights_dir) / f).is_file()]
         if missing:
             raise PushError(f"--weights-dir {weights_dir} lacks {', '.join(missing)}")
-        folder = _fresh(out / WEIGHTS_DATASET)
-        for name in needed:
-            (folder / name).symlink_to((Path(weights_dir) / name).resolve())
         folders.append(_dataset_folder(
-            folder, f"{user}/{WEIGHTS_DATASET}", "Keras ImageNet notop weights",
+            out, user, WEIGHTS_DATASET, "Keras ImageNet notop weights",
             "The Keras applications' ImageNet weights without the top (*_notop.h5) that "
             "the mmfusion notebooks load offline, as Keras distributes them."))
+        for name in needed:
+            (folders[-1] / name).symlink_to((Path(weights_dir) / name).resolve())
     metas = render.render(user, offline, out / "kernels", repo, versions, names)
     return Staged(user, folders, [m.parent for m in metas], f"mmfusion {info['version']} {info['commit']}")
 
@@ -165,14 +160,11 @@ def _not_found(what: str):
     return requests.HTTPError(f"404 Client Error: Not Found for {what} (dry run)", response=response)
 
 
-class _Recorded:
+class _Recorded(contextlib.AbstractContextManager):
     """kagglesdk's KaggleClient: ``client.<service>.<api>.<method>(request)`` answered by the dry-run api."""
 
     def __init__(self, api, path=()):
         self._api, self._path = api, path
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         return False

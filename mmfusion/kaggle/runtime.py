@@ -39,11 +39,11 @@ def where() -> str:
     return "local"
 
 
-def walk_dirs(base, max_depth: int = MAX_DEPTH, skip=None):
+def walk_dirs(base, skip=None):
     """Every folder under ``base``, breadth first, following symlinks, each real folder once;
     ``skip(folder)``: do not descend."""
     seen, level = set(), [Path(base)]
-    for depth in range(max_depth + 1):
+    for depth in range(MAX_DEPTH + 1):
         below = []
         for folder in level:
             try:
@@ -54,7 +54,7 @@ def walk_dirs(base, max_depth: int = MAX_DEPTH, skip=None):
                 continue
             seen.add((st.st_dev, st.st_ino))
             yield folder
-            if depth < max_depth and not (skip and skip(folder)):
+            if depth < MAX_DEPTH and not (skip and skip(folder)):
                 below += _subfolders(folder)
         level = below
 
@@ -67,12 +67,12 @@ def _subfolders(folder: Path) -> list:
         return []
 
 
-def find_files(base, pattern: str, max_depth: int = MAX_DEPTH) -> list:
+def find_files(base, pattern: str) -> list:
     """The files matching ``pattern`` in any folder under ``base`` (symlinked mounts included)."""
-    return [f for folder in walk_dirs(base, max_depth) for f in sorted(folder.glob(pattern)) if f.is_file()]
+    return [f for folder in walk_dirs(base) for f in sorted(folder.glob(pattern)) if f.is_file()]
 
 
-def install_missing(extras: dict, offline: bool, wheels=None) -> list:
+def install_missing(extras: dict, offline: bool) -> list:
     """Install the ``extras`` (import name -> requirement) not importable, ``HELD`` packages pinned,
     from the attached wheels (offline) or PyPI; returns those installed."""
     missing = [req for module, req in extras.items() if importlib.util.find_spec(module) is None]
@@ -80,7 +80,7 @@ def install_missing(extras: dict, offline: bool, wheels=None) -> list:
         return []
     source = []
     if offline:
-        base = Path(wheels) if wheels else kaggle_input()
+        base = kaggle_input()
         found = find_files(base, "*.whl")
         for req in missing:
             prefix = dist_name(req).lower()

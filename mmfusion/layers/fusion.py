@@ -152,8 +152,7 @@ class MFB(keras.layers.Layer):
         return (input_shape[0][0], self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "factor": self.factor,
-                "dropout": self.dropout}
+        return {**super().get_config(), "units": self.units, "factor": self.factor, "dropout": self.dropout}
 
 
 @keras.saving.register_keras_serializable(package="mmfusion")

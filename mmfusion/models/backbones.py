@@ -86,8 +86,7 @@ def build_backbone(name: str, input_shape=(224, 224, 3), weights="imagenet", **k
     preprocess = ImagenetPreprocess(arch.preprocess, name="preprocess")
     constructor = getattr(keras.applications, arch.constructor)
     try:
-        model = constructor(include_top=False, weights=weights, input_tensor=preprocess(inputs),
-                            **arch.extra)
+        model = constructor(include_top=False, weights=weights, input_tensor=preprocess(inputs), **arch.extra)
     except Exception as err:   # keras raises a bare Exception("URL fetch failure ...") offline
         text = f"{type(err).__name__}: {err}".lower()
         if weights == "imagenet" and any(s in text for s in _OFFLINE_SIGNS):

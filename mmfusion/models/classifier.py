@@ -5,30 +5,28 @@ from keras import layers
 from mmfusion.models.backbones import BackboneSpec, build_backbone
 
 
-def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(),
-                    activation: str = "softmax", prefix: str = "head"):
+def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(), activation: str = "softmax"):
     """Global-average-pool a feature map (a vector passes through) and classify it."""
     x = features
     if len(x.shape) == 4:
-        x = layers.GlobalAveragePooling2D(name=f"{prefix}_pool")(x)
+        x = layers.GlobalAveragePooling2D(name="head_pool")(x)
     for i, units in enumerate(hidden):
-        x = layers.Dense(units, activation="relu", name=f"{prefix}_dense{i}")(x)
+        x = layers.Dense(units, activation="relu", name=f"head_dense{i}")(x)
         if dropout:
-            x = layers.Dropout(dropout, name=f"{prefix}_dropout{i}")(x)
+            x = layers.Dropout(dropout, name=f"head_dropout{i}")(x)
     if dropout:
-        x = layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
+        x = layers.Dropout(dropout, name="head_dropout")(x)
     # float32 output keeps the softmax stable under mixed precision
-    return layers.Dense(n_classes, activation=activation, dtype="float32", name=f"{prefix}_out")(x)
+    return layers.Dense(n_classes, activation=activation, dtype="float32", name="head_out")(x)
 
 
 def build_classifier(backbone, input_shape=(224, 224, 3), n_classes: int = 2, weights=None,
-                     dropout: float = 0.0, hidden=(), activation: str = "softmax", name=None,
-                     **backbone_kw) -> keras.Model:
+                     dropout: float = 0.0, hidden=(), name=None, **backbone_kw) -> keras.Model:
     """``backbone``: a name for build_backbone or a BackboneSpec. One flat keras.Model; its backbone
     layer names are kept for two-phase fine-tuning (``backbone_layer_names(model)``)."""
     spec = backbone if isinstance(backbone, BackboneSpec) else build_backbone(
         backbone, input_shape, weights=weights, **backbone_kw)
-    out = classifier_head(spec.features, n_classes, dropout, tuple(hidden), activation)
+    out = classifier_head(spec.features, n_classes, dropout, tuple(hidden))
     model = keras.Model(spec.inputs, out, name=name or f"{spec.name}_classifier")
     mark_backbone(model, spec.layer_names)
     return model

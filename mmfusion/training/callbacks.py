@@ -1,5 +1,4 @@
 """Callbacks whose state survives a kill: they rebuild it from history.csv and files on disk."""
-import contextlib
 import os
 
 import keras
@@ -50,24 +49,6 @@ def _assign(variables, arrays: dict, prefix: str, origin: str) -> None:
         v.assign(value)
 
 
-def training_state(model) -> dict:
-    """Model variables under "v/", optimizer variables (step, learning rate, slots) under "o/"."""
-    variables = model.optimizer.variables if model.optimizer is not None else []
-    return {**_arrays(model.variables, "v/"), **_arrays(variables, "o/")}
-
-
-def restore_training_state(model, arrays: dict, origin="the checkpoint") -> None:
-    _assign(model.variables, arrays, "v/", origin)
-    optimizer = model.optimizer
-    if optimizer is None or not any(k.startswith("o/") for k in arrays):
-        return
-    if not optimizer.built:   # Keras builds it when tracing; its variables must exist to be set
-        strategy = getattr(model, "distribute_strategy", None)
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            optimizer.build(model.trainable_variables)
-    _assign(optimizer.variables, arrays, "o/", origin)
-
-
 class Checkpoint(keras.callbacks.Callback):
     """Our BackupAndRestore: each epoch's weights, optimizer variables, history rows and stop flag.
     Must be the last callback (it saves after the history row and the best weights exist).
@@ -79,14 +60,24 @@ class Checkpoint(keras.callbacks.Callback):
         self.directory, self.rows, self.resume = directory, rows, resume
 
     def on_train_begin(self, logs=None):
-        if self.resume is not None:
-            arrays, meta = self.resume
-            restore_training_state(self.model, arrays,
-                                   origin=f"the checkpoint of epoch {meta['epoch']} in {self.directory}")
+        if self.resume is None:
+            return
+        arrays, meta = self.resume
+        origin = f"the checkpoint of epoch {meta['epoch']} in {self.directory}"
+        _assign(self.model.variables, arrays, "v/", origin)
+        if not any(k.startswith("o/") for k in arrays):
+            return
+        optimizer = self.model.optimizer
+        if not optimizer.built:   # Keras builds it when tracing; its variables must exist to be set
+            with self.model.distribute_strategy.scope():
+                optimizer.build(self.model.trainable_variables)
+        _assign(optimizer.variables, arrays, "o/", origin)
 
     def on_epoch_end(self, epoch, logs=None):
-        checkpoint.write(self.directory, epoch, training_state(self.model),
-                         {"rows": self.rows, "stopped": bool(self.model.stop_training)})
+        # model variables under "v/", optimizer variables (step, learning rate, slots) under "o/"
+        state = {**_arrays(self.model.variables, "v/"), **_arrays(self.model.optimizer.variables, "o/")}
+        meta = {"rows": self.rows, "stopped": bool(self.model.stop_training)}
+        checkpoint.write(self.directory, epoch, state, meta)
 
 
 class HistoryRecorder(keras.callbacks.Callback):

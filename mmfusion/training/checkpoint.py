@@ -36,16 +36,13 @@ def latest(directory) -> tuple[dict, dict] | None:
     skipped with a warning naming it. None when there is none (the phase starts over)."""
     listed = _listed(directory)
     for i, (_, path) in enumerate(listed):
-        arrays = None
         try:
             if sha256_file(path)[:16] == _NAME.match(path.name).group(2):
                 arrays = read_npz(path)
-            else:
-                problem = f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
+                return arrays, json.loads(str(arrays.pop("__meta__")))
+            problem = f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
         except UNREADABLE as err:
             problem = f"unreadable ({type(err).__name__}: {err})"
-        if arrays is not None:
-            return arrays, json.loads(str(arrays.pop("__meta__")))
         last = i == len(listed) - 1
         warn(f"checkpoint {path} is {problem}; " + ("no usable checkpoint is left in its folder, so "
              "this training phase starts over" if last else "falling back to the previous one"))

@@ -77,10 +77,8 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
     try:
         with strategy.scope():
             model = build_model()
-        if run is not None and (run.path / FIT_DONE).exists():
-            finished = _finished(model, run, config)
-            if finished is not None:
-                return finished
+        if run is not None and (run.path / FIT_DONE).exists() and (finished := _finished(model, run, config)):
+            return finished
         # a traced model of the same architecture trains in its place (training/reuse.py)
         trainer = reuse.trainer_for(model, build_model, config, strategy,
                                     reseed=lambda: set_seed(config.seed, config.deterministic))

@@ -37,7 +37,7 @@ class ResumeMismatchError(ValueError):
     """The unfinished run was started with another config, data or code version."""
 
 
-class RunDir:
+class RunDir(contextlib.AbstractContextManager):
     """One run's directory, opened (or created); ``close()``, ``with`` or process death frees its lock."""
 
     def __init__(self, path):
@@ -71,9 +71,6 @@ class RunDir:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         self.close()
@@ -137,10 +134,6 @@ class RunDir:
 
     def mark_done(self) -> None:
         atomic_write_text(self.path / DONE_FILE, _dt.datetime.now().isoformat(timespec="seconds") + "\n")
-
-    @property
-    def done(self) -> bool:
-        return (self.path / DONE_FILE).exists()
 
 
 def _command_line() -> str:

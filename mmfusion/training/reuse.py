@@ -65,13 +65,11 @@ def reusable(config, strategy) -> bool:
             and not config.run_eagerly and not isinstance(strategy, tf.distribute.MirroredStrategy))
 
 
-@contextlib.contextmanager
 def seeding(config, strategy):
     """Around ``set_seed``: a fit that may reuse a trainer keeps TensorFlow's kernel cache, which
     ``tf.random.set_seed`` clears (losing the instantiated train function; Keras 3 draws statelessly,
     so only stateful TF random ops would notice, and a trainer holding one is never reused)."""
-    with compat.kernel_cache_kept() if reusable(config, strategy) else contextlib.nullcontext():
-        yield
+    return compat.kernel_cache_kept() if reusable(config, strategy) else contextlib.nullcontext()
 
 
 def trainer_for(model, build_model, config, strategy, reseed):

@@ -22,9 +22,8 @@ def as_functional(model):
 def input_names(model) -> list[str]:
     model = as_functional(model)
     struct = compat.inputs_struct(model)
-    if isinstance(struct, dict):
-        # keras.tree.flatten orders a dict by key, as model.inputs does; strings are leaves.
-        return list(keras.tree.flatten({k: k for k in struct}))
+    if isinstance(struct, dict):   # model.inputs orders a dict by key (keras.tree.flatten)
+        return sorted(struct)
     return [t.name for t in model.inputs]
 
 
@@ -73,10 +72,6 @@ def _walk(model):
             yield from _walk(layer)
 
 
-def contains(model, target) -> bool:
-    return any(layer is target for layer in _walk(model))
-
-
 def find_layer(model, name: str):
     """The layer called ``name`` anywhere in ``model``, nested models included."""
     for layer in _walk(model):
@@ -100,8 +95,7 @@ def last_conv_layer(model):
     for layer in reversed(list(_walk(model))):
         if _is_conv(layer):
             return layer
-    raise ValueError(f"model {model.name!r} has no convolution layer with a 4-D output; "
-                     "pass layer_name")
+    raise ValueError(f"model {model.name!r} has no convolution layer with a 4-D output; pass layer_name")
 
 
 def _activation_name(layer) -> str | None:
@@ -144,7 +138,7 @@ def _run(model, inputs, hooks):
     def wrap(op):
         if id(op) in hooks:
             return hooks[id(op)][1]
-        if isinstance(op, keras.Model) and any(contains(op, target) for target, _ in hooks.values()):
+        if isinstance(op, keras.Model) and any(layer is t for layer in _walk(op) for t, _ in hooks.values()):
             return lambda x, *a, **k: _run(op, x, hooks)
         return compat.operation_fn(op, training=False)
 
@@ -153,10 +147,7 @@ def _run(model, inputs, hooks):
         for layer in _sublayers(model):
             x = wrap(layer)(x)
         return x
-    flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    if isinstance(inputs, dict):
-        flat = [inputs[n] for n in input_names(model)]
-    out = compat.run_through_graph(model, flat, wrap)
+    out = compat.run_through_graph(model, keras.tree.flatten(inputs), wrap)   # a dict: by key, as input_names
     return out[0] if isinstance(out, (list, tuple)) and len(out) == 1 else out
 
 

@@ -24,11 +24,8 @@ class BaseCAM:
     def __init__(self, model, layer_name=None, input_name=None, batch_size=32, eager=False):
         self.model = model
         self.eager = bool(eager)
-        self.layer_name = layer_name
-        self.input_name = input_name
         self.batch_size = int(batch_size)
-        self.layer = (_graph.find_layer(model, layer_name) if layer_name
-                      else _graph.last_conv_layer(model))
+        self.layer = _graph.find_layer(model, layer_name) if layer_name else _graph.last_conv_layer(model)
         self.image_index = _graph.image_input_index(model, input_name)
         self.input_names = _graph.input_names(model)
         self.explain_model, self.output_kind = _graph.build_explain_model(model, self.layer)
@@ -99,8 +96,7 @@ class BaseCAM:
         if len(targets) != n:
             raise ValueError(f"got {len(targets)} targets for {n} inputs; pass one class per input")
         start = time.perf_counter()
-        maps = [self._explain_batch([x[i:i + self.batch_size] for x in flat],
-                                    targets[i:i + self.batch_size])
+        maps = [self._explain_batch([x[i:i + self.batch_size] for x in flat], targets[i:i + self.batch_size])
                 for i in range(0, n, self.batch_size)]
         self.last_seconds_per_image = (time.perf_counter() - start) / max(n, 1)
         return np.concatenate(maps, axis=0).astype(np.float32)
@@ -168,8 +164,7 @@ class ScoreCAM(BaseCAM):
             if self.max_channels and self.max_channels < a.shape[-1]:
                 keep = tf.math.top_k(tf.math.reduce_std(a[0], axis=(0, 1)), self.max_channels)[1]
                 a = tf.gather(a, tf.sort(keep), axis=-1)
-            up = (a if tuple(a.shape[1:3]) == tuple(size)
-                  else tf.image.resize(a, size, method="bilinear"))
+            up = a if tuple(a.shape[1:3]) == tuple(size) else tf.image.resize(a, size, method="bilinear")
             lo = tf.reduce_min(up, axis=(1, 2), keepdims=True)
             hi = tf.reduce_max(up, axis=(1, 2), keepdims=True)
             norm = (up - lo) / (hi - lo + 1e-7)  # 1e-7 = keras epsilon, as tf-keras-vis

@@ -30,8 +30,7 @@ def quickshift_segments(image, seed=0, **params):
     return SegmentationAlgorithm("quickshift", **{**QUICKSHIFT, **params}, random_seed=seed)(image)
 
 
-def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, seed=0,
-               hide_color=None, return_info=False):
+def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, seed=0, hide_color=None):
     """LIME heatmaps (N, H, W): each pixel gets its superpixel's weight for the target class.
 
     ``model_fn``: (n, H, W, ch) images -> (n, C) probabilities (or (n,)); ``hide_color`` None hides
@@ -48,8 +47,7 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
         return predict(batch[..., :channels].astype(np.float32))
 
     explainer = LimeImageExplainer(random_state=seed)
-    maps, infos = [], []
-    start = time.perf_counter()
+    maps = []
     # lime 0.2.0.1 wraps every explanation's sampling loop in its own tqdm bar, with no switch
     lime_tqdm, lime.lime_image.tqdm = lime.lime_image.tqdm, lambda iterable, *a, **k: iterable
     try:
@@ -57,22 +55,16 @@ def lime_image(model_fn, images, targets=None, num_samples=1000, batch_size=64, 
             target = (int(np.argmax(predict(image[None].astype(np.float32))[0]))
                       if targets is None else int(targets[i]))
             exp = explainer.explain_instance(
-                np.repeat(image, 3, axis=-1) if channels == 1 else image, classifier,
-                labels=(target,), top_labels=None, hide_color=hide_color, num_samples=num_samples,
-                batch_size=batch_size, segmentation_fn=lambda im: quickshift_segments(im, seed=seed),
-                random_seed=seed)
+                np.repeat(image, 3, axis=-1) if channels == 1 else image, classifier, labels=(target,),
+                top_labels=None, hide_color=hide_color, num_samples=num_samples, batch_size=batch_size,
+                segmentation_fn=lambda im: quickshift_segments(im, seed=seed), random_seed=seed)
             weights = np.zeros(exp.segments.max() + 1)
             for segment, w in exp.local_exp[target]:
                 weights[segment] = w
             maps.append(weights[exp.segments])
-            infos.append({"target": target, "segments": exp.segments, "score": exp.score})
     finally:
         lime.lime_image.tqdm = lime_tqdm
-    maps = np.stack(maps).astype(np.float32)
-    if not return_info:
-        return maps
-    return maps, {"per_image": infos,
-                  "seconds_per_image": (time.perf_counter() - start) / max(len(images), 1)}
+    return np.stack(maps).astype(np.float32)
 
 
 def _encode(X, groups, n_features):
@@ -111,8 +103,7 @@ def lime_tabular(model_fn, X, training_data, feature_names=None, groups=None, ta
         decoded[:, plain] = z[:, :len(plain)]
         for g, members in enumerate(groups.values()):
             code = z[:, len(plain) + g].astype(int)
-            for k, j in enumerate(members):
-                decoded[:, j] = code == k
+            decoded[:, members] = code[:, None] == np.arange(len(members))
         return predict(decoded.astype(np.float32))
 
     explainer = LimeTabularExplainer(Z_train, mode="classification", feature_names=lime_names,

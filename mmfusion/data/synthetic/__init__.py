@@ -10,14 +10,13 @@ from mmfusion.data import LOADER_MODULES
 
 TWIN_MODULES = {name: module.replace("mmfusion.data.", "mmfusion.data.synthetic.")
                 for name, module in LOADER_MODULES.items()}
-TWINS = tuple(TWIN_MODULES)
 DEFAULT_CACHE = Path(".mmfusion_cache") / "twins"
 _DONE = ".twin-complete"  # marker written last; holds the loader root relative to the cache folder
 
 
 def _module(name: str):
     if name not in TWIN_MODULES:
-        raise ValueError(f"no synthetic twin for {name!r}; expected one of {', '.join(TWINS)}")
+        raise ValueError(f"no synthetic twin for {name!r}; expected one of {', '.join(TWIN_MODULES)}")
     return importlib.import_module(TWIN_MODULES[name])
 
 
@@ -45,8 +44,7 @@ def ensure_twin(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
     marker = final / _DONE
     if marker.is_file():
         return final / marker.read_text().strip()
-    if final.exists():  # left over by an older, interrupted layout: not trustworthy
-        shutil.rmtree(final, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)   # if there: left by an interrupted older layout, untrusted
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
     try:
@@ -57,6 +55,5 @@ def ensure_twin(name: str, cache_dir=None, seed: int = 0, n=None) -> Path:
             if not marker.is_file():
                 raise
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)   # gone once renamed
     return final / marker.read_text().strip()

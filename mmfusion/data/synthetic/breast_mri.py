@@ -1,7 +1,6 @@
 """Breast-MRI twin: ``Breast Cancer Patients MRI's/{train,validation}/{Healthy,Sick}/*.jpg``.
 Gray RGB 128 x 128 JPEGs of two breast ovals; Sick slices carry a bright irregular lesion. About
-75 % train / 25 % validation, classes balanced; file names repeat across classes, as in the real data.
-"""
+75 % train / 25 % validation, classes balanced; file names repeat across classes, as in the real data."""
 from pathlib import Path
 
 import numpy as np

@@ -1,8 +1,7 @@
 """BUSI twin: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` PNGs with ``_mask`` / ``_mask_1`` masks.
 As the real data: gray RGB PNGs of various sizes; masks 1-bit, L, RGBA, or all-zero RGB for
 normal images; one benign image with a second lesion in ``_mask_1``; one planted exact duplicate.
-Speckled tissue with a dark (hypoechoic) lesion: smooth oval = benign, spiculated = malignant.
-"""
+Speckled tissue with a dark (hypoechoic) lesion: smooth oval = benign, spiculated = malignant."""
 from pathlib import Path
 
 import numpy as np

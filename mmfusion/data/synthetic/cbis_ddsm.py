@@ -2,8 +2,7 @@
 ``write(out_dir, n, seed, layout="both")`` writes ``out_dir/kaggle`` and ``out_dir/tcia`` and
 returns the Kaggle root. Quirks kept: CRLF, ``NA`` vs ``N/A``, ``breast_density`` vs ``breast density``,
 quoted paths with a newline, ambiguous crop/mask names. Image and clinical tokens each look like
-the other class with probability NOISE, so fusing them beats either alone.
-"""
+the other class with probability NOISE, so fusing them beats either alone."""
 from pathlib import Path
 
 import numpy as np

@@ -1,7 +1,6 @@
 """mini-MIAS twin: ``Info.txt`` with the real file's quirks + ``all-mias/mdbNNN.pgm`` (PGM P5, 8-bit).
 Images are 256 x 256, coordinates in the 1024 frame (origin bottom-left). Quirks: trailing spaces,
-no final newline, two-row images, a benign + malignant image, a row without coordinates.
-"""
+no final newline, two-row images, a benign + malignant image, a row without coordinates."""
 from pathlib import Path
 
 import numpy as np

@@ -1,8 +1,7 @@
 """Drawing helpers shared by the twins: tissue texture and label-dependent lesions.
 A benign lesion is a smooth, round, faint blob; a malignant one an irregular, spiculated, denser
 and larger mass (learnable by a CNN and by a linear model on downsampled pixels). All randomness
-comes from the Generator passed in: a twin is a pure function of its seed.
-"""
+comes from the Generator passed in: a twin is a pure function of its seed."""
 import numpy as np
 from PIL import Image
 

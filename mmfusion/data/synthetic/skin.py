@@ -1,8 +1,7 @@
 """HAM10000 and ISIC 2019 twins: the label CSVs as distributed and small dermoscopy-like JPEGs.
 Each diagnosis has its own lesion colour and outline, age and site distributions; 1-3 images per
 lesion. HAM quirks: ``.jpg`` on some ids, a ``dataset`` column, empty ages, part_1 / part_2 plus
-a lower-case copy of part_1. ISIC: one-hot float labels, empty cells, ``_downsampled`` ids.
-"""
+a lower-case copy of part_1. ISIC: one-hot float labels, empty cells, ``_downsampled`` ids."""
 import csv
 from pathlib import Path
 
@@ -75,8 +74,7 @@ def write_ham10000(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
             _save(s["image"], root / part.lower() / f"{image_id}.jpg")
         age = "" if i % 23 == 11 else str(int(s["age"]))
         rows.append([f"HAM_{s['lesion']:07d}", image_id + (".jpg" if i % 9 == 4 else ""), s["dx"],
-                     ("histo", "follow_up", "consensus")[i % 3], age, s["sex"], s["site"],
-                     "vidir_modern"])
+                     ("histo", "follow_up", "consensus")[i % 3], age, s["sex"], s["site"], "vidir_modern"])
     with open(root / "HAM10000_metadata.csv", "w", newline="") as f:
         csv.writer(f).writerows([["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization",
                                   "dataset"], *rows])

@@ -1,8 +1,6 @@
 """The paper's figures: Grad-CAM on test images of each dataset (Figures 3, 4, 11; the predicted
 class at ``top_activation``, the text names no layer; unscored, as in the paper), ROC curves
 (Figures 6, 7) and confusion matrices (Figures 8, 9) of every setting."""
-from pathlib import Path
-
 import numpy as np
 
 import mmfusion.xai as xai
@@ -20,7 +18,7 @@ def gradcam_figure(ctx, key, model, frame, images, probs) -> dict:
     titles = [f"{n}, pred {t}{ctx.tag}" for n, t in zip(frame["label_name"].to_numpy()[idx], targets)]
     path = xai.explanation_grid(ctx.run.figures_dir / f"gradcam_{key}.png", images[idx], {"Grad-CAM": maps},
                                 titles)
-    return {"figure": str(Path(path).relative_to(ctx.run.path)), "layer": LAST_CONV_LAYER,
+    return {"figure": str(path.relative_to(ctx.run.path)), "layer": LAST_CONV_LAYER,
             "sample_ids": frame["sample_id"].to_numpy()[idx].tolist(), "targets": targets.tolist(),
             "seconds_per_image": explainer.last_seconds_per_image}
 

@@ -19,9 +19,8 @@ from mmfusion.training import predict_proba, predictions_frame
 
 
 def evaluate(y_true, probs, classes) -> dict:
-    out = {name: classification_metrics(y_true, probs, name) for name in ("macro", "weighted")}
-    if len(classes) == 2:
-        out["binary"] = classification_metrics(y_true, probs, "binary")
+    averages = ("macro", "weighted", "binary") if len(classes) == 2 else ("macro", "weighted")
+    out = {name: classification_metrics(y_true, probs, name) for name in averages}
     out.update(per_class=per_class_report(y_true, probs, classes).reset_index().to_dict("records"),
                confusion_matrix=confusion_matrix(y_true, probs.argmax(1), len(classes)).tolist())
     return out

@@ -40,19 +40,8 @@ class Folds:
                                  ctx.options.cache_dir, size=size, order=[str(p) for p in paths])["images"]
         self.cams, self.cam_timings, self.results = [], [], {}
 
-    def fit_row(self, protocol, row, fold, split, x, meta_dim):
-        """The fit plan() declares for ``row`` in this fold, and its test-fold predictions."""
-        def take(idx):
-            return {k: v[idx] for k, v in x.items()} if isinstance(x, dict) else x[idx]
-
-        res = self.ctx.fit(f"{protocol}-{row.key}-fold{fold}", (take(split["train"]), self.y[split["train"]]),
-                           (take(split["val"]), self.y[split["val"]]), build_args={"meta_dim": meta_dim})
-        test = split["test"]
-        with self.ctx.stage("evaluation"):
-            probs = predict_proba(res.model, take(test), batch_size=self.cfg.batch_size)
-        return res, predictions_frame(self.ids[test], self.y[test], probs, split="test", fold=fold)
-
     def fold(self, protocol, rows, fold, train_idx, test_idx) -> dict:
+        """The fits plan() declares for ``rows`` in this fold: {key: (fit result, test-fold predictions)}."""
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else self.ids
         train, val = holdout_by_group(train_idx, self.y, groups, self.cfg.val_fraction,
                                       seed=self.ctx.seed(fold=fold))
@@ -65,10 +54,16 @@ class Folds:
             row = C.ROW_BY_KEY[key]
             images = P.model_inputs(self.cfg.input_of(row), self.images, maps, self.cfg.overlay_alpha)
             uses_metadata = row.model in ("multicnn", "ft_multicnn")
-            x = {"image": images, "metadata": meta} if uses_metadata else images
-            out[key] = self.fit_row(protocol, row, fold, split, x, meta.shape[1])
+            x = {side: {"image": images[idx], "metadata": meta[idx]} if uses_metadata else images[idx]
+                 for side, idx in split.items()}
+            res = self.ctx.fit(f"{protocol}-{key}-fold{fold}", (x["train"], self.y[train]),
+                               (x["val"], self.y[val]), build_args={"meta_dim": meta.shape[1]})
+            with self.ctx.stage("evaluation"):
+                probs = predict_proba(res.model, x["test"], batch_size=self.cfg.batch_size)
+            test = split["test"]
+            out[key] = res, predictions_frame(self.ids[test], self.y[test], probs, split="test", fold=fold)
             if key == "cnn" and needs_cam:   # the fold's CNN explains every image: train, val and test
-                maps = explain.fold_heatmaps(self, out[key][0].model, protocol, fold)
+                maps = explain.fold_heatmaps(self, res.model, protocol, fold)
         return out
 
     def protocol(self, protocol, rows):

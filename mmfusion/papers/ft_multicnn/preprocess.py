@@ -140,8 +140,6 @@ def model_inputs(kind: str, images, maps_u8, alpha: float = 0.4) -> np.ndarray:
     return heat if kind == "heatmap" else overlay(images, heat, alpha)
 
 
-SEVEN_FEATURES = ("age", "age_missing", "sex_male", "sex_female", "site_head_neck", "site_trunk",
-                  "site_extremity")
 _REGION_SITES = {   # HAM10000 localization, then ISIC 2019 anatom_site_general
     "head_neck": ("scalp", "face", "ear", "neck", "head/neck"),
     "trunk": ("back", "trunk", "chest", "abdomen", "genital", "anterior torso", "posterior torso",
@@ -153,8 +151,8 @@ SITE_REGIONS = {site: region for region, sites in _REGION_SITES.items() for site
 
 def encode_seven(frame) -> np.ndarray:
     """The paper feeds "7 features (age, sex, localization, ...)" without listing them; ours, float32 (N, 7):
-    ``SEVEN_FEATURES``; an 'unknown' sex or site leaves its slots 0; sites map to three body regions by
-    ``SITE_REGIONS``."""
+    age, age missing, male, female, head/neck, trunk, extremity; an 'unknown' sex or site leaves its
+    slots 0; sites map to the three body regions by ``SITE_REGIONS``."""
     out = np.zeros((len(frame), 7), np.float32)
     out[:, :2] = age_columns(frame, 100.0)
     sex = [norm_value(s) for s in frame["sex"]]

@@ -17,9 +17,7 @@ LABELS = {"GradCAM": "Grad-CAM", "GradCAMPlusPlus": "Grad-CAM++", "ScoreCAM": "S
 
 def pick(frame, k: int) -> np.ndarray:
     """Positions of up to ``k`` films, those with lesion coordinates first, in frame order otherwise."""
-    has_lesion = frame["n_abnormalities"].to_numpy(int) > 0
-    if "missing_coordinates" in frame:
-        has_lesion &= ~frame["missing_coordinates"].to_numpy(bool)
+    has_lesion = (frame["n_abnormalities"].to_numpy(int) > 0) & ~frame["missing_coordinates"].to_numpy(bool)
     return np.argsort(~has_lesion, kind="stable")[:k]
 
 

@@ -148,20 +148,20 @@ def plan(ctx):
                 fits.append(PlannedFit(f"{task}/{name}/fold{k}", f"{name} {cfg.input_size} px", build,
                                        n_train, config, n_predict=n_test, predict_batch=cfg.batch_size,
                                        figures=figures))
+        if not cfg.cam_images:
+            continue
         n = min(cfg.cam_images, n_test) * cfg.folds
-        arch, first = f"{cfg.models[0]} {cfg.input_size} px", cfg.models[0]
-        batch = min(cfg.cam_images, n_test, cfg.batch_size)
-        for method in METHODS if cfg.cam_images else ():
-            options = (("layer_name", last_conv_layer(first)), ("batch_size", cfg.batch_size),
-                       ("eager", cfg.eager_cams))
-            options += (("max_channels", cfg.scorecam_channels),) if method == "ScoreCAM" else ()
+        arch, batch = f"{cfg.models[0]} {cfg.input_size} px", min(cfg.cam_images, n_test, cfg.batch_size)
+        options = (("layer_name", last_conv_layer(cfg.models[0])), ("batch_size", cfg.batch_size),
+                   ("eager", cfg.eager_cams))
+        for method in METHODS:
+            more = (("max_channels", cfg.scorecam_channels),) if method == "ScoreCAM" else ()
             for copy in ("", " of a re-initialised model"):   # the copy: when a film has a lesion circle
                 cams.append(PlannedExplanation(CAM_LABELS[method] + copy, arch, n, cfg.input_size, cam=method,
-                                               cam_options=options, cam_batch=batch, traces=cfg.folds,
+                                               cam_options=options + more, cam_batch=batch, traces=cfg.folds,
                                                models=cfg.folds if copy and method == METHODS[0] else 0))
-        if cfg.cam_images:
-            cams.append(PlannedExplanation("CAM grids", arch, 0, cfg.input_size, figures=cfg.folds,
-                                           panels=n * (1 + len(METHODS))))
+        cams.append(PlannedExplanation("CAM grids", arch, 0, cfg.input_size, figures=cfg.folds,
+                                       panels=n * (1 + len(METHODS))))
     return Plan(fits, tuple(cams), data=f"{len(labels)} films resized to {cfg.input_size} px "
                 f"({cfg.preprocessing}; cached after a first run)",
                 evaluation="per-fold metrics, Friedman / Nemenyi")

@@ -24,7 +24,6 @@ class MiasConfig(PaperConfig):
     batch_size: int = 16
     learning_rate: float = 1e-4
     patience: int = 10             # EarlyStopping on val_loss, best weights restored
-    # final model retrained with seeds seed .. seed + runs - 1
     runs: int = option(10, at_least=1, below=100, why="must be 1..99 (seeds seed .. seed + runs - 1)")
     # one candidate: the fixed choice; several: searched, class_weight_seeds fits each
     class_weight_candidates: tuple = (AUTHORS_CLASS_WEIGHT,)
@@ -58,12 +57,6 @@ class MiasConfig(PaperConfig):
         super().validate()
         if not self.class_weight_candidates:
             raise ValueError("option class_weight_candidates: at least one candidate is needed")
-
-    def to_dict(self) -> dict:
-        out = super().to_dict()
-        for name in ("class_weight_candidates", "sensitivity_weights"):
-            out[name] = [{str(k): v for k, v in c.items()} for c in getattr(self, name)]
-        return out
 
 
 def parse_class_weights(text) -> tuple:

@@ -19,7 +19,6 @@ from mmfusion.papers.mias_xai.preprocess import CLASS_NAMES
 from mmfusion.xai.metrics import reinitialized_copy
 
 METHODS = ("LIME", "Grad-CAM", "Kernel SHAP")
-TOP_FRACTION = 0.10
 
 
 def model_call(model, predict=False):
@@ -62,7 +61,7 @@ def explain_timed(model, images, targets, cfg, seed, per_call=False):
     return maps, seconds
 
 
-def top_region(heatmap, fraction=TOP_FRACTION):
+def top_region(heatmap, fraction=0.10):
     """Boolean mask of the ``fraction`` highest pixels (ties in raster order)."""
     flat = np.asarray(heatmap, np.float64).ravel()
     k = max(1, int(np.ceil(fraction * flat.size)))
@@ -92,15 +91,6 @@ def quality(model, images, targets, maps, lesions, steps) -> dict:
             for method, m in maps.items()}
 
 
-def baseline_quality(model, images, targets, lesions, cfg, seed) -> dict:
-    """The quality rows that no explanation would beat: random (mean of 3 seeds), blob, and each
-    method's maps of a re-initialised copy of ``model`` (same targets)."""
-    random_model, _ = explain_timed(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
-    return xai.baseline_scores(lambda maps: quality(model, images, targets, maps, lesions, cfg.curve_steps),
-                               len(images), images.shape[1:3], seed,
-                               {f"{m} of a re-initialised model": v for m, v in random_model.items()})
-
-
 def compare(ctx, model, crops, test_idx) -> None:
     """The comparison on test images: xai.json, figures and the "Table XAI (ours)" cells."""
     cfg, seed = ctx.cfg, ctx.options.seed
@@ -110,8 +100,14 @@ def compare(ctx, model, crops, test_idx) -> None:
     maps, seconds = explain_timed(model, images, targets, cfg, seed)
     k = min(cfg.per_call_images, len(images))
     _, per_call = explain_timed(model, images[:k], targets[:k], cfg, seed, per_call=True)
-    scores = quality(model, images, targets, maps, crops.lesions[chosen], cfg.curve_steps)
-    baselines = baseline_quality(model, images, targets, crops.lesions[chosen], cfg, seed)
+    lesions = crops.lesions[chosen]
+    scores = quality(model, images, targets, maps, lesions, cfg.curve_steps)
+    # the rows no explanation would beat: random (mean of 3 seeds), blob, and each method's maps of a
+    # re-initialised copy of ``model`` (same targets)
+    random_model, _ = explain_timed(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
+    baselines = xai.baseline_scores(lambda m: quality(model, images, targets, m, lesions, cfg.curve_steps),
+                                    len(images), images.shape[1:3], seed,
+                                    {f"{m} of a re-initialised model": v for m, v in random_model.items()})
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
     figs = []
     for c, name in enumerate(CLASS_NAMES):       # one grid per class: image, then each method's overlay

@@ -7,8 +7,7 @@ PAPER_PARAMS = 1_386_177
 LAST_CONV = "conv3"
 
 
-def build_mias_cnn(input_size: int = PAPER_INPUT, num_classes: int = 3, seed: int | None = None,
-                   dropout: float = 0.5):
+def build_mias_cnn(input_size: int = PAPER_INPUT, num_classes: int = 3, seed: int | None = None):
     import keras
     from keras import layers
 
@@ -28,7 +27,7 @@ def build_mias_cnn(input_size: int = PAPER_INPUT, num_classes: int = 3, seed: in
         layers.Dense(512, activation="relu", kernel_initializer=init(3), name="dense1"),
         layers.Dense(256, activation="relu", kernel_initializer=init(4), name="dense2"),
         layers.Dense(128, activation="relu", kernel_initializer=init(5), name="dense3"),
-        layers.Dropout(dropout, name="dropout"),
+        layers.Dropout(0.5, name="dropout"),
         layers.Dense(num_classes, activation="softmax", kernel_initializer=init(6), name="probs"),
     ]
     inputs = x = keras.Input((input_size, input_size, 3), name="image")

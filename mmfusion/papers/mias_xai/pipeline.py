@@ -21,26 +21,25 @@ PROTOCOL_TABLE = {"stratified": "", "patient": " (ours: patient-grouped split)"}
 AVERAGED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "specificity", "auc")
 
 
-def train_one(ctx, crops, split, name, seed, **changes):
-    """Augment the training side with ``seed``, fit sub-run ``name`` (``changes``: a searched weight)."""
-    x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]], seed)
+def train_one(ctx, crops, split, protocol, name, run, sides=("val", "test"), **changes):
+    """Augment the training side with seed ``run``, fit sub-run ``name`` (``changes``: a searched
+    weight), predict ``sides``: (fit result, augmentation counts, predictions of run ``run + 1``)."""
+    x, y, counts = augment_training_set(crops.images[split["train"]], crops.labels[split["train"]],
+                                        ctx.seed(run=run))
     one_hot = np.eye(len(CLASS_NAMES), dtype="float32")
     val = (crops.images[split["val"]].astype("float32"), one_hot[crops.labels[split["val"]]])
-    return ctx.fit(name, (x.astype("float32"), one_hot[y]), val, **changes), counts
+    result = ctx.fit(name, (x.astype("float32"), one_hot[y]), val, **changes)
+    with ctx.stage("evaluation"):
+        frames = [predictions_frame(crops.sample_ids[split[side]], crops.labels[split[side]],
+                                    predict_proba(result.model, crops.images[split[side]].astype("float32")),
+                                    side, fold=0, run=run + 1) for side in sides]
+    out = pd.concat(frames, ignore_index=True)
+    out.insert(1, "protocol", protocol)
+    return result, counts, out
 
 
 def weights_label(weights) -> str:
     return "{" + ",".join(f"{weights[c]:g}" for c in sorted(weights)) + "}"
-
-
-def _test_predictions(ctx, model, crops, split, protocol, run, sides=("val", "test")):
-    with ctx.stage("evaluation"):
-        frames = [predictions_frame(crops.sample_ids[split[side]], crops.labels[split[side]],
-                                    predict_proba(model, crops.images[split[side]].astype("float32")), side,
-                                    fold=0, run=run) for side in sides]
-    out = pd.concat(frames, ignore_index=True)
-    out.insert(1, "protocol", protocol)
-    return out
 
 
 def pick(scores: dict) -> int:
@@ -60,9 +59,8 @@ def choose_class_weight(ctx, crops, split, protocol):
     for k, weights in enumerate(candidates):
         scores[k], frames = [], []
         for s in range(ctx.cfg.class_weight_seeds):
-            result, _ = train_one(ctx, crops, split, f"{protocol}-classweight{k + 1}-seed{s + 1}",
-                                  ctx.seed(run=s))
-            frame = _test_predictions(ctx, result.model, crops, split, protocol, s + 1)
+            name = f"{protocol}-classweight{k + 1}-seed{s + 1}"
+            frame = train_one(ctx, crops, split, protocol, name, s)[2]
             scores[k].append(run_metrics(frame[frame["split"] == "val"])["macro"]["balanced_accuracy"])
             frames.append(frame[frame["split"] == "test"])
         predictions[k] = pd.concat(frames, ignore_index=True)
@@ -81,8 +79,8 @@ def run_protocol(ctx, crops, protocol, split):
     frames, first, epochs, counts = [], None, [], None
     chosen = {"class_weight": weights} if scores else {}
     for r in range(ctx.cfg.runs):
-        result, counts = train_one(ctx, crops, split, f"{protocol}-run{r + 1}", ctx.seed(run=r), **chosen)
-        frames.append(_test_predictions(ctx, result.model, crops, split, protocol, r + 1))
+        result, counts, frame = train_one(ctx, crops, split, protocol, f"{protocol}-run{r + 1}", r, **chosen)
+        frames.append(frame)
         first = first or result
         epochs.append(len(result.history.get("epoch", [])))
     predictions = pd.concat(frames, ignore_index=True)
@@ -91,10 +89,8 @@ def run_protocol(ctx, crops, protocol, split):
     if protocol == ctx.cfg.protocols[0]:
         sensitivity[weights_label(weights)] = predictions[predictions["split"] == "test"]
         for j, other in enumerate(sensitivity_weights(ctx.cfg)):
-            fits = [train_one(ctx, crops, split, f"{protocol}-sensitivity{j + 1}-run{r + 1}",
-                              ctx.seed(run=r))[0] for r in range(ctx.cfg.runs)]
-            runs = [_test_predictions(ctx, fit.model, crops, split, protocol, r + 1, sides=("test",))
-                    for r, fit in enumerate(fits)]
+            runs = [train_one(ctx, crops, split, protocol, f"{protocol}-sensitivity{j + 1}-run{r + 1}", r,
+                              sides=("test",))[2] for r in range(ctx.cfg.runs)]
             sensitivity[weights_label(other)] = pd.concat(runs, ignore_index=True)
     search = None if not scores else {
         "rule": f"mean validation balanced accuracy over {ctx.cfg.class_weight_seeds} seeded fits per "
@@ -105,8 +101,7 @@ def run_protocol(ctx, crops, protocol, split):
     info = {"class_weight": {str(k): v for k, v in weights.items()},
             "class_weight_source": "search" if scores else "fixed (the authors' final weights)",
             "class_weight_search": search, "epochs_run": epochs,
-            "split_sizes": {side: {CLASS_NAMES[c]: int((crops.labels[idx] == c).sum()) for c in range(3)}
-                            for side, idx in split.items()},
+            "split_sizes": {side: crops.counts(idx) for side, idx in split.items()},
             "augmented_training_set": counts}
     return predictions, info, first, sensitivity
 
@@ -149,7 +144,7 @@ def run_metrics(frame: pd.DataFrame) -> dict:
             "n_test": int(len(y))}
 
 
-def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, labels) -> dict:
+def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, crops) -> dict:
     """The paper's tables from the test rows of every protocol and run; returns metrics.json content."""
     metrics, test = {}, predictions[predictions["split"] == "test"]
     for protocol in ctx.cfg.protocols:
@@ -184,8 +179,7 @@ def metric_cells(ctx, predictions: pd.DataFrame, splits_by_protocol: dict, label
                 ctx.cell("Confusion matrix (ours: every run)" + sfx, f"true {t}", f"pred {q}", cms[:, i, j],
                          "counts, one value per run", bounds=[0, per[0]["n_test"]], derive=spec)
         test_idx = splits_by_protocol[protocol]["test"]
-        sizes = {name: int((labels[test_idx] == c).sum()) for c, name in enumerate(CLASS_NAMES)}
-        for name, size in {**sizes, "total": len(test_idx)}.items():
+        for name, size in {**crops.counts(test_idx), "total": len(test_idx)}.items():
             ctx.cell("Test set" + sfx, name, "images", size, "our split of our crops")
         metrics[protocol] = {"runs": runs,
                              "mean": {k: float(np.mean([m["macro"][k] for m in per])) for k in AVERAGED},
@@ -210,7 +204,7 @@ def steps(ctx) -> None:
     predictions = pd.concat(predictions, ignore_index=True)
     ctx.headline(predictions=predictions, history=first.history, model=first.model)
     ctx.metrics.update(protocols=infos, crops=crops.counts(), preprocessing_skipped=crops.skipped,
-                       **metric_cells(ctx, predictions, all_splits, crops.labels))
+                       **metric_cells(ctx, predictions, all_splits, crops))
     for protocol, by_weights in sensitivity.items():
         chosen = weights_label({int(k): v for k, v in infos[protocol]["class_weight"].items()})
         infos[protocol]["class_weight_sensitivity"] = sensitivity_cells(

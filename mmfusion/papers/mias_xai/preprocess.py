@@ -51,8 +51,7 @@ def crop_roi(image: np.ndarray, cx: float, cy: float, r: float, out_size: int = 
     return Crop(image, (x0, y0, x1, y1), circle)
 
 
-def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size: int = PAPER_SIZE,
-                step: int = 1) -> Crop | None:
+def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size=PAPER_SIZE) -> Crop | None:
     """Central square of side h//4, shifted diagonally towards the half with more tissue (in x and
     in y) while its centre is black. ``tissue``: bool HxW of non-black pixels (default: image != 0).
     Returns None when the crop would leave the image before its centre reaches tissue."""
@@ -63,7 +62,7 @@ def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size: i
     dy = 1 if tissue[h // 2:].sum() > tissue[: h // 2].sum() else -1
     cx, cy = w // 2, h // 2
     while not tissue[cy, cx]:
-        cx, cy = cx + dx * step, cy + dy * step
+        cx, cy = cx + dx, cy + dy
         if not (side // 2 <= cx <= w - side + side // 2 and side // 2 <= cy <= h - side + side // 2):
             return None
     x0, y0 = cx - side // 2, cy - side // 2
@@ -72,23 +71,23 @@ def crop_normal(image: np.ndarray, tissue: np.ndarray | None = None, out_size: i
     return Crop(image, (x0, y0, x1, y1), None)
 
 
-def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE, size: int = PAPER_SIZE):
+def preprocess_film(film: np.ndarray, roi=None, out_size: int = PAPER_SIZE):
     """One MIAS film -> its Crop. ``roi`` = (x, y, radius) from Info.txt, None for normal films.
     None for all-black crops (the authors drop them) and normal films the tissue search missed."""
-    image, tissue = enhance(film, size)
+    image, tissue = enhance(film, PAPER_SIZE)
     crop = crop_normal(image, tissue, out_size) if roi is None else crop_roi(
-        image, *scale_coordinates(*roi, size=size), out_size)
+        image, *scale_coordinates(*roi), out_size)
     if crop is None:
         return None
     x0, y0, x1, y1 = crop.window
     return crop if crop.image.any() and tissue[y0:y1, x0:x1].any() else None
 
 
-def lesion_mask(crop: Crop, out_size: int) -> np.ndarray | None:
-    """Boolean (out_size, out_size) mask of the crop's lesion circle (None for normal crops); the
+def lesion_mask(crop: Crop, out_size: int) -> np.ndarray:
+    """Boolean (out_size, out_size) mask of the crop's lesion circle (all False for normal crops); the
     half-pixel shift: ``circle_mask`` puts pixel centres on integers, ``Crop.circle`` does not."""
     if crop.circle is None:
-        return None
+        return np.zeros((out_size, out_size), bool)
     cx, cy, r = crop.circle
     return circle_mask((out_size, out_size), cx - 0.5, cy - 0.5, r)
 
@@ -170,8 +169,8 @@ class Crops:
     lesions: np.ndarray         # (N, S, S) bool; all False for normal images
     skipped: dict               # reason -> [sample ids]
 
-    def counts(self) -> dict:
-        return {CLASS_NAMES[c]: int((self.labels == c).sum()) for c in range(len(CLASS_NAMES))}
+    def counts(self, idx=slice(None)) -> dict:
+        return {name: int((self.labels[idx] == c).sum()) for c, name in enumerate(CLASS_NAMES)}
 
     def without(self, sample_ids) -> tuple["Crops", list]:
         """These crops minus ``sample_ids`` (those present), and the ids actually removed."""
@@ -180,14 +179,14 @@ class Crops:
         return dataclasses.replace(self, **kept), self.sample_ids[drop].tolist()
 
 
-def make_crops(frame: pd.DataFrame, out_size: int = PAPER_SIZE, progress: bool = True) -> Crops:
+def make_crops(frame: pd.DataFrame, out_size: int = PAPER_SIZE) -> Crops:
     """Run the authors' preprocessing on every image of a ``load_dataset('mias', label_rule='first')``
     frame. Abnormal images without coordinates and dropped crops are counted in ``skipped``."""
     from mmfusion.utils.progress import tqdm
     skipped = {"abnormal_without_coordinates": [], "dropped_crop": []}
     kept = []
-    for row in tqdm(frame.to_dict("records"), desc="mias-xai preprocessing", disable=not progress):
-        if row["label"] != 0 and (row["x"] is None or pd.isna(row["x"])):
+    for row in tqdm(frame.to_dict("records"), desc="mias-xai preprocessing"):
+        if row["label"] != 0 and pd.isna(row["x"]):
             skipped["abnormal_without_coordinates"].append(row["sample_id"])
             continue
         film = read_image(row["image_path"], mode="gray")
@@ -196,9 +195,8 @@ def make_crops(frame: pd.DataFrame, out_size: int = PAPER_SIZE, progress: bool =
         if crop is None:
             skipped["dropped_crop"].append(row["sample_id"])
             continue
-        mask = lesion_mask(crop, out_size)
         kept.append((crop.image, int(row["label"]), str(row["sample_id"]), str(row["group_id"]),
-                     np.zeros((out_size, out_size), bool) if mask is None else mask))
+                     lesion_mask(crop, out_size)))
     if not kept:
         raise ValueError(f"no MIAS image survived preprocessing (skipped: "
                          f"{ {k: len(v) for k, v in skipped.items()} })")

@@ -66,13 +66,11 @@ def case_figure(path, image, cam, shap_values, probs, title):
     """Crop | Grad-CAM overlay | grouped clinical SHAP for one case."""
     plt = pyplot()
     fig, ax = plt.subplots(1, 3, figsize=(11, 3.4))
-    ax[0].imshow(image.astype(np.uint8))
-    ax[0].set_title("lesion crop")
-    ax[1].imshow(image.astype(np.uint8))
-    ax[1].imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1)
-    ax[1].set_title("Grad-CAM (mammogram branch)")
-    for a in ax[:2]:
+    for a, title in zip(ax[:2], ("lesion crop", "Grad-CAM (mammogram branch)")):
+        a.imshow(image.astype(np.uint8))
+        a.set_title(title)
         a.axis("off")
+    ax[1].imshow(cam, cmap="jet", alpha=0.45, vmin=0, vmax=1)
     colors = ["tab:red" if v > 0 else "tab:blue" for v in shap_values]
     ax[2].barh(list(C.CLINICAL_GROUP_NAMES), shap_values, color=colors)
     ax[2].invert_yaxis()

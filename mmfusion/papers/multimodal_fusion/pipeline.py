@@ -23,18 +23,14 @@ from mmfusion.training import predict_proba, predictions_frame
 UNIMODAL = ("image", "clinical")
 
 
-def augment(cfg):
-    return A.compose(A.random_flip(horizontal=cfg.flip), A.random_rotation(cfg.rotation_deg),
-                     A.random_crop_resize((cfg.random_crop, 1.0)))
-
-
 def train_config(ctx, fusion: str):
-    cfg = ctx.cfg
-    freeze = 0 if fusion == "clinical" else cfg.freeze_epochs
+    cfg, freeze = ctx.cfg, (0 if fusion == "clinical" else ctx.cfg.freeze_epochs)
+    augment = A.compose(A.random_flip(horizontal=cfg.flip), A.random_rotation(cfg.rotation_deg),
+                        A.random_crop_resize((cfg.random_crop, 1.0)))
     return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
                             optimizer="adam", schedule="plateau", early_stopping_patience=cfg.patience,
                             schedule_factor=cfg.reduce_lr_factor, schedule_patience=cfg.reduce_lr_patience,
-                            restore_best=True, freeze_backbone_epochs=freeze, augment=augment(cfg))
+                            restore_best=True, freeze_backbone_epochs=freeze, augment=augment)
 
 
 def metric_cells(ctx, row, y, probs) -> dict:
@@ -164,9 +160,8 @@ def plan(ctx):
         E("LIME image", arch, cases, size, calls=((math.ceil(samples / 64), min(samples, 64)),), segment=True,
           samples=samples, sampler="lime", libraries=("lime",)),
         E("figures", arch, 0, size, figures=1 + cases + (cases > 0), panels=1 + 3 * cases + 3 * cases))
-    return Plan(fits, explanations,
+    return Plan(fits, explanations, evaluation="McNemar tests",
                 data=f"lesion crops at {size} px and clinical vectors (cached after a first run)",
-                evaluation="McNemar tests",
                 bootstraps=tuple((len(rows), m, cfg.bootstrap, n_test, cfg.average) for m in C.CI_COLUMNS))
 
 
