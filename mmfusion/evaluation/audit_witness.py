@@ -31,8 +31,9 @@ class RowProblem:
                                                  acc[0].scale == "percent", _modes(acc[0])) if acc else None)
         # (M, k, k) candidate matrices, rows true, columns predicted
         self.cms = fz.enumerate_confusion_matrices(self.counts, self.pruned)
-        # averaging readings tried (binary(pos=..), macro, weighted, micro)
-        self.readings = fz.readings(len(self.names), self.names)
+        # averaging readings tried: binary (positive the last class, then the first), macro, weighted, micro
+        binary = [f"binary(pos={self.names[j]})" for j in (1, 0)] if len(self.names) == 2 else []
+        self.readings = binary + ["macro", "weighted", "micro"]
         self._values = {r: fz.metrics_of_matrices(self.cms, r, self.names) for r in self.readings}
 
     def fits(self, c, reading, modes) -> np.ndarray:

@@ -96,12 +96,6 @@ def enumerate_confusion_matrices(class_counts, allowed_correct=None, limit: int 
     return np.concatenate(total_rows) if total_rows else np.zeros((0, k, k), dtype=np.int32)
 
 
-def readings(k: int, class_names) -> list:
-    """Averaging readings tried for a k-class confusion matrix."""
-    binary = [f"binary(pos={class_names[j]})" for j in (1, 0)] if k == 2 else []
-    return binary + ["macro", "weighted", "micro"]
-
-
 def metrics_of_matrices(cms: np.ndarray, reading: str, class_names) -> dict:
     """Each matrix's metrics (fractions) under one averaging reading; sklearn's zero_division=0."""
     cms = cms.astype(float)

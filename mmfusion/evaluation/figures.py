@@ -69,7 +69,6 @@ def learning_curves(history, path, title: str = "Learning curves") -> Path:
 def cd_diagram(result, path, title: str | None = None) -> Path:
     """Critical-difference diagram (Demšar 2006) by scikit-posthocs: models on the average-rank axis,
     bars over those the Nemenyi test does not separate at ``alpha`` (ranks closer than the CD)."""
-
     import scikit_posthocs as sp
     draw = sp.critical_difference_diagram
     # older scikit-posthocs (0.11) take no cd / alpha: bars at alpha 0.05, the CD in the title only

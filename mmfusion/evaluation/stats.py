@@ -1,6 +1,6 @@
 """Significance tests: McNemar (statsmodels), DeLong, Wilcoxon and Friedman (scipy), Nemenyi
 (scikit-posthocs) with the critical difference of Demšar (2006)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -70,8 +70,6 @@ class FriedmanNemenyi:
     cd: float
     n_folds: int
     alpha: float = 0.05
-    higher_is_better: bool = True
-    scores: pd.DataFrame = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {"statistic": self.statistic, "pvalue": self.pvalue, "cd": self.cd,
@@ -97,4 +95,4 @@ def friedman_nemenyi(scores, alpha: float = 0.05, higher_is_better: bool = True)
     nemenyi = sp.posthoc_nemenyi_friedman(blocks.to_numpy())
     nemenyi.index = nemenyi.columns = list(frame.index)
     return FriedmanNemenyi(float(stat), float(p), ranks.mean(axis=0).sort_values(), nemenyi,
-                           critical_difference(k, n, alpha), n, alpha, higher_is_better, frame)
+                           critical_difference(k, n, alpha), n, alpha)

@@ -24,13 +24,6 @@ class DiskFullError(OSError):
         return self.strerror
 
 
-def is_disk_full(err: BaseException) -> bool:
-    """ENOSPC / EDQUOT, also when a library (h5py) only puts the errno in its message."""
-    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return "No space left on device" in str(err) or "errno = 28" in str(err)
-
-
 def free_bytes(path) -> int | None:
     path = Path(path)
     while not path.exists() and path != path.parent:
@@ -58,7 +51,9 @@ def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
     except BaseException as err:
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
-        if is_disk_full(err):
+        # ENOSPC / EDQUOT, also when a library (h5py) only puts the errno in its message
+        if (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
+                or "No space left on device" in str(err) or "errno = 28" in str(err)):
             raise DiskFullError(path, free_bytes(path.parent)) from None
         raise
     return path
