@@ -227,15 +227,15 @@ def test_real_ham10000_grouped_folds_keep_lesions_and_image_folds_leak(shared_sa
     from sklearn.model_selection import StratifiedKFold
 
     from mmfusion.data.skin import read_ham10000_metadata
+    from mmfusion.data.splits import kfold_splits
     from mmfusion.papers.ft_multicnn.preprocess import encode_seven
-    from mmfusion.training.cv import fold_indices
 
     frame = read_ham10000_metadata(shared_samples / "ham10000")
     assert len(frame) == 10_015 and frame["group_id"].nunique() == 7_470
     seven = encode_seven(frame)
     assert seven.shape == (10_015, 7)
     y, groups = frame["label"].to_numpy(), frame["group_id"].to_numpy()
-    for train, test in fold_indices(y, groups, k=5, seed=0):
+    for train, test in kfold_splits(y, groups, k=5, seed=0):
         assert not set(groups[train]) & set(groups[test])
     leaked = [len(set(groups[tr]) & set(groups[te]))
               for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y)]

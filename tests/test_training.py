@@ -3,8 +3,9 @@ import keras
 import numpy as np
 import pytest
 
+from mmfusion.data.splits import kfold_splits
 from mmfusion.models import mark_backbone
-from mmfusion.training import TrainConfig, fit, fold_indices
+from mmfusion.training import TrainConfig, fit
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(48, 6)).astype("float32")
@@ -106,17 +107,17 @@ def test_restore_best_and_early_stopping():
     assert float(loss) == pytest.approx(min(val), rel=1e-4)
 
 
-def test_fold_indices_partition_and_keep_groups_on_one_side():
+def test_kfold_splits_partition_and_keep_groups_on_one_side():
     from sklearn.model_selection import StratifiedGroupKFold
 
     groups = np.repeat(np.arange(16), 3)
-    folds = fold_indices(Y, groups, k=4, seed=0)
+    folds = kfold_splits(Y, groups, k=4, seed=0)
     ref = StratifiedGroupKFold(4, shuffle=True, random_state=0).split(np.zeros(len(Y)), Y, groups)
     for (train, test), (_, ref_test) in zip(folds, ref):
         assert not set(groups[train]) & set(groups[test])
         np.testing.assert_array_equal(test, ref_test)
     assert sorted(np.concatenate([t for _, t in folds]).tolist()) == list(range(48))
-    plain = fold_indices(np.zeros(10, int), k=5, stratified=False)
+    plain = kfold_splits(np.zeros(10, int), k=5, stratified=False)
     assert sorted(np.concatenate([t for _, t in plain]).tolist()) == list(range(10))
 
 

@@ -5,7 +5,7 @@ from keras import layers
 from mmfusion.models.backbones import BackboneSpec, build_backbone
 
 
-def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(), activation: str = "softmax"):
+def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=()):
     """Global-average-pool a feature map (a vector passes through) and classify it."""
     x = features
     if len(x.shape) == 4:
@@ -17,7 +17,7 @@ def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=(), a
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
     # float32 output keeps the softmax stable under mixed precision
-    return layers.Dense(n_classes, activation=activation, dtype="float32", name="head_out")(x)
+    return layers.Dense(n_classes, activation="softmax", dtype="float32", name="head_out")(x)
 
 
 def build_classifier(backbone, input_shape=(224, 224, 3), n_classes: int = 2, weights=None,

@@ -1,4 +1,4 @@
-"""The one training loop, cross-validation folds, distribution and run records. ``TrainConfig`` and
+"""The one training loop, distribution and run records. ``TrainConfig`` and
 the run records import without TensorFlow; ``fit`` and friends import it on first use."""
 from mmfusion.training.config import TrainConfig  # noqa: F401
 from mmfusion.training.records import (  # noqa: F401
@@ -12,7 +12,7 @@ from mmfusion.training.records import (  # noqa: F401
 )
 
 _LAZY = {"fit": "loop", "FitResult": "loop", "predict_proba": "loop", "make_optimizer": "loop",
-         "fold_indices": "cv", "get_strategy": "distribute"}
+         "get_strategy": "distribute"}
 
 
 def __getattr__(name):

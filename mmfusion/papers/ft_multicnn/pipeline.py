@@ -10,7 +10,7 @@ import pandas as pd
 from mmfusion.data.cache import cached
 from mmfusion.data.decode import decode_images
 from mmfusion.data.metadata import MetadataEncoder
-from mmfusion.data.splits import holdout_by_group
+from mmfusion.data.splits import holdout_by_group, kfold_splits
 from mmfusion.evaluation import classification_metrics, confusion_matrix, mean_std
 from mmfusion.experiment import Experiment
 from mmfusion.experiment.plan import Plan, PlannedExplanation, PlannedFit
@@ -18,7 +18,7 @@ from mmfusion.papers.ft_multicnn import config as C
 from mmfusion.papers.ft_multicnn import explain
 from mmfusion.papers.ft_multicnn import preprocess as P
 from mmfusion.papers.ft_multicnn.model import CAM_LAYER, build_model
-from mmfusion.training import fold_indices, predict_proba, predictions_frame
+from mmfusion.training import predict_proba, predictions_frame
 
 
 def _metrics(y, probs) -> dict:
@@ -68,7 +68,7 @@ class Folds:
 
     def protocol(self, protocol, rows):
         groups = self.frame["group_id"].to_numpy() if protocol == "lesion" else None
-        folds = fold_indices(self.y, groups, self.cfg.folds, self.ctx.seed())
+        folds = kfold_splits(self.y, groups, self.cfg.folds, self.ctx.seed())
         outputs = [self.fold(protocol, rows, f, train, test) for f, (train, test) in enumerate(folds)]
         self.results[protocol] = {r.key: [o[r.key] for o in outputs] for r in rows}
 

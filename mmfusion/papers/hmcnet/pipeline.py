@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from mmfusion.data.splits import holdout_by_group
+from mmfusion.data.splits import holdout_by_group, kfold_splits
 from mmfusion.evaluation import cd_diagram, classification_metrics, friedman_nemenyi, learning_curves
 from mmfusion.evaluation.metrics import mean_std
 from mmfusion.experiment import Experiment
@@ -19,7 +19,6 @@ from mmfusion.papers.hmcnet.explain import METHODS, explain_fold, score_cells
 from mmfusion.papers.hmcnet.model import AttentionConfig, backbone, build_model, last_conv_layer
 from mmfusion.papers.hmcnet.preprocess import film_images, task_data
 from mmfusion.training import predict_proba, predictions_frame
-from mmfusion.training.cv import fold_indices
 
 LABELS = {"hmcnet": "HMC-Net", "resnet50_hsa": "ResNet50 + hierarchical attention",
           "resnet50_msca": "ResNet50 + multi-scale attention", "resnet50": "ResNet50",
@@ -107,7 +106,7 @@ def steps(ctx) -> None:
     for t, task in enumerate(cfg.tasks):
         data = task_data(ctx.frame, images, task)
         ctx.skipped(task, {"normal films (the task uses abnormal films only)": data.dropped}, len(ctx.frame))
-        folds = fold_indices(data.labels, data.groups, cfg.folds, ctx.seed())
+        folds = kfold_splits(data.labels, data.groups, cfg.folds, ctx.seed())
         table, n_test = TABLES[task], round(len(data.frame) / cfg.folds)
         per_model, cams = {}, []
         for name in cfg.models:
