@@ -58,8 +58,7 @@ def random_rot90():
     def apply(images, k):
         if images.shape[1] is not None and images.shape[1] != images.shape[2]:
             raise ValueError(f"random_rot90 needs square images, got {images.shape[1:3]}")
-        k = _per_sample(k)
-        out = images
+        out, k = images, _per_sample(k)
         for turns in (1, 2, 3):
             out = tf.where(k == turns, tf.image.rot90(images, turns), out)
         return out
@@ -77,7 +76,6 @@ def random_rotation(max_degrees: float = 15.0, fill_value: float = 0.0):
         return tf.stack([cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
 
     def apply(images, transforms):
-        # one ImageProjectiveTransformV3 over the batch, a (n, 8) transform per image
         return tf.raw_ops.ImageProjectiveTransformV3(
             images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
             fill_value=fill_value, interpolation="BILINEAR", fill_mode="CONSTANT")

@@ -1,7 +1,6 @@
-"""BUSI as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/`` with masks
-``benign (1)_mask.png``, ``benign (1)_mask_1.png``. No patient ids: the group id is the image (its
-duplicate group with ``duplicates=True``). Labels follow the folder names alphabetically, as Keras'
-directory loaders give them."""
+"""BUSI as Kaggle ships it: ``Dataset_BUSI_with_GT/{benign,malignant,normal}/``, masks ``benign (1)_mask.png``
+and ``benign (1)_mask_1.png``. No patient ids: the group id is the image (its duplicate group with
+``duplicates=True``). Labels follow the folder names alphabetically, as Keras' directory loaders do."""
 import re
 from pathlib import Path
 

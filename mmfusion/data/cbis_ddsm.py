@@ -89,8 +89,7 @@ def clinical_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def load(root, labels: str = "binary") -> pd.DataFrame:
-    """CBIS-DDSM in either layout, one row per abnormality, ``labels`` 'binary' or '4class'; rows
-    without images are counted."""
+    """CBIS-DDSM in either layout, one row per abnormality; rows without images are counted."""
     if labels not in ("binary", "4class"):
         raise DatasetError(f"labels {labels!r}; expected binary or 4class")
     root = Path(root)

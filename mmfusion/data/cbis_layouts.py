@@ -1,8 +1,7 @@
-"""Find the CBIS-DDSM files a CSV row names (``<Folder>/<StudyUID>/<SeriesUID>/000000.dcm``).
-TCIA: ``CBIS-DDSM/<Folder>/<date>-DDSM-NA-<StudyUID[-5:]>/<n>.000000-<desc>-<SeriesUID[-5:]>/1-1.dcm``
-(or the CSV path verbatim). Kaggle: ``csv/dicom_info.csv`` maps ``CBIS-DDSM/jpeg/<SeriesUID>/<file>``
-to its SeriesDescription. Crop and mask file names are inconsistent, so a mask is told from a crop
-by SeriesDescription, else by content, never by file name."""
+"""Find the CBIS-DDSM files a CSV row names (``<Folder>/<StudyUID>/<SeriesUID>/000000.dcm``). TCIA:
+``CBIS-DDSM/<Folder>/<date>-DDSM-NA-<StudyUID[-5:]>/<n>.000000-<desc>-<SeriesUID[-5:]>/1-1.dcm``. Kaggle:
+``csv/dicom_info.csv`` maps ``CBIS-DDSM/jpeg/<SeriesUID>/<file>`` to its SeriesDescription. Crop and mask
+file names are inconsistent: a mask is told from a crop by SeriesDescription, else by content, not name."""
 import functools
 from pathlib import Path
 
@@ -55,7 +54,6 @@ class TciaLayout:
     name = "tcia"
 
     def __init__(self, root: Path):
-        self.root = root
         self.tree = root / "CBIS-DDSM" if (root / "CBIS-DDSM").is_dir() else root
 
     @functools.lru_cache(maxsize=None)

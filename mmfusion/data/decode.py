@@ -15,7 +15,7 @@ def _mode(channels: int) -> str:
 
 def decode_one(path, image_size, channels: int = 3) -> np.ndarray:
     """``(H, W, channels)`` uint8 for one file."""
-    arr = read_image(path, mode=_mode(channels), size=_hw(image_size))
+    arr = read_image(path, mode=_mode(channels), size=image_size)
     return arr[..., None] if channels == 1 else arr
 
 
@@ -34,8 +34,7 @@ def _column(frame, name) -> np.ndarray:
 
 def frame_to_dataset(frame, image_size, channels: int = 3, label_col: str | None = "label", extra_inputs=(),
                      batch_size: int = 32, shuffle: bool = False, seed: int = 0, augment=None,
-                     num_classes: int | None = None, cache: bool = True, repeat: bool = False,
-                     drop_remainder: bool = False):
+                     num_classes: int | None = None, repeat: bool = False):
     """Batched ``(x, y)`` of ``frame['image_path']``: ``x`` float32 0..255 (a dict ``{"image", <column>}``
     with ``extra_inputs``), ``y`` the label, one-hot given ``num_classes``."""
     import tensorflow as tf
@@ -63,5 +62,4 @@ def frame_to_dataset(frame, image_size, channels: int = 3, label_col: str | None
         labels = frame[label_col].to_numpy().astype(np.int32)
         y = np.eye(num_classes, dtype=np.float32)[labels] if num_classes else labels
         x = tf.data.Dataset.zip(x, tf.data.Dataset.from_tensor_slices(y))
-    return make_dataset(x, batch_size=batch_size, shuffle=shuffle, seed=seed, augment=augment,
-                        cache=cache, repeat=repeat, drop_remainder=drop_remainder)
+    return make_dataset(x, batch_size=batch_size, shuffle=shuffle, seed=seed, augment=augment, repeat=repeat)

@@ -41,7 +41,7 @@ def dhash(gray: np.ndarray, hash_size: int = 8) -> int:
     return int(sum(1 << i for i, b in enumerate(bits) if b))
 
 
-def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool = True) -> Duplicates:
+def find_duplicates(paths, max_distance: int = 3, near: bool = True) -> Duplicates:
     """Duplicate groups among ``paths``; near duplicates differ in at most ``max_distance`` dHash bits."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -51,14 +51,13 @@ def find_duplicates(paths, max_distance: int = 3, hash_size: int = 8, near: bool
     for path in paths:
         gray = read_image(path, mode="gray")
         md5s.append(hashlib.md5(np.ascontiguousarray(gray).tobytes() + repr(gray.shape).encode()).hexdigest())
-        hashes.append(dhash(gray, hash_size))
+        hashes.append(dhash(gray))
     first: dict = {}   # digest -> the first image with it
     exact_pairs = [(first[d], i) for i, d in enumerate(md5s) if first.setdefault(d, i) != i]
     near_pairs = []
     if near and len(paths) > 1:
-        bits = np.array([[(h >> i) & 1 for i in range(hash_size * hash_size)] for h in hashes], np.int64)
-        ones = bits.sum(axis=1)
-        dist = ones[:, None] + ones[None, :] - 2 * (bits @ bits.T)   # Hamming distances
+        codes = np.array(hashes, np.uint64)
+        dist = np.bitwise_count(codes[:, None] ^ codes[None, :])   # Hamming distances
         ii, jj = np.nonzero(np.triu(dist <= max_distance, k=1))
         near_pairs = [(int(i), int(j), int(dist[i, j])) for i, j in zip(ii, jj) if md5s[i] != md5s[j]]
     i, j = np.array([(i, j) for i, j, *_ in exact_pairs + near_pairs], dtype=int).reshape(-1, 2).T

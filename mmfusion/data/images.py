@@ -14,8 +14,6 @@ ALPHA_MODES = ("RGBA", "LA", "P", "PA")
 
 
 def _hw(size):
-    if size is None:
-        return None
     h, w = (size, size) if np.isscalar(size) else size
     return int(h), int(w)
 
@@ -141,8 +139,8 @@ def read_mask(paths, shape=None, report=None) -> np.ndarray:
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     if not paths and shape is None:
         raise DatasetError("read_mask needs at least one mask file or a shape")
-    merged = np.zeros(_hw(shape), bool) if shape is not None else None
-    target = _hw(shape)
+    target = None if shape is None else _hw(shape)
+    merged = None if target is None else np.zeros(target, bool)
     for path in paths:
         # CBIS-DDSM TCIA ROI masks are 16-bit DICOM with values 0 / max
         mask = window_to_uint8(read_dicom(path)) > 127 if is_dicom(path) else binarise_mask(_open_pil(path))

@@ -15,25 +15,21 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     return image if image.shape[-1] == 3 else np.repeat(image, 3, axis=-1)
 
 
-def breast_mask(image: np.ndarray, dilate: int = 55) -> np.ndarray:
-    """Mask (uint8 0/255) of the largest bright object after Otsu + 5x5 close/open, dilated."""
-    gray = cv2.cvtColor(to_rgb(image), cv2.COLOR_RGB2GRAY)
+def remove_noise(image: np.ndarray) -> np.ndarray:
+    """Keep only the (dilated) breast region: film labels and scanner noise become black."""
+    image = to_rgb(image)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     small = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, small)
     binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, small)
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    mask = np.zeros_like(gray)
     if not contours:
-        return mask
+        return np.zeros_like(image)
+    mask = np.zeros_like(gray)
     cv2.drawContours(mask, [max(contours, key=cv2.contourArea)], -1, 255, thickness=cv2.FILLED)
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dilate, dilate)))
-
-
-def remove_noise(image: np.ndarray) -> np.ndarray:
-    """Keep only the (dilated) breast region: film labels and scanner noise become black."""
-    image = to_rgb(image)
-    return cv2.bitwise_and(image, image, mask=breast_mask(image))
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (55, 55)))
+    return cv2.bitwise_and(image, image, mask=mask)
 
 
 def apply_clahe(image: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:

@@ -42,8 +42,7 @@ class MetadataEncoder:
         out = np.zeros((len(frame), len(self.feature_names)), np.float32)
         out[:, :2] = age_columns(frame, self.age_scale)
         for offset, vocab, column in ((2, self.sexes, "sex"), (2 + len(self.sexes), self.sites, "site")):
-            for i, value in enumerate(frame[column]):
-                value = norm_value(value)
+            for i, value in enumerate(map(norm_value, frame[column])):
                 if value in vocab:
                     out[i, offset + vocab.index(value)] = 1
                 elif value not in MISSING:

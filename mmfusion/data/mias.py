@@ -15,15 +15,6 @@ CLASSES = ("CALC", "CIRC", "SPIC", "MISC", "ARCH", "ASYM", "NORM")
 BACKGROUNDS = ("F", "G", "D")
 LABEL_NAMES = ("normal", "benign", "malignant")
 FRAME = 1024  # MIAS coordinates are in the 1024 x 1024 frame
-LABEL_RULES = ("any", "first")
-
-
-def find_info(root) -> Path:
-    root = Path(root)
-    hits = [c for c in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt")))
-            if c.is_file()]
-    return single_copy(hits, "MIAS label file Info.txt", root,
-                       "MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)")
 
 
 def _parse_row(path, lineno, tokens) -> dict:
@@ -69,8 +60,8 @@ def read_info(path) -> pd.DataFrame:
 
 def per_image(rows: pd.DataFrame, label_rule: str = "any") -> pd.DataFrame:
     """Collapse Info.txt rows to one per image; ``label_rule`` "any" (malignant if any row is) or "first"."""
-    if label_rule not in LABEL_RULES:
-        raise ValueError(f"label_rule must be one of {LABEL_RULES}, got {label_rule!r}")
+    if label_rule not in ("any", "first"):
+        raise ValueError(f"label_rule must be one of ('any', 'first'), got {label_rule!r}")
     out = []
     for ref, grp in rows.groupby("refnum", sort=True):
         abn = [{**{k: r[k] for k in ("class", "severity", "x", "y", "radius")}, "cx": r["x"],
@@ -94,7 +85,10 @@ def load(root, label_rule: str = "any", missing: str = "skip") -> pd.DataFrame:
     if missing not in ("skip", "error"):
         raise ValueError(f"missing must be 'skip' or 'error', got {missing!r}")
     root = Path(root)
-    info = find_info(root)
+    hits = [c for c in (root / "Info.txt", root / "all-mias" / "Info.txt", *sorted(root.glob("*/Info.txt")))
+            if c.is_file()]
+    info = single_copy(hits, "MIAS label file Info.txt", root,
+                       "MIAS label file Info.txt not found (expected <root>/Info.txt beside all-mias/)")
     rows = read_info(info)
     report = LoadReport("mias", str(root), rows_read=len(rows))
     frame = per_image(rows, label_rule)

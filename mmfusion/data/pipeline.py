@@ -41,22 +41,19 @@ def _as_tensor(a):
 def _epoch_batch(g, n, steps, batch_size: int, shuffle: bool, seed):
     """Positions and per-sample seeds ``(seed * 1 000 003 + epoch, position)`` of batch ``g``."""
     epoch, k = g // steps, g % steps
+    seed = tf.convert_to_tensor(seed, tf.int64)
     pos = tf.range(k * batch_size, tf.minimum((k + 1) * batch_size, n))
     if shuffle:
-        key = tf.stack([tf.convert_to_tensor(seed, tf.int64), epoch])
-        pos = tf.random.experimental.index_shuffle(pos, key, tf.convert_to_tensor(n - 1, tf.int64))
-    seeds = tf.stack([tf.fill(tf.shape(pos), tf.convert_to_tensor(seed, tf.int64) * 1_000_003 + epoch), pos],
-                     axis=1)
-    return pos, seeds
+        pos = tf.random.experimental.index_shuffle(pos, tf.stack([seed, epoch]), tf.constant(n - 1, tf.int64))
+    return pos, tf.stack([tf.fill(tf.shape(pos), seed * 1_000_003 + epoch), pos], axis=1)
 
 
 def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = False,
-                 seed: int = 0, augment=None, cache: bool = True, repeat: bool = False,
-                 drop_remainder: bool = False, start_epoch: int = 0):
+                 seed: int = 0, augment=None, repeat: bool = False, start_epoch: int = 0):
     """Batched, prefetched Dataset of ``x`` / ``(x, y)`` / ``(x, y, sample_weight)`` (``x`` an array, a
     dict of arrays or a Dataset); ``repeat``: an endless epoch-indexed stream from ``start_epoch``."""
     if isinstance(x, tf.data.Dataset):
-        return _from_elements(x, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder)
+        return _from_elements(x, batch_size, shuffle, seed, augment, repeat)
     keys = sorted(x) if isinstance(x, dict) else None
     parts = {f"x/{k}": x[k] for k in keys} if keys is not None else {"x": x}
     sizes = {len(a) for a in parts.values()}
@@ -79,9 +76,7 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
         return xi if "y" not in held else (xi, take("y")) if "w" not in held else (xi, take("y"), take("w"))
 
     if repeat:
-        steps = steps_per_epoch(n, batch_size, drop_remainder)
-        if steps == 0:
-            raise ValueError(f"{n} samples make no full batch of {batch_size} (drop_remainder)")
+        steps = steps_per_epoch(n, batch_size)
         # one flat stream of batch numbers (no per-epoch flat_map: its map restarts every epoch)
         ds = tf.data.Dataset.range(start_epoch * steps, 2**62).map(
             lambda g: _epoch_batch(g, n, steps, batch_size, shuffle, seed))
@@ -92,7 +87,7 @@ def make_dataset(x, y=None, sample_weight=None, batch_size: int = 32, shuffle: b
         if augment is not None:
             seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
             idx = tf.data.Dataset.zip(idx, seeds)
-        ds = idx.batch(batch_size, drop_remainder=drop_remainder)
+        ds = idx.batch(batch_size)
     return ds.map(batch, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
 
 
@@ -103,10 +98,9 @@ def _float_images(x):
     return tf.cast(x, tf.float32) if x.dtype == tf.uint8 else x
 
 
-def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_remainder):
+def _from_elements(ds, batch_size, shuffle, seed, augment, repeat):
     """Element Dataset: cached before the random parts, batched, uint8 images cast to float32, augmented."""
-    if cache:
-        ds = ds.cache()
+    ds = ds.cache()
     if shuffle:
         size = int(ds.cardinality())
         ds = ds.shuffle(size if size > 0 else 10_000, seed=seed, reshuffle_each_iteration=True)
@@ -115,7 +109,7 @@ def _from_elements(ds, batch_size, shuffle, seed, augment, cache, repeat, drop_r
         ds = tf.data.Dataset.zip(ds, seeds)
     if repeat:
         ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.batch(batch_size)
 
     def finish(*element):
         seeds = None

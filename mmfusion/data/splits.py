@@ -33,8 +33,7 @@ def require_enough(labels, what: str, per_class: int = 1, total: int = 2, groups
         problems.append(f"at least {per_class} images of every class")
     if len(labels) < total:
         problems.append(f"at least {total} images in all")
-    got = len(np.unique(np.asarray(groups).astype(str))) if groups is not None else None
-    if got is not None and got < n_groups:
+    if groups is not None and (got := len(np.unique(np.asarray(groups).astype(str)))) < n_groups:
         problems.append(f"at least {n_groups} groups (patients/lesions; got {got})")
     if problems:
         shown = ", ".join(f"{c}: {n}" for c, n in zip(classes.tolist(), counts.tolist())) or "none"
@@ -80,8 +79,7 @@ def _grouped_ratio_split(labels, groups, ratios, seed) -> list[np.ndarray]:
     ratios = np.asarray(ratios, float) / np.sum(ratios)
     targets = ratios[:, None] * counts.sum(axis=0)[None, :]
     current = np.zeros_like(targets)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(uniq))
+    order = np.random.default_rng(seed).permutation(len(uniq))
     order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
     side_of = np.empty(len(uniq), int)
     for gi in order:
@@ -117,11 +115,10 @@ def kfold_splits(labels, groups=None, k: int = 5, seed: int = 0, stratified: boo
 
     labels = np.asarray(labels)
     require_enough(labels, f"{k}-fold cross-validation", 1, k, groups, k)
-    if groups is not None:
-        groups = np.asarray(groups)
-        splitter = ms.StratifiedGroupKFold if stratified else ms.GroupKFold
-    else:
+    if groups is None:
         splitter = ms.StratifiedKFold if stratified else ms.KFold
+    else:
+        splitter = ms.StratifiedGroupKFold if stratified else ms.GroupKFold
     folds = list(splitter(n_splits=k, shuffle=True, random_state=seed).split(np.zeros((len(labels), 1)),
                                                                              labels, groups))
     for train, test in folds:

@@ -28,7 +28,6 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
         raise ValueError(f"the BUSI twin needs n >= 8 (got {n}) for its planted duplicate and _mask_1 image")
     rng = np.random.default_rng(seed)
     folder = Path(out_dir) / FOLDER
-    first_benign = first_masks = None      # benign (1), copied into the last benign image
     counts = {name: max(2, int(round(share * n))) for name, share in SHARES}
     counts["benign"] += n - sum(counts.values())
     for name, count in counts.items():
@@ -45,11 +44,11 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0) -> Path:
                 intensity, mask = shapes.lesion(rng, shape, cx, cy, r, label)
                 img = img * (1 - 0.9 * np.clip(intensity / 0.7, 0, 1))  # hypoechoic: dark lesion
                 masks.append(mask)
-            if name == "benign" and k == count:   # planted exact duplicate of benign (1)
-                img, masks = first_benign, first_masks
-            gray = shapes.to_uint8(img) if img.dtype != np.uint8 else img
+            gray = shapes.to_uint8(img)
             if name == "benign" and k == 1:
-                first_benign, first_masks = gray, masks
+                first_benign = gray, masks
+            if name == "benign" and k == count:   # planted exact duplicate of benign (1)
+                gray, masks = first_benign
             Image.fromarray(np.dstack([gray] * 3), "RGB").save(folder / name / f"{name} ({k}).png")
             for j, mask in enumerate(masks):
                 suffix = "_mask" if j == 0 else f"_mask_{j}"

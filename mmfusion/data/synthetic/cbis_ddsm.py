@@ -1,8 +1,7 @@
-"""CBIS-DDSM twin in both layouts: TCIA (CSVs + 16-bit DICOM tree) and Kaggle (csv/ + jpeg/).
-``write(out_dir, n, seed, layout="both")`` writes ``out_dir/kaggle`` and ``out_dir/tcia`` and
-returns the Kaggle root. Quirks kept: CRLF, ``NA`` vs ``N/A``, ``breast_density`` vs ``breast density``,
-quoted paths with a newline, ambiguous crop/mask names. Image and clinical tokens each look like
-the other class with probability NOISE, so fusing them beats either alone."""
+"""CBIS-DDSM twin in both layouts: TCIA (``out_dir/tcia``: CSVs + 16-bit DICOM tree) and Kaggle
+(``out_dir/kaggle``: csv/ + jpeg/, the root ``write`` returns). Quirks kept: CRLF, ``NA`` vs ``N/A``,
+``breast_density`` vs ``breast density``, quoted paths with a newline, ambiguous crop/mask names. Image and
+clinical tokens each look like the other class with probability NOISE, so fusing them beats either alone."""
 from pathlib import Path
 
 import numpy as np
@@ -166,10 +165,9 @@ def write_kaggle(out_dir, cases, rng) -> Path:
                 if rng.random() < 0.15:
                     description = ""                       # some are NaN in the real file
             info.append({"file_path": f"CBIS-DDSM/dicom/{series}/{name[:-4]}.dcm",
-                         "image_path": f"CBIS-DDSM/jpeg/{series}/{name}",
-                         "PatientID": c["folder"], "SeriesDescription": description,
-                         "SeriesInstanceUID": series, "Rows": pixels.shape[0],
-                         "Columns": pixels.shape[1], "Laterality": c["side"][0]})
+                         "image_path": f"CBIS-DDSM/jpeg/{series}/{name}", "PatientID": c["folder"],
+                         "SeriesDescription": description, "SeriesInstanceUID": series,
+                         "Rows": pixels.shape[0], "Columns": pixels.shape[1], "Laterality": c["side"][0]})
         meta.append({"SeriesInstanceUID": c["full_series"], "StudyInstanceUID": c["study"],
                      "PatientID": c["folder"], "Series Description": "full mammogram images",
                      "Number of Images": 1})
@@ -184,8 +182,6 @@ def write(out_dir, n: int = DEFAULT_N, seed: int = 0, layout: str = "both") -> P
     rng = np.random.default_rng(seed)
     cases = _cases(rng, int(n))
     out_dir = Path(out_dir)
-    if layout in ("both", "tcia"):
-        tcia = write_tcia(out_dir / "tcia", cases)
-        if layout == "tcia":
-            return tcia
-    return write_kaggle(out_dir / "kaggle", cases, rng)
+    if layout != "kaggle":
+        write_tcia(out_dir / "tcia", cases)
+    return out_dir / "tcia" if layout == "tcia" else write_kaggle(out_dir / "kaggle", cases, rng)

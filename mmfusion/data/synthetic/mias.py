@@ -22,12 +22,10 @@ def breast(rng: np.random.Generator, number: int):
 
 def _labels(n: int, rng: np.random.Generator, counts=None) -> list:
     """Per image: None (normal), 0 (benign), 1 (malignant); half normal, or exactly ``counts``."""
-    if counts is None:
-        labels = [[None, 0, None, 1][i % 4] for i in range(n)]
-    else:
-        if len(counts) != 3 or sum(counts) != n or min(counts) < 0:
-            raise ValueError(f"counts={counts!r}: expected (normal, benign, malignant) summing to n={n}")
-        labels = [None] * counts[0] + [0] * counts[1] + [1] * counts[2]
+    if counts is not None and (len(counts) != 3 or sum(counts) != n or min(counts) < 0):
+        raise ValueError(f"counts={counts!r}: expected (normal, benign, malignant) summing to n={n}")
+    labels = ([[None, 0, None, 1][i % 4] for i in range(n)] if counts is None
+              else [None] * counts[0] + [0] * counts[1] + [1] * counts[2])
     rng.shuffle(labels)
     return labels
 
