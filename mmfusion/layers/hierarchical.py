@@ -18,9 +18,7 @@ FUSIONS = ("concat", "sum")
 
 def _pool_size(size: int, grid: int | None) -> int:
     """Pooling window that brings ``size`` down to about ``grid`` cells (1 = keep)."""
-    if not grid or size is None or size <= grid:
-        return 1
-    return max(1, size // grid)
+    return 1 if not grid or size <= grid else size // grid
 
 
 class _SelfAttentionConfig(layers.Layer):
@@ -89,12 +87,11 @@ class HierarchicalSelfAttention(_SelfAttentionConfig):
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or not isinstance(input_shape[0], (list, tuple)):
             raise ValueError(f"{self.name} expects a list of feature maps, got shape {input_shape}")
-        self.stages = []
-        for i, shape in enumerate(input_shape):
-            stage = SpatialSelfAttention(self.width, self.num_heads, self.key_dim, self.max_grid,
-                                         self.position_embedding, self.dropout, name=f"stage{i}")
+        self.stages = [SpatialSelfAttention(self.width, self.num_heads, self.key_dim, self.max_grid,
+                                            self.position_embedding, self.dropout, name=f"stage{i}")
+                       for i in range(len(input_shape))]
+        for stage, shape in zip(self.stages, input_shape):
             stage.build(tuple(shape))
-            self.stages.append(stage)
 
     def call(self, maps, training=None):
         return [stage(x, training=training) for stage, x in zip(self.stages, maps)]
@@ -127,15 +124,13 @@ class MultiScaleCrossAttention(layers.Layer):
                              f"got shape {input_shape}")
         shapes = [tuple(s) for s in input_shape]
         key_dim = self.key_dim or max(1, self.width // self.num_heads)
-        _, hq, wq, _ = shapes[-1]
-        nq = hq * wq
+        self.query_grid = tuple(shapes[-1][1:3])
+        nq = self.query_grid[0] * self.query_grid[1]
         self.projs, self.poolings, self.grids, self.mhas, self.norms = [], [], [], [], []
         for i, (_, h, w, c) in enumerate(shapes):
-            proj = None
+            self.projs.append(layers.Dense(self.width, name=f"proj{i}") if c != self.width else None)
             if c != self.width:   # common width needed for the residual and the fusion
-                proj = layers.Dense(self.width, name=f"proj{i}")
-                proj.build((None, h, w, c))
-            self.projs.append(proj)
+                self.projs[-1].build((None, h, w, c))
         for i, (_, h, w, _) in enumerate(shapes[:-1]):
             pool = _pool_size(max(h, w), self.kv_grid)
             self.poolings.append(layers.AveragePooling2D(pool, name=f"pool{i}") if pool > 1 else None)
@@ -147,15 +142,13 @@ class MultiScaleCrossAttention(layers.Layer):
             norm.build((None, nq, self.width))
             self.mhas.append(mha)
             self.norms.append(norm)
-        self.query_grid = (hq, wq)
         if self.fusion == "concat":
             self.fuse = layers.Dense(self.width, name="fuse")
             self.fuse.build((None, nq, self.width * len(shapes)))
 
     def call(self, maps, training=None):
         maps = [p(x) if p is not None else x for p, x in zip(self.projs, maps)]
-        nq = self.query_grid[0] * self.query_grid[1]
-        query = ops.reshape(maps[-1], (-1, nq, self.width))
+        query = ops.reshape(maps[-1], (-1, self.query_grid[0] * self.query_grid[1], self.width))
         outs = [query]
         for x, pooling, grid, mha, norm in zip(maps[:-1], self.poolings, self.grids, self.mhas, self.norms):
             if pooling is not None:

@@ -25,16 +25,15 @@ class _Arch:
     extra: dict = dataclasses.field(default_factory=dict)
 
 
+_VGG_STAGES = {f"block{i}": f"block{i}_pool" for i in range(1, 6)}
 ARCHS = {
     "resnet50": _Arch("ResNet50", "caffe", "conv5_block3_out",
                       {"conv2": "conv2_block3_out", "conv3": "conv3_block4_out",
                        "conv4": "conv4_block6_out", "conv5": "conv5_block3_out"},
                       "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    "vgg16": _Arch("VGG16", "caffe", "block5_conv3",
-                   {f"block{i}": f"block{i}_pool" for i in range(1, 6)},
+    "vgg16": _Arch("VGG16", "caffe", "block5_conv3", _VGG_STAGES,
                    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    "vgg19": _Arch("VGG19", "caffe", "block5_conv4",
-                   {f"block{i}": f"block{i}_pool" for i in range(1, 6)},
+    "vgg19": _Arch("VGG19", "caffe", "block5_conv4", _VGG_STAGES,
                    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
     "inceptionv3": _Arch("InceptionV3", "tf", "mixed10",
                          {"mixed2": "mixed2", "mixed7": "mixed7", "mixed10": "mixed10"},

@@ -7,9 +7,7 @@ from mmfusion.models.backbones import BackboneSpec, build_backbone
 
 def classifier_head(features, n_classes: int, dropout: float = 0.0, hidden=()):
     """Global-average-pool a feature map (a vector passes through) and classify it."""
-    x = features
-    if len(x.shape) == 4:
-        x = layers.GlobalAveragePooling2D(name="head_pool")(x)
+    x = layers.GlobalAveragePooling2D(name="head_pool")(features) if len(features.shape) == 4 else features
     for i, units in enumerate(hidden):
         x = layers.Dense(units, activation="relu", name=f"head_dense{i}")(x)
         if dropout:

@@ -149,9 +149,8 @@ class BestWeights(keras.callbacks.Callback):
             else:
                 self._weights = _arrays(self.model.variables, "v/")
 
-    def restore(self, model) -> bool:
+    def restore(self, model) -> None:
         if self._weights is not None:
             load_weight_dict(model, self._weights)
-            return True
-        return (self.path is not None and os.path.exists(self.path)
-                and load_or_warn(model, self.path, "best weights", "keeping the last epoch's weights"))
+        elif self.path is not None and os.path.exists(self.path):
+            load_or_warn(model, self.path, "best weights", "keeping the last epoch's weights")

@@ -16,7 +16,7 @@ KEEP = 2                                    # the newest and the previous good o
 _NAME = re.compile(r"^epoch-(\d{4,})\.([0-9a-f]{16})\.npz$")
 
 
-def write(directory, epoch: int, arrays: dict, meta: dict) -> Path:
+def write(directory, epoch: int, arrays: dict, meta: dict) -> None:
     """Write the state after ``epoch`` (0-based, completed); drop all but the newest KEEP."""
     directory = Path(directory)
     payload = {**arrays, "__meta__": np.array(json.dumps({**meta, "epoch": epoch}))}
@@ -28,7 +28,6 @@ def write(directory, epoch: int, arrays: dict, meta: dict) -> Path:
     stale = [p for e, p in _listed(directory) if e > epoch or (e == epoch and p != final)]
     for old in stale + [p for _, p in _listed(directory) if p not in stale][KEEP:]:
         old.unlink(missing_ok=True)
-    return final
 
 
 def latest(directory) -> tuple[dict, dict] | None:
@@ -43,9 +42,8 @@ def latest(directory) -> tuple[dict, dict] | None:
             problem = f"corrupt (its sha256 no longer matches; {path.stat().st_size} bytes)"
         except UNREADABLE as err:
             problem = f"unreadable ({type(err).__name__}: {err})"
-        last = i == len(listed) - 1
-        warn(f"checkpoint {path} is {problem}; " + ("no usable checkpoint is left in its folder, so "
-             "this training phase starts over" if last else "falling back to the previous one"))
+        warn(f"checkpoint {path} is {problem}; " + ("falling back to the previous one" if i < len(listed) - 1
+             else "no usable checkpoint is left in its folder, so this training phase starts over"))
     return None
 
 

@@ -66,10 +66,8 @@ class TrainConfig:
         self.metrics = tuple(self.metrics)
 
     def to_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["augment"] = None if self.augment is None else getattr(self.augment, "__qualname__",
-                                                                   repr(self.augment))
-        return out
+        augment = None if self.augment is None else getattr(self.augment, "__qualname__", repr(self.augment))
+        return {**dataclasses.asdict(self), "augment": augment}
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -4,13 +4,11 @@ Keras before 3.9 scales the loss wrongly under MirroredStrategy (a 2-replica fit
 weights than one device), so on such a Keras one of several GPUs is used, with a warning."""
 import warnings
 
-MIRRORED_KERAS = (3, 9)
-
 
 def mirrored_is_sound() -> bool:
     import keras
 
-    return tuple(int(p) for p in keras.__version__.split(".")[:2]) >= MIRRORED_KERAS
+    return tuple(int(p) for p in keras.__version__.split(".")[:2]) >= (3, 9)
 
 
 def get_strategy(devices=None):

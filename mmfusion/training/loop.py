@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -82,43 +81,36 @@ def fit(build_model, train, val, config: TrainConfig, run: RunDir | None = None,
         # a traced model of the same architecture trains in its place (training/reuse.py)
         trainer = reuse.trainer_for(model, build_model, config, strategy,
                                     reseed=lambda: set_seed(config.seed, config.deterministic))
-        result = _fit(trainer, train, val, config, run, backbone_layer_names, strategy, list(callbacks))
-        return reuse.hand_back(result, model)
+        start = time.perf_counter()
+        training = _Training(trainer, config, strategy, list(callbacks), _prepare_data(train, val, config),
+                             state=run.state_dir if run is not None else None,
+                             history_path=run.path / "history.csv" if run is not None else None)
+        f, e, lr = config.freeze_backbone_epochs, config.epochs, config.learning_rate
+        # (start_epoch, end_epoch, learning_rate, backbone_frozen)
+        phases = ([(0, f, lr, True), (f, e, config.finetune_learning_rate or lr, False)] if 0 < f < e
+                  else [(0, e, lr, f > 0)])
+        if any(p[3] for p in phases):
+            training.frozen_names = backbone_layer_names or getattr(trainer, "_mmfusion_backbone", None)
+            if not training.frozen_names:
+                raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model "
+                                 "from mmfusion.models.build_classifier, which records them)")
+        for k, phase in enumerate(phases):
+            training.run_phase(k, *phase)
+        return reuse.hand_back(training.finish(run, time.perf_counter() - start), model)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _fit(model, train, val, config, run, backbone_layer_names, strategy, extra) -> FitResult:
-    start = time.perf_counter()
-    training = _Training(model, config, strategy, extra, _prepare_data(train, val, config),
-                         state=Path(run.state_dir) if run is not None else None,
-                         history_path=run.path / "history.csv" if run is not None else None)
-    f, e, lr = config.freeze_backbone_epochs, config.epochs, config.learning_rate
-    # (start_epoch, end_epoch, learning_rate, backbone_frozen)
-    phases = ([(0, f, lr, True), (f, e, config.finetune_learning_rate or lr, False)] if 0 < f < e
-              else [(0, e, lr, f > 0)])
-    if any(p[3] for p in phases):
-        training.frozen_names = backbone_layer_names or getattr(model, "_mmfusion_backbone", None)
-        if not training.frozen_names:
-            raise ValueError("freeze_backbone_epochs > 0 needs backbone_layer_names (or a model from "
-                             "mmfusion.models.build_classifier, which records them)")
-    for k, phase in enumerate(phases):
-        training.run_phase(k, *phase)
-    return training.finish(run, time.perf_counter() - start)
-
-
 @dataclasses.dataclass
 class _Data:
-    """Training and validation data as model.fit takes them."""
     train: object                  # a Dataset, or the arrays (x, y, w) batched per epoch here
     val: object
     y_shape: tuple
     in_memory: bool
 
     def fit_arguments(self, config: TrainConfig, start_epoch: int) -> dict:
-        if not self.in_memory:
-            return {"x": self.train, "class_weight": config.class_weight
-                    if isinstance(config.class_weight, dict) else None}
+        if not self.in_memory:    # a Dataset's class_weight is a dict or None (_prepare_data)
+            return {"x": self.train, "class_weight": config.class_weight}
         x, y, w = self.train      # epoch-indexed order: a resumed fit replays the same batches
         return {"x": make_dataset(x, y, w, batch_size=config.batch_size, shuffle=config.shuffle,
                                   seed=config.seed, augment=config.augment, repeat=True,
@@ -127,14 +119,12 @@ class _Data:
 
 
 def _prepare_data(train, val, config) -> _Data:
-    val_ds = val
     if val is not None and not isinstance(val, tf.data.Dataset):
-        vx, vy, vw = _split(val)
-        val_ds = make_dataset(vx, vy, vw, batch_size=config.batch_size)
+        val = make_dataset(*_split(val), batch_size=config.batch_size)
     if isinstance(train, tf.data.Dataset):
         if config.class_weight == "balanced":
             raise ValueError("class_weight='balanced' needs array labels; pass a dict for a Dataset")
-        return _Data(train, val_ds, tuple(train.element_spec[1].shape), in_memory=False)
+        return _Data(train, val, tuple(train.element_spec[1].shape), in_memory=False)
     x, y, w = _split(train)
     if config.class_weight is not None:   # arrays: class weights become sample weights (exact, resumable)
         classes = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
@@ -145,7 +135,7 @@ def _prepare_data(train, val, config) -> _Data:
             cw = {int(k): float(v) for k, v in config.class_weight.items()}
         w = (w if w is not None
              else np.ones(len(y), "float32")) * np.array([cw.get(int(c), 1.0) for c in classes], "float32")
-    return _Data((x, y, w), val_ds, y.shape, in_memory=True)
+    return _Data((x, y, w), val, y.shape, in_memory=True)
 
 
 class _Training:
@@ -236,8 +226,7 @@ def fit_settings(config: TrainConfig) -> dict:
     "compose"), without the verbosity."""
     settings = config.to_dict()
     settings.pop("verbose")
-    key = getattr(config.augment, "key", None)
-    if key is not None:
+    if (key := getattr(config.augment, "key", None)) is not None:
         settings["augment"] = key
     return json.loads(json.dumps(settings, sort_keys=True, default=str))
 

@@ -119,11 +119,8 @@ def stateful_random_ops(trainer) -> set:
     found, graphs = set(), 0
     try:
         for fn in (trainer.train_function, trainer.test_function):
-            for cell in (getattr(fn, "__closure__", None) or ()):
-                target = cell.cell_contents
-                if not hasattr(target, "_list_all_concrete_functions"):
-                    continue
-                for concrete in target._list_all_concrete_functions():
+            for cell in (getattr(fn, "__closure__", None) or ()):   # the tf.function(s) it wraps
+                for concrete in getattr(cell.cell_contents, "_list_all_concrete_functions", tuple)():
                     graph, graphs = concrete.graph.as_graph_def(), graphs + 1
                     ops = [n.op for n in graph.node] + [n.op for f in graph.library.function
                                                         for n in f.node_def]
@@ -144,12 +141,10 @@ def _compile_once(self, optimizer="rmsprop", loss=None, metrics=None, jit_compil
     """``compile`` that keeps the traced functions when the settings repeat (the optimizer is reset
     to its just-built values and given the new learning rate)."""
     optimizer = keras.optimizers.get(optimizer)
-    key = None
-    if not kwargs:
-        opt = {k: v for k, v in optimizer.get_config().items() if k not in ("learning_rate", "name")}
-        key = json.dumps([type(optimizer).__name__, opt, loss, metrics, jit_compile, run_eagerly,
-                          steps_per_execution, [layer.trainable for layer in compat.flatten_layers(self)]],
-                         sort_keys=True, default=repr)
+    opt = {k: v for k, v in optimizer.get_config().items() if k not in ("learning_rate", "name")}
+    settings = [type(optimizer).__name__, opt, loss, metrics, jit_compile, run_eagerly, steps_per_execution,
+                [layer.trainable for layer in compat.flatten_layers(self)]]
+    key = None if kwargs else json.dumps(settings, sort_keys=True, default=repr)
     if key is not None and key == getattr(self, "_mmfusion_compile_key", None):
         for variable, value in zip(self.optimizer.variables, self._mmfusion_optimizer_init, strict=True):
             variable.assign(value)

@@ -13,25 +13,20 @@ from typing import Callable
 class DiskFullError(OSError):
     """No space left while writing a run file; the previous version of the file is intact."""
 
-    def __init__(self, path, free: int | None):
-        self.path, self.free = Path(path), free
-        room = "unknown free space" if free is None else f"{_size(free)} free"
+    def __init__(self, path):
+        self.path, self.free = Path(path), None
+        folder = self.path.parent          # the nearest existing folder holds the free space
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        with contextlib.suppress(OSError):
+            self.free = shutil.disk_usage(folder).free
+        room = "unknown free space" if self.free is None else f"{_size(self.free)} free"
         super().__init__(errno.ENOSPC, f"no space left on the device writing {self.path} ({room} on "
                          f"{self.path.parent}); free some space and run the same command again: "
                          "it continues from the last checkpoint")
 
     def __str__(self):
         return self.strerror
-
-
-def free_bytes(path) -> int | None:
-    path = Path(path)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    try:
-        return shutil.disk_usage(path).free
-    except OSError:
-        return None
 
 
 def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
@@ -54,7 +49,7 @@ def atomic_save(path, writer: Callable[[str], None], suffix: str = "") -> Path:
         # ENOSPC / EDQUOT, also when a library (h5py) only puts the errno in its message
         if (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)
                 or "No space left on device" in str(err) or "errno = 28" in str(err)):
-            raise DiskFullError(path, free_bytes(path.parent)) from None
+            raise DiskFullError(path) from None
         raise
     return path
 
