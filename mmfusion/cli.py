@@ -1,14 +1,13 @@
 """Command line: ``mmfusion list | fixtures | reproduce | plan | merge | audit | report | verify | kaggle``.
 
-Exit codes: 0 ok, 2 usage or bad input, 1 failure. Only the subcommands that run models import
-TensorFlow.
-"""
+Exit codes: 0 ok, 2 usage or bad input, 1 failure. Only the subcommands that run models import TensorFlow."""
 import argparse
 import os
 import sys
 import traceback
 from pathlib import Path
 
+from mmfusion.evaluation.summary import first_screen
 from mmfusion.evaluation.verify import verify_command
 from mmfusion.kaggle import main as kaggle_main
 from mmfusion.registry import ReproduceOptions, get_paper, list_papers
@@ -124,8 +123,6 @@ def cmd_reproduce(args) -> int:
     run_dir = reproduce_paper(spec.name, options)
     report = Path(run_dir) / "report.md"
     if report.is_file():   # the first screen; the tables are in the files
-        from mmfusion.evaluation.summary import first_screen
-
         print(first_screen(report.read_text()))
         print(f"full report: {report} and {report.with_suffix('.html')}")
     print(f"run directory: {run_dir}")
@@ -199,8 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shards", nargs="+", metavar="SHARD_DIR")
     p.add_argument("--out", required=True, help="the merged run is written to OUT/<paper>/<timestamp>/")
 
-    p = command("kaggle", cmd_kaggle, "Kaggle / Colab notebooks: render | push | build-wheel", add_help=False)
-    p.add_argument("kaggle_args", nargs=argparse.REMAINDER)
+    command("kaggle", cmd_kaggle, "Kaggle / Colab notebooks: render | push | build-wheel", add_help=False)
 
     p = command("audit", cmd_audit, "check claims files against reproduced results")
     p.add_argument("target", nargs="?", default="all", help="a paper name or 'all'")
@@ -222,8 +218,7 @@ def entry() -> None:
 
 
 def main(argv=None) -> int:
-    # TensorFlow's C++ start-up chatter (oneDNN, CPU flags) hides the run's own output
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TensorFlow's C++ start-up chatter
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:   # `kaggle` has its own parser (mmfusion.kaggle.main): its --help and actions pass through

@@ -67,9 +67,8 @@ def apply_overrides(base, extra: dict | None, *, owner: str, epochs=None, batch_
         if key in skip:
             continue
         if key not in current:
-            settable = ", ".join(sorted({*current, *skip}))
             raise ValueError(f"unknown {owner} option {key!r}: there is no setting {key!r}; settable: "
-                             f"{settable}")
+                             f"{', '.join(sorted({*current, *skip}))}")
         try:
             changes[key] = (parsers[key](value) if key in parsers
                             else coerce(value, current[key], nullable.get(key, False)))

@@ -42,26 +42,23 @@ _PAPERS: dict[str, PaperSpec] = {}
 _LOADED = False
 
 
-def register_paper(spec: PaperSpec, package: str) -> PaperSpec:
-    kernels = tuple(dataclasses.replace(k, paper=spec.name) for k in spec.kernels)
-    spec = dataclasses.replace(spec, package=package, kernels=kernels)
-    if spec.name in _PAPERS and _PAPERS[spec.name] != spec:
-        raise ValueError(f"paper {spec.name!r} is declared twice ({_PAPERS[spec.name].package}, {package})")
-    _PAPERS[spec.name] = spec
-    return spec
-
-
 def _ensure_loaded() -> None:
     global _LOADED
     if _LOADED:
         return
     _LOADED = True
     for info in pkgutil.iter_modules(mmfusion.papers.__path__, "mmfusion.papers."):
-        if info.ispkg:
-            spec = getattr(importlib.import_module(info.name), "SPEC", None)
-            if spec is None:
-                raise ValueError(f"{info.name} declares no SPEC (a PaperSpec in its __init__.py)")
-            register_paper(spec, info.name)
+        if not info.ispkg:
+            continue
+        spec = getattr(importlib.import_module(info.name), "SPEC", None)
+        if spec is None:
+            raise ValueError(f"{info.name} declares no SPEC (a PaperSpec in its __init__.py)")
+        kernels = tuple(dataclasses.replace(k, paper=spec.name) for k in spec.kernels)
+        spec = dataclasses.replace(spec, package=info.name, kernels=kernels)
+        if spec.name in _PAPERS and _PAPERS[spec.name] != spec:
+            raise ValueError(f"paper {spec.name!r} is declared twice "
+                             f"({_PAPERS[spec.name].package}, {info.name})")
+        _PAPERS[spec.name] = spec
 
 
 def get_paper(name: str) -> PaperSpec:

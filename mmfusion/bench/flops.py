@@ -30,9 +30,6 @@ def layer_flops(layer) -> int:
     kernel = int(np.prod(getattr(layer, "kernel_size", ())))   # kh x kw (Dense: none)
     if isinstance(layer, keras.layers.DepthwiseConv2D):
         return 2 * n_out * kernel + bias
-    if isinstance(layer, keras.layers.SeparableConv2D):
-        depth = inp[-1] * layer.depth_multiplier
-        return 2 * int(np.prod(out[:-1])) * (depth * kernel + depth * out[-1]) + bias
     if isinstance(layer, keras.layers.Conv2D):
         return 2 * n_out * kernel * inp[-1] // layer.groups + bias
     if isinstance(layer, keras.layers.Dense):

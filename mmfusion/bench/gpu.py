@@ -1,6 +1,5 @@
-"""The GPU figures in one bounded run: ``python -m mmfusion.bench gpu`` (or ``python -m mmfusion.bench.gpu``).
-Cases run in order until ``BUDGET_S`` is spent, the rest printed as skipped. ``--dry`` (``--quick``
-under ``mmfusion.bench``): tiny sizes, to check on a CPU that every case runs."""
+"""The GPU figures in one bounded run (``python -m mmfusion.bench gpu``): cases in order until ``BUDGET_S``
+is spent, the rest skipped. ``--dry`` (or ``--quick``): tiny sizes, to check on a CPU that every case runs."""
 import os
 import sys
 import time

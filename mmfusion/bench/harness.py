@@ -95,7 +95,6 @@ def load_average() -> float | None:
 
 
 def format_table(records=None) -> str:
-    """Markdown table of the records: bench, case, then every measured field."""
     records = RECORDS if records is None else records
     lines = ["| bench | case | figures |", "|---|---|---|"]
     for r in records:

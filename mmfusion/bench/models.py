@@ -1,10 +1,10 @@
 """Training and inference images/s per backbone at each paper's input size, FLOPs, share of peak
-(random weights). A training step (``train_on_batch``, Adam) counts as 3 x the forward FLOPs, the
-usual rule of thumb."""
+(random weights). A training step (``train_on_batch``, Adam) counts as 3 x the forward FLOPs."""
 import numpy as np
 
 from mmfusion.bench.flops import graph_flops, hand_flops
-from mmfusion.bench.harness import best_time, device_info, emit, timed
+from mmfusion.bench.harness import best_time, device_info, emit, ratio, timed
+from mmfusion.papers.mias_xai.model import build_mias_cnn
 
 # (backbone, input size, papers using it at that size, time a training step too)
 FULL = (("resnet50", 224, "multimodal-fusion, hmcnet", True), ("vgg16", 224, "hmcnet", True),
@@ -19,8 +19,6 @@ VARIANTS = ((False, False), (True, False), (False, True), (True, True))   # (mix
 
 def build(name: str, size: int, n_classes: int = 3):
     if name == "mias-cnn":
-        from mmfusion.papers.mias_xai.model import build_mias_cnn
-
         return build_mias_cnn(size, n_classes, seed=0)
     from mmfusion.models.classifier import build_classifier
 
@@ -68,11 +66,9 @@ def run(quick: bool) -> None:
             achieved_infer = flops and flops * r["infer_img_s"]
             achieved_train = flops and r["train_img_s"] and 3 * flops * r["train_img_s"]
             emit("models", f"{name} {size}px batch {batch} ({papers})", mixed_precision=mixed, xla=xla,
-                 **r, graph_over_hand=flops and r["hand_conv_dense_flops"] and
-                 flops / r["hand_conv_dense_flops"],
-                 infer_flop_s=achieved_infer, train_flop_s=achieved_train,
-                 infer_peak_fraction=peak and achieved_infer and achieved_infer / peak,
-                 train_peak_fraction=peak and achieved_train and achieved_train / peak,
+                 **r, graph_over_hand=ratio(flops, r["hand_conv_dense_flops"]), infer_flop_s=achieved_infer,
+                 train_flop_s=achieved_train, infer_peak_fraction=ratio(achieved_infer, peak),
+                 train_peak_fraction=ratio(achieved_train, peak),
                  command="python -m mmfusion.bench models" + (" --quick" if quick else ""))
     if dev.get("gpu") and not quick:
         busi_run()

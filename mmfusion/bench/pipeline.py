@@ -1,6 +1,5 @@
 """Input pipeline: mmfusion's tf.data path vs a per-image Python generator, alone and feeding training
-the mias-xai CNN (small, so the input side is stressed hardest), on synthetic BUSI-sized PNGs.
-"""
+the mias-xai CNN (small, so the input side is stressed hardest), on synthetic BUSI-sized PNGs."""
 import itertools
 import tempfile
 import time

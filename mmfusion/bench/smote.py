@@ -1,6 +1,5 @@
 """SMOTE time and peak memory on BUSI's benign-vs-malignant training side (452 images): uint8 through
-``smote_images``, float32 / float64 through imblearn on 0..1 pixels, each in its own process so
-its peaks (``tracemalloc``, RSS) are its own."""
+``smote_images``, float32 / float64 through imblearn on 0..1 pixels, each in its own process (own peaks)."""
 import json
 import subprocess
 import sys
@@ -10,17 +9,15 @@ from mmfusion.bench.harness import emit, ratio
 COUNTS = (305, 147)   # 452 = 70% of BUSI's 437 benign + 210 malignant, same ratio
 
 _CHILD = r"""
-import json, resource, sys, time, tracemalloc
+import contextlib, json, resource, sys, time, tracemalloc
 import numpy as np
 
 
 def hwm_mb():  # this process's peak RSS (ru_maxrss would carry the parent's across exec)
-    try:
+    with contextlib.suppress(OSError):
         for line in open("/proc/self/status"):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except OSError:
-        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,9 +1,9 @@
-"""Explanation cost, seconds per image: ``mmfusion.xai`` (batched) vs the naive path notebooks write
-(CAMs: the Keras tutorial's eager per-image code; LIME / KernelSHAP: ``model.predict`` in chunks
-of LIME's default 10)."""
+"""Explanation seconds per image: ``mmfusion.xai`` (batched) vs the naive path notebooks write (CAMs: the
+Keras tutorial's eager per-image code; LIME / KernelSHAP: ``model.predict`` in LIME's chunks of 10)."""
 import functools
 
 import numpy as np
+from scipy import ndimage
 
 from mmfusion.bench.harness import emit, ratio, timed
 from mmfusion.papers.mias_xai.explain import naive_gradcam, naive_scorecam
@@ -14,8 +14,6 @@ NAIVE_BATCH = 10   # lime.lime_image.LimeImageExplainer.explain_instance default
 
 def smooth_images(n: int, size: int, seed: int = 0) -> np.ndarray:
     """Grey-as-RGB blobs with mild speckle: tens of quickshift superpixels, as a scan."""
-    from scipy import ndimage
-
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):

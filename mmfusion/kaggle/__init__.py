@@ -2,6 +2,7 @@
 ``python -m mmfusion.kaggle ...``) and what a notebook runs (``runtime``)."""
 import argparse
 import sys
+from pathlib import Path
 
 from mmfusion.kaggle.build import build_info
 from mmfusion.kaggle.kernels import KAGGLE_PYTHON
@@ -57,7 +58,10 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "build-wheel":
-            for wheel in build.build_wheel(args.out, args.extras, args.python_version, args.constraints):
+            wheels = build.mmfusion_wheel(args.out)
+            if args.extras:
+                wheels += build.extra_wheels(Path(args.out) / "extra", args.python_version, args.constraints)
+            for wheel in wheels:
                 print(wheel)
             return 0
         names = push.selected(args.kernel)

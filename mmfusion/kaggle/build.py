@@ -17,7 +17,6 @@ def _pip(*args) -> None:
 
 
 def mmfusion_wheel(out) -> list:
-    """``pip wheel --no-deps`` of this checkout into ``out`` (stamped by setup.py)."""
     _pip("wheel", "--no-deps", "-q", "-w", str(out), str(ROOT))
     return sorted(Path(out).glob("mmfusion-*.whl"))
 
@@ -47,12 +46,3 @@ def extra_wheels(out, python_version: str = KAGGLE_PYTHON, constraints=None) -> 
         if wheel.name.split("-", 1)[0].lower().replace("_", "-") in HELD:   # the wheel's project name
             wheel.unlink()
     return sorted(out.glob("*.whl"))
-
-
-def build_wheel(out="dist", extras: bool = False, python_version: str = KAGGLE_PYTHON,
-                constraints=None) -> list:
-    """``build-wheel``: the mmfusion wheel into ``out`` (with ``extras``, the extra wheels into out/extra)."""
-    wheels = mmfusion_wheel(out)
-    if extras:
-        wheels += extra_wheels(Path(out) / "extra", python_version, constraints)
-    return wheels

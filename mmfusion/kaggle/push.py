@@ -4,6 +4,7 @@ seams (``build_kaggle_client``, ``_upload_blob``) answered here; nothing is sent
 import contextlib
 import dataclasses
 import io
+import itertools
 import json
 import os
 import shutil
@@ -160,14 +161,11 @@ def _not_found(what: str):
     return requests.HTTPError(f"404 Client Error: Not Found for {what} (dry run)", response=response)
 
 
-class _Recorded(contextlib.AbstractContextManager):
+class _Recorded:
     """kagglesdk's KaggleClient: ``client.<service>.<api>.<method>(request)`` answered by the dry-run api."""
 
     def __init__(self, api, path=()):
         self._api, self._path = api, path
-
-    def __exit__(self, *exc):
-        return False
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -212,7 +210,7 @@ def dry_run_api(client, user: str):
             raise PushError(f"dry run: the client made a request this recorder does not answer ({call})")
 
         def build_kaggle_client(self):
-            return _Recorded(self)
+            return contextlib.nullcontext(_Recorded(self))
 
         def _upload_blob(self, path, quiet, blob_type, upload_context, *args, **kwargs):
             upload = {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
@@ -261,8 +259,7 @@ def dataset_exists(api, ref: str) -> bool:
 
 def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=time.sleep) -> None:
     """Until Kaggle has processed the new version: a kernel started before would mount the old one."""
-    waited = 0.0
-    while True:
+    for waited in itertools.count(0.0, poll_s):
         status = api.dataset_status(ref)
         if status == "ready":
             return
@@ -270,13 +267,11 @@ def wait_ready(api, ref: str, timeout_s: float = 900, poll_s: float = 15, sleep=
             raise PushError(f"{ref}: Kaggle's processing of the new version is {status} after "
                             f"{waited:.0f} s; push the kernels later with --skip-datasets")
         sleep(poll_s)
-        waited += poll_s
 
 
 def send(staged: Staged, dry_run: bool = False, client=None, echo=print, sleep=time.sleep) -> list:
-    """Check every folder on a dry-run api (datasets as new and as a new version), then, unless
-    ``dry_run``, push the datasets and, once Kaggle has processed them, the kernels. Returns the
-    dry run's requests."""
+    """Check every folder on a dry-run api (datasets as new and as a new version), then, unless ``dry_run``,
+    push the datasets and, once Kaggle has processed them, the kernels. Returns the dry run's requests."""
     client = client or load_client(staged.user, dry_run)
     dry = dry_run_api(client, staged.user)
     for folder in staged.datasets:

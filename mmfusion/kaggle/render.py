@@ -24,10 +24,9 @@ def default_out(user: str) -> Path:
     return Path("build") / "kaggle" / user / "kernels"
 
 
-def check_user(user: str) -> str:
+def check_user(user: str) -> None:
     if not user or slugify(user) != user.lower():
         raise ValueError(f"--user {user!r} is not a Kaggle user name (letters, digits, hyphens)")
-    return user
 
 
 def metadata(user: str, kernel, offline: bool, version: int | None = None) -> dict:
