@@ -83,9 +83,10 @@ class Context:
         return weights
 
     def train_config(self, **fields):
-        """A TrainConfig with the run-wide switches (seed, GPU flags, verbosity), overridden by ``fields``."""
+        """A TrainConfig of the run's epochs, batch size, seed, GPU flags and verbosity; ``fields`` win."""
         from mmfusion.training import TrainConfig
-        base = dict(seed=self.seed(), mixed_precision=bool(self.options.mixed_precision),
+        base = dict(epochs=self.cfg.epochs, batch_size=self.cfg.batch_size, seed=self.seed(),
+                    mixed_precision=bool(self.options.mixed_precision),
                     jit_compile=jit_compile(self.options.jit), verbose=0 if self.quick else "auto",
                     run_eagerly=self.quick)
         if getattr(self.options, "deterministic", None) is not None:

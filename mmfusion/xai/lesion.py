@@ -37,8 +37,8 @@ def gaussian_blob_maps(n: int, shape, sigma_fraction: float = 0.25) -> np.ndarra
 
 def baseline_scores(score, n: int, shape, seed: int, randomized: dict | None = None) -> dict:
     """Baseline rows scored by ``score`` (maps dict -> {row: {metric: per-image values}}): random
-    maps averaged per image over seeds seed..seed+2, the centred blob, and ``randomized`` ({row:
-    maps}) when given. {} when ``score`` scores nothing (no lesion)."""
+    maps averaged per image over seeds seed..seed+2, the centred blob, and ``randomized`` ({method:
+    maps of a re-initialised model}) when given. {} when ``score`` scores nothing (no lesion)."""
     seeds = (seed, seed + 1, seed + 2)
     random = score({s: random_maps(n, shape, s) for s in seeds})
     if not random:
@@ -46,5 +46,5 @@ def baseline_scores(score, n: int, shape, seed: int, randomized: dict | None = N
     out = {RANDOM_ROW: {m: np.mean([random[s][m] for s in seeds], axis=0).tolist() for m in random[seed]},
            BLOB_ROW: score({BLOB_ROW: gaussian_blob_maps(n, shape)})[BLOB_ROW]}
     if randomized:
-        out.update(score(randomized))
+        out.update(score({f"{m} of a re-initialised model": v for m, v in randomized.items()}))
     return out

@@ -167,8 +167,8 @@ def plan(ctx):
     setting of each dataset on ``cam_images`` test images."""
     cfg, fits, cams, explained = ctx.cfg, [], [], set()
     weights = ctx.weights(BACKBONE)
-    config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="nadam",
-                              learning_rate=cfg.learning_rate, loss="sparse_categorical_crossentropy")
+    config = ctx.train_config(optimizer="nadam", learning_rate=cfg.learning_rate,
+                              loss="sparse_categorical_crossentropy")
     for key in cfg.settings:
         setting = SETTINGS[key]
         if setting.dataset not in ctx.sources:

@@ -158,8 +158,7 @@ def plan(ctx):
         needs_cam, keys = _fold_keys(cfg, rows)
         for fold in range(cfg.folds) if rows else ():
             # the paper: Adam, batch 32, 50 epochs, cross-entropy; no schedule or early stopping is named
-            config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                                      learning_rate=cfg.learning_rate, augment=augment,
+            config = ctx.train_config(optimizer="adam", learning_rate=cfg.learning_rate, augment=augment,
                                       seed=ctx.seed(fold=fold))
             for key in keys:
                 row = C.ROW_BY_KEY[key]

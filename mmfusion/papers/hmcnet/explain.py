@@ -50,7 +50,7 @@ def explain_fold(ctx, model, task, name, rows, images, probs, fold: int) -> dict
     if scores:
         random_model, _ = cam_maps(reinitialized_copy(model, seed + 1), name, x, targets, cfg)
         scores.update(baseline_scores(lambda m: lesion_scores(m, masks), len(x), x.shape[1:3], seed,
-                                      {f"{m} of a re-initialised model": v for m, v in random_model.items()}))
+                                      random_model))
     titles = [f"{sid} ({label}){ctx.tag}" for sid, label in zip(ids, rows["label_name"].to_numpy()[idx])]
     explanation_grid(out / f"cams_fold{fold}.png", images[idx], maps, titles=titles)
     atomic_save(out / f"cams_fold{fold}.npz", lambda tmp: np.savez_compressed(

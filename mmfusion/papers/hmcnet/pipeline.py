@@ -138,8 +138,7 @@ def plan(ctx):
             build = lambda name=name, weights=weights: build_model(  # noqa: E731
                 name, cfg.input_size, 2, weights, attention, cfg.vit)
             for k in range(cfg.folds):
-                config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size,
-                                          optimizer=cfg.optimizer, learning_rate=cfg.learning_rate,
+                config = ctx.train_config(optimizer=cfg.optimizer, learning_rate=cfg.learning_rate,
                                           early_stopping_patience=cfg.patience, monitor="val_loss",
                                           restore_best=True, seed=ctx.seed(fold=k))
                 # the last fold writes learning curves; after the task's last model, its CD diagrams

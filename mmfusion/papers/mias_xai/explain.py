@@ -106,8 +106,7 @@ def compare(ctx, model, crops, test_idx) -> None:
     # re-initialised copy of ``model`` (same targets)
     random_model, _ = explain_timed(reinitialized_copy(model, seed + 1), images, targets, cfg, seed)
     baselines = xai.baseline_scores(lambda m: quality(model, images, targets, m, lesions, cfg.curve_steps),
-                                    len(images), images.shape[1:3], seed,
-                                    {f"{m} of a re-initialised model": v for m, v in random_model.items()})
+                                    len(images), images.shape[1:3], seed, random_model)
     pairs = {f"{a} vs {b}": agreement(maps[a], maps[b]) for a, b in itertools.combinations(METHODS, 2)}
     figs = []
     for c, name in enumerate(CLASS_NAMES):       # one grid per class: image, then each method's overlay

@@ -229,10 +229,10 @@ def plan(ctx):
 
     def fit(name, run, class_weight, n_predict=n_val + n_test, shared=False):
         seed = ctx.seed(run=run)
-        config = ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, optimizer="adam",
-                                  learning_rate=cfg.learning_rate, loss="categorical_crossentropy",
-                                  early_stopping_patience=cfg.patience, monitor="val_loss", restore_best=True,
-                                  class_weight=class_weight, seed=seed, run_eagerly=False)
+        config = ctx.train_config(optimizer="adam", learning_rate=cfg.learning_rate,
+                                  loss="categorical_crossentropy", early_stopping_patience=cfg.patience,
+                                  monitor="val_loss", restore_best=True, class_weight=class_weight, seed=seed,
+                                  run_eagerly=False)
         return PlannedFit(name, arch, lambda: build_mias_cnn(cfg.input_size, len(CLASS_NAMES), seed=seed),
                           n_train, config, n_predict=n_predict, shared=shared)
 

@@ -27,10 +27,10 @@ def train_config(ctx, fusion: str):
     cfg, freeze = ctx.cfg, (0 if fusion == "clinical" else ctx.cfg.freeze_epochs)
     augment = A.compose(A.random_flip(horizontal=cfg.flip), A.random_rotation(cfg.rotation_deg),
                         A.random_crop_resize((cfg.random_crop, 1.0)))
-    return ctx.train_config(epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-                            optimizer="adam", schedule="plateau", early_stopping_patience=cfg.patience,
-                            schedule_factor=cfg.reduce_lr_factor, schedule_patience=cfg.reduce_lr_patience,
-                            restore_best=True, freeze_backbone_epochs=freeze, augment=augment)
+    return ctx.train_config(learning_rate=cfg.learning_rate, optimizer="adam", schedule="plateau",
+                            early_stopping_patience=cfg.patience, schedule_factor=cfg.reduce_lr_factor,
+                            schedule_patience=cfg.reduce_lr_patience, restore_best=True,
+                            freeze_backbone_epochs=freeze, augment=augment)
 
 
 def metric_cells(ctx, row, y, probs) -> dict:
