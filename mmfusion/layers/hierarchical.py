@@ -128,9 +128,10 @@ class MultiScaleCrossAttention(layers.Layer):
         nq = self.query_grid[0] * self.query_grid[1]
         self.projs, self.poolings, self.grids, self.mhas, self.norms = [], [], [], [], []
         for i, (_, h, w, c) in enumerate(shapes):
-            self.projs.append(layers.Dense(self.width, name=f"proj{i}") if c != self.width else None)
-            if c != self.width:   # common width needed for the residual and the fusion
-                self.projs[-1].build((None, h, w, c))
+            proj = layers.Dense(self.width, name=f"proj{i}") if c != self.width else None
+            if proj is not None:   # common width needed for the residual and the fusion
+                proj.build((None, h, w, c))
+            self.projs.append(proj)
         for i, (_, h, w, _) in enumerate(shapes[:-1]):
             pool = _pool_size(max(h, w), self.kv_grid)
             self.poolings.append(layers.AveragePooling2D(pool, name=f"pool{i}") if pool > 1 else None)
